@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/** The four daily files a client sends; each has a `<type>_persisted` flag on its batch. */
+export const FILE_TYPES = ['accounts', 'clients', 'portfolios', 'transactions'] as const;
+export const FileType = z.enum(FILE_TYPES);
+export type FileType = z.infer<typeof FileType>;
+
+/** The metastore flag a file type sets (the seed's names: singular). */
+export const persistedFlag = {
+  accounts: 'account_persisted',
+  clients: 'client_persisted',
+  portfolios: 'portfolio_persisted',
+  transactions: 'transaction_persisted',
+} as const satisfies Record<FileType, string>;
+
+export const STAGES = ['RECEIVING', 'REJECTED', 'PERSISTED', 'RELATED', 'TRANSFORMED', 'COMPLETE', 'FAILED'] as const;
+export const Stage = z.enum(STAGES);
+export type Stage = z.infer<typeof Stage>;
+
+/** One row-level problem; the header is line 1. */
+export const RowError = z.object({ line: z.number().int().positive(), column: z.string().optional(), reason: z.string() });
+export type RowError = z.infer<typeof RowError>;
+
+export const FileStatus = z.enum(['LOADING', 'PERSISTED', 'REJECTED', 'FAILED']);
+export type FileStatus = z.infer<typeof FileStatus>;
+
+/** What the metastore keeps about the latest upload of one file of a batch. */
+export const FileDetail = z.object({
+  status: FileStatus,
+  key: z.string(),
+  etag: z.string().optional(),
+  rows: z.number().int().nonnegative(),
+  rejected_rows: z.number().int().nonnegative().optional(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().optional(),
+  duration_ms: z.number().nonnegative().optional(),
+  reason: z.string().optional(),
+  error_count: z.number().int().nonnegative().optional(),
+  errors: z.array(RowError),
+  at: z.string(),
+});
+export type FileDetail = z.infer<typeof FileDetail>;
+
+export const TransformerStatus = z.enum(['RUNNING', 'DONE', 'FAILED']);
+export const TransformerState = z.object({
+  status: TransformerStatus,
+  generation: z.number().int(),
+  at: z.string(),
+  duration_ms: z.number().optional(),
+  summary: z.record(z.string(), z.unknown()).optional(),
+  reason: z.string().optional(),
+});
+export type TransformerState = z.infer<typeof TransformerState>;
+
+/** One (client, batch date) item of the metastore, as its stream's NewImage carries it. */
+export const Batch = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  client: z.string(),
+  batch_date: z.string().regex(/^\d{8}$/),
+  stage: Stage,
+  generation: z.number().int().nonnegative(),
+  account_persisted: z.boolean(),
+  client_persisted: z.boolean(),
+  portfolio_persisted: z.boolean(),
+  transaction_persisted: z.boolean(),
+  relation_established: z.boolean(),
+  files: z.record(z.string(), FileDetail),
+  transformers: z.record(z.string(), TransformerState),
+  required_transformers: z.array(z.string()).optional(),
+  data_quality: z.record(z.string(), z.number()).optional(),
+  events_published: z.number().int().optional(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type Batch = z.infer<typeof Batch>;
+
+/** A file whose object key could not be accepted at all (unknown type, bad date, path tricks). */
+export const RejectedKey = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  client: z.string(),
+  key: z.string(),
+  file_name: z.string(),
+  stage: z.literal('REJECTED'),
+  reason: z.string(),
+  at: z.string(),
+});
+export type RejectedKey = z.infer<typeof RejectedKey>;
+
+/** A transformer's entry in the registry, contributed by the transformer's own service on deploy. */
+export const RegistryEntry = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/),
+  required: z.boolean(),
+  registered_at: z.string(),
+});
+export type RegistryEntry = z.infer<typeof RegistryEntry>;

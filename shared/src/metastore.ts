@@ -1,0 +1,239 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  Batch, FILE_TYPES, persistedFlag, RegistryEntry, RejectedKey,
+  type FileDetail, type FileType, type Stage, type TransformerState,
+} from '@dataharvest/events/batch';
+import { dynamoClient } from './aws';
+
+/**
+ * The typed metastore client. Key design (docs/metastore.md):
+ *   batch        pk CLIENT#<client>  sk BATCH#<yyyymmdd>     one item per client and batch date
+ *   rejected key pk CLIENT#<client>  sk REJECTED#<file name> a file whose key could not be accepted
+ *   registry     pk REGISTRY         sk TRANSFORMER#<name>   transformers a batch needs before it is TRANSFORMED
+ * GSI `by-stage` (gsi1pk STAGE#<stage>, gsi1sk <yyyymmdd>#<client>) lists batches by stage.
+ * Every write is one conditional UpdateItem: state moves only from the state the writer saw.
+ */
+export const batchKey = (client: string, batchDate: string) => ({ pk: `CLIENT#${client}`, sk: `BATCH#${batchDate}` });
+const REGISTRY_PK = 'REGISTRY';
+
+const table = () => {
+  const name = process.env.METASTORE_TABLE;
+  if (!name) throw new Error('METASTORE_TABLE is not set');
+  return name;
+};
+const now = () => new Date().toISOString();
+
+/** Thrown when a conditional write finds the batch no longer in the state the writer assumed. */
+export class StaleStateError extends Error {}
+
+async function update(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues'>): Promise<Batch | undefined> {
+  try {
+    const out = await dynamoClient().send(new UpdateCommand({ ...input, TableName: table(), ReturnValues: 'ALL_NEW' }));
+    return out.Attributes as Batch;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
+}
+
+/** Creates the batch item if it is new; never touches an existing one's state. */
+async function ensureBatch(client: string, batchDate: string): Promise<void> {
+  const flags = Object.fromEntries(Object.values(persistedFlag).map((f) => [f, false]));
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':stage': 'RECEIVING', ':gsi': 'STAGE#RECEIVING', ':empty': {}, ':zero': 0, ':false': false, ':now': now(), ':client': client, ':date': batchDate, ':gsisk': `${batchDate}#${client}` };
+  const sets = ['client = :client', 'batch_date = :date', 'stage = if_not_exists(stage, :stage)', 'gsi1pk = if_not_exists(gsi1pk, :gsi)', 'gsi1sk = :gsisk',
+    'files = if_not_exists(files, :empty)', 'transformers = if_not_exists(transformers, :empty)', 'generation = if_not_exists(generation, :zero)',
+    'relation_established = if_not_exists(relation_established, :false)', 'created_at = if_not_exists(created_at, :now)', 'updated_at = :now'];
+  Object.keys(flags).forEach((flag, i) => { names[`#f${i}`] = flag; sets.push(`#f${i} = if_not_exists(#f${i}, :false)`); });
+  await update({ Key: batchKey(client, batchDate), UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
+}
+
+function stageSet(stage: Stage) {
+  return { expr: 'stage = :newStage, gsi1pk = :newGsi, updated_at = :now', values: { ':newStage': stage, ':newGsi': `STAGE#${stage}`, ':now': now() } };
+}
+
+export async function getBatch(client: string, batchDate: string): Promise<Batch | undefined> {
+  const out = await dynamoClient().send(new GetCommand({ TableName: table(), Key: batchKey(client, batchDate), ConsistentRead: true }));
+  return out.Item ? Batch.parse(out.Item) : undefined;
+}
+
+/**
+ * Records the outcome of one file upload. A persisted file sets its `<type>_persisted` flag; a rejected
+ * one leaves the flag as it was, so a bad re-upload never undoes a good earlier load.
+ * Then settles the batch stage: PERSISTED once all four are in, whatever their arrival order.
+ */
+export async function recordFile(client: string, batchDate: string, type: FileType, detail: FileDetail): Promise<Batch> {
+  await ensureBatch(client, batchDate);
+  const persisted = detail.status === 'PERSISTED';
+  const image = await update({
+    Key: batchKey(client, batchDate),
+    UpdateExpression: `SET files.#type = :detail, updated_at = :now${persisted ? ', #flag = :true' : ''}`,
+    ExpressionAttributeNames: { '#type': type, ...(persisted ? { '#flag': persistedFlag[type] } : {}) },
+    ExpressionAttributeValues: { ':detail': detail, ':now': now(), ...(persisted ? { ':true': true } : {}) },
+  });
+  if (!image) throw new Error('metastore update of an existing batch failed');
+  return settleReceivingStage(image, persisted);
+}
+
+/** Moves a batch to the stage its files imply; conditional on the file states the decision was made from. */
+async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3): Promise<Batch> {
+  const allPersisted = FILE_TYPES.every((t) => seen[persistedFlag[t]]);
+  const key = batchKey(seen.client, seen.batch_date);
+  if (allPersisted && newData) {
+    // New data for a complete batch starts a new generation: relationships and transformers run again.
+    const s = stageSet('PERSISTED');
+    const flags = FILE_TYPES.map((t, i) => `#p${i} = :true`).join(' AND ');
+    const next = await update({
+      Key: key,
+      UpdateExpression: `SET ${s.expr}, generation = generation + :one, relation_established = :false, transformers = :empty REMOVE required_transformers, data_quality, events_published`,
+      ConditionExpression: `${flags} AND generation = :gen`,
+      ExpressionAttributeNames: Object.fromEntries(FILE_TYPES.map((t, i) => [`#p${i}`, persistedFlag[t]])),
+      ExpressionAttributeValues: { ...s.values, ':true': true, ':false': false, ':one': 1, ':empty': {}, ':gen': seen.generation },
+    });
+    if (next) return next;
+  } else if (!allPersisted) {
+    const anyRejected = Object.values(seen.files).some((f) => f.status === 'REJECTED');
+    const target: Stage = anyRejected ? 'REJECTED' : 'RECEIVING';
+    if (seen.stage === target) return seen;
+    const s = stageSet(target);
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ...s.values, ':receiving': 'RECEIVING', ':rejected': 'REJECTED' };
+    const checks = Object.entries(seen.files).map(([type, file], i) => {
+      names[`#t${i}`] = type;
+      values[`:s${i}`] = file.status;
+      return `files.#t${i}.#status = :s${i}`;
+    });
+    const next = await update({
+      Key: key, UpdateExpression: `SET ${s.expr}`,
+      ConditionExpression: ['stage IN (:receiving, :rejected)', ...checks].join(' AND '),
+      ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+    });
+    if (next) return next;
+  } else {
+    return seen;
+  }
+  // Someone else changed the batch between our read and write: decide again from what is there now.
+  const fresh = await getBatch(seen.client, seen.batch_date);
+  if (!fresh || attempts <= 1) throw new StaleStateError(`batch ${seen.client}/${seen.batch_date} kept changing`);
+  return settleReceivingStage(fresh, newData && fresh.generation === seen.generation, attempts - 1);
+}
+
+/** Records a file whose object key itself was invalid, so `status` and `run` can show why it was refused. */
+export async function recordRejectedKey(rejected: { client: string; key: string; fileName: string; reason: string }): Promise<void> {
+  const item: RejectedKey = {
+    pk: `CLIENT#${rejected.client}`, sk: `REJECTED#${rejected.fileName}`, client: rejected.client, key: rejected.key,
+    file_name: rejected.fileName, stage: 'REJECTED', reason: rejected.reason, at: now(),
+  };
+  await dynamoClient().send(new PutCommand({ TableName: table(), Item: { ...item, gsi1pk: 'STAGE#REJECTED', gsi1sk: `_#${rejected.client}#${rejected.fileName}` } }));
+}
+
+/**
+ * The relationship transformer's result: relations established for this generation, with the transformers
+ * registered right now as the ones this batch waits for.
+ */
+export async function establishRelations(batch: Batch, state: TransformerState, dataQuality: Record<string, number>): Promise<Batch | undefined> {
+  const required = (await listRegistry()).filter((e) => e.required).map((e) => e.name);
+  const s = stageSet(required.length ? 'RELATED' : 'TRANSFORMED');
+  return update({
+    Key: batchKey(batch.client, batch.batch_date),
+    UpdateExpression: `SET ${s.expr}, relation_established = :true, transformers.relationship = :state, data_quality = :dq, required_transformers = :required`,
+    ConditionExpression: 'generation = :gen AND stage = :persisted',
+    ExpressionAttributeValues: { ...s.values, ':true': true, ':state': state, ':dq': dataQuality, ':required': required, ':gen': batch.generation, ':persisted': 'PERSISTED' },
+  });
+}
+
+/**
+ * Records one transformer's outcome for a generation; when it is the last required one to finish,
+ * moves the batch to TRANSFORMED in a second update conditional on every required status being DONE.
+ * Returns undefined when the batch has moved on to another generation (the result is stale).
+ */
+export async function recordTransformer(batch: Batch, name: string, state: TransformerState): Promise<Batch | undefined> {
+  const key = batchKey(batch.client, batch.batch_date);
+  const image = await update({
+    Key: key,
+    UpdateExpression: 'SET transformers.#name = :state, updated_at = :now',
+    ConditionExpression: 'generation = :gen AND relation_established = :true',
+    ExpressionAttributeNames: { '#name': name },
+    ExpressionAttributeValues: { ':state': state, ':now': now(), ':gen': state.generation, ':true': true },
+  });
+  if (!image || state.status !== 'DONE') return image;
+  const required = image.required_transformers ?? [];
+  const done = (n: string) => image.transformers[n]?.status === 'DONE' && image.transformers[n]?.generation === image.generation;
+  if (image.stage !== 'RELATED' || !required.every(done)) return image;
+  const s = stageSet('TRANSFORMED');
+  const names: Record<string, string> = { '#status': 'status', '#generation': 'generation' };
+  const checks = required.map((n, i) => {
+    names[`#r${i}`] = n;
+    return `transformers.#r${i}.#status = :done AND transformers.#r${i}.#generation = :gen`;
+  });
+  return (await update({
+    Key: key, UpdateExpression: `SET ${s.expr}`,
+    ConditionExpression: ['stage = :related', 'generation = :gen', ...checks].join(' AND '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: { ...s.values, ':related': 'RELATED', ':gen': image.generation, ':done': 'DONE' },
+  })) ?? image;
+}
+
+/** The catapult's last word: events published, batch COMPLETE. */
+export async function markComplete(batch: Batch, eventsPublished: number): Promise<Batch | undefined> {
+  const s = stageSet('COMPLETE');
+  return update({
+    Key: batchKey(batch.client, batch.batch_date),
+    UpdateExpression: `SET ${s.expr}, events_published = :count`,
+    ConditionExpression: 'generation = :gen AND stage = :transformed',
+    ExpressionAttributeValues: { ...s.values, ':count': eventsPublished, ':gen': batch.generation, ':transformed': 'TRANSFORMED' },
+  });
+}
+
+/** A step that cannot succeed for this generation fails the batch, with who and why. */
+export async function markFailed(batch: Batch, step: string, reason: string): Promise<Batch | undefined> {
+  const s = stageSet('FAILED');
+  return update({
+    Key: batchKey(batch.client, batch.batch_date),
+    UpdateExpression: `SET ${s.expr}, failure = :failure`,
+    ConditionExpression: 'generation = :gen',
+    ExpressionAttributeValues: { ...s.values, ':failure': { step, reason, at: now() }, ':gen': batch.generation },
+  });
+}
+
+export async function registerTransformer(name: string, required = true): Promise<void> {
+  const entry: RegistryEntry = { name, required, registered_at: now() };
+  await dynamoClient().send(new PutCommand({ TableName: table(), Item: { pk: REGISTRY_PK, sk: `TRANSFORMER#${name}`, ...entry } }));
+}
+
+export async function listRegistry(): Promise<RegistryEntry[]> {
+  const out = await dynamoClient().send(new QueryCommand({ TableName: table(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': REGISTRY_PK }, ConsistentRead: true }));
+  return (out.Items ?? []).map((i) => RegistryEntry.parse(i));
+}
+
+/** A client's batches and rejected keys, newest first, optionally for one date. */
+export async function listClient(client: string, batchDate?: string): Promise<{ batches: Batch[]; rejected: RejectedKey[] }> {
+  const items = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamoClient().send(new QueryCommand({
+      TableName: table(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CLIENT#${client}` },
+      ExclusiveStartKey: start, ScanIndexForward: false, ConsistentRead: true,
+    }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  const batches = items.filter((i) => String(i.sk).startsWith('BATCH#')).map((i) => Batch.parse(i)).filter((b) => !batchDate || b.batch_date === batchDate);
+  const rejected = items.filter((i) => String(i.sk).startsWith('REJECTED#')).map((i) => RejectedKey.parse(i));
+  return { batches, rejected };
+}
+
+/** Batches in one stage, through the by-stage index. */
+export async function listByStage(stage: Stage): Promise<Batch[]> {
+  const items = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamoClient().send(new QueryCommand({
+      TableName: table(), IndexName: 'by-stage', KeyConditionExpression: 'gsi1pk = :g', ExpressionAttributeValues: { ':g': `STAGE#${stage}` }, ExclusiveStartKey: start,
+    }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items.filter((i) => String(i.sk).startsWith('BATCH#')).map((i) => Batch.parse(i));
+}

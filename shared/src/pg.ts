@@ -1,0 +1,29 @@
+import pg from 'pg';
+
+// Money and dates leave PostgreSQL as text: NUMERIC must never become a float, DATE never a local-time Date.
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+
+let pool: pg.Pool | undefined;
+
+/** One small pool per container; a Lambda handles one event at a time. */
+export function pgPool(): pg.Pool {
+  pool ??= new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2, idleTimeoutMillis: 30_000 });
+  return pool;
+}
+
+/** Runs fn inside one transaction, rolling back on any error. */
+export async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pgPool().connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
