@@ -237,3 +237,23 @@ export async function listByStage(stage: Stage): Promise<Batch[]> {
   } while (start);
   return items.filter((i) => String(i.sk).startsWith('BATCH#')).map((i) => Batch.parse(i));
 }
+
+/**
+ * Backfill: makes a batch whose relations are established wait for one more transformer. The batch returns to
+ * RELATED with the transformer added to its required list, so the transformer's own stream filter picks it up and
+ * the usual completion (TRANSFORMED, then the catapult) follows. Returns false when there was nothing to do.
+ */
+export async function reopenForTransformer(batch: Batch, name: string): Promise<boolean> {
+  const state = batch.transformers[name];
+  if (state?.status === 'DONE' && state.generation === batch.generation) return false;
+  const required = [...new Set([...(batch.required_transformers ?? []), name])];
+  const s = stageSet('RELATED');
+  const next = await update({
+    Key: batchKey(batch.client, batch.batch_date),
+    UpdateExpression: `SET ${s.expr}, required_transformers = :required REMOVE transformers.#name`,
+    ConditionExpression: 'generation = :gen AND stage = :seen AND relation_established = :true',
+    ExpressionAttributeNames: { '#name': name },
+    ExpressionAttributeValues: { ...s.values, ':required': required, ':gen': batch.generation, ':seen': batch.stage, ':true': true },
+  });
+  return next !== undefined;
+}

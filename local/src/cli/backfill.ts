@@ -1,0 +1,27 @@
+import type { Stage } from '@dataharvest/events/batch';
+import { listByStage, listClient, listRegistry, reopenForTransformer } from '@dataharvest/shared/metastore';
+import { UsageError } from './errors';
+
+export interface BackfillOptions { name: string; client?: string; since?: string }
+
+/** Stages in which a batch's relations are established, so a transformer can run over it. */
+const RELATED_STAGES: Stage[] = ['RELATED', 'TRANSFORMED', 'COMPLETE'];
+
+/**
+ * `dataharvest backfill <name>`: runs a newly deployed transformer over batches that were related before it existed.
+ * It only writes to the metastore; the transformer itself reacts through its stream filter, as for any batch.
+ */
+export async function backfill(opts: BackfillOptions): Promise<number> {
+  if (opts.since && !/^\d{8}$/.test(opts.since)) throw new UsageError('--since takes a date as YYYYMMDD');
+  if (!(await listRegistry()).some((e) => e.name === opts.name)) {
+    throw new UsageError(`transformer "${opts.name}" is not registered: deploy its service first`);
+  }
+  const batches = opts.client
+    ? (await listClient(opts.client)).batches
+    : (await Promise.all(RELATED_STAGES.map((s) => listByStage(s)))).flat();
+  const candidates = batches.filter((b) => b.relation_established && RELATED_STAGES.includes(b.stage) && (!opts.since || b.batch_date >= opts.since));
+  let reopened = 0;
+  for (const batch of candidates) if (await reopenForTransformer(batch, opts.name)) reopened += 1;
+  process.stdout.write(`backfill ${opts.name}: ${reopened} of ${candidates.length} related batch(es) queued\n`);
+  return 0;
+}

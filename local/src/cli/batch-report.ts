@@ -1,0 +1,39 @@
+import type { Batch, RejectedKey } from '@dataharvest/events/batch';
+import type { PortfolioEvent } from '@dataharvest/events/portfolio-event';
+
+export interface FileReport { status: string; rows: number; reason?: string; error_count?: number; errors: { line: number; column?: string; reason: string }[] }
+
+export interface BatchReport {
+  client: string;
+  batch_date: string | null;
+  stage: string;
+  files: Record<string, FileReport>;
+  transformers: Record<string, { status: string }>;
+  data_quality?: Record<string, number>;
+  events: PortfolioEvent[];
+}
+
+/** The one JSON object `dataharvest run --json` prints: files by type, refused keys by file name. */
+export function batchReport(client: string, batch: Batch | undefined, rejected: RejectedKey[], events: PortfolioEvent[]): BatchReport {
+  const files: Record<string, FileReport> = {};
+  for (const [type, f] of Object.entries(batch?.files ?? {})) {
+    files[type] = { status: f.status, rows: f.rows, ...(f.reason ? { reason: f.reason } : {}), ...(f.error_count ? { error_count: f.error_count } : {}), errors: f.errors };
+  }
+  for (const r of rejected) files[r.file_name] = { status: 'REJECTED', rows: 0, reason: r.reason, errors: [] };
+  const transformers = Object.fromEntries(Object.entries(batch?.transformers ?? {}).map(([name, t]) => [name, { status: t.status }]));
+  return {
+    client,
+    batch_date: batch?.batch_date ?? null,
+    stage: batch?.stage ?? (rejected.length ? 'REJECTED' : 'RECEIVING'),
+    files,
+    transformers,
+    ...(batch?.data_quality ? { data_quality: batch.data_quality } : {}),
+    events,
+  };
+}
+
+/** Exit code of a run: 0 only for a COMPLETE batch with nothing refused along the way. */
+export function exitCode(report: BatchReport): 0 | 1 {
+  const refused = Object.values(report.files).some((f) => f.status !== 'PERSISTED');
+  return report.stage === 'COMPLETE' && !refused ? 0 : 1;
+}

@@ -1,0 +1,31 @@
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { PortfolioEvent } from '@dataharvest/events/portfolio-event';
+import { kinesisClient } from '@dataharvest/shared/aws';
+
+/** Every portfolio event on the output stream, oldest first (a consumer's view, from TRIM_HORIZON). */
+export async function readOutputEvents(streamName: string): Promise<PortfolioEvent[]> {
+  const kinesis = kinesisClient();
+  const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+  const events: PortfolioEvent[] = [];
+  for (const shard of Shards) {
+    let { ShardIterator: iterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+    while (iterator) {
+      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+      for (const record of page.Records ?? []) events.push(PortfolioEvent.parse(JSON.parse(Buffer.from(record.Data!).toString('utf8'))));
+      if (!page.Records?.length || page.MillisBehindLatest === 0) break;
+      iterator = page.NextShardIterator;
+    }
+  }
+  return events;
+}
+
+/** The latest version of each portfolio's event for one batch: what a downstream consumer ends up with. */
+export function latestForBatch(events: PortfolioEvent[], client: string, batchDate: string): PortfolioEvent[] {
+  const latest = new Map<string, PortfolioEvent>();
+  for (const e of events) {
+    if (e.client !== client || e.batch_date !== batchDate) continue;
+    const seen = latest.get(e.portfolio_reference);
+    if (!seen || e.version >= seen.version) latest.set(e.portfolio_reference, e);
+  }
+  return [...latest.values()].sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference));
+}
