@@ -1,0 +1,117 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { s3Client } from '@dataharvest/shared/aws';
+import { getBatch } from '@dataharvest/shared/metastore';
+import { startCloud, type LocalCloud } from '../local/src/cloud/index';
+import { eventsStream, ingestBucket, useCloud } from '../local/src/cli/connection';
+import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
+
+const SAMPLE = 'examples/sample-batch';
+const sampleFiles = readdirSync(SAMPLE).sort();
+
+/** The four base tables as PostgreSQL holds them: what "the same content" means across runs. */
+async function baseTables(url: string) {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    const out: Record<string, unknown[]> = {};
+    for (const t of ['accounts', 'clients', 'portfolios', 'transactions']) {
+      out[t] = (await db.query(`SELECT * FROM ${t} WHERE client = 'EXT_CLIENT' ORDER BY record_id`)).rows;
+    }
+    return out;
+  } finally {
+    await db.end();
+  }
+}
+
+async function waitForStage(stage: string, generation: number, timeoutMs = 60_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const batch = await getBatch('EXT_CLIENT', '20200130');
+    if (batch?.stage === stage && batch.generation === generation) return batch;
+    if (Date.now() > until) throw new Error(`batch stuck at ${batch?.stage} (generation ${batch?.generation}), waiting for ${stage}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('the sample batch through real events: S3 → persistence → metastore → transformers → catapult → Kinesis', () => {
+  let cloud: LocalCloud;
+  const upload = (name: string, body: Buffer | string) =>
+    s3Client().send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/EXT_CLIENT/${name}`, Body: body }));
+
+  beforeAll(async () => {
+    cloud = await startCloud();
+    useCloud(cloud);
+  });
+  afterAll(() => cloud?.stop());
+
+  it('reaches COMPLETE and publishes one event per portfolio, with figures checkable by hand', async () => {
+    for (const f of sampleFiles) await upload(f, readFileSync(join(SAMPLE, f)));
+    const batch = await waitForStage('COMPLETE', 1);
+    expect(Object.values(batch.files).map((f) => [f.status, f.rows])).toEqual(Array(4).fill(['PERSISTED', 2]));
+    expect(batch.events_published).toBe(2);
+
+    const events = latestForBatch(await readOutputEvents(eventsStream(cloud)), 'EXT_CLIENT', '20200130');
+    const frida = events.find((e) => e.portfolio_reference === '90755e32-7438-4354-ad37-ad900e297844');
+    const fritz = events.find((e) => e.portfolio_reference === '439695b4-508d-4562-8576-670e70024627');
+    expect(frida).toMatchObject({ version: 1, account_number: '12345678', client_reference: '9e40659b-8b9f-4fc4-814b-5a7b5a23b64d',
+      deposits_total: '5000.00', transaction_count: 1, net_amount: '5000.00', tax_free_allowance: '801.00', taxes_paid: '0.00', tax_transactions_total: '0.00' });
+    expect(fritz).toMatchObject({ version: 1, account_number: '12345679', client_reference: 'f4a0cc2c-d0b4-4f14-b202-c8a5e45e90e7',
+      deposits_total: '0.00', transaction_count: 1, net_amount: '-789.56', tax_free_allowance: '0.00', taxes_paid: '789.56', tax_transactions_total: '-789.56' });
+  });
+
+  it('treats a duplicated S3 event as a no-op: same rows, same generation', async () => {
+    const before = await baseTables(cloud.postgresUrl);
+    const key = 'incoming/EXT_CLIENT/accounts_20200130.csv';
+    const batch = await getBatch('EXT_CLIENT', '20200130');
+    const etag = batch!.files.accounts!.etag!;
+    const event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'eu-central-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
+      s3: { s3SchemaVersion: '1.0', configurationId: 'dup', bucket: { name: ingestBucket(cloud), arn: `arn:aws:s3:::${ingestBucket(cloud)}` },
+        object: { key, size: 114, eTag: etag, sequencer: '0' } } }] };
+    const persistence = cloud.functions.find((f) => f.includes('persistence'))!;
+    await cloud.invoke(persistence, event);
+    await cloud.invoke(persistence, event);
+    await cloud.idle();
+    expect(await baseTables(cloud.postgresUrl)).toEqual(before);
+    expect((await getBatch('EXT_CLIENT', '20200130'))!.generation).toBe(1);
+  });
+
+  it('re-runs the chain for a corrected re-upload after COMPLETE, replacing results and publishing a higher version', async () => {
+    const corrected = readFileSync(join(SAMPLE, 'transactions_20200130.csv'), 'utf8').replace('5000,DEPOSIT', '6000,DEPOSIT');
+    await upload('transactions_20200130.csv', corrected);
+    await waitForStage('COMPLETE', 2);
+    const tables = await baseTables(cloud.postgresUrl);
+    expect(tables.transactions).toHaveLength(2);
+    expect(tables.transactions!.map((r) => (r as { amount: string }).amount)).toEqual(['6000', '-789.56'].map((a) => expect.stringMatching(new RegExp(`^${a}(\\.0+)?$`))));
+    const events = latestForBatch(await readOutputEvents(eventsStream(cloud)), 'EXT_CLIENT', '20200130');
+    expect(events.map((e) => [e.version, e.deposits_total])).toEqual([[2, '0.00'], [2, '6000.00']]);
+  });
+});
+
+describe('dataharvest run', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dataharvest-run-'));
+  const cli = (...args: string[]) =>
+    promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', SAMPLE, '--client', 'EXT_CLIENT', '--data-dir', dataDir, ...args], { timeout: 240_000 });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('prints one JSON object with the batch COMPLETE, 2 rows per file, and exits 0; a second run changes nothing', async () => {
+    const first = JSON.parse((await cli('--json')).stdout);
+    expect(first).toMatchObject({ client: 'EXT_CLIENT', batch_date: '20200130', stage: 'COMPLETE' });
+    for (const type of ['accounts', 'clients', 'portfolios', 'transactions']) expect(first.files[type]).toEqual({ status: 'PERSISTED', rows: 2, errors: [] });
+    for (const name of ['relationship', 'deposit', 'transaction', 'tax']) expect(first.transformers[name]).toEqual({ status: 'DONE' });
+    expect(first.events).toHaveLength(2);
+
+    const second = JSON.parse((await cli('--json')).stdout);
+    expect(second.stage).toBe('COMPLETE');
+    expect(second.events).toEqual(first.events);
+  });
+
+  it('exits 2 on a usage error with a one-line reason', async () => {
+    await expect(promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', SAMPLE])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--client ID is required') });
+  });
+});
