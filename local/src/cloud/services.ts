@@ -69,6 +69,8 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
       AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' /* s3rver's fixed key; the others accept any */,
       AWS_ENDPOINT_URL_S3: endpoints.s3, AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb, AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
       AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis, AWS_ENDPOINT_URL_SQS: endpoints.sqs, DATABASE_URL: postgres.url,
+      // Lambda runs Node 22; locally we run on 20, which the SDK would otherwise warn about on every start.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     return { dataDir, endpoints, postgresUrl: postgres.url, env, s3Events: s3.onEvent, stop };
   } catch (error) {
