@@ -16,7 +16,7 @@ export async function openObject(bucket: string, key: string): Promise<Readable 
 /** Moves `incoming/…` to `<folder>/…`: archive/ after a load, quarantine/ after a rejection. */
 export async function moveObject(bucket: string, key: string, folder: 'archive' | 'quarantine'): Promise<void> {
   const target = `${folder}/${key.replace(/^incoming\//, '')}`;
-  await s3Client().send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: `${bucket}/${encodeURIComponent(key)}` }));
+  await s3Client().send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}` }));
   await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
