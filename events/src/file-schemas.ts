@@ -6,7 +6,7 @@ import type { FileType } from './batch';
  */
 export type ValueKind = 'record_id' | 'account' | 'money' | 'currency' | 'uuid' | 'reference' | 'keyword' | 'text' | 'code';
 
-export interface ColumnSchema { name: string; kind: ValueKind; aliases?: string[] }
+export interface ColumnSchema { name: string; kind: ValueKind; aliases?: readonly string[] }
 
 const SQL_TYPE: Record<ValueKind, string> = {
   record_id: 'integer', account: 'text', money: 'numeric(17,2)', currency: 'char(3)', uuid: 'uuid',

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   Batch, FILE_TYPES, persistedFlag, RegistryEntry, RejectedKey,
   type FileDetail, type FileType, type Stage, type TransformerState,
@@ -200,6 +200,10 @@ export async function markFailed(batch: Batch, step: string, reason: string): Pr
 export async function registerTransformer(name: string, required = true): Promise<void> {
   const entry: RegistryEntry = { name, required, registered_at: now() };
   await dynamoClient().send(new PutCommand({ TableName: table(), Item: { pk: REGISTRY_PK, sk: `TRANSFORMER#${name}`, ...entry } }));
+}
+
+export async function deregisterTransformer(name: string): Promise<void> {
+  await dynamoClient().send(new DeleteCommand({ TableName: table(), Key: { pk: REGISTRY_PK, sk: `TRANSFORMER#${name}` } }));
 }
 
 export async function listRegistry(): Promise<RegistryEntry[]> {

@@ -1,0 +1,19 @@
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import type { PortfolioEvent } from '@dataharvest/events/portfolio-event';
+import { kinesisClient } from '@dataharvest/shared/aws';
+
+const MAX_RECORDS = 500;
+const ATTEMPTS = 5;
+
+/** PutRecords in chunks of 500, partitioned by portfolio; entries Kinesis refuses (throttling) are sent again. */
+export async function publish(streamName: string, events: PortfolioEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += MAX_RECORDS) {
+    let pending = events.slice(i, i + MAX_RECORDS).map((e) => ({ PartitionKey: e.portfolio_reference, Data: Buffer.from(JSON.stringify(e)) }));
+    for (let attempt = 1; pending.length; attempt++) {
+      const out = await kinesisClient().send(new PutRecordsCommand({ StreamName: streamName, Records: pending }));
+      pending = pending.filter((_, k) => out.Records?.[k]?.ErrorCode);
+      if (pending.length && attempt >= ATTEMPTS) throw new Error(`${pending.length} event(s) still refused by Kinesis after ${ATTEMPTS} attempts`);
+      if (pending.length) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
+}

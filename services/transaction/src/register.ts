@@ -1,0 +1,1 @@
+export { registrationHandler as handler } from '@dataharvest/shared/registration';
