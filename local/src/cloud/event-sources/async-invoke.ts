@@ -1,50 +1,58 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { arn } from '../template';
 import { sendToDestination } from './failure-destination';
 
 export interface AsyncConfig { maxRetryAttempts: number; onFailureQueueUrl?: string }
 
-/** Lambda waits about 1 and 2 minutes between async retries; locally the same two retries come after 1 s and 2 s. */
+export interface AsyncInvoker { invokeAsync(fn: string, event: unknown, config: AsyncConfig): void; pending(): number }
+
+/**
+ * Lambda waits about one minute before the first retry and two before the second; locally the same schedule is
+ * kept in seconds (1 s, then 2 s) so failures surface quickly.
+ */
 const RETRY_DELAYS_MS = [1000, 2000];
 
 /**
- * Asynchronous invocation as for S3 notifications: queued, retried on error up to maxRetryAttempts, then the
- * on-failure destination receives AWS's invocation record and the event is dropped.
+ * Asynchronous invocation, as S3 notifications use it: the event is queued and invoked; a function error is
+ * retried up to maxRetryAttempts (AWS default 2), after which the on-failure destination receives AWS's invocation
+ * record and the event is dropped.
  */
-export function createAsyncInvoker(deps: { invoke: (fn: string, event: unknown, source: string) => Promise<unknown>; sqs: SQSClient; log: (l: string) => void }) {
+export function createAsyncInvoker(deps: { invoke: (fn: string, event: unknown, source: string) => Promise<unknown>; sqs: SQSClient; log: (l: string) => void }): AsyncInvoker {
   let pending = 0;
 
-  async function attempt(fn: string, event: unknown, config: AsyncConfig): Promise<void> {
-    const requestId = randomUUID();
-    for (let attemptNo = 0; ; attemptNo += 1) {
+  async function run(fn: string, event: unknown, config: AsyncConfig): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
       try {
-        await deps.invoke(fn, event, 's3');
+        await deps.invoke(fn, event, 'async');
         return;
       } catch (error) {
-        if (attemptNo < config.maxRetryAttempts) {
-          await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[Math.min(attemptNo, RETRY_DELAYS_MS.length - 1)]));
-          continue;
-        }
-        deps.log(`${fn}: async invocation failed ${attemptNo + 1} time(s), giving up: ${(error as Error).message}`);
-        if (config.onFailureQueueUrl) {
-          await sendToDestination(deps.sqs, config.onFailureQueueUrl, {
-            version: '1.0', timestamp: new Date().toISOString(),
-            requestContext: { requestId, functionArn: `${arn.function(fn)}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attemptNo + 1 },
-            requestPayload: event,
-            responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-            responsePayload: { errorType: (error as { errorType?: string }).errorType ?? 'Error', errorMessage: (error as Error).message },
-          });
-        }
-        return;
+        if (attempt > config.maxRetryAttempts) return exhausted(fn, event, config, attempt, error as Error & { errorType?: string });
+        await delay(RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length) - 1]!);
       }
     }
   }
 
+  async function exhausted(fn: string, event: unknown, config: AsyncConfig, attempts: number, error: Error & { errorType?: string }): Promise<void> {
+    deps.log(`${fn}: asynchronous invocation failed ${attempts} time(s) (${error.message}); dropping the event`);
+    if (!config.onFailureQueueUrl) return;
+    await sendToDestination(deps.sqs, config.onFailureQueueUrl, {
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      requestContext: { requestId: randomUUID(), functionArn: `${arn.function(fn)}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attempts },
+      requestPayload: event,
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: { errorType: error.errorType ?? error.name, errorMessage: error.message },
+    });
+  }
+
   return {
-    invokeAsync(fn: string, event: unknown, config: AsyncConfig): void {
+    invokeAsync(fn, event, config) {
       pending += 1;
-      void attempt(fn, event, config).catch((e: unknown) => deps.log(`${fn}: ${String(e)}`)).finally(() => { pending -= 1; });
+      void run(fn, event, config)
+        .catch((e: unknown) => deps.log(`${fn}: could not send to the on-failure destination: ${String(e)}`))
+        .finally(() => { pending -= 1; });
     },
     pending: () => pending,
   };

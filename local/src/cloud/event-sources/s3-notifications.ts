@@ -1,8 +1,13 @@
-import type { S3ObjectEvent } from '../s3';
 import { REGION } from '../services';
 
 export interface S3Rule { bucket: string; events: string[]; prefix?: string; suffix?: string; functionName: string }
 
+/** What s3rver emits for each write (already S3-shaped, but with a raw key and its own event names). */
+export interface S3rverEvent {
+  Records: Array<{ eventName: string; eventTime?: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer: string } } }>;
+}
+
+/** A bucket notification's S3Key filter: the key starts with the prefix and ends with the suffix. */
 export function matchS3Rule(key: string, rules: { prefix?: string; suffix?: string }): boolean {
   return key.startsWith(rules.prefix ?? '') && key.endsWith(rules.suffix ?? '');
 }
@@ -15,21 +20,38 @@ export function matchS3Event(eventName: string, patterns: string[]): boolean {
   });
 }
 
-/** S3 URL-encodes keys in notifications, with '+' for spaces. */
-const encodeKey = (key: string) => encodeURIComponent(key).replaceAll('%2F', '/').replaceAll('%20', '+');
+/**
+ * S3 URL-encodes keys in notifications like a form (Java's URLEncoder): spaces as '+', everything but letters,
+ * digits and `.-*_` percent-encoded, except that '/' stays.
+ */
+export function encodeS3Key(key: string): string {
+  return encodeURIComponent(key)
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replaceAll('%20', '+')
+    .replaceAll('%2F', '/');
+}
 
-/** The notification AWS would deliver, built from what s3rver reports. */
-export function s3NotificationEvent(event: S3ObjectEvent, configurationId: string) {
+/**
+ * s3rver reports a completed multipart upload as `ObjectCreated:Post` (it has no other POST that creates objects
+ * through the SDK); S3 calls it CompleteMultipartUpload, which matters to rules that list event types.
+ */
+const eventNameOf = (s3rverName: string) => (s3rverName === 'ObjectCreated:Post' ? 'ObjectCreated:CompleteMultipartUpload' : s3rverName);
+
+/** The notification S3 would deliver to a function (event structure version 2.1), built from what s3rver emits. */
+export function s3NotificationEvent(event: S3rverEvent, configurationId: string) {
   const r = event.Records[0]!;
+  const { key, size, eTag, sequencer } = r.s3.object;
+  const bucket = r.s3.bucket.name;
   return {
     Records: [{
-      eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: REGION, eventTime: new Date().toISOString(), eventName: r.eventName,
+      eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: REGION, eventTime: r.eventTime ?? new Date().toISOString(), eventName: eventNameOf(r.eventName),
       userIdentity: { principalId: 'AWS:LOCAL' }, requestParameters: { sourceIPAddress: '127.0.0.1' },
-      responseElements: { 'x-amz-request-id': r.s3.object.sequencer, 'x-amz-id-2': 'local' },
+      responseElements: { 'x-amz-request-id': sequencer, 'x-amz-id-2': 'local' },
       s3: {
         s3SchemaVersion: '1.0', configurationId,
-        bucket: { name: r.s3.bucket.name, ownerIdentity: { principalId: 'LOCAL' }, arn: `arn:aws:s3:::${r.s3.bucket.name}` },
-        object: { key: encodeKey(r.s3.object.key), size: r.s3.object.size ?? 0, eTag: r.s3.object.eTag ?? '', sequencer: r.s3.object.sequencer },
+        bucket: { name: bucket, ownerIdentity: { principalId: 'LOCAL' }, arn: `arn:aws:s3:::${bucket}` },
+        // Deletions carry neither size nor eTag, as in S3.
+        object: { key: encodeS3Key(key), ...(size === undefined ? {} : { size }), ...(eTag === undefined ? {} : { eTag }), sequencer },
       },
     }],
   };

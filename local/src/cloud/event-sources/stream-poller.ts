@@ -1,158 +1,166 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { compileFilters, kinesisFilterView } from '../filter';
-import { arn } from '../template';
-import { sendToDestination } from './failure-destination';
-import type { Position, Shard, SourceRecord, StreamSource } from './stream-sources';
+import { createBatchDelivery } from './stream-batch';
+import { dynamodbSource, kinesisSource, type Position, type SourceRecord, type StreamSource } from './stream-sources';
 
 export interface StreamPollerConfig {
   functionName: string; kind: 'dynamodb' | 'kinesis'; streamArn: string; batchSize: number; batchWindowSeconds: number;
-  startingPosition: 'TRIM_HORIZON' | 'LATEST'; maxRetryAttempts: number /* -1: until the record expires */; bisectOnError: boolean;
-  reportBatchItemFailures: boolean; filterPatterns: string[]; onFailureQueueUrl?: string; checkpointFile?: string;
+  startingPosition: 'TRIM_HORIZON' | 'LATEST'; maxRetryAttempts: number /* -1 = infinite, AWS default for streams */; bisectOnError: boolean;
+  reportBatchItemFailures: boolean; filterPatterns: string[]; onFailureQueueUrl?: string;
+  /** Where each shard's position is kept, so a restarted persistent cloud resumes instead of replaying. */
+  checkpointFile?: string;
 }
 
-interface Deps { source: StreamSource; sqs: SQSClient; invoke: (fn: string, event: unknown, source: string) => Promise<unknown>; log: (l: string) => void }
+export interface StreamPollerDeps {
+  streams?: DynamoDBStreamsClient; kinesis?: KinesisClient;
+  /** Reads the stream instead of `streams`/`kinesis`. */
+  source?: StreamSource;
+  sqs: SQSClient;
+  invoke: (fn: string, event: unknown, source: string) => Promise<unknown>;
+  log: (l: string) => void;
+}
 
+export interface StreamPoller { stop(): Promise<void>; caughtUp(): boolean; inFlight(): boolean }
+
+/** Lambda polls a shard four times a second; locally a little faster keeps tests quick. */
 const POLL_MS = 100;
-const RETRY_MS = 200;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const DISCOVER_MS = 1000;
+
+interface ShardState { caughtUp: boolean; finished: Promise<void> }
 
 /**
- * An event source mapping for one function on one stream: every shard read in order, never two batches of a shard
- * at once; filtered, batched, retried, bisected and sent to the on-failure destination as Lambda does. The position
- * of each shard is checkpointed, so a restarted persistent cloud resumes instead of replaying.
+ * An event source mapping of one function on one stream. Every shard is read in order by one loop, so its batches
+ * never overlap; a child shard (DynamoDB rolls shards over, Kinesis splits them) is read once its parent is finished.
+ * Records the filters drop count as processed.
  */
-export function startStreamPoller(config: StreamPollerConfig, deps: Deps) {
-  const matches = compileFilters(config.filterPatterns);
-  const filterView = (r: SourceRecord) => (config.kind === 'kinesis' ? kinesisFilterView(r.event as never) : r.event);
-  const checkpoints: Record<string, string> = config.checkpointFile && existsSync(config.checkpointFile) ? JSON.parse(readFileSync(config.checkpointFile, 'utf8')) : {};
-  const shards = new Map<string, { caughtUp: boolean; done: boolean }>();
-  let stopped = false;
-  let inFlight = 0;
-  const startedAt = Date.now();
+export function startStreamPoller(config: StreamPollerConfig, deps: StreamPollerDeps): StreamPoller {
+  const source = deps.source ?? sourceFor(config, deps);
+  const accept = compileFilters(config.filterPatterns);
+  const view = config.kind === 'kinesis' ? (r: SourceRecord) => kinesisFilterView(r.event as never) : (r: SourceRecord) => r.event;
+  const positions: Record<string, string> = config.checkpointFile && existsSync(config.checkpointFile) ? JSON.parse(readFileSync(config.checkpointFile, 'utf8')) : {};
+  const shards = new Map<string, ShardState>();
+  const abort = new AbortController();
+  const pause = (ms: number) => delay(ms, undefined, { signal: abort.signal }).catch(() => undefined);
+  let running = 0;
+  // A closed shard usually means a new one: until a listing has run since, the poller is not caught up.
+  let closedShards = 0;
+  let listedAfter = -1;
+  let wakeDiscovery = () => {};
+
+  const deliver = createBatchDelivery(config, {
+    sqs: deps.sqs, invoke: deps.invoke, log: deps.log, pause, stopped: () => abort.signal.aborted, running: (d) => { running += d; },
+  });
 
   const checkpoint = (shardId: string, sequenceNumber: string) => {
-    checkpoints[shardId] = sequenceNumber;
-    if (config.checkpointFile) writeFileSync(config.checkpointFile, JSON.stringify(checkpoints));
+    positions[shardId] = sequenceNumber;
+    if (config.checkpointFile) writeFileSync(config.checkpointFile, JSON.stringify(positions));
   };
 
-  async function invoke(records: SourceRecord[]): Promise<{ failedFrom?: number; error?: Error; thrown?: boolean }> {
-    inFlight += 1;
-    try {
-      const result = await deps.invoke(config.functionName, { Records: records.map((r) => r.event) }, config.kind);
-      if (!config.reportBatchItemFailures) return {};
-      const failures = (result as { batchItemFailures?: Array<{ itemIdentifier?: string }> } | null)?.batchItemFailures;
-      if (!Array.isArray(failures) || failures.length === 0) return {};
-      const indexes = failures.map((f) => records.findIndex((r) => r.sequenceNumber === f.itemIdentifier));
-      // An identifier that names no record of the batch makes Lambda treat the whole batch as failed.
-      return { failedFrom: indexes.includes(-1) ? 0 : Math.min(...indexes), error: new Error('partial batch failure') };
-    } catch (error) {
-      return { failedFrom: 0, error: error as Error, thrown: true };
-    } finally {
-      inFlight -= 1;
-    }
-  }
-
-  /** Delivers records until they succeed, are bisected, or exhaust their retries and go to the destination. */
-  async function deliver(shardId: string, records: SourceRecord[]): Promise<void> {
-    let remaining = records;
-    for (let attempt = 1; remaining.length && !stopped; attempt += 1) {
-      const { failedFrom, error, thrown } = await invoke(remaining);
-      if (failedFrom === undefined) return;
-      remaining = remaining.slice(failedFrom);
-      // A function error splits the batch to isolate a bad record; a partial response already names it.
-      if (config.bisectOnError && thrown && remaining.length > 1) {
-        const half = Math.ceil(remaining.length / 2);
-        await deliver(shardId, remaining.slice(0, half));
-        await deliver(shardId, remaining.slice(half));
-        return;
-      }
-      if (config.maxRetryAttempts >= 0 && attempt > config.maxRetryAttempts) {
-        deps.log(`${config.functionName}: ${remaining.length} record(s) of ${shardId} failed ${attempt} time(s): ${error?.message}; sent on`);
-        await sendFailure(shardId, remaining, attempt);
-        return;
-      }
-      await sleep(RETRY_MS * attempt);
-    }
-  }
-
-  async function sendFailure(shardId: string, records: SourceRecord[], attempts: number): Promise<void> {
-    if (!config.onFailureQueueUrl) return;
-    const info = {
-      shardId, startSequenceNumber: records[0]!.sequenceNumber, endSequenceNumber: records.at(-1)!.sequenceNumber,
-      approximateArrivalOfFirstRecord: new Date(records[0]!.arrival * 1000).toISOString(), approximateArrivalOfLastRecord: new Date(records.at(-1)!.arrival * 1000).toISOString(),
-      batchSize: records.length, streamArn: config.streamArn,
-    };
-    await sendToDestination(deps.sqs, config.onFailureQueueUrl, {
-      requestContext: { requestId: randomUUID(), functionArn: arn.function(config.functionName), condition: 'RetryAttemptsExhausted', approximateInvokeCount: attempts },
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-      version: '1.0', timestamp: new Date().toISOString(),
-      [config.kind === 'dynamodb' ? 'DDBStreamBatchInfo' : 'KinesisBatchInfo']: info,
-    });
-  }
-
-  async function pollShard(shard: Shard, initial: Position): Promise<void> {
-    const state = shards.get(shard.shardId)!;
-    const saved = checkpoints[shard.shardId];
-    let iterator = await deps.source.iterator(shard.shardId, saved ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: saved } : initial);
-    let batch: SourceRecord[] = [];
+  async function readShard(shardId: string, initial: Position, state: ShardState): Promise<void> {
+    const saved = positions[shardId];
+    let iterator = await source.iterator(shardId, saved ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: saved } : initial);
+    let pending: SourceRecord[] = [];
     let lastRead: string | undefined;
     let windowStart = 0;
-    while (!stopped && iterator) {
-      const page = await deps.source.read(iterator);
+    while (iterator && !abort.signal.aborted) {
+      const page = await source.read(shardId, iterator);
       iterator = page.next;
       for (const record of page.records) {
         lastRead = record.sequenceNumber;
-        if (matches(filterView(record))) batch.push(record);
+        if (accept(view(record))) pending.push(record);
       }
-      if (batch.length && !windowStart) windowStart = Date.now();
-      const windowOver = Date.now() - windowStart >= config.batchWindowSeconds * 1000 || !iterator;
-      while (batch.length >= config.batchSize || (batch.length && windowOver)) {
-        const next = batch.slice(0, config.batchSize);
-        batch = batch.slice(config.batchSize);
-        await deliver(shard.shardId, next);
-        if (!stopped) checkpoint(shard.shardId, batch.length ? next.at(-1)!.sequenceNumber : lastRead!);
-        windowStart = batch.length ? Date.now() : 0;
+      if (pending.length && !windowStart) windowStart = Date.now();
+      // Lambda invokes once the batch is full, the batching window is over, or (here) the closed shard is read.
+      const windowOver = () => Date.now() - windowStart >= config.batchWindowSeconds * 1000 || !iterator;
+      while (pending.length >= config.batchSize || (pending.length && windowOver())) {
+        const batch = pending.slice(0, config.batchSize);
+        if (!(await deliver(shardId, batch))) return;
+        pending = pending.slice(batch.length);
+        checkpoint(shardId, pending.length ? batch.at(-1)!.sequenceNumber : lastRead!);
+        // The next window begins when the previous invocation completes.
+        windowStart = pending.length ? Date.now() : 0;
       }
-      // Records the filter dropped still move the position on.
-      if (!batch.length && lastRead && checkpoints[shard.shardId] !== lastRead) checkpoint(shard.shardId, lastRead);
-      state.caughtUp = page.records.length === 0 && batch.length === 0;
-      if (page.records.length === 0) await sleep(POLL_MS);
+      if (!pending.length && lastRead && positions[shardId] !== lastRead) checkpoint(shardId, lastRead);
+      state.caughtUp = page.records.length === 0 && pending.length === 0;
+      if (page.records.length === 0 && iterator) await pause(POLL_MS);
     }
-    state.done = true;
-    state.caughtUp = true;
+    if (!iterator) {
+      state.caughtUp = true;
+      closedShards += 1;
+      wakeDiscovery();
+    }
   }
 
-  /** Finds new shards (DynamoDB rolls them over; children follow their closed parent) and starts reading them. */
-  async function discover(): Promise<void> {
-    while (!stopped) {
-      try {
-        const all = await deps.source.shards();
-        for (const shard of all) {
-          if (shards.has(shard.shardId)) continue;
-          const parent = shard.parentShardId ? shards.get(shard.parentShardId) : undefined;
-          const parentKnown = shard.parentShardId !== undefined && all.some((s) => s.shardId === shard.parentShardId);
-          if (parentKnown && !parent?.done) continue;
-          shards.set(shard.shardId, { caughtUp: false, done: false });
-          const discoveredLater = Date.now() - startedAt > 1000 || parent !== undefined;
-          const position: Position = { type: discoveredLater ? 'TRIM_HORIZON' : config.startingPosition };
-          void pollShard(shard, position).catch((e: unknown) => {
-            deps.log(`${config.functionName}: reading ${shard.shardId} failed: ${String(e)}; retrying`);
-            shards.delete(shard.shardId);
-          });
+  function startShard(shardId: string, parent: ShardState | undefined, initial: Position): void {
+    let finish = () => {};
+    const state: ShardState = { caughtUp: false, finished: new Promise<void>((resolve) => { finish = resolve; }) };
+    shards.set(shardId, state);
+    void (async () => {
+      await parent?.finished;
+      while (!abort.signal.aborted) {
+        try {
+          await readShard(shardId, initial, state);
+          break;
+        } catch (error) {
+          // An expired iterator or a hiccup of the emulator: resume from the last checkpoint.
+          if (abort.signal.aborted) break;
+          deps.log(`${config.functionName}: reading ${shardId} failed (${String(error)}); resuming`);
+          await pause(POLL_MS * 5);
         }
-      } catch (e) {
-        if (!stopped) deps.log(`${config.functionName}: listing shards failed: ${String(e)}`);
       }
-      await sleep(500);
-    }
+      finish();
+    })();
   }
 
-  const discovering = discover();
+  /** Starts a reader for every shard not seen yet, children after their parents. */
+  async function discover(first: boolean): Promise<void> {
+    const closedBefore = closedShards;
+    const listed = await source.shards();
+    const fresh = listed.filter((s) => !shards.has(s.shardId));
+    const parentOf = new Map(fresh.map((s) => [s.shardId, s.parentShardId]));
+    // Parents before children, whatever order the listing uses.
+    const depth = (id: string | undefined): number => (id && parentOf.has(id) ? 1 + depth(parentOf.get(id)) : 0);
+    for (const shard of fresh.sort((a, b) => depth(a.shardId) - depth(b.shardId))) {
+      // Shards that appear later hold only new records: they are read from their start.
+      const initial: Position = { type: first ? config.startingPosition : 'TRIM_HORIZON' };
+      startShard(shard.shardId, shard.parentShardId ? shards.get(shard.parentShardId) : undefined, initial);
+    }
+    listedAfter = closedBefore;
+  }
+
+  const discovering = (async () => {
+    for (let first = true; !abort.signal.aborted;) {
+      try {
+        await discover(first);
+        first = false;
+      } catch (error) {
+        if (!abort.signal.aborted) deps.log(`${config.functionName}: listing the shards of ${config.streamArn} failed: ${String(error)}`);
+      }
+      await new Promise<void>((resolve) => {
+        wakeDiscovery = resolve;
+        void pause(DISCOVER_MS).then(() => resolve());
+      });
+    }
+  })();
+
   return {
-    async stop() { stopped = true; await discovering; },
-    caughtUp: () => shards.size > 0 && [...shards.values()].every((s) => s.caughtUp) && inFlight === 0,
-    inFlight: () => inFlight > 0,
+    async stop() {
+      abort.abort();
+      wakeDiscovery();
+      await discovering;
+      await Promise.all([...shards.values()].map((s) => s.finished));
+    },
+    caughtUp: () => listedAfter === closedShards && shards.size > 0 && [...shards.values()].every((s) => s.caughtUp) && running === 0,
+    inFlight: () => running > 0,
   };
+}
+
+function sourceFor(config: StreamPollerConfig, deps: StreamPollerDeps): StreamSource {
+  if (config.kind === 'dynamodb' && deps.streams) return dynamodbSource(deps.streams, config.streamArn);
+  if (config.kind === 'kinesis' && deps.kinesis) return kinesisSource(deps.kinesis, config.streamArn);
+  throw new Error(`a ${config.kind} stream poller needs a ${config.kind === 'dynamodb' ? 'DynamoDB Streams' : 'Kinesis'} client`);
 }

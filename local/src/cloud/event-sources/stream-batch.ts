@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { arn } from '../template';
+import { sendToDestination } from './failure-destination';
+import type { SourceRecord } from './stream-sources';
+
+export interface DeliveryConfig {
+  functionName: string; kind: 'dynamodb' | 'kinesis'; streamArn: string; maxRetryAttempts: number;
+  bisectOnError: boolean; reportBatchItemFailures: boolean; onFailureQueueUrl?: string;
+}
+
+export interface DeliveryDeps {
+  sqs: SQSClient;
+  invoke: (fn: string, event: unknown, source: string) => Promise<unknown>;
+  log: (l: string) => void;
+  /** Waits between retries; resolves early once the poller stops. */
+  pause: (ms: number) => Promise<void>;
+  stopped: () => boolean;
+  running: (delta: 1 | -1) => void;
+}
+
+type Attempt = { ok: true } | { ok: false; failedFrom: number; functionError: boolean; reason: string };
+
+/** Lambda backs off exponentially between retries of a stream batch; locally from 100 ms up to 2 s. */
+const backoff = (retry: number) => Math.min(2000, 100 * 2 ** (retry - 1));
+
+/**
+ * Delivers one batch of a shard the way a Lambda event source mapping does: retried on failure up to
+ * maxRetryAttempts (-1: forever), bisected on function errors when configured (halves do not use up retries), retried
+ * from the first failed record on a partial batch response, and reported to the on-failure destination once retries
+ * run out. Resolves true once the batch is settled (succeeded or sent on), false if the poller stopped first.
+ */
+export function createBatchDelivery(config: DeliveryConfig, deps: DeliveryDeps) {
+  async function attempt(records: SourceRecord[]): Promise<Attempt> {
+    deps.running(1);
+    try {
+      const response = await deps.invoke(config.functionName, { Records: records.map((r) => r.event) }, config.kind);
+      if (!config.reportBatchItemFailures) return { ok: true };
+      const failedFrom = firstFailure(response, records);
+      return failedFrom === undefined ? { ok: true } : { ok: false, failedFrom, functionError: false, reason: 'partial batch failure' };
+    } catch (error) {
+      return { ok: false, failedFrom: 0, functionError: true, reason: (error as Error).message };
+    } finally {
+      deps.running(-1);
+    }
+  }
+
+  async function deliver(shardId: string, batch: SourceRecord[]): Promise<boolean> {
+    let records = batch;
+    for (let invokes = 1, retries = 0; ; invokes += 1) {
+      if (deps.stopped()) return false;
+      const result = await attempt(records);
+      if (result.ok) return true;
+      // Records before the first reported failure are checkpointed; as in Lambda, this counts as a retry of the rest.
+      records = records.slice(result.failedFrom);
+      if (result.functionError && config.bisectOnError && records.length > 1) {
+        const half = Math.ceil(records.length / 2);
+        return (await deliver(shardId, records.slice(0, half))) && deliver(shardId, records.slice(half));
+      }
+      if (config.maxRetryAttempts >= 0 && retries >= config.maxRetryAttempts) {
+        deps.log(`${config.functionName}: ${records.length} record(s) of ${shardId} failed ${invokes} time(s) (${result.reason}); skipping them`);
+        await sendOnFailure(shardId, records, invokes, result.functionError);
+        return true;
+      }
+      retries += 1;
+      await deps.pause(backoff(retries));
+    }
+  }
+
+  /** AWS's record for a stream batch: where the records are, not the records themselves. */
+  async function sendOnFailure(shardId: string, records: SourceRecord[], invokes: number, functionError: boolean): Promise<void> {
+    if (!config.onFailureQueueUrl) return;
+    const first = records[0]!;
+    const last = records.at(-1)!;
+    const record = {
+      requestContext: { requestId: randomUUID(), functionArn: arn.function(config.functionName), condition: 'RetryAttemptsExhausted', approximateInvokeCount: invokes },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(functionError ? { functionError: 'Unhandled' } : {}) },
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      [config.kind === 'dynamodb' ? 'DDBStreamBatchInfo' : 'KinesisBatchInfo']: {
+        shardId, startSequenceNumber: first.sequenceNumber, endSequenceNumber: last.sequenceNumber,
+        approximateArrivalOfFirstRecord: first.arrival.toISOString(), approximateArrivalOfLastRecord: last.arrival.toISOString(),
+        batchSize: records.length, streamArn: config.streamArn,
+      },
+    };
+    await sendToDestination(deps.sqs, config.onFailureQueueUrl, record)
+      .catch((e: unknown) => deps.log(`${config.functionName}: could not send to the on-failure destination: ${String(e)}`));
+  }
+
+  return deliver;
+}
+
+/**
+ * The index of the first failed record of a partial batch response, undefined when everything succeeded. As in
+ * Lambda, a null or empty list means success, and an identifier that names no record of the batch fails it all.
+ */
+export function firstFailure(response: unknown, records: SourceRecord[]): number | undefined {
+  const failures = (response as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
+  if (failures === undefined || failures === null || (Array.isArray(failures) && failures.length === 0)) return undefined;
+  if (!Array.isArray(failures)) return 0;
+  const indexes = failures.map((f) => records.findIndex((r) => r.sequenceNumber === (f as { itemIdentifier?: unknown } | null)?.itemIdentifier));
+  return indexes.includes(-1) ? 0 : Math.min(...indexes);
+}
