@@ -209,6 +209,24 @@ describe('stream poller on DynamoDB Streams (DynamoDB Local)', () => {
     });
   });
 
+  it('is in flight while an invocation runs, and stops even while a batch is retried forever', async () => {
+    const t = await table();
+    await put(t.name, 'a');
+    let release = () => {};
+    const gate = new Promise<void>((r) => { release = r; });
+    let calls = 0;
+    const poller = poll(t.streamArn, { invoke: async () => { calls += 1; await gate; throw new Error('always'); } });
+    await waitFor('the invocation', () => poller.inFlight());
+    expect(poller.caughtUp()).toBe(false);
+    release();
+    await waitFor('a retry', () => calls >= 3);
+    expect(poller.caughtUp()).toBe(false);
+    const stopping = Date.now();
+    await poller.stop();
+    expect(Date.now() - stopping).toBeLessThan(1000);
+    expect(poller.inFlight()).toBe(false);
+  });
+
   it('retries a failing batch maxRetryAttempts times, reports it, and carries on with the next records', async () => {
     const t = await table();
     const queueUrl = await createQueue(sqs, 'retry-dlq');

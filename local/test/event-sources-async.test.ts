@@ -1,0 +1,80 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createAsyncInvoker } from '../src/cloud/event-sources/async-invoke';
+import { startSqs, type Sqs } from '../src/cloud/sqs';
+import { aws, createQueue, receive, waitFor } from './event-sources-helpers';
+
+let sqsServer: Sqs;
+let sqs: SQSClient;
+
+beforeAll(async () => {
+  sqsServer = await startSqs();
+  sqs = new SQSClient({ ...aws, endpoint: sqsServer.endpoint });
+});
+
+afterAll(async () => {
+  await sqsServer?.stop();
+});
+
+class FunctionError extends Error {
+  errorType = 'ValidationError';
+}
+
+/** A function that fails its first `failures` invocations, recording when each one started. */
+function flaky(failures: number) {
+  const starts: number[] = [];
+  return {
+    starts,
+    invoke: async (_fn: string, _event: unknown) => {
+      starts.push(Date.now());
+      if (starts.length <= failures) throw new FunctionError(`attempt ${starts.length} failed`);
+      return 'done';
+    },
+  };
+}
+
+const event = { Records: [{ eventSource: 'aws:s3', s3: { bucket: { name: 'ingest' }, object: { key: 'incoming/EXT_CLIENT/accounts_20240131.csv' } } }] };
+
+describe('asynchronous invocation', () => {
+  it('retries a failing invocation after 1 s and 2 s, counting it as pending until it settles', async () => {
+    const fn = flaky(2);
+    const queueUrl = await createQueue(sqs, 'async-ok');
+    const invoker = createAsyncInvoker({ invoke: fn.invoke, sqs, log: () => undefined });
+    invoker.invokeAsync('persist', event, { maxRetryAttempts: 2, onFailureQueueUrl: queueUrl });
+    expect(invoker.pending()).toBe(1);
+    await waitFor('the retries', () => invoker.pending() === 0, 10_000);
+
+    const [first, second, third] = fn.starts;
+    expect(fn.starts).toHaveLength(3);
+    expect(second! - first!).toBeGreaterThanOrEqual(950);
+    expect(third! - second!).toBeGreaterThanOrEqual(1950);
+    expect(await receive(sqs, queueUrl, 0)).toBeUndefined();
+  });
+
+  it('sends AWS\'s destination record once retries are exhausted', async () => {
+    const fn = flaky(Infinity);
+    const queueUrl = await createQueue(sqs, 'async-failures');
+    const invoker = createAsyncInvoker({ invoke: fn.invoke, sqs, log: () => undefined });
+    invoker.invokeAsync('persist', event, { maxRetryAttempts: 1, onFailureQueueUrl: queueUrl });
+    await waitFor('the retries', () => invoker.pending() === 0, 10_000);
+
+    expect(fn.starts).toHaveLength(2);
+    expect(await receive(sqs, queueUrl)).toEqual({
+      version: '1.0',
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      requestContext: { requestId: expect.any(String), functionArn: expect.stringMatching(/^arn:aws:lambda:.*:function:persist:\$LATEST$/), condition: 'RetriesExhausted', approximateInvokeCount: 2 },
+      requestPayload: event,
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: { errorType: 'ValidationError', errorMessage: 'attempt 2 failed' },
+    });
+  });
+
+  it('invokes once with no retries configured and runs invocations independently', async () => {
+    const failing = flaky(Infinity);
+    const invoker = createAsyncInvoker({ invoke: failing.invoke, sqs, log: () => undefined });
+    invoker.invokeAsync('a', event, { maxRetryAttempts: 0 });
+    invoker.invokeAsync('b', event, { maxRetryAttempts: 0 });
+    expect(invoker.pending()).toBe(2);
+    await waitFor('both invocations', () => invoker.pending() === 0);
+    expect(failing.starts).toHaveLength(2);
+  });
+});

@@ -1,0 +1,145 @@
+import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, ListShardsCommand, PutRecordCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { startStreamPoller, type StreamPoller, type StreamPollerConfig } from '../src/cloud/event-sources/stream-poller';
+import { startKinesis, type Kinesis } from '../src/cloud/kinesis';
+import { startSqs, type Sqs } from '../src/cloud/sqs';
+import { aws, createQueue, fakeFunction, receive, settled, waitFor } from './event-sources-helpers';
+
+let kinesisServer: Kinesis;
+let sqsServer: Sqs;
+let kinesis: KinesisClient;
+let sqs: SQSClient;
+let pollers: StreamPoller[] = [];
+let streams = 0;
+
+beforeAll(async () => {
+  [kinesisServer, sqsServer] = await Promise.all([startKinesis(undefined), startSqs()]);
+  kinesis = new KinesisClient({ ...aws, endpoint: kinesisServer.endpoint, requestHandler: new NodeHttpHandler() });
+  sqs = new SQSClient({ ...aws, endpoint: sqsServer.endpoint });
+});
+
+afterEach(async () => {
+  await Promise.all(pollers.map((p) => p.stop()));
+  pollers = [];
+});
+
+afterAll(async () => {
+  await Promise.all([kinesisServer?.stop(), sqsServer?.stop()]);
+});
+
+async function stream(shards = 1): Promise<{ name: string; arn: string }> {
+  const name = `stream-${(streams += 1)}`;
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  const arn = await waitFor('the stream', async () => {
+    const { StreamDescription: d } = await kinesis.send(new DescribeStreamCommand({ StreamName: name }));
+    return d?.StreamStatus === 'ACTIVE' ? d.StreamARN : undefined;
+  });
+  return { name, arn };
+}
+
+async function putAll(streamName: string, items: Array<{ key: string; data: string }>): Promise<void> {
+  for (const { key, data } of items) await kinesis.send(new PutRecordCommand({ StreamName: streamName, PartitionKey: key, Data: Buffer.from(data) }));
+}
+
+function poll(streamArn: string, fn: { invoke: (f: string, e: unknown) => Promise<unknown> }, overrides: Partial<StreamPollerConfig> = {}): StreamPoller {
+  const poller = startStreamPoller({
+    functionName: 'fn', kind: 'kinesis', streamArn, batchSize: 10, batchWindowSeconds: 0, startingPosition: 'TRIM_HORIZON',
+    maxRetryAttempts: -1, bisectOnError: false, reportBatchItemFailures: false, filterPatterns: [], ...overrides,
+  }, { kinesis, sqs, invoke: fn.invoke, log: () => undefined });
+  pollers.push(poller);
+  return poller;
+}
+
+const decoded = (batch: KinesisStreamRecord[]) => batch.map((r) => Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
+
+describe('stream poller on Kinesis (kinesalite)', () => {
+  it('delivers records in order, shaped like Lambda\'s Kinesis event', async () => {
+    const s = await stream();
+    await putAll(s.name, [{ key: 'k', data: 'one' }, { key: 'k', data: 'two' }, { key: 'k', data: 'three' }]);
+    const fn = fakeFunction<KinesisStreamRecord>();
+    await settled(poll(s.arn, fn, { batchSize: 2 }));
+
+    expect(fn.batches.map(decoded)).toEqual([['one', 'two'], ['three']]);
+    const record = fn.batches[0]![0]!;
+    expect(record).toEqual({
+      kinesis: {
+        kinesisSchemaVersion: '1.0', partitionKey: 'k', sequenceNumber: expect.stringMatching(/^\d+$/),
+        data: Buffer.from('one').toString('base64'), approximateArrivalTimestamp: expect.any(Number),
+      },
+      eventSource: 'aws:kinesis', eventVersion: '1.0', eventID: `shardId-000000000000:${record.kinesis.sequenceNumber}`,
+      eventName: 'aws:kinesis:record', invokeIdentityArn: expect.stringMatching(/^arn:aws:iam::/), awsRegion: 'eu-central-1', eventSourceARN: s.arn,
+    });
+  });
+
+  it('filters on the decoded JSON data, dropping records that are not JSON', async () => {
+    const s = await stream();
+    await putAll(s.name, [
+      { key: 'k', data: JSON.stringify({ order: { type: 'buy', quantity: 1000 } }) },
+      { key: 'k', data: JSON.stringify({ order: { type: 'sell', quantity: 5 } }) },
+      { key: 'k', data: 'not json' },
+      { key: 'k', data: JSON.stringify({ order: { type: 'buy', quantity: 3 } }) },
+    ]);
+    const fn = fakeFunction<KinesisStreamRecord>();
+    const pattern = { data: { order: { type: ['buy'], quantity: [{ numeric: ['>=', 100] }] } } };
+    await settled(poll(s.arn, fn, { filterPatterns: [JSON.stringify(pattern)] }));
+    expect(fn.batches.flatMap(decoded)).toEqual([JSON.stringify({ order: { type: 'buy', quantity: 1000 } })]);
+  });
+
+  it('retries from the first failed sequence number of a partial batch response, then reports what still fails', async () => {
+    const s = await stream();
+    const queueUrl = await createQueue(sqs, 'kinesis-dlq');
+    await putAll(s.name, [{ key: 'k', data: 'ok' }, { key: 'k', data: 'bad' }, { key: 'k', data: 'after' }]);
+    const fn = fakeFunction<KinesisStreamRecord>((records) => ({
+      batchItemFailures: records.filter((r) => decoded([r])[0] === 'bad').map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })),
+    }));
+    await settled(poll(s.arn, fn, { reportBatchItemFailures: true, maxRetryAttempts: 1, onFailureQueueUrl: queueUrl }));
+
+    expect(fn.batches.map(decoded)).toEqual([['ok', 'bad', 'after'], ['bad', 'after']]);
+    const [, bad, after] = fn.batches[0]!;
+    expect(await receive(sqs, queueUrl)).toMatchObject({
+      requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 },
+      version: '1.0',
+      KinesisBatchInfo: {
+        shardId: 'shardId-000000000000', startSequenceNumber: bad!.kinesis.sequenceNumber, endSequenceNumber: after!.kinesis.sequenceNumber,
+        batchSize: 2, streamArn: s.arn,
+      },
+    });
+  });
+
+  it('reads every shard, each in order', async () => {
+    const s = await stream(2);
+    const items = Array.from({ length: 12 }, (_, i) => ({ key: `key-${i % 4}`, data: `${i % 4}:${i}` }));
+    await putAll(s.name, items);
+    const fn = fakeFunction<KinesisStreamRecord>();
+    await settled(poll(s.arn, fn, { batchSize: 2 }));
+
+    const delivered = fn.batches.flat();
+    expect(new Set(delivered.map((r) => r.eventID.split(':')[0])).size).toBe(2);
+    expect(delivered.map((r) => decoded([r])[0]).sort()).toEqual(items.map((i) => i.data).sort());
+    for (const key of ['key-0', 'key-1', 'key-2', 'key-3']) {
+      const own = items.filter((i) => i.key === key).map((i) => i.data);
+      expect(delivered.filter((r) => r.kinesis.partitionKey === key).map((r) => decoded([r])[0])).toEqual(own);
+    }
+  });
+
+  it('follows a split shard to its children once the parent is read', async () => {
+    const s = await stream();
+    const fn = fakeFunction<KinesisStreamRecord>();
+    const poller = poll(s.arn, fn);
+    await putAll(s.name, [{ key: 'k', data: 'before-1' }, { key: 'k', data: 'before-2' }]);
+    await waitFor('the parent\'s records', () => fn.batches.flat().length === 2);
+
+    await kinesis.send(new SplitShardCommand({ StreamName: s.name, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
+    await waitFor('the split', async () => ((await kinesis.send(new ListShardsCommand({ StreamName: s.name }))).Shards ?? []).length === 3);
+    await waitFor('the stream to be active', async () => (await kinesis.send(new DescribeStreamCommand({ StreamName: s.name }))).StreamDescription?.StreamStatus === 'ACTIVE');
+    await putAll(s.name, [{ key: 'k', data: 'after-1' }, { key: 'k', data: 'after-2' }]);
+    await waitFor('the children\'s records', () => fn.batches.flat().length === 4);
+    await settled(poller);
+
+    const delivered = fn.batches.flat();
+    expect(delivered.map((r) => decoded([r])[0])).toEqual(['before-1', 'before-2', 'after-1', 'after-2']);
+    expect(delivered[2]!.eventID.split(':')[0]).not.toBe('shardId-000000000000');
+  });
+});

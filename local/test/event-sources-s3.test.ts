@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import fc from 'fast-check';
+import { encodeS3Key, matchS3Event, matchS3Rule, s3NotificationEvent, type S3rverEvent } from '../src/cloud/event-sources/s3-notifications';
+import { startS3, type S3 } from '../src/cloud/s3';
+import { waitFor } from './event-sources-helpers';
+
+describe('S3 notifications', () => {
+  let dir: string;
+  let server: S3;
+  let s3: S3Client;
+  const emitted: S3rverEvent[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 's3-'));
+    server = await startS3(dir);
+    server.onEvent((e) => emitted.push(e));
+    s3 = new S3Client({ region: 'eu-central-1', endpoint: server.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    await s3.send(new CreateBucketCommand({ Bucket: 'ingest' }));
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const next = async (write: () => Promise<unknown>) => {
+    const before = emitted.length;
+    await write();
+    return waitFor('the s3rver event', () => emitted[before]);
+  };
+
+  it('turns what s3rver emits for a put into the event S3 delivers, key URL-encoded', async () => {
+    const key = 'incoming/EXT CLIENT/accounts_20240131 (1).csv';
+    const raw = await next(() => s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: key, Body: 'a,b\n1,2' })));
+    const event = s3NotificationEvent(raw, 'persist-notification');
+
+    expect(event.Records).toHaveLength(1);
+    expect(event.Records[0]).toEqual({
+      eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'eu-central-1', eventTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      eventName: 'ObjectCreated:Put', userIdentity: { principalId: expect.any(String) }, requestParameters: { sourceIPAddress: expect.any(String) },
+      responseElements: { 'x-amz-request-id': expect.any(String), 'x-amz-id-2': expect.any(String) },
+      s3: {
+        s3SchemaVersion: '1.0', configurationId: 'persist-notification',
+        bucket: { name: 'ingest', ownerIdentity: { principalId: expect.any(String) }, arn: 'arn:aws:s3:::ingest' },
+        object: { key: 'incoming/EXT+CLIENT/accounts_20240131+%281%29.csv', size: 7, eTag: expect.stringMatching(/^[0-9a-f]{32}$/), sequencer: expect.any(String) },
+      },
+    });
+  });
+
+  it('names a completed multipart upload CompleteMultipartUpload, as S3 does', async () => {
+    const body = Buffer.alloc(6 * 1024 * 1024, 'x');
+    const raw = await next(() => new Upload({ client: s3, params: { Bucket: 'ingest', Key: 'big.csv', Body: body }, partSize: 5 * 1024 * 1024 }).done());
+    expect(s3NotificationEvent(raw, 'c').Records[0]!.eventName).toBe('ObjectCreated:CompleteMultipartUpload');
+  });
+
+  it('leaves size and eTag out of a deletion', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'gone.csv', Body: 'x' }));
+    const raw = await next(() => s3.send(new DeleteObjectCommand({ Bucket: 'ingest', Key: 'gone.csv' })));
+    const record = s3NotificationEvent(raw, 'c').Records[0]!;
+    expect(record.eventName).toBe('ObjectRemoved:Delete');
+    expect(record.s3.object).toEqual({ key: 'gone.csv', sequencer: expect.any(String) });
+  });
+
+  it('matches notification rules on event type, prefix and suffix', () => {
+    expect(matchS3Event('ObjectCreated:Put', ['s3:ObjectCreated:*'])).toBe(true);
+    expect(matchS3Event('ObjectCreated:CompleteMultipartUpload', ['s3:ObjectCreated:Put'])).toBe(false);
+    expect(matchS3Event('ObjectRemoved:Delete', ['s3:ObjectCreated:*'])).toBe(false);
+    expect(matchS3Rule('incoming/c/accounts_20240131.csv', { prefix: 'incoming/', suffix: '.csv' })).toBe(true);
+    expect(matchS3Rule('incoming/c/accounts_20240131.csv.gz', { prefix: 'incoming/', suffix: '.csv' })).toBe(false);
+    expect(matchS3Rule('archive/c/accounts_20240131.csv', { prefix: 'incoming/' })).toBe(false);
+    expect(matchS3Rule('anything', {})).toBe(true);
+  });
+
+  it('encodes keys so that form-decoding gives them back, with only safe characters left', () => {
+    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (key) => {
+      const encoded = encodeS3Key(key);
+      expect(encoded).toMatch(/^[A-Za-z0-9.*_\-+%/]*$/);
+      expect(decodeURIComponent(encoded.replaceAll('+', ' '))).toBe(key);
+    }));
+  });
+});
