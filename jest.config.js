@@ -7,4 +7,6 @@ export default {
   testPathIgnorePatterns: ['/node_modules/', '/.serverless/', '/.esbuild/'],
   testTimeout: 120000,
   maxWorkers: 2,
+  // The SDK's keep-alive sockets outlive a test file by design; the local cloud itself is stopped in afterAll.
+  forceExit: true,
 };

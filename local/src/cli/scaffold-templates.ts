@@ -77,3 +77,35 @@ resources:
 
 export const registerHandlerTs = `export { registrationHandler as handler } from '@dataharvest/shared/registration';
 `;
+
+/** A working first version of the transformer's SQL: per portfolio, how many transactions the batch has. */
+export function transformerHandlerTs(name: string): string {
+  const table = `${name.replaceAll('-', '_')}_results`;
+  return `import { transformerHandler } from '@dataharvest/shared/transformer';
+
+/**
+ * The ${name} transformer. Replace the SQL with your own: $1 is the client, $2 the batch date; the statements run in
+ * one transaction and must replace the batch's results, so a re-run gives identical tables.
+ */
+export const handler = transformerHandler({
+  name: '${name}',
+  ddl: [
+    \`CREATE TABLE IF NOT EXISTS ${table} (client text NOT NULL, batch_date date NOT NULL, portfolio_reference uuid NOT NULL,
+       transaction_count integer NOT NULL, PRIMARY KEY (client, batch_date, portfolio_reference))\`,
+  ],
+  statements: [
+    'DELETE FROM ${table} WHERE client = $1 AND batch_date = $2',
+    \`INSERT INTO ${table}
+       SELECT l.client, l.batch_date, l.portfolio_reference, count(t.record_id)
+       FROM portfolio_links l
+       LEFT JOIN transactions t ON t.client = l.client AND t.batch_date = l.batch_date AND t.account_number = l.account_number
+       WHERE l.client = $1 AND l.batch_date = $2
+       GROUP BY l.client, l.batch_date, l.portfolio_reference\`,
+  ],
+});
+`;
+}
+
+export function transformerPackageJson(name: string): string {
+  return `${JSON.stringify({ name: `@dataharvest/${name}`, private: true, type: 'module' }, null, 2)}\n`;
+}

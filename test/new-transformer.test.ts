@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { s3Client } from '@dataharvest/shared/aws';
+import { getBatch, listRegistry } from '@dataharvest/shared/metastore';
+import { startCloud, type LocalCloud } from '../local/src/cloud/index';
+import { backfill } from '../local/src/cli/backfill';
+import { ingestBucket, useCloud } from '../local/src/cli/connection';
+
+const NAME = 'audit-probe';
+const SAMPLE = 'examples/sample-batch';
+const offline = { ...process.env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline', SLS_TELEMETRY_DISABLED: '1' };
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('adding a transformer by deploying one service', () => {
+  const compose = readFileSync('serverless-compose.yml', 'utf8');
+  let cloud: LocalCloud;
+
+  const uploadBatch = async (date: string) => {
+    for (const f of readdirSync(SAMPLE)) {
+      await s3Client().send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/EXT_CLIENT/${f.replace('20200130', date)}`, Body: readFileSync(join(SAMPLE, f)) }));
+    }
+  };
+  const complete = (date: string, check: (b: NonNullable<Awaited<ReturnType<typeof getBatch>>>) => boolean = () => true) =>
+    until(`batch ${date} COMPLETE`, async () => {
+      const b = await getBatch('EXT_CLIENT', date);
+      return b?.stage === 'COMPLETE' && check(b) ? b : undefined;
+    });
+
+  beforeAll(async () => {
+    cloud = await startCloud();
+    useCloud(cloud);
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+    rmSync(join('services', NAME), { recursive: true, force: true });
+    writeFileSync('serverless-compose.yml', compose);
+  });
+
+  it('scaffolds, deploys, runs for new batches and backfills an old one, with no other service changed', async () => {
+    await uploadBatch('20200130');
+    const old = await complete('20200130');
+    expect(old.required_transformers).not.toContain(NAME);
+
+    execFileSync('node', ['local/bin/dataharvest.mjs', 'new', 'transformer', NAME], { env: offline });
+    expect(readFileSync('serverless-compose.yml', 'utf8')).toContain(`path: services/${NAME}`);
+    execFileSync('npx', ['serverless', 'package'], { cwd: join('services', NAME), env: offline, stdio: 'ignore' });
+    await cloud.deploy(join('services', NAME));
+    expect((await listRegistry()).map((e) => e.name)).toContain(NAME);
+
+    // Backfill: the old batch goes back to RELATED for the new transformer alone, then completes again.
+    await backfill({ name: NAME, client: 'EXT_CLIENT' });
+    const backfilled = await complete('20200130', (b) => b.transformers[NAME]?.status === 'DONE');
+    expect(backfilled.generation).toBe(old.generation);
+    expect(backfilled.transformers.deposit).toEqual(old.transformers.deposit);
+
+    await uploadBatch('20200131');
+    const fresh = await complete('20200131');
+    expect(fresh.required_transformers).toContain(NAME);
+    expect(fresh.transformers[NAME]?.status).toBe('DONE');
+
+    const db = new pg.Client({ connectionString: cloud.postgresUrl });
+    await db.connect();
+    const rows = (await db.query(`SELECT batch_date::text, portfolio_reference::text, transaction_count FROM audit_probe_results ORDER BY 1, 2`)).rows;
+    await db.end();
+    expect(rows).toEqual(['2020-01-30', '2020-01-31'].flatMap((d) => [
+      { batch_date: d, portfolio_reference: '439695b4-508d-4562-8576-670e70024627', transaction_count: 1 },
+      { batch_date: d, portfolio_reference: '90755e32-7438-4354-ad37-ad900e297844', transaction_count: 1 },
+    ]));
+  });
+});
