@@ -1,0 +1,90 @@
+import fc from 'fast-check';
+import { FILE_TYPES, type FileDetail, type FileType } from '@dataharvest/events/batch';
+import { startServices, type Services } from '../../local/src/cloud/services';
+import { createResource } from '../../local/src/cloud/resources';
+import { loadStack, Resolver } from '../../local/src/cloud/template';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  establishRelations, getBatch, listByStage, listClient, markComplete, recordFile, recordTransformer, registerTransformer, reopenForTransformer,
+} from '../src/metastore';
+
+const detail = (status: FileDetail['status'], etag = 'e1'): FileDetail => ({ status, key: 'k', etag, rows: 2, bytes: 10, errors: [], at: new Date().toISOString() });
+const done = (generation: number) => ({ status: 'DONE' as const, generation, at: new Date().toISOString() });
+let clientNo = 0;
+const newClient = () => `C${++clientNo}`;
+
+describe('metastore client against DynamoDB Local', () => {
+  let services: Services;
+
+  beforeAll(async () => {
+    services = await startServices();
+    Object.assign(process.env, services.env);
+    const stack = loadStack('metastore');
+    const dynamodb = new DynamoDBClient({ endpoint: services.endpoints.dynamodb });
+    const physical = new Map();
+    const resolver = new Resolver(stack, physical, {});
+    // The metastore stack's own tables, created from its packaged template as the local cloud would.
+    for (const [id, r] of Object.entries(stack.template.Resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')) await createResource(id, r, resolver, stack.stackName, { dynamodb } as never);
+    process.env.METASTORE_TABLE = `dataharvest-metastore-${stack.stage}`;
+    for (const name of ['deposit', 'transaction', 'tax']) await registerTransformer(name);
+  });
+  afterAll(() => services?.stop());
+
+  it('reaches PERSISTED exactly once, generation 1, whatever the arrival order (concurrent too)', async () => {
+    await fc.assert(fc.asyncProperty(fc.shuffledSubarray([...FILE_TYPES], { minLength: 4 }), fc.boolean(), async (order, concurrent) => {
+      const client = newClient();
+      const record = (t: FileType) => recordFile(client, '20200130', t, detail('PERSISTED'));
+      if (concurrent) await Promise.all(order.map(record));
+      else for (const t of order) await record(t);
+      const batch = await getBatch(client, '20200130');
+      expect(batch).toMatchObject({ stage: 'PERSISTED', generation: 1, relation_established: false });
+    }), { numRuns: 12 });
+  });
+
+  it('marks a batch REJECTED while a file is refused, and a corrected upload brings it back', async () => {
+    const client = newClient();
+    await recordFile(client, '20200130', 'accounts', detail('PERSISTED'));
+    expect((await recordFile(client, '20200130', 'clients', detail('REJECTED'))).stage).toBe('REJECTED');
+    expect((await listByStage('REJECTED')).map((b) => b.client)).toContain(client);
+    expect((await recordFile(client, '20200130', 'clients', detail('PERSISTED', 'e2'))).stage).toBe('RECEIVING');
+    const bad = await recordFile(client, '20200130', 'accounts', detail('REJECTED', 'e3'));
+    expect(bad.account_persisted).toBe(true); // a bad re-upload never undoes a good load
+  });
+
+  it('walks PERSISTED → RELATED → TRANSFORMED (once, by the last transformer) → COMPLETE, and a re-upload starts generation 2', async () => {
+    const client = newClient();
+    for (const t of FILE_TYPES) await recordFile(client, '20200130', t, detail('PERSISTED'));
+    let batch = (await getBatch(client, '20200130'))!;
+    batch = (await establishRelations(batch, done(1), { portfolio_without_client: 0 }))!;
+    expect(batch).toMatchObject({ stage: 'RELATED', relation_established: true, required_transformers: ['deposit', 'tax', 'transaction'] });
+    expect(await establishRelations(batch, done(1), {})).toBeUndefined(); // only from PERSISTED
+
+    const results = await Promise.all(['deposit', 'transaction', 'tax'].map((n) => recordTransformer(batch, n, done(1))));
+    expect(results.filter((b) => b?.stage === 'TRANSFORMED').length).toBeGreaterThanOrEqual(1);
+    batch = (await getBatch(client, '20200130'))!;
+    expect(batch.stage).toBe('TRANSFORMED');
+    expect(await markComplete({ ...batch, generation: 0 }, 2)).toBeUndefined(); // a stale generation cannot complete it
+    expect((await markComplete(batch, 2))?.stage).toBe('COMPLETE');
+
+    const again = await recordFile(client, '20200130', 'transactions', detail('PERSISTED', 'e2'));
+    expect(again).toMatchObject({ stage: 'PERSISTED', generation: 2, relation_established: false, transformers: {} });
+    expect(await recordTransformer(batch, 'deposit', done(1))).toBeUndefined(); // generation 1 results are discarded
+  });
+
+  it('reopens a completed batch for a backfilled transformer without touching the others', async () => {
+    const client = newClient();
+    for (const t of FILE_TYPES) await recordFile(client, '20200130', t, detail('PERSISTED'));
+    let batch = (await establishRelations((await getBatch(client, '20200130'))!, done(1), {}))!;
+    for (const n of ['deposit', 'transaction', 'tax']) batch = (await recordTransformer(batch, n, done(1)))!;
+    batch = (await markComplete(batch, 2))!;
+    expect(await reopenForTransformer(batch, 'fx')).toBe(true);
+    const reopened = (await listClient(client)).batches[0]!;
+    expect(reopened).toMatchObject({ stage: 'RELATED', generation: 1, required_transformers: ['deposit', 'tax', 'transaction', 'fx'] });
+    expect(reopened.transformers.deposit?.status).toBe('DONE');
+    expect(await reopenForTransformer(reopened, 'fx')).toBe(true); // again: harmless, the list stays without duplicates
+    const fx = (await recordTransformer(reopened, 'fx', done(1)))!;
+    expect(fx.stage).toBe('TRANSFORMED');
+    expect(fx.required_transformers).toEqual(['deposit', 'tax', 'transaction', 'fx']);
+    expect(await reopenForTransformer(fx, 'fx')).toBe(false); // done for this generation: nothing to backfill
+  });
+});
