@@ -1,4 +1,4 @@
 declare module 'kinesalite' {
-  import type { Server } from 'node:net';
+  import type { Server } from 'node:http';
   export default function kinesalite(options?: Record<string, unknown>): Server;
 }

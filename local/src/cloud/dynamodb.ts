@@ -7,33 +7,53 @@ import { freePort, waitForPort } from './ports';
 
 export interface DynamoDb { endpoint: string; stop(): Promise<void> }
 
+const JAVA_MISSING = 'DynamoDB Local needs Java 17+: install a JDK (apt-get install openjdk-17-jre-headless)';
+
+/**
+ * Java runs behind a tiny shell that kills it once our end of its stdin closes, which the kernel does when this
+ * process dies however it dies (a jest worker killed mid-test included): no orphan JVM holds the port or the files.
+ */
+const WATCHDOG = 'java "$@" </dev/null & java=$!; read _; kill $java 2>/dev/null; wait $java';
+
 /** AWS's DynamoDB Local (shipped in npm `amplify-dynamodb-simulator`), streams included, on a free port. */
 export async function startDynamoDb(dir: string | undefined, log: (l: string) => void): Promise<DynamoDb> {
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  if (java.error || java.status !== 0) throw new CloudError('DynamoDB Local needs Java 17 or later: install a JDK (e.g. apt-get install openjdk-17-jre-headless) and try again');
-  const major = Number(/version "(\d+)/.exec(java.stderr)?.[1] ?? 0);
-  if (major < 17) throw new CloudError(`DynamoDB Local needs Java 17 or later, found Java ${major}: install a newer JDK`);
+  if (java.error || java.status !== 0) throw new CloudError(JAVA_MISSING);
+  const major = Number(/version "(?:1\.)?(\d+)/.exec(java.stderr)?.[1] ?? 0);
+  if (major < 17) throw new CloudError(`${JAVA_MISSING}; found Java ${major}`);
 
   const home = join(dirname(createRequire(import.meta.url).resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
   const port = await freePort();
-  const storage = dir ? ['-dbPath', (mkdirSync(join(dir, 'dynamodb'), { recursive: true }), join(dir, 'dynamodb'))] : ['-inMemory'];
-  const child = spawn('java', ['-Xmx512m', `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`, '-jar', join(home, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', ...storage], {
-    cwd: home, stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const storage = dir ? ['-dbPath', join(dir, 'dynamodb')] : ['-inMemory'];
+  if (dir) mkdirSync(join(dir, 'dynamodb'), { recursive: true });
+  const args = ['-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+    '-jar', join(home, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage];
+  const child = spawn('sh', ['-c', WATCHDOG, 'sh', ...args], { cwd: home, stdio: ['pipe', 'ignore', 'pipe'] });
   child.stderr.on('data', (d: Buffer) => log(`dynamodb: ${d.toString().trim()}`));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    child.stdin.end();
+    if (!(await within(exited, 10_000))) child.kill('SIGKILL');
+  };
   try {
-    await Promise.race([waitForPort(port, 30_000, 'DynamoDB Local'), exited.then(() => { throw new CloudError('DynamoDB Local exited at start-up: is its data directory locked by another cloud?'); })]);
+    await Promise.race([
+      waitForPort(port, 30_000, 'DynamoDB Local'),
+      exited.then(() => { throw new CloudError('DynamoDB Local exited at start-up: is its data directory used by another cloud?'); }),
+    ]);
   } catch (error) {
-    child.kill('SIGKILL');
+    await stop();
     throw error;
   }
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
+  return { endpoint: `http://127.0.0.1:${port}`, stop };
+}
+
+/** Whether the promise settles within ms, without leaving a timer behind to hold the process open. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo, Server } from 'node:net';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import kinesalite from 'kinesalite';
 
@@ -13,6 +14,9 @@ export async function startKinesis(dir: string | undefined): Promise<Kinesis> {
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections(); // the SDK keeps sockets alive; they would hold the process open
+    }),
   };
 }

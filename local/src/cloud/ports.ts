@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { CloudError } from './errors';
 
 /** A free loopback port, found by letting the kernel pick one. */
 export function freePort(): Promise<number> {
@@ -12,14 +13,23 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Waits until something accepts connections on the port. */
+/** Fails with a one-line error when a port asked for by number is already taken. */
+export function assertPortFree(port: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', () => reject(new CloudError(`port ${port} for ${what} is taken: stop whatever listens on it, or choose another port`)));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
+
+/** Waits until something accepts connections on the loopback port. */
 export async function waitForPort(port: number, timeoutMs: number, what: string): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
-      const socket = createServer().listen(port, '127.0.0.1');
-      socket.once('listening', () => socket.close(() => resolve(false)));
-      socket.once('error', () => resolve(true));
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
     });
     if (open) return;
     if (Date.now() > until) throw new Error(`${what} did not start listening on port ${port} within ${timeoutMs} ms`);

@@ -16,6 +16,10 @@ export async function startS3(dir: string): Promise<S3> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     onEvent: (listener) => (server as unknown as EventEmitter).on('event', listener),
-    stop: () => server.close(),
+    stop: async () => {
+      const closed = server.close();
+      (server as unknown as { httpServer: import('node:http').Server }).httpServer.closeAllConnections(); // as for kinesalite
+      await closed;
+    },
   };
 }
