@@ -1,4 +1,5 @@
-import { basename } from 'node:path';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Batch, RejectedKey } from '@dataharvest/events/batch';
 import { objectKey, parseObjectKey } from '@dataharvest/events/object-key';
 import { listClient } from '@dataharvest/shared/metastore';
@@ -11,7 +12,7 @@ import { latestForBatch, readOutputEvents } from './output-events';
 import { Progress } from './progress';
 import { uploadFile, type Uploaded } from './upload';
 
-export interface RunOptions { paths: string[]; client: string; json: boolean; timeoutSeconds: number; dataDir?: string }
+export interface RunOptions { paths: string[]; client: string; json: boolean; timeoutSeconds: number; dataDir: string }
 
 const FINAL_STAGES = new Set(['COMPLETE', 'FAILED']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,10 +29,14 @@ export async function run(opts: RunOptions): Promise<number> {
 
   const progress = new Progress(!opts.json);
   progress.line(`DataHarvest run: client ${opts.client}${batchDate ? `, batch ${batchDate}` : ''}, ${files.length} file(s)`);
-  const cloud = await startCloud({ dataDir: opts.dataDir });
+  // Function logs (JSON, one line each) go to a file: the terminal shows progress, the file shows why.
+  mkdirSync(opts.dataDir, { recursive: true });
+  const logFile = join(opts.dataDir, 'cloud.log');
+  const logs = createWriteStream(logFile, { flags: 'a' });
+  const cloud = await startCloud({ dataDir: opts.dataDir, log: (l) => logs.write(`${l}\n`) });
   try {
     useCloud(cloud);
-    cloud.on('error', (e: { functionName: string; error?: string }) => progress.line(`! ${e.functionName}: ${e.error ?? 'failed'} (the platform retries)`));
+    cloud.on('error', (e: { functionName: string; error?: string }) => progress.line(`! ${e.functionName}: ${e.error ?? 'failed'} (the platform retries; details in ${logFile})`));
     progress.line(`local cloud up: ${cloud.functions.length} functions`);
 
     const uploaded: Uploaded[] = [];
@@ -64,6 +69,7 @@ export async function run(opts: RunOptions): Promise<number> {
     return exitCode(report);
   } finally {
     await cloud.stop();
+    logs.end();
   }
 }
 
