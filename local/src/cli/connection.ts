@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalCloud } from '../cloud/index';
+import { CloudError } from '../cloud/errors';
 import { UsageError } from './errors';
 
 /** What `dataharvest up` leaves in its data dir so that `upload` and `status` can reach the running cloud. */
@@ -40,7 +41,7 @@ export function useCloud(d: Deployment & { env: Record<string, string> }): void 
 export function runningCloud(dataDir: string): Deployment {
   const path = cloudFile(dataDir);
   const file = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as CloudFile) : undefined;
-  if (!file || !alive(file.pid)) throw new UsageError(`no local cloud is running on ${dataDir}: start one with \`npx dataharvest up\` in another terminal`);
+  if (!file || !alive(file.pid)) throw new CloudError(`no local cloud is running on ${dataDir}: start one with \`npx dataharvest up\` in another terminal`);
   useCloud(file);
   return file;
 }

@@ -1,0 +1,41 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const cli = (...args: string[]) => promisify(execFile)('node', ['local/bin/dataharvest.mjs', ...args], { timeout: 120_000 });
+
+describe('dataharvest up, upload, status', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dataharvest-up-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('runs a cloud in the foreground that upload and status reach, and stops cleanly on Ctrl-C', async () => {
+    const up = spawn('node', ['local/bin/dataharvest.mjs', 'up', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    up.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no endpoints printed: ${output}`)), 60_000);
+        up.stdout.on('data', () => { if (output.includes('functions')) { clearTimeout(timer); resolve(); } });
+      });
+      expect(output).toMatch(/S3 +http:\/\/127\.0\.0\.1:\d+/);
+      expect(output).toMatch(/DynamoDB +http:\/\/127\.0\.0\.1:\d+/);
+
+      const uploaded = await cli('upload', 'examples/sample-batch', '--client', 'EXT_CLIENT', '--data-dir', dataDir);
+      expect(uploaded.stdout).toContain('uploaded incoming/EXT_CLIENT/accounts_20200130.csv');
+
+      let status: { batches: Array<{ stage: string }> } = { batches: [] };
+      for (let i = 0; i < 100 && status.batches[0]?.stage !== 'COMPLETE'; i++) {
+        status = JSON.parse((await cli('status', '--client', 'EXT_CLIENT', '--json', '--data-dir', dataDir)).stdout);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      expect(status.batches[0]).toMatchObject({ client: 'EXT_CLIENT', batch_date: '20200130', stage: 'COMPLETE' });
+    } finally {
+      up.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    await expect(cli('status', '--data-dir', dataDir)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no local cloud is running') });
+  });
+});
