@@ -1,12 +1,19 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import pg from 'pg';
+import { CloudError } from '../src/cloud/errors';
+import { startPostgres } from '../src/cloud/postgres';
 import { startServices, type Services } from '../src/cloud/services';
 
 let services: Services;
@@ -80,10 +87,87 @@ describe('startServices (ephemeral)', () => {
 });
 
 describe('startServices lifecycle', () => {
-  it('removes an ephemeral data dir on stop', async () => {
+  const dirs: string[] = [];
+  const scratch = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dataharvest-test-'));
+    chmodSync(dir, 0o755); // PostgreSQL runs as `postgres` when the tests run as root
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('removes an ephemeral data dir on stop, and stop twice is harmless', async () => {
     const other = await startServices();
     expect(existsSync(other.dataDir)).toBe(true);
-    await other.stop();
+    await Promise.all([other.stop(), other.stop()]);
     expect(existsSync(other.dataDir)).toBe(false);
+  });
+
+  it('keeps data across restarts in a data dir, and refuses a second cloud on it while the first runs', async () => {
+    const dataDir = join(scratch(), '.dataharvest');
+    const first = await startServices({ dataDir });
+    const db = () => new DynamoDBClient({ ...aws(), endpoint: first.endpoints.dynamodb });
+    const s3 = (endpoint: string) => new S3Client({ ...aws(), endpoint, forcePathStyle: true });
+    try {
+      await expect(startServices({ dataDir })).rejects.toThrow(new CloudError(`${dataDir} is in use by a running local cloud (this process): stop it, or pass --data-dir for another one`));
+      await db().send(new CreateTableCommand({
+        TableName: 'kept', BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      }));
+      await db().send(new PutItemCommand({ TableName: 'kept', Item: { pk: { S: 'a' } } }));
+      await s3(first.endpoints.s3).send(new CreateBucketCommand({ Bucket: 'kept' }));
+      await s3(first.endpoints.s3).send(new PutObjectCommand({ Bucket: 'kept', Key: 'k', Body: 'v' }));
+      await new KinesisClient({ ...aws(), endpoint: first.endpoints.kinesis, requestHandler: new NodeHttpHandler() }).send(new CreateStreamCommand({ StreamName: 'kept', ShardCount: 1 }));
+      const sql = new pg.Client({ connectionString: first.postgresUrl });
+      await sql.connect();
+      await sql.query('CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)');
+      await sql.end();
+    } finally {
+      await first.stop();
+    }
+
+    const second = await startServices({ dataDir });
+    try {
+      const { Item } = await new DynamoDBClient({ ...aws(), endpoint: second.endpoints.dynamodb }).send(new GetItemCommand({ TableName: 'kept', Key: { pk: { S: 'a' } } }));
+      expect(Item).toEqual({ pk: { S: 'a' } });
+      const object = await s3(second.endpoints.s3).send(new GetObjectCommand({ Bucket: 'kept', Key: 'k' }));
+      expect(await object.Body!.transformToString()).toBe('v');
+      const kinesis = new KinesisClient({ ...aws(), endpoint: second.endpoints.kinesis, requestHandler: new NodeHttpHandler() });
+      await expect(kinesis.send(new PutRecordCommand({ StreamName: 'kept', PartitionKey: 'p', Data: Buffer.from('x') }))).resolves.toBeDefined();
+      const sql = new pg.Client({ connectionString: second.postgresUrl });
+      await sql.connect();
+      expect((await sql.query('SELECT v FROM kept')).rows).toEqual([{ v: 7 }]);
+      await sql.end();
+    } finally {
+      await second.stop();
+    }
+    expect(existsSync(dataDir)).toBe(true);
+  });
+
+  it('says in one line when a fixed port is taken', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      await expect(startServices({ ports: { kinesis: port } })).rejects.toThrow(new CloudError(`port ${port} for Kinesis is taken: stop whatever listens on it, or choose another port`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('says how to install Java when there is none', async () => {
+    // child_process reads the real environment, not jest's copy: the check runs in a process whose PATH has no java.
+    const script = `import('./local/src/cloud/dynamodb.ts').then((m) => m.startDynamoDb(undefined, () => {})).catch((e) => console.log(e.constructor.name, e.message))`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], { env: { PATH: scratch() } });
+    expect(stdout.trim()).toBe('CloudError DynamoDB Local needs Java 17+: install a JDK (apt-get install openjdk-17-jre-headless)');
+  });
+
+  it('names the file to delete when a PostgreSQL of an earlier cloud still holds the data dir', async () => {
+    const dir = scratch();
+    mkdirSync(join(dir, 'postgres'));
+    writeFileSync(join(dir, 'postgres', 'postmaster.pid'), `${process.pid}\n${dir}\n`);
+    await expect(startPostgres(dir, true, () => undefined)).rejects.toThrow(
+      new CloudError(`PostgreSQL (pid ${process.pid}) still runs on ${join(dir, 'postgres')}, left by an earlier cloud: stop it (kill ${process.pid}), or delete ${join(dir, 'postgres', 'postmaster.pid')} if that pid is not PostgreSQL, or delete ${dir}`),
+    );
   });
 });

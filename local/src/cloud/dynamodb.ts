@@ -3,36 +3,35 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CloudError } from './errors';
-import { freePort, waitForPort } from './ports';
+import { pickPort, waitForPort } from './ports';
+import { reapOnExit } from './reaper';
 
 export interface DynamoDb { endpoint: string; stop(): Promise<void> }
 
 const JAVA_MISSING = 'DynamoDB Local needs Java 17+: install a JDK (apt-get install openjdk-17-jre-headless)';
 
-/**
- * Java runs behind a tiny shell that kills it once our end of its stdin closes, which the kernel does when this
- * process dies however it dies (a jest worker killed mid-test included): no orphan JVM holds the port or the files.
- */
-const WATCHDOG = 'java "$@" </dev/null & java=$!; read _; kill $java 2>/dev/null; wait $java';
-
-/** AWS's DynamoDB Local (shipped in npm `amplify-dynamodb-simulator`), streams included, on a free port. */
-export async function startDynamoDb(dir: string | undefined, log: (l: string) => void): Promise<DynamoDb> {
+/** AWS's DynamoDB Local (shipped in npm `amplify-dynamodb-simulator`), streams included, on a free (or the given) port. */
+export async function startDynamoDb(dir: string | undefined, log: (l: string) => void, fixedPort?: number): Promise<DynamoDb> {
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (java.error || java.status !== 0) throw new CloudError(JAVA_MISSING);
   const major = Number(/version "(?:1\.)?(\d+)/.exec(java.stderr)?.[1] ?? 0);
   if (major < 17) throw new CloudError(`${JAVA_MISSING}; found Java ${major}`);
 
   const home = join(dirname(createRequire(import.meta.url).resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
-  const port = await freePort();
-  const storage = dir ? ['-dbPath', join(dir, 'dynamodb')] : ['-inMemory'];
+  const port = await pickPort(fixedPort, 'DynamoDB Local');
   if (dir) mkdirSync(join(dir, 'dynamodb'), { recursive: true });
-  const args = ['-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
-    '-jar', join(home, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage];
-  const child = spawn('sh', ['-c', WATCHDOG, 'sh', ...args], { cwd: home, stdio: ['pipe', 'ignore', 'pipe'] });
+  const storage = dir ? ['-dbPath', join(dir, 'dynamodb')] : ['-inMemory'];
+  // A small serial-GC heap: the tables of a local run are tiny, and the machine may have two cores.
+  const child = spawn('java', ['-Xmx512m', '-XX:+UseSerialGC', `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+    '-jar', join(home, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage], {
+    cwd: home, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const disarm = reapOnExit(child.pid!, 'TERM');
   child.stderr.on('data', (d: Buffer) => log(`dynamodb: ${d.toString().trim()}`));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
-    child.stdin.end();
+    disarm();
+    child.kill('SIGTERM');
     if (!(await within(exited, 10_000))) child.kill('SIGKILL');
   };
   try {

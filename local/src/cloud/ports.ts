@@ -13,13 +13,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Fails with a one-line error when a port asked for by number is already taken. */
-export function assertPortFree(port: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
+/** The port asked for, checked to be free (a one-line error otherwise), or a free one when none was asked for. */
+export async function pickPort(port: number | undefined, what: string): Promise<number> {
+  if (port === undefined) return freePort();
+  await new Promise<void>((resolve, reject) => {
     const server = createServer();
     server.once('error', () => reject(new CloudError(`port ${port} for ${what} is taken: stop whatever listens on it, or choose another port`)));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });
+  return port;
 }
 
 /** Waits until something accepts connections on the loopback port. */

