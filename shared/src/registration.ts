@@ -1,32 +1,34 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { lambda } from './handler';
 import { logger } from './logger';
 import { deregisterTransformer, registerTransformer } from './metastore';
 
 /**
- * The custom resource through which a transformer service adds itself to the metastore's registry when it is
- * deployed (and leaves it when its stack is deleted): no other service has to change for a new transformer.
+ * The handler of a transformer service's `Custom::TransformerRegistration` resource (properties Name, Required):
+ * deploying the service adds its registry entry, deleting the stack removes it, so no other service changes for a
+ * new transformer. CloudFormation waits for the answer PUT to ResponseURL, so one is sent whatever happens.
  */
-export async function registrationHandler(event: CloudFormationCustomResourceEvent): Promise<void> {
+export const registrationHandler = lambda(async (event: CloudFormationCustomResourceEvent): Promise<void> => {
   const name = String(event.ResourceProperties.Name);
+  // CloudFormation passes every property as a string.
   const required = String(event.ResourceProperties.Required ?? 'true') === 'true';
-  let status: 'SUCCESS' | 'FAILED' = 'SUCCESS';
-  let reason: string | undefined;
+  let outcome: { Status: 'SUCCESS' | 'FAILED'; Reason?: string } = { Status: 'SUCCESS' };
   try {
-    if (event.RequestType === 'Delete') {
-      await deregisterTransformer(name);
-    } else {
-      await registerTransformer(name, required);
-    }
+    if (event.RequestType === 'Delete') await deregisterTransformer(name);
+    else await registerTransformer(name, required);
+    logger.info('registry updated', { request: event.RequestType, transformer: name, required });
   } catch (error) {
-    status = 'FAILED';
-    reason = (error as Error).message;
-    logger.error('registration failed', { error: error as Error });
+    outcome = { Status: 'FAILED', Reason: (error as Error).message };
+    logger.error('registration failed', { request: event.RequestType, transformer: name, error: error as Error });
   }
-  await fetch(event.ResponseURL, {
+  const response = await fetch(event.ResponseURL, {
     method: 'PUT',
+    // The pre-signed S3 URL is signed without a content type: sending one would break the signature.
+    headers: { 'content-type': '' },
     body: JSON.stringify({
-      Status: status, Reason: reason, PhysicalResourceId: `transformer-${name}`, StackId: event.StackId, RequestId: event.RequestId,
+      ...outcome, PhysicalResourceId: `transformer-${name}`, StackId: event.StackId, RequestId: event.RequestId,
       LogicalResourceId: event.LogicalResourceId, Data: { Name: name },
     }),
   });
-}
+  if (!response.ok) throw new Error(`CloudFormation response refused: HTTP ${response.status}`);
+});

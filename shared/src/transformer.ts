@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import type { Batch } from '@dataharvest/events/batch';
+import type { Batch, TransformerState } from '@dataharvest/events/batch';
 import { logger } from './logger';
-import { recordTransformer } from './metastore';
+import { getBatch, recordTransformer } from './metastore';
 import { inTransaction } from './pg';
 import { isoBatchDate, metastoreStreamHandler } from './stream-handler';
 
@@ -16,37 +16,65 @@ export interface TransformerDefinition {
   statements: string[];
 }
 
-let ready: Promise<void> | undefined;
+const schemas = new Map<string, Promise<void>>();
 
-/** Creates a service's result tables once per container; the lock keeps concurrent cold starts from racing. */
-export async function ensureTables(ddl: string[]): Promise<void> {
-  ready ??= inTransaction(async (db) => {
-    await db.query("SELECT pg_advisory_xact_lock(hashtext('dataharvest:transformer-ddl'))");
-    for (const statement of ddl) await db.query(statement);
-  }).catch((error: unknown) => { ready = undefined; throw error; });
-  await ready;
-}
-
-/** Runs the statements for one batch and returns how many rows each wrote. */
-export async function runStatements(db: pg.ClientBase, statements: string[], batch: Batch): Promise<number[]> {
-  const rows = [];
-  for (const sql of statements) rows.push((await db.query(sql, [batch.client, isoBatchDate(batch)])).rowCount ?? 0);
-  return rows;
+/** Creates a service's tables once per container; the lock keeps concurrent cold starts from racing. */
+export function ensureTables(ddl: string[]): Promise<void> {
+  const key = ddl.join(';\n');
+  let ready = schemas.get(key);
+  if (!ready) {
+    ready = inTransaction(async (db) => {
+      await db.query("SELECT pg_advisory_xact_lock(hashtext('dataharvest:ddl'))");
+      for (const statement of ddl) await db.query(statement);
+    });
+    // A failed attempt is forgotten, so the next record tries again.
+    ready.catch(() => schemas.delete(key));
+    schemas.set(key, ready);
+  }
+  return ready;
 }
 
 /**
- * The stream handler of a transformer service: for a batch whose relations are established, runs the SQL unless
- * this generation is already done (replays and unrelated updates are no-ops), then records DONE for the generation.
+ * Runs one step's statements for one batch inside the caller's transaction and returns the rows they wrote. The lock
+ * serialises two runs over the same slice (a replay racing a backfill), so delete-then-insert never collides.
+ */
+export async function runStatements(db: pg.ClientBase, step: string, statements: string[], batch: Batch): Promise<number> {
+  const params = [batch.client, isoBatchDate(batch)];
+  await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`dataharvest:${step}:${params.join('/')}`]);
+  let rows = 0;
+  for (const sql of statements) rows += (await db.query(sql, params)).rowCount ?? 0;
+  return rows;
+}
+
+/** Why a transformer leaves a batch alone, judged on the batch as the metastore holds it now; undefined = run. */
+function skipReason(name: string, seen: Batch, current: Batch | undefined): string | undefined {
+  if (!current || current.generation !== seen.generation) return 'stale generation';
+  if (!current.relation_established) return 'relations not established';
+  const mine = current.transformers[name];
+  if (mine?.status === 'DONE' && mine.generation === current.generation) return 'already done for this generation';
+  return undefined;
+}
+
+/**
+ * The stream handler of a transformer service. Every status write of a sibling transformer re-delivers the batch,
+ * and streams replay, so it reads the batch first and runs only for the current generation when not yet done; then
+ * it runs the SQL in one transaction and records DONE with a conditional update (the last one moves the batch on).
  */
 export function transformerHandler(definition: TransformerDefinition) {
-  return metastoreStreamHandler(async (batch) => {
-    const mine = batch.transformers[definition.name];
-    if (batch.stage !== 'RELATED' || (mine?.status === 'DONE' && mine.generation === batch.generation)) return;
+  const { name } = definition;
+  return metastoreStreamHandler(async (seen) => {
+    const reason = skipReason(name, seen, await getBatch(seen.client, seen.batch_date));
+    if (reason) {
+      logger.info('skipped', { transformer: name, reason });
+      return;
+    }
     await ensureTables(definition.ddl);
     const started = Date.now();
-    const rows = await inTransaction((db) => runStatements(db, definition.statements, batch));
-    const state = { status: 'DONE' as const, generation: batch.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary: { rows_written: rows.reduce((a, b) => a + b, 0) } };
-    const next = await recordTransformer(batch, definition.name, state);
-    logger.info(next ? 'transformer done' : 'result of an old generation discarded', { transformer: definition.name, stage: next?.stage });
+    const rows = await inTransaction((db) => runStatements(db, name, definition.statements, seen));
+    const state: TransformerState = {
+      status: 'DONE', generation: seen.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary: { rows_written: rows },
+    };
+    const next = await recordTransformer(seen, name, state);
+    logger.info(next ? 'transformer done' : 'result of an old generation discarded', { transformer: name, stage: next?.stage, rows_written: rows });
   });
 }

@@ -3,29 +3,34 @@ import type { Batch } from '@dataharvest/events/batch';
 import { PortfolioEvent } from '@dataharvest/events/portfolio-event';
 import { isoBatchDate } from '@dataharvest/shared/stream-handler';
 
-const money = (column: string) => `COALESCE(${column}, 0)::numeric(17,2)::text`;
+const money = (column: string) => `${column}::numeric(17,2)::text`;
 
-/** One row per linked portfolio with every transformer's figures; money leaves PostgreSQL as two-place text. */
+/**
+ * One row per linked portfolio with every transformer's figures (the client's tax figures on each of its portfolios);
+ * money leaves PostgreSQL as two-place text. No COALESCE on the figures: a missing result fails the contract check
+ * below instead of going out as zero.
+ */
 const QUERY = `
   SELECT l.portfolio_reference, l.client_reference, l.account_number,
-         ${money('d.deposits')} AS deposits_total, ${money('d.running_total')} AS deposits_running_total,
-         COALESCE(t.transaction_count, 0) AS transaction_count, ${money('t.net_amount')} AS net_amount,
-         COALESCE(t.totals_by_keyword, '{}') AS totals_by_keyword,
+         ${money('d.deposits_total')} AS deposits_total, ${money('d.running_total')} AS deposits_running_total,
+         t.transaction_count, ${money('t.net_amount')} AS net_amount, COALESCE(k.totals, '{}') AS totals_by_keyword,
          ${money('x.tax_free_allowance')} AS tax_free_allowance, ${money('x.taxes_paid')} AS taxes_paid,
          ${money('x.tax_transactions_total')} AS tax_transactions_total, ${money('x.allowance_remaining')} AS allowance_remaining,
-         COALESCE(x.tax_mismatch, false) AS tax_mismatch
+         x.tax_mismatch
   FROM portfolio_links l
   LEFT JOIN portfolio_deposits d ON d.client = l.client AND d.batch_date = l.batch_date AND d.portfolio_reference = l.portfolio_reference
   LEFT JOIN portfolio_transaction_totals t ON t.client = l.client AND t.batch_date = l.batch_date AND t.portfolio_reference = l.portfolio_reference
+  LEFT JOIN (SELECT account_number, jsonb_object_agg(keyword, ${money('amount')}) AS totals FROM transaction_keyword_totals
+             WHERE client = $1 AND batch_date = $2 GROUP BY account_number) k ON k.account_number = l.account_number
   LEFT JOIN client_taxes x ON x.client = l.client AND x.batch_date = l.batch_date AND x.client_reference = l.client_reference
   WHERE l.client = $1 AND l.batch_date = $2
   ORDER BY l.portfolio_reference`;
 
-/** The batch's events, validated against the published contract before anything leaves. */
-export async function portfolioEvents(db: pg.ClientBase, batch: Batch): Promise<PortfolioEvent[]> {
+/** The batch's events, validated against the published contract before anything leaves; version = generation. */
+export async function portfolioEvents(db: Pick<pg.Pool, 'query'>, batch: Batch): Promise<PortfolioEvent[]> {
   const { rows } = await db.query(QUERY, [batch.client, isoBatchDate(batch)]);
   const publishedAt = new Date().toISOString();
-  return rows.map((row) => PortfolioEvent.parse({
+  return rows.map((row: Record<string, unknown>) => PortfolioEvent.parse({
     type: 'portfolio.batch.v1', version: batch.generation, client: batch.client, batch_date: batch.batch_date, published_at: publishedAt, ...row,
   }));
 }

@@ -1,30 +1,38 @@
 import { transformerHandler } from '@dataharvest/shared/transformer';
 
-/** Deposits per portfolio and per client for the batch, with running totals over all batches up to it. */
+/**
+ * DEPOSIT transactions per linked portfolio and per client, for the batch and as a running total: this batch plus
+ * every earlier batch's total for the same portfolio or client. Summing earlier batch totals (rather than chaining the
+ * previous running total) keeps a re-run identical even after an earlier batch was corrected.
+ * A client's deposits are counted once per account, even when two of its portfolios share one.
+ */
+const deposits = (key: 'portfolio_reference' | 'client_reference', table: string, holders: string) => `
+  WITH holders AS (${holders}),
+  batch AS (
+    SELECT h.${key}, count(t.record_id)::int AS deposit_count, COALESCE(sum(t.amount), 0) AS deposits_total
+    FROM holders h
+    LEFT JOIN transactions t ON t.client = $1 AND t.batch_date = $2 AND t.account_number = h.account_number AND t.keyword = 'DEPOSIT'
+    GROUP BY h.${key}),
+  earlier AS (
+    SELECT ${key}, sum(deposits_total) AS total FROM ${table} WHERE client = $1 AND batch_date < $2 GROUP BY ${key})
+  INSERT INTO ${table} (client, batch_date, ${key}, deposit_count, deposits_total, running_total)
+  SELECT $1, $2::date, b.${key}, b.deposit_count, b.deposits_total, b.deposits_total + COALESCE(e.total, 0)
+  FROM batch b LEFT JOIN earlier e USING (${key})`;
+
+const columns = 'deposit_count integer NOT NULL, deposits_total numeric(17,2) NOT NULL, running_total numeric(17,2) NOT NULL';
+
 export const handler = transformerHandler({
   name: 'deposit',
   ddl: [
     `CREATE TABLE IF NOT EXISTS portfolio_deposits (client text NOT NULL, batch_date date NOT NULL, portfolio_reference uuid NOT NULL,
-       client_reference uuid NOT NULL, deposits numeric(17,2) NOT NULL, running_total numeric(17,2) NOT NULL,
-       PRIMARY KEY (client, batch_date, portfolio_reference))`,
+       ${columns}, PRIMARY KEY (client, batch_date, portfolio_reference))`,
     `CREATE TABLE IF NOT EXISTS client_deposits (client text NOT NULL, batch_date date NOT NULL, client_reference uuid NOT NULL,
-       deposits numeric(17,2) NOT NULL, running_total numeric(17,2) NOT NULL, PRIMARY KEY (client, batch_date, client_reference))`,
+       ${columns}, PRIMARY KEY (client, batch_date, client_reference))`,
   ],
   statements: [
     'DELETE FROM portfolio_deposits WHERE client = $1 AND batch_date = $2',
-    `INSERT INTO portfolio_deposits
-       SELECT l.client, l.batch_date, l.portfolio_reference, l.client_reference, COALESCE(SUM(t.amount) FILTER (WHERE t.keyword = 'DEPOSIT'), 0), 0
-       FROM portfolio_links l
-       LEFT JOIN transactions t ON t.client = l.client AND t.batch_date = l.batch_date AND t.account_number = l.account_number
-       WHERE l.client = $1 AND l.batch_date = $2
-       GROUP BY l.client, l.batch_date, l.portfolio_reference, l.client_reference`,
-    `UPDATE portfolio_deposits d SET running_total = (SELECT SUM(h.deposits) FROM portfolio_deposits h
-       WHERE h.client = d.client AND h.portfolio_reference = d.portfolio_reference AND h.batch_date <= d.batch_date)
-     WHERE d.client = $1 AND d.batch_date = $2`,
+    deposits('portfolio_reference', 'portfolio_deposits', 'SELECT portfolio_reference, account_number FROM portfolio_links WHERE client = $1 AND batch_date = $2'),
     'DELETE FROM client_deposits WHERE client = $1 AND batch_date = $2',
-    `INSERT INTO client_deposits
-       SELECT client, batch_date, client_reference, SUM(deposits), SUM(running_total)
-       FROM portfolio_deposits WHERE client = $1 AND batch_date = $2
-       GROUP BY client, batch_date, client_reference`,
+    deposits('client_reference', 'client_deposits', 'SELECT DISTINCT client_reference, account_number FROM portfolio_links WHERE client = $1 AND batch_date = $2'),
   ],
 });

@@ -1,23 +1,33 @@
-import { FILE_TYPES, persistedFlag } from '@dataharvest/events/batch';
+import { FILE_TYPES, persistedFlag, type Batch } from '@dataharvest/events/batch';
 import { logger } from '@dataharvest/shared/logger';
-import { establishRelations } from '@dataharvest/shared/metastore';
+import { establishRelations, getBatch } from '@dataharvest/shared/metastore';
 import { inTransaction } from '@dataharvest/shared/pg';
 import { isoBatchDate, metastoreStreamHandler } from '@dataharvest/shared/stream-handler';
 import { ensureTables, runStatements } from '@dataharvest/shared/transformer';
-import { dataQualityCounts, ddl, statements } from './sql';
+import { ddl, ISSUE_KINDS, issueCounts, linkCounts, statements } from './sql';
 
-/** Links a batch's four files once they are all persisted, counts orphans, and marks the relations established. */
-export const handler = metastoreStreamHandler(async (batch) => {
-  const allPersisted = FILE_TYPES.every((t) => batch[persistedFlag[t]]);
-  if (!allPersisted || batch.relation_established || batch.stage !== 'PERSISTED') return;
+/** Relations are due once all four files are in and this generation has not been related yet. */
+const due = (batch: Batch) => FILE_TYPES.every((t) => batch[persistedFlag[t]]) && !batch.relation_established && batch.stage === 'PERSISTED';
+
+/**
+ * Links a batch's four files, lists what could not be linked, and marks the relations established (which snapshots
+ * the transformer registry for the batch). A replayed or superseded record finds the batch moved on and does nothing.
+ */
+export const handler = metastoreStreamHandler(async (seen) => {
+  const batch = await getBatch(seen.client, seen.batch_date);
+  if (!batch || batch.generation !== seen.generation || !due(batch)) {
+    logger.info('skipped', { reason: 'relations already established or batch moved on', stage: batch?.stage });
+    return;
+  }
   await ensureTables(ddl);
   const started = Date.now();
-  const dataQuality = await inTransaction(async (db) => {
-    await runStatements(db, statements, batch);
-    const counts = await db.query<{ kind: string; n: number }>(dataQualityCounts, [batch.client, isoBatchDate(batch)]);
-    return Object.fromEntries(counts.rows.map((r) => [r.kind, r.n]));
+  const { dataQuality, summary } = await inTransaction(async (db) => {
+    await runStatements(db, 'relationship', statements, batch);
+    const issues = await db.query<{ kind: string; n: number }>(issueCounts, [batch.client, isoBatchDate(batch), ISSUE_KINDS]);
+    const links = await db.query<Record<string, number>>(linkCounts, [batch.client, isoBatchDate(batch)]);
+    return { dataQuality: Object.fromEntries(issues.rows.map((r) => [r.kind, r.n])), summary: links.rows[0] };
   });
-  const state = { status: 'DONE' as const, generation: batch.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary: dataQuality };
+  const state = { status: 'DONE' as const, generation: batch.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary };
   const next = await establishRelations(batch, state, dataQuality);
-  logger.info(next ? 'relations established' : 'result of an old generation discarded', { data_quality: dataQuality, stage: next?.stage });
+  logger.info(next ? 'relations established' : 'result of an old generation discarded', { data_quality: dataQuality, ...summary, stage: next?.stage });
 });

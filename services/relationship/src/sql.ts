@@ -1,51 +1,78 @@
-/** Links and orphans of one batch ($1 client, $2 batch date), replaced as a whole on every run. */
+/**
+ * The relations of one batch ($1 client, $2 batch date), replaced as a whole on every run. Transformers read
+ * `portfolio_links` (a portfolio whose client and account are both in the batch) and `transaction_links` (a
+ * transaction on a known account, with the portfolio holding that account); everything that could not be linked is
+ * listed in `data_quality_issues`. Where a business key repeats within a file, the lowest record_id wins.
+ */
 export const ddl = [
   `CREATE TABLE IF NOT EXISTS portfolio_links (client text NOT NULL, batch_date date NOT NULL, portfolio_reference uuid NOT NULL,
      client_reference uuid NOT NULL, account_number text NOT NULL, PRIMARY KEY (client, batch_date, portfolio_reference))`,
   `CREATE TABLE IF NOT EXISTS transaction_links (client text NOT NULL, batch_date date NOT NULL, record_id integer NOT NULL,
      account_number text NOT NULL, portfolio_reference uuid, PRIMARY KEY (client, batch_date, record_id))`,
   `CREATE TABLE IF NOT EXISTS data_quality_issues (client text NOT NULL, batch_date date NOT NULL, kind text NOT NULL,
-     record_type text NOT NULL, record_id integer NOT NULL, reference text NOT NULL)`,
-  'CREATE INDEX IF NOT EXISTS data_quality_issues_batch ON data_quality_issues (client, batch_date)',
+     record_id integer NOT NULL, reference text NOT NULL, PRIMARY KEY (client, batch_date, kind, record_id))`,
 ];
+
+/** Every kind of issue, counted in the metastore even when zero, so "no orphans" is stated rather than implied. */
+export const ISSUE_KINDS = [
+  'portfolio_without_client', 'portfolio_without_account', 'transaction_without_account', 'account_without_portfolio',
+  'client_without_portfolio', 'duplicate_portfolio_reference', 'duplicate_client_reference', 'duplicate_account_number',
+] as const;
 
 const slice = (t: string) => `${t}.client = $1 AND ${t}.batch_date = $2`;
 const sameBatch = (a: string, b: string) => `${a}.client = ${b}.client AND ${a}.batch_date = ${b}.batch_date`;
+const missing = (table: string, alias: string, key: string, from: string) =>
+  `NOT EXISTS (SELECT 1 FROM ${table} ${alias} WHERE ${sameBatch(alias, from)} AND ${alias}.${key} = ${from}.${key})`;
+/** The rows of a table whose business key already appeared with a lower record_id. */
+const repeats = (table: string, key: string) =>
+  `SELECT client, batch_date, 'duplicate_${key}', record_id, ${key}::text FROM (
+     SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY record_id) AS n FROM ${table} WHERE client = $1 AND batch_date = $2) d
+   WHERE n > 1`;
 
 export const statements = [
   'DELETE FROM portfolio_links WHERE client = $1 AND batch_date = $2',
-  // A portfolio is linked when both its client and its account are in the batch.
   `INSERT INTO portfolio_links
      SELECT DISTINCT ON (p.portfolio_reference) p.client, p.batch_date, p.portfolio_reference, p.client_reference, p.account_number
      FROM portfolios p
-     JOIN clients c ON ${sameBatch('c', 'p')} AND c.client_reference = p.client_reference
-     JOIN accounts a ON ${sameBatch('a', 'p')} AND a.account_number = p.account_number
      WHERE ${slice('p')}
+       AND EXISTS (SELECT 1 FROM clients c WHERE ${sameBatch('c', 'p')} AND c.client_reference = p.client_reference)
+       AND EXISTS (SELECT 1 FROM accounts a WHERE ${sameBatch('a', 'p')} AND a.account_number = p.account_number)
      ORDER BY p.portfolio_reference, p.record_id`,
   'DELETE FROM transaction_links WHERE client = $1 AND batch_date = $2',
   `INSERT INTO transaction_links
-     SELECT t.client, t.batch_date, t.record_id, t.account_number, pl.portfolio_reference
+     SELECT t.client, t.batch_date, t.record_id, t.account_number, holder.portfolio_reference
      FROM transactions t
-     JOIN accounts a ON ${sameBatch('a', 't')} AND a.account_number = t.account_number
-     LEFT JOIN LATERAL (SELECT portfolio_reference FROM portfolio_links l WHERE ${sameBatch('l', 't')} AND l.account_number = t.account_number
-                        ORDER BY portfolio_reference LIMIT 1) pl ON true
-     WHERE ${slice('t')}`,
+     LEFT JOIN (SELECT DISTINCT ON (account_number) account_number, portfolio_reference FROM portfolio_links
+                WHERE client = $1 AND batch_date = $2 ORDER BY account_number, portfolio_reference) holder
+       ON holder.account_number = t.account_number
+     WHERE ${slice('t')} AND EXISTS (SELECT 1 FROM accounts a WHERE ${sameBatch('a', 't')} AND a.account_number = t.account_number)`,
   'DELETE FROM data_quality_issues WHERE client = $1 AND batch_date = $2',
   `INSERT INTO data_quality_issues
-     SELECT p.client, p.batch_date, 'portfolio_without_client', 'portfolio', p.record_id, p.client_reference::text FROM portfolios p
-       WHERE ${slice('p')} AND NOT EXISTS (SELECT 1 FROM clients c WHERE ${sameBatch('c', 'p')} AND c.client_reference = p.client_reference)
+     SELECT p.client, p.batch_date, 'portfolio_without_client', p.record_id, p.client_reference::text FROM portfolios p
+       WHERE ${slice('p')} AND ${missing('clients', 'c', 'client_reference', 'p')}
      UNION ALL
-     SELECT p.client, p.batch_date, 'portfolio_without_account', 'portfolio', p.record_id, p.account_number FROM portfolios p
-       WHERE ${slice('p')} AND NOT EXISTS (SELECT 1 FROM accounts a WHERE ${sameBatch('a', 'p')} AND a.account_number = p.account_number)
+     SELECT p.client, p.batch_date, 'portfolio_without_account', p.record_id, p.account_number FROM portfolios p
+       WHERE ${slice('p')} AND ${missing('accounts', 'a', 'account_number', 'p')}
      UNION ALL
-     SELECT t.client, t.batch_date, 'transaction_without_account', 'transaction', t.record_id, t.account_number FROM transactions t
-       WHERE ${slice('t')} AND NOT EXISTS (SELECT 1 FROM accounts a WHERE ${sameBatch('a', 't')} AND a.account_number = t.account_number)
+     SELECT t.client, t.batch_date, 'transaction_without_account', t.record_id, t.account_number FROM transactions t
+       WHERE ${slice('t')} AND ${missing('accounts', 'a', 'account_number', 't')}
      UNION ALL
-     SELECT a.client, a.batch_date, 'account_without_portfolio', 'account', a.record_id, a.account_number FROM accounts a
-       WHERE ${slice('a')} AND NOT EXISTS (SELECT 1 FROM portfolios p WHERE ${sameBatch('p', 'a')} AND p.account_number = a.account_number)
+     SELECT a.client, a.batch_date, 'account_without_portfolio', a.record_id, a.account_number FROM accounts a
+       WHERE ${slice('a')} AND ${missing('portfolios', 'p', 'account_number', 'a')}
      UNION ALL
-     SELECT c.client, c.batch_date, 'client_without_portfolio', 'client', c.record_id, c.client_reference::text FROM clients c
-       WHERE ${slice('c')} AND NOT EXISTS (SELECT 1 FROM portfolios p WHERE ${sameBatch('p', 'c')} AND p.client_reference = c.client_reference)`,
+     SELECT c.client, c.batch_date, 'client_without_portfolio', c.record_id, c.client_reference::text FROM clients c
+       WHERE ${slice('c')} AND ${missing('portfolios', 'p', 'client_reference', 'c')}
+     UNION ALL ${repeats('portfolios', 'portfolio_reference')}
+     UNION ALL ${repeats('clients', 'client_reference')}
+     UNION ALL ${repeats('accounts', 'account_number')}`,
 ];
 
-export const dataQualityCounts = `SELECT kind, count(*)::int AS n FROM data_quality_issues WHERE client = $1 AND batch_date = $2 GROUP BY kind`;
+/** Issues per kind ($3: the kinds), zero included. */
+export const issueCounts = `
+  SELECT k.kind, (SELECT count(*) FROM data_quality_issues i WHERE i.client = $1 AND i.batch_date = $2 AND i.kind = k.kind)::int AS n
+  FROM unnest($3::text[]) AS k(kind)`;
+
+/** How much was linked: the relationship step's summary. */
+export const linkCounts = `
+  SELECT (SELECT count(*) FROM portfolio_links WHERE client = $1 AND batch_date = $2)::int AS portfolios_linked,
+         (SELECT count(*) FROM transaction_links WHERE client = $1 AND batch_date = $2)::int AS transactions_linked`;

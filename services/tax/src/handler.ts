@@ -1,9 +1,13 @@
 import { transformerHandler } from '@dataharvest/shared/transformer';
 
+const slice = 'client = $1 AND batch_date = $2';
+
 /**
- * Per client: the tax-free allowance, taxes paid on the client's accounts, the total of TAX transactions, what is
- * left of the allowance, and a flag where the taxes paid and the TAX transactions disagree. Tax is withheld only
- * once the allowance is used up, so a client who paid tax has none left.
+ * Per client of the batch: the tax-free allowance, taxes paid on the accounts of the client's linked portfolios, the
+ * total of TAX transactions on those accounts (negative: money out), what is left of the allowance, and a mismatch
+ * flag where taxes paid and -(TAX total) disagree. Banks withhold tax only once the allowance is used up, so a client
+ * who paid tax has none left; one who paid none keeps the whole allowance as far as these files can tell.
+ * Each account counts once per client, and a repeated client or account number counts by its first record.
  */
 export const handler = transformerHandler({
   name: 'tax',
@@ -13,20 +17,19 @@ export const handler = transformerHandler({
        allowance_remaining numeric(17,2) NOT NULL, tax_mismatch boolean NOT NULL, PRIMARY KEY (client, batch_date, client_reference))`,
   ],
   statements: [
-    'DELETE FROM client_taxes WHERE client = $1 AND batch_date = $2',
-    `INSERT INTO client_taxes
-       SELECT c.client, c.batch_date, c.client_reference, c.tax_free_allowance, paid.total, tax.total,
-              CASE WHEN paid.total > 0 THEN 0 ELSE c.tax_free_allowance END, paid.total <> -tax.total
-       FROM clients c
-       CROSS JOIN LATERAL (SELECT COALESCE(SUM(a.taxes_paid), 0) AS total FROM accounts a
-                           WHERE a.client = c.client AND a.batch_date = c.batch_date
-                             AND a.account_number IN (SELECT l.account_number FROM portfolio_links l
-                                                      WHERE l.client = c.client AND l.batch_date = c.batch_date AND l.client_reference = c.client_reference)) paid
-       CROSS JOIN LATERAL (SELECT COALESCE(SUM(t.amount), 0) AS total FROM transactions t
-                           WHERE t.client = c.client AND t.batch_date = c.batch_date AND t.keyword = 'TAX'
-                             AND t.account_number IN (SELECT l.account_number FROM portfolio_links l
-                                                      WHERE l.client = c.client AND l.batch_date = c.batch_date AND l.client_reference = c.client_reference)) tax
-       WHERE c.client = $1 AND c.batch_date = $2
-       ON CONFLICT (client, batch_date, client_reference) DO NOTHING`,
+    `DELETE FROM client_taxes WHERE ${slice}`,
+    `WITH owned AS (SELECT DISTINCT client_reference, account_number FROM portfolio_links WHERE ${slice}),
+     accounts_once AS (SELECT DISTINCT ON (account_number) account_number, taxes_paid FROM accounts WHERE ${slice} ORDER BY account_number, record_id),
+     clients_once AS (SELECT DISTINCT ON (client_reference) client_reference, tax_free_allowance FROM clients WHERE ${slice} ORDER BY client_reference, record_id),
+     paid AS (SELECT o.client_reference, sum(a.taxes_paid) AS total FROM owned o JOIN accounts_once a USING (account_number) GROUP BY o.client_reference),
+     taxed AS (SELECT o.client_reference, sum(t.amount) AS total FROM owned o
+               JOIN transactions t ON t.client = $1 AND t.batch_date = $2 AND t.account_number = o.account_number AND t.keyword = 'TAX'
+               GROUP BY o.client_reference),
+     figures AS (SELECT c.client_reference, c.tax_free_allowance, COALESCE(p.total, 0) AS paid, COALESCE(x.total, 0) AS taxed
+                 FROM clients_once c LEFT JOIN paid p USING (client_reference) LEFT JOIN taxed x USING (client_reference))
+     INSERT INTO client_taxes
+     SELECT $1, $2::date, client_reference, tax_free_allowance, paid, taxed,
+            CASE WHEN paid > 0 THEN 0 ELSE tax_free_allowance END, paid <> -taxed
+     FROM figures`,
   ],
 });

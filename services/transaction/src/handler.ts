@@ -1,31 +1,40 @@
 import { transformerHandler } from '@dataharvest/shared/transformer';
 
-/** Per account and per portfolio: transaction count, net amount and totals by keyword. */
+const slice = 'client = $1 AND batch_date = $2';
+const totals = 'transaction_count integer NOT NULL, net_amount numeric(17,2) NOT NULL';
+
+/**
+ * Transactions on the batch's known accounts (those the relationship linked): count and amount per account and
+ * keyword, then count and net amount per account (every account of the batch, zero when quiet) and per linked portfolio.
+ */
 export const handler = transformerHandler({
   name: 'transaction',
   ddl: [
+    `CREATE TABLE IF NOT EXISTS transaction_keyword_totals (client text NOT NULL, batch_date date NOT NULL, account_number text NOT NULL,
+       keyword text NOT NULL, transaction_count integer NOT NULL, amount numeric(17,2) NOT NULL,
+       PRIMARY KEY (client, batch_date, account_number, keyword))`,
     `CREATE TABLE IF NOT EXISTS account_transaction_totals (client text NOT NULL, batch_date date NOT NULL, account_number text NOT NULL,
-       transaction_count integer NOT NULL, net_amount numeric(17,2) NOT NULL, totals_by_keyword jsonb NOT NULL,
-       PRIMARY KEY (client, batch_date, account_number))`,
+       ${totals}, PRIMARY KEY (client, batch_date, account_number))`,
     `CREATE TABLE IF NOT EXISTS portfolio_transaction_totals (client text NOT NULL, batch_date date NOT NULL, portfolio_reference uuid NOT NULL,
-       transaction_count integer NOT NULL, net_amount numeric(17,2) NOT NULL, totals_by_keyword jsonb NOT NULL,
-       PRIMARY KEY (client, batch_date, portfolio_reference))`,
+       account_number text NOT NULL, ${totals}, PRIMARY KEY (client, batch_date, portfolio_reference))`,
   ],
   statements: [
-    'DELETE FROM account_transaction_totals WHERE client = $1 AND batch_date = $2',
-    // Totals by keyword are kept as decimal strings: JSON numbers would lose the two places.
+    `DELETE FROM transaction_keyword_totals WHERE ${slice}`,
+    `INSERT INTO transaction_keyword_totals
+       SELECT $1, $2::date, l.account_number, t.keyword, count(*), sum(t.amount)
+       FROM transaction_links l JOIN transactions t ON t.client = $1 AND t.batch_date = $2 AND t.record_id = l.record_id
+       WHERE l.client = $1 AND l.batch_date = $2
+       GROUP BY l.account_number, t.keyword`,
+    `DELETE FROM account_transaction_totals WHERE ${slice}`,
     `INSERT INTO account_transaction_totals
-       SELECT a.client, a.batch_date, a.account_number, COALESCE(SUM(k.n), 0), COALESCE(SUM(k.total), 0),
-              COALESCE(jsonb_object_agg(k.keyword, k.total::numeric(17,2)::text) FILTER (WHERE k.keyword IS NOT NULL), '{}')
-       FROM (SELECT DISTINCT client, batch_date, account_number FROM accounts WHERE client = $1 AND batch_date = $2) a
-       LEFT JOIN (SELECT account_number, keyword, count(*) AS n, SUM(amount) AS total FROM transactions
-                  WHERE client = $1 AND batch_date = $2 GROUP BY account_number, keyword) k ON k.account_number = a.account_number
-       GROUP BY a.client, a.batch_date, a.account_number`,
-    'DELETE FROM portfolio_transaction_totals WHERE client = $1 AND batch_date = $2',
+       SELECT $1, $2::date, a.account_number, COALESCE(sum(k.transaction_count), 0), COALESCE(sum(k.amount), 0)
+       FROM (SELECT DISTINCT account_number FROM accounts WHERE ${slice}) a
+       LEFT JOIN transaction_keyword_totals k ON k.client = $1 AND k.batch_date = $2 AND k.account_number = a.account_number
+       GROUP BY a.account_number`,
+    `DELETE FROM portfolio_transaction_totals WHERE ${slice}`,
     `INSERT INTO portfolio_transaction_totals
-       SELECT l.client, l.batch_date, l.portfolio_reference, t.transaction_count, t.net_amount, t.totals_by_keyword
-       FROM portfolio_links l
-       JOIN account_transaction_totals t ON t.client = l.client AND t.batch_date = l.batch_date AND t.account_number = l.account_number
+       SELECT $1, $2::date, l.portfolio_reference, l.account_number, a.transaction_count, a.net_amount
+       FROM portfolio_links l JOIN account_transaction_totals a ON a.client = $1 AND a.batch_date = $2 AND a.account_number = l.account_number
        WHERE l.client = $1 AND l.batch_date = $2`,
   ],
 });
