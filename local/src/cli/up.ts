@@ -16,8 +16,8 @@ export async function up(dataDir: string): Promise<number> {
     '',
   ].join('\n'));
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    process.on('SIGINT', resolve);
+    process.on('SIGTERM', resolve);
   });
   process.stdout.write('stopping…\n');
   forget();

