@@ -3,6 +3,17 @@ import type { FileType } from './batch';
 /**
  * One schema per file type: the columns a client's file must have (matched by header name, in any order,
  * through aliases such as the real-world `accout_number`), how each value is checked, and the SQL type it loads as.
+ * The checks themselves live with the validator (services/persistence/src/values.ts); what each kind accepts:
+ *   record_id  whole number 1..2147483647, no leading zero, unique within the file
+ *   account    1 to 34 digits (kept as text: leading zeros matter)
+ *   money      -?D{1,15}(.D{1,2})?  loaded as NUMERIC(17,2), never a float
+ *   currency   an active ISO 4217 code (three capital letters from the list)
+ *   uuid       8-4-4-4-12 hex digits, any version
+ *   reference  1 to 64 letters, digits, - or _
+ *   keyword    1 to 32 capital letters or _: permissive on purpose, since the issue names no closed set; transformers
+ *              decide what a keyword means and count the ones they do not know
+ *   code       1 to 16 digits or capital letters
+ *   text       any UTF-8 without control characters (tab allowed), 1 to 200 bytes
  */
 export type ValueKind = 'record_id' | 'account' | 'money' | 'currency' | 'uuid' | 'reference' | 'keyword' | 'text' | 'code';
 
@@ -15,7 +26,7 @@ const SQL_TYPE: Record<ValueKind, string> = {
 
 const account = { name: 'account_number', kind: 'account', aliases: ['accout_number'] } as const;
 
-export const FILE_SCHEMAS: Record<FileType, ColumnSchema[]> = {
+export const FILE_SCHEMAS: Record<FileType, readonly ColumnSchema[]> = {
   accounts: [
     { name: 'record_id', kind: 'record_id' }, account,
     { name: 'cash_balance', kind: 'money' }, { name: 'currency', kind: 'currency' }, { name: 'taxes_paid', kind: 'money' },
@@ -40,8 +51,23 @@ export function columnForHeader(type: FileType, header: string): ColumnSchema | 
   return FILE_SCHEMAS[type].find((c) => c.name === h || c.aliases?.includes(h));
 }
 
+/** The column definitions of a file type's table, the slice key first; `slice` adds defaults for one slice's table. */
+export function columnsDdl(type: FileType, slice?: { client: string; isoDate: string }): string {
+  const defaults = slice ? [` DEFAULT ${sqlLiteral(slice.client)}`, ` DEFAULT ${sqlLiteral(slice.isoDate)}`] : ['', ''];
+  const key = [`client text NOT NULL${defaults[0]}`, `batch_date date NOT NULL${defaults[1]}`];
+  return [...key, ...FILE_SCHEMAS[type].map((c) => `${c.name} ${SQL_TYPE[c.kind]} NOT NULL`)].join(', ');
+}
+
 /** The base table of a file type: partitioned by (client, batch_date) so a file's slice is replaced as a whole. */
 export function baseTableDdl(type: FileType): string {
-  const columns = FILE_SCHEMAS[type].map((c) => `${c.name} ${SQL_TYPE[c.kind]} NOT NULL`);
-  return `CREATE TABLE IF NOT EXISTS ${type} (client text NOT NULL, batch_date date NOT NULL, ${columns.join(', ')}) PARTITION BY RANGE (client, batch_date)`;
+  return `CREATE TABLE IF NOT EXISTS ${type} (${columnsDdl(type)}) PARTITION BY RANGE (client, batch_date)`;
+}
+
+/** Rows a lenient load left out, per slice; replaced together with the slice. */
+export const REJECTS_DDL = `CREATE TABLE IF NOT EXISTS rejects (client text NOT NULL, batch_date date NOT NULL, type text NOT NULL,
+  line integer NOT NULL, reason text NOT NULL, raw text NOT NULL, PRIMARY KEY (client, batch_date, type, line))`;
+
+/** A string as an SQL literal (standard_conforming_strings is on since PostgreSQL 9.1). */
+function sqlLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
 }

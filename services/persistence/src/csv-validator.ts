@@ -1,209 +1,308 @@
 import { isUtf8 } from 'node:buffer';
 import type { FileType, RowError } from '@dataharvest/events/batch';
-import { columnForHeader, FILE_SCHEMAS, type ColumnSchema } from '@dataharvest/events/file-schemas';
-import { invalidValue, recordId } from './values';
+import { columnForHeader, FILE_SCHEMAS, type ValueKind } from '@dataharvest/events/file-schemas';
 import { RecordIdSet } from './record-id-set';
+import { utf8ErrorOffset } from './utf8';
+import { ANY_TABLE, badByteReason, ByteClass, invalidValue, KIND_TABLE, MAX_LENGTH, recordIdValue, shapeCheck, type ShapeCheck } from './values';
 
-const QUOTE = 34, COMMA = 44, CR = 13, LF = 10, TAB = 9;
-const enum S { FieldStart, Unquoted, Quoted, QuoteInQuoted, AfterCr }
-/** No valid value is longer than this; a longer field is kept only up to here, enough to reject it. */
-const FIELD_MAX = 256;
+const QUOTE = 34, LF = 10, CR = 13;
+/** A record that has not ended after this many bytes is not CSV we can load (typically an unterminated quote). */
+const MAX_RECORD_BYTES = 1 << 20;
+/** Inside quotes only a closing quote, a line feed (counted) and control characters matter. */
+const QUOTED_TABLE = ANY_TABLE.map((c, b) => (b === QUOTE ? ByteClass.Quote : b === LF ? ByteClass.Lf : b === CR || c === ByteClass.Comma ? ByteClass.Ok : c));
 
-export interface ValidationResult { rows: number; errors: RowError[]; errorCount: number; columns?: string[] }
+/** A data record that failed, as offsets into `region` (lenient loads cut these out). */
+export interface RejectedRecord { start: number; end: number; line: number; reason: string }
+
+export interface ValidatorOptions { maxErrors?: number; keepRejected?: boolean }
 
 /**
- * A streaming RFC 4180 validator that looks at every byte once and allocates nothing per row, so the original
- * buffers can go to COPY untouched. It checks the header against the file type's schema (by name, through
- * aliases), then every value, the column count, record id uniqueness, UTF-8 and line endings. Errors carry the
- * line (header = 1) where the record starts, the column as the file names it, and a reason.
+ * A streaming RFC 4180 validator for one file type. It scans bytes, never building strings for data rows, so the
+ * original buffers can go to COPY untouched. Work is done a record at a time: a record cut by a chunk boundary is
+ * carried over and scanned again whole with the next chunk, so no record leaves side effects until it has ended.
+ * Errors carry the line where the record starts (header = 1), the column as the file's header names it, a reason.
  */
 export class CsvValidator {
-  private state = S.FieldStart;
-  private readonly field = new Uint8Array(FIELD_MAX);
-  private fieldLen = 0;
-  private fieldIndex = 0;
-  private line = 1;
-  private recordLine = 1;
-  private header: string[] | undefined = [];
-  private schema: Array<ColumnSchema | undefined> = [];
-  private recordIds = new RecordIdSet();
-  private crlf: boolean | undefined;
-  private blankLine = 0;
-  private utf8Tail = Buffer.alloc(0);
-  private headerInvalid = false;
   rows = 0;
+  records = 0;
   errorCount = 0;
   readonly errors: RowError[] = [];
-  columns: string[] | undefined;
+  /** The header as the file spells it, and the canonical column names in that order (the COPY column list). */
+  header: string[] | undefined;
+  copyColumns: string[] | undefined;
+  /** Nothing more can be checked (a bad header, a runaway record): the file is rejected as it stands. */
+  fatal = false;
+  /** After each push: the buffer scanned, where its complete records end, and the rejected records among them. */
+  region: Buffer = Buffer.alloc(0);
+  regionEnd = 0;
+  readonly rejected: RejectedRecord[] = [];
 
-  constructor(private readonly type: FileType, private readonly maxErrors = 100) {}
+  private readonly maxErrors: number;
+  private readonly keepRejected: boolean;
+  private carry: Buffer | undefined;
+  private fileStart = true;
+  private line = 1;
+  private crlf: boolean | undefined;
+  private tables: Uint8Array[] = [];
+  private kinds: ValueKind[] = [];
+  private maxLengths = new Int32Array(0);
+  private shapes: Array<ShapeCheck | undefined> = [];
+  private idColumn = -1;
+  private readonly ids = new RecordIdSet();
+  private nextBadUtf8 = Infinity;
+  private utf8End = 0;
+  /** The current record's problems; a count instead of array lengths, which are slow to reset on every record. */
+  private readonly pendingColumns: Array<number | undefined> = [];
+  private readonly pendingReasons: string[] = [];
+  private pending = 0;
 
-  get failed(): boolean {
-    return this.errorCount > 0;
-  }
-
-  private error(line: number, reason: string, column?: number): void {
-    this.errorCount++;
-    if (this.errors.length < this.maxErrors) {
-      const name = column === undefined ? undefined : this.header?.[column] ?? this.columns?.[column];
-      this.errors.push(name === undefined ? { line, reason } : { line, column: name, reason });
-    }
+  constructor(private readonly type: FileType, options: ValidatorOptions = {}) {
+    this.maxErrors = options.maxErrors ?? 100;
+    this.keepRejected = options.keepRejected ?? false;
   }
 
   push(chunk: Buffer): void {
-    let badUtf8At = this.firstInvalidUtf8(chunk);
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i]!;
-      if (i === badUtf8At) { this.error(this.line, 'invalid UTF-8', this.fieldIndex); badUtf8At = -1; }
-      if (b < 32 && b !== LF && b !== CR && b !== TAB) {
-        this.error(this.line, b === 0 ? 'binary content (NUL byte)' : `control character 0x${b.toString(16).padStart(2, '0')}`, this.fieldIndex);
-        if (this.errorCount > 10_000 && b === 0) return this.abandon('binary file');
-        continue;
-      }
-      switch (this.state) {
-        case S.FieldStart:
-          if (b === QUOTE) this.state = S.Quoted;
-          else { this.state = S.Unquoted; i--; } // the byte starts an unquoted field: read it again as one
-          break;
-        case S.Unquoted:
-          if (b === COMMA) this.endField();
-          else if (b === LF) this.endRecord(false);
-          else if (b === CR) this.state = S.AfterCr;
-          else if (b === QUOTE) { this.error(this.line, 'quote inside an unquoted value', this.fieldIndex); this.append(b); }
-          else this.append(b);
-          break;
-        case S.Quoted:
-          if (b === QUOTE) this.state = S.QuoteInQuoted;
-          else { if (b === LF) this.line++; this.append(b); }
-          break;
-        case S.QuoteInQuoted:
-          if (b === QUOTE) { this.append(b); this.state = S.Quoted; }
-          else if (b === COMMA) this.endField();
-          else if (b === LF) this.endRecord(false);
-          else if (b === CR) this.state = S.AfterCr;
-          else { this.error(this.line, 'unexpected character after a closing quote', this.fieldIndex); this.state = S.Unquoted; }
-          break;
-        case S.AfterCr:
-          if (b === LF) this.endRecord(true);
-          else { this.error(this.line, 'carriage return without line feed', this.fieldIndex); this.state = S.Unquoted; i--; }
-          break;
-      }
-    }
+    if (this.fatal) return;
+    this.scan(this.carry ? Buffer.concat([this.carry, chunk]) : chunk, false);
   }
 
-  end(): ValidationResult {
-    if (this.firstInvalidUtf8(Buffer.alloc(0), true) === 0) this.error(this.line, 'invalid UTF-8 at the end of the file');
-    if (this.state === S.Quoted) this.error(this.recordLine, 'unterminated quoted value', this.fieldIndex);
-    else if (this.state === S.AfterCr) this.endRecord(true);
-    else if (this.state !== S.FieldStart || this.fieldIndex > 0) this.endRecord(this.crlf ?? false);
-    if (this.header) this.error(1, 'the file is empty: no header');
-    else if (this.rows === 0 && !this.headerInvalid) this.error(2, 'the file has a header but no rows');
-    return { rows: this.rows, errors: this.errors, errorCount: this.errorCount, columns: this.columns };
-  }
-
-  private append(b: number): void {
-    if (this.fieldLen < FIELD_MAX) this.field[this.fieldLen] = b;
-    this.fieldLen++;
-  }
-
-  private endField(): void {
-    if (this.header) this.header.push(Buffer.from(this.field.subarray(0, Math.min(this.fieldLen, FIELD_MAX))).toString('utf8'));
-    else this.checkValue();
-    this.fieldIndex++;
-    this.fieldLen = 0;
-    this.state = S.FieldStart;
-  }
-
-  private checkValue(): void {
-    const column = this.schema[this.fieldIndex];
-    if (!column) return;
-    const len = Math.min(this.fieldLen, FIELD_MAX);
-    const reason = this.fieldLen > FIELD_MAX ? 'value longer than 256 bytes' : invalidValue(column.kind, this.field, len);
-    if (reason) return this.error(this.recordLine, reason, this.fieldIndex);
-    if (column.kind === 'record_id' && !this.recordIds.add(recordId(this.field, len))) this.error(this.recordLine, 'duplicate record_id', this.fieldIndex);
-  }
-
-  private endRecord(crlf: boolean): void {
-    const empty = this.fieldIndex === 0 && this.fieldLen === 0 && this.state !== S.QuoteInQuoted && !this.header;
-    if (empty) {
-      // Only an empty last line (a trailing newline) is harmless; one followed by more records is reported then.
-      this.blankLine = this.blankLine || this.recordLine;
-      this.state = S.FieldStart;
-      this.line++;
-      this.recordLine = this.line;
-      return;
-    }
-    this.endField();
-    if (this.crlf === undefined) this.crlf = crlf;
-    else if (this.crlf !== crlf) this.error(this.recordLine, 'mixed line endings: use either LF or CRLF throughout');
-    if (this.header) this.readHeader(this.header);
+  /** Scans what is left (a last record without a line break) and settles whole-file problems. */
+  end(): void {
+    if (this.fatal) return;
+    const rest = this.carry;
+    this.carry = undefined;
+    if (rest) this.scan(rest, true);
     else {
-      if (this.blankLine) { this.error(this.blankLine, 'empty line'); this.blankLine = 0; }
-      if (this.fieldIndex !== this.schema.length) this.error(this.recordLine, `expected ${this.schema.length} values, found ${this.fieldIndex}`);
-      this.rows++;
+      this.regionEnd = 0;
+      this.rejected.length = 0;
     }
-    this.fieldIndex = 0;
+    if (this.fatal) return;
+    if (!this.header) this.report(1, undefined, 'the file is empty');
+    else if (this.records === 0) this.report(2, undefined, 'the file has a header but no rows');
+  }
+
+  private report(line: number, column: number | undefined, reason: string): void {
+    this.errorCount++;
+    if (this.errors.length >= this.maxErrors) return;
+    const name = column === undefined ? undefined : this.header?.[column];
+    this.errors.push(name === undefined ? { line, reason } : { line, column: name, reason });
+  }
+
+  private pend(column: number | undefined, reason: string): void {
+    this.pendingColumns[this.pending] = column;
+    this.pendingReasons[this.pending++] = reason;
+  }
+
+  private scan(buf: Buffer, final: boolean): void {
+    // Complete records end at a line feed (ASCII), so [0, limit) never splits a UTF-8 sequence.
+    const limit = final ? buf.length : buf.lastIndexOf(LF) + 1;
+    this.utf8End = limit;
+    this.nextBadUtf8 = isUtf8(buf.subarray(0, limit)) ? Infinity : utf8ErrorOffset(buf, 0, limit);
+    this.rejected.length = 0;
+    let p = 0;
+    if (this.fileStart && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = 3; // UTF-8 BOM
+    while (p < limit && !this.fatal) {
+      // Outside the last record of the file, a line feed before `limit` stops every byte loop: no bounds checks.
+      const fast = this.header && !final ? this.cleanRecord(buf, p) : -1;
+      const end = fast >= 0 ? fast : this.record(buf, p, limit, final);
+      if (end < 0) break;
+      p = end;
+      this.fileStart = false;
+    }
+    this.region = buf;
+    this.regionEnd = p;
+    if (final || this.fatal) return;
+    this.carry = p < buf.length ? buf.subarray(p) : undefined;
+    if (this.carry && this.carry.length > MAX_RECORD_BYTES) {
+      this.report(this.line, undefined, 'a record longer than 1 MiB: is a quote left open?');
+      this.fatal = true;
+    }
+  }
+
+  /**
+   * The fast path, for the record of nearly every file: unquoted, every value valid, the usual line ending. Returns
+   * where the next record starts, or -1 to have `record` scan it again in full (it has changed nothing yet).
+   */
+  private cleanRecord(buf: Buffer, start: number): number {
+    const tables = this.tables, last = tables.length - 1;
+    let p = start, id = -1;
+    for (let field = 0; field <= last; field++) {
+      const table = tables[field]!;
+      const fieldStart = p;
+      let cls: number;
+      while ((cls = table[buf[p]!]!) === ByteClass.Ok) p++;
+      if (field < last ? cls !== ByteClass.Comma : cls !== ByteClass.Lf && cls !== ByteClass.Cr) return -1;
+      const len = p - fieldStart;
+      if (len === 0 || len > this.maxLengths[field]!) return -1;
+      if (field === this.idColumn) id = recordIdValue(buf, fieldStart, p);
+      else {
+        const shape = this.shapes[field];
+        if (shape !== undefined && !shape(buf, fieldStart, p)) return -1;
+      }
+      p++;
+    }
+    // p is just past the last value's LF or CR.
+    const crlf = buf[p - 1] === CR;
+    if (crlf) {
+      if (buf[p] !== LF) return -1;
+      p++;
+    }
+    if (crlf !== this.crlf || this.nextBadUtf8 < p || id <= 0 || !this.ids.add(id)) return -1;
     this.line++;
-    this.recordLine = this.line;
+    this.records++;
+    this.rows++;
+    return p;
+  }
+
+  /** Scans one record from `start`; returns where the next one starts, or -1 when it does not end before `limit`. */
+  private record(buf: Buffer, start: number, limit: number, final: boolean): number {
+    const header = this.header === undefined;
+    const names: string[] | undefined = header ? [] : undefined;
+    this.pending = 0;
+    if (buf[start] === LF || (buf[start] === CR && buf[start + 1] === LF)) {
+      if (header) {
+        this.report(1, undefined, 'the file has no header: its first line is empty');
+        this.fatal = true;
+        return -1;
+      }
+      return this.commit(start, start + (buf[start] === LF ? 1 : 2), 0, -1, false, true);
+    }
+    let p = start, field = 0, lines = 0, id = -1;
+    let cls: number = ByteClass.Ok;
+    for (;;) {
+      const kind = field < this.kinds.length ? this.kinds[field] : undefined;
+      const fieldStart = p;
+      let content = p, contentEnd: number;
+      let problem: string | undefined;
+      if (buf[p] === QUOTE) {
+        let escaped = false, newline = false, q = p + 1;
+        for (;;) {
+          let c: number = ByteClass.Ok;
+          while (q < limit && (c = QUOTED_TABLE[buf[q]!]!) === ByteClass.Ok) q++;
+          if (q >= limit) {
+            if (!final) return -1;
+            problem = 'unterminated quoted value';
+            break;
+          }
+          if (c === ByteClass.Lf) { lines++; newline = true; }
+          else if (c === ByteClass.Bad) problem ??= badByteReason(kind ?? 'text', buf[q]!);
+          else if (buf[q + 1] === QUOTE) { escaped = true; q++; }
+          else break;
+          q++;
+        }
+        content = p + 1;
+        contentEnd = Math.min(q, limit);
+        p = Math.min(q + 1, limit);
+        cls = p < limit ? ANY_TABLE[buf[p]!]! : ByteClass.Lf;
+        if (cls === ByteClass.Ok || cls === ByteClass.Quote || cls === ByteClass.Bad || (cls === ByteClass.Cr && buf[p + 1] !== LF)) {
+          problem ??= 'unexpected character after a closing quote';
+          p = this.skipField(buf, p, limit);
+          cls = p < limit ? ANY_TABLE[buf[p]!]! : ByteClass.Lf;
+        } else if (kind !== undefined && kind !== 'text' && (escaped || newline)) {
+          problem ??= badByteReason(kind, escaped ? QUOTE : LF);
+        } else if (kind !== undefined && problem === undefined) {
+          // A quoted value must pass the same byte table as an unquoted one.
+          const table = KIND_TABLE[kind];
+          for (let i = content; i < contentEnd; i++) {
+            if (table[buf[i]!] === ByteClass.Bad) { problem = badByteReason(kind, buf[i]!); break; }
+          }
+        }
+      } else {
+        const table = kind === undefined ? ANY_TABLE : this.tables[field]!;
+        while (p < limit && (cls = table[buf[p]!]!) === ByteClass.Ok) p++;
+        if (p >= limit) {
+          if (!final) return -1;
+          cls = ByteClass.Lf;
+        } else if (cls === ByteClass.Bad || cls === ByteClass.Quote || (cls === ByteClass.Cr && buf[p + 1] !== LF)) {
+          problem = cls === ByteClass.Quote ? 'quote inside an unquoted value'
+            : cls === ByteClass.Cr ? 'carriage return without line feed' : badByteReason(kind ?? 'text', buf[p]!);
+          p = this.skipField(buf, p, limit);
+          cls = p < limit ? ANY_TABLE[buf[p]!]! : ByteClass.Lf;
+        }
+        contentEnd = p;
+      }
+      if (this.nextBadUtf8 < p) {
+        problem ??= 'invalid UTF-8';
+        this.nextBadUtf8 = utf8ErrorOffset(buf, p, this.utf8End);
+      }
+      if (names) names.push(quotedName(buf, fieldStart, content, contentEnd));
+      else if (kind !== undefined) {
+        problem ??= invalidValue(kind, buf, content, contentEnd);
+        if (problem !== undefined) this.pend(field, problem);
+        else if (field === this.idColumn) id = recordIdValue(buf, content, contentEnd);
+      } else if (problem !== undefined) this.pend(field, problem);
+      field++;
+      if (cls === ByteClass.Comma) { p++; continue; }
+      // The record ends: at a line feed, a CRLF, or the end of the file.
+      const crlf = cls === ByteClass.Cr;
+      const end = p >= limit ? limit : p + (crlf ? 2 : 1);
+      if (names) {
+        this.readHeader(names);
+        this.crlf = p >= limit ? undefined : crlf;
+        this.line += 1 + lines;
+        return end;
+      }
+      if (p < limit) {
+        if (this.crlf === undefined) this.crlf = crlf;
+        else if (this.crlf !== crlf) this.pend(undefined, 'mixed line endings: use either LF or CRLF throughout');
+      }
+      if (field !== this.kinds.length) this.pend(undefined, `expected ${this.kinds.length} values, found ${field}`);
+      return this.commit(start, end, lines, id, true, false);
+    }
+  }
+
+  /** Skips the rest of a field already known to be bad, up to the comma or line break that ends it. */
+  private skipField(buf: Buffer, p: number, limit: number): number {
+    while (p < limit) {
+      const c = ANY_TABLE[buf[p]!];
+      if (c === ByteClass.Comma || c === ByteClass.Lf || (c === ByteClass.Cr && buf[p + 1] === LF)) break;
+      p++;
+    }
+    return p;
+  }
+
+  /** A data record has ended: its errors are reported, or it counts as a row and its record id as seen. */
+  private commit(start: number, end: number, lines: number, id: number, data: boolean, emptyLine: boolean): number {
+    const line = this.line;
+    this.line += 1 + lines;
+    if (emptyLine) this.pend(undefined, 'empty line');
+    else if (this.pending === 0 && this.idColumn >= 0 && !this.ids.add(id)) this.pend(this.idColumn, 'duplicate record_id');
+    if (data) this.records++;
+    if (this.pending === 0) {
+      this.rows++;
+      return end;
+    }
+    for (let i = 0; i < this.pending; i++) this.report(line, this.pendingColumns[i], this.pendingReasons[i]!);
+    if (this.keepRejected) this.rejected.push({ start, end, line, reason: this.pendingReasons.slice(0, this.pending).join('; ') });
+    return end;
   }
 
   private readHeader(names: string[]): void {
-    this.header = undefined;
-    const bomless = names.map((n, i) => (i === 0 ? n.replace(/^\uFEFF/, '') : n));
-    this.schema = bomless.map((n) => columnForHeader(this.type, n));
-    this.columns = bomless;
+    this.header = names;
+    const schema = names.map((n) => columnForHeader(this.type, n));
     const seen = new Set<string>();
-    bomless.forEach((name, i) => {
-      const column = this.schema[i];
-      if (!column) this.error(1, `unknown column "${name}" for a ${this.type} file`, i);
-      else if (seen.has(column.name)) this.error(1, `column ${column.name} appears twice`, i);
+    schema.forEach((column, i) => {
+      if (!column) this.report(1, i, `unknown column "${names[i]}" for a ${this.type} file`);
+      else if (seen.has(column.name)) this.report(1, i, `column ${column.name} appears twice`);
       else seen.add(column.name);
     });
-    for (const c of FILE_SCHEMAS[this.type]) if (!seen.has(c.name)) this.error(1, `missing column ${c.name}`);
-    this.headerInvalid = this.failed;
-    // Values cannot be judged against a header that does not fit the schema.
-    if (this.headerInvalid) this.schema = [];
-  }
-
-  /** The canonical column names in the file's header order: the column list for COPY. */
-  copyColumns(): string[] {
-    return this.schema.map((c) => c!.name);
-  }
-
-  private abandon(reason: string): void {
-    this.error(this.line, `${reason}: validation stopped`);
-    this.state = S.FieldStart;
-  }
-
-  /** Index of the first byte of an invalid UTF-8 sequence in this chunk, carrying a split sequence to the next one. */
-  private firstInvalidUtf8(chunk: Buffer, final = false): number {
-    let tail = 0;
-    while (tail < 3 && tail < chunk.length && (chunk[chunk.length - 1 - tail]! & 0xc0) === 0x80) tail++;
-    if (tail < chunk.length && chunk[chunk.length - 1 - tail]! >= 0xc0) tail++;
-    else tail = 0;
-    const head = this.utf8Tail;
-    const body = chunk.subarray(0, chunk.length - tail);
-    this.utf8Tail = Buffer.from(chunk.subarray(chunk.length - tail));
-    if (final) return this.utf8Tail.length || head.length ? 0 : -1;
-    const probe = head.length ? Buffer.concat([head, body]) : body;
-    return isUtf8(probe) ? -1 : Math.max(utf8ErrorOffset(probe) - head.length, 0);
+    for (const c of FILE_SCHEMAS[this.type]) if (!seen.has(c.name)) this.report(1, undefined, `missing column ${c.name}`);
+    // Values cannot be judged, nor loaded, against a header that does not fit the schema.
+    if (this.errorCount > 0) {
+      this.fatal = true;
+      return;
+    }
+    this.kinds = schema.map((c) => c!.kind);
+    this.tables = this.kinds.map((k) => KIND_TABLE[k]);
+    this.maxLengths = Int32Array.from(this.kinds, (k) => MAX_LENGTH[k]);
+    this.shapes = this.kinds.map((k) => shapeCheck[k]);
+    this.idColumn = schema.findIndex((c) => c!.kind === 'record_id');
+    this.copyColumns = schema.map((c) => c!.name);
   }
 }
 
-/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence (RFC 3629). */
-function utf8ErrorOffset(buf: Uint8Array): number {
-  for (let i = 0; i < buf.length; ) {
-    const b = buf[i]!;
-    const [len, min, max] = b < 0x80 ? [1, 0, 0] : b >= 0xc2 && b <= 0xdf ? [2, 0x80, 0xbf] : b === 0xe0 ? [3, 0xa0, 0xbf]
-      : b === 0xed ? [3, 0x80, 0x9f] : b >= 0xe1 && b <= 0xef ? [3, 0x80, 0xbf] : b === 0xf0 ? [4, 0x90, 0xbf]
-      : b >= 0xf1 && b <= 0xf3 ? [4, 0x80, 0xbf] : b === 0xf4 ? [4, 0x80, 0x8f] : [0, 0, 0];
-    if (len === 0) return i;
-    if (len > 1) {
-      const second = buf[i + 1];
-      if (second === undefined || second < min || second > max) return i;
-      for (let k = 2; k < len; k++) if (((buf[i + k] ?? 0) & 0xc0) !== 0x80) return i;
-    }
-    i += len;
-  }
-  return buf.length;
+/** A header name, unquoted when it was quoted. */
+function quotedName(buf: Buffer, fieldStart: number, content: number, contentEnd: number): string {
+  const text = buf.toString('utf8', content, contentEnd);
+  return content > fieldStart ? text.replaceAll('""', '"') : text;
 }

@@ -1,79 +1,124 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { FileType } from '@dataharvest/events/batch';
-import { CsvValidator, type ValidationResult } from './csv-validator';
+import type { RowError } from '@dataharvest/events/batch';
+import { CopySink } from './copy-sink';
+import { CorruptFileError, openCsv } from './csv-source';
+import { CsvValidator } from './csv-validator';
+import { SliceTable, type Slice } from './slice-table';
 
-export interface Slice { type: FileType; client: string; batchDate: string /* YYYYMMDD */ }
-
-const isoDate = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
-const nextDay = (d: string) => new Date(Date.parse(`${isoDate(d)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-/** Stable partition name for a slice: readable type prefix, hashed client and date (identifiers stay short and safe). */
-export const partitionName = (s: Slice) => `${s.type}_${createHash('sha1').update(`${s.client}/${s.batchDate}`).digest('hex').slice(0, 16)}`;
-
-/**
- * Validates a CSV stream while COPYing its original bytes into a fresh table for the slice, then swaps that table in
- * as the slice's partition, all in one transaction. An invalid file is read to the end for its error report and
- * leaves the previous slice untouched.
- */
-export async function loadSlice(db: pg.ClientBase, slice: Slice, csv: Readable): Promise<ValidationResult & { loaded: boolean }> {
-  const validator = new CsvValidator(slice.type);
-  const chunks = csv[Symbol.asyncIterator]();
-  const early: Buffer[] = [];
-  // The COPY column list comes from the header: validate up to the end of the header first.
-  while (!validator.columns) {
-    const next = await chunks.next();
-    if (next.done) break;
-    validator.push(next.value as Buffer);
-    early.push(next.value as Buffer);
-  }
-  if (!validator.columns || validator.failed) return drain(validator, chunks);
-
-  const partition = partitionName(slice);
-  const staging = `${partition}_loading`;
-  const client = db.escapeLiteral(slice.client);
-  const from = db.escapeLiteral(isoDate(slice.batchDate));
-  await db.query('BEGIN');
-  try {
-    await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [partition]);
-    await db.query(`DROP TABLE IF EXISTS ${staging}`);
-    await db.query(`CREATE TABLE ${staging} (LIKE ${slice.type})`);
-    // The CHECK lets ATTACH PARTITION skip its validation scan; the defaults fill the columns the file lacks.
-    await db.query(`ALTER TABLE ${staging} ALTER COLUMN client SET DEFAULT ${client}, ALTER COLUMN batch_date SET DEFAULT ${from}, ADD CONSTRAINT ${staging}_slice CHECK (client = ${client} AND batch_date = ${from})`);
-    const copy = db.query(copyFrom(`COPY ${staging} (${validator.copyColumns().join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`));
-    const copied = new Promise<void>((resolve, reject) => { copy.on('finish', resolve); copy.on('error', reject); });
-    const send = async (chunk: Buffer) => {
-      if (!copy.write(chunk)) await new Promise((r) => copy.once('drain', r));
-    };
-    for (const chunk of early) await send(chunk);
-    for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-      validator.push(next.value as Buffer);
-      if (validator.failed) break;
-      await send(next.value as Buffer);
-    }
-    const result = validator.failed ? undefined : validator.end();
-    if (!result || validator.failed) {
-      copy.destroy(new Error('invalid file'));
-      await copied.catch(() => undefined);
-      await db.query('ROLLBACK');
-      return result ? { ...result, loaded: false } : drain(validator, chunks);
-    }
-    copy.end();
-    await copied;
-    await db.query(`DROP TABLE IF EXISTS ${partition}`);
-    await db.query(`ALTER TABLE ${staging} RENAME TO ${partition}`);
-    await db.query(`ALTER TABLE ${slice.type} ATTACH PARTITION ${partition} FOR VALUES FROM (${client}, ${from}) TO (${client}, '${nextDay(slice.batchDate)}')`);
-    await db.query('COMMIT');
-    return { ...result, loaded: true };
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+export interface LoadOptions {
+  gzip?: boolean;
+  /** Load the valid rows and keep the invalid ones in `rejects`, instead of refusing the whole file. */
+  lenient?: boolean;
 }
 
-/** Reads an invalid file to its end, so its report counts every error. */
-async function drain(validator: CsvValidator, chunks: AsyncIterator<unknown>): Promise<ValidationResult & { loaded: boolean }> {
-  for (let next = await chunks.next(); !next.done; next = await chunks.next()) validator.push(next.value as Buffer);
-  return { ...validator.end(), loaded: false };
+export interface LoadResult {
+  loaded: boolean;
+  rows: number;
+  rejectedRows: number;
+  bytes: number;
+  sha256: string;
+  /** The first 100 problems, header = line 1; `errorCount` counts them all. */
+  errors: RowError[];
+  errorCount: number;
+}
+
+/** A lenient load keeps at most this many rejected rows (and this much of each); beyond that the file is refused. */
+const MAX_KEPT_REJECTS = 10_000;
+const MAX_RAW_BYTES = 1024;
+const MAX_REPORTED = 100;
+
+interface Reject { line: number; reason: string; raw: string }
+
+/**
+ * Loads one file into its slice: validates the stream in flight and feeds COPY the original chunks (strict) or the
+ * bytes of the valid records only (lenient), into a staging table that replaces the slice in one transaction.
+ * An invalid file is read to its end for a complete error count and leaves the previous slice untouched. Errors of
+ * the database or of the object store are thrown, so that the invocation fails and is retried.
+ */
+export async function loadSlice(db: pg.ClientBase, slice: Slice, body: Readable, options: LoadOptions = {}): Promise<LoadResult> {
+  const lenient = options.lenient ?? false;
+  const validator = new CsvValidator(slice.type, { keepRejected: lenient, maxErrors: MAX_REPORTED });
+  const source = openCsv(body, options.gzip ?? false);
+  const chunks = source.chunks[Symbol.asyncIterator]();
+  const outcome = (loaded: boolean, problem?: RowError): LoadResult => ({
+    loaded, rows: loaded ? validator.rows : 0, rejectedRows: loaded ? validator.records - validator.rows : 0, ...source.digest(),
+    errors: problem ? [problem, ...validator.errors].slice(0, MAX_REPORTED) : validator.errors,
+    errorCount: validator.errorCount + (problem ? 1 : 0),
+  });
+  /** Reads an invalid file to its end, so that its report counts every error. */
+  const refuse = async (problem?: RowError) => {
+    for (let next = await chunks.next(); !next.done && !validator.fatal; next = await chunks.next()) validator.push(next.value);
+    validator.end();
+    return outcome(false, problem);
+  };
+  const tooMany = () => validator.records - validator.rows > MAX_KEPT_REJECTS;
+
+  try {
+    // The COPY column list comes from the header: read up to its end first.
+    const early: Buffer[] = [];
+    while (!validator.copyColumns && !validator.fatal) {
+      const next = await chunks.next();
+      if (next.done) {
+        validator.end();
+        break;
+      }
+      validator.push(next.value);
+      early.push(next.value);
+    }
+    if (!validator.copyColumns || validator.errorCount > 0) return await refuse();
+
+    const table = new SliceTable(db, slice);
+    await table.begin();
+    const sink = new CopySink(db.query(copyFrom(table.copySql(validator.copyColumns))));
+    const rejects: Reject[] = [];
+    const forwardRegion = async () => {
+      const { region, regionEnd } = validator;
+      let from = 0;
+      for (const r of validator.rejected) {
+        if (rejects.length < MAX_KEPT_REJECTS) rejects.push({ line: r.line, reason: r.reason, raw: region.toString('utf8', r.start, Math.min(r.end, r.start + MAX_RAW_BYTES)) });
+        if (r.start > from) await sink.write(region.subarray(from, r.start));
+        from = r.end;
+      }
+      if (regionEnd > from) await sink.write(region.subarray(from, regionEnd));
+    };
+    const abandon = async () => {
+      await sink.abort();
+      await table.rollback();
+    };
+    try {
+      // Strict: every chunk as it came, stopping at the first error. Lenient: complete records minus the bad ones.
+      if (lenient) await forwardRegion();
+      else for (const chunk of early) await sink.write(chunk);
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+        validator.push(next.value);
+        if (validator.fatal || (!lenient && validator.errorCount > 0) || tooMany()) {
+          await abandon();
+          return await refuse(tooMany() ? { line: 1, reason: `more than ${MAX_KEPT_REJECTS} invalid rows: too many to load leniently` } : undefined);
+        }
+        if (lenient) await forwardRegion();
+        else await sink.write(next.value);
+      }
+      validator.end();
+      if (lenient) await forwardRegion();
+      if (validator.fatal || validator.rows === 0 || (!lenient && validator.errorCount > 0)) {
+        await abandon();
+        return outcome(false);
+      }
+      const refused = await sink.end();
+      if (refused) {
+        await table.rollback();
+        return outcome(false, refused);
+      }
+      await table.swapAndCommit(rejects);
+      return outcome(true);
+    } catch (error) {
+      await abandon().catch(() => undefined);
+      throw error;
+    }
+  } catch (error) {
+    if (!(error instanceof CorruptFileError)) throw error;
+    return outcome(false, { line: 1, reason: error.message });
+  }
 }

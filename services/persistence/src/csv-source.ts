@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+/** The object is not what its name says (a .csv.gz that does not inflate): the file's fault, never retried. */
+export class CorruptFileError extends Error {}
+
+export interface CsvSource {
+  /** The CSV bytes, inflated when the object is gzip. */
+  chunks: AsyncIterable<Buffer>;
+  /** Size and SHA-256 of the object as stored: complete once `chunks` has ended. */
+  digest(): { bytes: number; sha256: string };
+}
+
+/** Hashes and counts the object's bytes on the way through; inflates them after that when `gzip`. */
+export function openCsv(body: Readable, gzip: boolean): CsvSource {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  async function* measured(): AsyncGenerator<Buffer> {
+    for await (const chunk of body) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
+  }
+  let sha256: string | undefined;
+  const digest = () => ({ bytes, sha256: (sha256 ??= hash.digest('hex')) });
+  if (!gzip) return { chunks: measured(), digest };
+  const inflated = pipeline(Readable.from(measured()), createGunzip(), () => undefined);
+  async function* inflate(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of inflated) yield chunk as Buffer;
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (code.startsWith('Z_')) throw new CorruptFileError(`not a valid gzip file: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+  return { chunks: inflate(), digest };
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { FileType } from '@dataharvest/events/batch';
+import { columnsDdl } from '@dataharvest/events/file-schemas';
+
+/** One file's worth of a base table: its (client, batch date) partition. */
+export interface Slice { type: FileType; client: string; batchDate: string /* YYYYMMDD */ }
+
+const isoDate = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
+const nextDay = (d: string) => new Date(Date.parse(`${isoDate(d)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/** The slice's partition: date for the eye, a hash of client and date for a short identifier that needs no quoting. */
+export const partitionName = (s: Slice) =>
+  `${s.type}_${s.batchDate}_${createHash('sha1').update(`${s.client}/${s.batchDate}`).digest('hex').slice(0, 12)}`;
+
+/**
+ * The SQL of a slice swap. A file is COPYed into a fresh table whose slice columns default to the slice's values
+ * and which carries the partition's CHECK constraint; then, in the same transaction, it replaces the slice's
+ * partition. The CHECK lets ATTACH skip its validation scan, so the swap costs catalog updates only.
+ */
+export class SliceTable {
+  readonly partition: string;
+  readonly staging: string;
+  private readonly client: string;
+  private readonly from: string;
+
+  constructor(private readonly db: pg.ClientBase, private readonly slice: Slice) {
+    this.partition = partitionName(slice);
+    this.staging = `${this.partition}_loading`;
+    this.client = db.escapeLiteral(slice.client);
+    this.from = db.escapeLiteral(isoDate(slice.batchDate));
+  }
+
+  /**
+   * Starts the transaction and creates the staging table. Loads of one slice queue on an advisory lock; the table
+   * is declared from the schema rather than LIKE the parent, so no lock on the parent is held during the COPY.
+   */
+  async begin(): Promise<void> {
+    await this.db.query('BEGIN');
+    await this.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.partition]);
+    await this.db.query(`DROP TABLE IF EXISTS ${this.staging}`);
+    const columns = columnsDdl(this.slice.type, { client: this.slice.client, isoDate: isoDate(this.slice.batchDate) });
+    await this.db.query(`CREATE TABLE ${this.staging} (${columns}, CONSTRAINT ${this.staging}_slice CHECK (client = ${this.client} AND batch_date = ${this.from}))`);
+  }
+
+  copySql(columns: readonly string[]): string {
+    return `COPY ${this.staging} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
+  }
+
+  /** Replaces the slice's partition with the staging table and the slice's rejects with `rejects`, then commits. */
+  async swapAndCommit(rejects: ReadonlyArray<{ line: number; reason: string; raw: string }>): Promise<void> {
+    const { type } = this.slice;
+    await this.db.query(`DROP TABLE IF EXISTS ${this.partition}`);
+    await this.db.query(`ALTER TABLE ${this.staging} RENAME TO ${this.partition}`);
+    await this.db.query(`ALTER TABLE ${type} ATTACH PARTITION ${this.partition} FOR VALUES FROM (${this.client}, ${this.from}) TO (${this.client}, '${nextDay(this.slice.batchDate)}')`);
+    await this.db.query(`DELETE FROM rejects WHERE client = ${this.client} AND batch_date = ${this.from} AND type = '${type}'`);
+    if (rejects.length) {
+      await this.db.query(
+        `INSERT INTO rejects (client, batch_date, type, line, reason, raw)
+         SELECT ${this.client}, ${this.from}, '${type}', * FROM unnest($1::int[], $2::text[], $3::text[])`,
+        [rejects.map((r) => r.line), rejects.map((r) => r.reason), rejects.map((r) => r.raw)],
+      );
+    }
+    await this.db.query('COMMIT');
+  }
+
+  async rollback(): Promise<void> {
+    await this.db.query('ROLLBACK');
+  }
+}
