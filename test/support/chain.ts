@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import pg from 'pg';
+import { FILE_TYPES, type Batch, type FileType } from '@dataharvest/events/batch';
+import { columnForHeader } from '@dataharvest/events/file-schemas';
+import { ensureBaseTables } from '@dataharvest/shared/db/base-tables';
+import { batchKey, getBatch, recordFile, registerTransformer } from '@dataharvest/shared/metastore';
+import { pgPool } from '@dataharvest/shared/pg';
+import { compileFilters } from '../../local/src/cloud/filter';
+import { createResource } from '../../local/src/cloud/resources';
+import { REGION, startServices, type Services } from '../../local/src/cloud/services';
+import { loadStack, Resolver } from '../../local/src/cloud/template';
+
+/**
+ * What the transformer and catapult tests share: real PostgreSQL, DynamoDB Local and kinesalite; the packaged
+ * metastore stack's tables; base-table rows loaded with plain INSERTs; and stream events built from real metastore items.
+ */
+export type Rows = Record<FileType, Array<Record<string, string>>>;
+export type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
+
+export const SAMPLE_DATE = '20200130';
+export const FRIDA = { portfolio: '90755e32-7438-4354-ad37-ad900e297844', client: '9e40659b-8b9f-4fc4-814b-5a7b5a23b64d', account: '12345678' };
+export const FRITZ = { portfolio: '439695b4-508d-4562-8576-670e70024627', client: 'f4a0cc2c-d0b4-4f14-b202-c8a5e45e90e7', account: '12345679' };
+
+/** The rows of examples/sample-batch, keyed by canonical column names (the files' `accout_number` included). */
+export function sampleRows(): Rows {
+  const read = (type: FileType) => {
+    const [header, ...lines] = readFileSync(join('examples/sample-batch', `${type}_${SAMPLE_DATE}.csv`), 'utf8').trim().split(/\r?\n/);
+    const columns = header!.split(',').map((h) => columnForHeader(type, h)!.name);
+    return lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [columns[i]!, v])));
+  };
+  return Object.fromEntries(FILE_TYPES.map((t) => [t, read(t)])) as Rows;
+}
+
+const isoDate = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
+const nextDay = (d: string) => new Date(Date.parse(`${isoDate(d)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+export interface Chain {
+  services: Services;
+  db: pg.Client;
+  /** Replaces one batch's base rows (each slice in its own partition, as persistence keeps them). */
+  load(client: string, batchDate: string, rows: Rows): Promise<void>;
+  /**
+   * Records files as persisted through the real metastore client: all four bring a new batch to PERSISTED; one more
+   * upload of a complete batch (a correction) starts its next generation.
+   */
+  persist(client: string, batchDate: string, types?: readonly FileType[]): Promise<Batch>;
+  /** A DynamoDB stream event whose one record carries the batch item exactly as DynamoDB holds it now. */
+  event(client: string, batchDate: string): Promise<DynamoDBStreamEvent>;
+  /** Loads the sample batch and takes it through persistence's metastore writes and the relationship step: RELATED. */
+  related(client: string, batchDate?: string): Promise<Batch>;
+  /** Invokes a handler as Lambda would, with the batch's current item as the record. */
+  invoke(handler: StreamHandler, client: string, batchDate: string): Promise<DynamoDBBatchResponse>;
+  /** Whether a service's packaged stream filter lets the batch's current item through. */
+  passes(serviceDir: string, client: string, batchDate: string): Promise<boolean>;
+  batch(client: string, batchDate: string): Promise<Batch>;
+  query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
+  stop(): Promise<void>;
+}
+
+export const context = { functionName: 'test', functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:${REGION}:000000000000:function:test`, memoryLimitInMB: '512', awsRequestId: 'test', logGroupName: 'test', logStreamName: 'test', callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+
+export async function startChain(): Promise<Chain> {
+  const services = await startServices();
+  try {
+    Object.assign(process.env, services.env, { POWERTOOLS_LOG_LEVEL: 'WARN' });
+    const metastore = loadStack('metastore');
+    const clients = { dynamodb: new DynamoDBClient({ endpoint: services.endpoints.dynamodb }), kinesis: new KinesisClient({ endpoint: services.endpoints.kinesis }) };
+    const resolver = new Resolver(metastore, new Map(), {});
+    for (const [id, r] of Object.entries(metastore.template.Resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')) {
+      await createResource(id, r, resolver, metastore.stackName, clients as never);
+    }
+    process.env.METASTORE_TABLE = `dataharvest-metastore-${metastore.stage}`;
+    for (const name of ['deposit', 'transaction', 'tax']) await registerTransformer(name);
+    const db = new pg.Client({ connectionString: services.postgresUrl });
+    await db.connect();
+    await ensureBaseTables(db);
+    let sequence = 0;
+
+    const chain: Chain = {
+      services, db,
+      async load(client, batchDate, rows) {
+        for (const type of FILE_TYPES) {
+          const partition = `${type}_${client.toLowerCase().replace(/[^a-z0-9]/g, '_')}_${batchDate}`;
+          await db.query(`DROP TABLE IF EXISTS ${partition}`);
+          await db.query(`CREATE TABLE ${partition} PARTITION OF ${type} FOR VALUES FROM ('${client}', '${isoDate(batchDate)}') TO ('${client}', '${nextDay(batchDate)}')`);
+          for (const row of rows[type]) {
+            const columns = ['client', 'batch_date', ...Object.keys(row)];
+            const values = [client, isoDate(batchDate), ...Object.values(row)];
+            await db.query(`INSERT INTO ${type} (${columns.join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+          }
+        }
+      },
+      async persist(client, batchDate, types = FILE_TYPES) {
+        let batch: Batch | undefined;
+        for (const type of types) {
+          batch = await recordFile(client, batchDate, type, { status: 'PERSISTED', key: `incoming/${client}/${type}_${batchDate}.csv`, etag: `${type}-${sequence++}`, rows: 2, bytes: 100, errors: [], at: new Date().toISOString() });
+        }
+        return batch!;
+      },
+      async event(client, batchDate) {
+        const key = batchKey(client, batchDate);
+        const { Item } = await clients.dynamodb.send(new GetItemCommand({ TableName: process.env.METASTORE_TABLE, Key: { pk: { S: key.pk }, sk: { S: key.sk } }, ConsistentRead: true }));
+        if (!Item) throw new Error(`no batch ${client}/${batchDate}`);
+        sequence += 1;
+        return {
+          Records: [{
+            eventID: `event-${sequence}`, eventName: 'MODIFY', eventVersion: '1.1', eventSource: 'aws:dynamodb', awsRegion: REGION,
+            eventSourceARN: `arn:aws:dynamodb:${REGION}:000000000000:table/${process.env.METASTORE_TABLE}/stream/2020-01-01T00:00:00.000`,
+            dynamodb: {
+              ApproximateCreationDateTime: Math.floor(Date.now() / 1000), Keys: { pk: Item.pk!, sk: Item.sk! }, NewImage: Item,
+              SequenceNumber: String(1_000_000 + sequence), SizeBytes: JSON.stringify(Item).length, StreamViewType: 'NEW_AND_OLD_IMAGES',
+            },
+          }],
+        } as DynamoDBStreamEvent;
+      },
+      async related(client, batchDate = SAMPLE_DATE) {
+        await chain.load(client, batchDate, sampleRows());
+        await chain.persist(client, batchDate);
+        const { handler } = await import('../../services/relationship/src/handler');
+        const outcome = await chain.invoke(handler, client, batchDate);
+        if (outcome.batchItemFailures.length) throw new Error('the relationship step failed');
+        return chain.batch(client, batchDate);
+      },
+      async invoke(handler, client, batchDate) {
+        return handler(await chain.event(client, batchDate), context);
+      },
+      async passes(serviceDir, client, batchDate) {
+        const mapping = Object.values(loadStack(serviceDir).template.Resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+        const filters = (mapping?.Properties?.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters.map((f) => f.Pattern);
+        return compileFilters(filters)((await chain.event(client, batchDate)).Records[0]);
+      },
+      async batch(client, batchDate) {
+        const batch = await getBatch(client, batchDate);
+        if (!batch) throw new Error(`no batch ${client}/${batchDate}`);
+        return batch;
+      },
+      async query(sql, params) {
+        return (await db.query(sql, params)).rows;
+      },
+      async stop() {
+        // The handlers' pool first: PostgreSQL going away under idle connections would be an unhandled error.
+        await pgPool().end();
+        await db.end();
+        await services.stop();
+      },
+    };
+    return chain;
+  } catch (error) {
+    await services.stop();
+    throw error;
+  }
+}
