@@ -200,11 +200,11 @@ export class CsvValidator {
           cls = p < limit ? ANY_TABLE[buf[p]!]! : ByteClass.Lf;
         } else if (kind !== undefined && kind !== 'text' && (escaped || newline)) {
           problem ??= badByteReason(kind, escaped ? QUOTE : LF);
-        } else if (kind !== undefined && problem === undefined) {
-          // A quoted value must pass the same byte table as an unquoted one.
+        } else if (kind !== undefined && kind !== 'text' && problem === undefined) {
+          // A quoted value must pass the same byte table as an unquoted one (where a comma is no character either).
           const table = KIND_TABLE[kind];
           for (let i = content; i < contentEnd; i++) {
-            if (table[buf[i]!] === ByteClass.Bad) { problem = badByteReason(kind, buf[i]!); break; }
+            if (table[buf[i]!] !== ByteClass.Ok) { problem = badByteReason(kind, buf[i]!); break; }
           }
         }
       } else {

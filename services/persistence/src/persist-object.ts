@@ -14,6 +14,16 @@ export interface Outcome { status: 'PERSISTED' | 'REJECTED' | 'GONE'; rows: numb
 const lenientClients = () => new Set((process.env.LENIENT_CLIENTS ?? '').split(',').map((c) => c.trim()).filter(Boolean));
 
 let tablesReady: Promise<void> | undefined;
+let pool: ReturnType<typeof pgPool> | undefined;
+
+/** The shared pool, made safe against a connection dropped while idle (it would otherwise crash the process). */
+function database() {
+  if (!pool) {
+    pool = pgPool();
+    pool.on('error', (error) => logger.warn('idle database connection lost', { error: error.message }));
+  }
+  return pool;
+}
 
 /**
  * Loads one uploaded object, or refuses it with a report. Either way the metastore and the bucket say what
@@ -35,8 +45,11 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
     return { status: 'GONE', rows: 0 };
   }
   const started = Date.now();
-  const db = await pgPool().connect();
-  let result;
+  const db = await database().connect();
+  let result, failure: Error | undefined;
+  // A connection lost mid-load also surfaces as an 'error' event, which must not go unheard (it would end the process).
+  const lost = (error: Error) => { failure ??= error; };
+  db.on('error', lost);
   try {
     tablesReady ??= ensureBaseTables(db).catch((e: unknown) => {
       tablesReady = undefined;
@@ -47,9 +60,12 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
     result = await loadSlice(db, slice, body, { gzip: parsed.gzip, lenient: lenientClients().has(parsed.client) });
   } catch (error) {
     body.destroy();
+    failure = error as Error;
     throw error;
   } finally {
-    db.release();
+    // A connection that failed mid-load is discarded, not handed to the next invocation.
+    db.off('error', lost);
+    db.release(failure);
   }
   const detail: FileDetail = {
     status: result.loaded ? 'PERSISTED' : 'REJECTED', key, etag, rows: result.rows, bytes: result.bytes, sha256: result.sha256,

@@ -67,7 +67,7 @@ export async function loadSlice(db: pg.ClientBase, slice: Slice, body: Readable,
       validator.push(next.value);
       early.push(next.value);
     }
-    if (!validator.copyColumns || validator.errorCount > 0) return await refuse();
+    if (!validator.copyColumns || validator.fatal || (!lenient && validator.errorCount > 0)) return await refuse();
 
     const table = new SliceTable(db, slice);
     await table.begin();

@@ -1,0 +1,110 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import pg from 'pg';
+import { s3Client } from '@dataharvest/shared/aws';
+// Its type parsers: NUMERIC and DATE come back as text, as every service reads them.
+import '@dataharvest/shared/pg';
+import { startServices, type Services } from '../../../local/src/cloud/services';
+import { PgProxy } from './pg-proxy';
+
+export const BUCKET = 'dataharvest-ingest-test';
+/** Files of this client load leniently (LENIENT_CLIENTS). */
+export const LENIENT_CLIENT = 'LENIENT_CO';
+
+export interface Harness {
+  services: Services;
+  /** PostgreSQL as the function sees it: through a relay that tests can take down. */
+  proxy: PgProxy;
+  db: pg.Pool;
+  stop(): Promise<void>;
+}
+
+/**
+ * Real emulators (s3rver, DynamoDB Local, embedded PostgreSQL) with the tables and bucket the stacks declare, and
+ * the function's environment pointing at them. Call before the first import of the handler's AWS clients is used.
+ */
+export async function startHarness(): Promise<Harness> {
+  const services = await startServices();
+  const real = new URL(services.postgresUrl);
+  const proxy = new PgProxy({ host: real.hostname, port: Number(real.port) });
+  await proxy.start();
+  Object.assign(process.env, services.env, {
+    DATABASE_URL: proxy.url(services.postgresUrl),
+    METASTORE_TABLE: 'dataharvest-metastore-test',
+    IDEMPOTENCY_TABLE: 'dataharvest-idempotency-test',
+    INGEST_BUCKET: BUCKET,
+    LENIENT_CLIENTS: LENIENT_CLIENT,
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  });
+  const dynamodb = new DynamoDBClient({ endpoint: services.env.AWS_ENDPOINT_URL_DYNAMODB });
+  // As metastore/serverless.yml declares them.
+  await dynamodb.send(new CreateTableCommand({
+    TableName: process.env.METASTORE_TABLE, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+    GlobalSecondaryIndexes: [{
+      IndexName: 'by-stage', Projection: { ProjectionType: 'ALL' },
+      KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }],
+    }],
+  }));
+  await dynamodb.send(new CreateTableCommand({
+    TableName: process.env.IDEMPOTENCY_TABLE, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+  }));
+  dynamodb.destroy();
+  await s3Client().send(new CreateBucketCommand({ Bucket: BUCKET }));
+  const db = new pg.Pool({ connectionString: services.postgresUrl, max: 2 });
+  return {
+    services, proxy, db,
+    async stop() {
+      await db.end();
+      await proxy.stop();
+      await services.stop();
+    },
+  };
+}
+
+/** The event S3 sends for one new object: the key URL-encoded with '+' for spaces, as S3 does. */
+export function s3Event(key: string, eTag: string) {
+  const encoded = encodeURIComponent(key).replaceAll('%2F', '/').replaceAll('%20', '+');
+  return {
+    Records: [{
+      eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'eu-central-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
+      s3: { s3SchemaVersion: '1.0', bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` }, object: { key: encoded, eTag, sequencer: '0' } },
+    }],
+  };
+}
+
+/** Puts an object into incoming/ and returns the event S3 would send for it. */
+export async function upload(key: string, body: string | Buffer) {
+  const out = await s3Client().send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+  return s3Event(key, (out.ETag ?? '').replaceAll('"', ''));
+}
+
+let invocation = 0;
+/** A Lambda context as the runtime hands it to the function. */
+export function lambdaContext(): Context {
+  invocation++;
+  return {
+    callbackWaitsForEmptyEventLoop: false, functionName: 'dataharvest-persistence-test-persist', functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:dataharvest-persistence-test-persist', memoryLimitInMB: '512',
+    awsRequestId: `request-${invocation}`, logGroupName: '/aws/lambda/persist', logStreamName: 'test',
+    getRemainingTimeInMillis: () => 900_000, done: () => undefined, fail: () => undefined, succeed: () => undefined,
+  };
+}
+
+export async function exists(key: string): Promise<boolean> {
+  return s3Client().send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(() => true, () => false);
+}
+
+export async function readJson(key: string): Promise<unknown> {
+  const out = await s3Client().send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return JSON.parse(await out.Body!.transformToString());
+}
+
+/** A slice's rows as PostgreSQL holds them, in record order. */
+export async function sliceRows(db: pg.Pool, type: string, client: string, isoDate: string): Promise<Array<Record<string, unknown>>> {
+  const out = await db.query(`SELECT * FROM ${type} WHERE client = $1 AND batch_date = $2 ORDER BY record_id`, [client, isoDate]);
+  return out.rows as Array<Record<string, unknown>>;
+}
