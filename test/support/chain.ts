@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import pg from 'pg';
 import { FILE_TYPES, type Batch, type FileType } from '@dataharvest/events/batch';
@@ -40,7 +41,9 @@ const nextDay = (d: string) => new Date(Date.parse(`${isoDate(d)}T00:00:00Z`) + 
 
 export interface Chain {
   services: Services;
-  db: pg.Client;
+  db: pg.Pool;
+  /** Creates the resources of one type that a packaged service declares (its Kinesis stream, say); returns their names. */
+  createAll(serviceDir: string, type: string): Promise<string[]>;
   /** Replaces one batch's base rows (each slice in its own partition, as persistence keeps them). */
   load(client: string, batchDate: string, rows: Rows): Promise<void>;
   /**
@@ -50,8 +53,8 @@ export interface Chain {
   persist(client: string, batchDate: string, types?: readonly FileType[]): Promise<Batch>;
   /** A DynamoDB stream event whose one record carries the batch item exactly as DynamoDB holds it now. */
   event(client: string, batchDate: string): Promise<DynamoDBStreamEvent>;
-  /** Loads the sample batch and takes it through persistence's metastore writes and the relationship step: RELATED. */
-  related(client: string, batchDate?: string): Promise<Batch>;
+  /** Loads a batch (the sample by default), records its files as persisted and runs the relationship step: RELATED. */
+  related(client: string, batchDate?: string, rows?: Rows): Promise<Batch>;
   /** Invokes a handler as Lambda would, with the batch's current item as the record. */
   invoke(handler: StreamHandler, client: string, batchDate: string): Promise<DynamoDBBatchResponse>;
   /** Whether a service's packaged stream filter lets the batch's current item through. */
@@ -67,21 +70,27 @@ export async function startChain(): Promise<Chain> {
   const services = await startServices();
   try {
     Object.assign(process.env, services.env, { POWERTOOLS_LOG_LEVEL: 'WARN' });
-    const metastore = loadStack('metastore');
-    const clients = { dynamodb: new DynamoDBClient({ endpoint: services.endpoints.dynamodb }), kinesis: new KinesisClient({ endpoint: services.endpoints.kinesis }) };
-    const resolver = new Resolver(metastore, new Map(), {});
-    for (const [id, r] of Object.entries(metastore.template.Resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')) {
-      await createResource(id, r, resolver, metastore.stackName, clients as never);
-    }
-    process.env.METASTORE_TABLE = `dataharvest-metastore-${metastore.stage}`;
+    const clients = { dynamodb: new DynamoDBClient({ endpoint: services.endpoints.dynamodb }), kinesis: new KinesisClient({ endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() }) };
+    /** Creates a packaged stack's resources of one type as the local cloud would; returns their physical names. */
+    const createAll = async (serviceDir: string, type: string) => {
+      const stack = loadStack(serviceDir);
+      const resolver = new Resolver(stack, new Map(), {});
+      const created = [];
+      for (const [id, r] of Object.entries(stack.template.Resources).filter(([, r]) => r.Type === type)) {
+        created.push((await createResource(id, r, resolver, stack.stackName, clients as never))!.ref);
+      }
+      return created;
+    };
+    const [metastoreTable] = await createAll('metastore', 'AWS::DynamoDB::Table');
+    process.env.METASTORE_TABLE = metastoreTable;
     for (const name of ['deposit', 'transaction', 'tax']) await registerTransformer(name);
-    const db = new pg.Client({ connectionString: services.postgresUrl });
-    await db.connect();
-    await ensureBaseTables(db);
+    const db = new pg.Pool({ connectionString: services.postgresUrl, max: 3 });
+    const connection = await db.connect();
+    await ensureBaseTables(connection).finally(() => connection.release());
     let sequence = 0;
 
     const chain: Chain = {
-      services, db,
+      services, db, createAll,
       async load(client, batchDate, rows) {
         for (const type of FILE_TYPES) {
           const partition = `${type}_${client.toLowerCase().replace(/[^a-z0-9]/g, '_')}_${batchDate}`;
@@ -117,8 +126,8 @@ export async function startChain(): Promise<Chain> {
           }],
         } as DynamoDBStreamEvent;
       },
-      async related(client, batchDate = SAMPLE_DATE) {
-        await chain.load(client, batchDate, sampleRows());
+      async related(client, batchDate = SAMPLE_DATE, rows = sampleRows()) {
+        await chain.load(client, batchDate, rows);
         await chain.persist(client, batchDate);
         const { handler } = await import('../../services/relationship/src/handler');
         const outcome = await chain.invoke(handler, client, batchDate);

@@ -1,0 +1,65 @@
+import { context, FRIDA, FRITZ, SAMPLE_DATE, startChain, type Chain, type StreamHandler } from '../../../test/support/chain';
+
+describe('deposit: DEPOSIT sums per portfolio and client, with running totals across batches', () => {
+  let chain: Chain;
+  let deposit: StreamHandler;
+  const tables = () => Promise.all([
+    chain.query(`SELECT batch_date::text, portfolio_reference, deposit_count, deposits_total, running_total FROM portfolio_deposits WHERE client = 'EXT_CLIENT' ORDER BY 1, 2`),
+    chain.query(`SELECT batch_date::text, client_reference, deposit_count, deposits_total, running_total FROM client_deposits WHERE client = 'EXT_CLIENT' ORDER BY 1, 2`),
+  ]);
+
+  beforeAll(async () => {
+    chain = await startChain();
+    ({ handler: deposit } = await import('../src/handler'));
+  });
+  afterAll(() => chain?.stop());
+
+  it('sums the sample batch: 5000.00 deposited into Frida\'s portfolio, nothing into Fritz\'s', async () => {
+    await chain.related('EXT_CLIENT');
+    expect(await chain.invoke(deposit, 'EXT_CLIENT', SAMPLE_DATE)).toEqual({ batchItemFailures: [] });
+    expect(await tables()).toEqual([
+      [{ batch_date: '2020-01-30', portfolio_reference: FRITZ.portfolio, deposit_count: 0, deposits_total: '0.00', running_total: '0.00' },
+        { batch_date: '2020-01-30', portfolio_reference: FRIDA.portfolio, deposit_count: 1, deposits_total: '5000.00', running_total: '5000.00' }],
+      [{ batch_date: '2020-01-30', client_reference: FRIDA.client, deposit_count: 1, deposits_total: '5000.00', running_total: '5000.00' },
+        { batch_date: '2020-01-30', client_reference: FRITZ.client, deposit_count: 0, deposits_total: '0.00', running_total: '0.00' }],
+    ]);
+    const batch = await chain.batch('EXT_CLIENT', SAMPLE_DATE);
+    expect(batch.transformers.deposit).toMatchObject({ status: 'DONE', generation: 1 });
+    expect(batch.stage).toBe('RELATED'); // transaction and tax are still to come
+  });
+
+  it('skips a replayed record: this generation is already done', async () => {
+    const before = await chain.batch('EXT_CLIENT', SAMPLE_DATE);
+    expect(await chain.invoke(deposit, 'EXT_CLIENT', SAMPLE_DATE)).toEqual({ batchItemFailures: [] });
+    expect((await chain.batch('EXT_CLIENT', SAMPLE_DATE)).transformers.deposit).toEqual(before.transformers.deposit);
+  });
+
+  it('carries the running total into the next day\'s batch: 5000.00 + 5000.00', async () => {
+    await chain.related('EXT_CLIENT', '20200131');
+    await chain.invoke(deposit, 'EXT_CLIENT', '20200131');
+    const [portfolios, clients] = await tables();
+    expect(portfolios.filter((r) => r.batch_date === '2020-01-31')).toEqual([
+      { batch_date: '2020-01-31', portfolio_reference: FRITZ.portfolio, deposit_count: 0, deposits_total: '0.00', running_total: '0.00' },
+      { batch_date: '2020-01-31', portfolio_reference: FRIDA.portfolio, deposit_count: 1, deposits_total: '5000.00', running_total: '10000.00' },
+    ]);
+    expect(clients.find((r) => r.batch_date === '2020-01-31' && r.client_reference === FRIDA.client)).toMatchObject({ running_total: '10000.00' });
+  });
+
+  it('gives identical tables when re-uploads run it again for both days', async () => {
+    const before = await tables();
+    for (const date of [SAMPLE_DATE, '20200131']) {
+      await chain.related('EXT_CLIENT', date);
+      await chain.invoke(deposit, 'EXT_CLIENT', date);
+    }
+    expect(await tables()).toEqual(before);
+  });
+
+  it('does not record a result for a generation that a re-upload has replaced', async () => {
+    const stale = await chain.event('EXT_CLIENT', SAMPLE_DATE);
+    const next = await chain.persist('EXT_CLIENT', SAMPLE_DATE, ['accounts']);
+    expect(await deposit(stale, context)).toEqual({ batchItemFailures: [] });
+    const batch = await chain.batch('EXT_CLIENT', SAMPLE_DATE);
+    expect(batch.generation).toBe(next.generation);
+    expect(batch.transformers.deposit).toBeUndefined();
+  });
+});
