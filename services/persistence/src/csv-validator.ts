@@ -3,7 +3,7 @@ import type { FileType, RowError } from '@dataharvest/events/batch';
 import { columnForHeader, FILE_SCHEMAS, type ValueKind } from '@dataharvest/events/file-schemas';
 import { RecordIdSet } from './record-id-set';
 import { utf8ErrorOffset } from './utf8';
-import { ANY_TABLE, badByteReason, ByteClass, invalidValue, KIND_TABLE, MAX_LENGTH, recordIdValue, shapeCheck, type ShapeCheck } from './values';
+import { ANY_TABLE, badByteReason, ByteClass, formatReason, invalidValue, KIND_TABLE, MAX_LENGTH, recordIdValue, shapeCheck, type ShapeCheck } from './values';
 
 const QUOTE = 34, LF = 10, CR = 13;
 /** A record that has not ended after this many bytes is not CSV we can load (typically an unterminated quote). */
@@ -167,7 +167,7 @@ export class CsvValidator {
       }
       return this.commit(start, start + (buf[start] === LF ? 1 : 2), 0, -1, false, true);
     }
-    let p = start, field = 0, lines = 0, id = -1;
+    let p = start, field = 0, lines = 0, id = -1, unterminated = false;
     let cls: number = ByteClass.Ok;
     for (;;) {
       const kind = field < this.kinds.length ? this.kinds[field] : undefined;
@@ -182,6 +182,7 @@ export class CsvValidator {
           if (q >= limit) {
             if (!final) return -1;
             problem = 'unterminated quoted value';
+            unterminated = true;
             break;
           }
           if (c === ByteClass.Lf) { lines++; newline = true; }
@@ -199,7 +200,7 @@ export class CsvValidator {
           p = this.skipField(buf, p, limit);
           cls = p < limit ? ANY_TABLE[buf[p]!]! : ByteClass.Lf;
         } else if (kind !== undefined && kind !== 'text' && (escaped || newline)) {
-          problem ??= badByteReason(kind, escaped ? QUOTE : LF);
+          problem ??= formatReason(kind);
         } else if (kind !== undefined && kind !== 'text' && problem === undefined) {
           // A quoted value must pass the same byte table as an unquoted one (where a comma is no character either).
           const table = KIND_TABLE[kind];
@@ -222,7 +223,7 @@ export class CsvValidator {
         contentEnd = p;
       }
       if (this.nextBadUtf8 < p) {
-        problem ??= 'invalid UTF-8';
+        problem = 'invalid UTF-8';
         this.nextBadUtf8 = utf8ErrorOffset(buf, p, this.utf8End);
       }
       if (names) names.push(quotedName(buf, fieldStart, content, contentEnd));
@@ -246,7 +247,7 @@ export class CsvValidator {
         if (this.crlf === undefined) this.crlf = crlf;
         else if (this.crlf !== crlf) this.pend(undefined, 'mixed line endings: use either LF or CRLF throughout');
       }
-      if (field !== this.kinds.length) this.pend(undefined, `expected ${this.kinds.length} values, found ${field}`);
+      if (field !== this.kinds.length && !unterminated) this.pend(undefined, `expected ${this.kinds.length} values, found ${field}`);
       return this.commit(start, end, lines, id, true, false);
     }
   }

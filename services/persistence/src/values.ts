@@ -74,6 +74,9 @@ const FORMAT: Record<ValueKind, string> = {
   text: 'text longer than 200 bytes',
 };
 
+/** What a value of the kind must look like: the reason when it does not. */
+export const formatReason = (kind: ValueKind) => FORMAT[kind];
+
 /** Why a byte that the kind's table marks Bad is wrong: binary and control characters get their own reasons. */
 export function badByteReason(kind: ValueKind, byte: number): string {
   if (byte === 0) return 'binary content (NUL byte)';

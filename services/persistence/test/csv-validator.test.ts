@@ -1,0 +1,117 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FileType } from '@dataharvest/events/batch';
+import { baseTableDdl, columnForHeader, columnsDdl } from '@dataharvest/events/file-schemas';
+import { CsvValidator } from '../src/csv-validator';
+import { invalidValue } from '../src/values';
+import { validate } from './csv-files';
+
+const SAMPLE = 'examples/sample-batch';
+const T = 'record_id,accout_number,transaction_reference,amount,keyword';
+const tx = (...rows: string[]) => Buffer.from([T, ...rows].join('\n'));
+const bytes = (s: string) => Buffer.from(s);
+
+describe('file schemas', () => {
+  it('maps headers by name through aliases, trimmed and case-insensitive', () => {
+    expect(columnForHeader('accounts', 'accout_number')?.name).toBe('account_number');
+    expect(columnForHeader('accounts', ' Account_Number ')?.name).toBe('account_number');
+    expect(columnForHeader('clients', 'accout_number')).toBeUndefined();
+  });
+
+  it('generates partitioned DDL with NUMERIC money and the slice defaults for staging tables', () => {
+    expect(baseTableDdl('accounts')).toBe('CREATE TABLE IF NOT EXISTS accounts (client text NOT NULL, batch_date date NOT NULL, record_id integer NOT NULL, '
+      + 'account_number text NOT NULL, cash_balance numeric(17,2) NOT NULL, currency char(3) NOT NULL, taxes_paid numeric(17,2) NOT NULL) PARTITION BY RANGE (client, batch_date)');
+    expect(columnsDdl('transactions', { client: "O'Neil", isoDate: '2020-01-30' })).toContain("client text NOT NULL DEFAULT 'O''Neil', batch_date date NOT NULL DEFAULT '2020-01-30'");
+  });
+});
+
+describe('value checks', () => {
+  const ok = (kind: Parameters<typeof invalidValue>[0], v: string) => invalidValue(kind, bytes(v), 0, Buffer.byteLength(v)) === undefined;
+  it.each([
+    ['money', ['0', '5000', '-789.56', '15000.00', '0.5', '007', '123456789012345.99']],
+    ['record_id', ['1', '2147483647']],
+    ['currency', ['EUR', 'USD', 'JPY']],
+    ['uuid', ['9e40659b-8b9f-4fc4-814b-5a7b5a23b64d', '9E40659B-8B9F-4FC4-814B-5A7B5A23B64D']],
+  ] as const)('accepts valid %s values', (kind, values) => {
+    for (const v of values) expect([v, ok(kind, v)]).toEqual([v, true]);
+  });
+  it.each([
+    ['money', ['', '1.234', '1.', '.5', '-', '1-2', '1.2.3', '1234567890123456']],
+    ['record_id', ['', '0', '01', '2147483648', '99999999999']],
+    ['currency', ['EU', 'EURO', 'XXY', 'AAA']],
+    ['uuid', ['9e40659b-8b9f-4fc4-814b-5a7b5a23b64', '9e40659b8b9f-4fc4-814b-5a7b5a23b64d-']],
+  ] as const)('refuses invalid %s values', (kind, values) => {
+    for (const v of values) expect([v, ok(kind, v)]).toEqual([v, false]);
+  });
+});
+
+describe('CsvValidator', () => {
+  it.each(readdirSync(SAMPLE))('accepts the sample file %s (typo header, no final newline, UTF-8)', (name) => {
+    const type = name.split('_')[0] as FileType;
+    const result = validate(type, readFileSync(join(SAMPLE, name)));
+    expect(result).toMatchObject({ rows: 2, errorCount: 0 });
+    expect(result.copyColumns).toContain(type === 'clients' ? 'client_reference' : 'account_number');
+  });
+
+  it('accepts RFC 4180 quoting, CRLF, a BOM and columns in any order', () => {
+    const text = '\uFEFFKEYWORD,amount,record_id,"transaction_reference",account_number\r\n'
+      + 'DEPOSIT,"5.00",1,"ref-1",123\r\n"TAX",-1,2,ref_2,"0042"\r\n';
+    const result = validate('transactions', bytes(text));
+    expect(result).toMatchObject({ rows: 2, errorCount: 0, copyColumns: ['keyword', 'amount', 'record_id', 'transaction_reference', 'account_number'] });
+    const names = validate('clients', bytes('record_id,first_name,last_name,client_reference,tax_free_allowance\n'
+      + '1,"Maier, Jr.","O""Brien\nzweite Zeile",9e40659b-8b9f-4fc4-814b-5a7b5a23b64d,801\n2,Zoë,Ünal,f4a0cc2c-d0b4-4f14-b202-c8a5e45e90e7,0\n'));
+    expect(names).toMatchObject({ rows: 2, errorCount: 0 });
+  });
+
+  it.each<[string, Buffer, Array<{ line: number; column?: string; reason: RegExp }>]>([
+    ['an empty file', bytes(''), [{ line: 1, reason: /empty/ }]],
+    ['a header only', bytes(`${T}\n`), [{ line: 2, reason: /header but no rows/ }]],
+    ['a first line that is empty', bytes(`\n${T}\n1,1,a,1,X\n`), [{ line: 1, reason: /no header/ }]],
+    ['an unknown column', bytes('record_id,accout_number,transaction_reference,amount,keyword,colour\n1,1,a,1,X,red\n'), [{ line: 1, column: 'colour', reason: /unknown column/ }]],
+    ['a missing column', bytes('record_id,accout_number,amount,keyword\n1,1,1,X\n'), [{ line: 1, reason: /missing column transaction_reference/ }]],
+    ['a duplicate column', bytes(`${T},account_number\n1,1,a,1,X,1\n`), [{ line: 1, column: 'account_number', reason: /appears twice/ }]],
+    ['too few values', tx('1,1,a,1'), [{ line: 2, reason: /expected 5 values, found 4/ }]],
+    ['too many values', tx('1,1,a,1,X,extra'), [{ line: 2, reason: /expected 5 values, found 6/ }]],
+    ['an unterminated quote', tx('1,1,a,1,X', '2,1,"a,1,X'), [{ line: 3, column: 'transaction_reference', reason: /unterminated/ }]],
+    ['a quote inside an unquoted value', tx('1,1,a"b,1,X'), [{ line: 2, column: 'transaction_reference', reason: /quote inside/ }]],
+    ['text after a closing quote', tx('1,1,"a"b,1,X'), [{ line: 2, column: 'transaction_reference', reason: /after a closing quote/ }]],
+    ['a NUL byte', tx('1,1,a\u0000,1,X'), [{ line: 2, column: 'transaction_reference', reason: /binary content/ }]],
+    ['invalid UTF-8', Buffer.concat([tx('1,1,a,1,X', '2,1,b,1,'), Buffer.from([0xc3, 0x28]), bytes('\n')]), [{ line: 3, column: 'keyword', reason: /UTF-8/ }]],
+    ['mixed line endings', bytes(`${T}\n1,1,a,1,X\r\n2,1,a,1,X\n`), [{ line: 2, reason: /mixed line endings/ }]],
+    ['a bare carriage return', tx('1,1,a\rb,1,X'), [{ line: 2, column: 'transaction_reference', reason: /carriage return/ }]],
+    ['an empty line between rows', tx('1,1,a,1,X', '', '2,1,a,1,X'), [{ line: 3, reason: /empty line/ }]],
+    ['a duplicate record id', tx('7,1,a,1,X', '8,1,a,1,X', '7,1,a,1,X'), [{ line: 4, column: 'record_id', reason: /duplicate/ }]],
+    ['a float amount', tx('1,1,a,1e5,X'), [{ line: 2, column: 'amount', reason: /amount/ }]],
+    ['a three-decimal amount', tx('1,1,a,1.005,X'), [{ line: 2, column: 'amount', reason: /at most 2 decimals/ }]],
+    ['an empty value', tx('1,,a,1,X'), [{ line: 2, column: 'accout_number', reason: /empty/ }]],
+    ['a lower-case keyword', tx('1,1,a,1,deposit'), [{ line: 2, column: 'keyword', reason: /capital letters/ }]],
+    ['a line break inside a quoted amount', tx('1,1,a,"1\n0",X'), [{ line: 2, column: 'amount', reason: /amount/ }]],
+  ])('reports %s', (_, input, expected) => {
+    const result = validate('transactions', input);
+    expect(result.errors).toEqual(expected.map((e) => ({ ...e, reason: expect.stringMatching(e.reason) })));
+  });
+
+  it('reports the first 100 errors and counts them all', () => {
+    const rows = Array.from({ length: 250 }, (_, i) => `${i + 1},1,a,bad,X`);
+    const result = validate('transactions', tx(...rows));
+    expect(result.errors).toHaveLength(100);
+    expect(result.errorCount).toBe(250);
+  });
+
+  it('stops at a record that never ends, instead of holding the file in memory', () => {
+    const v = new CsvValidator('transactions');
+    v.push(bytes(`${T}\n1,1,"`));
+    for (let i = 0; i < 20; i++) v.push(Buffer.alloc(64 * 1024, 'a'));
+    expect(v.fatal).toBe(true);
+    expect(v.errors).toEqual([{ line: 2, reason: expect.stringMatching(/longer than 1 MiB/) }]);
+  });
+
+  it('gives lenient loads the byte ranges of rejected records', () => {
+    const v = new CsvValidator('transactions', { keepRejected: true });
+    const input = tx('1,1,a,1,X', '2,1,a,oops,X', '3,1,a,1,X\n');
+    v.push(input);
+    expect(v.rejected).toEqual([{ start: input.indexOf('2,1'), end: input.indexOf('3,1'), line: 3, reason: expect.stringMatching(/amount/) }]);
+    expect(v.regionEnd).toBe(input.length);
+    expect(v.rows).toBe(2);
+  });
+});
