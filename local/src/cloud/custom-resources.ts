@@ -2,6 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloudError } from './errors';
+import { ACCOUNT, REGION } from './services';
+
+interface Response { Status?: string; Reason?: string; PhysicalResourceId?: string; Data?: Record<string, unknown> }
+
+/**
+ * A Lambda must have answered before it returns (it is frozen afterwards); the PUT may still be in flight when the
+ * invocation's result arrives, hence a short grace rather than CloudFormation's hour.
+ */
+const ANSWER_GRACE_MS = 5000;
 
 /**
  * CloudFormation custom resources: the function named by ServiceToken gets the Create request and answers by
@@ -9,7 +18,7 @@ import { CloudError } from './errors';
  */
 export class CustomResources {
   private server?: Server;
-  private readonly waiting = new Map<string, (body: { Status: string; Reason?: string }) => void>();
+  private readonly waiting = new Map<string, (body: Response) => void>();
 
   private async url(): Promise<string> {
     if (!this.server) {
@@ -18,7 +27,13 @@ export class CustomResources {
         req.on('data', (c: Buffer) => { body += c.toString(); });
         req.on('end', () => {
           const id = req.url!.slice(1);
-          this.waiting.get(id)?.(JSON.parse(body || '{}'));
+          let answer: Response;
+          try {
+            answer = JSON.parse(body || '{}') as Response;
+          } catch {
+            answer = { Status: 'FAILED', Reason: `the response is not JSON: ${body.slice(0, 200)}` };
+          }
+          this.waiting.get(id)?.(answer);
           this.waiting.delete(id);
           res.end();
         });
@@ -28,17 +43,30 @@ export class CustomResources {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  async create(opts: { stackName: string; logicalId: string; type: string; properties: Record<string, unknown>; invoke: (event: unknown) => Promise<unknown> }): Promise<void> {
+  /** Sends the Create request; resolves with what Ref (PhysicalResourceId) and Fn::GetAtt (Data) then answer. */
+  async create(opts: { stackName: string; logicalId: string; type: string; properties: Record<string, unknown>; invoke: (event: unknown) => Promise<unknown> }): Promise<{ physicalId: string; data: Record<string, string> }> {
     const id = randomUUID();
-    const response = new Promise<{ Status: string; Reason?: string }>((resolve) => this.waiting.set(id, resolve));
+    const failed = (reason: string) => new CloudError(`${opts.stackName}: custom resource ${opts.logicalId} failed: ${reason}`);
+    const response = new Promise<Response>((resolve) => this.waiting.set(id, resolve));
     const event = {
       RequestType: 'Create', ServiceToken: opts.properties.ServiceToken, ResponseURL: `${await this.url()}/${id}`,
-      StackId: `arn:aws:cloudformation:local:000000000000:stack/${opts.stackName}/${id}`, RequestId: id,
+      StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${opts.stackName}/${id}`, RequestId: id,
       LogicalResourceId: opts.logicalId, ResourceType: opts.type, ResourceProperties: opts.properties,
     };
-    await opts.invoke(event);
-    const answer = await Promise.race([response, new Promise<never>((_, reject) => setTimeout(() => reject(new CloudError(`${opts.stackName}: custom resource ${opts.logicalId} never answered`)), 30_000))]);
-    if (answer.Status !== 'SUCCESS') throw new CloudError(`${opts.stackName}: custom resource ${opts.logicalId} failed: ${answer.Reason ?? 'no reason given'}`);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await opts.invoke(event).catch((e: Error) => { throw failed(e.message); });
+      const answer = await Promise.race([
+        response,
+        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(failed('the function returned without answering to ResponseURL')), ANSWER_GRACE_MS); }),
+      ]);
+      if (answer.Status !== 'SUCCESS') throw failed(answer.Reason ?? 'no reason given');
+      const data = Object.fromEntries(Object.entries(answer.Data ?? {}).map(([k, v]) => [k, String(v)]));
+      return { physicalId: answer.PhysicalResourceId ?? `${opts.stackName}-${opts.logicalId}`, data };
+    } finally {
+      clearTimeout(timer);
+      this.waiting.delete(id);
+    }
   }
 
   async stop(): Promise<void> {

@@ -4,22 +4,43 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 
 const { file, exportName, context } = workerData;
-const module = await import(pathToFileURL(file).href);
-const handler = module[exportName];
+const asError = (error, fallbackType) => ({ errorType: error?.name ?? fallbackType, errorMessage: error?.message ?? String(error) });
 
-parentPort.on('message', async ({ id, event, requestId, deadline }) => {
-  const invocation = {
-    ...context,
-    awsRequestId: requestId,
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 0),
-    done() {}, fail() {}, succeed() {},
-  };
+/** The handler, or undefined once the load failure is reported (Lambda reports it before any invocation runs). */
+async function load() {
+  let module;
   try {
-    const result = await handler(event, invocation);
-    parentPort.postMessage({ id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+    module = await import(pathToFileURL(file).href);
   } catch (error) {
-    parentPort.postMessage({ id, ok: false, error: { errorType: error?.name ?? 'Error', errorMessage: error?.message ?? String(error) } });
+    parentPort.postMessage({ initError: { errorType: 'Runtime.ImportModuleError', errorMessage: asError(error).errorMessage } });
+    return undefined;
   }
-});
-parentPort.postMessage({ ready: true });
+  if (typeof module[exportName] === 'function') return module[exportName];
+  parentPort.postMessage({ initError: { errorType: 'Runtime.HandlerNotFound', errorMessage: `${file} has no function export ${exportName}` } });
+  return undefined;
+}
+
+const handler = await load();
+if (handler) {
+  parentPort.on('message', async ({ id, event, requestId, deadline }) => {
+    const invocation = {
+      ...context,
+      awsRequestId: requestId,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 0),
+    };
+    try {
+      // As in the Node.js runtime: a returned promise answers; otherwise a handler of three parameters answers
+      // through the callback, and any other one with what it returned.
+      const result = await new Promise((resolve, reject) => {
+        const returned = handler(event, invocation, (error, value) => (error ? reject(error) : resolve(value)));
+        if (typeof returned?.then === 'function') returned.then(resolve, reject);
+        else if (handler.length < 3) resolve(returned);
+      });
+      parentPort.postMessage({ id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+    } catch (error) {
+      parentPort.postMessage({ id, ok: false, error: asError(error, 'Error') });
+    }
+  });
+  parentPort.postMessage({ ready: true });
+}

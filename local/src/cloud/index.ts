@@ -9,161 +9,207 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { CustomResources } from './custom-resources';
+import { CloudError } from './errors';
 import { createAsyncInvoker, type AsyncConfig } from './event-sources/async-invoke';
 import { matchS3Event, matchS3Rule, s3NotificationEvent, type S3Rule } from './event-sources/s3-notifications';
-import { startStreamPoller } from './event-sources/stream-poller';
+import { startStreamPoller, type StreamPoller } from './event-sources/stream-poller';
 import { dynamodbSource, kinesisSource } from './event-sources/stream-sources';
-import { createResource, type Clients } from './resources';
-import { Runtime } from './runtime';
+import { createResource, DATA_RESOURCES, notCreated, type Clients } from './resources';
+import { Runtime, type Progress } from './runtime';
 import { REGION, startServices, type Services } from './services';
-import { arn, loadComposedStacks, loadStack, Resolver, type Physical, type Stack } from './template';
+import { arn, artifactOf, deployOrder, loadComposedStacks, loadStack, Resolver, type Physical, type Resource, type Stack } from './template';
 import { unzip } from './unzip';
 
 export interface LocalCloud extends Services {
   stage: string;
+  /** CloudFormation export name -> resolved value. */
   exports: Record<string, string>;
+  /** Deployed function names (FunctionName from the templates). */
   functions: string[];
+  /** Deploys one more packaged service at runtime (a newly scaffolded transformer). */
   deploy(serviceDir: string): Promise<void>;
+  /** Synchronous invocation; rejects with the function's error. */
   invoke(functionName: string, event: unknown): Promise<unknown>;
+  /** Resolves once no invocation runs, no asynchronous invocation is pending and every poller is caught up, for quietMs in a row. */
   idle(opts?: { quietMs?: number; timeoutMs?: number }): Promise<void>;
-  on(event: 'invoke' | 'result' | 'error', listener: (e: { functionName: string; source: string; ms?: number; error?: string }) => void): void;
+  on(event: 'invoke' | 'result' | 'error', listener: (e: Progress) => void): void;
+  on(event: 'log', listener: (e: { line: string; functionName?: string }) => void): void;
   stop(): Promise<void>;
 }
 
 type Props = Record<string, unknown>;
+/** The framework's own resources: the code already is local, so its deployment bucket is never created. */
 const FRAMEWORK_INTERNALS = new Set(['ServerlessDeploymentBucket']);
 const functionName = (functionArn: string) => functionArn.split(':').pop()!;
+
+/** What one deployed stack runs, so that deploying it again replaces rather than duplicates it. */
+interface Deployment { pollers: StreamPoller[]; rules: S3Rule[] }
 
 /**
  * The local cloud: the emulated services, plus every packaged stack of serverless-compose.yml deployed onto them,
  * functions and their event sources included. It runs the very templates `serverless deploy` would.
  */
 export async function startCloud(opts: { dataDir?: string; root?: string; log?: (line: string) => void } = {}): Promise<LocalCloud> {
-  const log = opts.log ?? (() => undefined);
+  const events = new EventEmitter();
+  // EventEmitter throws on an 'error' nobody listens to; progress is optional for the caller.
+  const emit = (kind: string, e: unknown) => { if (events.listenerCount(kind)) events.emit(kind, e); };
+  const log = (line: string, functionName?: string) => {
+    opts.log?.(line);
+    emit('log', { line, functionName });
+  };
   const root = resolve(opts.root ?? process.cwd());
   const stacks = loadComposedStacks(root);
   const services = await startServices({ dataDir: opts.dataDir, log });
-  const aws = { region: REGION, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } };
+  const aws = { region: REGION, credentials: { accessKeyId: services.env.AWS_ACCESS_KEY_ID!, secretAccessKey: services.env.AWS_SECRET_ACCESS_KEY! } };
   const clients: Clients & { streams: DynamoDBStreamsClient } = {
     dynamodb: new DynamoDBClient({ ...aws, endpoint: services.endpoints.dynamodb }),
     streams: new DynamoDBStreamsClient({ ...aws, endpoint: services.endpoints.dynamodb }),
     kinesis: new KinesisClient({ ...aws, endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() }),
-    s3: new S3Client({ ...aws, endpoint: services.endpoints.s3, forcePathStyle: true }),
+    s3: new S3Client({ ...aws, endpoint: services.endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
     sqs: new SQSClient({ ...aws, endpoint: services.endpoints.sqs }),
   };
-  const events = new EventEmitter();
-  const runtime = new Runtime(log);
-  for (const name of ['invoke', 'result', 'error'] as const) runtime.on(name, (e) => events.emit(name, e));
+  const runtime = new Runtime(log, emit);
   const invoke = (fn: string, event: unknown, source = 'invoke') => runtime.invoke(fn, event, source);
   const asyncInvoker = createAsyncInvoker({ invoke, sqs: clients.sqs, log });
   const customResources = new CustomResources();
   const exports: Record<string, string> = {};
+  const exportedBy = new Map<string, string>();
   const queueUrls = new Map<string, string>();
   const asyncConfigs = new Map<string, AsyncConfig>();
-  const s3Rules: S3Rule[] = [];
-  const pollers: Array<ReturnType<typeof startStreamPoller>> = [];
+  const deployments = new Map<string, Deployment>();
+  let stopping: Promise<void> | undefined;
 
   services.s3Events((event) => {
     const record = event.Records[0];
-    if (!record) return;
-    for (const rule of s3Rules) {
+    if (!record || stopping) return;
+    for (const rule of [...deployments.values()].flatMap((d) => d.rules)) {
       if (rule.bucket !== record.s3.bucket.name || !matchS3Event(record.eventName, rule.events) || !matchS3Rule(record.s3.object.key, rule)) continue;
       asyncInvoker.invokeAsync(rule.functionName, s3NotificationEvent(event, `${rule.functionName}-notification`), asyncConfigs.get(rule.functionName) ?? { maxRetryAttempts: 2 });
     }
   });
 
   async function deploy(stack: Stack): Promise<void> {
+    const previous = deployments.get(stack.stackName);
+    if (previous) await Promise.all(previous.pollers.map((p) => p.stop()));
+    const deployment: Deployment = { pollers: [], rules: [] };
+    deployments.set(stack.stackName, deployment);
     const physical = new Map<string, Physical>();
     const resolver = new Resolver(stack, physical, exports);
-    const resources = Object.entries(stack.template.Resources).filter(([id]) => !FRAMEWORK_INTERNALS.has(id));
-    for (const [id, r] of resources) {
-      if (r.Type === 'AWS::Lambda::Function') {
-        const name = String(r.Properties!.FunctionName);
-        physical.set(id, { ref: name, attributes: { Arn: arn.function(name) } });
-      }
+    for (const id of deployOrder(stack.template)) {
+      physical.set(id, await deployResource(stack, id, stack.template.Resources[id]!, resolver, deployment));
     }
-    for (const [id, r] of resources) {
-      const created = await createResource(id, r, resolver, stack.stackName, clients);
-      if (created) physical.set(id, created);
-      if (r.Type === 'AWS::SQS::Queue' && created) queueUrls.set(created.attributes.Arn!, created.ref);
-    }
-    for (const [name, output] of Object.entries(stack.template.Outputs ?? {})) {
+    for (const output of Object.values(stack.template.Outputs ?? {})) {
       if (!output.Export) continue;
-      try {
-        exports[String(resolver.resolve(output.Export.Name))] = String(resolver.resolve(output.Value));
-      } catch { /* outputs about framework internals (versions, deployment bucket) mean nothing locally */ }
-    }
-    const functions = resources.filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-    if (functions.length) {
-      const codeDir = join(services.dataDir, 'functions', stack.stackName);
-      rmSync(codeDir, { recursive: true, force: true });
-      mkdirSync(codeDir, { recursive: true });
-      await unzip(stack.artifact!, codeDir);
-      for (const [, r] of functions) {
-        // Only what shapes the runtime: Code and Role point at AWS-side things; locally the code is the artifact.
-        const { FunctionName, Handler, Timeout, MemorySize, Environment } = r.Properties!;
-        const p = resolver.resolve({ FunctionName, Handler, Timeout, MemorySize, Environment }) as Props;
-        const variables = ((p.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {});
-        runtime.add({
-          name: String(p.FunctionName), service: stack.service, dir: codeDir, handler: String(p.Handler),
-          env: { ...variables, ...services.env }, timeoutSeconds: Number(p.Timeout ?? 6), memoryMb: Number(p.MemorySize ?? 1024),
-        });
-      }
-    }
-    for (const [id, r] of resources) {
-      const p = () => resolver.resolve(r.Properties ?? {}) as Props;
-      switch (r.Type) {
-        case 'AWS::Lambda::EventInvokeConfig': {
-          const props = p();
-          const destination = (props.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
-          asyncConfigs.set(String(props.FunctionName), { maxRetryAttempts: Number(props.MaximumRetryAttempts ?? 2), onFailureQueueUrl: destination ? queueUrls.get(destination) : undefined });
-          break;
-        }
-        case 'AWS::Lambda::EventSourceMapping': pollers.push(startMapping(p())); break;
-        case 'AWS::S3::Bucket': {
-          const props = p();
-          const configs = ((props.NotificationConfiguration as { LambdaConfigurations?: Props[] } | undefined)?.LambdaConfigurations ?? []);
-          for (const c of configs) {
-            const rules = ((c.Filter as { S3Key?: { Rules?: Array<{ Name: string; Value: string }> } } | undefined)?.S3Key?.Rules ?? []);
-            const rule = (name: string) => rules.find((x) => x.Name.toLowerCase() === name)?.Value;
-            s3Rules.push({ bucket: String(props.BucketName), events: [String(c.Event)], prefix: rule('prefix'), suffix: rule('suffix'), functionName: functionName(String(c.Function)) });
-          }
-          break;
-        }
-        default:
-          if (r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource') {
-            const properties = p();
-            await customResources.create({ stackName: stack.stackName, logicalId: id, type: r.Type, properties, invoke: (e) => invoke(functionName(String(properties.ServiceToken)), e, 'cloudformation') });
-          }
-      }
+      const name = String(resolver.resolve(output.Export.Name));
+      const owner = exportedBy.get(name);
+      if (owner && owner !== stack.stackName) throw new CloudError(`${stack.stackName} exports ${name}, which ${owner} already exports`);
+      exports[name] = String(resolver.resolve(output.Value));
+      exportedBy.set(name, stack.stackName);
     }
   }
 
-  function startMapping(props: Props) {
+  /** Creates (or wires) one resource and returns what Ref and Fn::GetAtt answer for it. */
+  async function deployResource(stack: Stack, id: string, r: Resource, resolver: Resolver, deployment: Deployment): Promise<Physical> {
+    if (FRAMEWORK_INTERNALS.has(id)) return notCreated(id, r, resolver, stack.stackName);
+    const props = () => resolver.resolve(r.Properties ?? {}) as Props;
+    if (DATA_RESOURCES.has(r.Type)) {
+      const created = await createResource(id, r, resolver, stack.stackName, clients);
+      if (r.Type === 'AWS::SQS::Queue') queueUrls.set(created.attributes.Arn!, created.ref);
+      if (r.Type === 'AWS::S3::Bucket') deployment.rules.push(...notificationRules(created.ref, props()));
+      return created;
+    }
+    switch (r.Type) {
+      case 'AWS::Lambda::Function': return deployFunction(stack, id, r, resolver);
+      case 'AWS::Lambda::Version': {
+        const fnArn = arn.function(functionName(String(resolver.resolve(r.Properties!.FunctionName))));
+        return { ref: `${fnArn}:1`, attributes: { Version: '1', FunctionArn: fnArn } };
+      }
+      case 'AWS::Lambda::EventInvokeConfig': {
+        const p = props();
+        asyncConfigs.set(functionName(String(p.FunctionName)), { maxRetryAttempts: Number(p.MaximumRetryAttempts ?? 2), onFailureQueueUrl: onFailureQueue(p) });
+        break;
+      }
+      case 'AWS::Lambda::EventSourceMapping': {
+        const p = props();
+        if (p.Enabled !== false && p.Enabled !== 'false') deployment.pollers.push(startMapping(p));
+        break;
+      }
+      default:
+        if (r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource') {
+          const properties = props();
+          const token = String(properties.ServiceToken);
+          if (!token.startsWith('arn:aws:lambda:')) throw new CloudError(`${stack.stackName}: custom resource ${id} has ServiceToken ${token}; the local cloud runs only Lambda-backed ones`);
+          const { physicalId, data } = await customResources.create({
+            stackName: stack.stackName, logicalId: id, type: r.Type, properties, invoke: (e) => invoke(functionName(token), e, 'cloudformation'),
+          });
+          return { ref: physicalId, attributes: data };
+        }
+    }
+    return notCreated(id, r, resolver, stack.stackName);
+  }
+
+  /** Unzips the function's package into its own directory, as Lambda does into /var/task, and registers it. */
+  async function deployFunction(stack: Stack, id: string, r: Resource, resolver: Resolver): Promise<Physical> {
+    // Only what shapes the runtime: the role and the like point at AWS-side things.
+    const { FunctionName, Handler, Timeout, MemorySize, Environment, Code } = r.Properties!;
+    const p = resolver.resolve({ FunctionName, Handler, Timeout, MemorySize, Environment, Code }) as Props;
+    const name = String(p.FunctionName ?? `${stack.stackName}-${id}`);
+    const s3Key = (p.Code as { S3Key?: string } | undefined)?.S3Key;
+    if (!s3Key) throw new CloudError(`${stack.stackName}: function ${name} has no packaged code (Code.S3Key); the local cloud runs only zip packages`);
+    const dir = join(services.dataDir, 'functions', name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    await unzip(artifactOf(stack, s3Key), dir);
+    const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    runtime.add({
+      name, service: stack.service, dir, handler: String(p.Handler),
+      // The local endpoints and database win over whatever the template says.
+      env: { ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])), ...services.env },
+      timeoutSeconds: Number(p.Timeout ?? 3), memoryMb: Number(p.MemorySize ?? 128),
+    });
+    return { ref: name, attributes: { Arn: arn.function(name) } };
+  }
+
+  const onFailureQueue = (p: Props) => {
+    const destination = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
+    return destination ? queueUrls.get(destination) : undefined;
+  };
+
+  function notificationRules(bucket: string, props: Props): S3Rule[] {
+    const configs = (props.NotificationConfiguration as { LambdaConfigurations?: Props[] } | undefined)?.LambdaConfigurations ?? [];
+    return configs.map((c) => {
+      const rules = (c.Filter as { S3Key?: { Rules?: Array<{ Name: string; Value: string }> } } | undefined)?.S3Key?.Rules ?? [];
+      const rule = (name: string) => rules.find((x) => x.Name.toLowerCase() === name)?.Value;
+      return { bucket, events: [String(c.Event)], prefix: rule('prefix'), suffix: rule('suffix'), functionName: functionName(String(c.Function)) };
+    });
+  }
+
+  function startMapping(props: Props): StreamPoller {
     const streamArn = String(props.EventSourceArn);
     const kind = streamArn.startsWith('arn:aws:kinesis') ? 'kinesis' : 'dynamodb';
     const fn = functionName(String(props.FunctionName));
-    const destination = (props.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
+    // Each mapping resumes where it stopped, so a persistent cloud does not replay its stream on restart.
     const checkpoints = join(services.dataDir, 'checkpoints');
     mkdirSync(checkpoints, { recursive: true });
     return startStreamPoller({
       functionName: fn, kind, streamArn,
       batchSize: Number(props.BatchSize ?? 100), batchWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
-      startingPosition: (props.StartingPosition as 'TRIM_HORIZON' | 'LATEST') ?? 'TRIM_HORIZON',
+      startingPosition: (props.StartingPosition as 'TRIM_HORIZON' | 'LATEST' | undefined) ?? 'TRIM_HORIZON',
       maxRetryAttempts: Number(props.MaximumRetryAttempts ?? -1), bisectOnError: Boolean(props.BisectBatchOnFunctionError),
       reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
       filterPatterns: ((props.FilterCriteria as { Filters?: Array<{ Pattern: string }> } | undefined)?.Filters ?? []).map((f) => f.Pattern),
-      onFailureQueueUrl: destination ? queueUrls.get(destination) : undefined,
+      onFailureQueueUrl: onFailureQueue(props),
       checkpointFile: join(checkpoints, `${fn}-${createHash('sha1').update(streamArn).digest('hex').slice(0, 8)}.json`),
     }, { source: kind === 'kinesis' ? kinesisSource(clients.kinesis, streamArn) : dynamodbSource(clients.streams, streamArn), sqs: clients.sqs, invoke, log });
   }
 
-  const stop = async () => {
-    await Promise.all(pollers.map((p) => p.stop()));
+  const pollers = () => [...deployments.values()].flatMap((d) => d.pollers);
+  const stop = () => (stopping ??= (async () => {
+    await Promise.all(pollers().map((p) => p.stop()));
     await runtime.stop();
     await customResources.stop();
     await services.stop();
-  };
+  })());
 
   try {
     for (const stack of stacks) await deploy(stack);
@@ -172,7 +218,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     throw error;
   }
 
-  const quietNow = () => runtime.inFlight() === 0 && asyncInvoker.pending() === 0 && pollers.every((p) => p.caughtUp());
+  const quietNow = () => runtime.inFlight() === 0 && asyncInvoker.pending() === 0 && pollers().every((p) => p.caughtUp());
   return {
     ...services,
     stage: stacks[0]?.stage ?? 'dev',
@@ -191,7 +237,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    on: (event, listener) => { events.on(event, listener); },
+    on: (event: string, listener: (e: never) => void) => { events.on(event, listener as (e: unknown) => void); },
     stop,
   };
 }

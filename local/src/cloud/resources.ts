@@ -1,61 +1,96 @@
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, type StreamDescriptionSummary, ResourceInUseException as StreamInUse, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ACCOUNT, REGION } from './services';
 import { arn, type Physical, type Resolver, type Resource } from './template';
 
 export interface Clients { dynamodb: DynamoDBClient; kinesis: KinesisClient; s3: S3Client; sqs: SQSClient }
 
 type Props = Record<string, unknown>;
 
-/** The data resources the local cloud creates; IAM, logs, permissions and versions have no local meaning. */
-const CREATED = new Set(['AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::Kinesis::Stream', 'AWS::S3::Bucket']);
+/** The data resources the local cloud creates. */
+export const DATA_RESOURCES = new Set(['AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::Kinesis::Stream', 'AWS::S3::Bucket']);
+
+/** Queue properties that are SQS attributes of the same name; encryption and policies have no local meaning. */
+const QUEUE_ATTRIBUTES = ['DelaySeconds', 'MaximumMessageSize', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds', 'VisibilityTimeout', 'FifoQueue', 'ContentBasedDeduplication'];
 
 /**
  * Creates one data resource the way CloudFormation would, idempotently (a persistent data dir already has it),
- * and returns what Ref and Fn::GetAtt answer for it. Resource types the local cloud has no use for return undefined.
+ * and returns what Ref and Fn::GetAtt answer for it: the names and ARNs the emulators themselves report.
  */
-export async function createResource(logicalId: string, resource: Resource, resolver: Resolver, stackName: string, clients: Clients): Promise<Physical | undefined> {
-  if (!CREATED.has(resource.Type)) return undefined;
+export async function createResource(logicalId: string, resource: Resource, resolver: Resolver, stackName: string, clients: Clients): Promise<Physical> {
   const props = (resolver.resolve(resource.Properties ?? {}) as Props);
-  const fallbackName = `${stackName}-${logicalId}`;
+  const generatedName = `${stackName}-${logicalId}`;
   switch (resource.Type) {
-    case 'AWS::DynamoDB::Table': return createTable(props, String(props.TableName ?? fallbackName), clients.dynamodb);
+    case 'AWS::DynamoDB::Table': return createTable(props, String(props.TableName ?? generatedName), clients.dynamodb);
     case 'AWS::SQS::Queue': {
-      const name = String(props.QueueName ?? fallbackName);
-      const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
-      return { ref: QueueUrl!, attributes: { Arn: arn.queue(name), QueueUrl: QueueUrl!, QueueName: name } };
+      const name = String(props.QueueName ?? (props.FifoQueue ? `${generatedName}.fifo` : generatedName));
+      const Attributes = Object.fromEntries(QUEUE_ATTRIBUTES.filter((a) => props[a] !== undefined).map((a) => [a, String(props[a])]));
+      if (props.RedrivePolicy) Attributes.RedrivePolicy = JSON.stringify(props.RedrivePolicy);
+      const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes }));
+      const { Attributes: actual } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+      return { ref: QueueUrl!, attributes: { Arn: actual?.QueueArn ?? arn.queue(name), QueueUrl: QueueUrl!, QueueName: name } };
     }
     case 'AWS::Kinesis::Stream': {
-      const name = String(props.Name ?? fallbackName);
+      const name = String(props.Name ?? generatedName);
       await clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: Number(props.ShardCount ?? 1) })).catch((e: unknown) => {
         if (!(e instanceof StreamInUse)) throw e;
       });
-      await waitFor(async () => (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE');
-      return { ref: name, attributes: { Arn: arn.stream(name) } };
+      let summary: StreamDescriptionSummary | undefined;
+      await waitFor(async () => (summary = (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary)?.StreamStatus === 'ACTIVE');
+      return { ref: name, attributes: { Arn: summary?.StreamARN ?? arn.stream(name) } };
     }
     case 'AWS::S3::Bucket': {
-      const name = String(props.BucketName ?? fallbackName.toLowerCase());
+      const name = String(props.BucketName ?? generatedName.toLowerCase());
       await clients.s3.send(new CreateBucketCommand({ Bucket: name })).catch((e: { name?: string }) => {
         if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
       });
-      return { ref: name, attributes: { Arn: arn.bucket(name), DomainName: `${name}.s3.amazonaws.com` } };
+      return { ref: name, attributes: { Arn: arn.bucket(name), DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${REGION}.amazonaws.com` } };
     }
-    default: return undefined;
+    default: throw new Error(`${resource.Type} is not a data resource`);
+  }
+}
+
+/**
+ * What a resource the local cloud does not create (IAM, log groups, permissions, the deployment bucket...) answers
+ * to Ref and Fn::GetAtt, so that outputs and properties naming it still resolve: its name, and its ARN where
+ * it has a well-known shape.
+ */
+export function notCreated(logicalId: string, resource: Resource, resolver: Resolver, stackName: string): Physical {
+  const named = (property: string) => {
+    const value = resource.Properties?.[property];
+    return value === undefined ? undefined : String(resolver.resolve(value));
+  };
+  switch (resource.Type) {
+    case 'AWS::IAM::Role': {
+      const name = named('RoleName') ?? `${stackName}-${logicalId}`;
+      return { ref: name, attributes: { Arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, RoleId: name } };
+    }
+    case 'AWS::Logs::LogGroup': {
+      const name = named('LogGroupName') ?? `${stackName}-${logicalId}`;
+      return { ref: name, attributes: { Arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:*` } };
+    }
+    case 'AWS::S3::Bucket': return { ref: `${stackName}-${logicalId}`.toLowerCase(), attributes: {} };
+    default: return { ref: `${stackName}-${logicalId}`, attributes: {} };
   }
 }
 
 async function createTable(props: Props, name: string, dynamodb: DynamoDBClient): Promise<Physical> {
+  // Only the key schema, indexes and stream shape the emulator: capacity, SSE, point-in-time recovery and TTL are
+  // AWS-side guarantees DynamoDB Local does not model, and CloudFormation-only fields would make it refuse the call.
+  const index = (i: { IndexName: string; KeySchema: unknown; Projection: unknown }) => ({ IndexName: i.IndexName, KeySchema: i.KeySchema, Projection: i.Projection });
+  const indexes = (p: unknown) => (p as Array<Parameters<typeof index>[0]> | undefined)?.map(index) as never;
   const input: CreateTableCommandInput = {
     TableName: name,
     AttributeDefinitions: props.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
     KeySchema: props.KeySchema as CreateTableCommandInput['KeySchema'],
     BillingMode: 'PAY_PER_REQUEST',
-    GlobalSecondaryIndexes: (props.GlobalSecondaryIndexes as CreateTableCommandInput['GlobalSecondaryIndexes']) ?? undefined,
+    GlobalSecondaryIndexes: indexes(props.GlobalSecondaryIndexes),
+    LocalSecondaryIndexes: indexes(props.LocalSecondaryIndexes),
     StreamSpecification: props.StreamSpecification
       ? { StreamEnabled: true, StreamViewType: (props.StreamSpecification as { StreamViewType: 'NEW_AND_OLD_IMAGES' }).StreamViewType }
       : undefined,
-    // SSE, point-in-time recovery and TTL are AWS-side guarantees DynamoDB Local does not model.
   };
   await dynamodb.send(new CreateTableCommand(input)).catch((e: unknown) => {
     if (!(e instanceof ResourceInUseException)) throw e;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { REGION } from './services';
@@ -14,22 +14,35 @@ export class FunctionError extends Error {
   }
 }
 
+/** What the CLI shows of an invocation: it started, it returned, or it failed. */
+export interface Progress { functionName: string; source: string; ms?: number; error?: string }
+
+/**
+ * The worker is plain JavaScript: a worker thread runs outside the TypeScript toolchain (neither jest's transform
+ * nor tsx's loader reaches into it on Node 20), and the bundles it loads are JavaScript anyway.
+ */
 const WORKER = fileURLToPath(new URL('./function-worker.mjs', import.meta.url));
 /** Lambda would scale out; two warm containers per function is what a 2-core machine can usefully run. */
 const MAX_CONCURRENCY = 2;
 
 interface Container { worker: Worker; busy: boolean; pending: Map<string, { resolve(v: unknown): void; reject(e: Error): void }> }
+interface Deployed { config: FunctionConfig; containers: Container[]; queue: Array<() => void> }
+type WorkerMessage = { ready: true } | { initError: { errorType: string; errorMessage: string } } | { id: string; ok: boolean; result?: unknown; error?: { errorType: string; errorMessage: string } };
 
 /** Runs functions from their bundles in worker threads, each with its own environment: a small Lambda service. */
-export class Runtime extends EventEmitter {
-  private readonly functions = new Map<string, { config: FunctionConfig; containers: Container[]; queue: Array<() => void> }>();
+export class Runtime {
+  private readonly functions = new Map<string, Deployed>();
   private running = 0;
+  private stopped = false;
 
-  constructor(private readonly log: (line: string) => void) {
-    super();
-  }
+  constructor(
+    private readonly log: (line: string, functionName: string) => void,
+    private readonly progress: (kind: 'invoke' | 'result' | 'error', e: Progress) => void,
+  ) {}
 
+  /** Deploys a function; a redeployed one starts from cold, as after a code update. */
   add(config: FunctionConfig): void {
+    this.functions.get(config.name)?.containers.forEach((c) => void c.worker.terminate());
     this.functions.set(config.name, { config, containers: [], queue: [] });
   }
 
@@ -44,43 +57,50 @@ export class Runtime extends EventEmitter {
   /** Synchronous invocation: resolves with the handler's result, rejects with a FunctionError. */
   async invoke(name: string, event: unknown, source = 'invoke'): Promise<unknown> {
     const fn = this.functions.get(name);
-    if (!fn) throw new FunctionError(name, 'ResourceNotFoundException', `function ${name} is not deployed`);
+    if (!fn) throw new FunctionError(name, this.stopped ? 'ServiceException' : 'ResourceNotFoundException', this.stopped ? 'the local cloud is stopped' : `function ${name} is not deployed`);
     this.running += 1;
     const started = Date.now();
-    this.emit('invoke', { functionName: name, source });
+    this.progress('invoke', { functionName: name, source });
     try {
       const container = await this.acquire(fn);
       try {
         const result = await this.call(fn.config, container, event);
-        this.emit('result', { functionName: name, source, ms: Date.now() - started });
+        this.progress('result', { functionName: name, source, ms: Date.now() - started });
         return result;
       } finally {
         container.busy = false;
         fn.queue.shift()?.();
       }
     } catch (error) {
-      this.emit('error', { functionName: name, source, ms: Date.now() - started, error: (error as Error).message });
+      this.progress('error', { functionName: name, source, ms: Date.now() - started, error: (error as Error).message });
       throw error;
     } finally {
       this.running -= 1;
     }
   }
 
-  private async acquire(fn: { config: FunctionConfig; containers: Container[]; queue: Array<() => void> }): Promise<Container> {
+  private async acquire(fn: Deployed): Promise<Container> {
     for (;;) {
       const idle = fn.containers.find((c) => !c.busy);
       if (idle) { idle.busy = true; return idle; }
       if (fn.containers.length < MAX_CONCURRENCY) {
-        const container = await this.start(fn.config);
-        fn.containers.push(container);
-        container.busy = true;
-        return container;
+        // Counted before it is ready, so concurrent cold starts do not overshoot the limit.
+        const starting: Container = { worker: undefined as never, busy: true, pending: new Map() };
+        fn.containers.push(starting);
+        try {
+          Object.assign(starting, await this.start(fn.config, starting));
+          return starting;
+        } catch (error) {
+          fn.containers = fn.containers.filter((c) => c !== starting);
+          fn.queue.shift()?.();
+          throw error;
+        }
       }
       await new Promise<void>((resolve) => fn.queue.push(resolve));
     }
   }
 
-  private async start(config: FunctionConfig): Promise<Container> {
+  private async start(config: FunctionConfig, container: Container): Promise<{ worker: Worker }> {
     const { file, exportName } = bundlePath(config.dir, config.handler);
     const context = {
       functionName: config.name, functionVersion: '$LATEST', invokedFunctionArn: arn.function(config.name),
@@ -90,28 +110,34 @@ export class Runtime extends EventEmitter {
       workerData: { file, exportName, context },
       env: {
         ...config.env, AWS_LAMBDA_FUNCTION_NAME: config.name, AWS_LAMBDA_FUNCTION_VERSION: '$LATEST', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memoryMb),
+        AWS_LAMBDA_LOG_GROUP_NAME: context.logGroupName, AWS_LAMBDA_LOG_STREAM_NAME: context.logStreamName,
         AWS_REGION: REGION, AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', LAMBDA_TASK_ROOT: config.dir, TZ: 'UTC',
       },
       stdout: true, stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: Math.max(config.memoryMb, 128) },
     });
-    const prefix = (line: string) => line && this.log(line.startsWith('{') ? line : `${config.name}: ${line}`);
-    worker.stdout.on('data', (d: Buffer) => d.toString().split('\n').forEach(prefix));
-    worker.stderr.on('data', (d: Buffer) => d.toString().split('\n').forEach(prefix));
-    const container: Container = { worker, busy: false, pending: new Map() };
+    // Whole lines only: a JSON log line split across two chunks would otherwise reach the log as two broken ones.
+    for (const stream of [worker.stdout, worker.stderr]) {
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => line && this.log(line.startsWith('{') ? line : `${config.name}: ${line}`, config.name));
+    }
     await new Promise<void>((resolve, reject) => {
-      worker.once('error', reject);
-      worker.on('message', (m: { ready?: boolean; id?: string; ok?: boolean; result?: unknown; error?: { errorType: string; errorMessage: string } }) => {
-        if (m.ready) return resolve();
-        const call = container.pending.get(m.id!);
-        container.pending.delete(m.id!);
+      const failed = (errorType: string, message: string) => {
+        void worker.terminate();
+        reject(new FunctionError(config.name, errorType, message));
+      };
+      worker.once('error', (e) => failed('Runtime.ImportModuleError', e.message));
+      worker.on('message', (m: WorkerMessage) => {
+        if ('ready' in m) return resolve();
+        if ('initError' in m) return failed(m.initError.errorType, m.initError.errorMessage);
+        const call = container.pending.get(m.id);
+        container.pending.delete(m.id);
         if (m.ok) call?.resolve(m.result);
         else call?.reject(new FunctionError(config.name, m.error!.errorType, m.error!.errorMessage));
       });
     });
     worker.on('error', (e) => this.discard(config.name, container, e));
     worker.on('exit', () => this.discard(config.name, container, new Error('the function runtime exited')));
-    return container;
+    return { worker };
   }
 
   private call(config: FunctionConfig, container: Container, event: unknown): Promise<unknown> {
@@ -120,7 +146,7 @@ export class Runtime extends EventEmitter {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         // A timed-out Lambda container is not reused: its state is unknown.
-        this.discard(config.name, container, new FunctionError(config.name, 'TimeoutError', `Task timed out after ${config.timeoutSeconds} seconds`));
+        this.discard(config.name, container, new FunctionError(config.name, 'Sandbox.Timedout', `Task timed out after ${config.timeoutSeconds.toFixed(2)} seconds`));
         void container.worker.terminate();
       }, config.timeoutSeconds * 1000);
       container.pending.set(id, {
@@ -140,8 +166,10 @@ export class Runtime extends EventEmitter {
   }
 
   async stop(): Promise<void> {
-    const workers = [...this.functions.values()].flatMap((f) => f.containers.map((c) => c.worker));
+    this.stopped = true;
+    const containers = [...this.functions.values()].flatMap((f) => f.containers.filter((c) => c.worker));
     this.functions.clear();
-    await Promise.all(workers.map((w) => w.terminate()));
+    for (const c of containers) this.discard('', c, new Error('the local cloud is stopped'));
+    await Promise.all(containers.map((c) => c.worker.terminate()));
   }
 }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { CloudError } from './errors';
 import { ACCOUNT, REGION } from './services';
@@ -8,32 +8,76 @@ export interface Resource { Type: string; Properties?: Record<string, unknown>; 
 export interface Template { Resources: Record<string, Resource>; Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }> }
 
 /** One packaged service: its CloudFormation template and, for services with functions, its code bundle. */
-export interface Stack { service: string; dir: string; stackName: string; stage: string; template: Template; artifact?: string }
+export interface Stack { service: string; dir: string; stackName: string; stage: string; template: Template }
 
 /** The services of serverless-compose.yml in dependency order, each read from its packaged `.serverless/`. */
 export function loadComposedStacks(root: string): Stack[] {
   const composeFile = join(root, 'serverless-compose.yml');
-  const compose = yaml.load(readFileSync(composeFile, 'utf8')) as { services: Record<string, { path: string; dependsOn?: string[] }> };
+  if (!existsSync(composeFile)) throw new CloudError(`no serverless-compose.yml in ${root}: run from the repository root`);
+  const compose = yaml.load(readFileSync(composeFile, 'utf8')) as { services?: Record<string, { path: string; dependsOn?: string[] }> } | undefined;
+  const services = compose?.services ?? {};
   const order: string[] = [];
   const visit = (name: string, trail: string[]) => {
     if (order.includes(name)) return;
     if (trail.includes(name)) throw new CloudError(`serverless-compose.yml has a dependency cycle: ${[...trail, name].join(' -> ')}`);
-    for (const dep of compose.services[name]?.dependsOn ?? []) visit(dep, [...trail, name]);
+    if (!services[name]) throw new CloudError(`serverless-compose.yml: ${trail.at(-1)} depends on ${name}, which it does not define`);
+    for (const dep of services[name].dependsOn ?? []) visit(dep, [...trail, name]);
     order.push(name);
   };
-  Object.keys(compose.services).forEach((name) => visit(name, []));
-  return order.map((name) => loadStack(resolve(root, compose.services[name]!.path)));
+  Object.keys(services).forEach((name) => visit(name, []));
+  return order.map((name) => loadStack(resolve(root, services[name]!.path)));
 }
 
 export function loadStack(dir: string): Stack {
   const packaged = join(dir, '.serverless');
   const templateFile = join(packaged, 'cloudformation-template-update-stack.json');
-  if (!existsSync(templateFile)) throw new CloudError(`${dir} is not packaged: run \`npm run package\` first`);
-  const state = JSON.parse(readFileSync(join(packaged, 'serverless-state.json'), 'utf8')) as { service: { service: string; provider: { stage: string } }; package?: { artifact?: string } };
+  const stateFile = join(packaged, 'serverless-state.json');
+  if (!existsSync(templateFile) || !existsSync(stateFile)) throw new CloudError(`${dir} is not packaged: run \`npm run package\` first`);
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { service: { service: string; provider: { stage: string } } };
   const service = state.service.service;
   const stage = state.service.provider.stage;
-  const artifact = join(packaged, `${service}.zip`);
-  return { service, dir, stackName: `${service}-${stage}`, stage, template: JSON.parse(readFileSync(templateFile, 'utf8')) as Template, artifact: existsSync(artifact) ? artifact : undefined };
+  return { service, dir, stackName: `${service}-${stage}`, stage, template: JSON.parse(readFileSync(templateFile, 'utf8')) as Template };
+}
+
+/** A function's code as packaged: the zip its Code.S3Key names (one per service, or one per function when individually packaged). */
+export function artifactOf(stack: Stack, s3Key: string): string {
+  const artifact = join(stack.dir, '.serverless', basename(s3Key));
+  if (!existsSync(artifact)) throw new CloudError(`${stack.dir} is not packaged: run \`npm run package\` first (${basename(s3Key)} is missing)`);
+  return artifact;
+}
+
+/**
+ * The resources in an order CloudFormation could create them: each after what it names through DependsOn, Ref,
+ * Fn::GetAtt or Fn::Sub within the stack.
+ */
+export function deployOrder(template: Template): string[] {
+  const resources = template.Resources;
+  const order: string[] = [];
+  const visit = (id: string, trail: string[]) => {
+    if (order.includes(id)) return;
+    if (trail.includes(id)) throw new CloudError(`the template has a dependency cycle: ${[...trail, id].join(' -> ')}`);
+    const r = resources[id]!;
+    const named = new Set([...[r.DependsOn ?? []].flat(), ...references(r.Properties)]);
+    for (const dep of named) if (dep in resources) visit(dep, [...trail, id]);
+    order.push(id);
+  };
+  Object.keys(resources).forEach((id) => visit(id, []));
+  return order;
+}
+
+/** The logical ids a value refers to (pseudo parameters and unknown names included; the caller filters). */
+function references(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(references);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, arg]) => {
+    if (key === 'Ref') return [String(arg)];
+    if (key === 'Fn::GetAtt') return [Array.isArray(arg) ? String(arg[0]) : String(arg).split('.')[0]!, ...references(arg)];
+    if (key === 'Fn::Sub') {
+      const text = Array.isArray(arg) ? String(arg[0]) : String(arg);
+      return [...[...text.matchAll(/\$\{([^!}][^}.]*)/g)].map((m) => m[1]!), ...references(Array.isArray(arg) ? arg[1] : undefined)];
+    }
+    return references(arg);
+  });
 }
 
 /** What a resource answers to Ref and Fn::GetAtt once it exists. */
@@ -56,26 +100,30 @@ export class Resolver {
   ) {}
 
   resolve(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map((v) => this.resolve(v));
+    if (Array.isArray(value)) return value.map((v) => this.resolve(v)).filter((v) => v !== NO_VALUE);
     if (value === null || typeof value !== 'object') return value;
     const entries = Object.entries(value);
-    if (entries.length === 1) {
+    if (entries.length === 1 && (entries[0]![0] === 'Ref' || entries[0]![0].startsWith('Fn::'))) {
       const [fn, arg] = entries[0]!;
       switch (fn) {
-        case 'Ref': return this.ref(String(arg));
-        case 'Fn::GetAtt': return this.getAtt(...(Array.isArray(arg) ? (arg as [string, string]) : (String(arg).split('.') as [string, string])));
+        case 'Ref': return arg === 'AWS::NoValue' ? NO_VALUE : this.ref(String(arg));
+        case 'Fn::GetAtt': return Array.isArray(arg) ? this.getAtt(String(arg[0]), String(this.resolve(arg[1]))) : this.getAtt(...splitAtt(String(arg)));
         case 'Fn::ImportValue': return this.importValue(String(this.resolve(arg)));
-        case 'Fn::Join': { const [sep, parts] = arg as [string, unknown[]]; return (this.resolve(parts) as unknown[]).join(sep); }
-        case 'Fn::Select': { const [i, list] = arg as [number, unknown]; return (this.resolve(list) as unknown[])[Number(this.resolve(i))]; }
-        case 'Fn::Split': { const [sep, s] = arg as [string, unknown]; return String(this.resolve(s)).split(sep); }
+        case 'Fn::Join': { const [sep, parts] = arg as [string, unknown]; return (this.resolve(parts) as unknown[]).join(sep); }
+        case 'Fn::Select': { const [i, list] = arg as [unknown, unknown]; return (this.resolve(list) as unknown[])[Number(this.resolve(i))]; }
+        case 'Fn::Split': { const [sep, text] = arg as [string, unknown]; return String(this.resolve(text)).split(sep); }
         case 'Fn::Sub': return this.sub(arg);
+        default: throw new CloudError(`${this.stack.service}: ${fn} is not supported by the local cloud`);
       }
     }
-    return Object.fromEntries(entries.map(([k, v]) => [k, this.resolve(v)]));
+    return Object.fromEntries(entries.map(([k, v]) => [k, this.resolve(v)]).filter(([, v]) => v !== NO_VALUE));
   }
 
   private pseudo(name: string): string | undefined {
-    return ({ 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::StackName': this.stack.stackName, 'AWS::URLSuffix': 'amazonaws.com' } as Record<string, string>)[name];
+    return ({
+      'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::StackName': this.stack.stackName, 'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::StackId': `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${this.stack.stackName}/local`,
+    } as Record<string, string>)[name];
   }
 
   private ref(name: string): string {
@@ -99,9 +147,19 @@ export class Resolver {
   private sub(arg: unknown): string {
     const [text, vars] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [String(arg), {}];
     return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+      if (name.startsWith('!')) return `\${${name.slice(1)}}`; // ${!Literal} is the escape for a literal ${Literal}
       if (name in vars) return String(this.resolve(vars[name]));
-      if (name.includes('.')) return this.getAtt(...(name.split('.') as [string, string]));
+      if (name.includes('.')) return this.getAtt(...splitAtt(name));
       return this.ref(name);
     });
   }
 }
+
+/** What Ref AWS::NoValue resolves to: the property is removed, as CloudFormation does. */
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/** `Resource.Attribute`, where the attribute may itself contain dots (e.g. Endpoint.Address). */
+const splitAtt = (name: string): [string, string] => {
+  const dot = name.indexOf('.');
+  return [name.slice(0, dot), name.slice(dot + 1)];
+};

@@ -1,5 +1,5 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 
@@ -8,9 +8,11 @@ interface ZipFile { eachEntry(): AsyncIterable<{ fileName: string }>; openReadSt
 /** Extracts a function's deployment package, as Lambda does into /var/task. */
 export async function unzip(zipFile: string, into: string): Promise<void> {
   const zip = await (yauzl as unknown as { openPromise(f: string): Promise<ZipFile> }).openPromise(zipFile);
+  const root = resolve(into) + sep;
   for await (const entry of zip.eachEntry()) {
     const target = resolve(into, entry.fileName);
-    if (entry.fileName.endsWith('/') || !target.startsWith(resolve(into))) continue;
+    // Directories come with their files; an entry escaping the target (`../`) is never written.
+    if (entry.fileName.endsWith('/') || !target.startsWith(root)) continue;
     mkdirSync(dirname(target), { recursive: true });
     await pipeline(await zip.openReadStreamPromise(entry), createWriteStream(target));
   }

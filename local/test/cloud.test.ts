@@ -1,0 +1,163 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CloudError } from '../src/cloud/errors';
+import { startCloud, type LocalCloud } from '../src/cloud/index';
+
+const FIXTURE = resolve('local/test/fixtures/cloud');
+const SERVERLESS = resolve('node_modules/.bin/serverless');
+
+/** Packages a fixture service the way `npm run package` packages the real ones (osls, offline). */
+async function packageService(dir: string): Promise<void> {
+  await promisify(execFile)(SERVERLESS, ['package'], {
+    cwd: dir, env: { ...process.env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline', SLS_TELEMETRY_DISABLED: '1' },
+  });
+}
+
+/** The JSON lines the fixture's functions logged, by function. */
+const logged = (logs: string[], functionName: string) =>
+  logs.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.function === functionName);
+
+const aws = (cloud: LocalCloud) => ({ region: cloud.env.AWS_REGION!, credentials: { accessKeyId: cloud.env.AWS_ACCESS_KEY_ID!, secretAccessKey: cloud.env.AWS_SECRET_ACCESS_KEY! } });
+const putItem = (cloud: LocalCloud, pk: string, kind: string) =>
+  new DynamoDBClient({ ...aws(cloud), endpoint: cloud.endpoints.dynamodb }).send(new PutItemCommand({ TableName: 'fixture-table-test', Item: { pk: { S: pk }, kind: { S: kind } } }));
+
+let cloud: LocalCloud;
+const logs: string[] = [];
+const progress: Array<{ kind: string; functionName: string; source: string; error?: string }> = [];
+
+beforeAll(async () => {
+  await Promise.all(['base', 'echo', 'failing'].map((s) => packageService(join(FIXTURE, s))));
+  cloud = await startCloud({ root: FIXTURE, log: (l) => logs.push(l) });
+  for (const kind of ['invoke', 'result', 'error'] as const) cloud.on(kind, (e) => progress.push({ kind, ...e }));
+});
+afterAll(() => cloud?.stop());
+
+describe('startCloud on the fixture stacks', () => {
+  it('deploys in dependency order and exports outputs, custom resource attributes included', () => {
+    expect(cloud.stage).toBe('test');
+    expect(cloud.exports).toMatchObject({
+      'fixture-test-table': 'fixture-table-test',
+      'fixture-test-registered': 'yes:echo',
+    });
+    // The stream ARN is DynamoDB Local's own: it is what its streams API accepts.
+    expect(cloud.exports['fixture-test-table-stream-arn']).toMatch(/^arn:aws:dynamodb:[\w-]+:000000000000:table\/fixture-table-test\/stream\/\d{4}-/);
+    expect([...cloud.functions].sort()).toEqual(['echo', 'register', 'slow', 'stream', 'upload'].map((f) => `fixture-echo-test-${f}`));
+  });
+
+  it('runs a function with its resolved environment, the local endpoints and a Lambda context', async () => {
+    const out = (await cloud.invoke('fixture-echo-test-echo', { hello: 'world' })) as Record<string, Record<string, unknown>>;
+    expect(out.event).toEqual({ hello: 'world' });
+    expect(out.env).toEqual({
+      TABLE: 'fixture-table-test',
+      QUEUE_ARN: 'arn:aws:sqs:eu-central-1:000000000000:fixture-failures-test',
+      QUEUE_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/000000000000\/fixture-failures-test$/),
+      STREAM: 'fixture-events-test',
+      STACK: 'fixture-echo-test/b',
+      DATABASE_URL: cloud.postgresUrl,
+      AWS_REGION: 'eu-central-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'fixture-echo-test-echo',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_ENDPOINT_URL_DYNAMODB: cloud.endpoints.dynamodb,
+    });
+    expect(out.context).toEqual({
+      awsRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/), functionName: 'fixture-echo-test-echo', functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:fixture-echo-test-echo', memoryLimitInMB: '256',
+      logGroupName: '/aws/lambda/fixture-echo-test-echo', remaining: expect.any(Number),
+    });
+    expect(out.context!.remaining).toBeGreaterThan(9000);
+    expect(out.context!.remaining).toBeLessThanOrEqual(10_000);
+    const again = (await cloud.invoke('fixture-echo-test-echo', {})) as { invocations: number };
+    expect(again.invocations).toBeGreaterThan(1); // a warm container
+  });
+
+  it('enforces the timeout, then serves the next invocation from a fresh container', async () => {
+    const started = Date.now();
+    await expect(cloud.invoke('fixture-echo-test-slow', { ms: 5000 })).rejects.toThrow('Task timed out after 1.00 seconds');
+    expect(Date.now() - started).toBeLessThan(3000);
+    await expect(cloud.invoke('fixture-echo-test-slow', { ms: 1 })).resolves.toBe('done');
+    expect(progress).toContainEqual(expect.objectContaining({ kind: 'error', functionName: 'fixture-echo-test-slow', source: 'invoke', error: 'Task timed out after 1.00 seconds' }));
+  });
+
+  it('rejects with the function error, its type kept', async () => {
+    await expect(cloud.invoke('fixture-echo-test-slow', { fail: true })).rejects.toMatchObject({ errorType: 'FixtureError', message: 'asked to fail' });
+    await expect(cloud.invoke('nope', {})).rejects.toThrow('function nope is not deployed');
+  });
+
+  it('invokes the function for uploads matching the bucket rule prefix and suffix, and only for those', async () => {
+    const s3 = new S3Client({ ...aws(cloud), endpoint: cloud.endpoints.s3, forcePathStyle: true });
+    for (const key of ['in/a.csv', 'in/b.txt', 'out/c.csv', 'in/sub dir/d.csv']) {
+      await s3.send(new PutObjectCommand({ Bucket: 'fixture-uploads-test', Key: key, Body: 'x' }));
+    }
+    await cloud.idle({ quietMs: 300, timeoutMs: 20_000 });
+    // S3 notifications carry keys URL-encoded, spaces as '+'.
+    expect(logged(logs, 'fixture-echo-test-upload').map((l) => l.key).sort()).toEqual(['in/a.csv', 'in/sub+dir/d.csv']);
+    expect(progress).toContainEqual(expect.objectContaining({ kind: 'result', functionName: 'fixture-echo-test-upload' }));
+  });
+
+  it('delivers stream records through the mapping, its filter applied', async () => {
+    await putItem(cloud, 'k1', 'keep');
+    await putItem(cloud, 'k2', 'skip');
+    await cloud.idle({ quietMs: 300, timeoutMs: 20_000 });
+    expect(logged(logs, 'fixture-echo-test-stream').map((l) => l.pk)).toEqual(['k1']);
+  });
+
+  it('sends the custom resource its CloudFormation Create request on deploy', () => {
+    expect(logged(logs, 'fixture-echo-test-register')).toEqual([{
+      function: 'fixture-echo-test-register', requestType: 'Create',
+      properties: { ServiceToken: 'arn:aws:lambda:eu-central-1:000000000000:function:fixture-echo-test-register', Name: 'echo', Answer: 'SUCCESS' },
+    }]);
+  });
+
+  it('fails a later deploy whose custom resource answers FAILED, with the reason', async () => {
+    await expect(cloud.deploy(join(FIXTURE, 'failing'))).rejects.toThrow(
+      new CloudError('fixture-failing-test: custom resource Registration failed: no registration for failing'),
+    );
+  });
+});
+
+describe('startCloud errors and restarts', () => {
+  const scratch: string[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dataharvest-cloud-'));
+    chmodSync(dir, 0o755);
+    scratch.push(dir);
+    return dir;
+  };
+  afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('says to package first when a service has no packaged template', async () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'svc'));
+    writeFileSync(join(root, 'serverless-compose.yml'), 'services:\n  svc:\n    path: svc\n');
+    await expect(startCloud({ root })).rejects.toThrow(new CloudError(`${join(root, 'svc')} is not packaged: run \`npm run package\` first`));
+    await expect(startCloud({ root: join(root, 'svc') })).rejects.toThrow(CloudError);
+  });
+
+  it('redeploys onto a persistent data dir without replaying stream records already delivered', async () => {
+    const dataDir = join(tempDir(), '.dataharvest');
+    const first: string[] = [];
+    let persistent = await startCloud({ root: FIXTURE, dataDir, log: (l) => first.push(l) });
+    try {
+      await putItem(persistent, 'p1', 'keep');
+      await persistent.idle({ quietMs: 300, timeoutMs: 20_000 });
+      expect(logged(first, 'fixture-echo-test-stream').map((l) => l.pk)).toEqual(['p1']);
+    } finally {
+      await persistent.stop();
+    }
+    const second: string[] = [];
+    persistent = await startCloud({ root: FIXTURE, dataDir, log: (l) => second.push(l) });
+    try {
+      await putItem(persistent, 'p2', 'keep');
+      await persistent.idle({ quietMs: 300, timeoutMs: 20_000 });
+      expect(logged(second, 'fixture-echo-test-stream').map((l) => l.pk)).toEqual(['p2']);
+      expect(persistent.exports['fixture-test-registered']).toBe('yes:echo');
+    } finally {
+      await persistent.stop();
+    }
+  });
+});
