@@ -65,6 +65,21 @@ describe('the sample batch through real events: S3 → persistence → metastore
       deposits_total: '0.00', transaction_count: 1, net_amount: '-789.56', tax_free_allowance: '0.00', taxes_paid: '789.56', tax_transactions_total: '-789.56' });
   });
 
+  it('gives the same events whatever the arrival order, with every file uploaded twice', async () => {
+    const client = 'ORDER_TEST';
+    const reversed = [...sampleFiles].reverse();
+    await Promise.all([...reversed, ...reversed].map((f) =>
+      s3Client().send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${client}/${f}`, Body: readFileSync(join(SAMPLE, f)) }))));
+    const until = Date.now() + 60_000;
+    while ((await getBatch(client, '20200130'))?.stage !== 'COMPLETE') {
+      if (Date.now() > until) throw new Error('ORDER_TEST never completed');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const figures = (c: string) => readOutputEvents(eventsStream(cloud)).then((all) =>
+      latestForBatch(all, c, '20200130').map(({ client: _c, published_at: _p, ...rest }) => rest));
+    expect(await figures(client)).toEqual(await figures('EXT_CLIENT'));
+  });
+
   it('treats a duplicated S3 event as a no-op: same rows, same generation', async () => {
     const before = await baseTables(cloud.postgresUrl);
     const key = 'incoming/EXT_CLIENT/accounts_20200130.csv';
