@@ -40,6 +40,7 @@ export class CsvValidator {
   private readonly maxErrors: number;
   private readonly keepRejected: boolean;
   private carry: Buffer | undefined;
+  private ended = false;
   private fileStart = true;
   private line = 1;
   private crlf: boolean | undefined;
@@ -68,7 +69,8 @@ export class CsvValidator {
 
   /** Scans what is left (a last record without a line break) and settles whole-file problems. */
   end(): void {
-    if (this.fatal) return;
+    if (this.fatal || this.ended) return;
+    this.ended = true;
     const rest = this.carry;
     this.carry = undefined;
     if (rest) this.scan(rest, true);

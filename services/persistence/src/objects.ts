@@ -1,6 +1,19 @@
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { s3Client } from '@dataharvest/shared/aws';
+
+const isMissing = (error: unknown) => (error as { name?: string }).name === 'NoSuchKey';
+
+/**
+ * A key with `.` or `..` segments (a path trick) is never used to address an object: HTTP clients and file-backed
+ * stores may resolve the dots and reach another key. Such uploads are recorded and reported, and left where they are.
+ */
+export const hasDotSegments = (key: string) => key.split('/').some((s) => s === '.' || s === '..');
+
+/** Where a settled upload's objects go: `<folder>/<key without incoming/>`, flattened into one segment when tricky. */
+export function settledKey(folder: 'archive' | 'quarantine' | 'errors', key: string): string {
+  return `${folder}/${hasDotSegments(key) ? `_unsafe-keys/${encodeURIComponent(key)}` : key.replace(/^incoming\//, '')}`;
+}
 
 /** The object's body as a stream, or undefined when it is gone (an earlier attempt already moved it on). */
 export async function openObject(bucket: string, key: string): Promise<Readable | undefined> {
@@ -8,21 +21,27 @@ export async function openObject(bucket: string, key: string): Promise<Readable 
     const out = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return out.Body as Readable;
   } catch (error) {
-    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+    if (isMissing(error)) return undefined;
     throw error;
   }
 }
 
-/** Moves `incoming/…` to `<folder>/…`: archive/ after a load, quarantine/ after a rejection. */
+/** Moves an upload to archive/ after a load or quarantine/ after a refusal; a retry finding it moved does nothing. */
 export async function moveObject(bucket: string, key: string, folder: 'archive' | 'quarantine'): Promise<void> {
-  const target = `${folder}/${key.replace(/^incoming\//, '')}`;
-  await s3Client().send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}` }));
+  if (hasDotSegments(key)) return;
+  const source = `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  try {
+    await s3Client().send(new CopyObjectCommand({ Bucket: bucket, Key: settledKey(folder, key), CopySource: source }));
+  } catch (error) {
+    if (isMissing(error)) return;
+    throw error;
+  }
   await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
 /** The error report beside the quarantined file: `errors/<same key>.json`. */
 export async function putErrorReport(bucket: string, key: string, report: unknown): Promise<void> {
   await s3Client().send(new PutObjectCommand({
-    Bucket: bucket, Key: `errors/${key.replace(/^incoming\//, '')}.json`, Body: JSON.stringify(report, null, 2), ContentType: 'application/json',
+    Bucket: bucket, Key: `${settledKey('errors', key)}.json`, Body: JSON.stringify(report, null, 2), ContentType: 'application/json',
   }));
 }

@@ -1,0 +1,115 @@
+import { gzipSync } from 'node:zlib';
+import { getBatch, listClient } from '@dataharvest/shared/metastore';
+import {
+  exists, lambdaContext, readJson, s3Event, sliceRows, startHarness, upload, type Harness,
+} from '../services/persistence/test/harness';
+
+/**
+ * Malformed uploads, each through the persistence handler on a real S3 event: every one is refused with the
+ * expected reason, leaves no rows behind, is quarantined beside its error report, and the good file that follows
+ * for the same slice still loads.
+ */
+const T = 'record_id,accout_number,transaction_reference,amount,keyword';
+const A = 'record_id,accout_number,cash_balance,currency,taxes_paid';
+const C = 'record_id,first_name,last_name,client_reference,tax_free_allowance';
+const GOOD: Record<string, string> = {
+  transactions: `${T}\n1,12345678,14e56786,5000,DEPOSIT\n2,12345679,dfeb5fe13cd4,-789.56,TAX\n`,
+  accounts: `${A}\n1,12345678,15000.00,EUR,0.00\n2,12345679,-56.00,EUR,789.56\n`,
+  clients: `${C}\n1,Frida,Müller,9e40659b-8b9f-4fc4-814b-5a7b5a23b64d,801\n2,Fritz,Maier,f4a0cc2c-d0b4-4f14-b202-c8a5e45e90e7,0\n`,
+};
+
+interface ContentCase { name: string; type: keyof typeof GOOD; body: string | Buffer; gzip?: boolean; reason: RegExp; line?: number; column?: string }
+
+const contentCases: ContentCase[] = [
+  { name: 'an empty file', type: 'transactions', body: '', reason: /the file is empty/, line: 1 },
+  { name: 'a header without rows', type: 'transactions', body: `${T}\n`, reason: /header but no rows/, line: 2 },
+  { name: 'invalid UTF-8', type: 'clients', body: Buffer.concat([Buffer.from(`${C}\n1,Fr`), Buffer.from([0xe9]), Buffer.from('da,M,9e40659b-8b9f-4fc4-814b-5a7b5a23b64d,801\n')]), reason: /invalid UTF-8/, line: 2, column: 'first_name' },
+  { name: 'binary content', type: 'transactions', body: Buffer.concat([Buffer.from(`${T}\n`), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d])]), reason: /UTF-8/, line: 2, column: 'record_id' },
+  { name: 'an unterminated quote', type: 'transactions', body: `${T}\n1,12345678,"14e56786,5000,DEPOSIT\n2,12345679,x,1,TAX\n`, reason: /unterminated quoted value/, line: 2, column: 'transaction_reference' },
+  { name: 'too few values', type: 'transactions', body: `${T}\n1,12345678,14e56786,5000\n`, reason: /expected 5 values, found 4/, line: 2 },
+  { name: 'too many values', type: 'transactions', body: `${T}\n1,12345678,14e56786,5000,DEPOSIT,extra\n`, reason: /expected 5 values, found 6/, line: 2 },
+  { name: 'an unknown column', type: 'transactions', body: `${T},comment\n1,12345678,14e56786,5000,DEPOSIT,hi\n`, reason: /unknown column "comment"/, line: 1, column: 'comment' },
+  { name: 'a missing column', type: 'transactions', body: 'record_id,accout_number,amount,keyword\n1,12345678,5000,DEPOSIT\n', reason: /missing column transaction_reference/, line: 1 },
+  { name: 'a duplicate column', type: 'transactions', body: `${T},amount\n1,12345678,14e56786,5000,DEPOSIT,1\n`, reason: /column amount appears twice/, line: 1, column: 'amount' },
+  { name: 'an amount with three decimals', type: 'transactions', body: `${T}\n1,12345678,14e56786,50.001,DEPOSIT\n`, reason: /at most 2 decimals/, line: 2, column: 'amount' },
+  { name: 'an amount in scientific notation', type: 'transactions', body: `${T}\n1,12345678,14e56786,5e3,DEPOSIT\n`, reason: /not an amount/, line: 2, column: 'amount' },
+  { name: 'an unknown currency', type: 'accounts', body: `${A}\n1,12345678,15000.00,EUX,0.00\n`, reason: /ISO 4217/, line: 2, column: 'currency' },
+  { name: 'a malformed UUID', type: 'clients', body: `${C}\n1,Frida,Müller,9e40659b-8b9f-4fc4-814b,801\n`, reason: /not a UUID/, line: 2, column: 'client_reference' },
+  { name: 'letters in an account number', type: 'accounts', body: `${A}\n1,1234X678,15000.00,EUR,0.00\n`, reason: /account number/, line: 2, column: 'accout_number' },
+  { name: 'a duplicate record id', type: 'transactions', body: `${T}\n1,12345678,a,1,DEPOSIT\n1,12345678,b,2,DEPOSIT\n`, reason: /duplicate record_id/, line: 3, column: 'record_id' },
+  { name: 'a record id of zero', type: 'transactions', body: `${T}\n0,12345678,a,1,DEPOSIT\n`, reason: /record_id must be a whole number/, line: 2, column: 'record_id' },
+  { name: 'mixed line endings', type: 'transactions', body: `${T}\r\n1,12345678,a,1,DEPOSIT\n`, reason: /mixed line endings/, line: 2 },
+  { name: 'an empty line between rows', type: 'transactions', body: `${T}\n1,12345678,a,1,DEPOSIT\n\n2,12345678,b,1,DEPOSIT\n`, reason: /empty line/, line: 3 },
+  { name: 'a quote inside an unquoted value', type: 'transactions', body: `${T}\n1,12345678,a"b,1,DEPOSIT\n`, reason: /quote inside an unquoted value/, line: 2, column: 'transaction_reference' },
+  { name: 'a .csv.gz that is not gzip', type: 'transactions', body: `${T}\n1,12345678,a,1,DEPOSIT\n`, gzip: true, reason: /not a valid gzip file/, line: 1 },
+  { name: 'a lower-case keyword', type: 'transactions', body: `${T}\n1,12345678,a,1,deposit\n`, reason: /capital letters/, line: 2, column: 'keyword' },
+];
+
+const keyCases: Array<{ name: string; key: string; client: string; reason: RegExp }> = [
+  { name: 'an unknown file type', key: 'incoming/KEY_CO/trades_20200130.csv', client: 'KEY_CO', reason: /unknown file type "trades"/ },
+  { name: 'an impossible date', key: 'incoming/KEY_CO/transactions_20200230.csv', client: 'KEY_CO', reason: /impossible batch date 20200230/ },
+  { name: 'no client', key: 'incoming/transactions_20200130.csv', client: 'unknown', reason: /incoming\/<client>\// },
+  { name: 'a path trick', key: 'incoming/../archive/KEY_CO/transactions_20200130.csv', client: 'unknown', reason: /incoming\/<client>\// },
+  { name: 'a dot client', key: 'incoming/../transactions_20200130.csv', client: 'unknown', reason: /invalid client id/ },
+  { name: 'a wrong extension', key: 'incoming/KEY_CO/transactions_20200130.txt', client: 'KEY_CO', reason: /is not <type>_<YYYYMMDD>\.csv/ },
+  { name: 'an upper-case type', key: 'incoming/KEY_CO/Transactions_20200130.csv', client: 'KEY_CO', reason: /is not <type>_<YYYYMMDD>\.csv/ },
+  { name: 'a sub-folder under the client', key: 'incoming/KEY_CO/sub/transactions_20200130.csv', client: 'unknown', reason: /incoming\/<client>\// },
+];
+
+let h: Harness;
+let handler: (event: unknown, context: unknown) => Promise<unknown>;
+
+beforeAll(async () => {
+  h = await startHarness();
+  ({ handler } = (await import('../services/persistence/src/handler')) as unknown as { handler: typeof handler });
+});
+afterAll(() => h?.stop());
+
+const invoke = (event: unknown) => handler(event, lambdaContext());
+
+describe('bad input: malformed files', () => {
+  it.each(contentCases.map((c, i) => [c.name, i] as const))('refuses %s, then loads the good file that follows', async (_, i) => {
+    const c = contentCases[i]!;
+    const client = `BAD_${i}`;
+    const key = `incoming/${client}/${c.type}_20200130.csv${c.gzip ? '.gz' : ''}`;
+    expect(await invoke(await upload(key, c.body))).toEqual([{ status: 'REJECTED', rows: 0 }]);
+
+    const file = (await getBatch(client, '20200130'))?.files[c.type];
+    expect(file).toMatchObject({ status: 'REJECTED', rows: 0, key });
+    expect(file!.error_count).toBeGreaterThanOrEqual(1);
+    expect(file!.errors[0]).toEqual({ line: c.line, reason: expect.stringMatching(c.reason), ...(c.column ? { column: c.column } : {}) });
+    expect(await sliceRows(h.db, c.type, client, '2020-01-30')).toEqual([]);
+    expect(await exists(key)).toBe(false);
+    expect(await exists(`quarantine/${client}/${c.type}_20200130.csv${c.gzip ? '.gz' : ''}`)).toBe(true);
+    const report = (await readJson(`errors/${client}/${c.type}_20200130.csv${c.gzip ? '.gz' : ''}.json`)) as { status: string; error_count: number; errors: unknown[] };
+    expect(report).toMatchObject({ status: 'REJECTED', error_count: file!.error_count, errors: file!.errors });
+
+    const good = c.gzip ? gzipSync(GOOD[c.type]!) : GOOD[c.type]!;
+    expect(await invoke(await upload(key, good))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+    expect(await sliceRows(h.db, c.type, client, '2020-01-30')).toHaveLength(2);
+    expect((await getBatch(client, '20200130'))?.files[c.type]?.status).toBe('PERSISTED');
+  });
+});
+
+describe('bad input: object keys', () => {
+  it.each(keyCases.map((c, i) => [c.name, i] as const))('refuses %s and records why', async (_, i) => {
+    const c = keyCases[i]!;
+    // Path tricks are sent as S3 would report them; the other keys are real uploads.
+    const event = c.key.includes('..') ? s3Event(c.key, 'etag') : await upload(c.key, GOOD.transactions!);
+    expect(await invoke(event)).toEqual([{ status: 'REJECTED', rows: 0 }]);
+    const { rejected } = await listClient(c.client);
+    expect(rejected.find((r) => r.key === c.key)?.reason).toMatch(c.reason);
+    if (!c.key.includes('..')) {
+      expect(await exists(c.key)).toBe(false);
+      expect(await exists(`quarantine/${c.key.slice('incoming/'.length)}`)).toBe(true);
+    }
+    // Nothing was loaded anywhere for it.
+    const loaded = await h.db.query("SELECT count(*)::int AS n FROM transactions WHERE client IN ('KEY_CO', 'unknown')");
+    expect(loaded.rows[0].n).toBe(0);
+  });
+
+  it('still loads a good file after all of them', async () => {
+    expect(await invoke(await upload('incoming/KEY_CO/transactions_20200130.csv', GOOD.transactions!))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+    expect(await sliceRows(h.db, 'transactions', 'KEY_CO', '2020-01-30')).toHaveLength(2);
+  });
+});
