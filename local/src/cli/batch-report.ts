@@ -1,4 +1,4 @@
-import type { Batch, RejectedKey } from '@dataharvest/events/batch';
+import { FILE_TYPES, type Batch, type RejectedKey } from '@dataharvest/events/batch';
 import type { PortfolioEvent } from '@dataharvest/events/portfolio-event';
 
 export interface FileReport { status: string; rows: number; reason?: string; error_count?: number; errors: { line: number; column?: string; reason: string }[] }
@@ -16,11 +16,14 @@ export interface BatchReport {
 /** The one JSON object `dataharvest run --json` prints: files by type, refused keys by file name. */
 export function batchReport(client: string, batch: Batch | undefined, rejected: RejectedKey[], events: PortfolioEvent[]): BatchReport {
   const files: Record<string, FileReport> = {};
-  for (const [type, f] of Object.entries(batch?.files ?? {})) {
+  for (const type of FILE_TYPES.filter((t) => batch?.files[t])) {
+    const f = batch!.files[type]!;
     files[type] = { status: f.status, rows: f.rows, ...(f.reason ? { reason: f.reason } : {}), ...(f.error_count ? { error_count: f.error_count } : {}), errors: f.errors };
   }
   for (const r of rejected) files[r.file_name] = { status: 'REJECTED', rows: 0, reason: r.reason, errors: [] };
-  const transformers = Object.fromEntries(Object.entries(batch?.transformers ?? {}).map(([name, t]) => [name, { status: t.status }]));
+  // Relationship first, as it runs first; then the transformers by name.
+  const names = Object.keys(batch?.transformers ?? {}).sort((a, b) => Number(b === 'relationship') - Number(a === 'relationship') || a.localeCompare(b));
+  const transformers = Object.fromEntries(names.map((name) => [name, { status: batch!.transformers[name]!.status }]));
   return {
     client,
     batch_date: batch?.batch_date ?? null,
