@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CloudError } from '../src/cloud/errors';
 import { startCloud, type LocalCloud } from '../src/cloud/index';
 
@@ -46,7 +47,7 @@ describe('startCloud on the fixture stacks', () => {
     });
     // The stream ARN is DynamoDB Local's own: it is what its streams API accepts.
     expect(cloud.exports['fixture-test-table-stream-arn']).toMatch(/^arn:aws:dynamodb:[\w-]+:000000000000:table\/fixture-table-test\/stream\/\d{4}-/);
-    expect([...cloud.functions].sort()).toEqual(['echo', 'register', 'slow', 'stream', 'upload'].map((f) => `fixture-echo-test-${f}`));
+    expect([...cloud.functions].sort()).toEqual(['echo', 'missing', 'register', 'slow', 'stream', 'upload'].map((f) => `fixture-echo-test-${f}`));
   });
 
   it('runs a function with its resolved environment, the local endpoints and a Lambda context', async () => {
@@ -79,16 +80,24 @@ describe('startCloud on the fixture stacks', () => {
     const started = Date.now();
     await expect(cloud.invoke('fixture-echo-test-slow', { ms: 5000 })).rejects.toThrow('Task timed out after 1.00 seconds');
     expect(Date.now() - started).toBeLessThan(3000);
-    await expect(cloud.invoke('fixture-echo-test-slow', { ms: 1 })).resolves.toBe('done');
+    await expect(cloud.invoke('fixture-echo-test-slow', { ms: 1 })).resolves.toEqual({ container: expect.any(String) });
     expect(progress).toContainEqual(expect.objectContaining({ kind: 'error', functionName: 'fixture-echo-test-slow', source: 'invoke', error: 'Task timed out after 1.00 seconds' }));
   });
 
-  it('rejects with the function error, its type kept', async () => {
+  it('runs at most two containers of a function at once, queueing the rest', async () => {
+    const results = (await Promise.all(Array.from({ length: 5 }, () => cloud.invoke('fixture-echo-test-slow', { ms: 200 })))) as Array<{ container: string }>;
+    expect(new Set(results.map((r) => r.container)).size).toBeLessThanOrEqual(2);
+  });
+
+  it('rejects with the function error, its type kept, and reports handlers that cannot load as Lambda does', async () => {
     await expect(cloud.invoke('fixture-echo-test-slow', { fail: true })).rejects.toMatchObject({ errorType: 'FixtureError', message: 'asked to fail' });
+    await expect(cloud.invoke('fixture-echo-test-missing', {})).rejects.toMatchObject({ errorType: 'Runtime.ImportModuleError' });
     await expect(cloud.invoke('nope', {})).rejects.toThrow('function nope is not deployed');
   });
 
   it('invokes the function for uploads matching the bucket rule prefix and suffix, and only for those', async () => {
+    const lines: Array<{ line: string; functionName?: string }> = [];
+    cloud.on('log', (e) => lines.push(e));
     const s3 = new S3Client({ ...aws(cloud), endpoint: cloud.endpoints.s3, forcePathStyle: true });
     for (const key of ['in/a.csv', 'in/b.txt', 'out/c.csv', 'in/sub dir/d.csv']) {
       await s3.send(new PutObjectCommand({ Bucket: 'fixture-uploads-test', Key: key, Body: 'x' }));
@@ -96,7 +105,21 @@ describe('startCloud on the fixture stacks', () => {
     await cloud.idle({ quietMs: 300, timeoutMs: 20_000 });
     // S3 notifications carry keys URL-encoded, spaces as '+'.
     expect(logged(logs, 'fixture-echo-test-upload').map((l) => l.key).sort()).toEqual(['in/a.csv', 'in/sub+dir/d.csv']);
-    expect(progress).toContainEqual(expect.objectContaining({ kind: 'result', functionName: 'fixture-echo-test-upload' }));
+    expect(lines.filter((l) => l.functionName === 'fixture-echo-test-upload')).toHaveLength(2);
+    expect(progress).toContainEqual(expect.objectContaining({ kind: 'result', functionName: 'fixture-echo-test-upload', source: 'async' }));
+  });
+
+  it('sends a failed upload notification to the on-failure queue once its retries (none here) are used up', async () => {
+    const s3 = new S3Client({ ...aws(cloud), endpoint: cloud.endpoints.s3, forcePathStyle: true });
+    await s3.send(new PutObjectCommand({ Bucket: 'fixture-uploads-test', Key: 'in/fail.csv', Body: 'x' }));
+    await cloud.idle({ quietMs: 300, timeoutMs: 20_000 });
+    const sqs = new SQSClient({ ...aws(cloud), endpoint: cloud.endpoints.sqs });
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'fixture-failures-test' }));
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+    expect(Messages.map((m) => JSON.parse(m.Body!) as Record<string, Record<string, unknown>>)).toEqual([expect.objectContaining({
+      requestContext: expect.objectContaining({ condition: 'RetriesExhausted', approximateInvokeCount: 1 }),
+      responsePayload: expect.objectContaining({ errorMessage: 'cannot take in/fail.csv' }),
+    })]);
   });
 
   it('delivers stream records through the mapping, its filter applied', async () => {
@@ -109,7 +132,7 @@ describe('startCloud on the fixture stacks', () => {
   it('sends the custom resource its CloudFormation Create request on deploy', () => {
     expect(logged(logs, 'fixture-echo-test-register')).toEqual([{
       function: 'fixture-echo-test-register', requestType: 'Create',
-      properties: { ServiceToken: 'arn:aws:lambda:eu-central-1:000000000000:function:fixture-echo-test-register', Name: 'echo', Answer: 'SUCCESS' },
+      properties: { ServiceToken: 'arn:aws:lambda:eu-central-1:000000000000:function:fixture-echo-test-register', Name: 'echo' },
     }]);
   });
 
@@ -130,12 +153,14 @@ describe('startCloud errors and restarts', () => {
   };
   afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  it('says to package first when a service has no packaged template', async () => {
+  it('says in one line what to do about a missing packaged template or compose file', async () => {
     const root = tempDir();
     mkdirSync(join(root, 'svc'));
     writeFileSync(join(root, 'serverless-compose.yml'), 'services:\n  svc:\n    path: svc\n');
     await expect(startCloud({ root })).rejects.toThrow(new CloudError(`${join(root, 'svc')} is not packaged: run \`npm run package\` first`));
-    await expect(startCloud({ root: join(root, 'svc') })).rejects.toThrow(CloudError);
+    await expect(startCloud({ root: join(root, 'svc') })).rejects.toThrow(new CloudError(`no serverless-compose.yml in ${join(root, 'svc')}: run from the repository root`));
+    writeFileSync(join(root, 'svc', 'serverless-compose.yml'), 'services: [\n');
+    await expect(startCloud({ root: join(root, 'svc') })).rejects.toThrow(/^.*serverless-compose\.yml is not valid YAML: .+$/);
   });
 
   it('redeploys onto a persistent data dir without replaying stream records already delivered', async () => {

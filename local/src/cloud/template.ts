@@ -14,7 +14,12 @@ export interface Stack { service: string; dir: string; stackName: string; stage:
 export function loadComposedStacks(root: string): Stack[] {
   const composeFile = join(root, 'serverless-compose.yml');
   if (!existsSync(composeFile)) throw new CloudError(`no serverless-compose.yml in ${root}: run from the repository root`);
-  const compose = yaml.load(readFileSync(composeFile, 'utf8')) as { services?: Record<string, { path: string; dependsOn?: string[] }> } | undefined;
+  let compose: { services?: Record<string, { path: string; dependsOn?: string[] }> } | undefined;
+  try {
+    compose = yaml.load(readFileSync(composeFile, 'utf8')) as typeof compose;
+  } catch (error) {
+    throw new CloudError(`${composeFile} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
   const services = compose?.services ?? {};
   const order: string[] = [];
   const visit = (name: string, trail: string[]) => {
