@@ -141,6 +141,22 @@ describe('startCloud on the fixture stacks', () => {
       new CloudError('fixture-failing-test: custom resource Registration failed: no registration for failing'),
     );
   });
+  it('fails a deploy the emulator refuses, in one line naming the resource', async () => {
+    // A hand-written "packaged" service: templates need not come from osls.
+    const dir = mkdtempSync(join(tmpdir(), 'dataharvest-broken-'));
+    try {
+      mkdirSync(join(dir, '.serverless'));
+      writeFileSync(join(dir, '.serverless', 'serverless-state.json'), JSON.stringify({ service: { service: 'broken', provider: { stage: 'test' } } }));
+      writeFileSync(join(dir, '.serverless', 'cloudformation-template-update-stack.json'), JSON.stringify({
+        Resources: { Table: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'broken', AttributeDefinitions: [], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] } } },
+      }));
+      const error = await cloud.deploy(dir).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CloudError);
+      expect((error as Error).message).toMatch(/^broken-test: could not create Table \(AWS::DynamoDB::Table\): [^\n]+$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('startCloud errors and restarts', () => {

@@ -96,7 +96,12 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     const physical = new Map<string, Physical>();
     const resolver = new Resolver(stack, physical, exports);
     for (const id of deployOrder(stack.template)) {
-      physical.set(id, await deployResource(stack, id, stack.template.Resources[id]!, resolver, deployment));
+      const r = stack.template.Resources[id]!;
+      // An emulator refusing a resource is a deploy failure like CloudFormation's: one line naming the resource.
+      const created = await deployResource(stack, id, r, resolver, deployment).catch((e: Error) => {
+        throw e instanceof CloudError ? e : new CloudError(`${stack.stackName}: could not create ${id} (${r.Type}): ${e.message}`);
+      });
+      physical.set(id, created);
     }
     for (const output of Object.values(stack.template.Outputs ?? {})) {
       if (!output.Export) continue;
