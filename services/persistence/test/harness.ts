@@ -78,7 +78,7 @@ export function s3Event(key: string, eTag: string) {
 
 /** Puts an object into incoming/ and returns the event S3 would send for it. */
 export async function upload(key: string, body: string | Buffer) {
-  const out = await s3Client().send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+  const out = await s3Client().send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
   return s3Event(key, (out.ETag ?? '').replaceAll('"', ''));
 }
 
