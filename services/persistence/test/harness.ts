@@ -54,7 +54,7 @@ export async function startHarness(): Promise<Harness> {
   }));
   dynamodb.destroy();
   await s3Client().send(new CreateBucketCommand({ Bucket: BUCKET }));
-  const db = new pg.Pool({ connectionString: services.postgresUrl, max: 2 });
+  const db = new pg.Pool({ connectionString: services.postgresUrl, max: 6 });
   return {
     services, proxy, db,
     async stop() {
