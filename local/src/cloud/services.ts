@@ -20,6 +20,7 @@ export interface Services {
   postgresUrl: string;
   /** What an AWS SDK client or pg needs to reach these services: the SDK's own endpoint variables. */
   env: Record<string, string>;
+  /** Subscribes to what s3rver reports of every object write or delete; the local cloud routes it to functions. */
   s3Events: S3['onEvent'];
   stop(): Promise<void>;
 }
