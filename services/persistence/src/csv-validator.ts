@@ -104,9 +104,11 @@ export class CsvValidator {
     let p = 0;
     if (this.fileStart && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = 3; // UTF-8 BOM
     while (p < limit && !this.fatal) {
-      // Outside the last record of the file, a line feed before `limit` stops every byte loop: no bounds checks.
-      const fast = this.header && !final ? this.cleanRecord(buf, p) : -1;
-      const end = fast >= 0 ? fast : this.record(buf, p, limit, final);
+      if (this.header && !final) {
+        p = this.cleanRecords(buf, p, limit);
+        if (p >= limit) break;
+      }
+      const end = this.record(buf, p, limit, final);
       if (end < 0) break;
       p = end;
       this.fileStart = false;
@@ -122,38 +124,46 @@ export class CsvValidator {
   }
 
   /**
-   * The fast path, for the record of nearly every file: unquoted, every value valid, the usual line ending. Returns
-   * where the next record starts, or -1 to have `record` scan it again in full (it has changed nothing yet).
+   * The fast path, for the records of nearly every file: unquoted, every value valid, the usual line ending. Scans
+   * clean records from `start` while they last and returns where the first other one starts, which `record` then
+   * scans in full. Only a line feed before the end of `buf` can stop its byte loops, hence no bounds checks.
    */
-  private cleanRecord(buf: Buffer, start: number): number {
-    const tables = this.tables, last = tables.length - 1;
-    let p = start, id = -1;
-    for (let field = 0; field <= last; field++) {
-      const table = tables[field]!;
-      const fieldStart = p;
-      let cls: number;
-      while ((cls = table[buf[p]!]!) === ByteClass.Ok) p++;
-      if (field < last ? cls !== ByteClass.Comma : cls !== ByteClass.Lf && cls !== ByteClass.Cr) return -1;
-      const len = p - fieldStart;
-      if (len === 0 || len > this.maxLengths[field]!) return -1;
-      if (field === this.idColumn) id = recordIdValue(buf, fieldStart, p);
-      else {
-        const shape = this.shapes[field];
-        if (shape !== undefined && !shape(buf, fieldStart, p)) return -1;
+  private cleanRecords(buf: Buffer, start: number, limit: number): number {
+    const { tables, maxLengths, shapes, idColumn, ids, crlf: crlfFile, nextBadUtf8 } = this;
+    const last = tables.length - 1;
+    let p = start, next = start, clean = 0;
+    records: while (next < limit) {
+      p = next;
+      let id = -1;
+      for (let field = 0; field <= last; field++) {
+        const table = tables[field]!;
+        const fieldStart = p;
+        let cls: number;
+        while ((cls = table[buf[p]!]!) === ByteClass.Ok) p++;
+        if (field < last ? cls !== ByteClass.Comma : cls !== ByteClass.Lf && cls !== ByteClass.Cr) break records;
+        const len = p - fieldStart;
+        if (len === 0 || len > maxLengths[field]!) break records;
+        if (field === idColumn) id = recordIdValue(buf, fieldStart, p);
+        else {
+          const shape = shapes[field];
+          if (shape !== undefined && !shape(buf, fieldStart, p)) break records;
+        }
+        p++;
       }
-      p++;
+      // p is just past the last value's LF or CR.
+      const crlf = buf[p - 1] === CR;
+      if (crlf) {
+        if (buf[p] !== LF) break;
+        p++;
+      }
+      if (crlf !== crlfFile || nextBadUtf8 < p || id <= 0 || !ids.add(id)) break;
+      next = p;
+      clean++;
     }
-    // p is just past the last value's LF or CR.
-    const crlf = buf[p - 1] === CR;
-    if (crlf) {
-      if (buf[p] !== LF) return -1;
-      p++;
-    }
-    if (crlf !== this.crlf || this.nextBadUtf8 < p || id <= 0 || !this.ids.add(id)) return -1;
-    this.line++;
-    this.records++;
-    this.rows++;
-    return p;
+    this.line += clean;
+    this.records += clean;
+    this.rows += clean;
+    return next;
   }
 
   /** Scans one record from `start`; returns where the next one starts, or -1 when it does not end before `limit`. */

@@ -32,6 +32,12 @@ const MAX_REPORTED = 100;
 interface Reject { line: number; reason: string; raw: string }
 
 /**
+ * A few MiB of COPY data may wait in the stream: PostgreSQL keeps reading those while the next chunk is validated,
+ * instead of idling at every chunk until the stream has drained.
+ */
+export const COPY_STREAM_OPTIONS = { highWaterMark: 4 << 20 };
+
+/**
  * Loads one file into its slice: validates the stream in flight and feeds COPY the original chunks (strict) or the
  * bytes of the valid records only (lenient), into a staging table that replaces the slice in one transaction.
  * An invalid file is read to its end for a complete error count and leaves the previous slice untouched. Errors of
@@ -71,7 +77,7 @@ export async function loadSlice(db: pg.ClientBase, slice: Slice, body: Readable,
 
     const table = new SliceTable(db, slice);
     await table.begin();
-    const sink = new CopySink(db.query(copyFrom(table.copySql(validator.copyColumns))));
+    const sink = new CopySink(db.query(copyFrom(table.copySql(validator.copyColumns), COPY_STREAM_OPTIONS)));
     const rejects: Reject[] = [];
     const forwardRegion = async () => {
       const { region, regionEnd } = validator;
@@ -88,17 +94,20 @@ export async function loadSlice(db: pg.ClientBase, slice: Slice, body: Readable,
       await table.rollback();
     };
     try {
-      // Strict: every chunk as it came, stopping at the first error. Lenient: complete records minus the bad ones.
+      // Strict: every chunk as it came, written before it is validated, so that PostgreSQL parses it while we check
+      // it (an invalid file's COPY is abandoned and rolled back anyway). Lenient: complete records minus the bad ones,
+      // which are only known once validated.
       if (lenient) await forwardRegion();
       else for (const chunk of early) await sink.write(chunk);
       for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+        const written = lenient ? undefined : sink.write(next.value);
         validator.push(next.value);
+        await written;
         if (validator.fatal || (!lenient && validator.errorCount > 0) || tooMany()) {
           await abandon();
           return await refuse(tooMany() ? { line: 1, reason: `more than ${MAX_KEPT_REJECTS} invalid rows: too many to load leniently` } : undefined);
         }
         if (lenient) await forwardRegion();
-        else await sink.write(next.value);
       }
       validator.end();
       if (lenient) await forwardRegion();
