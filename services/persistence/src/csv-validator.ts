@@ -64,7 +64,18 @@ export class CsvValidator {
 
   push(chunk: Buffer): void {
     if (this.fatal) return;
-    this.scan(this.carry ? Buffer.concat([this.carry, chunk]) : chunk, false);
+    let rest = chunk;
+    const lf = this.carry && !this.keepRejected ? chunk.indexOf(LF) : -1;
+    if (lf >= 0) {
+      // Finish the carried record on its own, so that the chunk is scanned where it lies rather than copied after
+      // it. Lenient loads skip this: they forward one contiguous region per push.
+      const head = Buffer.concat([this.carry!, chunk.subarray(0, lf + 1)]);
+      this.carry = undefined;
+      this.scan(head, false);
+      rest = chunk.subarray(lf + 1);
+      if (this.fatal || rest.length === 0) return;
+    }
+    this.scan(this.carry ? Buffer.concat([this.carry, rest]) : rest, false);
   }
 
   /** Scans what is left (a last record without a line break) and settles whole-file problems. */
