@@ -15,25 +15,28 @@ export function settledKey(folder: 'archive' | 'quarantine' | 'errors', key: str
   return `${folder}/${hasDotSegments(key) ? `_unsafe-keys/${encodeURIComponent(key)}` : key.replace(/^incoming\//, '')}`;
 }
 
-/** The object's body as a stream, or undefined when it is gone (an earlier attempt already moved it on). */
-export async function openObject(bucket: string, key: string): Promise<Readable | undefined> {
+/** The object's body and ETag, or undefined when it is gone (an earlier attempt already moved it on). */
+export async function openObject(bucket: string, key: string): Promise<{ body: Readable; etag?: string } | undefined> {
   try {
     const out = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return out.Body as Readable;
+    return { body: out.Body as Readable, etag: out.ETag };
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw error;
   }
 }
 
-/** Moves an upload to archive/ after a load or quarantine/ after a refusal; a retry finding it moved does nothing. */
-export async function moveObject(bucket: string, key: string, folder: 'archive' | 'quarantine'): Promise<void> {
+/**
+ * Moves an upload to archive/ after a load or quarantine/ after a refusal; a retry finding it moved does nothing.
+ * With the ETag of what was read, a newer upload of the same key is left in place for its own event.
+ */
+export async function moveObject(bucket: string, key: string, folder: 'archive' | 'quarantine', etag?: string): Promise<void> {
   if (hasDotSegments(key)) return;
   const source = `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
   try {
-    await s3Client().send(new CopyObjectCommand({ Bucket: bucket, Key: settledKey(folder, key), CopySource: source }));
+    await s3Client().send(new CopyObjectCommand({ Bucket: bucket, Key: settledKey(folder, key), CopySource: source, CopySourceIfMatch: etag }));
   } catch (error) {
-    if (isMissing(error)) return;
+    if (isMissing(error) || (error as { name?: string }).name === 'PreconditionFailed') return;
     throw error;
   }
   await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));

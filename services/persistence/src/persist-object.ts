@@ -38,12 +38,13 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
     await moveObject(bucket, key, 'quarantine');
     return { status: 'REJECTED', rows: 0 };
   }
-  const body = await openObject(bucket, key);
-  if (!body) {
+  const object = await openObject(bucket, key);
+  if (!object) {
     // An earlier attempt settled this version and moved it on; its outcome is already recorded.
     logger.info('object already settled by an earlier attempt', { key });
     return { status: 'GONE', rows: 0 };
   }
+  const { body } = object;
   const started = Date.now();
   const db = await database().connect();
   let result, failure: Error | undefined;
@@ -77,6 +78,6 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
   logger.info('file settled', { key, status: detail.status, rows: detail.rows, bytes: detail.bytes, duration_ms: detail.duration_ms, error_count: result.errorCount });
   await recordFile(parsed.client, parsed.batchDate, parsed.type, detail);
   if (!result.loaded) await putErrorReport(bucket, key, { key, status: 'REJECTED', reason: detail.reason, error_count: result.errorCount, errors: result.errors });
-  await moveObject(bucket, key, result.loaded ? 'archive' : 'quarantine');
+  await moveObject(bucket, key, result.loaded ? 'archive' : 'quarantine', object.etag);
   return { status: detail.status as Outcome['status'], rows: detail.rows };
 }
