@@ -35,12 +35,22 @@ export function ensureTables(ddl: string[]): Promise<void> {
 }
 
 /**
+ * Plans the rest of the transaction for whole slices. A slice just written (or loaded) has no statistics yet, so the
+ * planner guesses a handful of rows and picks nested loops, which go quadratic at a million rows; hash joins suit
+ * every size here.
+ */
+export async function planForSlices(db: pg.ClientBase): Promise<void> {
+  await db.query('SET LOCAL enable_nestloop = off');
+}
+
+/**
  * Runs one step's statements for one batch inside the caller's transaction and returns the rows they wrote. The lock
  * serialises two runs over the same slice (a replay racing a backfill), so delete-then-insert never collides.
  */
 export async function runStatements(db: pg.ClientBase, step: string, statements: string[], batch: Batch): Promise<number> {
   const params = [batch.client, isoBatchDate(batch)];
   await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`dataharvest:${step}:${params.join('/')}`]);
+  await planForSlices(db);
   let rows = 0;
   for (const sql of statements) rows += (await db.query(sql, params)).rowCount ?? 0;
   return rows;

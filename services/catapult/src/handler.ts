@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { readConfig } from '@dataharvest/shared/config';
 import { logger } from '@dataharvest/shared/logger';
 import { getBatch, markComplete } from '@dataharvest/shared/metastore';
-import { pgPool } from '@dataharvest/shared/pg';
+import { inTransaction } from '@dataharvest/shared/pg';
 import { metastoreStreamHandler } from '@dataharvest/shared/stream-handler';
 import { portfolioEvents } from './portfolio-events';
 import { publish } from './publish';
@@ -21,7 +21,7 @@ export const handler = metastoreStreamHandler(async (seen) => {
     logger.info('skipped', { reason: 'batch no longer TRANSFORMED in this generation', stage: batch?.stage });
     return;
   }
-  const events = await portfolioEvents(pgPool(), batch);
+  const events = await inTransaction((db) => portfolioEvents(db, batch));
   await publish(config.EVENTS_STREAM, events);
   const next = await markComplete(batch, events.length);
   logger.info(next ? 'events published, batch complete' : 'events published for a batch that moved on', { events: events.length });

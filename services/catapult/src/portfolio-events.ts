@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Batch } from '@dataharvest/events/batch';
 import { PortfolioEvent } from '@dataharvest/events/portfolio-event';
 import { isoBatchDate } from '@dataharvest/shared/stream-handler';
+import { planForSlices } from '@dataharvest/shared/transformer';
 
 const money = (column: string) => `${column}::numeric(17,2)::text`;
 
@@ -26,8 +27,9 @@ const QUERY = `
   WHERE l.client = $1 AND l.batch_date = $2
   ORDER BY l.portfolio_reference`;
 
-/** The batch's events, validated against the published contract before anything leaves; version = generation. */
-export async function portfolioEvents(db: Pick<pg.Pool, 'query'>, batch: Batch): Promise<PortfolioEvent[]> {
+/** The batch's events (read in the caller's transaction), checked against the published contract; version = generation. */
+export async function portfolioEvents(db: pg.ClientBase, batch: Batch): Promise<PortfolioEvent[]> {
+  await planForSlices(db);
   const { rows } = await db.query(QUERY, [batch.client, isoBatchDate(batch)]);
   const publishedAt = new Date().toISOString();
   return rows.map((row: Record<string, unknown>) => PortfolioEvent.parse({
