@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { s3Client } from '@dataharvest/shared/aws';
@@ -23,8 +24,23 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+/**
+ * A checkout of its own to scaffold into, so the repository (and tests running beside this one) never see the new
+ * service: the existing packaged services, the toolkit and node_modules are linked, serverless-compose.yml is copied.
+ */
+function scratchCheckout(): string {
+  const repo = resolve('.');
+  const root = mkdtempSync(join(tmpdir(), 'dataharvest-scaffold-'));
+  for (const entry of ['node_modules', 'shared', 'events', 'metastore', 'local', 'examples']) symlinkSync(join(repo, entry), join(root, entry));
+  mkdirSync(join(root, 'services'));
+  for (const service of readdirSync(join(repo, 'services'))) symlinkSync(join(repo, 'services', service), join(root, 'services', service));
+  copyFileSync(join(repo, 'serverless-compose.yml'), join(root, 'serverless-compose.yml'));
+  return root;
+}
+
 describe('adding a transformer by deploying one service', () => {
-  const compose = readFileSync('serverless-compose.yml', 'utf8');
+  const repo = resolve('.');
+  const root = scratchCheckout();
   let cloud: LocalCloud;
 
   const uploadBatch = async (date: string) => {
@@ -39,13 +55,12 @@ describe('adding a transformer by deploying one service', () => {
     });
 
   beforeAll(async () => {
-    cloud = await startCloud();
+    cloud = await startCloud({ root });
     useCloud(cloud);
   });
   afterAll(async () => {
     await cloud?.stop();
-    rmSync(join('services', NAME), { recursive: true, force: true });
-    writeFileSync('serverless-compose.yml', compose);
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('scaffolds, deploys, runs for new batches and backfills an old one, with no other service changed', async () => {
@@ -53,10 +68,10 @@ describe('adding a transformer by deploying one service', () => {
     const old = await complete('20200130');
     expect(old.required_transformers).not.toContain(NAME);
 
-    execFileSync('node', ['local/bin/dataharvest.mjs', 'new', 'transformer', NAME], { env: offline });
-    expect(readFileSync('serverless-compose.yml', 'utf8')).toContain(`path: services/${NAME}`);
-    execFileSync('npx', ['serverless', 'package'], { cwd: join('services', NAME), env: offline, stdio: 'ignore' });
-    await cloud.deploy(join('services', NAME));
+    execFileSync('node', [join(repo, 'local/bin/dataharvest.mjs'), 'new', 'transformer', NAME], { cwd: root, env: offline });
+    expect(readFileSync(join(root, 'serverless-compose.yml'), 'utf8')).toContain(`path: services/${NAME}`);
+    execFileSync(join(repo, 'node_modules/.bin/serverless'), ['package'], { cwd: join(root, 'services', NAME), env: offline, stdio: 'ignore' });
+    await cloud.deploy(join(root, 'services', NAME));
     expect((await listRegistry()).map((e) => e.name)).toContain(NAME);
 
     // Backfill: the old batch goes back to RELATED for the new transformer alone, then completes again.
