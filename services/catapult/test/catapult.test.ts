@@ -85,4 +85,13 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
     expect(generation).toBeGreaterThan(1);
     expect(latest).toEqual([{ ...fritz, version: generation, published_at: expect.any(String) }, { ...frida, version: generation, published_at: expect.any(String) }]);
   });
+
+  it('publishes in PutRecords chunks of 500: 1,201 events all arrive, in order', async () => {
+    const { publish } = await import('../src/publish');
+    const before = (await published(stream)).length;
+    const many = Array.from({ length: 1201 }, (_, i) => ({ ...frida, version: 1, published_at: 'now', account_number: String(i) }) as PortfolioEvent);
+    await publish(stream, many);
+    const out = (await published(stream)).slice(before);
+    expect(out.map((o) => o.event.account_number)).toEqual(many.map((e) => e.account_number));
+  });
 });

@@ -1,0 +1,53 @@
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { establishRelations } from '../src/metastore';
+import { context, startChain, type Chain } from '../../test/support/chain';
+
+/** A transformer as small as the toolkit allows: one table, one statement; `boom` makes its SQL fail for a client. */
+const definition = {
+  name: 'probe',
+  ddl: ['CREATE TABLE IF NOT EXISTS probe_results (client text NOT NULL, batch_date date NOT NULL, PRIMARY KEY (client, batch_date))'],
+  statements: [
+    'DELETE FROM probe_results WHERE client = $1 AND batch_date = $2',
+    "INSERT INTO probe_results SELECT $1, $2::date WHERE CASE WHEN $1 = 'BOOM' THEN 1 / 0 = 1 ELSE true END",
+  ],
+};
+
+describe('transformerHandler: one record at a time, partial batch failures in stream order', () => {
+  let chain: Chain;
+  let handler: (event: DynamoDBStreamEvent) => Promise<unknown>;
+  const relatedEvent = async (client: string) => {
+    const batch = await chain.persist(client, '20200130');
+    await establishRelations(batch, { status: 'DONE', generation: batch.generation, at: new Date().toISOString() }, {});
+    return chain.event(client, '20200130');
+  };
+  const records = (...events: DynamoDBStreamEvent[]) => ({ Records: events.flatMap((e) => e.Records) });
+  const sequence = (e: DynamoDBStreamEvent) => e.Records[0]!.dynamodb!.SequenceNumber;
+
+  beforeAll(async () => {
+    chain = await startChain();
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT'; // the failing record's error log is expected
+    const { transformerHandler } = await import('../src/transformer');
+    const wrapped = transformerHandler(definition);
+    handler = (event) => wrapped(event, context);
+  });
+  afterAll(() => chain?.stop());
+
+  it('processes records before a failure and reports the failed one and every one after it', async () => {
+    const [first, boom, last] = [await relatedEvent('FIRST'), await relatedEvent('BOOM'), await relatedEvent('LAST')];
+    expect(await handler(records(first, boom, last))).toEqual({ batchItemFailures: [{ itemIdentifier: sequence(boom) }, { itemIdentifier: sequence(last) }] });
+    expect(await chain.query('SELECT client FROM probe_results ORDER BY 1')).toEqual([{ client: 'FIRST' }]);
+    expect((await chain.batch('FIRST', '20200130')).transformers.probe).toMatchObject({ status: 'DONE', summary: { rows_written: 1 } });
+    expect((await chain.batch('BOOM', '20200130')).transformers.probe).toBeUndefined();
+
+    // Lambda retries from the failed record: the one that succeeded is not in the retry, the last one now runs.
+    expect(await handler(records(last))).toEqual({ batchItemFailures: [] });
+    expect(await chain.query('SELECT client FROM probe_results ORDER BY 1')).toEqual([{ client: 'FIRST' }, { client: 'LAST' }]);
+  });
+
+  it('ignores items that are not batches (registry entries share the table)', async () => {
+    const event = await relatedEvent('OTHER');
+    event.Records[0]!.dynamodb!.NewImage = { pk: { S: 'REGISTRY' }, sk: { S: 'TRANSFORMER#probe' }, name: { S: 'probe' }, required: { BOOL: true } };
+    expect(await handler(event)).toEqual({ batchItemFailures: [] });
+    expect((await chain.batch('OTHER', '20200130')).transformers.probe).toBeUndefined();
+  });
+});
