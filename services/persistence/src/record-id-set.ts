@@ -1,6 +1,7 @@
 /**
  * Remembers record ids to find duplicates in flat memory: a bitmap (1 bit per id) that grows to the largest id
- * seen, up to 64 Mi ids (8 MiB); sparse ids beyond that fall back to a Set.
+ * seen, up to 64 Mi ids (8 MiB). Ids beyond that fall back to a Set, whose memory grows with their number (tens of
+ * bytes each): fine for a few outliers, costly for a file of millions of such ids (see docs/persistence.md).
  */
 export class RecordIdSet {
   private bits = new Uint8Array(1 << 16);
