@@ -46,7 +46,10 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
   }
   const { body } = object;
   const started = Date.now();
-  const db = await database().connect();
+  const db = await database().connect().catch((error: unknown) => {
+    body.destroy();
+    throw error;
+  });
   let result, failure: Error | undefined;
   // A connection lost mid-load also surfaces as an 'error' event, which must not go unheard (it would end the process).
   const lost = (error: Error) => { failure ??= error; };
