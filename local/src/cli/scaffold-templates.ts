@@ -1,6 +1,9 @@
-/** The serverless.yml of a transformer service: its stream filter, its registry entry, its own failure queue. */
-export function transformerServerlessYml(name: string): string {
-  return `# The ${name} transformer: reacts to batches whose relations are established, writes its status back.
+/**
+ * The serverless.yml of a transformer service: its stream filter, its own failure queue, and the custom resource
+ * that adds it to the metastore registry (with a role that may write only the registry's partition).
+ */
+export function transformerServerlessYml(name: string, description = 'runs for batches whose relations are established and writes its status back'): string {
+  return `# The ${name} transformer: ${description}.
 service: dataharvest-${name}
 frameworkVersion: '4'
 
@@ -24,8 +27,9 @@ provider:
   iam:
     role:
       statements:
+        # Reads the batch, writes its own status (the stream read and the failure queue are added by the framework).
         - Effect: Allow
-          Action: [dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:Query, dynamodb:PutItem, dynamodb:DeleteItem]
+          Action: [dynamodb:GetItem, dynamodb:UpdateItem]
           Resource: !ImportValue dataharvest-\${sls:stage}-metastore-table-arn
 
 custom:
@@ -53,10 +57,11 @@ functions:
             onFailure:
               type: sqs
               arn: !GetAtt FailureQueue.Arn
-  # Adds this transformer to the metastore registry on deploy, so batches wait for it.
+  # Answers the Registration custom resource: adds this transformer to the metastore registry on deploy.
   register:
     handler: src/register.handler
     timeout: 30
+    role: RegisterRole
 
 resources:
   Resources:
@@ -72,6 +77,29 @@ resources:
         ServiceToken: !GetAtt RegisterLambdaFunction.Arn
         Name: ${name}
         Required: 'true'
+    # The register function alone may write, and only the registry's partition.
+    RegisterRole:
+      Type: AWS::IAM::Role
+      Properties:
+        AssumeRolePolicyDocument:
+          Version: '2012-10-17'
+          Statement:
+            - Effect: Allow
+              Principal: { Service: lambda.amazonaws.com }
+              Action: sts:AssumeRole
+        ManagedPolicyArns:
+          - arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole
+        Policies:
+          - PolicyName: transformer-registry
+            PolicyDocument:
+              Version: '2012-10-17'
+              Statement:
+                - Effect: Allow
+                  Action: [dynamodb:PutItem, dynamodb:DeleteItem]
+                  Resource: !ImportValue dataharvest-\${sls:stage}-metastore-table-arn
+                  Condition:
+                    ForAllValues:StringEquals:
+                      dynamodb:LeadingKeys: [REGISTRY]
 `;
 }
 
