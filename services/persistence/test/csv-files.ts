@@ -115,3 +115,30 @@ export function validate(type: FileType, bytes: Buffer, cuts: number[] = []): Va
   v.end();
   return { rows: v.rows, records: v.records, errorCount: v.errorCount, errors: v.errors, copyColumns: v.copyColumns };
 }
+
+/** What a lenient load would send to COPY (the complete records minus the rejected ones), and what it rejects. */
+export function lenientCut(type: FileType, bytes: Buffer, cuts: number[] = []): { kept: Buffer; rejected: Array<{ line: number; raw: string }> } {
+  const v = new CsvValidator(type, { keepRejected: true });
+  const kept: Buffer[] = [];
+  const rejected: Array<{ line: number; raw: string }> = [];
+  const forward = () => {
+    let from = 0;
+    for (const r of v.rejected) {
+      kept.push(v.region.subarray(from, r.start));
+      rejected.push({ line: r.line, raw: v.region.toString('utf8', r.start, r.end) });
+      from = r.end;
+    }
+    kept.push(v.region.subarray(from, v.regionEnd));
+  };
+  let from = 0;
+  for (const cut of [...new Set(cuts)].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b)) {
+    v.push(bytes.subarray(from, cut));
+    forward();
+    from = cut;
+  }
+  v.push(bytes.subarray(from));
+  forward();
+  v.end();
+  forward();
+  return { kept: Buffer.concat(kept), rejected };
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { FILE_SCHEMAS } from '@dataharvest/events/file-schemas';
-import { invalidValue, render, validate, validFile } from './csv-files';
+import { invalidValue, lenientCut, render, validate, validFile } from './csv-files';
 
 const cuts = (length: number) => fc.array(fc.integer({ min: 1, max: Math.max(1, length - 1) }), { maxLength: 12 });
 
@@ -45,6 +45,25 @@ describe('CsvValidator properties', () => {
       const result = validate(file.type, corrupt);
       expect(result.errors).toEqual([{ line: file.rows[row]!.line, column: file.header[column], reason: expect.any(String) }]);
     }), { numRuns: 200 });
+  });
+
+  it('cuts exactly the bad record out of a lenient load, leaving valid CSV, however the bytes are chunked', () => {
+    const corrupted = validFile.filter((f) => f.rows.length >= 2).chain((file) => fc.record({
+      file: fc.constant(file),
+      row: fc.integer({ min: 0, max: file.rows.length - 1 }),
+      column: fc.integer({ min: 0, max: file.header.length - 1 }),
+      cuts: fc.array(fc.nat(), { maxLength: 10 }),
+    }).chain((c) => invalidValue[FILE_SCHEMAS[file.type][file.order[c.column]!]!.kind].map((bad) => ({ ...c, bad }))));
+    fc.assert(fc.property(corrupted, ({ file, row, column, cuts, bad }) => {
+      const rowFields = file.rowFields.map((fields, r) => (r === row ? fields.map((v, k) => (k === column ? bad : v)) : fields));
+      const bytes = Buffer.from(render({ ...file, rowFields }));
+      const { kept, rejected } = lenientCut(file.type, bytes, cuts.map((c) => c % bytes.length));
+      expect(rejected.map((r) => r.line)).toEqual([file.rows[row]!.line]);
+      // Nothing lost or duplicated: the kept bytes and the rejected record make up the file.
+      expect(kept.length + Buffer.byteLength(rejected[0]!.raw)).toBe(bytes.length);
+      expect(validate(file.type, kept)).toMatchObject({ rows: file.rows.length - 1, errorCount: 0 });
+      expect(lenientCut(file.type, bytes)).toEqual({ kept, rejected });
+    }), { numRuns: 300 });
   });
 
   it('gives the same verdict however the bytes are cut into chunks', () => {
