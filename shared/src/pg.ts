@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { logger } from './logger';
 
 // Money and dates leave PostgreSQL as text: NUMERIC must never become a float, DATE never a local-time Date.
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
@@ -8,7 +9,12 @@ let pool: pg.Pool | undefined;
 
 /** One small pool per container; a Lambda handles one event at a time. */
 export function pgPool(): pg.Pool {
-  pool ??= new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2, idleTimeoutMillis: 30_000 });
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2, idleTimeoutMillis: 30_000 });
+    // An idle connection dropped by the server (a restart, a failover) must not crash the container; the next
+    // query opens a new one.
+    pool.on('error', (error) => logger.warn('idle PostgreSQL connection lost', { error: error.message }));
+  }
   return pool;
 }
 

@@ -4,7 +4,8 @@ const slice = 'client = $1 AND batch_date = $2';
 const totals = 'transaction_count integer NOT NULL, net_amount numeric(17,2) NOT NULL';
 
 /**
- * Transactions on the batch's known accounts (those the relationship linked): count and amount per account and
+ * Transactions on the batch's known accounts (what the relationship links; a semi-join on the accounts is the cheap
+ * way to ask the same): count and amount per account and
  * keyword, then count and net amount per account (every account of the batch, zero when quiet) and per linked portfolio.
  */
 export const handler = transformerHandler({
@@ -21,10 +22,11 @@ export const handler = transformerHandler({
   statements: [
     `DELETE FROM transaction_keyword_totals WHERE ${slice}`,
     `INSERT INTO transaction_keyword_totals
-       SELECT $1, $2::date, l.account_number, t.keyword, count(*), sum(t.amount)
-       FROM transaction_links l JOIN transactions t ON t.client = $1 AND t.batch_date = $2 AND t.record_id = l.record_id
-       WHERE l.client = $1 AND l.batch_date = $2
-       GROUP BY l.account_number, t.keyword`,
+       SELECT $1, $2::date, t.account_number, t.keyword, count(*), sum(t.amount)
+       FROM transactions t
+       WHERE t.client = $1 AND t.batch_date = $2
+         AND EXISTS (SELECT 1 FROM accounts a WHERE a.client = $1 AND a.batch_date = $2 AND a.account_number = t.account_number)
+       GROUP BY t.account_number, t.keyword`,
     `DELETE FROM account_transaction_totals WHERE ${slice}`,
     `INSERT INTO account_transaction_totals
        SELECT $1, $2::date, a.account_number, COALESCE(sum(k.transaction_count), 0), COALESCE(sum(k.amount), 0)
