@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Batch, TransformerState } from '@dataharvest/events/batch';
 import { logger } from './logger';
-import { getBatch, recordTransformer } from './metastore';
+import { getBatch, markFailed, recordTransformer } from './metastore';
 import { inTransaction } from './pg';
 import { isoBatchDate, metastoreStreamHandler } from './stream-handler';
 
@@ -56,6 +56,9 @@ export async function runStatements(db: pg.ClientBase, step: string, statements:
   return rows;
 }
 
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the data, not the platform. */
+const isDataError = (error: unknown) => /^2[23]/.test(String((error as { code?: unknown }).code ?? ''));
+
 /** Why a transformer leaves a batch alone, judged on the batch as the metastore holds it now; undefined = run. */
 function skipReason(name: string, seen: Batch, current: Batch | undefined): string | undefined {
   if (!current || current.generation !== seen.generation) return 'stale generation';
@@ -80,7 +83,18 @@ export function transformerHandler(definition: TransformerDefinition) {
     }
     await ensureTables(definition.ddl);
     const started = Date.now();
-    const rows = await inTransaction((db) => runStatements(db, name, definition.statements, seen));
+    let rows: number;
+    try {
+      rows = await inTransaction((db) => runStatements(db, name, definition.statements, seen));
+    } catch (error) {
+      if (!isDataError(error)) throw error; // the platform retries, then the on-failure queue keeps the record
+      // The batch's data cannot go through this SQL (an overflow, a broken constraint): retrying cannot help.
+      const reason = `${name}: ${(error as Error).message}`;
+      await recordTransformer(seen, name, { status: 'FAILED', generation: seen.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, reason });
+      await markFailed(seen, name, reason);
+      logger.error('transformer failed on the batch data', { transformer: name, reason });
+      return;
+    }
     const state: TransformerState = {
       status: 'DONE', generation: seen.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary: { rows_written: rows },
     };

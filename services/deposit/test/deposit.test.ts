@@ -1,4 +1,4 @@
-import { context, FRIDA, FRITZ, SAMPLE_DATE, startChain, type Chain, type StreamHandler } from '../../../test/support/chain';
+import { context, FRIDA, FRITZ, SAMPLE_DATE, sampleRows, startChain, type Chain, type StreamHandler } from '../../../test/support/chain';
 
 describe('deposit: DEPOSIT sums per portfolio and client, with running totals across batches', () => {
   let chain: Chain;
@@ -61,5 +61,14 @@ describe('deposit: DEPOSIT sums per portfolio and client, with running totals ac
     const batch = await chain.batch('EXT_CLIENT', SAMPLE_DATE);
     expect(batch.generation).toBe(next.generation);
     expect(batch.transformers.deposit).toBeUndefined();
+  });
+  it('fails the batch, without retries, when its data overflows the money type', async () => {
+    const rows = sampleRows();
+    rows.transactions = [1, 2].map((id) => ({ record_id: String(id), account_number: FRIDA.account, transaction_reference: `big${id}`, amount: '999999999999999.99', keyword: 'DEPOSIT' }));
+    await chain.related('HUGE', SAMPLE_DATE, rows);
+    expect(await chain.invoke(deposit, 'HUGE', SAMPLE_DATE)).toEqual({ batchItemFailures: [] });
+    const batch = await chain.batch('HUGE', SAMPLE_DATE);
+    expect(batch.stage).toBe('FAILED');
+    expect(batch.transformers.deposit).toMatchObject({ status: 'FAILED', generation: 1, reason: expect.stringContaining('numeric field overflow') });
   });
 });
