@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { s3Client } from '@dataharvest/shared/aws';
 import { getBatch } from '@dataharvest/shared/metastore';
@@ -94,6 +94,14 @@ describe('the sample batch through real events: S3 → persistence → metastore
     await cloud.idle();
     expect(await baseTables(cloud.postgresUrl)).toEqual(before);
     expect((await getBatch('EXT_CLIENT', '20200130'))!.generation).toBe(1);
+  });
+
+  it('archives a re-sent identical file without reloading it or starting a new generation', async () => {
+    await upload('accounts_20200130.csv', readFileSync(join(SAMPLE, 'accounts_20200130.csv')));
+    await cloud.idle();
+    const listed = await s3Client().send(new ListObjectsV2Command({ Bucket: ingestBucket(cloud), Prefix: 'incoming/EXT_CLIENT/' }));
+    expect(listed.KeyCount ?? 0).toBe(0);
+    expect(await getBatch('EXT_CLIENT', '20200130')).toMatchObject({ stage: 'COMPLETE', generation: 1 });
   });
 
   it('re-runs the chain for a corrected re-upload after COMPLETE, replacing results and publishing a higher version', async () => {

@@ -69,10 +69,16 @@ export async function recordFile(client: string, batchDate: string, type: FileTy
   const image = await update({
     Key: batchKey(client, batchDate),
     UpdateExpression: `SET files.#type = :detail, updated_at = :now${persisted ? ', #flag = :true' : ''}`,
-    ExpressionAttributeNames: { '#type': type, ...(persisted ? { '#flag': persistedFlag[type] } : {}) },
-    ExpressionAttributeValues: { ':detail': detail, ':now': now(), ...(persisted ? { ':true': true } : {}) },
+    // The same bytes loaded again (two uploads of one file racing) are not new data: no second generation.
+    ConditionExpression: persisted ? 'NOT (files.#type.#status = :persisted AND files.#type.#etag = :etag)' : undefined,
+    ExpressionAttributeNames: { '#type': type, ...(persisted ? { '#flag': persistedFlag[type], '#status': 'status', '#etag': 'etag' } : {}) },
+    ExpressionAttributeValues: { ':detail': detail, ':now': now(), ...(persisted ? { ':true': true, ':persisted': 'PERSISTED', ':etag': detail.etag ?? '' } : {}) },
   });
-  if (!image) throw new Error('metastore update of an existing batch failed');
+  if (!image) {
+    const current = await getBatch(client, batchDate);
+    if (!current) throw new Error('metastore update of an existing batch failed');
+    return current;
+  }
   return settleReceivingStage(image, persisted);
 }
 

@@ -41,6 +41,14 @@ describe('metastore client against DynamoDB Local', () => {
     }), { numRuns: 12 });
   });
 
+  it('does not start a new generation when the same bytes are recorded again, even concurrently', async () => {
+    const client = newClient();
+    for (const t of FILE_TYPES) await recordFile(client, '20200130', t, detail('PERSISTED'));
+    await Promise.all([1, 2, 3].map(() => recordFile(client, '20200130', 'accounts', detail('PERSISTED'))));
+    expect(await getBatch(client, '20200130')).toMatchObject({ stage: 'PERSISTED', generation: 1 });
+    expect((await recordFile(client, '20200130', 'accounts', detail('PERSISTED', 'e2'))).generation).toBe(2);
+  });
+
   it('marks a batch REJECTED while a file is refused, and a corrected upload brings it back', async () => {
     const client = newClient();
     await recordFile(client, '20200130', 'accounts', detail('PERSISTED'));

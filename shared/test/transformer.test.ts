@@ -2,13 +2,20 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { establishRelations } from '../src/metastore';
 import { context, startChain, type Chain } from '../../test/support/chain';
 
-/** A transformer as small as the toolkit allows: one table, one statement; `boom` makes its SQL fail for a client. */
+/**
+ * A transformer as small as the toolkit allows: one table, one statement; for client BOOM its SQL raises an error
+ * that is not about the data (SQLSTATE P0001, as a lost connection would be), so the record is retried.
+ */
 const definition = {
   name: 'probe',
-  ddl: ['CREATE TABLE IF NOT EXISTS probe_results (client text NOT NULL, batch_date date NOT NULL, PRIMARY KEY (client, batch_date))'],
+  ddl: [
+    'CREATE TABLE IF NOT EXISTS probe_results (client text NOT NULL, batch_date date NOT NULL, PRIMARY KEY (client, batch_date))',
+    `CREATE OR REPLACE FUNCTION probe_check(c text) RETURNS boolean LANGUAGE plpgsql AS $$
+       BEGIN IF c = 'BOOM' THEN RAISE EXCEPTION 'probe failure for %', c; END IF; RETURN true; END $$`,
+  ],
   statements: [
     'DELETE FROM probe_results WHERE client = $1 AND batch_date = $2',
-    "INSERT INTO probe_results SELECT $1, $2::date WHERE CASE WHEN $1 = 'BOOM' THEN 1 / 0 = 1 ELSE true END",
+    'INSERT INTO probe_results SELECT $1, $2::date WHERE probe_check($1)',
   ],
 };
 

@@ -10,7 +10,7 @@ const S3Event = z.object({
     eventName: z.string().startsWith('ObjectCreated:'),
     s3: z.object({
       bucket: z.object({ name: z.string().min(1) }),
-      object: z.object({ key: z.string().min(1), eTag: z.string().optional(), versionId: z.string().optional() }),
+      object: z.object({ key: z.string().min(1), eTag: z.string().optional(), versionId: z.string().optional(), sequencer: z.string().optional() }),
     }),
   })).min(1),
 });
@@ -22,8 +22,9 @@ const config = new IdempotencyConfig({ throwOnNoIdempotencyKey: true, expiresAft
 let persistOnce: ((object: S3Object) => Promise<Outcome>) | undefined;
 
 /**
- * Exactly once per object version: the idempotency record (keyed on bucket, key and version or ETag) answers a
- * duplicate event with the first outcome; a failed attempt leaves no record, so the platform's retry loads the file.
+ * Exactly once per upload: the idempotency record (keyed on bucket, key, version or ETag, and the event's sequencer,
+ * which a duplicate delivery repeats and a new upload changes) answers a duplicate event with the first outcome; a
+ * failed attempt leaves no record, so the platform's retry loads the file.
  */
 function idempotentPersist() {
   const env = readConfig({ IDEMPOTENCY_TABLE: z.string().min(1) });
@@ -38,7 +39,7 @@ export const handler = lambda(async (event: unknown, context) => {
   const outcomes: Outcome[] = [];
   for (const { s3 } of Records) {
     const version = s3.object.versionId ?? s3.object.eTag ?? '';
-    outcomes.push(await persist({ bucket: s3.bucket.name, key: decodeKey(s3.object.key), etag: version }));
+    outcomes.push(await persist({ bucket: s3.bucket.name, key: decodeKey(s3.object.key), etag: version, sequencer: s3.object.sequencer }));
   }
   return outcomes;
 });

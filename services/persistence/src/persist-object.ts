@@ -2,12 +2,13 @@ import type { FileDetail } from '@dataharvest/events/batch';
 import { parseObjectKey } from '@dataharvest/events/object-key';
 import { ensureBaseTables } from '@dataharvest/shared/db/base-tables';
 import { logger } from '@dataharvest/shared/logger';
-import { recordFile, recordRejectedKey } from '@dataharvest/shared/metastore';
+import { getBatch, recordFile, recordRejectedKey } from '@dataharvest/shared/metastore';
 import { pgPool } from '@dataharvest/shared/pg';
 import { moveObject, openObject, putErrorReport } from './objects';
 import { loadSlice } from './slice-loader';
 
-export interface S3Object { bucket: string; key: string; etag: string }
+/** One upload: `etag` is its version (or ETag); `sequencer` tells two uploads of the same bytes apart. */
+export interface S3Object { bucket: string; key: string; etag: string; sequencer?: string }
 export interface Outcome { status: 'PERSISTED' | 'REJECTED' | 'GONE'; rows: number }
 
 /** Clients whose files load leniently (valid rows in, invalid rows to `rejects`): a comma-separated list. */
@@ -37,6 +38,13 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
     await putErrorReport(bucket, key, { key, status: 'REJECTED', reason: parsed.reason, error_count: 0, errors: [] });
     await moveObject(bucket, key, 'quarantine');
     return { status: 'REJECTED', rows: 0 };
+  }
+  const loaded = (await getBatch(parsed.client, parsed.batchDate))?.files[parsed.type];
+  if (loaded?.status === 'PERSISTED' && loaded.etag === etag) {
+    // The same bytes again (a re-sent file): the slice already holds them, so no new generation, just archive it.
+    logger.info('unchanged file archived without reloading', { key });
+    await moveObject(bucket, key, 'archive');
+    return { status: 'PERSISTED', rows: loaded.rows };
   }
   const object = await openObject(bucket, key);
   if (!object) {
