@@ -13,6 +13,15 @@ export const persistedFlag = {
   transactions: 'transaction_persisted',
 } as const satisfies Record<FileType, string>;
 
+/** True when all four files of the batch are loaded. */
+export const allPersisted = (batch: Pick<Batch, (typeof persistedFlag)[FileType]>) => FILE_TYPES.every((t) => batch[persistedFlag[t]]);
+
+/** The metastore keeps batch dates as YYYYMMDD; PostgreSQL wants them as ISO dates. */
+export const isoDate = (yyyymmdd: string) => `${yyyymmdd.slice(0, 4)}-${yyyymmdd.slice(4, 6)}-${yyyymmdd.slice(6, 8)}`;
+
+/** The ISO date of the day after: the exclusive upper bound of a batch date's partition. */
+export const nextIsoDate = (yyyymmdd: string) => new Date(Date.parse(`${isoDate(yyyymmdd)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
 export const STAGES = ['RECEIVING', 'REJECTED', 'PERSISTED', 'RELATED', 'TRANSFORMED', 'COMPLETE', 'FAILED'] as const;
 export const Stage = z.enum(STAGES);
 export type Stage = z.infer<typeof Stage>;

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
-  Batch, FILE_TYPES, persistedFlag, RegistryEntry, RejectedKey,
+  allPersisted, Batch, FILE_TYPES, persistedFlag, RegistryEntry, RejectedKey,
   type FileDetail, type FileType, type Stage, type TransformerState,
 } from '@dataharvest/events/batch';
 import { dynamoClient } from './aws';
@@ -84,9 +84,9 @@ export async function recordFile(client: string, batchDate: string, type: FileTy
 
 /** Moves a batch to the stage its files imply; conditional on the file states the decision was made from. */
 async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3): Promise<Batch> {
-  const allPersisted = FILE_TYPES.every((t) => seen[persistedFlag[t]]);
+  const complete = allPersisted(seen);
   const key = batchKey(seen.client, seen.batch_date);
-  if (allPersisted && newData) {
+  if (complete && newData) {
     // New data for a complete batch starts a new generation: relationships and transformers run again.
     const s = stageSet('PERSISTED');
     const flags = FILE_TYPES.map((t, i) => `#p${i} = :true`).join(' AND ');
@@ -98,7 +98,7 @@ async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3)
       ExpressionAttributeValues: { ...s.values, ':true': true, ':false': false, ':one': 1, ':empty': {}, ':gen': seen.generation },
     });
     if (next) return next;
-  } else if (!allPersisted) {
+  } else if (!complete) {
     const anyRejected = Object.values(seen.files).some((f) => f.status === 'REJECTED');
     const target: Stage = anyRejected ? 'REJECTED' : 'RECEIVING';
     if (seen.stage === target) return seen;
@@ -232,6 +232,11 @@ export async function listClient(client: string, batchDate?: string): Promise<{ 
   const batches = items.filter((i) => String(i.sk).startsWith('BATCH#')).map((i) => Batch.parse(i)).filter((b) => !batchDate || b.batch_date === batchDate);
   const rejected = items.filter((i) => String(i.sk).startsWith('REJECTED#')).map((i) => RejectedKey.parse(i));
   return { batches, rejected };
+}
+
+/** Batches in any of the given stages. */
+export async function listByStages(stages: readonly Stage[]): Promise<Batch[]> {
+  return (await Promise.all(stages.map((s) => listByStage(s)))).flat();
 }
 
 /** Batches in one stage, through the by-stage index. */

@@ -18,18 +18,36 @@ export function pgPool(): pg.Pool {
   return pool;
 }
 
-/** Runs fn inside one transaction, rolling back on any error. */
+/** Runs fn inside one transaction on a pooled connection, rolling back on any error. */
 export async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pgPool().connect();
   try {
-    await client.query('BEGIN');
+    return await transaction(client, fn);
+  } finally {
+    client.release();
+  }
+}
+
+/** Runs fn inside one transaction on the given connection, rolling back on any error. */
+export async function transaction<C extends pg.ClientBase, T>(client: C, fn: (client: C) => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
-  } finally {
-    client.release();
   }
+}
+
+/**
+ * Applies CREATE … IF NOT EXISTS statements in one transaction. Alone they can still fail when two sessions race
+ * (two cold starts), so one advisory lock serialises every service's schema changes.
+ */
+export function applyDdl(client: pg.ClientBase, statements: readonly string[]): Promise<void> {
+  return transaction(client, async (db) => {
+    await db.query("SELECT pg_advisory_xact_lock(hashtext('dataharvest:ddl'))");
+    for (const statement of statements) await db.query(statement);
+  });
 }

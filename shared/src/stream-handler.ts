@@ -1,7 +1,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { Batch } from '@dataharvest/events/batch';
+import { Batch, isoDate } from '@dataharvest/events/batch';
 import { lambda } from './handler';
 import { logger } from './logger';
 
@@ -34,4 +34,4 @@ export function metastoreStreamHandler(process: (batch: Batch) => Promise<void>)
 }
 
 /** PostgreSQL wants the batch date as a DATE; the metastore keeps YYYYMMDD. */
-export const isoBatchDate = (batch: Pick<Batch, 'batch_date'>) => `${batch.batch_date.slice(0, 4)}-${batch.batch_date.slice(4, 6)}-${batch.batch_date.slice(6, 8)}`;
+export const isoBatchDate = (batch: Pick<Batch, 'batch_date'>) => isoDate(batch.batch_date);

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Batch, TransformerState } from '@dataharvest/events/batch';
 import { logger } from './logger';
 import { getBatch, markFailed, recordTransformer } from './metastore';
-import { inTransaction } from './pg';
+import { applyDdl, inTransaction, pgPool } from './pg';
 import { isoBatchDate, metastoreStreamHandler } from './stream-handler';
 
 export interface TransformerDefinition {
@@ -18,15 +18,12 @@ export interface TransformerDefinition {
 
 const schemas = new Map<string, Promise<void>>();
 
-/** Creates a service's tables once per container; the lock keeps concurrent cold starts from racing. */
+/** Creates a service's tables once per container. */
 export function ensureTables(ddl: string[]): Promise<void> {
   const key = ddl.join(';\n');
   let ready = schemas.get(key);
   if (!ready) {
-    ready = inTransaction(async (db) => {
-      await db.query("SELECT pg_advisory_xact_lock(hashtext('dataharvest:ddl'))");
-      for (const statement of ddl) await db.query(statement);
-    });
+    ready = pgPool().connect().then((db) => applyDdl(db, ddl).finally(() => db.release()));
     // A failed attempt is forgotten, so the next record tries again.
     ready.catch(() => schemas.delete(key));
     schemas.set(key, ready);

@@ -5,7 +5,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import pg from 'pg';
-import { FILE_TYPES, type Batch, type FileType } from '@dataharvest/events/batch';
+import { FILE_TYPES, isoDate, nextIsoDate, type Batch, type FileType } from '@dataharvest/events/batch';
 import { columnForHeader } from '@dataharvest/events/file-schemas';
 import { ensureBaseTables } from '@dataharvest/shared/db/base-tables';
 import { batchKey, getBatch, recordFile, registerTransformer } from '@dataharvest/shared/metastore';
@@ -36,8 +36,6 @@ export function sampleRows(): Rows {
   return Object.fromEntries(FILE_TYPES.map((t) => [t, read(t)])) as Rows;
 }
 
-const isoDate = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
-const nextDay = (d: string) => new Date(Date.parse(`${isoDate(d)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 export interface Chain {
   services: Services;
@@ -95,7 +93,7 @@ export async function startChain(): Promise<Chain> {
         for (const type of FILE_TYPES) {
           const partition = `${type}_${client.toLowerCase().replace(/[^a-z0-9]/g, '_')}_${batchDate}`;
           await db.query(`DROP TABLE IF EXISTS ${partition}`);
-          await db.query(`CREATE TABLE ${partition} PARTITION OF ${type} FOR VALUES FROM ('${client}', '${isoDate(batchDate)}') TO ('${client}', '${nextDay(batchDate)}')`);
+          await db.query(`CREATE TABLE ${partition} PARTITION OF ${type} FOR VALUES FROM ('${client}', '${isoDate(batchDate)}') TO ('${client}', '${nextIsoDate(batchDate)}')`);
           for (const row of rows[type]) {
             const columns = ['client', 'batch_date', ...Object.keys(row)];
             const values = [client, isoDate(batchDate), ...Object.values(row)];

@@ -1,5 +1,5 @@
 import type { Stage } from '@dataharvest/events/batch';
-import { listByStage, listClient, listRegistry, reopenForTransformer } from '@dataharvest/shared/metastore';
+import { listByStages, listClient, listRegistry, reopenForTransformer } from '@dataharvest/shared/metastore';
 import { UsageError } from './errors';
 
 export interface BackfillOptions { name: string; client?: string; since?: string }
@@ -18,7 +18,7 @@ export async function backfill(opts: BackfillOptions): Promise<number> {
   }
   const batches = opts.client
     ? (await listClient(opts.client)).batches
-    : (await Promise.all(RELATED_STAGES.map((s) => listByStage(s)))).flat();
+    : await listByStages(RELATED_STAGES);
   const candidates = batches.filter((b) => b.relation_established && RELATED_STAGES.includes(b.stage) && (!opts.since || b.batch_date >= opts.since));
   let reopened = 0;
   for (const batch of candidates) if (await reopenForTransformer(batch, opts.name)) reopened += 1;

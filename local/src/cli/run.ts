@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Batch, RejectedKey } from '@dataharvest/events/batch';
+import { allPersisted, type Batch, type RejectedKey } from '@dataharvest/events/batch';
 import { objectKey, parseObjectKey } from '@dataharvest/events/object-key';
 import { listClient } from '@dataharvest/shared/metastore';
 import { startCloud } from '../cloud/index';
@@ -93,8 +93,7 @@ function finished({ batch, rejected }: State, uploaded: Uploaded[]): boolean {
     return file !== undefined && file.etag === u.etag && file.status !== 'LOADING';
   });
   if (!settled || !batch) return settled;
-  const allPersisted = batch.account_persisted && batch.client_persisted && batch.portfolio_persisted && batch.transaction_persisted;
-  return !allPersisted || FINAL_STAGES.has(batch.stage);
+  return !allPersisted(batch) || FINAL_STAGES.has(batch.stage);
 }
 
 export type { BatchReport };

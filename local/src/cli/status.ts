@@ -1,5 +1,5 @@
 import { STAGES, type Batch, type RejectedKey } from '@dataharvest/events/batch';
-import { listByStage, listClient } from '@dataharvest/shared/metastore';
+import { listByStages, listClient } from '@dataharvest/shared/metastore';
 
 export interface StatusOptions { client?: string; date?: string; json: boolean }
 
@@ -7,7 +7,7 @@ export interface StatusOptions { client?: string; date?: string; json: boolean }
 export async function status(opts: StatusOptions): Promise<number> {
   const { batches, rejected } = opts.client
     ? await listClient(opts.client, opts.date)
-    : { batches: (await Promise.all(STAGES.map((s) => listByStage(s)))).flat().filter((b) => !opts.date || b.batch_date === opts.date), rejected: [] as RejectedKey[] };
+    : { batches: (await listByStages(STAGES)).filter((b) => !opts.date || b.batch_date === opts.date), rejected: [] as RejectedKey[] };
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ batches, rejected })}\n`);
     return 0;

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { FileType } from '@dataharvest/events/batch';
+import { isoDate, nextIsoDate, type FileType } from '@dataharvest/events/batch';
 import { columnsDdl } from '@dataharvest/events/file-schemas';
 
 /** One file's worth of a base table: its (client, batch date) partition. */
 export interface Slice { type: FileType; client: string; batchDate: string /* YYYYMMDD */ }
 
-const isoDate = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
-const nextDay = (d: string) => new Date(Date.parse(`${isoDate(d)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 /** The slice's partition: date for the eye, a hash of client and date for a short identifier that needs no quoting. */
 export const partitionName = (s: Slice) =>
@@ -52,7 +50,7 @@ export class SliceTable {
     const { type } = this.slice;
     await this.db.query(`DROP TABLE IF EXISTS ${this.partition}`);
     await this.db.query(`ALTER TABLE ${this.staging} RENAME TO ${this.partition}`);
-    await this.db.query(`ALTER TABLE ${type} ATTACH PARTITION ${this.partition} FOR VALUES FROM (${this.client}, ${this.from}) TO (${this.client}, '${nextDay(this.slice.batchDate)}')`);
+    await this.db.query(`ALTER TABLE ${type} ATTACH PARTITION ${this.partition} FOR VALUES FROM (${this.client}, ${this.from}) TO (${this.client}, '${nextIsoDate(this.slice.batchDate)}')`);
     await this.db.query(`DELETE FROM rejects WHERE client = ${this.client} AND batch_date = ${this.from} AND type = '${type}'`);
     if (rejects.length) {
       await this.db.query(

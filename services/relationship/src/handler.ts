@@ -1,4 +1,4 @@
-import { FILE_TYPES, persistedFlag, type Batch } from '@dataharvest/events/batch';
+import { allPersisted, type Batch } from '@dataharvest/events/batch';
 import { logger } from '@dataharvest/shared/logger';
 import { establishRelations, getBatch } from '@dataharvest/shared/metastore';
 import { inTransaction } from '@dataharvest/shared/pg';
@@ -7,7 +7,7 @@ import { ensureTables, runStatements } from '@dataharvest/shared/transformer';
 import { ddl, ISSUE_KINDS, issueCounts, linkCounts, statements } from './sql';
 
 /** Relations are due once all four files are in and this generation has not been related yet. */
-const due = (batch: Batch) => FILE_TYPES.every((t) => batch[persistedFlag[t]]) && !batch.relation_established && batch.stage === 'PERSISTED';
+const due = (batch: Batch) => allPersisted(batch) && !batch.relation_established && batch.stage === 'PERSISTED';
 
 /**
  * Links a batch's four files, lists what could not be linked, and marks the relations established (which snapshots
