@@ -7,14 +7,19 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 let pool: pg.Pool | undefined;
 
+/**
+ * A pool that survives the server dropping an idle connection (a restart, a failover, a shutdown racing the
+ * pool's own end(), which resolves before its connections have closed): the next query opens a new one.
+ */
+export function newPool(config: pg.PoolConfig): pg.Pool {
+  const created = new pg.Pool(config);
+  created.on('error', (error) => logger.warn('idle PostgreSQL connection lost', { error: error.message }));
+  return created;
+}
+
 /** One small pool per container; a Lambda handles one event at a time. */
 export function pgPool(): pg.Pool {
-  if (!pool) {
-    pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2, idleTimeoutMillis: 30_000 });
-    // An idle connection dropped by the server (a restart, a failover) must not crash the container; the next
-    // query opens a new one.
-    pool.on('error', (error) => logger.warn('idle PostgreSQL connection lost', { error: error.message }));
-  }
+  pool ??= newPool({ connectionString: process.env.DATABASE_URL, max: 2, idleTimeoutMillis: 30_000 });
   return pool;
 }
 

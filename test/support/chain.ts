@@ -9,7 +9,7 @@ import { FILE_TYPES, isoDate, nextIsoDate, type Batch, type FileType } from '@da
 import { columnForHeader } from '@dataharvest/events/file-schemas';
 import { ensureBaseTables } from '@dataharvest/shared/db/base-tables';
 import { batchKey, getBatch, recordFile, registerTransformer } from '@dataharvest/shared/metastore';
-import { pgPool } from '@dataharvest/shared/pg';
+import { newPool, pgPool } from '@dataharvest/shared/pg';
 import { compileFilters } from '../../local/src/cloud/filter';
 import { createResource } from '../../local/src/cloud/resources';
 import { REGION, startServices, type Services } from '../../local/src/cloud/services';
@@ -82,7 +82,7 @@ export async function startChain(): Promise<Chain> {
     const [metastoreTable] = await createAll('metastore', 'AWS::DynamoDB::Table');
     process.env.METASTORE_TABLE = metastoreTable;
     for (const name of ['deposit', 'transaction', 'tax']) await registerTransformer(name);
-    const db = new pg.Pool({ connectionString: services.postgresUrl, max: 3 });
+    const db = newPool({ connectionString: services.postgresUrl, max: 3 });
     const connection = await db.connect();
     await ensureBaseTables(connection).finally(() => connection.release());
     let sequence = 0;

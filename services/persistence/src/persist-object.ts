@@ -15,16 +15,6 @@ export interface Outcome { status: 'PERSISTED' | 'REJECTED' | 'GONE'; rows: numb
 const lenientClients = () => new Set((process.env.LENIENT_CLIENTS ?? '').split(',').map((c) => c.trim()).filter(Boolean));
 
 let tablesReady: Promise<void> | undefined;
-let pool: ReturnType<typeof pgPool> | undefined;
-
-/** The shared pool, made safe against a connection dropped while idle (it would otherwise crash the process). */
-function database() {
-  if (!pool) {
-    pool = pgPool();
-    pool.on('error', (error) => logger.warn('idle database connection lost', { error: error.message }));
-  }
-  return pool;
-}
 
 /**
  * Loads one uploaded object, or refuses it with a report. Either way the metastore and the bucket say what
@@ -54,7 +44,7 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
   }
   const { body } = object;
   const started = Date.now();
-  const db = await database().connect().catch((error: unknown) => {
+  const db = await pgPool().connect().catch((error: unknown) => {
     body.destroy();
     throw error;
   });

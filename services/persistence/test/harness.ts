@@ -3,8 +3,8 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import type { Context } from 'aws-lambda';
 import pg from 'pg';
 import { s3Client } from '@dataharvest/shared/aws';
-// Its type parsers: NUMERIC and DATE come back as text, as every service reads them.
-import '@dataharvest/shared/pg';
+// The services' pool maker: NUMERIC and DATE come back as text, as every service reads them.
+import { newPool } from '@dataharvest/shared/pg';
 import { startServices, type Services } from '../../../local/src/cloud/services';
 import { PgProxy } from './pg-proxy';
 
@@ -54,7 +54,7 @@ export async function startHarness(): Promise<Harness> {
   }));
   dynamodb.destroy();
   await s3Client().send(new CreateBucketCommand({ Bucket: BUCKET }));
-  const db = new pg.Pool({ connectionString: services.postgresUrl, max: 6 });
+  const db = newPool({ connectionString: services.postgresUrl, max: 6 });
   return {
     services, proxy, db,
     async stop() {
