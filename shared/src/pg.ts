@@ -46,6 +46,20 @@ export async function transaction<C extends pg.ClientBase, T>(client: C, fn: (cl
   }
 }
 
+const schemas = new Map<string, Promise<void>>();
+
+/** Applies a service's DDL once per container; a failed attempt is forgotten, so the next event tries again. */
+export function ensureSchema(ddl: readonly string[]): Promise<void> {
+  const key = ddl.join(';\n');
+  let ready = schemas.get(key);
+  if (!ready) {
+    ready = pgPool().connect().then((db) => applyDdl(db, ddl).finally(() => db.release()));
+    ready.catch(() => schemas.delete(key));
+    schemas.set(key, ready);
+  }
+  return ready;
+}
+
 /**
  * Applies CREATE … IF NOT EXISTS statements in one transaction. Alone they can still fail when two sessions race
  * (two cold starts), so one advisory lock serialises every service's schema changes.

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Batch, TransformerState } from '@dataharvest/events/batch';
 import { logger } from './logger';
 import { getBatch, markFailed, recordTransformer } from './metastore';
-import { applyDdl, inTransaction, pgPool } from './pg';
+import { ensureSchema, inTransaction } from './pg';
 import { isoBatchDate, metastoreStreamHandler } from './stream-handler';
 
 export interface TransformerDefinition {
@@ -14,21 +14,6 @@ export interface TransformerDefinition {
    * transaction, so a re-run gives identical tables and a failure leaves the previous results.
    */
   statements: string[];
-}
-
-const schemas = new Map<string, Promise<void>>();
-
-/** Creates a service's tables once per container. */
-export function ensureTables(ddl: string[]): Promise<void> {
-  const key = ddl.join(';\n');
-  let ready = schemas.get(key);
-  if (!ready) {
-    ready = pgPool().connect().then((db) => applyDdl(db, ddl).finally(() => db.release()));
-    // A failed attempt is forgotten, so the next record tries again.
-    ready.catch(() => schemas.delete(key));
-    schemas.set(key, ready);
-  }
-  return ready;
 }
 
 /**
@@ -78,7 +63,7 @@ export function transformerHandler(definition: TransformerDefinition) {
       logger.info('skipped', { transformer: name, reason });
       return;
     }
-    await ensureTables(definition.ddl);
+    await ensureSchema(definition.ddl);
     const started = Date.now();
     let rows: number;
     try {

@@ -7,9 +7,9 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-la
 import pg from 'pg';
 import { FILE_TYPES, isoDate, nextIsoDate, type Batch, type FileType } from '@dataharvest/events/batch';
 import { columnForHeader } from '@dataharvest/events/file-schemas';
-import { ensureBaseTables } from '@dataharvest/shared/db/base-tables';
+import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { batchKey, getBatch, recordFile, registerTransformer } from '@dataharvest/shared/metastore';
-import { newPool, pgPool } from '@dataharvest/shared/pg';
+import { applyDdl, newPool, pgPool } from '@dataharvest/shared/pg';
 import { compileFilters } from '../../local/src/cloud/filter';
 import { createResource } from '../../local/src/cloud/resources';
 import { REGION, startServices, type Services } from '../../local/src/cloud/services';
@@ -84,7 +84,7 @@ export async function startChain(): Promise<Chain> {
     for (const name of ['deposit', 'transaction', 'tax']) await registerTransformer(name);
     const db = newPool({ connectionString: services.postgresUrl, max: 3 });
     const connection = await db.connect();
-    await ensureBaseTables(connection).finally(() => connection.release());
+    await applyDdl(connection, BASE_TABLES_DDL).finally(() => connection.release());
     let sequence = 0;
 
     const chain: Chain = {

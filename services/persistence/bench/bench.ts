@@ -7,7 +7,8 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startPostgres } from '@dataharvest/local/cloud/postgres';
 import { generate } from '@dataharvest/local/generate/index';
-import { ensureBaseTables } from '@dataharvest/shared/db/base-tables';
+import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
+import { applyDdl } from '@dataharvest/shared/pg';
 import { COPY_STREAM_OPTIONS, loadSlice } from '../src/slice-loader';
 import { partitionName } from '../src/slice-table';
 
@@ -79,7 +80,7 @@ try {
   const db = new pg.Client({ connectionString: postgres?.url ?? values['database-url'] });
   await db.connect();
   try {
-    await ensureBaseTables(db);
+    await applyDdl(db, BASE_TABLES_DDL);
     runs = await measure(db);
   } finally {
     await db.end();

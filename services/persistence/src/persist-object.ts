@@ -1,9 +1,9 @@
 import type { FileDetail } from '@dataharvest/events/batch';
 import { parseObjectKey } from '@dataharvest/events/object-key';
-import { ensureBaseTables } from '@dataharvest/shared/db/base-tables';
+import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { logger } from '@dataharvest/shared/logger';
 import { getBatch, recordFile, recordRejectedKey } from '@dataharvest/shared/metastore';
-import { pgPool } from '@dataharvest/shared/pg';
+import { ensureSchema, pgPool } from '@dataharvest/shared/pg';
 import { moveObject, openObject, putErrorReport } from './objects';
 import { loadSlice } from './slice-loader';
 
@@ -14,7 +14,6 @@ export interface Outcome { status: 'PERSISTED' | 'REJECTED' | 'GONE'; rows: numb
 /** Clients whose files load leniently (valid rows in, invalid rows to `rejects`): a comma-separated list. */
 const lenientClients = () => new Set((process.env.LENIENT_CLIENTS ?? '').split(',').map((c) => c.trim()).filter(Boolean));
 
-let tablesReady: Promise<void> | undefined;
 
 /**
  * Loads one uploaded object, or refuses it with a report. Either way the metastore and the bucket say what
@@ -44,7 +43,7 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
   }
   const { body } = object;
   const started = Date.now();
-  const db = await pgPool().connect().catch((error: unknown) => {
+  const db = await ensureSchema(BASE_TABLES_DDL).then(() => pgPool().connect()).catch((error: unknown) => {
     body.destroy();
     throw error;
   });
@@ -53,11 +52,6 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
   const lost = (error: Error) => { failure ??= error; };
   db.on('error', lost);
   try {
-    tablesReady ??= ensureBaseTables(db).catch((e: unknown) => {
-      tablesReady = undefined;
-      throw e;
-    });
-    await tablesReady;
     const slice = { type: parsed.type, client: parsed.client, batchDate: parsed.batchDate };
     result = await loadSlice(db, slice, body, { gzip: parsed.gzip, lenient: lenientClients().has(parsed.client) });
   } catch (error) {

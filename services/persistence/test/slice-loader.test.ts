@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import pg from 'pg';
 import { FILE_SCHEMAS } from '@dataharvest/events/file-schemas';
-import { ensureBaseTables } from '@dataharvest/shared/db/base-tables';
+import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
+import { applyDdl } from '@dataharvest/shared/pg';
 import { generateFile } from '../../../local/src/generate/index';
 import { loadSlice } from '../src/slice-loader';
 import { validFile, type CsvFile } from './csv-files';
@@ -12,7 +13,7 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
   const db = await h.db.connect();
-  await ensureBaseTables(db);
+  await applyDdl(db, BASE_TABLES_DDL);
   db.release();
 });
 afterAll(() => h?.stop());
@@ -58,7 +59,7 @@ describe('loadSlice against PostgreSQL', () => {
   });
 
   it('creates the base tables safely from many sessions at once', async () => {
-    await Promise.all(Array.from({ length: 4 }, () => withClient((db) => ensureBaseTables(db))));
+    await Promise.all(Array.from({ length: 4 }, () => withClient((db) => applyDdl(db, BASE_TABLES_DDL))));
   });
 
   it('swaps slices of one table from concurrent loads without deadlock, each replacing only its own', async () => {

@@ -1,9 +1,9 @@
 import { allPersisted, type Batch } from '@dataharvest/events/batch';
 import { logger } from '@dataharvest/shared/logger';
 import { establishRelations, getBatch } from '@dataharvest/shared/metastore';
-import { inTransaction } from '@dataharvest/shared/pg';
+import { ensureSchema, inTransaction } from '@dataharvest/shared/pg';
 import { isoBatchDate, metastoreStreamHandler } from '@dataharvest/shared/stream-handler';
-import { ensureTables, runStatements } from '@dataharvest/shared/transformer';
+import { runStatements } from '@dataharvest/shared/transformer';
 import { ddl, ISSUE_KINDS, issueCounts, linkCounts, statements } from './sql';
 
 /** Relations are due once all four files are in and this generation has not been related yet. */
@@ -19,7 +19,7 @@ export const handler = metastoreStreamHandler(async (seen) => {
     logger.info('skipped', { reason: 'relations already established or batch moved on', stage: batch?.stage });
     return;
   }
-  await ensureTables(ddl);
+  await ensureSchema(ddl);
   const started = Date.now();
   const { dataQuality, summary } = await inTransaction(async (db) => {
     await runStatements(db, 'relationship', statements, batch);
