@@ -30,11 +30,13 @@ const putItem = (cloud: LocalCloud, pk: string, kind: string) =>
 let cloud: LocalCloud;
 const logs: string[] = [];
 const progress: Array<{ kind: string; functionName: string; source: string; error?: string }> = [];
+const gaveUp: Array<{ functionName: string; reason: string }> = [];
 
 beforeAll(async () => {
   await Promise.all(['base', 'echo', 'failing'].map((s) => packageService(join(FIXTURE, s))));
   cloud = await startCloud({ root: FIXTURE, log: (l) => logs.push(l) });
   for (const kind of ['invoke', 'result', 'error'] as const) cloud.on(kind, (e) => progress.push({ kind, ...e }));
+  cloud.on('gave-up', (e) => gaveUp.push(e));
 });
 afterAll(() => cloud?.stop());
 
@@ -120,6 +122,7 @@ describe('startCloud on the fixture stacks', () => {
       requestContext: expect.objectContaining({ condition: 'RetriesExhausted', approximateInvokeCount: 1 }),
       responsePayload: expect.objectContaining({ errorMessage: 'cannot take in/fail.csv' }),
     })]);
+    expect(gaveUp).toEqual([{ functionName: 'fixture-echo-test-upload', reason: 'cannot take in/fail.csv' }]);
   });
 
   it('delivers stream records through the mapping, its filter applied', async () => {

@@ -53,7 +53,8 @@ describe('asynchronous invocation', () => {
   it('sends AWS\'s destination record once retries are exhausted', async () => {
     const fn = flaky(Infinity);
     const queueUrl = await createQueue(sqs, 'async-failures');
-    const invoker = createAsyncInvoker({ invoke: fn.invoke, sqs, log: () => undefined });
+    const gaveUp: unknown[] = [];
+    const invoker = createAsyncInvoker({ invoke: fn.invoke, sqs, log: () => undefined, gaveUp: (e) => gaveUp.push(e) });
     invoker.invokeAsync('persist', event, { maxRetryAttempts: 1, onFailureQueueUrl: queueUrl });
     await waitFor('the retries', () => invoker.pending() === 0, 10_000);
 
@@ -66,6 +67,7 @@ describe('asynchronous invocation', () => {
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       responsePayload: { errorType: 'ValidationError', errorMessage: 'attempt 2 failed' },
     });
+    expect(gaveUp).toEqual([{ functionName: 'persist', reason: 'attempt 2 failed' }]);
   });
 
   it('invokes once with no retries configured and runs invocations independently', async () => {

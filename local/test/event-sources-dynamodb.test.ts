@@ -18,6 +18,7 @@ let sqs: SQSClient;
 let pollers: StreamPoller[] = [];
 let tables = 0;
 const logs: string[] = [];
+const gaveUp: Array<{ functionName: string; reason: string }> = [];
 
 beforeAll(async () => {
   [dynamodb, sqsServer] = await Promise.all([startDynamoDb(undefined, () => undefined), startSqs()]);
@@ -57,7 +58,7 @@ function poll(streamArn: string, fn: { invoke: (f: string, e: unknown) => Promis
   const poller = startStreamPoller({
     functionName: 'fn', kind: 'dynamodb', streamArn, batchSize: 10, batchWindowSeconds: 0, startingPosition: 'TRIM_HORIZON',
     maxRetryAttempts: -1, bisectOnError: false, reportBatchItemFailures: false, filterPatterns: [], ...overrides,
-  }, { streams, sqs, invoke: fn.invoke, log: (l) => logs.push(l) });
+  }, { streams, sqs, invoke: fn.invoke, log: (l) => logs.push(l), gaveUp: (e) => gaveUp.push(e) });
   pollers.push(poller);
   return poller;
 }
@@ -182,6 +183,7 @@ describe('stream poller on DynamoDB Streams (DynamoDB Local)', () => {
         DDBStreamBatchInfo: { startSequenceNumber: seq(b!), endSequenceNumber: seq(c!), batchSize: 2, streamArn: t.streamArn },
       });
       expect(failure!.responseContext.functionError).toBeUndefined();
+      expect(gaveUp).toContainEqual({ functionName: 'fn', reason: 'partial batch failure' });
     });
   });
 

@@ -11,10 +11,12 @@ export interface BatchReport {
   transformers: Record<string, { status: string }>;
   data_quality?: Record<string, number>;
   events: PortfolioEvent[];
+  /** Events and stream records whose retries ran out during the run: what the on-failure queues received. */
+  failures?: Array<{ function: string; reason: string }>;
 }
 
 /** The one JSON object `dataharvest run --json` prints: files by type, refused keys by file name. */
-export function batchReport(client: string, batch: Batch | undefined, rejected: RejectedKey[], events: PortfolioEvent[]): BatchReport {
+export function batchReport(client: string, batch: Batch | undefined, rejected: RejectedKey[], events: PortfolioEvent[], failures: BatchReport['failures'] = []): BatchReport {
   const files: Record<string, FileReport> = {};
   for (const type of FILE_TYPES.filter((t) => batch?.files[t])) {
     const f = batch!.files[type]!;
@@ -32,11 +34,12 @@ export function batchReport(client: string, batch: Batch | undefined, rejected: 
     transformers,
     ...(batch?.data_quality ? { data_quality: batch.data_quality } : {}),
     events,
+    ...(failures.length ? { failures } : {}),
   };
 }
 
-/** Exit code of a run: 0 only for a COMPLETE batch with nothing refused along the way. */
+/** Exit code of a run: 0 only for a COMPLETE batch with nothing refused or given up along the way. */
 export function exitCode(report: BatchReport): 0 | 1 {
   const refused = Object.values(report.files).some((f) => f.status !== 'PERSISTED');
-  return report.stage === 'COMPLETE' && !refused ? 0 : 1;
+  return report.stage === 'COMPLETE' && !refused && !report.failures ? 0 : 1;
 }

@@ -37,6 +37,7 @@ export class Progress {
       for (const e of f.errors.slice(0, 10)) out.push(`      line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.reason}`);
     }
     for (const [name, t] of Object.entries(report.transformers)) out.push(`  ${name.padEnd(24)} ${t.status}`);
+    for (const f of report.failures ?? []) out.push(`  ${f.function}: gave up after retries (${f.reason})`);
     for (const e of report.events) {
       out.push(`  event ${e.portfolio_reference} v${e.version}: deposits ${e.deposits_total}, ${e.transaction_count} transactions, net ${e.net_amount}, taxes paid ${e.taxes_paid}`);
     }

@@ -37,6 +37,12 @@ export async function run(opts: RunOptions): Promise<number> {
   try {
     useCloud(cloud);
     cloud.on('error', (e: { functionName: string; error?: string }) => progress.line(`! ${e.functionName}: ${e.error ?? 'failed'} (the platform retries; details in ${logFile})`));
+    // A record whose retries ran out can never finish the batch: the run ends as soon as the cloud is quiet.
+    const failures: Array<{ function: string; reason: string }> = [];
+    cloud.on('gave-up', (e) => {
+      failures.push({ function: e.functionName, reason: e.reason });
+      progress.line(`! ${e.functionName}: gave up after retries; the record is in its on-failure queue`);
+    });
     progress.line(`local cloud up: ${cloud.functions.length} functions`);
 
     const uploaded: Uploaded[] = [];
@@ -47,9 +53,10 @@ export async function run(opts: RunOptions): Promise<number> {
     }
 
     const deadline = Date.now() + opts.timeoutSeconds * 1000;
+    const settled = (s: State) => finished(s, uploaded) || failures.length > 0;
     let state = await readState(opts.client, batchDate);
     // Settled only when the metastore says so AND the cloud is quiet: a handler may be between two writes.
-    while (!(finished(state, uploaded) && (await quiet(cloud, deadline)) && finished((state = await readState(opts.client, batchDate)), uploaded))) {
+    while (!(settled(state) && (await quiet(cloud, deadline)) && settled((state = await readState(opts.client, batchDate))))) {
       if (Date.now() > deadline) {
         progress.line(`timed out after ${opts.timeoutSeconds}s at stage ${state.batch?.stage ?? 'RECEIVING'}`);
         break;
@@ -63,7 +70,7 @@ export async function run(opts: RunOptions): Promise<number> {
     const ours = new Set(uploaded.map((u) => u.key));
     const rejected = state.rejected.filter((r) => ours.has(r.key));
     const events = batchDate && state.batch?.stage === 'COMPLETE' ? latestForBatch(await readOutputEvents(eventsStream(cloud)), opts.client, batchDate) : [];
-    const report = batchReport(opts.client, state.batch, rejected, events);
+    const report = batchReport(opts.client, state.batch, rejected, events, failures);
     if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else progress.summary(report);
     return exitCode(report);

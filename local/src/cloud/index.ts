@@ -11,6 +11,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { CustomResources } from './custom-resources';
 import { CloudError } from './errors';
 import { createAsyncInvoker, type AsyncConfig } from './event-sources/async-invoke';
+import type { GaveUp } from './event-sources/failure-destination';
 import { matchS3Event, matchS3Rule, s3NotificationEvent, type S3Rule } from './event-sources/s3-notifications';
 import { startStreamPoller, type StreamPoller } from './event-sources/stream-poller';
 import { dynamodbSource, kinesisSource } from './event-sources/stream-sources';
@@ -34,6 +35,8 @@ export interface LocalCloud extends Services {
   idle(opts?: { quietMs?: number; timeoutMs?: number }): Promise<void>;
   on(event: 'invoke' | 'result' | 'error', listener: (e: Progress) => void): void;
   on(event: 'log', listener: (e: { line: string; functionName?: string }) => void): void;
+  /** An event or stream record whose retries ran out: it went to the function's on-failure destination. */
+  on(event: 'gave-up', listener: (e: GaveUp) => void): void;
   stop(): Promise<void>;
 }
 
@@ -70,7 +73,8 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
   };
   const runtime = new Runtime(log, emit);
   const invoke = (fn: string, event: unknown, source = 'invoke') => runtime.invoke(fn, event, source);
-  const asyncInvoker = createAsyncInvoker({ invoke, sqs: clients.sqs, log });
+  const gaveUp = (e: GaveUp) => emit('gave-up', e);
+  const asyncInvoker = createAsyncInvoker({ invoke, sqs: clients.sqs, log, gaveUp });
   const customResources = new CustomResources();
   const exports: Record<string, string> = {};
   const exportedBy = new Map<string, string>();
@@ -205,7 +209,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       filterPatterns: ((props.FilterCriteria as { Filters?: Array<{ Pattern: string }> } | undefined)?.Filters ?? []).map((f) => f.Pattern),
       onFailureQueueUrl: onFailureQueue(props),
       checkpointFile: join(checkpoints, `${fn}-${createHash('sha1').update(streamArn).digest('hex').slice(0, 8)}.json`),
-    }, { source: kind === 'kinesis' ? kinesisSource(clients.kinesis, streamArn) : dynamodbSource(clients.streams, streamArn), sqs: clients.sqs, invoke, log });
+    }, { source: kind === 'kinesis' ? kinesisSource(clients.kinesis, streamArn) : dynamodbSource(clients.streams, streamArn), sqs: clients.sqs, invoke, log, gaveUp });
   }
 
   const pollers = () => [...deployments.values()].flatMap((d) => d.pollers);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { arn } from '../template';
-import { sendToDestination } from './failure-destination';
+import { sendToDestination, type GaveUp } from './failure-destination';
 
 export interface AsyncConfig { maxRetryAttempts: number; onFailureQueueUrl?: string }
 
@@ -19,7 +19,9 @@ const RETRY_DELAYS_MS = [1000, 2000];
  * retried up to maxRetryAttempts (AWS default 2), after which the on-failure destination receives AWS's invocation
  * record and the event is dropped.
  */
-export function createAsyncInvoker(deps: { invoke: (fn: string, event: unknown, source: string) => Promise<unknown>; sqs: SQSClient; log: (l: string) => void }): AsyncInvoker {
+export function createAsyncInvoker(deps: {
+  invoke: (fn: string, event: unknown, source: string) => Promise<unknown>; sqs: SQSClient; log: (l: string) => void; gaveUp?: (e: GaveUp) => void;
+}): AsyncInvoker {
   let pending = 0;
 
   async function run(fn: string, event: unknown, config: AsyncConfig): Promise<void> {
@@ -36,6 +38,7 @@ export function createAsyncInvoker(deps: { invoke: (fn: string, event: unknown, 
 
   async function exhausted(fn: string, event: unknown, config: AsyncConfig, attempts: number, error: Error & { errorType?: string }): Promise<void> {
     deps.log(`${fn}: asynchronous invocation failed ${attempts} time(s) (${error.message}); dropping the event`);
+    deps.gaveUp?.({ functionName: fn, reason: error.message });
     if (!config.onFailureQueueUrl) return;
     await sendToDestination(deps.sqs, config.onFailureQueueUrl, {
       version: '1.0',

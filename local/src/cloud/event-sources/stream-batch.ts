@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { arn } from '../template';
-import { sendToDestination } from './failure-destination';
+import { sendToDestination, type GaveUp } from './failure-destination';
 import type { SourceRecord } from './stream-sources';
 
 export interface DeliveryConfig {
@@ -17,6 +17,7 @@ export interface DeliveryDeps {
   pause: (ms: number) => Promise<void>;
   stopped: () => boolean;
   running: (delta: 1 | -1) => void;
+  gaveUp?: (e: GaveUp) => void;
 }
 
 type Attempt = { ok: true } | { ok: false; failedFrom: number; functionError: boolean; reason: string };
@@ -59,6 +60,7 @@ export function createBatchDelivery(config: DeliveryConfig, deps: DeliveryDeps) 
       }
       if (config.maxRetryAttempts >= 0 && retries >= config.maxRetryAttempts) {
         deps.log(`${config.functionName}: ${records.length} record(s) of ${shardId} failed ${invokes} time(s) (${result.reason}); skipping them`);
+        deps.gaveUp?.({ functionName: config.functionName, reason: result.reason });
         await sendOnFailure(shardId, records, invokes, result.functionError);
         return true;
       }

@@ -4,6 +4,7 @@ import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { compileFilters, kinesisFilterView } from '../filter';
+import type { GaveUp } from './failure-destination';
 import { createBatchDelivery } from './stream-batch';
 import { dynamodbSource, kinesisSource, type Position, type SourceRecord, type StreamSource } from './stream-sources';
 
@@ -22,6 +23,7 @@ export interface StreamPollerDeps {
   sqs: SQSClient;
   invoke: (fn: string, event: unknown, source: string) => Promise<unknown>;
   log: (l: string) => void;
+  gaveUp?: (e: GaveUp) => void;
 }
 
 export interface StreamPoller { stop(): Promise<void>; caughtUp(): boolean; inFlight(): boolean }
@@ -52,7 +54,7 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
   let wakeDiscovery = () => {};
 
   const deliver = createBatchDelivery(config, {
-    sqs: deps.sqs, invoke: deps.invoke, log: deps.log, pause, stopped: () => abort.signal.aborted, running: (d) => { running += d; },
+    sqs: deps.sqs, invoke: deps.invoke, log: deps.log, gaveUp: deps.gaveUp, pause, stopped: () => abort.signal.aborted, running: (d) => { running += d; },
   });
 
   const checkpoint = (shardId: string, sequenceNumber: string) => {
