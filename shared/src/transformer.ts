@@ -19,10 +19,11 @@ export interface TransformerDefinition {
 /**
  * Plans the rest of the transaction for whole slices. A slice just written (or loaded) has no statistics yet, so the
  * planner guesses a handful of rows and picks nested loops, which go quadratic at a million rows; hash joins suit
- * every size here.
+ * every size here. Sorts and hashes over a slice's 100k accounts outgrow the default 4 MB and would spill to disk.
  */
 export async function planForSlices(db: pg.ClientBase): Promise<void> {
   await db.query('SET LOCAL enable_nestloop = off');
+  await db.query("SET LOCAL work_mem = '64MB'");
 }
 
 /**

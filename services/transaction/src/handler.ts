@@ -4,9 +4,9 @@ const slice = 'client = $1 AND batch_date = $2';
 const totals = 'transaction_count integer NOT NULL, net_amount numeric(17,2) NOT NULL';
 
 /**
- * Transactions on the batch's known accounts (what the relationship links; a semi-join on the accounts is the cheap
- * way to ask the same): count and amount per account and
- * keyword, then count and net amount per account (every account of the batch, zero when quiet) and per linked portfolio.
+ * Transactions on the batch's known accounts (what `transaction_links` holds; a semi-join on the accounts asks the
+ * same without the portfolio lookup): count and amount per account and keyword, then count and net amount per
+ * account (every account of the batch, zero when quiet) and per linked portfolio.
  */
 export const handler = transformerHandler({
   name: 'transaction',
@@ -26,7 +26,8 @@ export const handler = transformerHandler({
        FROM transactions t
        WHERE t.client = $1 AND t.batch_date = $2
          AND EXISTS (SELECT 1 FROM accounts a WHERE a.client = $1 AND a.batch_date = $2 AND a.account_number = t.account_number)
-       GROUP BY t.account_number, t.keyword`,
+       GROUP BY t.account_number, t.keyword
+       ORDER BY t.account_number, t.keyword`, // in key order: the primary key grows by appending, a third faster
     `DELETE FROM account_transaction_totals WHERE ${slice}`,
     `INSERT INTO account_transaction_totals
        SELECT $1, $2::date, a.account_number, COALESCE(sum(k.transaction_count), 0), COALESCE(sum(k.amount), 0)
