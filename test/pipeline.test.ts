@@ -29,20 +29,20 @@ async function baseTables(url: string) {
   }
 }
 
-async function waitForStage(stage: string, generation: number, timeoutMs = 60_000) {
+async function waitForStage(stage: string, generation: number, client = 'EXT_CLIENT', batchDate = '20200130', timeoutMs = 60_000) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const batch = await getBatch('EXT_CLIENT', '20200130');
+    const batch = await getBatch(client, batchDate);
     if (batch?.stage === stage && batch.generation === generation) return batch;
-    if (Date.now() > until) throw new Error(`batch stuck at ${batch?.stage} (generation ${batch?.generation}), waiting for ${stage}`);
+    if (Date.now() > until) throw new Error(`batch ${client}/${batchDate} stuck at ${batch?.stage} (generation ${batch?.generation}), waiting for ${stage}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 describe('the sample batch through real events: S3 → persistence → metastore → transformers → catapult → Kinesis', () => {
   let cloud: LocalCloud;
-  const upload = (name: string, body: Buffer | string) =>
-    s3Client().send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/EXT_CLIENT/${name}`, Body: body }));
+  const upload = (name: string, body: Buffer | string, client = 'EXT_CLIENT') =>
+    s3Client().send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${client}/${name}`, Body: body }));
 
   beforeAll(async () => {
     cloud = await startCloud();
@@ -68,16 +68,25 @@ describe('the sample batch through real events: S3 → persistence → metastore
   it('gives the same events whatever the arrival order, with every file uploaded twice', async () => {
     const client = 'ORDER_TEST';
     const reversed = [...sampleFiles].reverse();
-    await Promise.all([...reversed, ...reversed].map((f) =>
-      s3Client().send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${client}/${f}`, Body: readFileSync(join(SAMPLE, f)) }))));
-    const until = Date.now() + 60_000;
-    while ((await getBatch(client, '20200130'))?.stage !== 'COMPLETE') {
-      if (Date.now() > until) throw new Error('ORDER_TEST never completed');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await Promise.all([...reversed, ...reversed].map((f) => upload(f, readFileSync(join(SAMPLE, f)), client)));
+    await waitForStage('COMPLETE', 1, client);
     const figures = (c: string) => readOutputEvents(eventsStream(cloud)).then((all) =>
       latestForBatch(all, c, '20200130').map(({ client: _c, published_at: _p, ...rest }) => rest));
     expect(await figures(client)).toEqual(await figures('EXT_CLIENT'));
+  });
+
+  it('sends a later batch round again when an earlier one arrives after it: re-published with the running totals of a clean run', async () => {
+    const client = 'LATE_CO';
+    const sendBatch = (date: string) => Promise.all(sampleFiles.map((f) => upload(f.replace('20200130', date), readFileSync(join(SAMPLE, f)), client)));
+    await sendBatch('20200131');
+    await waitForStage('COMPLETE', 1, client, '20200131');
+    await sendBatch('20200130');
+    await waitForStage('COMPLETE', 1, client, '20200130');
+    await waitForStage('COMPLETE', 2, client, '20200131');
+    const frida = async (date: string) => latestForBatch(await readOutputEvents(eventsStream(cloud)), client, date)
+      .filter((e) => e.portfolio_reference === '90755e32-7438-4354-ad37-ad900e297844').map((e) => [e.version, e.deposits_total, e.deposits_running_total]);
+    expect(await frida('20200130')).toEqual([[1, '5000.00', '5000.00']]);
+    expect(await frida('20200131')).toEqual([[2, '5000.00', '10000.00']]);
   });
 
   it('treats a duplicated S3 event as a no-op: same rows, same generation', async () => {

@@ -79,6 +79,8 @@ export const Batch = z.object({
   required_transformers: z.array(z.string()).optional(),
   data_quality: z.record(z.string(), z.number()).optional(),
   events_published: z.number().int().optional(),
+  /** Per transformer, a fingerprint of this batch's part in figures later batches build on (running totals). */
+  fingerprints: z.record(z.string(), z.string()).optional(),
   created_at: z.string(),
   updated_at: z.string(),
 });

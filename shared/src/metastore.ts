@@ -44,7 +44,7 @@ async function ensureBatch(client: string, batchDate: string): Promise<void> {
   const values: Record<string, unknown> = { ':stage': 'RECEIVING', ':gsi': 'STAGE#RECEIVING', ':empty': {}, ':zero': 0, ':false': false, ':now': now(), ':client': client, ':date': batchDate, ':gsisk': `${batchDate}#${client}` };
   const sets = ['client = :client', 'batch_date = :date', 'stage = if_not_exists(stage, :stage)', 'gsi1pk = if_not_exists(gsi1pk, :gsi)', 'gsi1sk = :gsisk',
     'files = if_not_exists(files, :empty)', 'transformers = if_not_exists(transformers, :empty)', 'generation = if_not_exists(generation, :zero)',
-    'relation_established = if_not_exists(relation_established, :false)', 'created_at = if_not_exists(created_at, :now)', 'updated_at = :now'];
+    'relation_established = if_not_exists(relation_established, :false)', 'fingerprints = if_not_exists(fingerprints, :empty)', 'created_at = if_not_exists(created_at, :now)', 'updated_at = :now'];
   Object.keys(flags).forEach((flag, i) => { names[`#f${i}`] = flag; sets.push(`#f${i} = if_not_exists(#f${i}, :false)`); });
   await update({ Key: batchKey(client, batchDate), UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
 }
@@ -88,15 +88,7 @@ async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3)
   const key = batchKey(seen.client, seen.batch_date);
   if (complete && newData) {
     // New data for a complete batch starts a new generation: relationships and transformers run again.
-    const s = stageSet('PERSISTED');
-    const flags = FILE_TYPES.map((t, i) => `#p${i} = :true`).join(' AND ');
-    const next = await update({
-      Key: key,
-      UpdateExpression: `SET ${s.expr}, generation = generation + :one, relation_established = :false, transformers = :empty REMOVE required_transformers, data_quality, events_published`,
-      ConditionExpression: `${flags} AND generation = :gen`,
-      ExpressionAttributeNames: Object.fromEntries(FILE_TYPES.map((t, i) => [`#p${i}`, persistedFlag[t]])),
-      ExpressionAttributeValues: { ...s.values, ':true': true, ':false': false, ':one': 1, ':empty': {}, ':gen': seen.generation },
-    });
+    const next = await startNewGeneration(seen);
     if (next) return next;
   } else if (!complete) {
     const anyRejected = Object.values(seen.files).some((f) => f.status === 'REJECTED');
@@ -123,6 +115,33 @@ async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3)
   const fresh = await getBatch(seen.client, seen.batch_date);
   if (!fresh || attempts <= 1) throw new StaleStateError(`batch ${seen.client}/${seen.batch_date} kept changing`);
   return settleReceivingStage(fresh, newData && fresh.generation === seen.generation, attempts - 1);
+}
+
+/**
+ * Sends a batch whose four files are in back to PERSISTED as a new generation, so the whole chain runs again and the
+ * catapult re-publishes with a higher version. Conditional on the generation seen: undefined if it moved on.
+ */
+function startNewGeneration(seen: Batch): Promise<Batch | undefined> {
+  const s = stageSet('PERSISTED');
+  const flags = FILE_TYPES.map((t, i) => `#p${i} = :true`).join(' AND ');
+  return update({
+    Key: batchKey(seen.client, seen.batch_date),
+    UpdateExpression: `SET ${s.expr}, generation = generation + :one, relation_established = :false, transformers = :empty REMOVE required_transformers, data_quality, events_published, failure`,
+    ConditionExpression: `${flags} AND generation = :gen`,
+    ExpressionAttributeNames: Object.fromEntries(FILE_TYPES.map((t, i) => [`#p${i}`, persistedFlag[t]])),
+    ExpressionAttributeValues: { ...s.values, ':true': true, ':false': false, ':one': 1, ':empty': {}, ':gen': seen.generation },
+  });
+}
+
+/**
+ * A batch's results changed in a way later batches of the client build on (running totals): each later batch whose
+ * four files are in starts a new generation, so it is computed again from the corrected figures and re-published.
+ * Returns the batch dates sent round again.
+ */
+export async function rerunLaterBatches(client: string, batchDate: string): Promise<string[]> {
+  const later = (await listClient(client)).batches.filter((b) => b.batch_date > batchDate && allPersisted(b));
+  const rerun = await Promise.all(later.map(async (b) => ((await startNewGeneration(b)) ? [b.batch_date] : [])));
+  return rerun.flat().sort();
 }
 
 /** Records a file whose object key itself was invalid, so `status` and `run` can show why it was refused. */
@@ -154,14 +173,14 @@ export async function establishRelations(batch: Batch, state: TransformerState, 
  * moves the batch to TRANSFORMED in a second update conditional on every required status being DONE.
  * Returns undefined when the batch has moved on to another generation (the result is stale).
  */
-export async function recordTransformer(batch: Batch, name: string, state: TransformerState): Promise<Batch | undefined> {
+export async function recordTransformer(batch: Batch, name: string, state: TransformerState, fingerprint?: string): Promise<Batch | undefined> {
   const key = batchKey(batch.client, batch.batch_date);
   const image = await update({
     Key: key,
-    UpdateExpression: 'SET transformers.#name = :state, updated_at = :now',
+    UpdateExpression: `SET transformers.#name = :state, updated_at = :now${fingerprint === undefined ? '' : ', fingerprints.#name = :fingerprint'}`,
     ConditionExpression: 'generation = :gen AND relation_established = :true',
     ExpressionAttributeNames: { '#name': name },
-    ExpressionAttributeValues: { ':state': state, ':now': now(), ':gen': state.generation, ':true': true },
+    ExpressionAttributeValues: { ':state': state, ':now': now(), ':gen': state.generation, ':true': true, ...(fingerprint === undefined ? {} : { ':fingerprint': fingerprint }) },
   });
   if (!image || state.status !== 'DONE') return image;
   const required = image.required_transformers ?? [];

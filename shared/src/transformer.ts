@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Batch, TransformerState } from '@dataharvest/events/batch';
 import { logger } from './logger';
-import { getBatch, markFailed, recordTransformer } from './metastore';
+import { getBatch, markFailed, recordTransformer, rerunLaterBatches } from './metastore';
 import { ensureSchema, inTransaction } from './pg';
 import { isoBatchDate, metastoreStreamHandler } from './stream-handler';
 
@@ -14,6 +14,13 @@ export interface TransformerDefinition {
    * transaction, so a re-run gives identical tables and a failure leaves the previous results.
    */
   statements: string[];
+  /**
+   * For results that later batches of the client build on (running totals): a query ($1, $2) returning one row with
+   * one non-null text column, `fingerprint`, of this batch's part in them. When a run changes it from what the
+   * metastore recorded (a correction, or an earlier batch arriving after later ones), every later batch of the client
+   * is computed again and re-published.
+   */
+  laterBatchesBuildOn?: string;
 }
 
 /**
@@ -59,7 +66,8 @@ function skipReason(name: string, seen: Batch, current: Batch | undefined): stri
 export function transformerHandler(definition: TransformerDefinition) {
   const { name } = definition;
   return metastoreStreamHandler(async (seen) => {
-    const reason = skipReason(name, seen, await getBatch(seen.client, seen.batch_date));
+    const current = await getBatch(seen.client, seen.batch_date);
+    const reason = skipReason(name, seen, current);
     if (reason) {
       logger.info('skipped', { transformer: name, reason });
       return;
@@ -67,8 +75,15 @@ export function transformerHandler(definition: TransformerDefinition) {
     await ensureSchema(definition.ddl);
     const started = Date.now();
     let rows: number;
+    let fingerprint: string | undefined;
     try {
-      rows = await inTransaction((db) => runStatements(db, name, definition.statements, seen));
+      rows = await inTransaction(async (db) => {
+        const written = await runStatements(db, name, definition.statements, seen);
+        if (definition.laterBatchesBuildOn) {
+          fingerprint = (await db.query<{ fingerprint: string }>(definition.laterBatchesBuildOn, [seen.client, isoBatchDate(seen)])).rows[0]!.fingerprint;
+        }
+        return written;
+      });
     } catch (error) {
       if (!isDataError(error)) throw error; // the platform retries, then the on-failure queue keeps the record
       // The batch's data cannot go through this SQL (an overflow, a broken constraint): retrying cannot help.
@@ -78,10 +93,16 @@ export function transformerHandler(definition: TransformerDefinition) {
       logger.error('transformer failed on the batch data', { transformer: name, reason });
       return;
     }
+    // Later batches were computed from the figures the metastore last recorded for this one. When they changed, the
+    // later batches go round again before this result is recorded, so a failure in between retries both.
+    if (fingerprint !== undefined && fingerprint !== current?.fingerprints?.[name]) {
+      const rerun = await rerunLaterBatches(seen.client, seen.batch_date);
+      if (rerun.length) logger.info('later batches run again on the changed figures', { transformer: name, batch_dates: rerun });
+    }
     const state: TransformerState = {
       status: 'DONE', generation: seen.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary: { rows_written: rows },
     };
-    const next = await recordTransformer(seen, name, state);
+    const next = await recordTransformer(seen, name, state, fingerprint);
     logger.info(next ? 'transformer done' : 'result of an old generation discarded', { transformer: name, stage: next?.stage, rows_written: rows });
   });
 }

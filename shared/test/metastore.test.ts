@@ -5,7 +5,7 @@ import { createResource } from '../../local/src/cloud/resources';
 import { loadStack, Resolver } from '../../local/src/cloud/template';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  establishRelations, getBatch, listByStage, listClient, markComplete, recordFile, recordTransformer, registerTransformer, reopenForTransformer,
+  establishRelations, getBatch, listByStage, listClient, markComplete, recordFile, recordTransformer, registerTransformer, reopenForTransformer, rerunLaterBatches,
 } from '../src/metastore';
 
 const detail = (status: FileDetail['status'], etag = 'e1'): FileDetail => ({ status, key: 'k', etag, rows: 2, bytes: 10, errors: [], at: new Date().toISOString() });
@@ -94,5 +94,26 @@ describe('metastore client against DynamoDB Local', () => {
     expect(fx.stage).toBe('TRANSFORMED');
     expect(fx.required_transformers).toEqual(['deposit', 'tax', 'transaction', 'fx']);
     expect(await reopenForTransformer(fx, 'fx')).toBe(false); // done for this generation: nothing to backfill
+  });
+
+  it('keeps a transformer\'s fingerprint across generations, and sends every later complete batch round again', async () => {
+    const client = newClient();
+    const dates = ['20200129', '20200130', '20200131', '20200201'];
+    for (const date of dates) for (const t of FILE_TYPES) await recordFile(client, date, t, detail('PERSISTED'));
+    await recordFile(client, '20200203', 'accounts', detail('PERSISTED')); // files still missing: nothing to compute yet
+    let batch = (await establishRelations((await getBatch(client, '20200130'))!, done(1), {}))!;
+    batch = (await recordTransformer(batch, 'deposit', done(1), 'f1'))!;
+    expect(batch.fingerprints).toEqual({ deposit: 'f1' });
+    batch = await recordFile(client, '20200130', 'accounts', detail('PERSISTED', 'e2'));
+    expect(batch).toMatchObject({ generation: 2, transformers: {}, fingerprints: { deposit: 'f1' } });
+
+    const later = (await getBatch(client, '20200131'))!;
+    await establishRelations(later, done(1), {}); // mid-way through its chain: sent round again all the same
+    expect(await rerunLaterBatches(client, '20200130')).toEqual(['20200131', '20200201']);
+    const after = Object.fromEntries((await listClient(client)).batches.map((b) => [b.batch_date, [b.stage, b.generation]]));
+    expect(after).toEqual({
+      '20200129': ['PERSISTED', 1], '20200130': ['PERSISTED', 2], '20200131': ['PERSISTED', 2], '20200201': ['PERSISTED', 2], '20200203': ['RECEIVING', 0],
+    });
+    expect((await getBatch(client, '20200131'))).toMatchObject({ relation_established: false, transformers: {} });
   });
 });

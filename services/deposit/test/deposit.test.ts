@@ -62,6 +62,27 @@ describe('deposit: DEPOSIT sums per portfolio and client, with running totals ac
     expect(batch.generation).toBe(next.generation);
     expect(batch.transformers.deposit).toBeUndefined();
   });
+  it('sends a later batch round again when an earlier one arrives after it, so its running totals match a clean run', async () => {
+    const running = async (date: string) => (await chain.query(
+      `SELECT running_total FROM portfolio_deposits WHERE client = 'LATE' AND batch_date = $1 AND portfolio_reference = $2`, [date, FRIDA.portfolio]))[0]?.running_total;
+    await chain.related('LATE', '20200131');
+    await chain.invoke(deposit, 'LATE', '20200131');
+    expect(await running('2020-01-31')).toBe('5000.00'); // nothing earlier yet
+
+    await chain.related('LATE', SAMPLE_DATE);
+    await chain.invoke(deposit, 'LATE', SAMPLE_DATE);
+    expect(await chain.batch('LATE', '20200131')).toMatchObject({ stage: 'PERSISTED', generation: 2, transformers: {} });
+    await chain.related('LATE', '20200131'); // its chain runs again
+    await chain.invoke(deposit, 'LATE', '20200131');
+    expect(await running('2020-01-31')).toBe('10000.00');
+
+    // A correction that leaves the earlier batch's totals as they were does not disturb the later one.
+    const { generation } = await chain.batch('LATE', '20200131');
+    await chain.related('LATE', SAMPLE_DATE);
+    await chain.invoke(deposit, 'LATE', SAMPLE_DATE);
+    expect((await chain.batch('LATE', '20200131')).generation).toBe(generation);
+  });
+
   it('fails the batch, without retries, when its data overflows the money type', async () => {
     const rows = sampleRows();
     rows.transactions = [1, 2].map((id) => ({ record_id: String(id), account_number: FRIDA.account, transaction_reference: `big${id}`, amount: '999999999999999.99', keyword: 'DEPOSIT' }));
