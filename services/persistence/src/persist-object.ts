@@ -14,7 +14,6 @@ export interface Outcome { status: 'PERSISTED' | 'REJECTED' | 'GONE'; rows: numb
 /** Clients whose files load leniently (valid rows in, invalid rows to `rejects`): a comma-separated list. */
 const lenientClients = () => new Set((process.env.LENIENT_CLIENTS ?? '').split(',').map((c) => c.trim()).filter(Boolean));
 
-
 /**
  * Loads one uploaded object, or refuses it with a report. Either way the metastore and the bucket say what
  * happened: loaded files move to archive/, refused ones to quarantine/ beside errors/<key>.json.
