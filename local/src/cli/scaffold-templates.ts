@@ -27,9 +27,10 @@ provider:
   iam:
     role:
       statements:
-        # Reads the batch, writes its own status (the stream read and the failure queue are added by the framework).
+        # Reads the batch, writes its own status, and (Query) finds the client's later batches when figures they build on
+        # change (the stream read and the failure queue are added by the framework).
         - Effect: Allow
-          Action: [dynamodb:GetItem, dynamodb:UpdateItem]
+          Action: [dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:Query]
           Resource: !ImportValue dataharvest-\${sls:stage}-metastore-table-arn
 
 custom:
