@@ -49,7 +49,7 @@ describe('startCloud on the fixture stacks', () => {
     });
     // The stream ARN is DynamoDB Local's own: it is what its streams API accepts.
     expect(cloud.exports['fixture-test-table-stream-arn']).toMatch(/^arn:aws:dynamodb:[\w-]+:000000000000:table\/fixture-table-test\/stream\/\d{4}-/);
-    expect([...cloud.functions].sort()).toEqual(['echo', 'missing', 'register', 'slow', 'stream', 'upload'].map((f) => `fixture-echo-test-${f}`));
+    expect([...cloud.functions].sort()).toEqual(['dynamodb', 'echo', 'missing', 'register', 'slow', 'stream', 'upload'].map((f) => `fixture-echo-test-${f}`));
   });
 
   it('runs a function with its resolved environment, the local endpoints and a Lambda context', async () => {
@@ -65,8 +65,9 @@ describe('startCloud on the fixture stacks', () => {
       AWS_REGION: 'eu-central-1',
       AWS_LAMBDA_FUNCTION_NAME: 'fixture-echo-test-echo',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-      AWS_ENDPOINT_URL_DYNAMODB: cloud.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_DYNAMODB: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), // its IAM proxy
     });
+    expect(out.env!.AWS_ENDPOINT_URL_DYNAMODB).not.toBe(cloud.endpoints.dynamodb);
     expect(out.context).toEqual({
       awsRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/), functionName: 'fixture-echo-test-echo', functionVersion: '$LATEST',
       invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:fixture-echo-test-echo', memoryLimitInMB: '256',
@@ -89,6 +90,18 @@ describe('startCloud on the fixture stacks', () => {
   it('runs at most two containers of a function at once, queueing the rest', async () => {
     const results = (await Promise.all(Array.from({ length: 5 }, () => cloud.invoke('fixture-echo-test-slow', { ms: 200 })))) as Array<{ container: string }>;
     expect(new Set(results.map((r) => r.container)).size).toBeLessThanOrEqual(2);
+  });
+
+  it('holds a function\'s AWS calls to its role, answering the rest with AccessDeniedException as IAM does', async () => {
+    const call = (operation: string, input: unknown) => cloud.invoke('fixture-echo-test-dynamodb', { operation, input }) as Promise<{ status: number; body: Record<string, string> }>;
+    const key = { pk: { S: 'iam' } };
+    expect(await call('GetItem', { TableName: 'fixture-table-test', Key: key })).toEqual({ status: 200, body: {} });
+    expect(await call('PutItem', { TableName: 'fixture-table-test', Item: key })).toEqual({ status: 400, body: {
+      __type: 'com.amazon.coral.service#AccessDeniedException',
+      message: expect.stringContaining('is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-central-1:000000000000:table/fixture-table-test'),
+    } });
+    expect((await call('GetItem', { TableName: 'another-table', Key: key })).status).toBe(400);
+    expect(logs).toContainEqual(expect.stringContaining('fixture-echo-test-dynamodb: AccessDenied: dynamodb:PutItem on arn:aws:dynamodb:eu-central-1:000000000000:table/fixture-table-test'));
   });
 
   it('rejects with the function error, its type kept, and reports handlers that cannot load as Lambda does', async () => {

@@ -10,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { CustomResources } from './custom-resources';
 import { CloudError } from './errors';
+import { roleStatements, startIamProxy, type IamProxy } from './iam';
 import { createAsyncInvoker, type AsyncConfig } from './event-sources/async-invoke';
 import type { GaveUp } from './event-sources/failure-destination';
 import { matchS3Event, matchS3Rule, s3NotificationEvent, type S3Rule } from './event-sources/s3-notifications';
@@ -17,7 +18,7 @@ import { startStreamPoller, type StreamPoller } from './event-sources/stream-pol
 import { dynamodbSource, kinesisSource } from './event-sources/stream-sources';
 import { createResource, DATA_RESOURCES, notCreated, type Clients } from './resources';
 import { Runtime, type Progress } from './runtime';
-import { REGION, startServices, type Services } from './services';
+import { ACCOUNT, REGION, startServices, type Services } from './services';
 import { arn, artifactOf, deployOrder, loadComposedStacks, loadStack, Resolver, type Physical, type Resource, type Stack } from './template';
 import { unzip } from './unzip';
 
@@ -81,6 +82,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
   const queueUrls = new Map<string, string>();
   const asyncConfigs = new Map<string, AsyncConfig>();
   const deployments = new Map<string, Deployment>();
+  const iamProxies = new Map<string, IamProxy>();
   let stopping: Promise<void> | undefined;
 
   services.s3Events((event) => {
@@ -157,9 +159,11 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     return notCreated(id, r, resolver, stack.stackName);
   }
 
-  /** Unzips the function's package into its own directory, as Lambda does into /var/task, and registers it. */
+  /**
+   * Unzips the function's package into its own directory, as Lambda does into /var/task, and registers it. Its AWS
+   * calls go through a proxy that holds them to the function's role, as IAM would.
+   */
   async function deployFunction(stack: Stack, id: string, r: Resource, resolver: Resolver): Promise<Physical> {
-    // Only what shapes the runtime: the role and the like point at AWS-side things.
     const { FunctionName, Handler, Timeout, MemorySize, Environment, Code } = r.Properties!;
     const p = resolver.resolve({ FunctionName, Handler, Timeout, MemorySize, Environment, Code }) as Props;
     const name = String(p.FunctionName ?? `${stack.stackName}-${id}`);
@@ -170,14 +174,33 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     mkdirSync(dir, { recursive: true });
     await unzip(artifactOf(stack, s3Key), dir);
     const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    const proxy = await roleProxy(stack, name, r.Properties!.Role, resolver);
     runtime.add({
       name, service: stack.service, dir, handler: String(p.Handler),
       // The local endpoints and database win over whatever the template says.
-      env: { ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])), ...services.env },
+      env: { ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])), ...services.env, ...proxyEndpoints(proxy) },
       timeoutSeconds: Number(p.Timeout ?? 3), memoryMb: Number(p.MemorySize ?? 128),
     });
     return { ref: name, attributes: { Arn: arn.function(name) } };
   }
+
+  /** The function's IAM proxy, when its role is one of the stack's own (an outside role's policies are unknown here). */
+  async function roleProxy(stack: Stack, name: string, role: unknown, resolver: Resolver): Promise<IamProxy | undefined> {
+    await iamProxies.get(name)?.stop();
+    iamProxies.delete(name);
+    const roleId = (role as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+    const roleResource = roleId ? stack.template.Resources[roleId] : undefined;
+    if (roleResource?.Type !== 'AWS::IAM::Role') return undefined;
+    const statements = roleStatements(resolver.resolve(roleResource.Properties ?? {}) as Props);
+    const proxy = await startIamProxy(`arn:aws:sts::${ACCOUNT}:assumed-role/${roleId}/${name}`, statements, services.endpoints,
+      ({ action, resource }) => log(`${name}: AccessDenied: ${action} on ${resource} is not in its role`, name));
+    iamProxies.set(name, proxy);
+    return proxy;
+  }
+
+  const proxyEndpoints = (proxy: IamProxy | undefined): Record<string, string> => (proxy
+    ? Object.fromEntries(['S3', 'DYNAMODB', 'DYNAMODB_STREAMS', 'KINESIS', 'SQS'].map((s) => [`AWS_ENDPOINT_URL_${s}`, proxy.endpoint]))
+    : {});
 
   const onFailureQueue = (p: Props) => {
     const destination = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
@@ -216,6 +239,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
   const stop = () => (stopping ??= (async () => {
     await Promise.all(pollers().map((p) => p.stop()));
     await runtime.stop();
+    await Promise.all([...iamProxies.values()].map((p) => p.stop()));
     await customResources.stop();
     await services.stop();
   })());

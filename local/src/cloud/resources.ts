@@ -39,7 +39,8 @@ export async function createResource(logicalId: string, resource: Resource, reso
       });
       let summary: StreamDescriptionSummary | undefined;
       await waitFor(async () => (summary = (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary)?.StreamStatus === 'ACTIVE');
-      return { ref: name, attributes: { Arn: summary?.StreamARN ?? arn.stream(name) } };
+      // As for tables: the ARN AWS would give, whatever account and region the emulator reports.
+      return { ref: name, attributes: { Arn: arn.stream(name) } };
     }
     case 'AWS::S3::Bucket': {
       const name = String(props.BucketName ?? generatedName.toLowerCase());
@@ -96,7 +97,8 @@ async function createTable(props: Props, name: string, dynamodb: DynamoDBClient)
     if (!(e instanceof ResourceInUseException)) throw e;
   });
   const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
-  const attributes: Record<string, string> = { Arn: Table!.TableArn ?? arn.table(name) };
+  // The ARN AWS would give (DynamoDB Local names its region `ddblocal`), so role policies name the table as on AWS.
+  const attributes: Record<string, string> = { Arn: arn.table(name) };
   if (Table!.LatestStreamArn) attributes.StreamArn = Table!.LatestStreamArn;
   return { ref: name, attributes };
 }
