@@ -21,8 +21,14 @@ export const handler = metastoreStreamHandler(async (seen) => {
     logger.info('skipped', { reason: 'batch no longer TRANSFORMED in this generation', stage: batch?.stage });
     return;
   }
-  const events = await inTransaction((db) => portfolioEvents(db, batch));
-  await publish(config.EVENTS_STREAM, events);
-  const next = await markComplete(batch, events.length);
-  logger.info(next ? 'events published, batch complete' : 'events published for a batch that moved on', { events: events.length });
+  const published = await inTransaction(async (db) => {
+    let count = 0;
+    for await (const events of portfolioEvents(db, batch)) {
+      await publish(config.EVENTS_STREAM, events);
+      count += events.length;
+    }
+    return count;
+  });
+  const next = await markComplete(batch, published);
+  logger.info(next ? 'events published, batch complete' : 'events published for a batch that moved on', { events: published });
 });

@@ -27,12 +27,22 @@ const QUERY = `
   WHERE l.client = $1 AND l.batch_date = $2
   ORDER BY l.portfolio_reference`;
 
-/** The batch's events (read in the caller's transaction), checked against the published contract; version = generation. */
-export async function portfolioEvents(db: pg.ClientBase, batch: Batch): Promise<PortfolioEvent[]> {
+/** Events per chunk: one PutRecords call's worth. */
+const CHUNK = 500;
+
+/**
+ * The batch's events, chunk by chunk through a cursor in the caller's transaction, so memory holds one chunk however
+ * many portfolios the batch has; each is checked against the published contract; version = generation.
+ */
+export async function* portfolioEvents(db: pg.ClientBase, batch: Batch): AsyncGenerator<PortfolioEvent[]> {
   await planForSlices(db);
-  const { rows } = await db.query(QUERY, [batch.client, isoBatchDate(batch)]);
+  await db.query(`DECLARE portfolio_events NO SCROLL CURSOR FOR ${QUERY}`, [batch.client, isoBatchDate(batch)]);
   const publishedAt = new Date().toISOString();
-  return rows.map((row: Record<string, unknown>) => PortfolioEvent.parse({
-    type: 'portfolio.batch.v1', version: batch.generation, client: batch.client, batch_date: batch.batch_date, published_at: publishedAt, ...row,
-  }));
+  for (;;) {
+    const { rows } = await db.query(`FETCH ${CHUNK} FROM portfolio_events`);
+    if (!rows.length) return;
+    yield rows.map((row: Record<string, unknown>) => PortfolioEvent.parse({
+      type: 'portfolio.batch.v1', version: batch.generation, client: batch.client, batch_date: batch.batch_date, published_at: publishedAt, ...row,
+    }));
+  }
 }
