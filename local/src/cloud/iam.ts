@@ -91,7 +91,7 @@ export async function startIamProxy(principal: string, statements: Statement[], 
       try {
         permissions = permissionsOf(req.method ?? 'GET', req.url ?? '/', req.headers, body);
       } catch {
-        permissions = [];
+        permissions = []; // a body that is not JSON: the emulator refuses it with the service's own error
       }
       const refused = permissions.find((p) => !allows(statements, p));
       if (refused) {
