@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { getBatch, listClient } from '@dataharvest/shared/metastore';
 import {
-  exists, lambdaContext, readJson, s3Event, sliceRows, startHarness, upload, type Harness,
+  exists, readJson, s3Event, sliceRows, startHarness, upload, type Harness,
 } from '../services/persistence/test/harness';
 
 /**
@@ -57,22 +57,15 @@ const keyCases: Array<{ name: string; key: string; client: string; reason: RegEx
 ];
 
 let h: Harness;
-let handler: (event: unknown, context: unknown) => Promise<unknown>;
-
-beforeAll(async () => {
-  h = await startHarness();
-  ({ handler } = (await import('../services/persistence/src/handler')) as unknown as { handler: typeof handler });
-});
+beforeAll(async () => { h = await startHarness(); });
 afterAll(() => h?.stop());
-
-const invoke = (event: unknown) => handler(event, lambdaContext());
 
 describe('bad input: malformed files', () => {
   it.each(contentCases.map((c, i) => [c.name, i] as const))('refuses %s, then loads the good file that follows', async (_, i) => {
     const c = contentCases[i]!;
     const client = `BAD_${i}`;
     const key = `incoming/${client}/${c.type}_20200130.csv${c.gzip ? '.gz' : ''}`;
-    expect(await invoke(await upload(key, c.body))).toEqual([{ status: 'REJECTED', rows: 0 }]);
+    expect(await h.invoke(await upload(key, c.body))).toEqual([{ status: 'REJECTED', rows: 0 }]);
 
     const file = (await getBatch(client, '20200130'))?.files[c.type];
     expect(file).toMatchObject({ status: 'REJECTED', rows: 0, key });
@@ -85,7 +78,7 @@ describe('bad input: malformed files', () => {
     expect(report).toMatchObject({ status: 'REJECTED', error_count: file!.error_count, errors: file!.errors });
 
     const good = c.gzip ? gzipSync(GOOD[c.type]!) : GOOD[c.type]!;
-    expect(await invoke(await upload(key, good))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+    expect(await h.invoke(await upload(key, good))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
     expect(await sliceRows(h.db, c.type, client, '2020-01-30')).toHaveLength(2);
     expect((await getBatch(client, '20200130'))?.files[c.type]?.status).toBe('PERSISTED');
   });
@@ -96,7 +89,7 @@ describe('bad input: object keys', () => {
     const c = keyCases[i]!;
     // Path tricks are sent as S3 would report them; the other keys are real uploads.
     const event = c.key.includes('..') ? s3Event(c.key, 'etag') : await upload(c.key, GOOD.transactions!);
-    expect(await invoke(event)).toEqual([{ status: 'REJECTED', rows: 0 }]);
+    expect(await h.invoke(event)).toEqual([{ status: 'REJECTED', rows: 0 }]);
     const { rejected } = await listClient(c.client);
     expect(rejected.find((r) => r.key === c.key)?.reason).toMatch(c.reason);
     if (!c.key.includes('..')) {
@@ -109,7 +102,7 @@ describe('bad input: object keys', () => {
   });
 
   it('still loads a good file after all of them', async () => {
-    expect(await invoke(await upload('incoming/KEY_CO/transactions_20200130.csv', GOOD.transactions!))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+    expect(await h.invoke(await upload('incoming/KEY_CO/transactions_20200130.csv', GOOD.transactions!))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
     expect(await sliceRows(h.db, 'transactions', 'KEY_CO', '2020-01-30')).toHaveLength(2);
   });
 });

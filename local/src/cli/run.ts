@@ -38,7 +38,7 @@ export async function run(opts: RunOptions): Promise<number> {
     useCloud(cloud);
     cloud.on('error', (e: { functionName: string; error?: string }) => progress.line(`! ${e.functionName}: ${e.error ?? 'failed'} (the platform retries; details in ${logFile})`));
     // A record whose retries ran out can never finish the batch: the run ends as soon as the cloud is quiet.
-    const failures: Array<{ function: string; reason: string }> = [];
+    const failures: NonNullable<BatchReport['failures']> = [];
     cloud.on('gave-up', (e) => {
       failures.push({ function: e.functionName, reason: e.reason });
       progress.line(`! ${e.functionName}: gave up after retries; the record is in its on-failure queue`);

@@ -3,6 +3,7 @@ import type { Batch } from '@dataharvest/events/batch';
 import { PortfolioEvent } from '@dataharvest/events/portfolio-event';
 import { isoBatchDate } from '@dataharvest/shared/stream-handler';
 import { planForSlices } from '@dataharvest/shared/transformer';
+import { MAX_RECORDS } from './publish';
 
 const money = (column: string) => `${column}::numeric(17,2)::text`;
 
@@ -27,9 +28,6 @@ const QUERY = `
   WHERE l.client = $1 AND l.batch_date = $2
   ORDER BY l.portfolio_reference`;
 
-/** Events per chunk: one PutRecords call's worth. */
-const CHUNK = 500;
-
 /**
  * The batch's events, chunk by chunk through a cursor in the caller's transaction, so memory holds one chunk however
  * many portfolios the batch has; each is checked against the published contract; version = generation.
@@ -39,7 +37,8 @@ export async function* portfolioEvents(db: pg.ClientBase, batch: Batch): AsyncGe
   await db.query(`DECLARE portfolio_events NO SCROLL CURSOR FOR ${QUERY}`, [batch.client, isoBatchDate(batch)]);
   const publishedAt = new Date().toISOString();
   for (;;) {
-    const { rows } = await db.query(`FETCH ${CHUNK} FROM portfolio_events`);
+    // One PutRecords call's worth at a time.
+    const { rows } = await db.query(`FETCH ${MAX_RECORDS} FROM portfolio_events`);
     if (!rows.length) return;
     yield rows.map((row: Record<string, unknown>) => PortfolioEvent.parse({
       type: 'portfolio.batch.v1', version: batch.generation, client: batch.client, batch_date: batch.batch_date, published_at: publishedAt, ...row,

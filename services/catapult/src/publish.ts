@@ -2,7 +2,8 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { PortfolioEvent } from '@dataharvest/events/portfolio-event';
 import { kinesisClient } from '@dataharvest/shared/aws';
 
-const MAX_RECORDS = 500;
+/** PutRecords takes at most 500 records a call. */
+export const MAX_RECORDS = 500;
 const ATTEMPTS = 5;
 
 /** PutRecords in chunks of 500, partitioned by portfolio; entries Kinesis refuses (throttling) are sent again. */

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { FILE_SCHEMAS } from '@dataharvest/events/file-schemas';
-import { invalidValue, lenientCut, render, validate, validFile } from './csv-files';
+import { invalidValue, lenientCut, render, validate, validFile, type CsvFile } from './csv-files';
 
+/** One cell of a generated file: the file with a row and a column of it. */
+const cellOf = (file: CsvFile) => ({
+  file: fc.constant(file),
+  row: fc.integer({ min: 0, max: file.rows.length - 1 }),
+  column: fc.integer({ min: 0, max: file.header.length - 1 }),
+});
 const cuts = (length: number) => fc.array(fc.integer({ min: 1, max: Math.max(1, length - 1) }), { maxLength: 12 });
 
 describe('CsvValidator properties', () => {
@@ -15,11 +21,7 @@ describe('CsvValidator properties', () => {
   });
 
   it('reports a single bad value at its line and column, and only there', () => {
-    const corrupted = validFile.chain((file) => fc.record({
-      file: fc.constant(file),
-      row: fc.integer({ min: 0, max: file.rows.length - 1 }),
-      column: fc.integer({ min: 0, max: file.header.length - 1 }),
-    }).chain((c) => invalidValue[FILE_SCHEMAS[file.type][file.order[c.column]!]!.kind].map((bad) => ({ ...c, bad }))));
+    const corrupted = validFile.chain((file) => fc.record(cellOf(file)).chain((c) => invalidValue[FILE_SCHEMAS[file.type][file.order[c.column]!]!.kind].map((bad) => ({ ...c, bad }))));
     fc.assert(fc.property(corrupted, ({ file, row, column, bad }) => {
       const rowFields = file.rowFields.map((fields, r) => (r === row ? fields.map((v, k) => (k === column ? bad : v)) : fields));
       const text = render({ ...file, rowFields });
@@ -31,9 +33,7 @@ describe('CsvValidator properties', () => {
 
   it('reports a broken byte (NUL, invalid UTF-8) at its line and column', () => {
     const broken = validFile.chain((file) => fc.record({
-      file: fc.constant(file),
-      row: fc.integer({ min: 0, max: file.rows.length - 1 }),
-      column: fc.integer({ min: 0, max: file.header.length - 1 }),
+      ...cellOf(file),
       byte: fc.constantFrom(0x00, 0xff, 0xc3, 0x80, 0x01),
     }));
     fc.assert(fc.property(broken, ({ file, row, column, byte }) => {

@@ -2,28 +2,20 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { listClient, getBatch } from '@dataharvest/shared/metastore';
-import { exists, lambdaContext, LENIENT_CLIENT, readJson, s3Event, sliceRows, startHarness, upload, type Harness } from './harness';
+import { exists, LENIENT_CLIENT, readJson, s3Event, sliceRows, startHarness, upload, type Harness } from './harness';
 
 const SAMPLE = 'examples/sample-batch';
 const sample = (name: string) => readFileSync(join(SAMPLE, name), 'utf8');
 const H = 'record_id,accout_number,transaction_reference,amount,keyword\n';
 
 let h: Harness;
-let handler: (event: unknown, context: unknown) => Promise<unknown>;
-
-beforeAll(async () => {
-  h = await startHarness();
-  // Imported once the environment points at the emulators.
-  ({ handler } = (await import('../src/handler')) as unknown as { handler: typeof handler });
-});
+beforeAll(async () => { h = await startHarness(); });
 afterAll(() => h?.stop());
-
-const invoke = (event: unknown) => handler(event, lambdaContext());
 
 describe('the persistence handler on real S3 events', () => {
   it('loads the sample batch, moves the originals to archive/ and takes the batch to PERSISTED', async () => {
     for (const name of readdirSync(SAMPLE).sort()) {
-      expect(await invoke(await upload(`incoming/EXT_CLIENT/${name}`, sample(name)))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+      expect(await h.invoke(await upload(`incoming/EXT_CLIENT/${name}`, sample(name)))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
       expect(await exists(`archive/EXT_CLIENT/${name}`)).toBe(true);
       expect(await exists(`incoming/EXT_CLIENT/${name}`)).toBe(false);
     }
@@ -40,26 +32,26 @@ describe('the persistence handler on real S3 events', () => {
 
   it('answers a duplicated event with the first outcome, even once the object has moved to archive/', async () => {
     const event = await upload('incoming/DUP_CO/transactions_20200131.csv', sample('transactions_20200130.csv'));
-    const first = await invoke(event);
+    const first = await h.invoke(event);
     expect(first).toEqual([{ status: 'PERSISTED', rows: 2 }]);
     const updated = (await getBatch('DUP_CO', '20200131'))?.updated_at;
-    expect(await invoke(event)).toEqual(first);
+    expect(await h.invoke(event)).toEqual(first);
     expect((await getBatch('DUP_CO', '20200131'))?.updated_at).toBe(updated);
     expect(await sliceRows(h.db, 'transactions', 'DUP_CO', '2020-01-31')).toHaveLength(2);
   });
 
   it('replaces the slice with a corrected re-upload instead of adding to it', async () => {
     const key = 'incoming/REUP_CO/transactions_20200201.csv';
-    await invoke(await upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,20.00,DEPOSIT\n3,12345678,a3,30.00,FEE\n`));
-    await invoke(await upload(key, `${H}1,12345678,a1,11.00,DEPOSIT\n2,12345678,a2,22.00,DEPOSIT\n`));
+    await h.invoke(await upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,20.00,DEPOSIT\n3,12345678,a3,30.00,FEE\n`));
+    await h.invoke(await upload(key, `${H}1,12345678,a1,11.00,DEPOSIT\n2,12345678,a2,22.00,DEPOSIT\n`));
     const rows = await sliceRows(h.db, 'transactions', 'REUP_CO', '2020-02-01');
     expect(rows.map((r) => [r.record_id, r.amount])).toEqual([[1, '11.00'], [2, '22.00']]);
   });
 
   it('keeps the previous slice when a bad re-upload is refused', async () => {
     const key = 'incoming/KEEP_CO/transactions_20200201.csv';
-    await invoke(await upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n`));
-    expect(await invoke(await upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,1.234,DEPOSIT\n`))).toEqual([{ status: 'REJECTED', rows: 0 }]);
+    await h.invoke(await upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n`));
+    expect(await h.invoke(await upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,1.234,DEPOSIT\n`))).toEqual([{ status: 'REJECTED', rows: 0 }]);
     expect((await sliceRows(h.db, 'transactions', 'KEEP_CO', '2020-02-01')).map((r) => r.amount)).toEqual(['10.00']);
     const batch = await getBatch('KEEP_CO', '20200201');
     expect(batch?.transaction_persisted).toBe(true);
@@ -70,7 +62,7 @@ describe('the persistence handler on real S3 events', () => {
 
   it('loads .csv.gz files, hashing the object as stored', async () => {
     const gz = gzipSync(sample('portfolios_20200130.csv'));
-    expect(await invoke(await upload('incoming/GZ_CO/portfolios_20200130.csv.gz', gz))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+    expect(await h.invoke(await upload('incoming/GZ_CO/portfolios_20200130.csv.gz', gz))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
     expect((await getBatch('GZ_CO', '20200130'))?.files.portfolios).toMatchObject({ bytes: gz.length });
     expect(await exists('archive/GZ_CO/portfolios_20200130.csv.gz')).toBe(true);
   });
@@ -79,7 +71,7 @@ describe('the persistence handler on real S3 events', () => {
     const event = await upload('incoming/SPACE CO/accounts_20200130.csv', sample('accounts_20200130.csv'));
     expect(JSON.stringify(event)).toContain('incoming/SPACE+CO/');
     // A space is not allowed in a client id: refused with a reason, moved to quarantine under its real name.
-    expect(await invoke(event)).toEqual([{ status: 'REJECTED', rows: 0 }]);
+    expect(await h.invoke(event)).toEqual([{ status: 'REJECTED', rows: 0 }]);
     expect(await exists('quarantine/SPACE CO/accounts_20200130.csv')).toBe(true);
     const { rejected } = await listClient('unknown');
     expect(rejected.find((r) => r.key === 'incoming/SPACE CO/accounts_20200130.csv')?.reason).toMatch(/invalid client id/);
@@ -87,7 +79,7 @@ describe('the persistence handler on real S3 events', () => {
 
   it('loads a lenient client\'s valid rows and keeps the invalid ones in rejects', async () => {
     const body = `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,ten,DEPOSIT\n3,12345678,"a,3",30.00,FEE\n4,12345678,a4,40.00,TAX\n`;
-    expect(await invoke(await upload(`incoming/${LENIENT_CLIENT}/transactions_20200130.csv`, body))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+    expect(await h.invoke(await upload(`incoming/${LENIENT_CLIENT}/transactions_20200130.csv`, body))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
     expect((await sliceRows(h.db, 'transactions', LENIENT_CLIENT, '2020-01-30')).map((r) => r.record_id)).toEqual([1, 4]);
     const rejects = await h.db.query('SELECT line, reason, raw FROM rejects WHERE client = $1 ORDER BY line', [LENIENT_CLIENT]);
     expect(rejects.rows).toEqual([
@@ -103,20 +95,20 @@ describe('the persistence handler on real S3 events', () => {
     const event = await upload(key, `${H}${rows}\n`);
     // The connection drops in the middle of the COPY.
     h.proxy.downAfter(200_000);
-    await expect(invoke(event)).rejects.toThrow();
+    await expect(h.invoke(event)).rejects.toThrow();
     expect(await sliceRows(h.db, 'transactions', 'OUTAGE_CO', '2020-01-30')).toHaveLength(0);
     expect(await exists(key)).toBe(true);
     // Still down: the platform's retry fails too.
-    await expect(invoke(event)).rejects.toThrow();
+    await expect(h.invoke(event)).rejects.toThrow();
     h.proxy.up();
-    expect(await invoke(event)).toEqual([{ status: 'PERSISTED', rows: 20_000 }]);
-    expect(await invoke(event)).toEqual([{ status: 'PERSISTED', rows: 20_000 }]);
+    expect(await h.invoke(event)).toEqual([{ status: 'PERSISTED', rows: 20_000 }]);
+    expect(await h.invoke(event)).toEqual([{ status: 'PERSISTED', rows: 20_000 }]);
     const loaded = await h.db.query("SELECT count(*)::int AS n, sum(amount)::text AS total FROM transactions WHERE client = 'OUTAGE_CO'");
     expect(loaded.rows[0]).toEqual({ n: 20_000, total: String(20_000 * 19_999 / 2 + 20_000 * 0.5) + '.00' });
   });
 
   it('refuses an event that is not an S3 ObjectCreated notification', async () => {
-    await expect(invoke({ Records: [{ eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: 'b' }, object: { key: 'k' } } }] })).rejects.toThrow();
-    await expect(invoke(s3Event('', 'x'))).rejects.toThrow();
+    await expect(h.invoke({ Records: [{ eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: 'b' }, object: { key: 'k' } } }] })).rejects.toThrow();
+    await expect(h.invoke(s3Event('', 'x'))).rejects.toThrow();
   });
 });

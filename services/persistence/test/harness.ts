@@ -17,6 +17,8 @@ export interface Harness {
   /** PostgreSQL as the function sees it: through a relay that tests can take down. */
   proxy: PgProxy;
   db: pg.Pool;
+  /** The persistence handler, invoked as Lambda would. */
+  invoke(event: unknown): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -55,8 +57,11 @@ export async function startHarness(): Promise<Harness> {
   dynamodb.destroy();
   await s3Client().send(new CreateBucketCommand({ Bucket: BUCKET }));
   const db = newPool({ connectionString: services.postgresUrl, max: 6 });
+  // Imported only now that the environment points at the emulators.
+  const { handler } = (await import('../src/handler')) as unknown as { handler: (event: unknown, context: Context) => Promise<unknown> };
   return {
     services, proxy, db,
+    invoke: (event) => handler(event, lambdaContext()),
     async stop() {
       await db.end();
       await proxy.stop();
@@ -84,7 +89,7 @@ export async function upload(key: string, body: string | Buffer) {
 
 let invocation = 0;
 /** A Lambda context as the runtime hands it to the function. */
-export function lambdaContext(): Context {
+function lambdaContext(): Context {
   invocation++;
   return {
     callbackWaitsForEmptyEventLoop: false, functionName: 'dataharvest-persistence-test-persist', functionVersion: '$LATEST',
