@@ -1,8 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { getBatch, listClient } from '@dataharvest/shared/metastore';
-import {
-  exists, readJson, s3Event, sliceRows, startHarness, upload, type Harness,
-} from '../services/persistence/test/harness';
+import { exists, readJson, s3Event, sliceRows, startHarness, upload, type Harness } from '../services/persistence/test/harness';
 
 /**
  * Malformed uploads, each through the persistence handler on a real S3 event: every one is refused with the
@@ -18,14 +16,43 @@ const GOOD: Record<string, string> = {
   clients: `${C}\n1,Frida,Müller,9e40659b-8b9f-4fc4-814b-5a7b5a23b64d,801\n2,Fritz,Maier,f4a0cc2c-d0b4-4f14-b202-c8a5e45e90e7,0\n`,
 };
 
-interface ContentCase { name: string; type: keyof typeof GOOD; body: string | Buffer; gzip?: boolean; reason: RegExp; line?: number; column?: string }
+interface ContentCase {
+  name: string;
+  type: keyof typeof GOOD;
+  body: string | Buffer;
+  gzip?: boolean;
+  reason: RegExp;
+  line?: number;
+  column?: string;
+}
 
 const contentCases: ContentCase[] = [
   { name: 'an empty file', type: 'transactions', body: '', reason: /the file is empty/, line: 1 },
   { name: 'a header without rows', type: 'transactions', body: `${T}\n`, reason: /header but no rows/, line: 2 },
-  { name: 'invalid UTF-8', type: 'clients', body: Buffer.concat([Buffer.from(`${C}\n1,Fr`), Buffer.from([0xe9]), Buffer.from('da,M,9e40659b-8b9f-4fc4-814b-5a7b5a23b64d,801\n')]), reason: /invalid UTF-8/, line: 2, column: 'first_name' },
-  { name: 'binary content', type: 'transactions', body: Buffer.concat([Buffer.from(`${T}\n`), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d])]), reason: /UTF-8/, line: 2, column: 'record_id' },
-  { name: 'an unterminated quote', type: 'transactions', body: `${T}\n1,12345678,"14e56786,5000,DEPOSIT\n2,12345679,x,1,TAX\n`, reason: /unterminated quoted value/, line: 2, column: 'transaction_reference' },
+  {
+    name: 'invalid UTF-8',
+    type: 'clients',
+    body: Buffer.concat([Buffer.from(`${C}\n1,Fr`), Buffer.from([0xe9]), Buffer.from('da,M,9e40659b-8b9f-4fc4-814b-5a7b5a23b64d,801\n')]),
+    reason: /invalid UTF-8/,
+    line: 2,
+    column: 'first_name',
+  },
+  {
+    name: 'binary content',
+    type: 'transactions',
+    body: Buffer.concat([Buffer.from(`${T}\n`), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d])]),
+    reason: /UTF-8/,
+    line: 2,
+    column: 'record_id',
+  },
+  {
+    name: 'an unterminated quote',
+    type: 'transactions',
+    body: `${T}\n1,12345678,"14e56786,5000,DEPOSIT\n2,12345679,x,1,TAX\n`,
+    reason: /unterminated quoted value/,
+    line: 2,
+    column: 'transaction_reference',
+  },
   { name: 'too few values', type: 'transactions', body: `${T}\n1,12345678,14e56786,5000\n`, reason: /expected 5 values, found 4/, line: 2 },
   { name: 'too many values', type: 'transactions', body: `${T}\n1,12345678,14e56786,5000,DEPOSIT,extra\n`, reason: /expected 5 values, found 6/, line: 2 },
   { name: 'an unknown column', type: 'transactions', body: `${T},comment\n1,12345678,14e56786,5000,DEPOSIT,hi\n`, reason: /unknown column "comment"/, line: 1, column: 'comment' },
@@ -57,7 +84,9 @@ const keyCases: Array<{ name: string; key: string; client: string; reason: RegEx
 ];
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness(); });
+beforeAll(async () => {
+  h = await startHarness();
+});
 afterAll(() => h?.stop());
 
 describe('bad input: malformed files', () => {

@@ -13,13 +13,23 @@ describe('dataharvest up, upload, status', () => {
   it('runs a cloud in the foreground that upload and status reach, and stops cleanly on Ctrl-C', async () => {
     const up = spawn('node', ['local/bin/dataharvest.mjs', 'up', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    up.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    up.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    up.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    up.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
     const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
     try {
       await Promise.race([
-        new Promise<void>((resolve) => up.stdout.on('data', () => { if (output.includes('functions')) resolve(); })),
-        exited.then((code) => { throw new Error(`up exited with ${code} before printing its endpoints: ${output}`); }),
+        new Promise<void>((resolve) =>
+          up.stdout.on('data', () => {
+            if (output.includes('functions')) resolve();
+          }),
+        ),
+        exited.then((code) => {
+          throw new Error(`up exited with ${code} before printing its endpoints: ${output}`);
+        }),
       ]);
       expect(output).toMatch(/S3 +http:\/\/127\.0\.0\.1:\d+/);
       expect(output).toMatch(/DynamoDB +http:\/\/127\.0\.0\.1:\d+/);

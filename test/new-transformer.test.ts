@@ -89,9 +89,11 @@ describe('adding a transformer by deploying one service', () => {
     await db.connect();
     const rows = (await db.query(`SELECT batch_date::text, portfolio_reference::text, transaction_count FROM audit_probe_results ORDER BY 1, 2`)).rows;
     await db.end();
-    expect(rows).toEqual(['2020-01-30', '2020-01-31'].flatMap((d) => [
-      { batch_date: d, portfolio_reference: '439695b4-508d-4562-8576-670e70024627', transaction_count: 1 },
-      { batch_date: d, portfolio_reference: '90755e32-7438-4354-ad37-ad900e297844', transaction_count: 1 },
-    ]));
+    expect(rows).toEqual(
+      ['2020-01-30', '2020-01-31'].flatMap((d) => [
+        { batch_date: d, portfolio_reference: '439695b4-508d-4562-8576-670e70024627', transaction_count: 1 },
+        { batch_date: d, portfolio_reference: '90755e32-7438-4354-ad37-ad900e297844', transaction_count: 1 },
+      ]),
+    );
   });
 });

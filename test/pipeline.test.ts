@@ -41,8 +41,7 @@ async function waitForStage(stage: string, generation: number, client = 'EXT_CLI
 
 describe('the sample batch through real events: S3 → persistence → metastore → transformers → catapult → Kinesis', () => {
   let cloud: LocalCloud;
-  const upload = (name: string, body: Buffer | string, client = 'EXT_CLIENT') =>
-    s3Client().send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${client}/${name}`, Body: body }));
+  const upload = (name: string, body: Buffer | string, client = 'EXT_CLIENT') => s3Client().send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${client}/${name}`, Body: body }));
 
   beforeAll(async () => {
     cloud = await startCloud();
@@ -59,10 +58,28 @@ describe('the sample batch through real events: S3 → persistence → metastore
     const events = latestForBatch(await readOutputEvents(eventsStream(cloud)), 'EXT_CLIENT', '20200130');
     const frida = events.find((e) => e.portfolio_reference === '90755e32-7438-4354-ad37-ad900e297844');
     const fritz = events.find((e) => e.portfolio_reference === '439695b4-508d-4562-8576-670e70024627');
-    expect(frida).toMatchObject({ version: 1, account_number: '12345678', client_reference: '9e40659b-8b9f-4fc4-814b-5a7b5a23b64d',
-      deposits_total: '5000.00', transaction_count: 1, net_amount: '5000.00', tax_free_allowance: '801.00', taxes_paid: '0.00', tax_transactions_total: '0.00' });
-    expect(fritz).toMatchObject({ version: 1, account_number: '12345679', client_reference: 'f4a0cc2c-d0b4-4f14-b202-c8a5e45e90e7',
-      deposits_total: '0.00', transaction_count: 1, net_amount: '-789.56', tax_free_allowance: '0.00', taxes_paid: '789.56', tax_transactions_total: '-789.56' });
+    expect(frida).toMatchObject({
+      version: 1,
+      account_number: '12345678',
+      client_reference: '9e40659b-8b9f-4fc4-814b-5a7b5a23b64d',
+      deposits_total: '5000.00',
+      transaction_count: 1,
+      net_amount: '5000.00',
+      tax_free_allowance: '801.00',
+      taxes_paid: '0.00',
+      tax_transactions_total: '0.00',
+    });
+    expect(fritz).toMatchObject({
+      version: 1,
+      account_number: '12345679',
+      client_reference: 'f4a0cc2c-d0b4-4f14-b202-c8a5e45e90e7',
+      deposits_total: '0.00',
+      transaction_count: 1,
+      net_amount: '-789.56',
+      tax_free_allowance: '0.00',
+      taxes_paid: '789.56',
+      tax_transactions_total: '-789.56',
+    });
   });
 
   it('gives the same events whatever the arrival order, with every file uploaded twice', async () => {
@@ -70,8 +87,7 @@ describe('the sample batch through real events: S3 → persistence → metastore
     const reversed = [...sampleFiles].reverse();
     await Promise.all([...reversed, ...reversed].map((f) => upload(f, readFileSync(join(SAMPLE, f)), client)));
     await waitForStage('COMPLETE', 1, client);
-    const figures = (c: string) => readOutputEvents(eventsStream(cloud)).then((all) =>
-      latestForBatch(all, c, '20200130').map(({ client: _c, published_at: _p, ...rest }) => rest));
+    const figures = (c: string) => readOutputEvents(eventsStream(cloud)).then((all) => latestForBatch(all, c, '20200130').map(({ client: _c, published_at: _p, ...rest }) => rest));
     expect(await figures(client)).toEqual(await figures('EXT_CLIENT'));
   });
 
@@ -83,8 +99,10 @@ describe('the sample batch through real events: S3 → persistence → metastore
     await sendBatch('20200130');
     await waitForStage('COMPLETE', 1, client, '20200130');
     await waitForStage('COMPLETE', 2, client, '20200131');
-    const frida = async (date: string) => latestForBatch(await readOutputEvents(eventsStream(cloud)), client, date)
-      .filter((e) => e.portfolio_reference === '90755e32-7438-4354-ad37-ad900e297844').map((e) => [e.version, e.deposits_total, e.deposits_running_total]);
+    const frida = async (date: string) =>
+      latestForBatch(await readOutputEvents(eventsStream(cloud)), client, date)
+        .filter((e) => e.portfolio_reference === '90755e32-7438-4354-ad37-ad900e297844')
+        .map((e) => [e.version, e.deposits_total, e.deposits_running_total]);
     expect(await frida('20200130')).toEqual([[1, '5000.00', '5000.00']]);
     expect(await frida('20200131')).toEqual([[2, '5000.00', '10000.00']]);
   });
@@ -94,9 +112,23 @@ describe('the sample batch through real events: S3 → persistence → metastore
     const key = 'incoming/EXT_CLIENT/accounts_20200130.csv';
     const batch = await getBatch('EXT_CLIENT', '20200130');
     const etag = batch!.files.accounts!.etag!;
-    const event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'eu-central-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
-      s3: { s3SchemaVersion: '1.0', configurationId: 'dup', bucket: { name: ingestBucket(cloud), arn: `arn:aws:s3:::${ingestBucket(cloud)}` },
-        object: { key, size: 114, eTag: etag, sequencer: '0' } } }] };
+    const event = {
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'eu-central-1',
+          eventTime: new Date().toISOString(),
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            s3SchemaVersion: '1.0',
+            configurationId: 'dup',
+            bucket: { name: ingestBucket(cloud), arn: `arn:aws:s3:::${ingestBucket(cloud)}` },
+            object: { key, size: 114, eTag: etag, sequencer: '0' },
+          },
+        },
+      ],
+    };
     const persistence = cloud.functions.find((f) => f.includes('persistence'))!;
     await cloud.invoke(persistence, event);
     await cloud.invoke(persistence, event);
@@ -121,14 +153,16 @@ describe('the sample batch through real events: S3 → persistence → metastore
     expect(tables.transactions).toHaveLength(2);
     expect(tables.transactions!.map((r) => (r as { amount: string }).amount)).toEqual(['6000', '-789.56'].map((a) => expect.stringMatching(new RegExp(`^${a}(\\.0+)?$`))));
     const events = latestForBatch(await readOutputEvents(eventsStream(cloud)), 'EXT_CLIENT', '20200130');
-    expect(events.map((e) => [e.version, e.deposits_total])).toEqual([[2, '0.00'], [2, '6000.00']]);
+    expect(events.map((e) => [e.version, e.deposits_total])).toEqual([
+      [2, '0.00'],
+      [2, '6000.00'],
+    ]);
   });
 });
 
 describe('dataharvest run', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dataharvest-run-'));
-  const cli = (...args: string[]) =>
-    promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', SAMPLE, '--client', 'EXT_CLIENT', '--data-dir', dataDir, ...args], { timeout: 240_000 });
+  const cli = (...args: string[]) => promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', SAMPLE, '--client', 'EXT_CLIENT', '--data-dir', dataDir, ...args], { timeout: 240_000 });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('prints one JSON object with the batch COMPLETE, 2 rows per file, and exits 0; a second run changes nothing', async () => {

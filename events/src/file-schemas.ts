@@ -17,32 +17,37 @@ import type { FileType } from './batch';
  */
 export type ValueKind = 'record_id' | 'account' | 'money' | 'currency' | 'uuid' | 'reference' | 'keyword' | 'text' | 'code';
 
-export interface ColumnSchema { name: string; kind: ValueKind; aliases?: readonly string[] }
+export interface ColumnSchema {
+  name: string;
+  kind: ValueKind;
+  aliases?: readonly string[];
+}
 
 const SQL_TYPE: Record<ValueKind, string> = {
-  record_id: 'integer', account: 'text', money: 'numeric(17,2)', currency: 'char(3)', uuid: 'uuid',
-  reference: 'text', keyword: 'text', text: 'text', code: 'text',
+  record_id: 'integer',
+  account: 'text',
+  money: 'numeric(17,2)',
+  currency: 'char(3)',
+  uuid: 'uuid',
+  reference: 'text',
+  keyword: 'text',
+  text: 'text',
+  code: 'text',
 };
 
 const account = { name: 'account_number', kind: 'account', aliases: ['accout_number'] } as const;
 
 export const FILE_SCHEMAS: Record<FileType, readonly ColumnSchema[]> = {
-  accounts: [
-    { name: 'record_id', kind: 'record_id' }, account,
-    { name: 'cash_balance', kind: 'money' }, { name: 'currency', kind: 'currency' }, { name: 'taxes_paid', kind: 'money' },
-  ],
+  accounts: [{ name: 'record_id', kind: 'record_id' }, account, { name: 'cash_balance', kind: 'money' }, { name: 'currency', kind: 'currency' }, { name: 'taxes_paid', kind: 'money' }],
   clients: [
-    { name: 'record_id', kind: 'record_id' }, { name: 'first_name', kind: 'text' }, { name: 'last_name', kind: 'text' },
-    { name: 'client_reference', kind: 'uuid' }, { name: 'tax_free_allowance', kind: 'money' },
+    { name: 'record_id', kind: 'record_id' },
+    { name: 'first_name', kind: 'text' },
+    { name: 'last_name', kind: 'text' },
+    { name: 'client_reference', kind: 'uuid' },
+    { name: 'tax_free_allowance', kind: 'money' },
   ],
-  portfolios: [
-    { name: 'record_id', kind: 'record_id' }, account, { name: 'portfolio_reference', kind: 'uuid' },
-    { name: 'client_reference', kind: 'uuid' }, { name: 'agent_code', kind: 'code' },
-  ],
-  transactions: [
-    { name: 'record_id', kind: 'record_id' }, account, { name: 'transaction_reference', kind: 'reference' },
-    { name: 'amount', kind: 'money' }, { name: 'keyword', kind: 'keyword' },
-  ],
+  portfolios: [{ name: 'record_id', kind: 'record_id' }, account, { name: 'portfolio_reference', kind: 'uuid' }, { name: 'client_reference', kind: 'uuid' }, { name: 'agent_code', kind: 'code' }],
+  transactions: [{ name: 'record_id', kind: 'record_id' }, account, { name: 'transaction_reference', kind: 'reference' }, { name: 'amount', kind: 'money' }, { name: 'keyword', kind: 'keyword' }],
 };
 
 /** The column a header names, through its aliases; header names are compared trimmed and case-insensitively. */

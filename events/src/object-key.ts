@@ -2,16 +2,16 @@ import { FILE_TYPES, type FileType } from './batch';
 
 export const INCOMING_PREFIX = 'incoming/';
 
-export type ParsedKey =
-  | { ok: true; client: string; type: FileType; batchDate: string; gzip: boolean; fileName: string }
-  | { ok: false; client: string; fileName: string; reason: string };
+export type ParsedKey = { ok: true; client: string; type: FileType; batchDate: string; gzip: boolean; fileName: string } | { ok: false; client: string; fileName: string; reason: string };
 
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const FILE_NAME = /^([a-z]+)_(\d{8})\.csv(\.gz)?$/;
 
 /** True when YYYYMMDD names a real calendar day. */
 export function isCalendarDate(yyyymmdd: string): boolean {
-  const y = Number(yyyymmdd.slice(0, 4)), m = Number(yyyymmdd.slice(4, 6)), d = Number(yyyymmdd.slice(6, 8));
+  const y = Number(yyyymmdd.slice(0, 4)),
+    m = Number(yyyymmdd.slice(4, 6)),
+    d = Number(yyyymmdd.slice(6, 8));
   const date = new Date(Date.UTC(y, m - 1, d));
   return y >= 1900 && date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }

@@ -15,13 +15,17 @@ const SERVERLESS = resolve('node_modules/.bin/serverless');
 /** Packages a fixture service the way `npm run package` packages the real ones (osls, offline). */
 async function packageService(dir: string): Promise<void> {
   await promisify(execFile)(SERVERLESS, ['package'], {
-    cwd: dir, env: { ...process.env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline', SLS_TELEMETRY_DISABLED: '1' },
+    cwd: dir,
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline', SLS_TELEMETRY_DISABLED: '1' },
   });
 }
 
 /** The JSON lines the fixture's functions logged, by function. */
 const logged = (logs: string[], functionName: string) =>
-  logs.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.function === functionName);
+  logs
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.function === functionName);
 
 const aws = (cloud: LocalCloud) => ({ region: cloud.env.AWS_REGION!, credentials: { accessKeyId: cloud.env.AWS_ACCESS_KEY_ID!, secretAccessKey: cloud.env.AWS_SECRET_ACCESS_KEY! } });
 const putItem = (cloud: LocalCloud, pk: string, kind: string) =>
@@ -69,9 +73,13 @@ describe('startCloud on the fixture stacks', () => {
     });
     expect(out.env!.AWS_ENDPOINT_URL_DYNAMODB).not.toBe(cloud.endpoints.dynamodb);
     expect(out.context).toEqual({
-      awsRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/), functionName: 'fixture-echo-test-echo', functionVersion: '$LATEST',
-      invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:fixture-echo-test-echo', memoryLimitInMB: '256',
-      logGroupName: '/aws/lambda/fixture-echo-test-echo', remaining: expect.any(Number),
+      awsRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      functionName: 'fixture-echo-test-echo',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:fixture-echo-test-echo',
+      memoryLimitInMB: '256',
+      logGroupName: '/aws/lambda/fixture-echo-test-echo',
+      remaining: expect.any(Number),
     });
     expect(out.context!.remaining).toBeGreaterThan(9000);
     expect(out.context!.remaining).toBeLessThanOrEqual(10_000);
@@ -92,14 +100,17 @@ describe('startCloud on the fixture stacks', () => {
     expect(new Set(results.map((r) => r.container)).size).toBeLessThanOrEqual(2);
   });
 
-  it('holds a function\'s AWS calls to its role, answering the rest with AccessDeniedException as IAM does', async () => {
+  it("holds a function's AWS calls to its role, answering the rest with AccessDeniedException as IAM does", async () => {
     const call = (operation: string, input: unknown) => cloud.invoke('fixture-echo-test-dynamodb', { operation, input }) as Promise<{ status: number; body: Record<string, string> }>;
     const key = { pk: { S: 'iam' } };
     expect(await call('GetItem', { TableName: 'fixture-table-test', Key: key })).toEqual({ status: 200, body: {} });
-    expect(await call('PutItem', { TableName: 'fixture-table-test', Item: key })).toEqual({ status: 400, body: {
-      __type: 'com.amazon.coral.service#AccessDeniedException',
-      message: expect.stringContaining('is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-central-1:000000000000:table/fixture-table-test'),
-    } });
+    expect(await call('PutItem', { TableName: 'fixture-table-test', Item: key })).toEqual({
+      status: 400,
+      body: {
+        __type: 'com.amazon.coral.service#AccessDeniedException',
+        message: expect.stringContaining('is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-central-1:000000000000:table/fixture-table-test'),
+      },
+    });
     expect((await call('GetItem', { TableName: 'another-table', Key: key })).status).toBe(400);
     expect(logs).toContainEqual(expect.stringContaining('fixture-echo-test-dynamodb: AccessDenied: dynamodb:PutItem on arn:aws:dynamodb:eu-central-1:000000000000:table/fixture-table-test'));
   });
@@ -119,7 +130,11 @@ describe('startCloud on the fixture stacks', () => {
     }
     await cloud.idle({ quietMs: 300, timeoutMs: 20_000 });
     // S3 notifications carry keys URL-encoded, spaces as '+'.
-    expect(logged(logs, 'fixture-echo-test-upload').map((l) => l.key).sort()).toEqual(['in/a.csv', 'in/sub+dir/d.csv']);
+    expect(
+      logged(logs, 'fixture-echo-test-upload')
+        .map((l) => l.key)
+        .sort(),
+    ).toEqual(['in/a.csv', 'in/sub+dir/d.csv']);
     expect(lines.filter((l) => l.functionName === 'fixture-echo-test-upload')).toHaveLength(2);
     expect(progress).toContainEqual(expect.objectContaining({ kind: 'result', functionName: 'fixture-echo-test-upload', source: 'async' }));
   });
@@ -131,10 +146,12 @@ describe('startCloud on the fixture stacks', () => {
     const sqs = new SQSClient({ ...aws(cloud), endpoint: cloud.endpoints.sqs });
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'fixture-failures-test' }));
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
-    expect(Messages.map((m) => JSON.parse(m.Body!) as Record<string, Record<string, unknown>>)).toEqual([expect.objectContaining({
-      requestContext: expect.objectContaining({ condition: 'RetriesExhausted', approximateInvokeCount: 1 }),
-      responsePayload: expect.objectContaining({ errorMessage: 'cannot take in/fail.csv' }),
-    })]);
+    expect(Messages.map((m) => JSON.parse(m.Body!) as Record<string, Record<string, unknown>>)).toEqual([
+      expect.objectContaining({
+        requestContext: expect.objectContaining({ condition: 'RetriesExhausted', approximateInvokeCount: 1 }),
+        responsePayload: expect.objectContaining({ errorMessage: 'cannot take in/fail.csv' }),
+      }),
+    ]);
     expect(gaveUp).toEqual([{ functionName: 'fixture-echo-test-upload', reason: 'cannot take in/fail.csv' }]);
   });
 
@@ -146,16 +163,17 @@ describe('startCloud on the fixture stacks', () => {
   });
 
   it('sends the custom resource its CloudFormation Create request on deploy', () => {
-    expect(logged(logs, 'fixture-echo-test-register')).toEqual([{
-      function: 'fixture-echo-test-register', requestType: 'Create',
-      properties: { ServiceToken: 'arn:aws:lambda:eu-central-1:000000000000:function:fixture-echo-test-register', Name: 'echo' },
-    }]);
+    expect(logged(logs, 'fixture-echo-test-register')).toEqual([
+      {
+        function: 'fixture-echo-test-register',
+        requestType: 'Create',
+        properties: { ServiceToken: 'arn:aws:lambda:eu-central-1:000000000000:function:fixture-echo-test-register', Name: 'echo' },
+      },
+    ]);
   });
 
   it('fails a later deploy whose custom resource answers FAILED, with the reason', async () => {
-    await expect(cloud.deploy(join(FIXTURE, 'failing'))).rejects.toThrow(
-      new CloudError('fixture-failing-test: custom resource Registration failed: no registration for failing'),
-    );
+    await expect(cloud.deploy(join(FIXTURE, 'failing'))).rejects.toThrow(new CloudError('fixture-failing-test: custom resource Registration failed: no registration for failing'));
   });
   it('fails a deploy the emulator refuses, in one line naming the resource', async () => {
     // A hand-written "packaged" service: templates need not come from osls.
@@ -163,9 +181,12 @@ describe('startCloud on the fixture stacks', () => {
     try {
       mkdirSync(join(dir, '.serverless'));
       writeFileSync(join(dir, '.serverless', 'serverless-state.json'), JSON.stringify({ service: { service: 'broken', provider: { stage: 'test' } } }));
-      writeFileSync(join(dir, '.serverless', 'cloudformation-template-update-stack.json'), JSON.stringify({
-        Resources: { Table: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'broken', AttributeDefinitions: [], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] } } },
-      }));
+      writeFileSync(
+        join(dir, '.serverless', 'cloudformation-template-update-stack.json'),
+        JSON.stringify({
+          Resources: { Table: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'broken', AttributeDefinitions: [], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] } } },
+        }),
+      );
       const error = await cloud.deploy(dir).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CloudError);
       expect((error as Error).message).toMatch(/^broken-test: could not create Table \(AWS::DynamoDB::Table\): [^\n]+$/);
@@ -183,7 +204,9 @@ describe('startCloud errors and restarts', () => {
     scratch.push(dir);
     return dir;
   };
-  afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const d of scratch) rmSync(d, { recursive: true, force: true });
+  });
 
   it('says in one line what to do about a missing packaged template or compose file', async () => {
     const root = tempDir();

@@ -50,7 +50,7 @@ describe('asynchronous invocation', () => {
     expect(await receive(sqs, queueUrl, 0)).toBeUndefined();
   });
 
-  it('sends AWS\'s destination record once retries are exhausted', async () => {
+  it("sends AWS's destination record once retries are exhausted", async () => {
     const fn = flaky(Infinity);
     const queueUrl = await createQueue(sqs, 'async-failures');
     const gaveUp: unknown[] = [];

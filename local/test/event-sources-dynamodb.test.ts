@@ -39,26 +39,41 @@ afterAll(async () => {
 /** A fresh table with a NEW_AND_OLD_IMAGES stream, as the metastore has. */
 async function table(): Promise<{ name: string; streamArn: string }> {
   const name = `table-${(tables += 1)}`;
-  const out = await db.send(new CreateTableCommand({
-    TableName: name, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-  }));
+  const out = await db.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    }),
+  );
   return { name, streamArn: out.TableDescription!.LatestStreamArn! };
 }
 
-const put = (tableName: string, id: string, extra: Record<string, unknown> = {}) =>
-  db.send(new PutItemCommand({ TableName: tableName, Item: { id: { S: id }, ...extra } as never }));
+const put = (tableName: string, id: string, extra: Record<string, unknown> = {}) => db.send(new PutItemCommand({ TableName: tableName, Item: { id: { S: id }, ...extra } as never }));
 
 async function putAll(tableName: string, ids: string[]): Promise<void> {
   for (const id of ids) await put(tableName, id); // one by one: the stream order is the write order
 }
 
 function poll(streamArn: string, fn: { invoke: (f: string, e: unknown) => Promise<unknown> }, overrides: Partial<StreamPollerConfig> = {}): StreamPoller {
-  const poller = startStreamPoller({
-    functionName: 'fn', kind: 'dynamodb', streamArn, batchSize: 10, batchWindowSeconds: 0, startingPosition: 'TRIM_HORIZON',
-    maxRetryAttempts: -1, bisectOnError: false, reportBatchItemFailures: false, filterPatterns: [], ...overrides,
-  }, { streams, sqs, invoke: fn.invoke, log: (l) => logs.push(l), gaveUp: (e) => gaveUp.push(e) });
+  const poller = startStreamPoller(
+    {
+      functionName: 'fn',
+      kind: 'dynamodb',
+      streamArn,
+      batchSize: 10,
+      batchWindowSeconds: 0,
+      startingPosition: 'TRIM_HORIZON',
+      maxRetryAttempts: -1,
+      bisectOnError: false,
+      reportBatchItemFailures: false,
+      filterPatterns: [],
+      ...overrides,
+    },
+    { streams, sqs, invoke: fn.invoke, log: (l) => logs.push(l), gaveUp: (e) => gaveUp.push(e) },
+  );
   pollers.push(poller);
   return poller;
 }
@@ -67,7 +82,7 @@ const ids = (batch: DynamoDBRecord[]) => batch.map((r) => r.dynamodb!.Keys!.id!.
 const seq = (r: DynamoDBRecord) => r.dynamodb!.SequenceNumber!;
 
 describe('stream poller on DynamoDB Streams (DynamoDB Local)', () => {
-  it('delivers every record in write order, in batches of at most batchSize, one invocation at a time, shaped like Lambda\'s event', async () => {
+  it("delivers every record in write order, in batches of at most batchSize, one invocation at a time, shaped like Lambda's event", async () => {
     const t = await table();
     await putAll(t.name, ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
     const fn = fakeFunction<DynamoDBRecord>();
@@ -77,10 +92,18 @@ describe('stream poller on DynamoDB Streams (DynamoDB Local)', () => {
     expect(fn.maxConcurrent()).toBe(1);
     const record = fn.batches[0]![0]!;
     expect(record).toEqual({
-      eventID: expect.any(String), eventName: 'INSERT', eventVersion: expect.any(String), eventSource: 'aws:dynamodb', awsRegion: 'eu-central-1',
+      eventID: expect.any(String),
+      eventName: 'INSERT',
+      eventVersion: expect.any(String),
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'eu-central-1',
       dynamodb: {
-        ApproximateCreationDateTime: expect.any(Number), Keys: { id: { S: 'a' } }, NewImage: { id: { S: 'a' } },
-        SequenceNumber: expect.stringMatching(/^\d+$/), SizeBytes: expect.any(Number), StreamViewType: 'NEW_AND_OLD_IMAGES',
+        ApproximateCreationDateTime: expect.any(Number),
+        Keys: { id: { S: 'a' } },
+        NewImage: { id: { S: 'a' } },
+        SequenceNumber: expect.stringMatching(/^\d+$/),
+        SizeBytes: expect.any(Number),
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
       },
       eventSourceARN: t.streamArn,
     });
@@ -152,11 +175,14 @@ describe('stream poller on DynamoDB Streams (DynamoDB Local)', () => {
     it('checkpoints before the lowest failed record and retries from there', async () => {
       const t = await table();
       await putAll(t.name, ['a', 'b', 'c', 'd', 'e']);
-      const fn = fakeFunction<DynamoDBRecord>((records, call) => (call === 1
-        ? { batchItemFailures: [{ itemIdentifier: seq(records[3]!) }, { itemIdentifier: seq(records[2]!) }] }
-        : { batchItemFailures: [] }));
+      const fn = fakeFunction<DynamoDBRecord>((records, call) =>
+        call === 1 ? { batchItemFailures: [{ itemIdentifier: seq(records[3]!) }, { itemIdentifier: seq(records[2]!) }] } : { batchItemFailures: [] },
+      );
       await settled(poll(t.streamArn, fn, { reportBatchItemFailures: true }));
-      expect(fn.batches.map(ids)).toEqual([['a', 'b', 'c', 'd', 'e'], ['c', 'd', 'e']]);
+      expect(fn.batches.map(ids)).toEqual([
+        ['a', 'b', 'c', 'd', 'e'],
+        ['c', 'd', 'e'],
+      ]);
     });
 
     it('retries the whole batch when an identifier names no record of it', async () => {
@@ -164,7 +190,10 @@ describe('stream poller on DynamoDB Streams (DynamoDB Local)', () => {
       await putAll(t.name, ['a', 'b']);
       const fn = fakeFunction<DynamoDBRecord>((_records, call) => (call === 1 ? { batchItemFailures: [{ itemIdentifier: '' }] } : null));
       await settled(poll(t.streamArn, fn, { reportBatchItemFailures: true }));
-      expect(fn.batches.map(ids)).toEqual([['a', 'b'], ['a', 'b']]);
+      expect(fn.batches.map(ids)).toEqual([
+        ['a', 'b'],
+        ['a', 'b'],
+      ]);
     });
 
     it('sends the failing rest of the batch to the on-failure queue once retries are exhausted', async () => {
@@ -174,7 +203,11 @@ describe('stream poller on DynamoDB Streams (DynamoDB Local)', () => {
       const fn = fakeFunction<DynamoDBRecord>((records) => ({ batchItemFailures: records.filter((r) => ids([r])[0] !== 'a').map((r) => ({ itemIdentifier: seq(r) })) }));
       await settled(poll(t.streamArn, fn, { reportBatchItemFailures: true, maxRetryAttempts: 2, onFailureQueueUrl: queueUrl }));
 
-      expect(fn.batches.map(ids)).toEqual([['a', 'b', 'c'], ['b', 'c'], ['b', 'c']]);
+      expect(fn.batches.map(ids)).toEqual([
+        ['a', 'b', 'c'],
+        ['b', 'c'],
+        ['b', 'c'],
+      ]);
       const failure = await receive(sqs, queueUrl);
       const [, b, c] = fn.batches[0]!;
       expect(failure).toMatchObject({
@@ -182,7 +215,7 @@ describe('stream poller on DynamoDB Streams (DynamoDB Local)', () => {
         responseContext: { statusCode: 200, executedVersion: '$LATEST' },
         DDBStreamBatchInfo: { startSequenceNumber: seq(b!), endSequenceNumber: seq(c!), batchSize: 2, streamArn: t.streamArn },
       });
-      expect(failure!.responseContext.functionError).toBeUndefined();
+      expect(failure).not.toHaveProperty('responseContext.functionError');
       expect(gaveUp).toContainEqual({ functionName: 'fn', reason: 'partial batch failure' });
     });
   });
@@ -205,8 +238,13 @@ describe('stream poller on DynamoDB Streams (DynamoDB Local)', () => {
       version: '1.0',
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       DDBStreamBatchInfo: {
-        shardId: expect.any(String), startSequenceNumber: seq(bad), endSequenceNumber: seq(bad),
-        approximateArrivalOfFirstRecord: expect.any(String), approximateArrivalOfLastRecord: expect.any(String), batchSize: 1, streamArn: t.streamArn,
+        shardId: expect.any(String),
+        startSequenceNumber: seq(bad),
+        endSequenceNumber: seq(bad),
+        approximateArrivalOfFirstRecord: expect.any(String),
+        approximateArrivalOfLastRecord: expect.any(String),
+        batchSize: 1,
+        streamArn: t.streamArn,
       },
     });
   });
@@ -215,9 +253,17 @@ describe('stream poller on DynamoDB Streams (DynamoDB Local)', () => {
     const t = await table();
     await put(t.name, 'a');
     let release = () => {};
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     let calls = 0;
-    const poller = poll(t.streamArn, { invoke: async () => { calls += 1; await gate; throw new Error('always'); } });
+    const poller = poll(t.streamArn, {
+      invoke: async () => {
+        calls += 1;
+        await gate;
+        throw new Error('always');
+      },
+    });
     await waitFor('the invocation', () => poller.inFlight());
     expect(poller.caughtUp()).toBe(false);
     release();

@@ -50,10 +50,10 @@ export async function createQueue(sqs: SQSClient, name: string): Promise<string>
 }
 
 /** The next message of a queue, parsed, or undefined once none arrives within the wait. */
-export async function receive(sqs: SQSClient, queueUrl: string, waitSeconds = 5): Promise<Record<string, any> | undefined> {
+export async function receive(sqs: SQSClient, queueUrl: string, waitSeconds = 5): Promise<Record<string, unknown> | undefined> {
   const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: waitSeconds }));
   const message = Messages[0];
   if (!message) return undefined;
   await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-  return JSON.parse(message.Body!) as Record<string, any>;
+  return JSON.parse(message.Body!) as Record<string, unknown>;
 }

@@ -44,10 +44,22 @@ async function putAll(streamName: string, items: Array<{ key: string; data: stri
 }
 
 function poll(streamArn: string, fn: { invoke: (f: string, e: unknown) => Promise<unknown> }, overrides: Partial<StreamPollerConfig> = {}): StreamPoller {
-  const poller = startStreamPoller({
-    functionName: 'fn', kind: 'kinesis', streamArn, batchSize: 10, batchWindowSeconds: 0, startingPosition: 'TRIM_HORIZON',
-    maxRetryAttempts: -1, bisectOnError: false, reportBatchItemFailures: false, filterPatterns: [], ...overrides,
-  }, { kinesis, sqs, invoke: fn.invoke, log: () => undefined });
+  const poller = startStreamPoller(
+    {
+      functionName: 'fn',
+      kind: 'kinesis',
+      streamArn,
+      batchSize: 10,
+      batchWindowSeconds: 0,
+      startingPosition: 'TRIM_HORIZON',
+      maxRetryAttempts: -1,
+      bisectOnError: false,
+      reportBatchItemFailures: false,
+      filterPatterns: [],
+      ...overrides,
+    },
+    { kinesis, sqs, invoke: fn.invoke, log: () => undefined },
+  );
   pollers.push(poller);
   return poller;
 }
@@ -55,9 +67,13 @@ function poll(streamArn: string, fn: { invoke: (f: string, e: unknown) => Promis
 const decoded = (batch: KinesisStreamRecord[]) => batch.map((r) => Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
 
 describe('stream poller on Kinesis (kinesalite)', () => {
-  it('delivers records in order, shaped like Lambda\'s Kinesis event', async () => {
+  it("delivers records in order, shaped like Lambda's Kinesis event", async () => {
     const s = await stream();
-    await putAll(s.name, [{ key: 'k', data: 'one' }, { key: 'k', data: 'two' }, { key: 'k', data: 'three' }]);
+    await putAll(s.name, [
+      { key: 'k', data: 'one' },
+      { key: 'k', data: 'two' },
+      { key: 'k', data: 'three' },
+    ]);
     const fn = fakeFunction<KinesisStreamRecord>();
     await settled(poll(s.arn, fn, { batchSize: 2 }));
 
@@ -65,11 +81,19 @@ describe('stream poller on Kinesis (kinesalite)', () => {
     const record = fn.batches[0]![0]!;
     expect(record).toEqual({
       kinesis: {
-        kinesisSchemaVersion: '1.0', partitionKey: 'k', sequenceNumber: expect.stringMatching(/^\d+$/),
-        data: Buffer.from('one').toString('base64'), approximateArrivalTimestamp: expect.any(Number),
+        kinesisSchemaVersion: '1.0',
+        partitionKey: 'k',
+        sequenceNumber: expect.stringMatching(/^\d+$/),
+        data: Buffer.from('one').toString('base64'),
+        approximateArrivalTimestamp: expect.any(Number),
       },
-      eventSource: 'aws:kinesis', eventVersion: '1.0', eventID: `shardId-000000000000:${record.kinesis.sequenceNumber}`,
-      eventName: 'aws:kinesis:record', invokeIdentityArn: expect.stringMatching(/^arn:aws:iam::/), awsRegion: 'eu-central-1', eventSourceARN: s.arn,
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `shardId-000000000000:${record.kinesis.sequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: expect.stringMatching(/^arn:aws:iam::/),
+      awsRegion: 'eu-central-1',
+      eventSourceARN: s.arn,
     });
   });
 
@@ -90,20 +114,30 @@ describe('stream poller on Kinesis (kinesalite)', () => {
   it('retries from the first failed sequence number of a partial batch response, then reports what still fails', async () => {
     const s = await stream();
     const queueUrl = await createQueue(sqs, 'kinesis-dlq');
-    await putAll(s.name, [{ key: 'k', data: 'ok' }, { key: 'k', data: 'bad' }, { key: 'k', data: 'after' }]);
+    await putAll(s.name, [
+      { key: 'k', data: 'ok' },
+      { key: 'k', data: 'bad' },
+      { key: 'k', data: 'after' },
+    ]);
     const fn = fakeFunction<KinesisStreamRecord>((records) => ({
       batchItemFailures: records.filter((r) => decoded([r])[0] === 'bad').map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })),
     }));
     await settled(poll(s.arn, fn, { reportBatchItemFailures: true, maxRetryAttempts: 1, onFailureQueueUrl: queueUrl }));
 
-    expect(fn.batches.map(decoded)).toEqual([['ok', 'bad', 'after'], ['bad', 'after']]);
+    expect(fn.batches.map(decoded)).toEqual([
+      ['ok', 'bad', 'after'],
+      ['bad', 'after'],
+    ]);
     const [, bad, after] = fn.batches[0]!;
     expect(await receive(sqs, queueUrl)).toMatchObject({
       requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 },
       version: '1.0',
       KinesisBatchInfo: {
-        shardId: 'shardId-000000000000', startSequenceNumber: bad!.kinesis.sequenceNumber, endSequenceNumber: after!.kinesis.sequenceNumber,
-        batchSize: 2, streamArn: s.arn,
+        shardId: 'shardId-000000000000',
+        startSequenceNumber: bad!.kinesis.sequenceNumber,
+        endSequenceNumber: after!.kinesis.sequenceNumber,
+        batchSize: 2,
+        streamArn: s.arn,
       },
     });
   });
@@ -128,14 +162,20 @@ describe('stream poller on Kinesis (kinesalite)', () => {
     const s = await stream();
     const fn = fakeFunction<KinesisStreamRecord>();
     const poller = poll(s.arn, fn);
-    await putAll(s.name, [{ key: 'k', data: 'before-1' }, { key: 'k', data: 'before-2' }]);
-    await waitFor('the parent\'s records', () => fn.batches.flat().length === 2);
+    await putAll(s.name, [
+      { key: 'k', data: 'before-1' },
+      { key: 'k', data: 'before-2' },
+    ]);
+    await waitFor("the parent's records", () => fn.batches.flat().length === 2);
 
     await kinesis.send(new SplitShardCommand({ StreamName: s.name, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
     await waitFor('the split', async () => ((await kinesis.send(new ListShardsCommand({ StreamName: s.name }))).Shards ?? []).length === 3);
     await waitFor('the stream to be active', async () => (await kinesis.send(new DescribeStreamCommand({ StreamName: s.name }))).StreamDescription?.StreamStatus === 'ACTIVE');
-    await putAll(s.name, [{ key: 'k', data: 'after-1' }, { key: 'k', data: 'after-2' }]);
-    await waitFor('the children\'s records', () => fn.batches.flat().length === 4);
+    await putAll(s.name, [
+      { key: 'k', data: 'after-1' },
+      { key: 'k', data: 'after-2' },
+    ]);
+    await waitFor("the children's records", () => fn.batches.flat().length === 4);
     await settled(poller);
 
     const delivered = fn.batches.flat();

@@ -40,11 +40,17 @@ describe('S3 notifications', () => {
 
     expect(event.Records).toHaveLength(1);
     expect(event.Records[0]).toEqual({
-      eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'eu-central-1', eventTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
-      eventName: 'ObjectCreated:Put', userIdentity: { principalId: expect.any(String) }, requestParameters: { sourceIPAddress: expect.any(String) },
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      awsRegion: 'eu-central-1',
+      eventTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      eventName: 'ObjectCreated:Put',
+      userIdentity: { principalId: expect.any(String) },
+      requestParameters: { sourceIPAddress: expect.any(String) },
       responseElements: { 'x-amz-request-id': expect.any(String), 'x-amz-id-2': expect.any(String) },
       s3: {
-        s3SchemaVersion: '1.0', configurationId: 'persist-notification',
+        s3SchemaVersion: '1.0',
+        configurationId: 'persist-notification',
         bucket: { name: 'ingest', ownerIdentity: { principalId: expect.any(String) }, arn: 'arn:aws:s3:::ingest' },
         object: { key: 'incoming/EXT+CLIENT/accounts_20240131+%281%29.csv', size: 7, eTag: expect.stringMatching(/^[0-9a-f]{32}$/), sequencer: expect.any(String) },
       },
@@ -76,10 +82,12 @@ describe('S3 notifications', () => {
   });
 
   it('encodes keys so that form-decoding gives them back, with only safe characters left', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (key) => {
-      const encoded = encodeS3Key(key);
-      expect(encoded).toMatch(/^[A-Za-z0-9.*_\-+%/]*$/);
-      expect(decodeURIComponent(encoded.replaceAll('+', ' '))).toBe(key);
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (key) => {
+        const encoded = encodeS3Key(key);
+        expect(encoded).toMatch(/^[A-Za-z0-9.*_\-+%/]*$/);
+        expect(decodeURIComponent(encoded.replaceAll('+', ' '))).toBe(key);
+      }),
+    );
   });
 });

@@ -69,7 +69,8 @@ describe('compileFilters: the filter rule syntax table of the Lambda docs', () =
 
 describe('compileFilters on DynamoDB stream records', () => {
   const record = (image: Record<string, unknown>) => ({
-    eventName: 'MODIFY', eventSource: 'aws:dynamodb',
+    eventName: 'MODIFY',
+    eventSource: 'aws:dynamodb',
     dynamodb: { Keys: { CustomerName: { S: 'AnyCompany Industries' } }, NewImage: image, StreamViewType: 'NEW_AND_OLD_IMAGES' },
   });
   const relationship = { dynamodb: { NewImage: { account_persisted: { BOOL: [true] }, relation_established: { BOOL: [false] } } } };
@@ -103,7 +104,8 @@ describe('compileFilters on DynamoDB stream records', () => {
 describe('kinesisFilterView', () => {
   const record = (data: string) => ({
     kinesis: { kinesisSchemaVersion: '1.0', partitionKey: '1', sequenceNumber: '4959', data: Buffer.from(data).toString('base64'), approximateArrivalTimestamp: 1 },
-    eventSource: 'aws:kinesis', eventName: 'aws:kinesis:record',
+    eventSource: 'aws:kinesis',
+    eventName: 'aws:kinesis:record',
   });
   const buy = { data: { order: { type: ['buy'] } } };
 
@@ -135,30 +137,38 @@ describe('compileFilters properties', () => {
   });
 
   it('anything-but X never matches X, and matches any other value of the field', () => {
-    fc.assert(fc.property(leaf, leaf, (x, y) => {
-      expect(matches({ f: [{ 'anything-but': [x] }] }, { f: x })).toBe(false);
-      expect(matches({ f: [{ 'anything-but': [x] }] }, { f: y })).toBe(x !== y);
-    }));
+    fc.assert(
+      fc.property(leaf, leaf, (x, y) => {
+        expect(matches({ f: [{ 'anything-but': [x] }] }, { f: x })).toBe(false);
+        expect(matches({ f: [{ 'anything-but': [x] }] }, { f: y })).toBe(x !== y);
+      }),
+    );
   });
 
   it('prefix and suffix agree with startsWith and endsWith', () => {
-    fc.assert(fc.property(fc.string(), fc.string(), (value, affix) => {
-      expect(matches({ f: [{ prefix: affix }] }, { f: value })).toBe(value.startsWith(affix));
-      expect(matches({ f: [{ suffix: affix }] }, { f: value })).toBe(value.endsWith(affix));
-    }));
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (value, affix) => {
+        expect(matches({ f: [{ prefix: affix }] }, { f: value })).toBe(value.startsWith(affix));
+        expect(matches({ f: [{ suffix: affix }] }, { f: value })).toBe(value.endsWith(affix));
+      }),
+    );
   });
 
   it('a numeric range matches exactly the numbers inside it, DynamoDB N strings included', () => {
-    fc.assert(fc.property(fc.integer(), fc.integer(), fc.integer(), (n, lo, hi) => {
-      const inside = n >= lo && n < hi;
-      expect(matches({ f: [{ numeric: ['>=', lo, '<', hi] }] }, { f: n })).toBe(inside);
-      expect(matches({ f: { N: [{ numeric: ['>=', lo, '<', hi] }] } }, { f: { N: String(n) } })).toBe(inside);
-    }));
+    fc.assert(
+      fc.property(fc.integer(), fc.integer(), fc.integer(), (n, lo, hi) => {
+        const inside = n >= lo && n < hi;
+        expect(matches({ f: [{ numeric: ['>=', lo, '<', hi] }] }, { f: n })).toBe(inside);
+        expect(matches({ f: { N: [{ numeric: ['>=', lo, '<', hi] }] } }, { f: { N: String(n) } })).toBe(inside);
+      }),
+    );
   });
 
   it('exists true and exists false are complementary', () => {
-    fc.assert(fc.property(tree, key, (record, field) => {
-      expect(matches({ [field]: [{ exists: true }] }, record)).toBe(!matches({ [field]: [{ exists: false }] }, record));
-    }));
+    fc.assert(
+      fc.property(tree, key, (record, field) => {
+        expect(matches({ [field]: [{ exists: true }] }, record)).toBe(!matches({ [field]: [{ exists: false }] }, record));
+      }),
+    );
   });
 });

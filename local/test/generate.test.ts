@@ -26,7 +26,13 @@ describe('generateFile', () => {
   });
 
   it('generates a related batch: portfolio k holds account k of client k, transactions use existing accounts', async () => {
-    const lines = async (type: FileType, rows: number) => (await text(type, rows)).toString().trim().split('\n').slice(1).map((l) => l.split(','));
+    const lines = async (type: FileType, rows: number) =>
+      (await text(type, rows))
+        .toString()
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','));
     const accounts = new Set((await lines('accounts', 100)).map((f) => f[1]));
     // Every 50th client's name is quoted with a comma in it: take the reference by its shape.
     const clients = new Set((await lines('clients', 100)).map((f) => f.find((v) => /^[0-9a-f-]{36}$/.test(v))));

@@ -2,8 +2,7 @@ import fc from 'fast-check';
 import { allows, permissionsOf, roleStatements, type Statement } from '../src/cloud/iam';
 
 const TABLE = 'arn:aws:dynamodb:eu-central-1:000000000000:table/meta';
-const json = (operation: string, input: unknown, prefix = 'DynamoDB_20120810') =>
-  permissionsOf('POST', '/', { 'x-amz-target': `${prefix}.${operation}` }, Buffer.from(JSON.stringify(input)));
+const json = (operation: string, input: unknown, prefix = 'DynamoDB_20120810') => permissionsOf('POST', '/', { 'x-amz-target': `${prefix}.${operation}` }, Buffer.from(JSON.stringify(input)));
 
 describe('IAM policy evaluation', () => {
   const statements: Statement[] = [
@@ -27,21 +26,25 @@ describe('IAM policy evaluation', () => {
   });
 
   it('matches a literal pattern exactly, whatever characters it holds', () => {
-    fc.assert(fc.property(fc.string(), fc.string(), (raw, suffix) => {
-      const resource = raw.replace(/[*?]/g, ''); // no wildcards: a literal pattern
-      const only: Statement[] = [{ effect: 'Allow', actions: ['s3:GetObject'], resources: [resource] }];
-      expect(allows(only, { action: 's3:GetObject', resource })).toBe(true);
-      expect(allows(only, { action: 's3:GetObject', resource: resource + suffix })).toBe(suffix === '');
-    }));
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (raw, suffix) => {
+        const resource = raw.replace(/[*?]/g, ''); // no wildcards: a literal pattern
+        const only: Statement[] = [{ effect: 'Allow', actions: ['s3:GetObject'], resources: [resource] }];
+        expect(allows(only, { action: 's3:GetObject', resource })).toBe(true);
+        expect(allows(only, { action: 's3:GetObject', resource: resource + suffix })).toBe(suffix === '');
+      }),
+    );
   });
 
-  it('reads the statements of a role\'s inline policies, one statement or a list', () => {
-    expect(roleStatements({
-      Policies: [
-        { PolicyDocument: { Statement: { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'q' } } },
-        { PolicyDocument: { Statement: [{ Effect: 'Deny', Action: ['s3:GetObject'], Resource: ['a', 'b'] }] } },
-      ],
-    })).toEqual([
+  it("reads the statements of a role's inline policies, one statement or a list", () => {
+    expect(
+      roleStatements({
+        Policies: [
+          { PolicyDocument: { Statement: { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'q' } } },
+          { PolicyDocument: { Statement: [{ Effect: 'Deny', Action: ['s3:GetObject'], Resource: ['a', 'b'] }] } },
+        ],
+      }),
+    ).toEqual([
       { effect: 'Allow', actions: ['sqs:SendMessage'], resources: ['q'] },
       { effect: 'Deny', actions: ['s3:GetObject'], resources: ['a', 'b'] },
     ]);
@@ -55,7 +58,9 @@ describe('the permissions a request needs', () => {
     expect(json('Query', { TableName: 'meta', IndexName: 'by-stage' })).toEqual([{ action: 'dynamodb:Query', resource: `${TABLE}/index/by-stage` }]);
     expect(json('BatchGetItem', { RequestItems: { a: {}, b: {} } }).map((p) => p.resource)).toEqual(['a', 'b'].map((t) => `arn:aws:dynamodb:eu-central-1:000000000000:table/${t}`));
     expect(json('PutRecords', { StreamName: 'events' }, 'Kinesis_20131202')).toEqual([{ action: 'kinesis:PutRecords', resource: 'arn:aws:kinesis:eu-central-1:000000000000:stream/events' }]);
-    expect(json('SendMessage', { QueueUrl: 'http://127.0.0.1:1/000000000000/failures' }, 'AmazonSQS')).toEqual([{ action: 'sqs:SendMessage', resource: 'arn:aws:sqs:eu-central-1:000000000000:failures' }]);
+    expect(json('SendMessage', { QueueUrl: 'http://127.0.0.1:1/000000000000/failures' }, 'AmazonSQS')).toEqual([
+      { action: 'sqs:SendMessage', resource: 'arn:aws:sqs:eu-central-1:000000000000:failures' },
+    ]);
   });
 
   it('names S3 calls by method, key and query; a copy also reads its source', () => {

@@ -29,18 +29,26 @@ describe('startServices (ephemeral)', () => {
   it('hands out loopback endpoints and the environment a client needs', () => {
     for (const url of Object.values(services.endpoints)) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(services.env).toMatchObject({
-      AWS_REGION: 'eu-central-1', AWS_ENDPOINT_URL_S3: services.endpoints.s3, AWS_ENDPOINT_URL_DYNAMODB: services.endpoints.dynamodb,
-      AWS_ENDPOINT_URL_DYNAMODB_STREAMS: services.endpoints.dynamodb, AWS_ENDPOINT_URL_KINESIS: services.endpoints.kinesis,
-      AWS_ENDPOINT_URL_SQS: services.endpoints.sqs, DATABASE_URL: services.postgresUrl,
+      AWS_REGION: 'eu-central-1',
+      AWS_ENDPOINT_URL_S3: services.endpoints.s3,
+      AWS_ENDPOINT_URL_DYNAMODB: services.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_DYNAMODB_STREAMS: services.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_KINESIS: services.endpoints.kinesis,
+      AWS_ENDPOINT_URL_SQS: services.endpoints.sqs,
+      DATABASE_URL: services.postgresUrl,
     });
   });
 
   it('DynamoDB Local: create table, put, get', async () => {
     const db = new DynamoDBClient({ ...aws(), endpoint: services.env.AWS_ENDPOINT_URL_DYNAMODB });
-    await db.send(new CreateTableCommand({
-      TableName: 'round-trip', BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }));
+    await db.send(
+      new CreateTableCommand({
+        TableName: 'round-trip',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      }),
+    );
     await db.send(new PutItemCommand({ TableName: 'round-trip', Item: { pk: { S: 'a' }, n: { N: '42' } } }));
     const { Item } = await db.send(new GetItemCommand({ TableName: 'round-trip', Key: { pk: { S: 'a' } } }));
     expect(Item).toEqual({ pk: { S: 'a' }, n: { N: '42' } });
@@ -48,8 +56,11 @@ describe('startServices (ephemeral)', () => {
 
   it('s3rver: a streamed upload reads back byte for byte', async () => {
     const s3 = new S3Client({
-      ...aws(), endpoint: services.env.AWS_ENDPOINT_URL_S3, forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+      ...aws(),
+      endpoint: services.env.AWS_ENDPOINT_URL_S3,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
     });
     const body = randomBytes(3 * 1024 * 1024 + 7);
     await s3.send(new CreateBucketCommand({ Bucket: 'round-trip' }));
@@ -94,7 +105,9 @@ describe('startServices lifecycle', () => {
     dirs.push(dir);
     return dir;
   };
-  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
 
   it('removes an ephemeral data dir on stop, and stop twice is harmless', async () => {
     const other = await startServices();
@@ -110,10 +123,14 @@ describe('startServices lifecycle', () => {
     const s3 = (endpoint: string) => new S3Client({ ...aws(), endpoint, forcePathStyle: true });
     try {
       await expect(startServices({ dataDir })).rejects.toThrow(new CloudError(`${dataDir} is in use by a running local cloud (this process): stop it, or pass --data-dir for another one`));
-      await db().send(new CreateTableCommand({
-        TableName: 'kept', BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      }));
+      await db().send(
+        new CreateTableCommand({
+          TableName: 'kept',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        }),
+      );
       await db().send(new PutItemCommand({ TableName: 'kept', Item: { pk: { S: 'a' } } }));
       await s3(first.endpoints.s3).send(new CreateBucketCommand({ Bucket: 'kept' }));
       await s3(first.endpoints.s3).send(new PutObjectCommand({ Bucket: 'kept', Key: 'k', Body: 'v' }));
@@ -167,7 +184,9 @@ describe('startServices lifecycle', () => {
     mkdirSync(join(dir, 'postgres'));
     writeFileSync(join(dir, 'postgres', 'postmaster.pid'), `${process.pid}\n${dir}\n`);
     await expect(startPostgres(dir, true, () => undefined)).rejects.toThrow(
-      new CloudError(`PostgreSQL (pid ${process.pid}) still runs on ${join(dir, 'postgres')}, left by an earlier cloud: stop it (kill ${process.pid}), or delete ${join(dir, 'postgres', 'postmaster.pid')} if that pid is not PostgreSQL, or delete ${dir}`),
+      new CloudError(
+        `PostgreSQL (pid ${process.pid}) still runs on ${join(dir, 'postgres')}, left by an earlier cloud: stop it (kill ${process.pid}), or delete ${join(dir, 'postgres', 'postmaster.pid')} if that pid is not PostgreSQL, or delete ${dir}`,
+      ),
     );
   });
 });

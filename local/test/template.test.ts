@@ -12,12 +12,23 @@ const queue: Physical = { ref: 'http://127.0.0.1:1/000000000000/q', attributes: 
 describe('Resolver', () => {
   it('resolves Ref, Fn::GetAtt in both forms, pseudo parameters and imports', () => {
     const r = resolver({ Queue: queue }, { 'dataharvest-aws-table': 'table-dev' });
-    expect(r.resolve({
-      url: { Ref: 'Queue' }, arn: { 'Fn::GetAtt': ['Queue', 'Arn'] }, name: { 'Fn::GetAtt': 'Queue.QueueName' },
-      region: { Ref: 'AWS::Region' }, account: { Ref: 'AWS::AccountId' }, stackName: { Ref: 'AWS::StackName' },
-      table: { 'Fn::ImportValue': { 'Fn::Sub': 'dataharvest-${AWS::Partition}-table' } },
-    })).toEqual({
-      url: queue.ref, arn: queue.attributes.Arn, name: 'q', region: 'eu-central-1', account: '000000000000', stackName: 'svc-dev',
+    expect(
+      r.resolve({
+        url: { Ref: 'Queue' },
+        arn: { 'Fn::GetAtt': ['Queue', 'Arn'] },
+        name: { 'Fn::GetAtt': 'Queue.QueueName' },
+        region: { Ref: 'AWS::Region' },
+        account: { Ref: 'AWS::AccountId' },
+        stackName: { Ref: 'AWS::StackName' },
+        table: { 'Fn::ImportValue': { 'Fn::Sub': 'dataharvest-${AWS::Partition}-table' } },
+      }),
+    ).toEqual({
+      url: queue.ref,
+      arn: queue.attributes.Arn,
+      name: 'q',
+      region: 'eu-central-1',
+      account: '000000000000',
+      stackName: 'svc-dev',
       table: 'table-dev',
     });
   });
@@ -66,7 +77,8 @@ describe('deployOrder', () => {
   });
 
   it('refuses a cycle, naming it', () => {
-    expect(() => deployOrder({ Resources: { A: { Type: 'T', Properties: { x: { Ref: 'B' } } }, B: { Type: 'T', DependsOn: ['A'] } } }))
-      .toThrow(new CloudError('the template has a dependency cycle: A -> B -> A'));
+    expect(() => deployOrder({ Resources: { A: { Type: 'T', Properties: { x: { Ref: 'B' } } }, B: { Type: 'T', DependsOn: ['A'] } } })).toThrow(
+      new CloudError('the template has a dependency cycle: A -> B -> A'),
+    );
   });
 });

@@ -1,9 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import {
-  allPersisted, Batch, FILE_TYPES, persistedFlag, RegistryEntry, RejectedKey,
-  type FileDetail, type FileType, type Stage, type TransformerState,
-} from '@dataharvest/events/batch';
+import { allPersisted, Batch, FILE_TYPES, persistedFlag, RegistryEntry, RejectedKey, type FileDetail, type FileType, type Stage, type TransformerState } from '@dataharvest/events/batch';
 import { dynamoClient } from './aws';
 
 /**
@@ -41,11 +38,35 @@ async function update(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValue
 async function ensureBatch(client: string, batchDate: string): Promise<void> {
   const flags = Object.fromEntries(Object.values(persistedFlag).map((f) => [f, false]));
   const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':stage': 'RECEIVING', ':gsi': 'STAGE#RECEIVING', ':empty': {}, ':zero': 0, ':false': false, ':now': now(), ':client': client, ':date': batchDate, ':gsisk': `${batchDate}#${client}` };
-  const sets = ['client = :client', 'batch_date = :date', 'stage = if_not_exists(stage, :stage)', 'gsi1pk = if_not_exists(gsi1pk, :gsi)', 'gsi1sk = :gsisk',
-    'files = if_not_exists(files, :empty)', 'transformers = if_not_exists(transformers, :empty)', 'generation = if_not_exists(generation, :zero)',
-    'relation_established = if_not_exists(relation_established, :false)', 'fingerprints = if_not_exists(fingerprints, :empty)', 'created_at = if_not_exists(created_at, :now)', 'updated_at = :now'];
-  Object.keys(flags).forEach((flag, i) => { names[`#f${i}`] = flag; sets.push(`#f${i} = if_not_exists(#f${i}, :false)`); });
+  const values: Record<string, unknown> = {
+    ':stage': 'RECEIVING',
+    ':gsi': 'STAGE#RECEIVING',
+    ':empty': {},
+    ':zero': 0,
+    ':false': false,
+    ':now': now(),
+    ':client': client,
+    ':date': batchDate,
+    ':gsisk': `${batchDate}#${client}`,
+  };
+  const sets = [
+    'client = :client',
+    'batch_date = :date',
+    'stage = if_not_exists(stage, :stage)',
+    'gsi1pk = if_not_exists(gsi1pk, :gsi)',
+    'gsi1sk = :gsisk',
+    'files = if_not_exists(files, :empty)',
+    'transformers = if_not_exists(transformers, :empty)',
+    'generation = if_not_exists(generation, :zero)',
+    'relation_established = if_not_exists(relation_established, :false)',
+    'fingerprints = if_not_exists(fingerprints, :empty)',
+    'created_at = if_not_exists(created_at, :now)',
+    'updated_at = :now',
+  ];
+  Object.keys(flags).forEach((flag, i) => {
+    names[`#f${i}`] = flag;
+    sets.push(`#f${i} = if_not_exists(#f${i}, :false)`);
+  });
   await update({ Key: batchKey(client, batchDate), UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
 }
 
@@ -103,9 +124,11 @@ async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3)
       return `files.#t${i}.#status = :s${i}`;
     });
     const next = await update({
-      Key: key, UpdateExpression: `SET ${s.expr}`,
+      Key: key,
+      UpdateExpression: `SET ${s.expr}`,
       ConditionExpression: ['stage IN (:receiving, :rejected)', ...checks].join(' AND '),
-      ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
     });
     if (next) return next;
   } else {
@@ -123,7 +146,7 @@ async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3)
  */
 function startNewGeneration(seen: Batch): Promise<Batch | undefined> {
   const s = stageSet('PERSISTED');
-  const flags = FILE_TYPES.map((t, i) => `#p${i} = :true`).join(' AND ');
+  const flags = FILE_TYPES.map((_, i) => `#p${i} = :true`).join(' AND ');
   return update({
     Key: batchKey(seen.client, seen.batch_date),
     UpdateExpression: `SET ${s.expr}, generation = generation + :one, relation_established = :false, transformers = :empty REMOVE required_transformers, data_quality, events_published, failure`,
@@ -147,8 +170,14 @@ export async function rerunLaterBatches(client: string, batchDate: string): Prom
 /** Records a file whose object key itself was invalid, so `status` and `run` can show why it was refused. */
 export async function recordRejectedKey(rejected: { client: string; key: string; fileName: string; reason: string }): Promise<void> {
   const item: RejectedKey = {
-    pk: `CLIENT#${rejected.client}`, sk: `REJECTED#${rejected.fileName}`, client: rejected.client, key: rejected.key,
-    file_name: rejected.fileName, stage: 'REJECTED', reason: rejected.reason, at: now(),
+    pk: `CLIENT#${rejected.client}`,
+    sk: `REJECTED#${rejected.fileName}`,
+    client: rejected.client,
+    key: rejected.key,
+    file_name: rejected.fileName,
+    stage: 'REJECTED',
+    reason: rejected.reason,
+    at: now(),
   };
   await dynamoClient().send(new PutCommand({ TableName: table(), Item: { ...item, gsi1pk: 'STAGE#REJECTED', gsi1sk: `_#${rejected.client}#${rejected.fileName}` } }));
 }
@@ -192,12 +221,15 @@ export async function recordTransformer(batch: Batch, name: string, state: Trans
     names[`#r${i}`] = n;
     return `transformers.#r${i}.#status = :done AND transformers.#r${i}.#generation = :gen`;
   });
-  return (await update({
-    Key: key, UpdateExpression: `SET ${s.expr}`,
-    ConditionExpression: ['stage = :related', 'generation = :gen', ...checks].join(' AND '),
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: { ...s.values, ':related': 'RELATED', ':gen': image.generation, ':done': 'DONE' },
-  })) ?? image;
+  return (
+    (await update({
+      Key: key,
+      UpdateExpression: `SET ${s.expr}`,
+      ConditionExpression: ['stage = :related', 'generation = :gen', ...checks].join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ...s.values, ':related': 'RELATED', ':gen': image.generation, ':done': 'DONE' },
+    })) ?? image
+  );
 }
 
 /** The catapult's last word: events published, batch COMPLETE. */
@@ -241,14 +273,23 @@ export async function listClient(client: string, batchDate?: string): Promise<{ 
   const items = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const out = await dynamoClient().send(new QueryCommand({
-      TableName: table(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CLIENT#${client}` },
-      ExclusiveStartKey: start, ScanIndexForward: false, ConsistentRead: true,
-    }));
+    const out = await dynamoClient().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `CLIENT#${client}` },
+        ExclusiveStartKey: start,
+        ScanIndexForward: false,
+        ConsistentRead: true,
+      }),
+    );
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
-  const batches = items.filter((i) => String(i.sk).startsWith('BATCH#')).map((i) => Batch.parse(i)).filter((b) => !batchDate || b.batch_date === batchDate);
+  const batches = items
+    .filter((i) => String(i.sk).startsWith('BATCH#'))
+    .map((i) => Batch.parse(i))
+    .filter((b) => !batchDate || b.batch_date === batchDate);
   const rejected = items.filter((i) => String(i.sk).startsWith('REJECTED#')).map((i) => RejectedKey.parse(i));
   return { batches, rejected };
 }
@@ -263,9 +304,15 @@ export async function listByStage(stage: Stage): Promise<Batch[]> {
   const items = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const out = await dynamoClient().send(new QueryCommand({
-      TableName: table(), IndexName: 'by-stage', KeyConditionExpression: 'gsi1pk = :g', ExpressionAttributeValues: { ':g': `STAGE#${stage}` }, ExclusiveStartKey: start,
-    }));
+    const out = await dynamoClient().send(
+      new QueryCommand({
+        TableName: table(),
+        IndexName: 'by-stage',
+        KeyConditionExpression: 'gsi1pk = :g',
+        ExpressionAttributeValues: { ':g': `STAGE#${stage}` },
+        ExclusiveStartKey: start,
+      }),
+    );
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);

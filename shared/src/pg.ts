@@ -53,7 +53,9 @@ export function ensureSchema(ddl: readonly string[]): Promise<void> {
   const key = ddl.join(';\n');
   let ready = schemas.get(key);
   if (!ready) {
-    ready = pgPool().connect().then((db) => applyDdl(db, ddl).finally(() => db.release()));
+    ready = pgPool()
+      .connect()
+      .then((db) => applyDdl(db, ddl).finally(() => db.release()));
     ready.catch(() => schemas.delete(key));
     schemas.set(key, ready);
   }

@@ -26,8 +26,12 @@ export const registrationHandler = lambda(async (event: CloudFormationCustomReso
     // The pre-signed S3 URL is signed without a content type: sending one would break the signature.
     headers: { 'content-type': '' },
     body: JSON.stringify({
-      ...outcome, PhysicalResourceId: `transformer-${name}`, StackId: event.StackId, RequestId: event.RequestId,
-      LogicalResourceId: event.LogicalResourceId, Data: { Name: name },
+      ...outcome,
+      PhysicalResourceId: `transformer-${name}`,
+      StackId: event.StackId,
+      RequestId: event.RequestId,
+      LogicalResourceId: event.LogicalResourceId,
+      Data: { Name: name },
     }),
   });
   if (!response.ok) throw new Error(`CloudFormation response refused: HTTP ${response.status}`);

@@ -100,7 +100,11 @@ export function transformerHandler(definition: TransformerDefinition) {
       if (rerun.length) logger.info('later batches run again on the changed figures', { transformer: name, batch_dates: rerun });
     }
     const state: TransformerState = {
-      status: 'DONE', generation: seen.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary: { rows_written: rows },
+      status: 'DONE',
+      generation: seen.generation,
+      at: new Date().toISOString(),
+      duration_ms: Date.now() - started,
+      summary: { rows_written: rows },
     };
     const next = await recordTransformer(seen, name, state, fingerprint);
     logger.info(next ? 'transformer done' : 'result of an old generation discarded', { transformer: name, stage: next?.stage, rows_written: rows });

@@ -4,9 +4,7 @@ import { startServices, type Services } from '../../local/src/cloud/services';
 import { createResource } from '../../local/src/cloud/resources';
 import { loadStack, Resolver } from '../../local/src/cloud/template';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  establishRelations, getBatch, listByStage, listClient, markComplete, recordFile, recordTransformer, registerTransformer, reopenForTransformer, rerunLaterBatches,
-} from '../src/metastore';
+import { establishRelations, getBatch, listByStage, listClient, markComplete, recordFile, recordTransformer, registerTransformer, reopenForTransformer, rerunLaterBatches } from '../src/metastore';
 
 const detail = (status: FileDetail['status'], etag = 'e1'): FileDetail => ({ status, key: 'k', etag, rows: 2, bytes: 10, errors: [], at: new Date().toISOString() });
 const done = (generation: number) => ({ status: 'DONE' as const, generation, at: new Date().toISOString() });
@@ -31,14 +29,17 @@ describe('metastore client against DynamoDB Local', () => {
   afterAll(() => services?.stop());
 
   it('reaches PERSISTED exactly once, generation 1, whatever the arrival order (concurrent too)', async () => {
-    await fc.assert(fc.asyncProperty(fc.shuffledSubarray([...FILE_TYPES], { minLength: 4 }), fc.boolean(), async (order, concurrent) => {
-      const client = newClient();
-      const record = (t: FileType) => recordFile(client, '20200130', t, detail('PERSISTED'));
-      if (concurrent) await Promise.all(order.map(record));
-      else for (const t of order) await record(t);
-      const batch = await getBatch(client, '20200130');
-      expect(batch).toMatchObject({ stage: 'PERSISTED', generation: 1, relation_established: false });
-    }), { numRuns: 12 });
+    await fc.assert(
+      fc.asyncProperty(fc.shuffledSubarray([...FILE_TYPES], { minLength: 4 }), fc.boolean(), async (order, concurrent) => {
+        const client = newClient();
+        const record = (t: FileType) => recordFile(client, '20200130', t, detail('PERSISTED'));
+        if (concurrent) await Promise.all(order.map(record));
+        else for (const t of order) await record(t);
+        const batch = await getBatch(client, '20200130');
+        expect(batch).toMatchObject({ stage: 'PERSISTED', generation: 1, relation_established: false });
+      }),
+      { numRuns: 12 },
+    );
   });
 
   it('does not start a new generation when the same bytes are recorded again, even concurrently', async () => {
@@ -96,7 +97,7 @@ describe('metastore client against DynamoDB Local', () => {
     expect(await reopenForTransformer(fx, 'fx')).toBe(false); // done for this generation: nothing to backfill
   });
 
-  it('keeps a transformer\'s fingerprint across generations, and sends every later complete batch round again', async () => {
+  it("keeps a transformer's fingerprint across generations, and sends every later complete batch round again", async () => {
     const client = newClient();
     const dates = ['20200129', '20200130', '20200131', '20200201'];
     for (const date of dates) for (const t of FILE_TYPES) await recordFile(client, date, t, detail('PERSISTED'));
@@ -112,8 +113,12 @@ describe('metastore client against DynamoDB Local', () => {
     expect(await rerunLaterBatches(client, '20200130')).toEqual(['20200131', '20200201']);
     const after = Object.fromEntries((await listClient(client)).batches.map((b) => [b.batch_date, [b.stage, b.generation]]));
     expect(after).toEqual({
-      '20200129': ['PERSISTED', 1], '20200130': ['PERSISTED', 2], '20200131': ['PERSISTED', 2], '20200201': ['PERSISTED', 2], '20200203': ['RECEIVING', 0],
+      '20200129': ['PERSISTED', 1],
+      '20200130': ['PERSISTED', 2],
+      '20200131': ['PERSISTED', 2],
+      '20200201': ['PERSISTED', 2],
+      '20200203': ['RECEIVING', 0],
     });
-    expect((await getBatch(client, '20200131'))).toMatchObject({ relation_established: false, transformers: {} });
+    expect(await getBatch(client, '20200131')).toMatchObject({ relation_established: false, transformers: {} });
   });
 });

@@ -13,10 +13,7 @@ const definition = {
     `CREATE OR REPLACE FUNCTION probe_check(c text) RETURNS boolean LANGUAGE plpgsql AS $$
        BEGIN IF c = 'BOOM' THEN RAISE EXCEPTION 'probe failure for %', c; END IF; RETURN true; END $$`,
   ],
-  statements: [
-    'DELETE FROM probe_results WHERE client = $1 AND batch_date = $2',
-    'INSERT INTO probe_results SELECT $1, $2::date WHERE probe_check($1)',
-  ],
+  statements: ['DELETE FROM probe_results WHERE client = $1 AND batch_date = $2', 'INSERT INTO probe_results SELECT $1, $2::date WHERE probe_check($1)'],
 };
 
 describe('transformerHandler: one record at a time, partial batch failures in stream order', () => {

@@ -56,10 +56,11 @@ try {
   await chain.persist(CLIENT, DATE);
 
   const handler = async (service: string) => ((await import(`../../services/${service}/src/handler`)) as { handler: StreamHandler }).handler;
-  const step = async (service: string) => seconds(async () => {
-    const outcome = await chain.invoke(await handler(service), CLIENT, DATE);
-    if (outcome.batchItemFailures.length) throw new Error(`${service} failed`);
-  });
+  const step = async (service: string) =>
+    seconds(async () => {
+      const outcome = await chain.invoke(await handler(service), CLIENT, DATE);
+      if (outcome.batchItemFailures.length) throw new Error(`${service} failed`);
+    });
   const times: Record<string, number> = {};
   for (const service of ['relationship', 'deposit', 'transaction', 'tax', 'catapult']) times[service] = await step(service);
   const batch = await chain.batch(CLIENT, DATE);
@@ -67,12 +68,21 @@ try {
 
   const baseline = await seconds(() => chain.db.query(BASELINE, [CLIENT, '2020-01-30']));
   const transformers = times.relationship! + times.deposit! + times.transaction! + times.tax!;
-  process.stdout.write(`${JSON.stringify({
-    portfolios, transactions, events: batch.events_published,
-    relationship_seconds: round(times.relationship!), deposit_seconds: round(times.deposit!), transaction_seconds: round(times.transaction!),
-    tax_seconds: round(times.tax!), transformers_seconds: round(transformers), catapult_seconds: round(times.catapult!),
-    baseline_seconds: round(baseline), ratio: round(baseline / transformers),
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      portfolios,
+      transactions,
+      events: batch.events_published,
+      relationship_seconds: round(times.relationship!),
+      deposit_seconds: round(times.deposit!),
+      transaction_seconds: round(times.transaction!),
+      tax_seconds: round(times.tax!),
+      transformers_seconds: round(transformers),
+      catapult_seconds: round(times.catapult!),
+      baseline_seconds: round(baseline),
+      ratio: round(baseline / transformers),
+    })}\n`,
+  );
 } finally {
   await chain.stop();
 }

@@ -4,7 +4,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import pg from 'pg';
+import type pg from 'pg';
 import { FILE_TYPES, isoDate, nextIsoDate, type Batch, type FileType } from '@dataharvest/events/batch';
 import { columnForHeader } from '@dataharvest/events/file-schemas';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
@@ -29,13 +29,14 @@ export const FRITZ = { portfolio: '439695b4-508d-4562-8576-670e70024627', client
 /** The rows of examples/sample-batch, keyed by canonical column names (the files' `accout_number` included). */
 export function sampleRows(): Rows {
   const read = (type: FileType) => {
-    const [header, ...lines] = readFileSync(join('examples/sample-batch', `${type}_${SAMPLE_DATE}.csv`), 'utf8').trim().split(/\r?\n/);
+    const [header, ...lines] = readFileSync(join('examples/sample-batch', `${type}_${SAMPLE_DATE}.csv`), 'utf8')
+      .trim()
+      .split(/\r?\n/);
     const columns = header!.split(',').map((h) => columnForHeader(type, h)!.name);
     return lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [columns[i]!, v])));
   };
   return Object.fromEntries(FILE_TYPES.map((t) => [t, read(t)])) as Rows;
 }
-
 
 export interface Chain {
   services: Services;
@@ -62,13 +63,26 @@ export interface Chain {
   stop(): Promise<void>;
 }
 
-export const context = { functionName: 'test', functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:${REGION}:000000000000:function:test`, memoryLimitInMB: '512', awsRequestId: 'test', logGroupName: 'test', logStreamName: 'test', callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+export const context = {
+  functionName: 'test',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: `arn:aws:lambda:${REGION}:000000000000:function:test`,
+  memoryLimitInMB: '512',
+  awsRequestId: 'test',
+  logGroupName: 'test',
+  logStreamName: 'test',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
 
 export async function startChain(): Promise<Chain> {
   const services = await startServices();
   try {
     Object.assign(process.env, services.env, { POWERTOOLS_LOG_LEVEL: 'WARN' });
-    const clients = { dynamodb: new DynamoDBClient({ endpoint: services.endpoints.dynamodb }), kinesis: new KinesisClient({ endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() }) };
+    const clients = {
+      dynamodb: new DynamoDBClient({ endpoint: services.endpoints.dynamodb }),
+      kinesis: new KinesisClient({ endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() }),
+    };
     /** Creates a packaged stack's resources of one type as the local cloud would; returns their physical names. */
     const createAll = async (serviceDir: string, type: string) => {
       const stack = loadStack(serviceDir);
@@ -88,7 +102,9 @@ export async function startChain(): Promise<Chain> {
     let sequence = 0;
 
     const chain: Chain = {
-      services, db, createAll,
+      services,
+      db,
+      createAll,
       async load(client, batchDate, rows) {
         for (const type of FILE_TYPES) {
           const partition = `${type}_${client.toLowerCase().replace(/[^a-z0-9]/g, '_')}_${batchDate}`;
@@ -104,7 +120,15 @@ export async function startChain(): Promise<Chain> {
       async persist(client, batchDate, types = FILE_TYPES) {
         let batch: Batch | undefined;
         for (const type of types) {
-          batch = await recordFile(client, batchDate, type, { status: 'PERSISTED', key: `incoming/${client}/${type}_${batchDate}.csv`, etag: `${type}-${sequence++}`, rows: 2, bytes: 100, errors: [], at: new Date().toISOString() });
+          batch = await recordFile(client, batchDate, type, {
+            status: 'PERSISTED',
+            key: `incoming/${client}/${type}_${batchDate}.csv`,
+            etag: `${type}-${sequence++}`,
+            rows: 2,
+            bytes: 100,
+            errors: [],
+            at: new Date().toISOString(),
+          });
         }
         return batch!;
       },
@@ -114,14 +138,24 @@ export async function startChain(): Promise<Chain> {
         if (!Item) throw new Error(`no batch ${client}/${batchDate}`);
         sequence += 1;
         return {
-          Records: [{
-            eventID: `event-${sequence}`, eventName: 'MODIFY', eventVersion: '1.1', eventSource: 'aws:dynamodb', awsRegion: REGION,
-            eventSourceARN: `arn:aws:dynamodb:${REGION}:000000000000:table/${process.env.METASTORE_TABLE}/stream/2020-01-01T00:00:00.000`,
-            dynamodb: {
-              ApproximateCreationDateTime: Math.floor(Date.now() / 1000), Keys: { pk: Item.pk!, sk: Item.sk! }, NewImage: Item,
-              SequenceNumber: String(1_000_000 + sequence), SizeBytes: JSON.stringify(Item).length, StreamViewType: 'NEW_AND_OLD_IMAGES',
+          Records: [
+            {
+              eventID: `event-${sequence}`,
+              eventName: 'MODIFY',
+              eventVersion: '1.1',
+              eventSource: 'aws:dynamodb',
+              awsRegion: REGION,
+              eventSourceARN: `arn:aws:dynamodb:${REGION}:000000000000:table/${process.env.METASTORE_TABLE}/stream/2020-01-01T00:00:00.000`,
+              dynamodb: {
+                ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+                Keys: { pk: Item.pk!, sk: Item.sk! },
+                NewImage: Item,
+                SequenceNumber: String(1_000_000 + sequence),
+                SizeBytes: JSON.stringify(Item).length,
+                StreamViewType: 'NEW_AND_OLD_IMAGES',
+              },
             },
-          }],
+          ],
         } as DynamoDBStreamEvent;
       },
       async related(client, batchDate = SAMPLE_DATE, rows = sampleRows()) {
@@ -137,7 +171,9 @@ export async function startChain(): Promise<Chain> {
       },
       async passes(serviceDir, client, batchDate) {
         const mapping = Object.values(loadStack(serviceDir).template.Resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
-        const filters = (mapping?.Properties?.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters.map((f) => f.Pattern);
+        const criteria = mapping?.Properties?.FilterCriteria as { Filters: Array<{ Pattern: string }> } | undefined;
+        if (!criteria) throw new Error(`${serviceDir} has no event source mapping with filter criteria`);
+        const filters = criteria.Filters.map((f) => f.Pattern);
         return compileFilters(filters)((await chain.event(client, batchDate)).Records[0]);
       },
       async batch(client, batchDate) {

@@ -2,7 +2,11 @@ import type { Stage } from '@dataharvest/events/batch';
 import { listByStages, listClient, listRegistry, reopenForTransformer } from '@dataharvest/shared/metastore';
 import { UsageError } from './errors';
 
-export interface BackfillOptions { name: string; client?: string; since?: string }
+export interface BackfillOptions {
+  name: string;
+  client?: string;
+  since?: string;
+}
 
 /** Stages in which a batch's relations are established, so a transformer can run over it. */
 const RELATED_STAGES: Stage[] = ['RELATED', 'TRANSFORMED', 'COMPLETE'];
@@ -16,9 +20,7 @@ export async function backfill(opts: BackfillOptions): Promise<number> {
   if (!(await listRegistry()).some((e) => e.name === opts.name)) {
     throw new UsageError(`transformer "${opts.name}" is not registered: deploy its service first`);
   }
-  const batches = opts.client
-    ? (await listClient(opts.client)).batches
-    : await listByStages(RELATED_STAGES);
+  const batches = opts.client ? (await listClient(opts.client)).batches : await listByStages(RELATED_STAGES);
   const candidates = batches.filter((b) => b.relation_established && RELATED_STAGES.includes(b.stage) && (!opts.since || b.batch_date >= opts.since));
   let reopened = 0;
   for (const batch of candidates) if (await reopenForTransformer(batch, opts.name)) reopened += 1;

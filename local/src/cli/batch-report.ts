@@ -1,7 +1,13 @@
 import { FILE_TYPES, type Batch, type RejectedKey } from '@dataharvest/events/batch';
 import type { PortfolioEvent } from '@dataharvest/events/portfolio-event';
 
-export interface FileReport { status: string; rows: number; reason?: string; error_count?: number; errors: { line: number; column?: string; reason: string }[] }
+export interface FileReport {
+  status: string;
+  rows: number;
+  reason?: string;
+  error_count?: number;
+  errors: { line: number; column?: string; reason: string }[];
+}
 
 export interface BatchReport {
   client: string;

@@ -5,7 +5,12 @@ import { CloudError } from '../cloud/errors';
 import { UsageError } from './errors';
 
 /** What `dataharvest up` leaves in its data dir so that `upload` and `status` can reach the running cloud. */
-interface CloudFile { pid: number; stage: string; env: Record<string, string>; exports: Record<string, string> }
+interface CloudFile {
+  pid: number;
+  stage: string;
+  env: Record<string, string>;
+  exports: Record<string, string>;
+}
 
 const cloudFile = (dataDir: string) => join(dataDir, 'cloud.json');
 
@@ -16,11 +21,19 @@ export function announceCloud(dataDir: string, cloud: LocalCloud): () => void {
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Names the deployed resources of a stage: the CLI reads them from the stacks' exports, never hard-codes them. */
-export interface Deployment { stage: string; exports: Record<string, string> }
+export interface Deployment {
+  stage: string;
+  exports: Record<string, string>;
+}
 
 export const metastoreTable = (d: Deployment) => exported(d, `dataharvest-${d.stage}-metastore-table`);
 export const eventsStream = (d: Deployment) => exported(d, `dataharvest-${d.stage}-events-stream`);

@@ -23,11 +23,20 @@ const DATA_DIR = '.dataharvest';
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
-    args: rest, allowPositionals: true, strict: true,
+    args: rest,
+    allowPositionals: true,
+    strict: true,
     options: {
-      client: { type: 'string' }, date: { type: 'string' }, json: { type: 'boolean', default: false },
-      timeout: { type: 'string', default: '300' }, 'data-dir': { type: 'string', default: DATA_DIR },
-      type: { type: 'string' }, rows: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, since: { type: 'string' },
+      client: { type: 'string' },
+      date: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '300' },
+      'data-dir': { type: 'string', default: DATA_DIR },
+      type: { type: 'string' },
+      rows: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      since: { type: 'string' },
     },
   });
   const dataDir = values['data-dir'];

@@ -15,7 +15,10 @@ export class Progress {
   /** Prints what changed since the last look: file outcomes, transformer outcomes, stage moves. */
   observe(batch: Batch | undefined, rejected: RejectedKey[]): void {
     const once = (id: string, text: string) => {
-      if (!this.seen.has(id)) { this.seen.add(id); this.line(text); }
+      if (!this.seen.has(id)) {
+        this.seen.add(id);
+        this.line(text);
+      }
     };
     for (const r of rejected) once(`rejected:${r.key}:${r.at}`, `${r.file_name.padEnd(24)} REJECTED   ${r.reason}`);
     if (!batch) return;

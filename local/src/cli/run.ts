@@ -12,7 +12,13 @@ import { latestForBatch, readOutputEvents } from './output-events';
 import { Progress } from './progress';
 import { uploadFile, type Uploaded } from './upload';
 
-export interface RunOptions { paths: string[]; client: string; json: boolean; timeoutSeconds: number; dataDir: string }
+export interface RunOptions {
+  paths: string[];
+  client: string;
+  json: boolean;
+  timeoutSeconds: number;
+  dataDir: string;
+}
 
 const FINAL_STAGES = new Set(['COMPLETE', 'FAILED']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,10 +87,16 @@ export async function run(opts: RunOptions): Promise<number> {
 }
 
 async function quiet(cloud: { idle(o: { quietMs: number; timeoutMs: number }): Promise<void> }, deadline: number): Promise<boolean> {
-  return cloud.idle({ quietMs: 300, timeoutMs: Math.max(deadline - Date.now(), 0) }).then(() => true, () => false);
+  return cloud.idle({ quietMs: 300, timeoutMs: Math.max(deadline - Date.now(), 0) }).then(
+    () => true,
+    () => false,
+  );
 }
 
-interface State { batch?: Batch; rejected: RejectedKey[] }
+interface State {
+  batch?: Batch;
+  rejected: RejectedKey[];
+}
 
 async function readState(client: string, batchDate: string | undefined): Promise<State> {
   const { batches, rejected } = await listClient(client, batchDate);

@@ -21,11 +21,13 @@ export function newTransformer(name: string, root = process.cwd()): number {
   const compose = join(root, 'serverless-compose.yml');
   const separator = readFileSync(compose, 'utf8').endsWith('\n') ? '' : '\n';
   appendFileSync(compose, `${separator}  ${name}:\n    path: services/${name}\n    dependsOn: [metastore]\n`);
-  process.stdout.write([
-    `created services/${name} and added it to serverless-compose.yml`,
-    `next: edit services/${name}/src/handler.ts, run \`npm install\` (registers the workspace) and \`npm run package\`;`,
-    `the local cloud picks it up on its next start; \`npx dataharvest backfill ${name}\` runs it over batches already related.`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `created services/${name} and added it to serverless-compose.yml`,
+      `next: edit services/${name}/src/handler.ts, run \`npm install\` (registers the workspace) and \`npm run package\`;`,
+      `the local cloud picks it up on its next start; \`npx dataharvest backfill ${name}\` runs it over batches already related.`,
+      '',
+    ].join('\n'),
+  );
   return 0;
 }

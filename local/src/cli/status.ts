@@ -1,7 +1,11 @@
 import { STAGES, type Batch, type RejectedKey } from '@dataharvest/events/batch';
 import { listByStages, listClient } from '@dataharvest/shared/metastore';
 
-export interface StatusOptions { client?: string; date?: string; json: boolean }
+export interface StatusOptions {
+  client?: string;
+  date?: string;
+  json: boolean;
+}
 
 /** How batches are doing, straight from the metastore: one client's batches, or every batch by stage. */
 export async function status(opts: StatusOptions): Promise<number> {
@@ -19,7 +23,11 @@ export async function status(opts: StatusOptions): Promise<number> {
 }
 
 function describe(b: Batch): string {
-  const files = Object.entries(b.files).map(([t, f]) => `${t} ${f.status}${f.status === 'PERSISTED' ? ` ${f.rows} rows` : ''}`).join(', ');
-  const transformers = Object.entries(b.transformers).map(([n, t]) => `${n} ${t.status}`).join(', ');
+  const files = Object.entries(b.files)
+    .map(([t, f]) => `${t} ${f.status}${f.status === 'PERSISTED' ? ` ${f.rows} rows` : ''}`)
+    .join(', ');
+  const transformers = Object.entries(b.transformers)
+    .map(([n, t]) => `${n} ${t.status}`)
+    .join(', ');
   return `${b.client} ${b.batch_date}: ${b.stage} (generation ${b.generation})\n  files: ${files || '-'}\n  transformers: ${transformers || '-'}\n`;
 }

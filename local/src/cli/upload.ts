@@ -4,7 +4,12 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { objectKey } from '@dataharvest/events/object-key';
 import { s3Client } from '@dataharvest/shared/aws';
 
-export interface Uploaded { fileName: string; key: string; etag: string; bytes: number }
+export interface Uploaded {
+  fileName: string;
+  key: string;
+  etag: string;
+  bytes: number;
+}
 
 const LARGE = 8 * 1024 * 1024;
 

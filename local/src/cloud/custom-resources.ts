@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { CloudError } from './errors';
 import { ACCOUNT, REGION } from './services';
 
-interface Response { Status?: string; Reason?: string; PhysicalResourceId?: string; Data?: Record<string, unknown> }
+interface Response {
+  Status?: string;
+  Reason?: string;
+  PhysicalResourceId?: string;
+  Data?: Record<string, unknown>;
+}
 
 /**
  * A Lambda must have answered before it returns (it is frozen afterwards); the PUT may still be in flight when the
@@ -24,7 +29,9 @@ export class CustomResources {
     if (!this.server) {
       this.server = createServer((req, res) => {
         let body = '';
-        req.on('data', (c: Buffer) => { body += c.toString(); });
+        req.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
         req.on('end', () => {
           const id = req.url!.slice(1);
           let answer: Response;
@@ -44,21 +51,36 @@ export class CustomResources {
   }
 
   /** Sends the Create request; resolves with what Ref (PhysicalResourceId) and Fn::GetAtt (Data) then answer. */
-  async create(opts: { stackName: string; logicalId: string; type: string; properties: Record<string, unknown>; invoke: (event: unknown) => Promise<unknown> }): Promise<{ physicalId: string; data: Record<string, string> }> {
+  async create(opts: {
+    stackName: string;
+    logicalId: string;
+    type: string;
+    properties: Record<string, unknown>;
+    invoke: (event: unknown) => Promise<unknown>;
+  }): Promise<{ physicalId: string; data: Record<string, string> }> {
     const id = randomUUID();
     const failed = (reason: string) => new CloudError(`${opts.stackName}: custom resource ${opts.logicalId} failed: ${reason}`);
     const response = new Promise<Response>((resolve) => this.waiting.set(id, resolve));
     const event = {
-      RequestType: 'Create', ServiceToken: opts.properties.ServiceToken, ResponseURL: `${await this.url()}/${id}`,
-      StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${opts.stackName}/${id}`, RequestId: id,
-      LogicalResourceId: opts.logicalId, ResourceType: opts.type, ResourceProperties: opts.properties,
+      RequestType: 'Create',
+      ServiceToken: opts.properties.ServiceToken,
+      ResponseURL: `${await this.url()}/${id}`,
+      StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${opts.stackName}/${id}`,
+      RequestId: id,
+      LogicalResourceId: opts.logicalId,
+      ResourceType: opts.type,
+      ResourceProperties: opts.properties,
     };
     let timer: NodeJS.Timeout | undefined;
     try {
-      await opts.invoke(event).catch((e: Error) => { throw failed(e.message); });
+      await opts.invoke(event).catch((e: Error) => {
+        throw failed(e.message);
+      });
       const answer = await Promise.race([
         response,
-        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(failed('the function returned without answering to ResponseURL')), ANSWER_GRACE_MS); }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(failed('the function returned without answering to ResponseURL')), ANSWER_GRACE_MS);
+        }),
       ]);
       if (answer.Status !== 'SUCCESS') throw failed(answer.Reason ?? 'no reason given');
       const data = Object.fromEntries(Object.entries(answer.Data ?? {}).map(([k, v]) => [k, String(v)]));

@@ -6,7 +6,10 @@ import { CloudError } from './errors';
 import { pickPort, waitForPort } from './ports';
 import { reapOnExit } from './reaper';
 
-export interface DynamoDb { endpoint: string; stop(): Promise<void> }
+export interface DynamoDb {
+  endpoint: string;
+  stop(): Promise<void>;
+}
 
 const JAVA_MISSING = 'DynamoDB Local needs Java 17+: install a JDK (apt-get install openjdk-17-jre-headless)';
 
@@ -22,10 +25,25 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
   if (dir) mkdirSync(join(dir, 'dynamodb'), { recursive: true });
   const storage = dir ? ['-dbPath', join(dir, 'dynamodb')] : ['-inMemory'];
   // A small serial-GC heap: the tables of a local run are tiny, and the machine may have two cores.
-  const child = spawn('java', ['-Xmx512m', '-XX:+UseSerialGC', `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
-    '-jar', join(home, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage], {
-    cwd: home, stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    'java',
+    [
+      '-Xmx512m',
+      '-XX:+UseSerialGC',
+      `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(home, 'DynamoDBLocal.jar'),
+      '-port',
+      String(port),
+      '-sharedDb',
+      '-disableTelemetry',
+      ...storage,
+    ],
+    {
+      cwd: home,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const disarm = reapOnExit(child.pid!, 'TERM');
   child.stderr.on('data', (d: Buffer) => log(`dynamodb: ${d.toString().trim()}`));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -37,7 +55,9 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
   try {
     await Promise.race([
       waitForPort(port, 30_000, 'DynamoDB Local'),
-      exited.then(() => { throw new CloudError('DynamoDB Local exited at start-up: is its data directory used by another cloud?'); }),
+      exited.then(() => {
+        throw new CloudError('DynamoDB Local exited at start-up: is its data directory used by another cloud?');
+      }),
     ]);
   } catch (error) {
     await stop();
@@ -49,7 +69,9 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
 /** Whether the promise settles within ms, without leaving a timer behind to hold the process open. */
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
   try {
     return await Promise.race([p.then(() => true), timeout]);
   } finally {

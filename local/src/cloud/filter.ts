@@ -9,7 +9,11 @@ type Leaf = string | number | boolean | null;
 
 const OPERATORS = new Set(['prefix', 'suffix', 'equals-ignore-case', 'anything-but', 'numeric', 'exists']);
 const COMPARE: Record<string, (a: number, b: number) => boolean> = {
-  '=': (a, b) => a === b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b,
+  '=': (a, b) => a === b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
 };
 
 /** Compiles FilterCriteria patterns; an invalid one throws, as CreateEventSourceMapping would reject it. */
@@ -30,12 +34,18 @@ export function compileFilters(patterns: string[]): (record: unknown) => boolean
 export function kinesisFilterView(record: { kinesis: { data: string } & Record<string, unknown> } & Record<string, unknown>): unknown {
   const { kinesis, ...rest } = record;
   let data: unknown;
-  try { data = JSON.parse(Buffer.from(kinesis.data, 'base64').toString('utf8')); } catch { data = undefined; }
+  try {
+    data = JSON.parse(Buffer.from(kinesis.data, 'base64').toString('utf8'));
+  } catch {
+    data = undefined;
+  }
   return { ...rest, ...kinesis, data };
 }
 
 function validate(pattern: unknown, source: string): asserts pattern is Pattern {
-  const fail = (why: string): never => { throw new Error(`invalid filter pattern ${source}: ${why}`); };
+  const fail = (why: string): never => {
+    throw new Error(`invalid filter pattern ${source}: ${why}`);
+  };
   if (pattern === null || typeof pattern !== 'object' || Array.isArray(pattern)) fail('a pattern is a JSON object');
   for (const [field, rule] of Object.entries(pattern as Pattern)) {
     if (field === '$or') {
@@ -57,8 +67,7 @@ function validateOperator(rule: Pattern, fail: (why: string) => never): void {
   if (entries.length !== 1 || !op || !OPERATORS.has(op)) fail(`unsupported rule ${JSON.stringify(rule)}`);
   if (op === 'numeric') {
     const terms = arg as unknown[];
-    const wellFormed = Array.isArray(terms) && terms.length > 0 && terms.length % 2 === 0
-      && terms.every((t, i) => (i % 2 === 0 ? typeof t === 'string' && t in COMPARE : typeof t === 'number'));
+    const wellFormed = Array.isArray(terms) && terms.length > 0 && terms.length % 2 === 0 && terms.every((t, i) => (i % 2 === 0 ? typeof t === 'string' && t in COMPARE : typeof t === 'number'));
     if (!wellFormed) fail(`numeric takes operator/number pairs, got ${JSON.stringify(arg)}`);
   }
   if (op === 'exists' && typeof arg !== 'boolean') fail('exists takes true or false');
@@ -86,14 +95,19 @@ function matchRule(rule: unknown, leaf: Leaf, field: string): boolean {
   if (!isObject(rule)) return rule === leaf;
   const [op, arg] = Object.entries(rule)[0]!;
   switch (op) {
-    case 'prefix': return typeof leaf === 'string' && affix(arg, leaf, (v, a) => v.startsWith(a));
-    case 'suffix': return typeof leaf === 'string' && affix(arg, leaf, (v, a) => v.endsWith(a));
-    case 'equals-ignore-case': return typeof leaf === 'string' && leaf.toLowerCase() === String(arg).toLowerCase();
+    case 'prefix':
+      return typeof leaf === 'string' && affix(arg, leaf, (v, a) => v.startsWith(a));
+    case 'suffix':
+      return typeof leaf === 'string' && affix(arg, leaf, (v, a) => v.endsWith(a));
+    case 'equals-ignore-case':
+      return typeof leaf === 'string' && leaf.toLowerCase() === String(arg).toLowerCase();
     case 'anything-but':
       if (Array.isArray(arg)) return !arg.includes(leaf);
       return isObject(arg) ? typeof leaf === 'string' && !matchRule(arg, leaf, field) : arg !== leaf;
-    case 'numeric': return numeric(arg as unknown[], leaf, field);
-    default: return false;
+    case 'numeric':
+      return numeric(arg as unknown[], leaf, field);
+    default:
+      return false;
   }
 }
 

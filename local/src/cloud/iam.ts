@@ -3,9 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { arn } from './template';
 
 /** One statement of a role's inline policies, its intrinsics resolved. */
-export interface Statement { effect: 'Allow' | 'Deny'; actions: string[]; resources: string[] }
+export interface Statement {
+  effect: 'Allow' | 'Deny';
+  actions: string[];
+  resources: string[];
+}
 /** What one AWS API request asks to do, as IAM names it. */
-export interface Permission { action: string; resource: string }
+export interface Permission {
+  action: string;
+  resource: string;
+}
 
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
@@ -13,13 +20,20 @@ const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) 
 export function roleStatements(roleProperties: Record<string, unknown> | undefined): Statement[] {
   const policies = (roleProperties?.Policies ?? []) as Array<{ PolicyDocument?: { Statement?: unknown } }>;
   // A policy's Statement is one statement or a list of them.
-  return policies.flatMap((p) => ([] as Array<Record<string, unknown>>).concat((p.PolicyDocument?.Statement ?? []) as never))
+  return policies
+    .flatMap((p) => ([] as Array<Record<string, unknown>>).concat((p.PolicyDocument?.Statement ?? []) as never))
     .map((s) => ({ effect: s.Effect === 'Deny' ? 'Deny' : 'Allow', actions: list(s.Action), resources: list(s.Resource) }));
 }
 
 /** IAM's wildcards: `*` any run of characters, `?` any one; actions are case-insensitive. */
 const glob = (pattern: string, flags = '') =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, `s${flags}`);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    `s${flags}`,
+  );
 
 /**
  * Whether the statements allow the permission: an explicit Deny wins, then any Allow, else the implicit deny.
@@ -44,7 +58,17 @@ export function permissionsOf(method: string, url: string, headers: IncomingMess
       return tables.map((t) => ({ action: `dynamodb:${operation}`, resource: `${arn.table(t)}${index}` }));
     }
     if (prefix.startsWith('Kinesis_')) return [{ action: `kinesis:${operation}`, resource: String(input.StreamARN ?? arn.stream(String(input.StreamName))) }];
-    if (prefix.startsWith('AmazonSQS')) return [{ action: `sqs:${operation}`, resource: arn.queue(String(input.QueueUrl ?? '').split('/').pop()!) }];
+    if (prefix.startsWith('AmazonSQS'))
+      return [
+        {
+          action: `sqs:${operation}`,
+          resource: arn.queue(
+            String(input.QueueUrl ?? '')
+              .split('/')
+              .pop()!,
+          ),
+        },
+      ];
     return [{ action: target, resource: '*' }];
   }
   // S3, path style: /<bucket>/<key>?<query>
@@ -72,8 +96,16 @@ function denial(json: boolean, principal: string, { action, resource }: Permissi
     : { status: 403, type: 'application/xml', body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${message}</Message></Error>` };
 }
 
-export interface Targets { s3: string; dynamodb: string; kinesis: string; sqs: string }
-export interface IamProxy { endpoint: string; stop(): Promise<void> }
+export interface Targets {
+  s3: string;
+  dynamodb: string;
+  kinesis: string;
+  sqs: string;
+}
+export interface IamProxy {
+  endpoint: string;
+  stop(): Promise<void>;
+}
 
 /**
  * One function's way to the emulated services: every request is checked against the function's role, as IAM
@@ -112,6 +144,10 @@ export async function startIamProxy(principal: string, statements: Statement[], 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

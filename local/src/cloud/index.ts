@@ -47,7 +47,10 @@ const FRAMEWORK_INTERNALS = new Set(['ServerlessDeploymentBucket']);
 const functionName = (functionArn: string) => functionArn.split(':').pop()!;
 
 /** What one deployed stack runs, so that deploying it again replaces rather than duplicates it. */
-interface Deployment { pollers: StreamPoller[]; rules: S3Rule[] }
+interface Deployment {
+  pollers: StreamPoller[];
+  rules: S3Rule[];
+}
 
 /**
  * The local cloud: the emulated services, plus every packaged stack of serverless-compose.yml deployed onto them,
@@ -56,7 +59,9 @@ interface Deployment { pollers: StreamPoller[]; rules: S3Rule[] }
 export async function startCloud(opts: { dataDir?: string; root?: string; log?: (line: string) => void } = {}): Promise<LocalCloud> {
   const events = new EventEmitter();
   // EventEmitter throws on an 'error' nobody listens to; progress is optional for the caller.
-  const emit = (kind: string, e: unknown) => { if (events.listenerCount(kind)) events.emit(kind, e); };
+  const emit = (kind: string, e: unknown) => {
+    if (events.listenerCount(kind)) events.emit(kind, e);
+  };
   const log = (line: string, functionName?: string) => {
     opts.log?.(line);
     emit('log', { line, functionName });
@@ -130,7 +135,8 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       return created;
     }
     switch (r.Type) {
-      case 'AWS::Lambda::Function': return deployFunction(stack, id, r, resolver);
+      case 'AWS::Lambda::Function':
+        return deployFunction(stack, id, r, resolver);
       case 'AWS::Lambda::Version': {
         const fnArn = arn.function(functionName(String(resolver.resolve(r.Properties!.FunctionName))));
         return { ref: `${fnArn}:1`, attributes: { Version: '1', FunctionArn: fnArn } };
@@ -151,7 +157,11 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
           const token = String(properties.ServiceToken);
           if (!token.startsWith('arn:aws:lambda:')) throw new CloudError(`${stack.stackName}: custom resource ${id} has ServiceToken ${token}; the local cloud runs only Lambda-backed ones`);
           const { physicalId, data } = await customResources.create({
-            stackName: stack.stackName, logicalId: id, type: r.Type, properties, invoke: (e) => invoke(functionName(token), e, 'cloudformation'),
+            stackName: stack.stackName,
+            logicalId: id,
+            type: r.Type,
+            properties,
+            invoke: (e) => invoke(functionName(token), e, 'cloudformation'),
           });
           return { ref: physicalId, attributes: data };
         }
@@ -176,10 +186,14 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     const proxy = await roleProxy(stack, name, r.Properties!.Role, resolver);
     runtime.add({
-      name, service: stack.service, dir, handler: String(p.Handler),
+      name,
+      service: stack.service,
+      dir,
+      handler: String(p.Handler),
       // The local endpoints and database win over whatever the template says.
       env: { ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])), ...services.env, ...proxyEndpoints(proxy) },
-      timeoutSeconds: Number(p.Timeout ?? 3), memoryMb: Number(p.MemorySize ?? 128),
+      timeoutSeconds: Number(p.Timeout ?? 3),
+      memoryMb: Number(p.MemorySize ?? 128),
     });
     return { ref: name, attributes: { Arn: arn.function(name) } };
   }
@@ -192,15 +206,15 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     const roleResource = roleId ? stack.template.Resources[roleId] : undefined;
     if (roleResource?.Type !== 'AWS::IAM::Role') return undefined;
     const statements = roleStatements(resolver.resolve(roleResource.Properties ?? {}) as Props);
-    const proxy = await startIamProxy(`arn:aws:sts::${ACCOUNT}:assumed-role/${roleId}/${name}`, statements, services.endpoints,
-      ({ action, resource }) => log(`${name}: AccessDenied: ${action} on ${resource} is not in its role`, name));
+    const proxy = await startIamProxy(`arn:aws:sts::${ACCOUNT}:assumed-role/${roleId}/${name}`, statements, services.endpoints, ({ action, resource }) =>
+      log(`${name}: AccessDenied: ${action} on ${resource} is not in its role`, name),
+    );
     iamProxies.set(name, proxy);
     return proxy;
   }
 
-  const proxyEndpoints = (proxy: IamProxy | undefined): Record<string, string> => (proxy
-    ? Object.fromEntries(['S3', 'DYNAMODB', 'DYNAMODB_STREAMS', 'KINESIS', 'SQS'].map((s) => [`AWS_ENDPOINT_URL_${s}`, proxy.endpoint]))
-    : {});
+  const proxyEndpoints = (proxy: IamProxy | undefined): Record<string, string> =>
+    proxy ? Object.fromEntries(['S3', 'DYNAMODB', 'DYNAMODB_STREAMS', 'KINESIS', 'SQS'].map((s) => [`AWS_ENDPOINT_URL_${s}`, proxy.endpoint])) : {};
 
   const onFailureQueue = (p: Props) => {
     const destination = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
@@ -223,26 +237,34 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     // Each mapping resumes where it stopped, so a persistent cloud does not replay its stream on restart.
     const checkpoints = join(services.dataDir, 'checkpoints');
     mkdirSync(checkpoints, { recursive: true });
-    return startStreamPoller({
-      functionName: fn, kind, streamArn,
-      batchSize: Number(props.BatchSize ?? 100), batchWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
-      startingPosition: (props.StartingPosition as 'TRIM_HORIZON' | 'LATEST' | undefined) ?? 'TRIM_HORIZON',
-      maxRetryAttempts: Number(props.MaximumRetryAttempts ?? -1), bisectOnError: Boolean(props.BisectBatchOnFunctionError),
-      reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
-      filterPatterns: ((props.FilterCriteria as { Filters?: Array<{ Pattern: string }> } | undefined)?.Filters ?? []).map((f) => f.Pattern),
-      onFailureQueueUrl: onFailureQueue(props),
-      checkpointFile: join(checkpoints, `${fn}-${createHash('sha1').update(streamArn).digest('hex').slice(0, 8)}.json`),
-    }, { source: kind === 'kinesis' ? kinesisSource(clients.kinesis, streamArn) : dynamodbSource(clients.streams, streamArn), sqs: clients.sqs, invoke, log, gaveUp });
+    return startStreamPoller(
+      {
+        functionName: fn,
+        kind,
+        streamArn,
+        batchSize: Number(props.BatchSize ?? 100),
+        batchWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
+        startingPosition: (props.StartingPosition as 'TRIM_HORIZON' | 'LATEST' | undefined) ?? 'TRIM_HORIZON',
+        maxRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
+        bisectOnError: Boolean(props.BisectBatchOnFunctionError),
+        reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
+        filterPatterns: ((props.FilterCriteria as { Filters?: Array<{ Pattern: string }> } | undefined)?.Filters ?? []).map((f) => f.Pattern),
+        onFailureQueueUrl: onFailureQueue(props),
+        checkpointFile: join(checkpoints, `${fn}-${createHash('sha1').update(streamArn).digest('hex').slice(0, 8)}.json`),
+      },
+      { source: kind === 'kinesis' ? kinesisSource(clients.kinesis, streamArn) : dynamodbSource(clients.streams, streamArn), sqs: clients.sqs, invoke, log, gaveUp },
+    );
   }
 
   const pollers = () => [...deployments.values()].flatMap((d) => d.pollers);
-  const stop = () => (stopping ??= (async () => {
-    await Promise.all(pollers().map((p) => p.stop()));
-    await runtime.stop();
-    await Promise.all([...iamProxies.values()].map((p) => p.stop()));
-    await customResources.stop();
-    await services.stop();
-  })());
+  const stop = () =>
+    (stopping ??= (async () => {
+      await Promise.all(pollers().map((p) => p.stop()));
+      await runtime.stop();
+      await Promise.all([...iamProxies.values()].map((p) => p.stop()));
+      await customResources.stop();
+      await services.stop();
+    })());
 
   try {
     for (const stack of stacks) await deploy(stack);
@@ -256,7 +278,9 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     ...services,
     stage: stacks[0]?.stage ?? 'dev',
     exports,
-    get functions() { return runtime.names(); },
+    get functions() {
+      return runtime.names();
+    },
     deploy: (dir) => deploy(loadStack(resolve(root, dir))),
     invoke: (fn, event) => runtime.invoke(fn, event),
     async idle({ quietMs = 500, timeoutMs = 60_000 } = {}) {
@@ -270,7 +294,9 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    on: (event: string, listener: (e: never) => void) => { events.on(event, listener as (e: unknown) => void); },
+    on: (event: string, listener: (e: never) => void) => {
+      events.on(event, listener as (e: unknown) => void);
+    },
     stop,
   };
 }

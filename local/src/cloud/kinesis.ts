@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import kinesalite from 'kinesalite';
 import { pickPort } from './ports';
 
-export interface Kinesis { endpoint: string; stop(): Promise<void> }
+export interface Kinesis {
+  endpoint: string;
+  stop(): Promise<void>;
+}
 
 /** kinesalite in-process: LevelDB under `dir` when persistent, memory otherwise. */
 export async function startKinesis(dir: string | undefined, fixedPort?: number): Promise<Kinesis> {
@@ -16,9 +19,10 @@ export async function startKinesis(dir: string | undefined, fixedPort?: number):
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections(); // the SDK keeps sockets alive; they would hold the process open
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // the SDK keeps sockets alive; they would hold the process open
+      }),
   };
 }

@@ -13,7 +13,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) (exitHook as unknown as { 
 const DATABASE = 'dataharvest';
 const MAJOR = '18';
 
-export interface Postgres { url: string; stop(): Promise<void> }
+export interface Postgres {
+  url: string;
+  stop(): Promise<void>;
+}
 
 /** Embedded PostgreSQL on a free (or the given) loopback port; the cluster lives in `dir` (kept when persistent). */
 export async function startPostgres(dir: string, persistent: boolean, log: (l: string) => void, fixedPort?: number): Promise<Postgres> {
@@ -28,10 +31,17 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
   // What PostgreSQL says about a failed start is only in its log: keep the last lines for the error message.
   const recent: string[] = [];
   const server = new EmbeddedPostgres({
-    databaseDir: dataDir, port, user: 'postgres', password, persistent,
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent,
     // PostgreSQL refuses to run as root: then it runs as the system user `postgres`, which must own its directory.
     createPostgresUser: process.getuid?.() === 0,
-    onLog: (m: string) => { recent.push(...m.trim().split('\n')); recent.splice(0, recent.length - 20); },
+    onLog: (m: string) => {
+      recent.push(...m.trim().split('\n'));
+      recent.splice(0, recent.length - 20);
+    },
     onError: (e: unknown) => log(`postgres: ${String(e).trim()}`),
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'max_wal_size=4GB'],
   });
@@ -39,7 +49,10 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
     const reason = recent.filter((l) => /FATAL|ERROR|PANIC/.test(l)).at(-1) ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));
     return new CloudError(`PostgreSQL could not ${what} in ${dataDir} (${reason?.trim()}): delete ${dir} and start again`);
   };
-  if (!initialised) await server.initialise().catch((e: unknown) => { throw fail('be initialised', e); });
+  if (!initialised)
+    await server.initialise().catch((e: unknown) => {
+      throw fail('be initialised', e);
+    });
   try {
     await server.start();
   } catch (error) {
@@ -77,5 +90,7 @@ function assertNoLivePostmaster(dataDir: string, dir: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return;
   }
-  throw new CloudError(`PostgreSQL (pid ${pid}) still runs on ${dataDir}, left by an earlier cloud: stop it (kill ${pid}), or delete ${join(dataDir, 'postmaster.pid')} if that pid is not PostgreSQL, or delete ${dir}`);
+  throw new CloudError(
+    `PostgreSQL (pid ${pid}) still runs on ${dataDir}, left by an earlier cloud: stop it (kill ${pid}), or delete ${join(dataDir, 'postmaster.pid')} if that pid is not PostgreSQL, or delete ${dir}`,
+  );
 }

@@ -12,5 +12,7 @@ export function reapOnExit(pid: number, signal: 'TERM' | 'INT'): () => void {
   // Neither the shell nor its pipe may keep this process alive.
   reaper.unref();
   (reaper.stdin as Socket).unref();
-  return () => { reaper.kill('SIGKILL'); };
+  return () => {
+    reaper.kill('SIGKILL');
+  };
 }

@@ -5,7 +5,12 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import { ACCOUNT, REGION } from './services';
 import { arn, type Physical, type Resolver, type Resource } from './template';
 
-export interface Clients { dynamodb: DynamoDBClient; kinesis: KinesisClient; s3: S3Client; sqs: SQSClient }
+export interface Clients {
+  dynamodb: DynamoDBClient;
+  kinesis: KinesisClient;
+  s3: S3Client;
+  sqs: SQSClient;
+}
 
 type Props = Record<string, unknown>;
 
@@ -20,10 +25,11 @@ const QUEUE_ATTRIBUTES = ['DelaySeconds', 'MaximumMessageSize', 'MessageRetentio
  * and returns what Ref and Fn::GetAtt answer for it: the names and ARNs the emulators themselves report.
  */
 export async function createResource(logicalId: string, resource: Resource, resolver: Resolver, stackName: string, clients: Clients): Promise<Physical> {
-  const props = (resolver.resolve(resource.Properties ?? {}) as Props);
+  const props = resolver.resolve(resource.Properties ?? {}) as Props;
   const generatedName = `${stackName}-${logicalId}`;
   switch (resource.Type) {
-    case 'AWS::DynamoDB::Table': return createTable(props, String(props.TableName ?? generatedName), clients.dynamodb);
+    case 'AWS::DynamoDB::Table':
+      return createTable(props, String(props.TableName ?? generatedName), clients.dynamodb);
     case 'AWS::SQS::Queue': {
       const name = String(props.QueueName ?? (props.FifoQueue ? `${generatedName}.fifo` : generatedName));
       const Attributes = Object.fromEntries(QUEUE_ATTRIBUTES.filter((a) => props[a] !== undefined).map((a) => [a, String(props[a])]));
@@ -49,7 +55,8 @@ export async function createResource(logicalId: string, resource: Resource, reso
       });
       return { ref: name, attributes: { Arn: arn.bucket(name), DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${REGION}.amazonaws.com` } };
     }
-    default: throw new Error(`${resource.Type} is not a data resource`);
+    default:
+      throw new Error(`${resource.Type} is not a data resource`);
   }
 }
 
@@ -72,8 +79,10 @@ export function notCreated(logicalId: string, resource: Resource, resolver: Reso
       const name = named('LogGroupName') ?? `${stackName}-${logicalId}`;
       return { ref: name, attributes: { Arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:*` } };
     }
-    case 'AWS::S3::Bucket': return { ref: `${stackName}-${logicalId}`.toLowerCase(), attributes: {} };
-    default: return { ref: `${stackName}-${logicalId}`, attributes: {} };
+    case 'AWS::S3::Bucket':
+      return { ref: `${stackName}-${logicalId}`.toLowerCase(), attributes: {} };
+    default:
+      return { ref: `${stackName}-${logicalId}`, attributes: {} };
   }
 }
 
@@ -89,9 +98,7 @@ async function createTable(props: Props, name: string, dynamodb: DynamoDBClient)
     BillingMode: 'PAY_PER_REQUEST',
     GlobalSecondaryIndexes: indexes(props.GlobalSecondaryIndexes),
     LocalSecondaryIndexes: indexes(props.LocalSecondaryIndexes),
-    StreamSpecification: props.StreamSpecification
-      ? { StreamEnabled: true, StreamViewType: (props.StreamSpecification as { StreamViewType: 'NEW_AND_OLD_IMAGES' }).StreamViewType }
-      : undefined,
+    StreamSpecification: props.StreamSpecification ? { StreamEnabled: true, StreamViewType: (props.StreamSpecification as { StreamViewType: 'NEW_AND_OLD_IMAGES' }).StreamViewType } : undefined,
   };
   await dynamodb.send(new CreateTableCommand(input)).catch((e: unknown) => {
     if (!(e instanceof ResourceInUseException)) throw e;

@@ -6,16 +6,33 @@ import { REGION } from './services';
 import { arn } from './template';
 import { bundlePath } from './unzip';
 
-export interface FunctionConfig { name: string; service: string; dir: string; handler: string; env: Record<string, string>; timeoutSeconds: number; memoryMb: number }
+export interface FunctionConfig {
+  name: string;
+  service: string;
+  dir: string;
+  handler: string;
+  env: Record<string, string>;
+  timeoutSeconds: number;
+  memoryMb: number;
+}
 
 export class FunctionError extends Error {
-  constructor(readonly functionName: string, readonly errorType: string, message: string) {
+  constructor(
+    readonly functionName: string,
+    readonly errorType: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 /** What the CLI shows of an invocation: it started, it returned, or it failed. */
-export interface Progress { functionName: string; source: string; ms?: number; error?: string }
+export interface Progress {
+  functionName: string;
+  source: string;
+  ms?: number;
+  error?: string;
+}
 
 /**
  * The worker is plain JavaScript: a worker thread runs outside the TypeScript toolchain (neither jest's transform
@@ -25,8 +42,16 @@ const WORKER = fileURLToPath(new URL('./function-worker.mjs', import.meta.url));
 /** Lambda would scale out; two warm containers per function is what a 2-core machine can usefully run. */
 const MAX_CONCURRENCY = 2;
 
-interface Container { worker: Worker; busy: boolean; pending: Map<string, { resolve(v: unknown): void; reject(e: Error): void }> }
-interface Deployed { config: FunctionConfig; containers: Container[]; queue: Array<() => void> }
+interface Container {
+  worker: Worker;
+  busy: boolean;
+  pending: Map<string, { resolve(v: unknown): void; reject(e: Error): void }>;
+}
+interface Deployed {
+  config: FunctionConfig;
+  containers: Container[];
+  queue: Array<() => void>;
+}
 type WorkerMessage = { ready: true } | { initError: { errorType: string; errorMessage: string } } | { id: string; ok: boolean; result?: unknown; error?: { errorType: string; errorMessage: string } };
 
 /** Runs functions from their bundles in worker threads, each with its own environment: a small Lambda service. */
@@ -82,7 +107,10 @@ export class Runtime {
   private async acquire(fn: Deployed): Promise<Container> {
     for (;;) {
       const idle = fn.containers.find((c) => !c.busy);
-      if (idle) { idle.busy = true; return idle; }
+      if (idle) {
+        idle.busy = true;
+        return idle;
+      }
       if (fn.containers.length < MAX_CONCURRENCY) {
         // Counted before it is ready, so concurrent cold starts do not overshoot the limit.
         const starting: Container = { worker: undefined as never, busy: true, pending: new Map() };
@@ -103,17 +131,29 @@ export class Runtime {
   private async start(config: FunctionConfig, container: Container): Promise<{ worker: Worker }> {
     const { file, exportName } = bundlePath(config.dir, config.handler);
     const context = {
-      functionName: config.name, functionVersion: '$LATEST', invokedFunctionArn: arn.function(config.name),
-      memoryLimitInMB: String(config.memoryMb), logGroupName: `/aws/lambda/${config.name}`, logStreamName: `local/${randomUUID()}`,
+      functionName: config.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: arn.function(config.name),
+      memoryLimitInMB: String(config.memoryMb),
+      logGroupName: `/aws/lambda/${config.name}`,
+      logStreamName: `local/${randomUUID()}`,
     };
     const worker = new Worker(WORKER, {
       workerData: { file, exportName, context },
       env: {
-        ...config.env, AWS_LAMBDA_FUNCTION_NAME: config.name, AWS_LAMBDA_FUNCTION_VERSION: '$LATEST', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memoryMb),
-        AWS_LAMBDA_LOG_GROUP_NAME: context.logGroupName, AWS_LAMBDA_LOG_STREAM_NAME: context.logStreamName,
-        AWS_REGION: REGION, AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', LAMBDA_TASK_ROOT: config.dir, TZ: 'UTC',
+        ...config.env,
+        AWS_LAMBDA_FUNCTION_NAME: config.name,
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memoryMb),
+        AWS_LAMBDA_LOG_GROUP_NAME: context.logGroupName,
+        AWS_LAMBDA_LOG_STREAM_NAME: context.logStreamName,
+        AWS_REGION: REGION,
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+        LAMBDA_TASK_ROOT: config.dir,
+        TZ: 'UTC',
       },
-      stdout: true, stderr: true,
+      stdout: true,
+      stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: Math.max(config.memoryMb, 128) },
     });
     // Whole lines only: a JSON log line split across two chunks would otherwise reach the log as two broken ones.
@@ -150,8 +190,14 @@ export class Runtime {
         void container.worker.terminate();
       }, config.timeoutSeconds * 1000);
       container.pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       container.worker.postMessage({ id, event, requestId: id, deadline });
     });

@@ -4,9 +4,15 @@ import type { EventEmitter } from 'node:events';
 import S3rver from 's3rver';
 import { pickPort } from './ports';
 
-export interface S3ObjectEvent { Records: Array<{ eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer: string } } }> }
+export interface S3ObjectEvent {
+  Records: Array<{ eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer: string } } }>;
+}
 
-export interface S3 { endpoint: string; onEvent(listener: (event: S3ObjectEvent) => void): void; stop(): Promise<void> }
+export interface S3 {
+  endpoint: string;
+  onEvent(listener: (event: S3ObjectEvent) => void): void;
+  stop(): Promise<void>;
+}
 
 /** s3rver in-process; it emits S3-shaped notifications for every object written, which the local cloud routes. */
 export async function startS3(dir: string, fixedPort?: number): Promise<S3> {

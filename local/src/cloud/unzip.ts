@@ -3,7 +3,10 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 
-interface ZipFile { eachEntry(): AsyncIterable<{ fileName: string }>; openReadStreamPromise(entry: { fileName: string }): Promise<NodeJS.ReadableStream> }
+interface ZipFile {
+  eachEntry(): AsyncIterable<{ fileName: string }>;
+  openReadStreamPromise(entry: { fileName: string }): Promise<NodeJS.ReadableStream>;
+}
 
 /** Extracts a function's deployment package, as Lambda does into /var/task. */
 export async function unzip(zipFile: string, into: string): Promise<void> {

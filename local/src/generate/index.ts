@@ -23,7 +23,8 @@ const ROWS_PER_CHUNK = 2000;
 export function generateFile({ type, rows, seed = 1, client, accounts }: GenerateOptions): Readable {
   const effectiveSeed = client === undefined ? seed : mix(seed, client);
   const context = {
-    seed: effectiveSeed, random: seededRandom(effectiveSeed),
+    seed: effectiveSeed,
+    random: seededRandom(effectiveSeed),
     accounts: accounts ?? (type === 'transactions' ? Math.max(1, Math.ceil(rows / 10)) : rows),
   };
   let next = 0;

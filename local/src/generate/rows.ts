@@ -28,7 +28,11 @@ function money(cents: number): string {
   return `${cents < 0 ? '-' : ''}${Math.floor(abs / 100)}.${frac < 10 ? '0' : ''}${frac}`;
 }
 
-export interface RowContext { seed: number; random: () => number; accounts: number }
+export interface RowContext {
+  seed: number;
+  random: () => number;
+  accounts: number;
+}
 
 /**
  * Row `id` (1-based) of a file type, CSV-encoded without its line break. Account k, client k and portfolio k

@@ -17,7 +17,7 @@ const config = readConfig({ EVENTS_STREAM: z.string().min(1) });
  */
 export const handler = metastoreStreamHandler(async (seen) => {
   const batch = await getBatch(seen.client, seen.batch_date);
-  if (!batch || batch.stage !== 'TRANSFORMED' || batch.generation !== seen.generation) {
+  if (batch?.stage !== 'TRANSFORMED' || batch.generation !== seen.generation) {
     logger.info('skipped', { reason: 'batch no longer TRANSFORMED in this generation', stage: batch?.stage });
     return;
   }

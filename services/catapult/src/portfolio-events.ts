@@ -40,8 +40,15 @@ export async function* portfolioEvents(db: pg.ClientBase, batch: Batch): AsyncGe
     // One PutRecords call's worth at a time.
     const { rows } = await db.query(`FETCH ${MAX_RECORDS} FROM portfolio_events`);
     if (!rows.length) return;
-    yield rows.map((row: Record<string, unknown>) => PortfolioEvent.parse({
-      type: 'portfolio.batch.v1', version: batch.generation, client: batch.client, batch_date: batch.batch_date, published_at: publishedAt, ...row,
-    }));
+    yield rows.map((row: Record<string, unknown>) =>
+      PortfolioEvent.parse({
+        type: 'portfolio.batch.v1',
+        version: batch.generation,
+        client: batch.client,
+        batch_date: batch.batch_date,
+        published_at: publishedAt,
+        ...row,
+      }),
+    );
   }
 }

@@ -18,16 +18,40 @@ async function published(stream: string): Promise<Array<{ partitionKey: string; 
 
 /** What a person checks against the four sample files, per portfolio. */
 const frida = {
-  type: 'portfolio.batch.v1', client: 'EXT_CLIENT', batch_date: SAMPLE_DATE, portfolio_reference: FRIDA.portfolio, client_reference: FRIDA.client,
-  account_number: FRIDA.account, deposits_total: '5000.00', deposits_running_total: '5000.00', transaction_count: 1, net_amount: '5000.00',
-  totals_by_keyword: { DEPOSIT: '5000.00' }, tax_free_allowance: '801.00', taxes_paid: '0.00', tax_transactions_total: '0.00',
-  allowance_remaining: '801.00', tax_mismatch: false,
+  type: 'portfolio.batch.v1',
+  client: 'EXT_CLIENT',
+  batch_date: SAMPLE_DATE,
+  portfolio_reference: FRIDA.portfolio,
+  client_reference: FRIDA.client,
+  account_number: FRIDA.account,
+  deposits_total: '5000.00',
+  deposits_running_total: '5000.00',
+  transaction_count: 1,
+  net_amount: '5000.00',
+  totals_by_keyword: { DEPOSIT: '5000.00' },
+  tax_free_allowance: '801.00',
+  taxes_paid: '0.00',
+  tax_transactions_total: '0.00',
+  allowance_remaining: '801.00',
+  tax_mismatch: false,
 };
 const fritz = {
-  type: 'portfolio.batch.v1', client: 'EXT_CLIENT', batch_date: SAMPLE_DATE, portfolio_reference: FRITZ.portfolio, client_reference: FRITZ.client,
-  account_number: FRITZ.account, deposits_total: '0.00', deposits_running_total: '0.00', transaction_count: 1, net_amount: '-789.56',
-  totals_by_keyword: { TAX: '-789.56' }, tax_free_allowance: '0.00', taxes_paid: '789.56', tax_transactions_total: '-789.56',
-  allowance_remaining: '0.00', tax_mismatch: false,
+  type: 'portfolio.batch.v1',
+  client: 'EXT_CLIENT',
+  batch_date: SAMPLE_DATE,
+  portfolio_reference: FRITZ.portfolio,
+  client_reference: FRITZ.client,
+  account_number: FRITZ.account,
+  deposits_total: '0.00',
+  deposits_running_total: '0.00',
+  transaction_count: 1,
+  net_amount: '-789.56',
+  totals_by_keyword: { TAX: '-789.56' },
+  tax_free_allowance: '0.00',
+  taxes_paid: '789.56',
+  tax_transactions_total: '-789.56',
+  allowance_remaining: '0.00',
+  tax_mismatch: false,
 };
 
 describe('catapult: one event per portfolio to the output Kinesis stream, then COMPLETE', () => {
@@ -47,7 +71,7 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
 
   beforeAll(async () => {
     chain = await startChain();
-    [stream] = await chain.createAll('services/catapult', 'AWS::Kinesis::Stream') as [string];
+    [stream] = (await chain.createAll('services/catapult', 'AWS::Kinesis::Stream')) as [string];
     process.env.EVENTS_STREAM = stream;
     // One import at a time: jest's ESM loader trips over concurrent imports of shared modules.
     transformers = [(await import('../../deposit/src/handler')).handler, (await import('../../transaction/src/handler')).handler, (await import('../../tax/src/handler')).handler];
@@ -65,8 +89,10 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
     expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toMatchObject({ stage: 'COMPLETE', generation: 1, events_published: 2 });
     const out = await published(stream);
     expect(out.map((o) => o.partitionKey).sort()).toEqual([FRITZ.portfolio, FRIDA.portfolio]);
-    expect(out.map((o) => o.event).sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference)))
-      .toEqual([{ ...fritz, version: 1, published_at: expect.any(String) }, { ...frida, version: 1, published_at: expect.any(String) }]);
+    expect(out.map((o) => o.event).sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference))).toEqual([
+      { ...fritz, version: 1, published_at: expect.any(String) },
+      { ...frida, version: 1, published_at: expect.any(String) },
+    ]);
   });
 
   it('publishes nothing for a replayed TRANSFORMED record', async () => {
@@ -81,9 +107,15 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
     await transform();
     await chain.invoke(catapult, 'EXT_CLIENT', SAMPLE_DATE);
     expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toMatchObject({ stage: 'COMPLETE', generation, events_published: 2 });
-    const latest = (await published(stream)).slice(2).map((o) => o.event).sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference));
+    const latest = (await published(stream))
+      .slice(2)
+      .map((o) => o.event)
+      .sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference));
     expect(generation).toBeGreaterThan(1);
-    expect(latest).toEqual([{ ...fritz, version: generation, published_at: expect.any(String) }, { ...frida, version: generation, published_at: expect.any(String) }]);
+    expect(latest).toEqual([
+      { ...fritz, version: generation, published_at: expect.any(String) },
+      { ...frida, version: generation, published_at: expect.any(String) },
+    ]);
   });
 
   it('publishes in PutRecords chunks of 500: 1,201 events all arrive, in order', async () => {

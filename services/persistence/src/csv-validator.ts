@@ -5,16 +5,26 @@ import { RecordIdSet } from './record-id-set';
 import { utf8ErrorOffset } from './utf8';
 import { ANY_TABLE, badByteReason, ByteClass, formatReason, invalidValue, KIND_TABLE, MAX_LENGTH, recordIdValue, shapeCheck, type ShapeCheck } from './values';
 
-const QUOTE = 34, LF = 10, CR = 13;
+const QUOTE = 34,
+  LF = 10,
+  CR = 13;
 /** A record that has not ended after this many bytes is not CSV we can load (typically an unterminated quote). */
 const MAX_RECORD_BYTES = 1 << 20;
 /** Inside quotes only a closing quote, a line feed (counted) and control characters matter. */
 const QUOTED_TABLE = ANY_TABLE.map((c, b) => (b === QUOTE ? ByteClass.Quote : b === LF ? ByteClass.Lf : b === CR || c === ByteClass.Comma ? ByteClass.Ok : c));
 
 /** A data record that failed, as offsets into `region` (lenient loads cut these out). */
-export interface RejectedRecord { start: number; end: number; line: number; reason: string }
+export interface RejectedRecord {
+  start: number;
+  end: number;
+  line: number;
+  reason: string;
+}
 
-export interface ValidatorOptions { maxErrors?: number; keepRejected?: boolean }
+export interface ValidatorOptions {
+  maxErrors?: number;
+  keepRejected?: boolean;
+}
 
 /**
  * A streaming RFC 4180 validator for one file type. It scans bytes, never building strings for data rows, so the
@@ -57,7 +67,10 @@ export class CsvValidator {
   private readonly pendingReasons: string[] = [];
   private pending = 0;
 
-  constructor(private readonly type: FileType, options: ValidatorOptions = {}) {
+  constructor(
+    private readonly type: FileType,
+    options: ValidatorOptions = {},
+  ) {
     this.maxErrors = options.maxErrors ?? 100;
     this.keepRejected = options.keepRejected ?? false;
   }
@@ -142,7 +155,9 @@ export class CsvValidator {
   private cleanRecords(buf: Buffer, start: number, limit: number): number {
     const { tables, maxLengths, shapes, idColumn, ids, crlf: crlfFile, nextBadUtf8 } = this;
     const last = tables.length - 1;
-    let p = start, next = start, clean = 0;
+    let p = start,
+      next = start,
+      clean = 0;
     records: while (next < limit) {
       p = next;
       let id = -1;
@@ -190,15 +205,22 @@ export class CsvValidator {
       }
       return this.commit(start, start + (buf[start] === LF ? 1 : 2), 0, -1, false, true);
     }
-    let p = start, field = 0, lines = 0, id = -1, unterminated = false;
+    let p = start,
+      field = 0,
+      lines = 0,
+      id = -1,
+      unterminated = false;
     let cls: number = ByteClass.Ok;
     for (;;) {
       const kind = field < this.kinds.length ? this.kinds[field] : undefined;
       const fieldStart = p;
-      let content = p, contentEnd: number;
+      let content = p,
+        contentEnd: number;
       let problem: string | undefined;
       if (buf[p] === QUOTE) {
-        let escaped = false, newline = false, q = p + 1;
+        let escaped = false,
+          newline = false,
+          q = p + 1;
         for (;;) {
           let c: number = ByteClass.Ok;
           while (q < limit && (c = QUOTED_TABLE[buf[q]!]!) === ByteClass.Ok) q++;
@@ -208,10 +230,14 @@ export class CsvValidator {
             unterminated = true;
             break;
           }
-          if (c === ByteClass.Lf) { lines++; newline = true; }
-          else if (c === ByteClass.Bad) problem ??= badByteReason(kind ?? 'text', buf[q]!);
-          else if (buf[q + 1] === QUOTE) { escaped = true; q++; }
-          else break;
+          if (c === ByteClass.Lf) {
+            lines++;
+            newline = true;
+          } else if (c === ByteClass.Bad) problem ??= badByteReason(kind ?? 'text', buf[q]!);
+          else if (buf[q + 1] === QUOTE) {
+            escaped = true;
+            q++;
+          } else break;
           q++;
         }
         content = p + 1;
@@ -228,7 +254,10 @@ export class CsvValidator {
           // A quoted value must pass the same byte table as an unquoted one (where a comma is no character either).
           const table = KIND_TABLE[kind];
           for (let i = content; i < contentEnd; i++) {
-            if (table[buf[i]!] !== ByteClass.Ok) { problem = badByteReason(kind, buf[i]!); break; }
+            if (table[buf[i]!] !== ByteClass.Ok) {
+              problem = badByteReason(kind, buf[i]!);
+              break;
+            }
           }
         }
       } else {
@@ -238,8 +267,7 @@ export class CsvValidator {
           if (!final) return -1;
           cls = ByteClass.Lf;
         } else if (cls === ByteClass.Bad || cls === ByteClass.Quote || (cls === ByteClass.Cr && buf[p + 1] !== LF)) {
-          problem = cls === ByteClass.Quote ? 'quote inside an unquoted value'
-            : cls === ByteClass.Cr ? 'carriage return without line feed' : badByteReason(kind ?? 'text', buf[p]!);
+          problem = cls === ByteClass.Quote ? 'quote inside an unquoted value' : cls === ByteClass.Cr ? 'carriage return without line feed' : badByteReason(kind ?? 'text', buf[p]!);
           p = this.skipField(buf, p, limit);
           cls = p < limit ? ANY_TABLE[buf[p]!]! : ByteClass.Lf;
         }
@@ -256,7 +284,10 @@ export class CsvValidator {
         else if (field === this.idColumn) id = recordIdValue(buf, content, contentEnd);
       } else if (problem !== undefined) this.pend(field, problem);
       field++;
-      if (cls === ByteClass.Comma) { p++; continue; }
+      if (cls === ByteClass.Comma) {
+        p++;
+        continue;
+      }
       // The record ends: at a line feed, a CRLF, or the end of the file.
       const crlf = cls === ByteClass.Cr;
       const end = p >= limit ? limit : p + (crlf ? 2 : 1);

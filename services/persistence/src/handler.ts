@@ -6,13 +6,17 @@ import { lambda } from '@dataharvest/shared/handler';
 import { persistObject, type Outcome, type S3Object } from './persist-object';
 
 const S3Event = z.object({
-  Records: z.array(z.object({
-    eventName: z.string().startsWith('ObjectCreated:'),
-    s3: z.object({
-      bucket: z.object({ name: z.string().min(1) }),
-      object: z.object({ key: z.string().min(1), eTag: z.string().optional(), versionId: z.string().optional(), sequencer: z.string().optional() }),
-    }),
-  })).min(1),
+  Records: z
+    .array(
+      z.object({
+        eventName: z.string().startsWith('ObjectCreated:'),
+        s3: z.object({
+          bucket: z.object({ name: z.string().min(1) }),
+          object: z.object({ key: z.string().min(1), eTag: z.string().optional(), versionId: z.string().optional(), sequencer: z.string().optional() }),
+        }),
+      }),
+    )
+    .min(1),
 });
 
 /** S3 event keys are URL-encoded, with '+' for a space. */

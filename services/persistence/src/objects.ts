@@ -44,7 +44,12 @@ export async function moveObject(bucket: string, key: string, folder: 'archive' 
 
 /** The error report beside the quarantined file: `errors/<same key>.json`. */
 export async function putErrorReport(bucket: string, key: string, report: unknown): Promise<void> {
-  await s3Client().send(new PutObjectCommand({
-    Bucket: bucket, Key: `${settledKey('errors', key)}.json`, Body: JSON.stringify(report, null, 2), ContentType: 'application/json',
-  }));
+  await s3Client().send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: `${settledKey('errors', key)}.json`,
+      Body: JSON.stringify(report, null, 2),
+      ContentType: 'application/json',
+    }),
+  );
 }

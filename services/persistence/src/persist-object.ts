@@ -5,14 +5,28 @@ import { logger } from '@dataharvest/shared/logger';
 import { getBatch, recordFile, recordRejectedKey } from '@dataharvest/shared/metastore';
 import { ensureSchema, pgPool } from '@dataharvest/shared/pg';
 import { moveObject, openObject, putErrorReport } from './objects';
-import { loadSlice } from './slice-loader';
+import { type LoadResult, loadSlice } from './slice-loader';
 
 /** One upload: `etag` is its version (or ETag); `sequencer` tells two uploads of the same bytes apart. */
-export interface S3Object { bucket: string; key: string; etag: string; sequencer?: string }
-export interface Outcome { status: 'PERSISTED' | 'REJECTED' | 'GONE'; rows: number }
+export interface S3Object {
+  bucket: string;
+  key: string;
+  etag: string;
+  sequencer?: string;
+}
+export interface Outcome {
+  status: 'PERSISTED' | 'REJECTED' | 'GONE';
+  rows: number;
+}
 
 /** Clients whose files load leniently (valid rows in, invalid rows to `rejects`): a comma-separated list. */
-const lenientClients = () => new Set((process.env.LENIENT_CLIENTS ?? '').split(',').map((c) => c.trim()).filter(Boolean));
+const lenientClients = () =>
+  new Set(
+    (process.env.LENIENT_CLIENTS ?? '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean),
+  );
 
 /**
  * Loads one uploaded object, or refuses it with a report. Either way the metastore and the bucket say what
@@ -42,13 +56,18 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
   }
   const { body } = object;
   const started = Date.now();
-  const db = await ensureSchema(BASE_TABLES_DDL).then(() => pgPool().connect()).catch((error: unknown) => {
-    body.destroy();
-    throw error;
-  });
-  let result, failure: Error | undefined;
+  const db = await ensureSchema(BASE_TABLES_DDL)
+    .then(() => pgPool().connect())
+    .catch((error: unknown) => {
+      body.destroy();
+      throw error;
+    });
+  let result: LoadResult;
+  let failure: Error | undefined;
   // A connection lost mid-load also surfaces as an 'error' event, which must not go unheard (it would end the process).
-  const lost = (error: Error) => { failure ??= error; };
+  const lost = (error: Error) => {
+    failure ??= error;
+  };
   db.on('error', lost);
   try {
     const slice = { type: parsed.type, client: parsed.client, batchDate: parsed.batchDate };
@@ -63,11 +82,17 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
     db.release(failure);
   }
   const detail: FileDetail = {
-    status: result.loaded ? 'PERSISTED' : 'REJECTED', key, etag, rows: result.rows, bytes: result.bytes, sha256: result.sha256,
-    duration_ms: Date.now() - started, errors: result.errors, error_count: result.errorCount, at: new Date().toISOString(),
-    ...(result.loaded
-      ? { rejected_rows: result.rejectedRows }
-      : { reason: `${result.errorCount} problem${result.errorCount === 1 ? '' : 's'} found; nothing loaded` }),
+    status: result.loaded ? 'PERSISTED' : 'REJECTED',
+    key,
+    etag,
+    rows: result.rows,
+    bytes: result.bytes,
+    sha256: result.sha256,
+    duration_ms: Date.now() - started,
+    errors: result.errors,
+    error_count: result.errorCount,
+    at: new Date().toISOString(),
+    ...(result.loaded ? { rejected_rows: result.rejectedRows } : { reason: `${result.errorCount} problem${result.errorCount === 1 ? '' : 's'} found; nothing loaded` }),
   };
   logger.info('file settled', { key, status: detail.status, rows: detail.rows, bytes: detail.bytes, duration_ms: detail.duration_ms, error_count: result.errorCount });
   await recordFile(parsed.client, parsed.batchDate, parsed.type, detail);

@@ -29,7 +29,11 @@ const MAX_KEPT_REJECTS = 10_000;
 const MAX_RAW_BYTES = 1024;
 const MAX_REPORTED = 100;
 
-interface Reject { line: number; reason: string; raw: string }
+interface Reject {
+  line: number;
+  reason: string;
+  raw: string;
+}
 
 /**
  * A few MiB of COPY data may wait in the stream: PostgreSQL keeps reading those while the next chunk is validated,
@@ -49,7 +53,10 @@ export async function loadSlice(db: pg.ClientBase, slice: Slice, body: Readable,
   const source = openCsv(body, options.gzip ?? false);
   const chunks = source.chunks[Symbol.asyncIterator]();
   const outcome = (loaded: boolean, problem?: RowError): LoadResult => ({
-    loaded, rows: loaded ? validator.rows : 0, rejectedRows: loaded ? validator.records - validator.rows : 0, ...source.digest(),
+    loaded,
+    rows: loaded ? validator.rows : 0,
+    rejectedRows: loaded ? validator.records - validator.rows : 0,
+    ...source.digest(),
     errors: problem ? [problem, ...validator.errors].slice(0, MAX_REPORTED) : validator.errors,
     errorCount: validator.errorCount + (problem ? 1 : 0),
   });

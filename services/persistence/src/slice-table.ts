@@ -4,12 +4,14 @@ import { isoDate, nextIsoDate, type FileType } from '@dataharvest/events/batch';
 import { columnsDdl } from '@dataharvest/events/file-schemas';
 
 /** One file's worth of a base table: its (client, batch date) partition. */
-export interface Slice { type: FileType; client: string; batchDate: string /* YYYYMMDD */ }
-
+export interface Slice {
+  type: FileType;
+  client: string;
+  batchDate: string /* YYYYMMDD */;
+}
 
 /** The slice's partition: date for the eye, a hash of client and date for a short identifier that needs no quoting. */
-export const partitionName = (s: Slice) =>
-  `${s.type}_${s.batchDate}_${createHash('sha1').update(`${s.client}/${s.batchDate}`).digest('hex').slice(0, 12)}`;
+export const partitionName = (s: Slice) => `${s.type}_${s.batchDate}_${createHash('sha1').update(`${s.client}/${s.batchDate}`).digest('hex').slice(0, 12)}`;
 
 /**
  * The SQL of a slice swap. A file is COPYed into a fresh table whose slice columns default to the slice's values
@@ -22,7 +24,10 @@ export class SliceTable {
   private readonly client: string;
   private readonly from: string;
 
-  constructor(private readonly db: pg.ClientBase, private readonly slice: Slice) {
+  constructor(
+    private readonly db: pg.ClientBase,
+    private readonly slice: Slice,
+  ) {
     this.partition = partitionName(slice);
     this.staging = `${this.partition}_loading`;
     this.client = db.escapeLiteral(slice.client);

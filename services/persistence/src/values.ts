@@ -5,14 +5,23 @@ import type { ValueKind } from '@dataharvest/events/file-schemas';
  * a byte-class table that the scanner consults for every byte anyway (it finds field ends and characters a kind
  * never contains in one lookup), then `invalidValue` on the whole field for length and shape.
  */
-export const enum ByteClass { Ok = 0, Comma = 1, Lf = 2, Cr = 3, Quote = 4, Bad = 5 }
+export const enum ByteClass {
+  Ok = 0,
+  Comma = 1,
+  Lf = 2,
+  Cr = 3,
+  Quote = 4,
+  Bad = 5,
+}
 
 /** Active ISO 4217 codes (2024), for the `currency` column. */
-const ISO_4217 = ('AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF ' +
+const ISO_4217 = (
+  'AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF ' +
   'CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR ' +
   'IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK ' +
   'MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD ' +
-  'SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG').split(' ');
+  'SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG'
+).split(' ');
 /** Three capital letters as one index, so a currency is checked without building a string. */
 const code3 = (a: number, b: number, c: number) => (a - 65) * 676 + (b - 65) * 26 + (c - 65);
 const CURRENCY = new Uint8Array(26 * 26 * 26);
@@ -59,7 +68,15 @@ export const ANY_TABLE = table('any');
 
 /** Longest value of each kind, in bytes. */
 export const MAX_LENGTH: Record<ValueKind, number> = {
-  record_id: 10, account: 34, money: 19, currency: 3, uuid: 36, reference: 64, keyword: 32, code: 16, text: 200,
+  record_id: 10,
+  account: 34,
+  money: 19,
+  currency: 3,
+  uuid: 36,
+  reference: 64,
+  keyword: 32,
+  code: 16,
+  text: 200,
 };
 
 const FORMAT: Record<ValueKind, string> = {

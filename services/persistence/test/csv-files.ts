@@ -16,7 +16,8 @@ const validValue: Record<Exclude<ValueKind, 'record_id'>, fc.Arbitrary<string>> 
   keyword: fc.stringMatching(/^[A-Z_]{1,32}$/),
   code: fc.stringMatching(/^[A-Z0-9]{1,16}$/),
   // Any text a person's name could hold, RFC 4180 specials and line breaks included; never control characters.
-  text: fc.string({ unit: fc.oneof(fc.constantFrom(',', '"', '\n', '\r\n', ' ', '\t', 'ü', '€', '𝄞'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 20 })
+  text: fc
+    .string({ unit: fc.oneof(fc.constantFrom(',', '"', '\n', '\r\n', ' ', '\t', 'ü', '€', '𝄞'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 20 })
     .filter((t) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(t.replaceAll('\r\n', '')) && !/\r(?!\n)/.test(t) && Buffer.byteLength(t) <= 200),
 };
 
@@ -53,47 +54,49 @@ export interface CsvFile {
 }
 
 /** A valid file of any type: columns in any order and spelling, any quoting, LF or CRLF, optional BOM and final newline. */
-export const validFile: fc.Arbitrary<CsvFile> = fc.constantFrom(...FILE_TYPES).chain((type) => {
-  const schema = FILE_SCHEMAS[type];
-  const n = schema.length;
-  const row = fc.tuple(
-    fc.tuple(...schema.map((c) => (c.kind === 'record_id' ? fc.constant('') : validValue[c.kind]))),
-    fc.array(fc.boolean(), { minLength: n, maxLength: n }),
-  );
-  return fc.record({
-    type: fc.constant(type),
-    order: fc.shuffledSubarray([...schema.keys()], { minLength: n, maxLength: n }),
-    alias: fc.boolean(),
-    upper: fc.boolean(),
-    ids: fc.uniqueArray(fc.integer({ min: 1, max: 2_147_483_647 }), { minLength: 1, maxLength: 25 }),
-    rows: fc.array(row, { minLength: 25, maxLength: 25 }),
-    crlf: fc.boolean(),
-    bom: fc.boolean(),
-    finalNewline: fc.boolean(),
+export const validFile: fc.Arbitrary<CsvFile> = fc
+  .constantFrom(...FILE_TYPES)
+  .chain((type) => {
+    const schema = FILE_SCHEMAS[type];
+    const n = schema.length;
+    const row = fc.tuple(fc.tuple(...schema.map((c) => (c.kind === 'record_id' ? fc.constant('') : validValue[c.kind]))), fc.array(fc.boolean(), { minLength: n, maxLength: n }));
+    return fc.record({
+      type: fc.constant(type),
+      order: fc.shuffledSubarray([...schema.keys()], { minLength: n, maxLength: n }),
+      alias: fc.boolean(),
+      upper: fc.boolean(),
+      ids: fc.uniqueArray(fc.integer({ min: 1, max: 2_147_483_647 }), { minLength: 1, maxLength: 25 }),
+      rows: fc.array(row, { minLength: 25, maxLength: 25 }),
+      crlf: fc.boolean(),
+      bom: fc.boolean(),
+      finalNewline: fc.boolean(),
+    });
+  })
+  .map(({ type, order, alias, upper, ids, rows, crlf, bom, finalNewline }) => {
+    const schema = FILE_SCHEMAS[type];
+    const eol = crlf ? '\r\n' : '\n';
+    const header = order.map((i) => {
+      const c = schema[i]!;
+      const name = alias && c.aliases ? c.aliases[0]! : c.name;
+      return upper ? name.toUpperCase() : name;
+    });
+    const out: CsvFile = { type, text: '', header, rows: [], order, rowFields: [], eol, bom, finalNewline, quoted: [] };
+    let line = 2;
+    ids.forEach((id, r) => {
+      const [values, quoteFlags] = rows[r]!;
+      const byName: Record<string, string> = {};
+      schema.forEach((c, i) => {
+        byName[c.name] = c.kind === 'record_id' ? String(id) : values[i]!;
+      });
+      const fields = order.map((i) => byName[schema[i]!.name]!);
+      out.rows.push({ values: byName, line });
+      out.rowFields.push(fields);
+      out.quoted.push(order.map((_, k) => quoteFlags[k]!));
+      line += 1 + fields.reduce((sum, f) => sum + (f.match(/\n/g)?.length ?? 0), 0);
+    });
+    out.text = render(out);
+    return out;
   });
-}).map(({ type, order, alias, upper, ids, rows, crlf, bom, finalNewline }) => {
-  const schema = FILE_SCHEMAS[type];
-  const eol = crlf ? '\r\n' : '\n';
-  const header = order.map((i) => {
-    const c = schema[i]!;
-    const name = alias && c.aliases ? c.aliases[0]! : c.name;
-    return upper ? name.toUpperCase() : name;
-  });
-  const out: CsvFile = { type, text: '', header, rows: [], order, rowFields: [], eol, bom, finalNewline, quoted: [] };
-  let line = 2;
-  ids.forEach((id, r) => {
-    const [values, quoteFlags] = rows[r]!;
-    const byName: Record<string, string> = {};
-    schema.forEach((c, i) => { byName[c.name] = c.kind === 'record_id' ? String(id) : values[i]!; });
-    const fields = order.map((i) => byName[schema[i]!.name]!);
-    out.rows.push({ values: byName, line });
-    out.rowFields.push(fields);
-    out.quoted.push(order.map((_, k) => quoteFlags[k]!));
-    line += 1 + fields.reduce((sum, f) => sum + (f.match(/\n/g)?.length ?? 0), 0);
-  });
-  out.text = render(out);
-  return out;
-});
 
 /** The file's text from its parts; a value with a quote, comma or line break is always quoted. */
 export function render(f: Pick<CsvFile, 'header' | 'rowFields' | 'quoted' | 'eol' | 'bom' | 'finalNewline'>): string {
@@ -101,7 +104,13 @@ export function render(f: Pick<CsvFile, 'header' | 'rowFields' | 'quoted' | 'eol
   return `${f.bom ? '\uFEFF' : ''}${lines.join(f.eol)}${f.finalNewline ? f.eol : ''}`;
 }
 
-export interface Validated { rows: number; records: number; errorCount: number; errors: unknown[]; copyColumns: string[] | undefined }
+export interface Validated {
+  rows: number;
+  records: number;
+  errorCount: number;
+  errors: unknown[];
+  copyColumns: string[] | undefined;
+}
 
 /** Runs the validator over `bytes` cut at `cuts` (offsets, any order), as the object store's chunks would arrive. */
 export function validate(type: FileType, bytes: Buffer, cuts: number[] = []): Validated {

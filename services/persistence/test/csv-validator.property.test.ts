@@ -12,69 +12,101 @@ const cuts = (length: number) => fc.array(fc.integer({ min: 1, max: Math.max(1, 
 
 describe('CsvValidator properties', () => {
   it('passes every valid file, counting its rows and mapping its header to the canonical columns', () => {
-    fc.assert(fc.property(validFile, (file) => {
-      const result = validate(file.type, Buffer.from(file.text));
-      expect(result.errors).toEqual([]);
-      expect(result.rows).toBe(file.rows.length);
-      expect(result.copyColumns).toEqual(file.order.map((i) => FILE_SCHEMAS[file.type][i]!.name));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(validFile, (file) => {
+        const result = validate(file.type, Buffer.from(file.text));
+        expect(result.errors).toEqual([]);
+        expect(result.rows).toBe(file.rows.length);
+        expect(result.copyColumns).toEqual(file.order.map((i) => FILE_SCHEMAS[file.type][i]!.name));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('reports a single bad value at its line and column, and only there', () => {
     const corrupted = validFile.chain((file) => fc.record(cellOf(file)).chain((c) => invalidValue[FILE_SCHEMAS[file.type][file.order[c.column]!]!.kind].map((bad) => ({ ...c, bad }))));
-    fc.assert(fc.property(corrupted, ({ file, row, column, bad }) => {
-      const rowFields = file.rowFields.map((fields, r) => (r === row ? fields.map((v, k) => (k === column ? bad : v)) : fields));
-      const text = render({ ...file, rowFields });
-      const result = validate(file.type, Buffer.from(text));
-      expect(result.errors).toEqual([{ line: file.rows[row]!.line, column: file.header[column], reason: expect.any(String) }]);
-      expect(result.errorCount).toBe(1);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(corrupted, ({ file, row, column, bad }) => {
+        const rowFields = file.rowFields.map((fields, r) => (r === row ? fields.map((v, k) => (k === column ? bad : v)) : fields));
+        const text = render({ ...file, rowFields });
+        const result = validate(file.type, Buffer.from(text));
+        expect(result.errors).toEqual([{ line: file.rows[row]!.line, column: file.header[column], reason: expect.any(String) }]);
+        expect(result.errorCount).toBe(1);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('reports a broken byte (NUL, invalid UTF-8) at its line and column', () => {
-    const broken = validFile.chain((file) => fc.record({
-      ...cellOf(file),
-      byte: fc.constantFrom(0x00, 0xff, 0xc3, 0x80, 0x01),
-    }));
-    fc.assert(fc.property(broken, ({ file, row, column, byte }) => {
-      const marker = '\u2063'; // a character no generated value contains, replaced by the broken byte
-      const rowFields = file.rowFields.map((fields, r) => (r === row ? fields.map((v, k) => (k === column ? `${v}${marker}` : v)) : fields));
-      const bytes = Buffer.from(render({ ...file, rowFields }));
-      const at = bytes.indexOf(Buffer.from(marker));
-      const corrupt = Buffer.concat([bytes.subarray(0, at), Buffer.from([byte]), bytes.subarray(at + Buffer.byteLength(marker))]);
-      const result = validate(file.type, corrupt);
-      expect(result.errors).toEqual([{ line: file.rows[row]!.line, column: file.header[column], reason: expect.any(String) }]);
-    }), { numRuns: 200 });
+    const broken = validFile.chain((file) =>
+      fc.record({
+        ...cellOf(file),
+        byte: fc.constantFrom(0x00, 0xff, 0xc3, 0x80, 0x01),
+      }),
+    );
+    fc.assert(
+      fc.property(broken, ({ file, row, column, byte }) => {
+        const marker = '\u2063'; // a character no generated value contains, replaced by the broken byte
+        const rowFields = file.rowFields.map((fields, r) => (r === row ? fields.map((v, k) => (k === column ? `${v}${marker}` : v)) : fields));
+        const bytes = Buffer.from(render({ ...file, rowFields }));
+        const at = bytes.indexOf(Buffer.from(marker));
+        const corrupt = Buffer.concat([bytes.subarray(0, at), Buffer.from([byte]), bytes.subarray(at + Buffer.byteLength(marker))]);
+        const result = validate(file.type, corrupt);
+        expect(result.errors).toEqual([{ line: file.rows[row]!.line, column: file.header[column], reason: expect.any(String) }]);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('cuts exactly the bad record out of a lenient load, leaving valid CSV, however the bytes are chunked', () => {
-    const corrupted = validFile.filter((f) => f.rows.length >= 2).chain((file) => fc.record({
-      file: fc.constant(file),
-      row: fc.integer({ min: 0, max: file.rows.length - 1 }),
-      column: fc.integer({ min: 0, max: file.header.length - 1 }),
-      cuts: fc.array(fc.nat(), { maxLength: 10 }),
-    }).chain((c) => invalidValue[FILE_SCHEMAS[file.type][file.order[c.column]!]!.kind].map((bad) => ({ ...c, bad }))));
-    fc.assert(fc.property(corrupted, ({ file, row, column, cuts, bad }) => {
-      const rowFields = file.rowFields.map((fields, r) => (r === row ? fields.map((v, k) => (k === column ? bad : v)) : fields));
-      const bytes = Buffer.from(render({ ...file, rowFields }));
-      const { kept, rejected } = lenientCut(file.type, bytes, cuts.map((c) => c % bytes.length));
-      expect(rejected.map((r) => r.line)).toEqual([file.rows[row]!.line]);
-      // Nothing lost or duplicated: the kept bytes and the rejected record make up the file.
-      expect(kept.length + Buffer.byteLength(rejected[0]!.raw)).toBe(bytes.length);
-      expect(validate(file.type, kept)).toMatchObject({ rows: file.rows.length - 1, errorCount: 0 });
-      expect(lenientCut(file.type, bytes)).toEqual({ kept, rejected });
-    }), { numRuns: 300 });
+    const corrupted = validFile
+      .filter((f) => f.rows.length >= 2)
+      .chain((file) =>
+        fc
+          .record({
+            file: fc.constant(file),
+            row: fc.integer({ min: 0, max: file.rows.length - 1 }),
+            column: fc.integer({ min: 0, max: file.header.length - 1 }),
+            cuts: fc.array(fc.nat(), { maxLength: 10 }),
+          })
+          .chain((c) => invalidValue[FILE_SCHEMAS[file.type][file.order[c.column]!]!.kind].map((bad) => ({ ...c, bad }))),
+      );
+    fc.assert(
+      fc.property(corrupted, ({ file, row, column, cuts, bad }) => {
+        const rowFields = file.rowFields.map((fields, r) => (r === row ? fields.map((v, k) => (k === column ? bad : v)) : fields));
+        const bytes = Buffer.from(render({ ...file, rowFields }));
+        const { kept, rejected } = lenientCut(
+          file.type,
+          bytes,
+          cuts.map((c) => c % bytes.length),
+        );
+        expect(rejected.map((r) => r.line)).toEqual([file.rows[row]!.line]);
+        // Nothing lost or duplicated: the kept bytes and the rejected record make up the file.
+        expect(kept.length + Buffer.byteLength(rejected[0]!.raw)).toBe(bytes.length);
+        expect(validate(file.type, kept)).toMatchObject({ rows: file.rows.length - 1, errorCount: 0 });
+        expect(lenientCut(file.type, bytes)).toEqual({ kept, rejected });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('gives the same verdict however the bytes are cut into chunks', () => {
-    const anyFile = fc.oneof(
-      validFile.map((f) => ({ type: f.type, text: f.text })),
-      validFile.chain((f) => fc.integer({ min: 0, max: f.text.length - 1 }).map((i) => ({ type: f.type, text: f.text.slice(0, i) + f.text.slice(i + 1) }))),
-      validFile.chain((f) => fc.tuple(fc.integer({ min: 0, max: f.text.length }), fc.constantFrom('"', ',', '\n', '\r', '\u0000', 'x', '\r\n'))
-        .map(([i, s]) => ({ type: f.type, text: f.text.slice(0, i) + s + f.text.slice(i) }))),
-    ).chain(({ type, text }) => fc.tuple(fc.constant(type), fc.constant(Buffer.from(text)), cuts(Buffer.byteLength(text))));
-    fc.assert(fc.property(anyFile, ([type, bytes, at]) => {
-      expect(validate(type, bytes, at)).toEqual(validate(type, bytes));
-    }), { numRuns: 400 });
+    const anyFile = fc
+      .oneof(
+        validFile.map((f) => ({ type: f.type, text: f.text })),
+        validFile.chain((f) => fc.integer({ min: 0, max: f.text.length - 1 }).map((i) => ({ type: f.type, text: f.text.slice(0, i) + f.text.slice(i + 1) }))),
+        validFile.chain((f) =>
+          fc
+            .tuple(fc.integer({ min: 0, max: f.text.length }), fc.constantFrom('"', ',', '\n', '\r', '\u0000', 'x', '\r\n'))
+            .map(([i, s]) => ({ type: f.type, text: f.text.slice(0, i) + s + f.text.slice(i) })),
+        ),
+      )
+      .chain(({ type, text }) => fc.tuple(fc.constant(type), fc.constant(Buffer.from(text)), cuts(Buffer.byteLength(text))));
+    fc.assert(
+      fc.property(anyFile, ([type, bytes, at]) => {
+        expect(validate(type, bytes, at)).toEqual(validate(type, bytes));
+      }),
+      { numRuns: 400 },
+    );
   });
 });

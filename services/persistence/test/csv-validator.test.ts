@@ -19,8 +19,10 @@ describe('file schemas', () => {
   });
 
   it('generates partitioned DDL with NUMERIC money and the slice defaults for staging tables', () => {
-    expect(baseTableDdl('accounts')).toBe('CREATE TABLE IF NOT EXISTS accounts (client text NOT NULL, batch_date date NOT NULL, record_id integer NOT NULL, '
-      + 'account_number text NOT NULL, cash_balance numeric(17,2) NOT NULL, currency char(3) NOT NULL, taxes_paid numeric(17,2) NOT NULL) PARTITION BY RANGE (client, batch_date)');
+    expect(baseTableDdl('accounts')).toBe(
+      'CREATE TABLE IF NOT EXISTS accounts (client text NOT NULL, batch_date date NOT NULL, record_id integer NOT NULL, ' +
+        'account_number text NOT NULL, cash_balance numeric(17,2) NOT NULL, currency char(3) NOT NULL, taxes_paid numeric(17,2) NOT NULL) PARTITION BY RANGE (client, batch_date)',
+    );
     expect(columnsDdl('transactions', { client: "O'Neil", isoDate: '2020-01-30' })).toContain("client text NOT NULL DEFAULT 'O''Neil', batch_date date NOT NULL DEFAULT '2020-01-30'");
   });
 });
@@ -54,12 +56,16 @@ describe('CsvValidator', () => {
   });
 
   it('accepts RFC 4180 quoting, CRLF, a BOM and columns in any order', () => {
-    const text = '\uFEFFKEYWORD,amount,record_id,"transaction_reference",account_number\r\n'
-      + 'DEPOSIT,"5.00",1,"ref-1",123\r\n"TAX",-1,2,ref_2,"0042"\r\n';
+    const text = '\uFEFFKEYWORD,amount,record_id,"transaction_reference",account_number\r\n' + 'DEPOSIT,"5.00",1,"ref-1",123\r\n"TAX",-1,2,ref_2,"0042"\r\n';
     const result = validate('transactions', bytes(text));
     expect(result).toMatchObject({ rows: 2, errorCount: 0, copyColumns: ['keyword', 'amount', 'record_id', 'transaction_reference', 'account_number'] });
-    const names = validate('clients', bytes('record_id,first_name,last_name,client_reference,tax_free_allowance\n'
-      + '1,"Maier, Jr.","O""Brien\nzweite Zeile",9e40659b-8b9f-4fc4-814b-5a7b5a23b64d,801\n2,Zoë,Ünal,f4a0cc2c-d0b4-4f14-b202-c8a5e45e90e7,0\n'));
+    const names = validate(
+      'clients',
+      bytes(
+        'record_id,first_name,last_name,client_reference,tax_free_allowance\n' +
+          '1,"Maier, Jr.","O""Brien\nzweite Zeile",9e40659b-8b9f-4fc4-814b-5a7b5a23b64d,801\n2,Zoë,Ünal,f4a0cc2c-d0b4-4f14-b202-c8a5e45e90e7,0\n',
+      ),
+    );
     expect(names).toMatchObject({ rows: 2, errorCount: 0 });
   });
 

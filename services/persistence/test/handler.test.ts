@@ -9,7 +9,9 @@ const sample = (name: string) => readFileSync(join(SAMPLE, name), 'utf8');
 const H = 'record_id,accout_number,transaction_reference,amount,keyword\n';
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness(); });
+beforeAll(async () => {
+  h = await startHarness();
+});
 afterAll(() => h?.stop());
 
 describe('the persistence handler on real S3 events', () => {
@@ -45,7 +47,10 @@ describe('the persistence handler on real S3 events', () => {
     await h.invoke(await upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,20.00,DEPOSIT\n3,12345678,a3,30.00,FEE\n`));
     await h.invoke(await upload(key, `${H}1,12345678,a1,11.00,DEPOSIT\n2,12345678,a2,22.00,DEPOSIT\n`));
     const rows = await sliceRows(h.db, 'transactions', 'REUP_CO', '2020-02-01');
-    expect(rows.map((r) => [r.record_id, r.amount])).toEqual([[1, '11.00'], [2, '22.00']]);
+    expect(rows.map((r) => [r.record_id, r.amount])).toEqual([
+      [1, '11.00'],
+      [2, '22.00'],
+    ]);
   });
 
   it('keeps the previous slice when a bad re-upload is refused', async () => {
@@ -77,7 +82,7 @@ describe('the persistence handler on real S3 events', () => {
     expect(rejected.find((r) => r.key === 'incoming/SPACE CO/accounts_20200130.csv')?.reason).toMatch(/invalid client id/);
   });
 
-  it('loads a lenient client\'s valid rows and keeps the invalid ones in rejects', async () => {
+  it("loads a lenient client's valid rows and keeps the invalid ones in rejects", async () => {
     const body = `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,ten,DEPOSIT\n3,12345678,"a,3",30.00,FEE\n4,12345678,a4,40.00,TAX\n`;
     expect(await h.invoke(await upload(`incoming/${LENIENT_CLIENT}/transactions_20200130.csv`, body))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
     expect((await sliceRows(h.db, 'transactions', LENIENT_CLIENT, '2020-01-30')).map((r) => r.record_id)).toEqual([1, 4]);
@@ -104,7 +109,7 @@ describe('the persistence handler on real S3 events', () => {
     expect(await h.invoke(event)).toEqual([{ status: 'PERSISTED', rows: 20_000 }]);
     expect(await h.invoke(event)).toEqual([{ status: 'PERSISTED', rows: 20_000 }]);
     const loaded = await h.db.query("SELECT count(*)::int AS n, sum(amount)::text AS total FROM transactions WHERE client = 'OUTAGE_CO'");
-    expect(loaded.rows[0]).toEqual({ n: 20_000, total: String(20_000 * 19_999 / 2 + 20_000 * 0.5) + '.00' });
+    expect(loaded.rows[0]).toEqual({ n: 20_000, total: `${(20_000 * 19_999) / 2 + 20_000 * 0.5}.00` });
   });
 
   it('refuses an event that is not an S3 ObjectCreated notification', async () => {

@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import pg from 'pg';
+import type pg from 'pg';
 import { s3Client } from '@dataharvest/shared/aws';
 // The services' pool maker: NUMERIC and DATE come back as text, as every service reads them.
 import { newPool } from '@dataharvest/shared/pg';
@@ -41,26 +41,44 @@ export async function startHarness(): Promise<Harness> {
   });
   const dynamodb = new DynamoDBClient({ endpoint: services.env.AWS_ENDPOINT_URL_DYNAMODB });
   // As metastore/serverless.yml declares them.
-  await dynamodb.send(new CreateTableCommand({
-    TableName: process.env.METASTORE_TABLE, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    GlobalSecondaryIndexes: [{
-      IndexName: 'by-stage', Projection: { ProjectionType: 'ALL' },
-      KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }],
-    }],
-  }));
-  await dynamodb.send(new CreateTableCommand({
-    TableName: process.env.IDEMPOTENCY_TABLE, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-  }));
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: process.env.METASTORE_TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'by-stage',
+          Projection: { ProjectionType: 'ALL' },
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+        },
+      ],
+    }),
+  );
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: process.env.IDEMPOTENCY_TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    }),
+  );
   dynamodb.destroy();
   await s3Client().send(new CreateBucketCommand({ Bucket: BUCKET }));
   const db = newPool({ connectionString: services.postgresUrl, max: 6 });
   // Imported only now that the environment points at the emulators.
   const { handler } = (await import('../src/handler')) as unknown as { handler: (event: unknown, context: Context) => Promise<unknown> };
   return {
-    services, proxy, db,
+    services,
+    proxy,
+    db,
     invoke: (event) => handler(event, lambdaContext()),
     async stop() {
       await db.end();
@@ -74,10 +92,16 @@ export async function startHarness(): Promise<Harness> {
 export function s3Event(key: string, eTag: string) {
   const encoded = encodeURIComponent(key).replaceAll('%2F', '/').replaceAll('%20', '+');
   return {
-    Records: [{
-      eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'eu-central-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put',
-      s3: { s3SchemaVersion: '1.0', bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` }, object: { key: encoded, eTag, sequencer: '0' } },
-    }],
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'eu-central-1',
+        eventTime: new Date().toISOString(),
+        eventName: 'ObjectCreated:Put',
+        s3: { s3SchemaVersion: '1.0', bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` }, object: { key: encoded, eTag, sequencer: '0' } },
+      },
+    ],
   };
 }
 
@@ -92,15 +116,28 @@ let invocation = 0;
 function lambdaContext(): Context {
   invocation++;
   return {
-    callbackWaitsForEmptyEventLoop: false, functionName: 'dataharvest-persistence-test-persist', functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:dataharvest-persistence-test-persist', memoryLimitInMB: '512',
-    awsRequestId: `request-${invocation}`, logGroupName: '/aws/lambda/persist', logStreamName: 'test',
-    getRemainingTimeInMillis: () => 900_000, done: () => undefined, fail: () => undefined, succeed: () => undefined,
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'dataharvest-persistence-test-persist',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:dataharvest-persistence-test-persist',
+    memoryLimitInMB: '512',
+    awsRequestId: `request-${invocation}`,
+    logGroupName: '/aws/lambda/persist',
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
   };
 }
 
 export async function exists(key: string): Promise<boolean> {
-  return s3Client().send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(() => true, () => false);
+  return s3Client()
+    .send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 export async function readJson(key: string): Promise<unknown> {

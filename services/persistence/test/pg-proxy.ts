@@ -47,7 +47,8 @@ export class PgProxy {
 
   /** Cuts the connections once `bytes` more have gone from us to PostgreSQL: an outage in the middle of a COPY. */
   downAfter(bytes: number): void {
-    let seen = 0, fired = false;
+    let seen = 0,
+      fired = false;
     const watch = (chunk: Buffer) => {
       seen += chunk.length;
       if (seen >= bytes && !fired) {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import pg from 'pg';
+import type pg from 'pg';
 import { FILE_SCHEMAS } from '@dataharvest/events/file-schemas';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { applyDdl } from '@dataharvest/shared/pg';
@@ -28,9 +28,8 @@ function loadedAs(kind: string, v: string): unknown {
   return v.startsWith('-') && /[1-9]/.test(v) ? `-${digits}` : digits;
 }
 
-const expectedRows = (file: CsvFile) => file.rows
-  .map(({ values }) => Object.fromEntries(FILE_SCHEMAS[file.type].map((c) => [c.name, loadedAs(c.kind, values[c.name]!)])))
-  .sort((a, b) => (a.record_id as number) - (b.record_id as number));
+const expectedRows = (file: CsvFile) =>
+  file.rows.map(({ values }) => Object.fromEntries(FILE_SCHEMAS[file.type].map((c) => [c.name, loadedAs(c.kind, values[c.name]!)]))).sort((a, b) => (a.record_id as number) - (b.record_id as number));
 
 const chunked = (bytes: Buffer, cuts: number[]) => {
   const at = [...new Set(cuts.filter((c) => c > 0 && c < bytes.length))].sort((a, b) => a - b);
@@ -49,13 +48,25 @@ async function withClient<T>(fn: (db: pg.PoolClient) => Promise<T>): Promise<T> 
 describe('loadSlice against PostgreSQL', () => {
   it('round-trips every valid file: what PostgreSQL holds is what the file says, however it was chunked', async () => {
     const slice = { client: 'ROUNDTRIP', batchDate: '20200130' };
-    await fc.assert(fc.asyncProperty(validFile, fc.array(fc.nat(), { maxLength: 8 }), async (file, cuts) => {
-      const bytes = Buffer.from(file.text);
-      const result = await withClient((db) => loadSlice(db, { ...slice, type: file.type }, chunked(bytes, cuts.map((c) => c % bytes.length))));
-      expect(result).toMatchObject({ loaded: true, rows: file.rows.length, errorCount: 0, bytes: bytes.length });
-      const rows = (await sliceRows(h.db, file.type, 'ROUNDTRIP', '2020-01-30')).map(({ client, batch_date, ...rest }) => rest);
-      expect(rows).toEqual(expectedRows(file));
-    }), { numRuns: 40 });
+    await fc.assert(
+      fc.asyncProperty(validFile, fc.array(fc.nat(), { maxLength: 8 }), async (file, cuts) => {
+        const bytes = Buffer.from(file.text);
+        const result = await withClient((db) =>
+          loadSlice(
+            db,
+            { ...slice, type: file.type },
+            chunked(
+              bytes,
+              cuts.map((c) => c % bytes.length),
+            ),
+          ),
+        );
+        expect(result).toMatchObject({ loaded: true, rows: file.rows.length, errorCount: 0, bytes: bytes.length });
+        const rows = (await sliceRows(h.db, file.type, 'ROUNDTRIP', '2020-01-30')).map(({ client, batch_date, ...rest }) => rest);
+        expect(rows).toEqual(expectedRows(file));
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('creates the base tables safely from many sessions at once', async () => {
@@ -63,8 +74,8 @@ describe('loadSlice against PostgreSQL', () => {
   });
 
   it('swaps slices of one table from concurrent loads without deadlock, each replacing only its own', async () => {
-    const load = (client: string, seed: number) => withClient((db) => loadSlice(db, { type: 'transactions', client, batchDate: '20200130' },
-      generateFile({ type: 'transactions', rows: 20_000, seed })));
+    const load = (client: string, seed: number) =>
+      withClient((db) => loadSlice(db, { type: 'transactions', client, batchDate: '20200130' }, generateFile({ type: 'transactions', rows: 20_000, seed })));
     const clients = ['CONC_A', 'CONC_B', 'CONC_C', 'CONC_D'];
     await Promise.all(clients.map((c, i) => load(c, i + 1)));
     // Again, so every load now also drops a partition it replaces.
@@ -85,10 +96,12 @@ describe('loadSlice against PostgreSQL', () => {
   it('leaves the connection usable after refusing a file half-way through its COPY', async () => {
     await withClient(async (db) => {
       const big = generateFile({ type: 'transactions', rows: 50_000, seed: 3 });
-      const broken = Readable.from((async function* () {
-        for await (const chunk of big) yield chunk as Buffer;
-        yield Buffer.from('50001,1,a,not-money,X\n');
-      })());
+      const broken = Readable.from(
+        (async function* () {
+          for await (const chunk of big) yield chunk as Buffer;
+          yield Buffer.from('50001,1,a,not-money,X\n');
+        })(),
+      );
       const result = await loadSlice(db, { type: 'transactions', client: 'HALFWAY', batchDate: '20200130' }, broken);
       expect(result).toMatchObject({ loaded: false, errorCount: 1, errors: [{ line: 50_002, column: 'amount' }] });
       expect((await db.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);

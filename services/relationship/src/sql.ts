@@ -8,8 +8,7 @@
  */
 const slice = (t: string) => `${t}.client = $1 AND ${t}.batch_date = $2`;
 const sameBatch = (a: string, b: string) => `${a}.client = ${b}.client AND ${a}.batch_date = ${b}.batch_date`;
-const missing = (table: string, alias: string, key: string, from: string) =>
-  `NOT EXISTS (SELECT 1 FROM ${table} ${alias} WHERE ${sameBatch(alias, from)} AND ${alias}.${key} = ${from}.${key})`;
+const missing = (table: string, alias: string, key: string, from: string) => `NOT EXISTS (SELECT 1 FROM ${table} ${alias} WHERE ${sameBatch(alias, from)} AND ${alias}.${key} = ${from}.${key})`;
 /** The rows of a table whose business key already appeared with a lower record_id. */
 const repeats = (table: string, key: string) =>
   `SELECT client, batch_date, 'duplicate_${key}', record_id, ${key}::text FROM (
@@ -33,8 +32,14 @@ export const ddl = [
 
 /** Every kind of issue, counted in the metastore even when zero, so "no orphans" is stated rather than implied. */
 export const ISSUE_KINDS = [
-  'portfolio_without_client', 'portfolio_without_account', 'transaction_without_account', 'account_without_portfolio',
-  'client_without_portfolio', 'duplicate_portfolio_reference', 'duplicate_client_reference', 'duplicate_account_number',
+  'portfolio_without_client',
+  'portfolio_without_account',
+  'transaction_without_account',
+  'account_without_portfolio',
+  'client_without_portfolio',
+  'duplicate_portfolio_reference',
+  'duplicate_client_reference',
+  'duplicate_account_number',
 ] as const;
 
 export const statements = [

@@ -3,21 +3,34 @@ import { context, FRIDA, FRITZ, SAMPLE_DATE, sampleRows, startChain, type Chain,
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const account = (record_id: string, account_number: string, taxes_paid = '0.00') => ({ record_id, account_number, cash_balance: '1.00', currency: 'EUR', taxes_paid });
 const person = (record_id: string, client_reference: string) => ({ record_id, first_name: 'A', last_name: 'B', client_reference, tax_free_allowance: '801.00' });
-const portfolio = (record_id: string, portfolio_reference: string, account_number: string, client_reference: string) => ({ record_id, account_number, portfolio_reference, client_reference, agent_code: 'AGENT' });
+const portfolio = (record_id: string, portfolio_reference: string, account_number: string, client_reference: string) => ({
+  record_id,
+  account_number,
+  portfolio_reference,
+  client_reference,
+  agent_code: 'AGENT',
+});
 const transaction = (record_id: string, account_number: string, amount: string) => ({ record_id, account_number, transaction_reference: `t${record_id}`, amount, keyword: 'DEPOSIT' });
 
 const NO_ISSUES = {
-  portfolio_without_client: 0, portfolio_without_account: 0, transaction_without_account: 0, account_without_portfolio: 0,
-  client_without_portfolio: 0, duplicate_portfolio_reference: 0, duplicate_client_reference: 0, duplicate_account_number: 0,
+  portfolio_without_client: 0,
+  portfolio_without_account: 0,
+  transaction_without_account: 0,
+  account_without_portfolio: 0,
+  client_without_portfolio: 0,
+  duplicate_portfolio_reference: 0,
+  duplicate_client_reference: 0,
+  duplicate_account_number: 0,
 };
 
 describe('relationship: links the four files of a batch and counts what cannot be linked', () => {
   let chain: Chain;
   let relate: StreamHandler;
-  const links = () => Promise.all([
-    chain.query(`SELECT portfolio_reference, client_reference, account_number FROM portfolio_links WHERE client = 'EXT_CLIENT' ORDER BY 1`),
-    chain.query(`SELECT record_id, account_number, portfolio_reference FROM transaction_links WHERE client = 'EXT_CLIENT' ORDER BY 1`),
-  ]);
+  const links = () =>
+    Promise.all([
+      chain.query(`SELECT portfolio_reference, client_reference, account_number FROM portfolio_links WHERE client = 'EXT_CLIENT' ORDER BY 1`),
+      chain.query(`SELECT record_id, account_number, portfolio_reference FROM transaction_links WHERE client = 'EXT_CLIENT' ORDER BY 1`),
+    ]);
 
   beforeAll(async () => {
     chain = await startChain();
@@ -32,10 +45,14 @@ describe('relationship: links the four files of a batch and counts what cannot b
     expect(await chain.invoke(relate, 'EXT_CLIENT', SAMPLE_DATE)).toEqual({ batchItemFailures: [] });
 
     expect(await links()).toEqual([
-      [{ portfolio_reference: FRITZ.portfolio, client_reference: FRITZ.client, account_number: FRITZ.account },
-        { portfolio_reference: FRIDA.portfolio, client_reference: FRIDA.client, account_number: FRIDA.account }],
-      [{ record_id: 1, account_number: FRIDA.account, portfolio_reference: FRIDA.portfolio },
-        { record_id: 2, account_number: FRITZ.account, portfolio_reference: FRITZ.portfolio }],
+      [
+        { portfolio_reference: FRITZ.portfolio, client_reference: FRITZ.client, account_number: FRITZ.account },
+        { portfolio_reference: FRIDA.portfolio, client_reference: FRIDA.client, account_number: FRIDA.account },
+      ],
+      [
+        { record_id: 1, account_number: FRIDA.account, portfolio_reference: FRIDA.portfolio },
+        { record_id: 2, account_number: FRITZ.account, portfolio_reference: FRITZ.portfolio },
+      ],
     ]);
     const batch = await chain.batch('EXT_CLIENT', SAMPLE_DATE);
     expect(batch).toMatchObject({ stage: 'RELATED', generation: 1, relation_established: true, required_transformers: ['deposit', 'tax', 'transaction'], data_quality: NO_ISSUES });
@@ -74,8 +91,13 @@ describe('relationship: links the four files of a batch and counts what cannot b
     expect(await chain.invoke(relate, 'ORPHANS', SAMPLE_DATE)).toEqual({ batchItemFailures: [] });
 
     expect((await chain.batch('ORPHANS', SAMPLE_DATE)).data_quality).toEqual({
-      ...NO_ISSUES, portfolio_without_client: 1, portfolio_without_account: 1, transaction_without_account: 1,
-      account_without_portfolio: 1, client_without_portfolio: 1, duplicate_account_number: 1,
+      ...NO_ISSUES,
+      portfolio_without_client: 1,
+      portfolio_without_account: 1,
+      transaction_without_account: 1,
+      account_without_portfolio: 1,
+      client_without_portfolio: 1,
+      duplicate_account_number: 1,
     });
     expect(await chain.query(`SELECT kind, record_id, reference FROM data_quality_issues WHERE client = 'ORPHANS' ORDER BY kind, record_id`)).toEqual([
       { kind: 'account_without_portfolio', record_id: 2, reference: 'A2' },

@@ -3,9 +3,12 @@ import { FRIDA, FRITZ, SAMPLE_DATE, sampleRows, startChain, type Chain, type Str
 describe('tax: allowance, taxes paid and TAX transactions per client', () => {
   let chain: Chain;
   let tax: StreamHandler;
-  const taxes = (client: string) => chain.query(
-    `SELECT client_reference, tax_free_allowance, taxes_paid, tax_transactions_total, allowance_remaining, tax_mismatch
-     FROM client_taxes WHERE client = $1 ORDER BY 1`, [client]);
+  const taxes = (client: string) =>
+    chain.query(
+      `SELECT client_reference, tax_free_allowance, taxes_paid, tax_transactions_total, allowance_remaining, tax_mismatch
+     FROM client_taxes WHERE client = $1 ORDER BY 1`,
+      [client],
+    );
 
   beforeAll(async () => {
     chain = await startChain();

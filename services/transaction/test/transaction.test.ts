@@ -3,11 +3,12 @@ import { FRIDA, FRITZ, SAMPLE_DATE, startChain, type Chain, type StreamHandler }
 describe('transaction: count, net amount and keyword totals per account and portfolio', () => {
   let chain: Chain;
   let transaction: StreamHandler;
-  const tables = () => Promise.all([
-    chain.query(`SELECT account_number, keyword, transaction_count, amount FROM transaction_keyword_totals WHERE client = 'EXT_CLIENT' ORDER BY 1, 2`),
-    chain.query(`SELECT account_number, transaction_count, net_amount FROM account_transaction_totals WHERE client = 'EXT_CLIENT' ORDER BY 1`),
-    chain.query(`SELECT portfolio_reference, account_number, transaction_count, net_amount FROM portfolio_transaction_totals WHERE client = 'EXT_CLIENT' ORDER BY 1`),
-  ]);
+  const tables = () =>
+    Promise.all([
+      chain.query(`SELECT account_number, keyword, transaction_count, amount FROM transaction_keyword_totals WHERE client = 'EXT_CLIENT' ORDER BY 1, 2`),
+      chain.query(`SELECT account_number, transaction_count, net_amount FROM account_transaction_totals WHERE client = 'EXT_CLIENT' ORDER BY 1`),
+      chain.query(`SELECT portfolio_reference, account_number, transaction_count, net_amount FROM portfolio_transaction_totals WHERE client = 'EXT_CLIENT' ORDER BY 1`),
+    ]);
 
   beforeAll(async () => {
     chain = await startChain();
@@ -19,12 +20,18 @@ describe('transaction: count, net amount and keyword totals per account and port
     await chain.related('EXT_CLIENT');
     expect(await chain.invoke(transaction, 'EXT_CLIENT', SAMPLE_DATE)).toEqual({ batchItemFailures: [] });
     expect(await tables()).toEqual([
-      [{ account_number: FRIDA.account, keyword: 'DEPOSIT', transaction_count: 1, amount: '5000.00' },
-        { account_number: FRITZ.account, keyword: 'TAX', transaction_count: 1, amount: '-789.56' }],
-      [{ account_number: FRIDA.account, transaction_count: 1, net_amount: '5000.00' },
-        { account_number: FRITZ.account, transaction_count: 1, net_amount: '-789.56' }],
-      [{ portfolio_reference: FRITZ.portfolio, account_number: FRITZ.account, transaction_count: 1, net_amount: '-789.56' },
-        { portfolio_reference: FRIDA.portfolio, account_number: FRIDA.account, transaction_count: 1, net_amount: '5000.00' }],
+      [
+        { account_number: FRIDA.account, keyword: 'DEPOSIT', transaction_count: 1, amount: '5000.00' },
+        { account_number: FRITZ.account, keyword: 'TAX', transaction_count: 1, amount: '-789.56' },
+      ],
+      [
+        { account_number: FRIDA.account, transaction_count: 1, net_amount: '5000.00' },
+        { account_number: FRITZ.account, transaction_count: 1, net_amount: '-789.56' },
+      ],
+      [
+        { portfolio_reference: FRITZ.portfolio, account_number: FRITZ.account, transaction_count: 1, net_amount: '-789.56' },
+        { portfolio_reference: FRIDA.portfolio, account_number: FRIDA.account, transaction_count: 1, net_amount: '5000.00' },
+      ],
     ]);
     expect((await chain.batch('EXT_CLIENT', SAMPLE_DATE)).transformers.transaction).toMatchObject({ status: 'DONE', generation: 1 });
   });

@@ -4,9 +4,15 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { arn } from '../template';
 import { sendToDestination, type GaveUp } from './failure-destination';
 
-export interface AsyncConfig { maxRetryAttempts: number; onFailureQueueUrl?: string }
+export interface AsyncConfig {
+  maxRetryAttempts: number;
+  onFailureQueueUrl?: string;
+}
 
-export interface AsyncInvoker { invokeAsync(fn: string, event: unknown, config: AsyncConfig): void; pending(): number }
+export interface AsyncInvoker {
+  invokeAsync(fn: string, event: unknown, config: AsyncConfig): void;
+  pending(): number;
+}
 
 /**
  * Lambda waits about one minute before the first retry and two before the second; locally the same schedule is
@@ -20,7 +26,10 @@ const RETRY_DELAYS_MS = [1000, 2000];
  * record and the event is dropped.
  */
 export function createAsyncInvoker(deps: {
-  invoke: (fn: string, event: unknown, source: string) => Promise<unknown>; sqs: SQSClient; log: (l: string) => void; gaveUp?: (e: GaveUp) => void;
+  invoke: (fn: string, event: unknown, source: string) => Promise<unknown>;
+  sqs: SQSClient;
+  log: (l: string) => void;
+  gaveUp?: (e: GaveUp) => void;
 }): AsyncInvoker {
   let pending = 0;
 
@@ -55,7 +64,9 @@ export function createAsyncInvoker(deps: {
       pending += 1;
       void run(fn, event, config)
         .catch((e: unknown) => deps.log(`${fn}: could not send to the on-failure destination: ${String(e)}`))
-        .finally(() => { pending -= 1; });
+        .finally(() => {
+          pending -= 1;
+        });
     },
     pending: () => pending,
   };

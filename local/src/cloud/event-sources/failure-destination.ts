@@ -1,7 +1,10 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 /** An event or stream record the platform stopped retrying (it is in the on-failure destination, if any). */
-export interface GaveUp { functionName: string; reason: string }
+export interface GaveUp {
+  functionName: string;
+  reason: string;
+}
 
 /** Sends an AWS-shaped invocation record to an on-failure SQS destination. */
 export async function sendToDestination(sqs: SQSClient, queueUrl: string, record: unknown): Promise<void> {

@@ -1,6 +1,12 @@
 import { REGION } from '../services';
 
-export interface S3Rule { bucket: string; events: string[]; prefix?: string; suffix?: string; functionName: string }
+export interface S3Rule {
+  bucket: string;
+  events: string[];
+  prefix?: string;
+  suffix?: string;
+  functionName: string;
+}
 
 /** What s3rver emits for each write (already S3-shaped, but with a raw key and its own event names). */
 export interface S3rverEvent {
@@ -43,16 +49,24 @@ export function s3NotificationEvent(event: S3rverEvent, configurationId: string)
   const { key, size, eTag, sequencer } = r.s3.object;
   const bucket = r.s3.bucket.name;
   return {
-    Records: [{
-      eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: REGION, eventTime: r.eventTime ?? new Date().toISOString(), eventName: eventNameOf(r.eventName),
-      userIdentity: { principalId: 'AWS:LOCAL' }, requestParameters: { sourceIPAddress: '127.0.0.1' },
-      responseElements: { 'x-amz-request-id': sequencer, 'x-amz-id-2': 'local' },
-      s3: {
-        s3SchemaVersion: '1.0', configurationId,
-        bucket: { name: bucket, ownerIdentity: { principalId: 'LOCAL' }, arn: `arn:aws:s3:::${bucket}` },
-        // Deletions carry neither size nor eTag, as in S3.
-        object: { key: encodeS3Key(key), ...(size === undefined ? {} : { size }), ...(eTag === undefined ? {} : { eTag }), sequencer },
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: REGION,
+        eventTime: r.eventTime ?? new Date().toISOString(),
+        eventName: eventNameOf(r.eventName),
+        userIdentity: { principalId: 'AWS:LOCAL' },
+        requestParameters: { sourceIPAddress: '127.0.0.1' },
+        responseElements: { 'x-amz-request-id': sequencer, 'x-amz-id-2': 'local' },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId,
+          bucket: { name: bucket, ownerIdentity: { principalId: 'LOCAL' }, arn: `arn:aws:s3:::${bucket}` },
+          // Deletions carry neither size nor eTag, as in S3.
+          object: { key: encodeS3Key(key), ...(size === undefined ? {} : { size }), ...(eTag === undefined ? {} : { eTag }), sequencer },
+        },
       },
-    }],
+    ],
   };
 }

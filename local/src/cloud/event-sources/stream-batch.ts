@@ -5,8 +5,13 @@ import { sendToDestination, type GaveUp } from './failure-destination';
 import type { SourceRecord } from './stream-sources';
 
 export interface DeliveryConfig {
-  functionName: string; kind: 'dynamodb' | 'kinesis'; streamArn: string; maxRetryAttempts: number;
-  bisectOnError: boolean; reportBatchItemFailures: boolean; onFailureQueueUrl?: string;
+  functionName: string;
+  kind: 'dynamodb' | 'kinesis';
+  streamArn: string;
+  maxRetryAttempts: number;
+  bisectOnError: boolean;
+  reportBatchItemFailures: boolean;
+  onFailureQueueUrl?: string;
 }
 
 export interface DeliveryDeps {
@@ -80,13 +85,16 @@ export function createBatchDelivery(config: DeliveryConfig, deps: DeliveryDeps) 
       version: '1.0',
       timestamp: new Date().toISOString(),
       [config.kind === 'dynamodb' ? 'DDBStreamBatchInfo' : 'KinesisBatchInfo']: {
-        shardId, startSequenceNumber: first.sequenceNumber, endSequenceNumber: last.sequenceNumber,
-        approximateArrivalOfFirstRecord: first.arrival.toISOString(), approximateArrivalOfLastRecord: last.arrival.toISOString(),
-        batchSize: records.length, streamArn: config.streamArn,
+        shardId,
+        startSequenceNumber: first.sequenceNumber,
+        endSequenceNumber: last.sequenceNumber,
+        approximateArrivalOfFirstRecord: first.arrival.toISOString(),
+        approximateArrivalOfLastRecord: last.arrival.toISOString(),
+        batchSize: records.length,
+        streamArn: config.streamArn,
       },
     };
-    await sendToDestination(deps.sqs, config.onFailureQueueUrl, record)
-      .catch((e: unknown) => deps.log(`${config.functionName}: could not send to the on-failure destination: ${String(e)}`));
+    await sendToDestination(deps.sqs, config.onFailureQueueUrl, record).catch((e: unknown) => deps.log(`${config.functionName}: could not send to the on-failure destination: ${String(e)}`));
   }
 
   return deliver;

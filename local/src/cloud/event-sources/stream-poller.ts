@@ -9,15 +9,24 @@ import { createBatchDelivery } from './stream-batch';
 import { dynamodbSource, kinesisSource, type Position, type SourceRecord, type StreamSource } from './stream-sources';
 
 export interface StreamPollerConfig {
-  functionName: string; kind: 'dynamodb' | 'kinesis'; streamArn: string; batchSize: number; batchWindowSeconds: number;
-  startingPosition: 'TRIM_HORIZON' | 'LATEST'; maxRetryAttempts: number /* -1 = infinite, AWS default for streams */; bisectOnError: boolean;
-  reportBatchItemFailures: boolean; filterPatterns: string[]; onFailureQueueUrl?: string;
+  functionName: string;
+  kind: 'dynamodb' | 'kinesis';
+  streamArn: string;
+  batchSize: number;
+  batchWindowSeconds: number;
+  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  maxRetryAttempts: number /* -1 = infinite, AWS default for streams */;
+  bisectOnError: boolean;
+  reportBatchItemFailures: boolean;
+  filterPatterns: string[];
+  onFailureQueueUrl?: string;
   /** Where each shard's position is kept, so a restarted persistent cloud resumes instead of replaying. */
   checkpointFile?: string;
 }
 
 export interface StreamPollerDeps {
-  streams?: DynamoDBStreamsClient; kinesis?: KinesisClient;
+  streams?: DynamoDBStreamsClient;
+  kinesis?: KinesisClient;
   /** Reads the stream instead of `streams`/`kinesis`. */
   source?: StreamSource;
   sqs: SQSClient;
@@ -26,13 +35,20 @@ export interface StreamPollerDeps {
   gaveUp?: (e: GaveUp) => void;
 }
 
-export interface StreamPoller { stop(): Promise<void>; caughtUp(): boolean; inFlight(): boolean }
+export interface StreamPoller {
+  stop(): Promise<void>;
+  caughtUp(): boolean;
+  inFlight(): boolean;
+}
 
 /** Lambda polls a shard four times a second; locally a little faster keeps tests quick. */
 const POLL_MS = 100;
 const DISCOVER_MS = 1000;
 
-interface ShardState { caughtUp: boolean; finished: Promise<void> }
+interface ShardState {
+  caughtUp: boolean;
+  finished: Promise<void>;
+}
 
 /**
  * An event source mapping of one function on one stream. Every shard is read in order by one loop, so its batches
@@ -54,7 +70,15 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
   let wakeDiscovery = () => {};
 
   const deliver = createBatchDelivery(config, {
-    sqs: deps.sqs, invoke: deps.invoke, log: deps.log, gaveUp: deps.gaveUp, pause, stopped: () => abort.signal.aborted, running: (d) => { running += d; },
+    sqs: deps.sqs,
+    invoke: deps.invoke,
+    log: deps.log,
+    gaveUp: deps.gaveUp,
+    pause,
+    stopped: () => abort.signal.aborted,
+    running: (d) => {
+      running += d;
+    },
   });
 
   const checkpoint = (shardId: string, sequenceNumber: string) => {
@@ -99,7 +123,12 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
 
   function startShard(shardId: string, parent: ShardState | undefined, initial: Position): void {
     let finish = () => {};
-    const state: ShardState = { caughtUp: false, finished: new Promise<void>((resolve) => { finish = resolve; }) };
+    const state: ShardState = {
+      caughtUp: false,
+      finished: new Promise<void>((resolve) => {
+        finish = resolve;
+      }),
+    };
     shards.set(shardId, state);
     void (async () => {
       await parent?.finished;
@@ -135,7 +164,7 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
   }
 
   const discovering = (async () => {
-    for (let first = true; !abort.signal.aborted;) {
+    for (let first = true; !abort.signal.aborted; ) {
       try {
         await discover(first);
         first = false;

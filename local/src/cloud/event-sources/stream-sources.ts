@@ -1,11 +1,24 @@
-import { DescribeStreamCommand, GetRecordsCommand as DdbGetRecords, GetShardIteratorCommand as DdbGetIterator, type DynamoDBStreamsClient, type _Record as DdbRecord } from '@aws-sdk/client-dynamodb-streams';
+import {
+  DescribeStreamCommand,
+  GetRecordsCommand as DdbGetRecords,
+  GetShardIteratorCommand as DdbGetIterator,
+  type DynamoDBStreamsClient,
+  type _Record as DdbRecord,
+} from '@aws-sdk/client-dynamodb-streams';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { ACCOUNT, REGION } from '../services';
 
-export interface Shard { shardId: string; parentShardId?: string }
+export interface Shard {
+  shardId: string;
+  parentShardId?: string;
+}
 export type Position = { type: 'TRIM_HORIZON' | 'LATEST' } | { type: 'AFTER_SEQUENCE_NUMBER'; sequenceNumber: string };
 /** A record as Lambda hands it to the function, with what the poller needs to checkpoint and report it. */
-export interface SourceRecord { sequenceNumber: string; arrival: Date; event: Record<string, unknown> }
+export interface SourceRecord {
+  sequenceNumber: string;
+  arrival: Date;
+  event: Record<string, unknown>;
+}
 
 /** The two stream APIs Lambda polls, behind one small interface; `next` is absent once a closed shard is read. */
 export interface StreamSource {
@@ -48,12 +61,22 @@ function dynamodbRecord(r: DdbRecord, streamArn: string): SourceRecord {
     sequenceNumber: d.SequenceNumber!,
     arrival,
     event: json({
-      eventID: r.eventID, eventName: r.eventName, eventVersion: r.eventVersion, eventSource: 'aws:dynamodb', awsRegion: REGION,
+      eventID: r.eventID,
+      eventName: r.eventName,
+      eventVersion: r.eventVersion,
+      eventSource: 'aws:dynamodb',
+      awsRegion: REGION,
       dynamodb: {
-        ApproximateCreationDateTime: Math.floor(arrival.getTime() / 1000), Keys: d.Keys, NewImage: d.NewImage, OldImage: d.OldImage,
-        SequenceNumber: d.SequenceNumber, SizeBytes: d.SizeBytes, StreamViewType: d.StreamViewType,
+        ApproximateCreationDateTime: Math.floor(arrival.getTime() / 1000),
+        Keys: d.Keys,
+        NewImage: d.NewImage,
+        OldImage: d.OldImage,
+        SequenceNumber: d.SequenceNumber,
+        SizeBytes: d.SizeBytes,
+        StreamViewType: d.StreamViewType,
       },
-      eventSourceARN: streamArn, userIdentity: r.userIdentity,
+      eventSourceARN: streamArn,
+      userIdentity: r.userIdentity,
     }) as Record<string, unknown>,
   };
 }
@@ -80,12 +103,20 @@ export function kinesisSource(client: KinesisClient, streamArn: string): StreamS
           arrival,
           event: {
             kinesis: {
-              kinesisSchemaVersion: '1.0', partitionKey: r.PartitionKey, sequenceNumber: r.SequenceNumber,
-              data: Buffer.from(r.Data ?? []).toString('base64'), approximateArrivalTimestamp: arrival.getTime() / 1000,
+              kinesisSchemaVersion: '1.0',
+              partitionKey: r.PartitionKey,
+              sequenceNumber: r.SequenceNumber,
+              data: Buffer.from(r.Data ?? []).toString('base64'),
+              approximateArrivalTimestamp: arrival.getTime() / 1000,
             },
-            eventSource: 'aws:kinesis', eventVersion: '1.0', eventID: `${shardId}:${r.SequenceNumber}`, eventName: 'aws:kinesis:record',
+            eventSource: 'aws:kinesis',
+            eventVersion: '1.0',
+            eventID: `${shardId}:${r.SequenceNumber}`,
+            eventName: 'aws:kinesis:record',
             // Lambda names the function's execution role here; locally there is no role to name.
-            invokeIdentityArn: `arn:aws:iam::${ACCOUNT}:role/local-lambda-role`, awsRegion: REGION, eventSourceARN: streamArn,
+            invokeIdentityArn: `arn:aws:iam::${ACCOUNT}:role/local-lambda-role`,
+            awsRegion: REGION,
+            eventSourceARN: streamArn,
           },
         };
       });
@@ -100,5 +131,9 @@ function json(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(json);
   if (value instanceof Set) return [...value].map(json);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, json(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, json(v)]),
+  );
 }
