@@ -1,10 +1,31 @@
-/** Tests are TypeScript ES modules, compiled by SWC; they run against the real local cloud. */
-export default {
+/** Tests are TypeScript ES modules, compiled by SWC; most run against the real local cloud. */
+const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }] },
-  testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.serverless/', '/.esbuild/'],
+};
+
+/**
+ * The unit project (`npm run test:unit`): test files that start nothing, neither the local cloud nor an emulator nor
+ * PostgreSQL, and need no `npm run package`. A new test file belongs to the cloud project until it is listed here.
+ */
+const unit = [
+  'local/test/batch-report.test.ts',
+  'local/test/filter.test.ts',
+  'local/test/generate.test.ts',
+  'local/test/iam.test.ts',
+  'local/test/scaffold-templates.test.ts',
+  'local/test/template.test.ts',
+  'services/persistence/test/csv-validator.test.ts',
+  'services/persistence/test/csv-validator.property.test.ts',
+];
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: unit.map((path) => `<rootDir>/${path}`) },
+    { ...common, displayName: 'cloud', testMatch: ['**/test/**/*.test.ts'], testPathIgnorePatterns: [...common.testPathIgnorePatterns, ...unit.map((path) => `/${path.replaceAll('.', '\\.')}$`)] },
+  ],
   testTimeout: 120000,
   maxWorkers: 2,
   // The SDK's keep-alive sockets outlive a test file by design; the local cloud itself is stopped in afterAll.
