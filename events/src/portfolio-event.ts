@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /** Money leaves the system as a decimal string with exactly two places, never a float. */
@@ -6,8 +7,21 @@ export const Money = z.string().regex(/^-?\d+\.\d{2}$/);
 /** Any 8-4-4-4-12 hex reference, as the files and PostgreSQL accept it: client systems do not all mint RFC 9562 UUIDs. */
 const Reference = z.guid();
 
-/** What the catapult publishes to the output Kinesis stream: one event per portfolio and batch. */
+/**
+ * What the catapult publishes to the output Kinesis stream: one event per portfolio and batch.
+ *
+ * Delivery is at least once: Kinesis producers and consumers retry, and a catapult that fails after publishing (or
+ * crashes before marking the batch COMPLETE) publishes the same version again. `event_id` names one portfolio's
+ * event for one version of a batch, so the same event always carries the same id (see {@link portfolioEventId}):
+ * consumers drop an event whose `event_id` they have already processed. `published_at` is not part of it and may
+ * differ between the copies. A new generation of the batch (a correction, a backfill) has a higher `version` and so a
+ * new id; per portfolio reference, consumers keep the event with the highest `version`.
+ *
+ * `event_id` was added to `portfolio.batch.v1` leaving every earlier field as it was; consumers ignore fields they do
+ * not know, so an older consumer reads the events unchanged.
+ */
 export const PortfolioEvent = z.object({
+  event_id: z.uuid(),
   type: z.literal('portfolio.batch.v1'),
   version: z.number().int().positive(),
   client: z.string(),
@@ -28,3 +42,20 @@ export const PortfolioEvent = z.object({
   published_at: z.string(),
 });
 export type PortfolioEvent = z.infer<typeof PortfolioEvent>;
+
+/** What identifies a portfolio event; everything else is its content. */
+export type PortfolioEventKey = Pick<PortfolioEvent, 'type' | 'client' | 'batch_date' | 'version' | 'portfolio_reference'>;
+
+/**
+ * The deterministic `event_id`: the SHA-256 of the type, client, batch date, version (the batch's generation) and
+ * portfolio reference, cut to 128 bits and shaped as an RFC 9562 version 8 (custom) UUID. The same inputs give the
+ * same id on every publish and retry; hashing them as a JSON array keeps distinct inputs distinct whatever
+ * characters a client name holds.
+ */
+export function portfolioEventId(key: PortfolioEventKey): string {
+  const hex = createHash('sha256')
+    .update(JSON.stringify([key.type, key.client, key.batch_date, key.version, key.portfolio_reference]))
+    .digest('hex');
+  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

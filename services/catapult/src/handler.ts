@@ -13,7 +13,8 @@ const config = readConfig({ EVENTS_STREAM: z.string().min(1) });
  * When every required transformer is done, one event per portfolio goes to the output stream, then the batch is
  * COMPLETE. Idempotence comes from the metastore: a replayed record finds the batch COMPLETE (or in a newer
  * generation) and publishes nothing, while a backfill that brings the batch back to TRANSFORMED publishes again, as
- * it should. A crash between publishing and COMPLETE republishes the same version, which consumers see as a duplicate.
+ * it should. A crash between publishing and COMPLETE republishes the same version with the same event ids, which
+ * consumers drop as duplicates.
  */
 export const handler = metastoreStreamHandler(async (seen) => {
   const batch = await getBatch(seen.client, seen.batch_date);

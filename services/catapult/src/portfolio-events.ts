@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Batch } from '@dataharvest/events/batch';
-import { PortfolioEvent } from '@dataharvest/events/portfolio-event';
+import { PortfolioEvent, portfolioEventId } from '@dataharvest/events/portfolio-event';
 import { isoBatchDate } from '@dataharvest/shared/stream-handler';
 import { planForSlices } from '@dataharvest/shared/transformer';
 import { MAX_RECORDS } from './publish';
@@ -30,22 +30,22 @@ const QUERY = `
 
 /**
  * The batch's events, chunk by chunk through a cursor in the caller's transaction, so memory holds one chunk however
- * many portfolios the batch has; each is checked against the published contract; version = generation.
+ * many portfolios the batch has; each is checked against the published contract; version = generation, and the
+ * event_id follows from the batch, generation and portfolio alone, so a retried publish repeats the same ids.
  */
 export async function* portfolioEvents(db: pg.ClientBase, batch: Batch): AsyncGenerator<PortfolioEvent[]> {
   await planForSlices(db);
   await db.query(`DECLARE portfolio_events NO SCROLL CURSOR FOR ${QUERY}`, [batch.client, isoBatchDate(batch)]);
   const publishedAt = new Date().toISOString();
+  const identity = { type: 'portfolio.batch.v1', version: batch.generation, client: batch.client, batch_date: batch.batch_date } as const;
   for (;;) {
     // One PutRecords call's worth at a time.
     const { rows } = await db.query(`FETCH ${MAX_RECORDS} FROM portfolio_events`);
     if (!rows.length) return;
     yield rows.map((row: Record<string, unknown>) =>
       PortfolioEvent.parse({
-        type: 'portfolio.batch.v1',
-        version: batch.generation,
-        client: batch.client,
-        batch_date: batch.batch_date,
+        event_id: portfolioEventId({ ...identity, portfolio_reference: String(row.portfolio_reference) }),
+        ...identity,
         published_at: publishedAt,
         ...row,
       }),

@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { PortfolioEvent } from '@dataharvest/events/portfolio-event';
+import { PortfolioEvent, portfolioEventId } from '@dataharvest/events/portfolio-event';
 import { kinesisClient } from '@dataharvest/shared/aws';
+import { batchKey } from '@dataharvest/shared/metastore';
 import { context, FRIDA, FRITZ, SAMPLE_DATE, startChain, type Chain, type StreamHandler } from '../../../test/support/chain';
 
-/** Everything on the output stream, as a consumer reading from TRIM_HORIZON sees it. */
+/** Everything on the output stream, as a consumer reading from TRIM_HORIZON sees it: shard by shard, each in order. */
 async function published(stream: string): Promise<Array<{ partitionKey: string; event: PortfolioEvent }>> {
   const kinesis = kinesisClient();
   const out = [];
@@ -54,6 +57,10 @@ const fritz = {
   tax_mismatch: false,
 };
 
+/** The deterministic id a portfolio's event carries for one version of the sample batch. */
+const idOf = (portfolio: { portfolio_reference: string }, version: number) =>
+  portfolioEventId({ type: 'portfolio.batch.v1', client: 'EXT_CLIENT', batch_date: SAMPLE_DATE, version, portfolio_reference: portfolio.portfolio_reference });
+
 describe('catapult: one event per portfolio to the output Kinesis stream, then COMPLETE', () => {
   let chain: Chain;
   let stream: string;
@@ -90,9 +97,17 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
     const out = await published(stream);
     expect(out.map((o) => o.partitionKey).sort()).toEqual([FRITZ.portfolio, FRIDA.portfolio]);
     expect(out.map((o) => o.event).sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference))).toEqual([
-      { ...fritz, version: 1, published_at: expect.any(String) },
-      { ...frida, version: 1, published_at: expect.any(String) },
+      { ...fritz, event_id: idOf(fritz, 1), version: 1, published_at: expect.any(String) },
+      { ...frida, event_id: idOf(frida, 1), version: 1, published_at: expect.any(String) },
     ]);
+  });
+
+  it('gives each event a UUID-shaped id that is part of the contract: it never changes between releases', () => {
+    // Consumers compare ids across deployments: a retry after a deploy must repeat the ids the first attempt sent.
+    expect(idOf(frida, 1)).toBe('45d86550-3d40-88eb-a23f-99e5336dfe54');
+    expect(idOf(frida, 1)).not.toBe(idOf(fritz, 1));
+    expect(portfolioEventId({ type: 'portfolio.batch.v1', client: 'OTHER', batch_date: SAMPLE_DATE, version: 1, portfolio_reference: FRIDA.portfolio })).not.toBe(idOf(frida, 1));
+    expect(portfolioEventId({ type: 'portfolio.batch.v1', client: 'EXT_CLIENT', batch_date: '20200131', version: 1, portfolio_reference: FRIDA.portfolio })).not.toBe(idOf(frida, 1));
   });
 
   it('publishes nothing for a replayed TRANSFORMED record', async () => {
@@ -102,28 +117,59 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
     expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toEqual(before);
   });
 
-  it('re-publishes the same figures under a higher version after a corrected re-upload', async () => {
+  it('repeats the same event ids when a catapult that crashed before COMPLETE is retried, so consumers drop the copies', async () => {
+    const first = (await published(stream)).map((o) => o.event);
+    // The crash: the events went out but COMPLETE was never written; Lambda delivers the same record again.
+    const key = batchKey('EXT_CLIENT', SAMPLE_DATE);
+    await new DynamoDBClient({ endpoint: chain.services.endpoints.dynamodb }).send(
+      new UpdateItemCommand({
+        TableName: process.env.METASTORE_TABLE,
+        Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+        UpdateExpression: 'SET stage = :t',
+        ExpressionAttributeValues: { ':t': { S: 'TRANSFORMED' } },
+      }),
+    );
+    expect(await catapult(transformedRecord, context)).toEqual({ batchItemFailures: [] });
+    expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toMatchObject({ stage: 'COMPLETE', generation: 1, events_published: 2 });
+
+    const all = (await published(stream)).map((o) => o.event);
+    expect(all).toHaveLength(4);
+    // Each of the first attempt's ids twice, and no other.
+    expect(all.map((e) => e.event_id).sort()).toEqual([...first, ...first].map((e) => e.event_id).sort());
+    // What a consumer keeps after dropping ids it has seen: the first attempt's events, figures and all.
+    const kept = new Map<string, PortfolioEvent>();
+    for (const e of all) if (!kept.has(e.event_id)) kept.set(e.event_id, e);
+    expect([...kept.values()].map(({ published_at: _p, ...e }) => e).sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference))).toEqual(
+      first.map(({ published_at: _p, ...e }) => e).sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference)),
+    );
+  });
+
+  it('re-publishes the same figures under a higher version, with new event ids, after a corrected re-upload', async () => {
+    const before = (await published(stream)).map((o) => o.event);
     const { generation } = await chain.related('EXT_CLIENT');
     await transform();
     await chain.invoke(catapult, 'EXT_CLIENT', SAMPLE_DATE);
     expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toMatchObject({ stage: 'COMPLETE', generation, events_published: 2 });
+    // Shard by shard, so the new events are picked by version rather than by position.
     const latest = (await published(stream))
-      .slice(2)
       .map((o) => o.event)
+      .filter((e) => e.version === generation)
       .sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference));
     expect(generation).toBeGreaterThan(1);
     expect(latest).toEqual([
-      { ...fritz, version: generation, published_at: expect.any(String) },
-      { ...frida, version: generation, published_at: expect.any(String) },
+      { ...fritz, event_id: idOf(fritz, generation), version: generation, published_at: expect.any(String) },
+      { ...frida, event_id: idOf(frida, generation), version: generation, published_at: expect.any(String) },
     ]);
+    const earlierIds = new Set(before.map((e) => e.event_id));
+    expect(latest.filter((e) => earlierIds.has(e.event_id))).toEqual([]);
   });
 
   it('publishes in PutRecords chunks of 500: 1,201 events all arrive, in order', async () => {
     const { publish } = await import('../src/publish');
-    const before = (await published(stream)).length;
-    const many = Array.from({ length: 1201 }, (_, i) => ({ ...frida, version: 1, published_at: 'now', account_number: String(i) }) as PortfolioEvent);
+    const many = Array.from({ length: 1201 }, (_, i) => ({ ...frida, event_id: randomUUID(), version: 1, published_at: 'now', account_number: String(i) }) as PortfolioEvent);
     await publish(stream, many);
-    const out = (await published(stream)).slice(before);
+    // One partition key, so one shard, in the order sent.
+    const out = (await published(stream)).filter((o) => o.event.published_at === 'now');
     expect(out.map((o) => o.event.account_number)).toEqual(many.map((e) => e.account_number));
   });
 });
