@@ -1,11 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import pg from 'pg';
+import { z } from 'zod';
+import { readConfig } from './config';
 import { logger } from './logger';
 
 // Money and dates leave PostgreSQL as text: NUMERIC must never become a float, DATE never a local-time Date.
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
-let pool: pg.Pool | undefined;
+let pool: Promise<pg.Pool> | undefined;
+
+/** Where the database is and how to log in: the secret's ARN, never a password (shared/database.yml sets these). */
+const DatabaseEnv = {
+  DB_HOST: z.string().min(1),
+  DB_PORT: z.coerce.number().int().positive(),
+  DB_NAME: z.string().min(1),
+  DB_SECRET_ARN: z.string().min(1),
+  DB_CA_FILE: z.string().min(1),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive(),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().positive(),
+};
+/** The cluster's secret, as SecretTargetAttachment completes it; only the login is read from it. */
+const Credentials = z.object({ username: z.string().min(1), password: z.string().min(1) });
+/** A rotated password reaches new connections within this time; a warm container asks once per interval at most. */
+const SECRET_MAX_AGE_S = 300;
+
+const credentials = async (secretArn: string) => Credentials.parse(await getSecret(secretArn, { transform: 'json', maxAge: SECRET_MAX_AGE_S }));
+
+/**
+ * How a function connects: host and port of the proxy, the login from Secrets Manager, and TLS verified against the
+ * CA bundle (Amazon's public roots for RDS Proxy, the RDS CAs for a cluster) and the host name, as verify-full does.
+ */
+export async function connectionConfig(env: NodeJS.ProcessEnv = process.env): Promise<pg.PoolConfig> {
+  const config = readConfig(DatabaseEnv, env);
+  const { username } = await credentials(config.DB_SECRET_ARN);
+  return {
+    host: config.DB_HOST,
+    port: config.DB_PORT,
+    database: config.DB_NAME,
+    user: username,
+    password: async () => (await credentials(config.DB_SECRET_ARN)).password,
+    ssl: { ca: [...rootCertificates, readFileSync(config.DB_CA_FILE, 'utf8')], rejectUnauthorized: true },
+    statement_timeout: config.DB_STATEMENT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  };
+}
 
 /**
  * A pool that survives the server dropping an idle connection (a restart, a failover, a shutdown racing the
@@ -17,15 +58,31 @@ export function newPool(config: pg.PoolConfig): pg.Pool {
   return created;
 }
 
-/** One small pool per container; a Lambda handles one event at a time. */
-export function pgPool(): pg.Pool {
-  pool ??= newPool({ connectionString: process.env.DATABASE_URL, max: 2, idleTimeoutMillis: 30_000 });
+/** One small pool per container (a Lambda handles one event at a time), created on first use; a failed start is forgotten. */
+export function pgPool(): Promise<pg.Pool> {
+  if (!pool) {
+    const created = connectionConfig().then((config) => newPool({ ...config, max: 2, idleTimeoutMillis: 30_000 }));
+    created.catch(() => {
+      if (pool === created) pool = undefined;
+    });
+    pool = created;
+  }
   return pool;
+}
+
+/** Ends the container's pool, if one was started (tests; Lambda just freezes the container). */
+export async function endPool(): Promise<void> {
+  const ending = pool;
+  pool = undefined;
+  await ending?.then(
+    (p) => p.end(),
+    () => undefined,
+  );
 }
 
 /** Runs fn inside one transaction on a pooled connection, rolling back on any error. */
 export async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pgPool().connect();
+  const client = await (await pgPool()).connect();
   try {
     return await transaction(client, fn);
   } finally {
@@ -54,7 +111,7 @@ export function ensureSchema(ddl: readonly string[]): Promise<void> {
   let ready = schemas.get(key);
   if (!ready) {
     ready = pgPool()
-      .connect()
+      .then((p) => p.connect())
       .then((db) => applyDdl(db, ddl).finally(() => db.release()));
     ready.catch(() => schemas.delete(key));
     schemas.set(key, ready);

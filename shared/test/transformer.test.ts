@@ -1,4 +1,4 @@
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { KinesisStreamEvent } from 'aws-lambda';
 import { establishRelations } from '../src/metastore';
 import { context, startChain, type Chain } from '../../test/support/chain';
 
@@ -18,14 +18,14 @@ const definition = {
 
 describe('transformerHandler: one record at a time, partial batch failures in stream order', () => {
   let chain: Chain;
-  let handler: (event: DynamoDBStreamEvent) => Promise<unknown>;
+  let handler: (event: KinesisStreamEvent) => Promise<unknown>;
   const relatedEvent = async (client: string) => {
     const batch = await chain.persist(client, '20200130');
     await establishRelations(batch, { status: 'DONE', generation: batch.generation, at: new Date().toISOString() }, {});
     return chain.event(client, '20200130');
   };
-  const records = (...events: DynamoDBStreamEvent[]) => ({ Records: events.flatMap((e) => e.Records) });
-  const sequence = (e: DynamoDBStreamEvent) => e.Records[0]!.dynamodb!.SequenceNumber;
+  const records = (...events: KinesisStreamEvent[]) => ({ Records: events.flatMap((e) => e.Records) });
+  const sequence = (e: KinesisStreamEvent) => e.Records[0]!.kinesis.sequenceNumber;
 
   beforeAll(async () => {
     chain = await startChain();
@@ -49,8 +49,8 @@ describe('transformerHandler: one record at a time, partial batch failures in st
   });
 
   it('ignores items that are not batches (registry entries share the table)', async () => {
-    const event = await relatedEvent('OTHER');
-    event.Records[0]!.dynamodb!.NewImage = { pk: { S: 'REGISTRY' }, sk: { S: 'TRANSFORMER#probe' }, name: { S: 'probe' }, required: { BOOL: true } };
+    await relatedEvent('OTHER');
+    const event = await chain.event('OTHER', '20200130', { pk: { S: 'REGISTRY' }, sk: { S: 'TRANSFORMER#probe' }, name: { S: 'probe' }, required: { BOOL: true } });
     expect(await handler(event)).toEqual({ batchItemFailures: [] });
     expect((await chain.batch('OTHER', '20200130')).transformers.probe).toBeUndefined();
   });

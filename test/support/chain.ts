@@ -1,26 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type pg from 'pg';
 import { FILE_TYPES, isoDate, nextIsoDate, type Batch, type FileType } from '@dataharvest/events/batch';
 import { columnForHeader } from '@dataharvest/events/file-schemas';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { batchKey, getBatch, recordFile, registerTransformer } from '@dataharvest/shared/metastore';
-import { applyDdl, newPool, pgPool } from '@dataharvest/shared/pg';
-import { compileFilters } from '../../local/src/cloud/filter';
+import { applyDdl, endPool, newPool } from '@dataharvest/shared/pg';
+import { compileFilters, kinesisFilterView } from '../../local/src/cloud/filter';
 import { createResource } from '../../local/src/cloud/resources';
 import { REGION, startServices, type Services } from '../../local/src/cloud/services';
-import { loadStack, Resolver } from '../../local/src/cloud/template';
+import { loadStack, type Physical, Resolver } from '../../local/src/cloud/template';
+import { databaseEnv } from './database-env';
 
 /**
  * What the transformer and catapult tests share: real PostgreSQL, DynamoDB Local and kinesalite; the packaged
  * metastore stack's tables; base-table rows loaded with plain INSERTs; and stream events built from real metastore items.
  */
 export type Rows = Record<FileType, Array<Record<string, string>>>;
-export type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
+export type StreamHandler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>;
 
 export const SAMPLE_DATE = '20200130';
 export const FRIDA = { portfolio: '90755e32-7438-4354-ad37-ad900e297844', client: '9e40659b-8b9f-4fc4-814b-5a7b5a23b64d', account: '12345678' };
@@ -50,12 +51,12 @@ export interface Chain {
    * upload of a complete batch (a correction) starts its next generation.
    */
   persist(client: string, batchDate: string, types?: readonly FileType[]): Promise<Batch>;
-  /** A DynamoDB stream event whose one record carries the batch item exactly as DynamoDB holds it now. */
-  event(client: string, batchDate: string): Promise<DynamoDBStreamEvent>;
+  /** A change-feed event whose one record carries the batch item exactly as DynamoDB holds it now. */
+  event(client: string, batchDate: string, patch?: Record<string, AttributeValue>): Promise<KinesisStreamEvent>;
   /** Loads a batch (the sample by default), records its files as persisted and runs the relationship step: RELATED. */
   related(client: string, batchDate?: string, rows?: Rows): Promise<Batch>;
   /** Invokes a handler as Lambda would, with the batch's current item as the record. */
-  invoke(handler: StreamHandler, client: string, batchDate: string): Promise<DynamoDBBatchResponse>;
+  invoke(handler: StreamHandler, client: string, batchDate: string): Promise<KinesisStreamBatchResponse>;
   /** Whether a service's packaged stream filter lets the batch's current item through. */
   passes(serviceDir: string, client: string, batchDate: string): Promise<boolean>;
   batch(client: string, batchDate: string): Promise<Batch>;
@@ -78,21 +79,27 @@ export const context = {
 export async function startChain(): Promise<Chain> {
   const services = await startServices();
   try {
-    Object.assign(process.env, services.env, { POWERTOOLS_LOG_LEVEL: 'WARN' });
+    Object.assign(process.env, services.env, databaseEnv(services), { POWERTOOLS_LOG_LEVEL: 'WARN' });
     const clients = {
       dynamodb: new DynamoDBClient({ endpoint: services.endpoints.dynamodb }),
       kinesis: new KinesisClient({ endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() }),
     };
     /** Creates a packaged stack's resources of one type as the local cloud would; returns their physical names. */
+    const physical = new Map<string, Map<string, Physical>>();
     const createAll = async (serviceDir: string, type: string) => {
       const stack = loadStack(serviceDir);
-      const resolver = new Resolver(stack, new Map(), {});
+      if (!physical.has(serviceDir)) physical.set(serviceDir, new Map());
+      const resolver = new Resolver(stack, physical.get(serviceDir)!, {});
       const created = [];
       for (const [id, r] of Object.entries(stack.template.Resources).filter(([, r]) => r.Type === type)) {
-        created.push((await createResource(id, r, resolver, stack.stackName, clients as never))!.ref);
+        const resource = await createResource(id, r, resolver, stack.stackName, clients as never);
+        physical.get(serviceDir)!.set(id, resource);
+        created.push(resource.ref);
       }
       return created;
     };
+    // The change feed first: the table names it.
+    await createAll('metastore', 'AWS::Kinesis::Stream');
     const [metastoreTable] = await createAll('metastore', 'AWS::DynamoDB::Table');
     process.env.METASTORE_TABLE = metastoreTable;
     for (const name of ['deposit', 'transaction', 'tax']) await registerTransformer(name);
@@ -132,31 +139,41 @@ export async function startChain(): Promise<Chain> {
         }
         return batch!;
       },
-      async event(client, batchDate) {
+      async event(client, batchDate, patch = {}) {
         const key = batchKey(client, batchDate);
         const { Item } = await clients.dynamodb.send(new GetItemCommand({ TableName: process.env.METASTORE_TABLE, Key: { pk: { S: key.pk }, sk: { S: key.sk } }, ConsistentRead: true }));
         if (!Item) throw new Error(`no batch ${client}/${batchDate}`);
         sequence += 1;
+        const change = {
+          awsRegion: REGION,
+          eventID: `event-${sequence}`,
+          eventName: 'MODIFY',
+          recordFormat: 'application/json',
+          tableName: process.env.METASTORE_TABLE,
+          dynamodb: { ApproximateCreationDateTime: Date.now(), Keys: { pk: Item.pk!, sk: Item.sk! }, NewImage: { ...Item, ...patch }, SizeBytes: JSON.stringify(Item).length },
+          eventSource: 'aws:dynamodb',
+        };
+        const sequenceNumber = String(1_000_000 + sequence);
         return {
           Records: [
             {
-              eventID: `event-${sequence}`,
-              eventName: 'MODIFY',
-              eventVersion: '1.1',
-              eventSource: 'aws:dynamodb',
-              awsRegion: REGION,
-              eventSourceARN: `arn:aws:dynamodb:${REGION}:000000000000:table/${process.env.METASTORE_TABLE}/stream/2020-01-01T00:00:00.000`,
-              dynamodb: {
-                ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
-                Keys: { pk: Item.pk!, sk: Item.sk! },
-                NewImage: Item,
-                SequenceNumber: String(1_000_000 + sequence),
-                SizeBytes: JSON.stringify(Item).length,
-                StreamViewType: 'NEW_AND_OLD_IMAGES',
+              kinesis: {
+                kinesisSchemaVersion: '1.0',
+                partitionKey: key.pk,
+                sequenceNumber,
+                data: Buffer.from(JSON.stringify(change)).toString('base64'),
+                approximateArrivalTimestamp: Date.now() / 1000,
               },
+              eventSource: 'aws:kinesis',
+              eventVersion: '1.0',
+              eventID: `shardId-000000000000:${sequenceNumber}`,
+              eventName: 'aws:kinesis:record',
+              invokeIdentityArn: `arn:aws:iam::000000000000:role/test`,
+              awsRegion: REGION,
+              eventSourceARN: `arn:aws:kinesis:${REGION}:000000000000:stream/dataharvest-metastore-changes-dev`,
             },
           ],
-        } as DynamoDBStreamEvent;
+        } as KinesisStreamEvent;
       },
       async related(client, batchDate = SAMPLE_DATE, rows = sampleRows()) {
         await chain.load(client, batchDate, rows);
@@ -174,7 +191,7 @@ export async function startChain(): Promise<Chain> {
         const criteria = mapping?.Properties?.FilterCriteria as { Filters: Array<{ Pattern: string }> } | undefined;
         if (!criteria) throw new Error(`${serviceDir} has no event source mapping with filter criteria`);
         const filters = criteria.Filters.map((f) => f.Pattern);
-        return compileFilters(filters)((await chain.event(client, batchDate)).Records[0]);
+        return compileFilters(filters)(kinesisFilterView((await chain.event(client, batchDate)).Records[0] as never));
       },
       async batch(client, batchDate) {
         const batch = await getBatch(client, batchDate);
@@ -186,7 +203,7 @@ export async function startChain(): Promise<Chain> {
       },
       async stop() {
         // The handlers' pool first: PostgreSQL going away under idle connections would be an unhandled error.
-        await pgPool().end();
+        await endPool();
         await db.end();
         await services.stop();
       },

@@ -12,7 +12,7 @@ plugins:
 
 provider:
   name: aws
-  runtime: nodejs22.x
+  runtime: nodejs24.x
   architecture: arm64
   region: \${opt:region, 'eu-central-1'}
   stage: \${opt:stage, 'dev'}
@@ -23,7 +23,9 @@ provider:
   environment:
     POWERTOOLS_SERVICE_NAME: ${name}
     METASTORE_TABLE: !ImportValue dataharvest-\${sls:stage}-metastore-table
-    DATABASE_URL: \${param:databaseUrl, 'postgres://localhost:5432/dataharvest'}
+  kinesis:
+    # Consumer names include the service: every service's function is a consumer of the one change feed.
+    consumerNamingMode: serviceSpecific
   iam:
     role:
       statements:
@@ -32,17 +34,24 @@ provider:
         - Effect: Allow
           Action: [dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:Query]
           Resource: !ImportValue dataharvest-\${sls:stage}-metastore-table-arn
+        - Effect: Allow
+          Action: [secretsmanager:GetSecretValue]
+          Resource: !ImportValue dataharvest-\${sls:stage}-database-secret-arn
 
 custom:
   esbuild: \${file(../../shared/esbuild.yml)}
+  statementTimeoutMs: 240000
 
 functions:
   transform:
     handler: src/handler.handler
+    vpc: \${file(../../shared/database.yml):vpc}
+    environment: \${file(../../shared/database.yml):environment}
     events:
       - stream:
-          type: dynamodb
-          arn: !ImportValue dataharvest-\${sls:stage}-metastore-stream-arn
+          type: kinesis
+          arn: !ImportValue dataharvest-\${sls:stage}-metastore-change-feed-arn
+          consumer: true
           startingPosition: TRIM_HORIZON
           batchSize: 10
           batchWindow: 1
@@ -50,10 +59,11 @@ functions:
           bisectBatchOnFunctionError: true
           functionResponseType: ReportBatchItemFailures
           filterPatterns:
-            - dynamodb:
-                NewImage:
-                  relation_established: { BOOL: [true] }
-                  stage: { S: [RELATED] }
+            - data:
+                dynamodb:
+                  NewImage:
+                    relation_established: { BOOL: [true] }
+                    stage: { S: [RELATED] }
           destinations:
             onFailure:
               type: sqs

@@ -20,7 +20,7 @@ export function newTransformer(name: string, root = process.cwd()): number {
   writeFileSync(join(dir, 'src', 'register.ts'), registerHandlerTs);
   const compose = join(root, 'serverless-compose.yml');
   const separator = readFileSync(compose, 'utf8').endsWith('\n') ? '' : '\n';
-  appendFileSync(compose, `${separator}  ${name}:\n    path: services/${name}\n    dependsOn: [metastore]\n`);
+  appendFileSync(compose, `${separator}  ${name}:\n    path: services/${name}\n    dependsOn: [metastore, database]\n`);
   process.stdout.write(
     [
       `created services/${name} and added it to serverless-compose.yml`,

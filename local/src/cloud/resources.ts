@@ -2,6 +2,7 @@ import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type 
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type StreamDescriptionSummary, ResourceInUseException as StreamInUse, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CloudError } from './errors';
 import { ACCOUNT, REGION } from './services';
 import { arn, type Physical, type Resolver, type Resource } from './template';
 
@@ -40,7 +41,13 @@ export async function createResource(logicalId: string, resource: Resource, reso
     }
     case 'AWS::Kinesis::Stream': {
       const name = String(props.Name ?? generatedName);
-      await clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: Number(props.ShardCount ?? 1) })).catch((e: unknown) => {
+      // kinesalite has fixed shards only: an ON_DEMAND stream gets the 4 shards AWS gives a new on-demand stream (its
+      // default 4 MiB/s write capacity); AWS's later scaling has no local equivalent. Any other mode is refused.
+      const mode = (props.StreamModeDetails as { StreamMode?: unknown } | undefined)?.StreamMode ?? 'PROVISIONED';
+      if (mode !== 'PROVISIONED' && mode !== 'ON_DEMAND')
+        throw new CloudError(`${logicalId}: StreamMode ${JSON.stringify(mode)}; the local cloud's Kinesis creates PROVISIONED and ON_DEMAND streams only`);
+      const ShardCount = mode === 'ON_DEMAND' ? 4 : Number(props.ShardCount ?? 1);
+      await clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount })).catch((e: unknown) => {
         if (!(e instanceof StreamInUse)) throw e;
       });
       let summary: StreamDescriptionSummary | undefined;
@@ -98,7 +105,12 @@ async function createTable(props: Props, name: string, dynamodb: DynamoDBClient)
     BillingMode: 'PAY_PER_REQUEST',
     GlobalSecondaryIndexes: indexes(props.GlobalSecondaryIndexes),
     LocalSecondaryIndexes: indexes(props.LocalSecondaryIndexes),
-    StreamSpecification: props.StreamSpecification ? { StreamEnabled: true, StreamViewType: (props.StreamSpecification as { StreamViewType: 'NEW_AND_OLD_IMAGES' }).StreamViewType } : undefined,
+    StreamSpecification: props.StreamSpecification
+      ? { StreamEnabled: true, StreamViewType: (props.StreamSpecification as { StreamViewType: 'NEW_AND_OLD_IMAGES' }).StreamViewType }
+      : // A Kinesis feed (KinesisStreamSpecification) is forwarded from the emulator's own stream, which carries both images as the feed does.
+        props.KinesisStreamSpecification
+        ? { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' }
+        : undefined,
   };
   await dynamodb.send(new CreateTableCommand(input)).catch((e: unknown) => {
     if (!(e instanceof ResourceInUseException)) throw e;
@@ -106,7 +118,7 @@ async function createTable(props: Props, name: string, dynamodb: DynamoDBClient)
   const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
   // The ARN AWS would give (DynamoDB Local names its region `ddblocal`), so role policies name the table as on AWS.
   const attributes: Record<string, string> = { Arn: arn.table(name) };
-  if (Table!.LatestStreamArn) attributes.StreamArn = Table!.LatestStreamArn;
+  if (Table!.LatestStreamArn && props.StreamSpecification) attributes.StreamArn = Table!.LatestStreamArn;
   return { ref: name, attributes };
 }
 

@@ -4,8 +4,9 @@ import { join, resolve } from 'node:path';
 import { startDynamoDb } from './dynamodb';
 import { CloudError } from './errors';
 import { startKinesis } from './kinesis';
-import { startPostgres } from './postgres';
+import { type Postgres, startPostgres } from './postgres';
 import { startS3, type S3 } from './s3';
+import { type SecretsManager, startSecretsManager } from './secrets';
 import { startSqs } from './sqs';
 
 export const REGION = 'eu-central-1';
@@ -22,8 +23,11 @@ export interface Ports {
 
 export interface Services {
   dataDir: string;
-  endpoints: { s3: string; dynamodb: string; kinesis: string; sqs: string };
+  endpoints: { s3: string; dynamodb: string; kinesis: string; sqs: string; secretsmanager: string };
+  /** The superuser's URL, for tools and tests; functions log in with a secret from `secrets`. */
   postgresUrl: string;
+  postgres: Pick<Postgres, 'host' | 'port' | 'major' | 'caFile' | 'login'>;
+  secrets: SecretsManager;
   /** What an AWS SDK client or pg needs to reach these services: the SDK's own endpoint variables. */
   env: Record<string, string>;
   /** Subscribes to what s3rver reports of every object write or delete; the local cloud routes it to functions. */
@@ -61,7 +65,7 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Starts PostgreSQL, DynamoDB Local, kinesalite, s3rver and fauxqs on free loopback ports. With a dataDir their
+ * Starts PostgreSQL, DynamoDB Local, kinesalite, s3rver, fauxqs and a Secrets Manager on free loopback ports. With a dataDir their
  * state persists across restarts; without one everything lives in a temp dir removed on stop.
  */
 export async function startServices(opts: { dataDir?: string; log?: (l: string) => void; ports?: Ports } = {}): Promise<Services> {
@@ -96,14 +100,15 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
         return s;
       });
     const ports = opts.ports ?? {};
-    const [postgres, dynamodb, kinesis, s3, sqs] = await allStarted([
+    const [postgres, dynamodb, kinesis, s3, sqs, secrets] = await allStarted([
       started(startPostgres(dataDir, !ephemeral, log, ports.postgres)),
       started(startDynamoDb(ephemeral ? undefined : dataDir, log, ports.dynamodb)),
       started(startKinesis(ephemeral ? undefined : dataDir, ports.kinesis)),
       started(startS3(dataDir, ports.s3)),
       started(startSqs(REGION, ports.sqs)),
+      started(startSecretsManager(ephemeral ? undefined : dataDir)),
     ] as const);
-    const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, kinesis: kinesis.endpoint, sqs: sqs.endpoint };
+    const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, kinesis: kinesis.endpoint, sqs: sqs.endpoint, secretsmanager: secrets.endpoint };
     const env = {
       AWS_REGION: REGION,
       AWS_DEFAULT_REGION: REGION,
@@ -114,11 +119,13 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
       AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
       AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
       AWS_ENDPOINT_URL_SQS: endpoints.sqs,
-      DATABASE_URL: postgres.url,
-      // Lambda runs Node 22; locally we run on 20, which the SDK would otherwise warn about on every start.
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager,
+      // Lambda's CA bundle (/var/runtime/ca-cert.pem) holds the RDS CAs; here the local CA signed the database's certificate.
+      DB_CA_FILE: postgres.caFile,
+      // Lambda runs Node 24; locally we run on the host's Node, which the SDK would otherwise warn about on every start.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
-    return { dataDir, endpoints, postgresUrl: postgres.url, env, s3Events: s3.onEvent, stop };
+    return { dataDir, endpoints, postgresUrl: postgres.url, postgres, secrets, env, s3Events: s3.onEvent, stop };
   } catch (error) {
     await stop();
     throw error;

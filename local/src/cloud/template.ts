@@ -110,6 +110,7 @@ export const arn = {
   stream: (name: string) => `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${name}`,
   bucket: (name: string) => `arn:aws:s3:::${name}`,
   function: (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`,
+  secret: (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}`,
 };
 
 /** Resolves CloudFormation intrinsic functions against what the local cloud has created so far. */
@@ -147,6 +148,8 @@ export class Resolver {
         }
         case 'Fn::Sub':
           return this.sub(arg);
+        case 'Fn::GetAZs':
+          return ['a', 'b', 'c'].map((zone) => `${REGION}${zone}`);
         default:
           throw new CloudError(`${this.stack.service}: ${fn} is not supported by the local cloud`);
       }

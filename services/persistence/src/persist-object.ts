@@ -57,7 +57,8 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
   const { body } = object;
   const started = Date.now();
   const db = await ensureSchema(BASE_TABLES_DDL)
-    .then(() => pgPool().connect())
+    .then(() => pgPool())
+    .then((pool) => pool.connect())
     .catch((error: unknown) => {
       body.destroy();
       throw error;

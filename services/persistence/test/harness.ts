@@ -6,6 +6,7 @@ import { s3Client } from '@dataharvest/shared/aws';
 // The services' pool maker: NUMERIC and DATE come back as text, as every service reads them.
 import { newPool } from '@dataharvest/shared/pg';
 import { startServices, type Services } from '../../../local/src/cloud/services';
+import { databaseEnv } from '../../../test/support/database-env';
 import { PgProxy } from './pg-proxy';
 
 export const BUCKET = 'dataharvest-ingest-test';
@@ -31,8 +32,7 @@ export async function startHarness(): Promise<Harness> {
   const real = new URL(services.postgresUrl);
   const proxy = new PgProxy({ host: real.hostname, port: Number(real.port) });
   await proxy.start();
-  Object.assign(process.env, services.env, {
-    DATABASE_URL: proxy.url(services.postgresUrl),
+  Object.assign(process.env, services.env, databaseEnv(services, { port: proxy.port }), {
     METASTORE_TABLE: 'dataharvest-metastore-test',
     IDEMPOTENCY_TABLE: 'dataharvest-idempotency-test',
     INGEST_BUCKET: BUCKET,

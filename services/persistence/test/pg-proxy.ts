@@ -29,13 +29,6 @@ export class PgProxy {
     this.port = (this.server.address() as { port: number }).port;
   }
 
-  /** Urls of the proxy: the real one with its port swapped. */
-  url(realUrl: string): string {
-    const u = new URL(realUrl);
-    u.port = String(this.port);
-    return u.toString();
-  }
-
   down(): void {
     this.available = false;
     for (const s of this.sockets) s.destroy();

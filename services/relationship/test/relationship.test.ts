@@ -64,9 +64,7 @@ describe('relationship: links the four files of a batch and counts what cannot b
 
   it('skips a replayed record: the batch is already related', async () => {
     const before = await chain.batch('EXT_CLIENT', SAMPLE_DATE);
-    const replay = await chain.event('EXT_CLIENT', SAMPLE_DATE);
-    replay.Records[0]!.dynamodb!.NewImage!.stage = { S: 'PERSISTED' };
-    replay.Records[0]!.dynamodb!.NewImage!.relation_established = { BOOL: false };
+    const replay = await chain.event('EXT_CLIENT', SAMPLE_DATE, { stage: { S: 'PERSISTED' }, relation_established: { BOOL: false } });
     expect(await relate(replay, context)).toEqual({ batchItemFailures: [] });
     expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toEqual(before);
   });
