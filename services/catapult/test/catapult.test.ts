@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { KinesisStreamEvent } from 'aws-lambda';
 import { PortfolioEvent, portfolioEventId } from '@dataharvest/events/portfolio-event';
 import { kinesisClient } from '@dataharvest/shared/aws';
 import { batchKey } from '@dataharvest/shared/metastore';
@@ -66,7 +66,7 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
   let stream: string;
   let transformers: StreamHandler[];
   let catapult: StreamHandler;
-  let transformedRecord: DynamoDBStreamEvent;
+  let transformedRecord: KinesisStreamEvent;
 
   /** deposit and transaction leave the batch RELATED; tax, the last required one, moves it to TRANSFORMED. */
   const transform = async () => {
@@ -100,6 +100,10 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
       { ...fritz, event_id: idOf(fritz, 1), version: 1, published_at: expect.any(String) },
       { ...frida, event_id: idOf(frida, 1), version: 1, published_at: expect.any(String) },
     ]);
+  });
+
+  it('writes to an on-demand stream, which the local cloud gives the 4 shards AWS starts one with', async () => {
+    expect((await kinesisClient().send(new ListShardsCommand({ StreamName: stream }))).Shards).toHaveLength(4);
   });
 
   it('gives each event a UUID-shaped id that is part of the contract: it never changes between releases', () => {
