@@ -31,7 +31,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 function scratchCheckout(): string {
   const repo = resolve('.');
   const root = mkdtempSync(join(tmpdir(), 'dataharvest-scaffold-'));
-  for (const entry of ['node_modules', 'shared', 'events', 'metastore', 'local', 'examples']) symlinkSync(join(repo, entry), join(root, entry));
+  for (const entry of ['node_modules', 'shared', 'events', 'database', 'metastore', 'local', 'examples']) symlinkSync(join(repo, entry), join(root, entry));
   mkdirSync(join(root, 'services'));
   for (const service of readdirSync(join(repo, 'services'))) symlinkSync(join(repo, 'services', service), join(root, 'services', service));
   copyFileSync(join(repo, 'serverless-compose.yml'), join(root, 'serverless-compose.yml'));

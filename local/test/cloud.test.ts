@@ -65,7 +65,7 @@ describe('startCloud on the fixture stacks', () => {
       QUEUE_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/000000000000\/fixture-failures-test$/),
       STREAM: 'fixture-events-test',
       STACK: 'fixture-echo-test/b',
-      DATABASE_URL: cloud.postgresUrl,
+      DB_CA_FILE: cloud.postgres.caFile,
       AWS_REGION: 'eu-central-1',
       AWS_LAMBDA_FUNCTION_NAME: 'fixture-echo-test-echo',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',

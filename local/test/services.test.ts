@@ -35,7 +35,8 @@ describe('startServices (ephemeral)', () => {
       AWS_ENDPOINT_URL_DYNAMODB_STREAMS: services.endpoints.dynamodb,
       AWS_ENDPOINT_URL_KINESIS: services.endpoints.kinesis,
       AWS_ENDPOINT_URL_SQS: services.endpoints.sqs,
-      DATABASE_URL: services.postgresUrl,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: services.endpoints.secretsmanager,
+      DB_CA_FILE: services.postgres.caFile,
     });
   });
 
@@ -87,7 +88,7 @@ describe('startServices (ephemeral)', () => {
   });
 
   it('PostgreSQL: SELECT 1 on the dataharvest database', async () => {
-    const db = new pg.Client({ connectionString: services.env.DATABASE_URL });
+    const db = new pg.Client({ connectionString: services.postgresUrl });
     await db.connect();
     try {
       expect((await db.query('SELECT 1 AS one, current_database() AS db')).rows).toEqual([{ one: 1, db: 'dataharvest' }]);

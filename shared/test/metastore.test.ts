@@ -3,6 +3,8 @@ import { FILE_TYPES, type FileDetail, type FileType } from '@dataharvest/events/
 import { startServices, type Services } from '../../local/src/cloud/services';
 import { createResource } from '../../local/src/cloud/resources';
 import { loadStack, Resolver } from '../../local/src/cloud/template';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { establishRelations, getBatch, listByStage, listClient, markComplete, recordFile, recordTransformer, registerTransformer, reopenForTransformer, rerunLaterBatches } from '../src/metastore';
 
@@ -22,7 +24,12 @@ describe('metastore client against DynamoDB Local', () => {
     const physical = new Map();
     const resolver = new Resolver(stack, physical, {});
     // The metastore stack's own tables, created from its packaged template as the local cloud would.
-    for (const [id, r] of Object.entries(stack.template.Resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')) await createResource(id, r, resolver, stack.stackName, { dynamodb } as never);
+    // The change feed first: the table names it.
+    const kinesis = new KinesisClient({ endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() });
+    for (const type of ['AWS::Kinesis::Stream', 'AWS::DynamoDB::Table']) {
+      for (const [id, r] of Object.entries(stack.template.Resources).filter(([, r]) => r.Type === type))
+        physical.set(id, await createResource(id, r, resolver, stack.stackName, { dynamodb, kinesis } as never));
+    }
     process.env.METASTORE_TABLE = `dataharvest-metastore-${stack.stage}`;
     for (const name of ['deposit', 'transaction', 'tax']) await registerTransformer(name);
   });

@@ -1,0 +1,123 @@
+import yaml from 'js-yaml';
+import { transformerServerlessYml } from '../local/src/cli/scaffold-templates';
+import { loadComposedStacks } from '../local/src/cloud/template';
+
+/**
+ * What AWS would otherwise say at deploy or at 3 a.m., asserted on the packaged templates of every stack in
+ * serverless-compose.yml (`npm test` packages them first).
+ */
+type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+const stacks = loadComposedStacks('.');
+const all = stacks.flatMap((s) => Object.entries(s.template.Resources).map(([id, r]) => ({ stack: s.service, id, r: r as Resource })));
+const ofType = (type: string) => all.filter((x) => x.r.Type === type);
+const json = (v: unknown) => JSON.stringify(v);
+const importName = (v: unknown) => (v as { 'Fn::ImportValue'?: string } | undefined)?.['Fn::ImportValue'];
+
+/** Kinesis allows 20 enhanced fan-out consumers per stream (50 in on-demand Advantage mode, which we do not use). */
+const CONSUMERS_PER_STREAM = 20;
+/** AWS: at most two processes should read a DynamoDB stream shard at once. */
+const READERS_PER_DYNAMODB_STREAM = 2;
+
+const functions = ofType('AWS::Lambda::Function');
+const env = (f: (typeof functions)[number]) => ((f.r.Properties!.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+const usesPostgres = functions.filter((f) => 'DB_HOST' in env(f));
+
+describe('the packaged templates', () => {
+  it('hold a PostgreSQL cluster with its generated secret, a proxy and the network path', () => {
+    const types = new Set(all.filter((x) => x.stack === 'dataharvest-database').map((x) => x.r.Type));
+    for (const type of [
+      'AWS::RDS::DBCluster',
+      'AWS::RDS::DBInstance',
+      'AWS::RDS::DBProxy',
+      'AWS::RDS::DBProxyTargetGroup',
+      'AWS::SecretsManager::Secret',
+      'AWS::SecretsManager::SecretTargetAttachment',
+      'AWS::EC2::VPC',
+      'AWS::EC2::VPCEndpoint',
+    ]) {
+      expect(types).toContain(type);
+    }
+    const [cluster] = ofType('AWS::RDS::DBCluster');
+    expect(cluster!.r).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { StorageEncrypted: true, DeletionProtection: true, Engine: 'aurora-postgresql' } });
+    expect(json(cluster!.r.Properties!.MasterUserPassword)).toContain('{{resolve:secretsmanager:');
+    expect(ofType('AWS::RDS::DBProxy')[0]!.r.Properties).toMatchObject({ RequireTLS: true });
+    const endpoints = ofType('AWS::EC2::VPCEndpoint').map((e) => json(e.r.Properties!.ServiceName));
+    for (const service of ['s3', 'dynamodb', 'kinesis-streams', 'secretsmanager']) expect(endpoints.some((e) => e.endsWith(`.${service}"}`))).toBe(true);
+    const subnets = ofType('AWS::EC2::Subnet').map((s) => json(s.r.Properties!.AvailabilityZone));
+    expect(new Set(subnets).size).toBeGreaterThanOrEqual(2);
+  });
+
+  it('put every function that uses PostgreSQL, and only those, in the VPC, with ENI permissions and its secret', () => {
+    expect(usesPostgres.map((f) => f.id).sort()).toEqual([
+      'PersistLambdaFunction',
+      'PublishLambdaFunction',
+      'RelateLambdaFunction',
+      'TransformLambdaFunction',
+      'TransformLambdaFunction',
+      'TransformLambdaFunction',
+    ]);
+    for (const f of functions) {
+      const vpc = f.r.Properties!.VpcConfig as { SubnetIds?: unknown[]; SecurityGroupIds?: unknown[] } | undefined;
+      if (!usesPostgres.includes(f)) {
+        expect([f.stack, f.id, vpc]).toEqual([f.stack, f.id, undefined]);
+        continue;
+      }
+      expect(vpc?.SubnetIds?.length).toBeGreaterThanOrEqual(2);
+      expect(vpc?.SecurityGroupIds?.map(importName)).toEqual(['dataharvest-dev-function-security-group']);
+      expect(importName(env(f).DB_SECRET_ARN)).toBe('dataharvest-dev-database-secret-arn');
+      const roleId = (f.r.Properties!.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      const role = all.find((x) => x.stack === f.stack && x.id === roleId)!.r.Properties!;
+      expect(json(role.ManagedPolicyArns)).toContain('AWSLambdaVPCAccessExecutionRole');
+      expect(json(role.Policies)).toContain('{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":{"Fn::ImportValue":"dataharvest-dev-database-secret-arn"}}');
+    }
+  });
+
+  it('keep every credential out of function environments', () => {
+    for (const f of functions) {
+      for (const [name, value] of Object.entries(env(f))) {
+        expect([f.id, name]).not.toEqual([f.id, expect.stringMatching(/PASSWORD|TOKEN|SECRET(?!_ARN)|DATABASE_URL|ACCESS_KEY/)]);
+        expect([f.id, json(value)]).not.toEqual([f.id, expect.stringMatching(/:\/\/[^/"]*:[^@"]*@|resolve:secretsmanager/)]);
+      }
+    }
+  });
+
+  it('have no DynamoDB stream with more than two readers', () => {
+    const readers = new Map<string, number>();
+    for (const m of ofType('AWS::Lambda::EventSourceMapping')) {
+      const source = json(m.r.Properties!.EventSourceArn);
+      if (source.includes('dynamodb') || source.includes('StreamArn')) readers.set(source, (readers.get(source) ?? 0) + 1);
+    }
+    expect(Math.max(0, ...readers.values())).toBeLessThanOrEqual(READERS_PER_DYNAMODB_STREAM);
+  });
+
+  it('keep the change feed within its consumer quota, with 15 more scaffolded transformers too, each consumer named uniquely', () => {
+    const consumers = ofType('AWS::Kinesis::StreamConsumer');
+    const feed = consumers.filter((c) => importName(c.r.Properties!.StreamARN) === 'dataharvest-dev-metastore-change-feed-arn');
+    expect(feed.map((c) => c.stack).sort()).toEqual(['dataharvest-catapult', 'dataharvest-deposit', 'dataharvest-relationship', 'dataharvest-tax', 'dataharvest-transaction']);
+    // Every mapping on the feed reads through a consumer of its own (shared-throughput polling allows 5 reads/s in all).
+    for (const m of ofType('AWS::Lambda::EventSourceMapping')) expect(json(m.r.Properties!.EventSourceArn)).not.toContain('metastore-change-feed-arn');
+    const scaffold = yaml.load(transformerServerlessYml('probe').replace(/!\w+ /g, ''), { schema: yaml.FAILSAFE_SCHEMA }) as {
+      functions: Record<string, { events?: Array<{ stream?: { consumer?: string } }> }>;
+    };
+    const perTransformer = Object.values(scaffold.functions)
+      .flatMap((f) => f.events ?? [])
+      .filter((e) => e.stream?.consumer === 'true').length;
+    expect(perTransformer).toBe(1);
+    expect(feed.length + 15 * perTransformer).toBeLessThanOrEqual(CONSUMERS_PER_STREAM);
+    const names = consumers.map((c) => String(c.r.Properties!.ConsumerName));
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('encrypt every bucket, table, stream, queue and the database, and retain what holds client data', () => {
+    for (const { id, r } of ofType('AWS::S3::Bucket')) expect([id, json(r.Properties!.BucketEncryption)]).toEqual([id, expect.stringContaining('SSEAlgorithm')]);
+    for (const { id, r } of ofType('AWS::DynamoDB::Table')) expect([id, r.Properties!.SSESpecification]).toEqual([id, { SSEEnabled: true }]);
+    for (const { id, r } of ofType('AWS::Kinesis::Stream')) expect([id, (r.Properties!.StreamEncryption as { EncryptionType?: string } | undefined)?.EncryptionType]).toEqual([id, 'KMS']);
+    for (const { id, r } of ofType('AWS::SQS::Queue')) expect([id, r.Properties!.SqsManagedSseEnabled ?? r.Properties!.KmsMasterKeyId]).toEqual([id, expect.anything()]);
+    const retained = [...ofType('AWS::DynamoDB::Table'), ...ofType('AWS::RDS::DBCluster'), ...ofType('AWS::S3::Bucket').filter((b) => b.id === 'S3BucketIngest')];
+    for (const { id, r } of retained) expect([id, r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual([id, 'Retain', 'Retain']);
+  });
+
+  it('run every function on the newest Node.js runtime the framework accepts', () => {
+    expect(new Set(functions.map((f) => f.r.Properties!.Runtime))).toEqual(new Set(['nodejs24.x']));
+  });
+});
