@@ -293,8 +293,13 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
   }
 
   const pollers = () => [...deployments.values()].flatMap((d) => d.pollers);
+  // ListExports of what the stacks export, for tools that find a stage's resources as on AWS (`status --stage`).
+  const { startCloudFormation } = await import('./cloudformation');
+  const cloudformation = await startCloudFormation({ exports: () => Object.entries(exports).map(([name, value]) => ({ name, value, stackName: exportedBy.get(name)! })) });
+  services.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cloudformation.endpoint;
   const stop = () =>
     (stopping ??= (async () => {
+      await cloudformation.stop();
       await Promise.all(pollers().map((p) => p.stop()));
       await runtime.stop();
       await Promise.all([...iamProxies.values()].map((p) => p.stop()));
