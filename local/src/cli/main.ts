@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CloudError } from '../cloud/errors';
 import { ingestBucket, runningCloud } from './connection';
+import { onTarget } from './deployed';
 import { UsageError } from './errors';
 import { expandInputs } from './inputs';
 import { run } from './run';
@@ -11,12 +12,16 @@ import { formatBytes, uploadFile } from './upload';
 const USAGE = `usage: dataharvest <command>
   up [--data-dir DIR]                                    start the local cloud in the foreground
   upload <files…> --client ID [--data-dir DIR]          upload to incoming/<client>/ of the running local cloud
-  status [--client ID] [--date YYYYMMDD] [--json]        how batches are doing, from the metastore
+  status [--client ID] [--date YYYYMMDD] [--json] [--stage S [--region R]]
+                                                         how batches are doing, from the metastore
   run <files or dir…> --client ID [--json] [--timeout S] [--data-dir DIR]
                                                          local cloud + upload + wait for the batch, then stop
   generate --type TYPE --rows N [--seed S] [--out FILE]  a seeded, valid file of N rows
   new transformer <name>                                 scaffold a transformer service
-  backfill <name> [--client ID] [--since YYYYMMDD]       run a transformer over batches already related`;
+  backfill <name> [--client ID] [--since YYYYMMDD] [--stage S [--region R]]
+                                                         run a transformer over batches already related
+--stage S targets stage S deployed on AWS (region from --region, AWS_REGION or AWS_DEFAULT_REGION; the standard
+credential chain); without it, status and backfill use the running local cloud`;
 
 const DATA_DIR = '.dataharvest';
 
@@ -37,9 +42,12 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       out: { type: 'string' },
       since: { type: 'string' },
+      stage: { type: 'string' },
+      region: { type: 'string' },
     },
   });
   const dataDir = values['data-dir'];
+  const target = { stage: values.stage, region: values.region, dataDir };
   const client = () => {
     if (!values.client) throw new UsageError('--client ID is required');
     return values.client;
@@ -61,8 +69,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'status':
-      runningCloud(dataDir);
-      return status({ client: values.client, date: values.date, json: values.json });
+      return onTarget(target, () => status({ client: values.client, date: values.date, json: values.json }));
     case 'generate': {
       const { generateCommand } = await import('./generate');
       return generateCommand(values);
@@ -74,9 +81,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'backfill': {
       const { backfill } = await import('./backfill');
-      if (!positionals[0]) throw new UsageError('usage: dataharvest backfill <name> [--client ID] [--since YYYYMMDD]');
-      runningCloud(dataDir);
-      return backfill({ name: positionals[0], client: values.client, since: values.since });
+      const name = positionals[0];
+      if (!name) throw new UsageError('usage: dataharvest backfill <name> [--client ID] [--since YYYYMMDD] [--stage S [--region R]]');
+      return onTarget(target, () => backfill({ name, client: values.client, since: values.since }));
     }
     default:
       throw new UsageError(command ? `unknown command "${command}"` : 'no command given');

@@ -1,0 +1,39 @@
+import { jest } from '@jest/globals';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { deployedStage } from '../src/cli/deployed';
+import { type CloudFormation, startCloudFormation } from '../src/cloud/cloudformation';
+
+const exported = [
+  ...Array.from({ length: 5 }, (_, i) => ({ name: `dataharvest-x-thing-${i}`, value: `value <${i}> & more`, stackName: 'dataharvest-things-x' })),
+  { name: 'dataharvest-x-metastore-table', value: 'dataharvest-metastore-x', stackName: 'dataharvest-metastore-x' },
+  { name: 'dataharvest-xy-metastore-table', value: 'another stage', stackName: 'dataharvest-metastore-xy' },
+  { name: 'someone-else', value: 'not ours', stackName: 'other' },
+];
+
+let cf: CloudFormation;
+beforeAll(async () => {
+  cf = await startCloudFormation({ exports: () => exported, pageSize: 2 });
+  Object.assign(process.env, { AWS_ENDPOINT_URL_CLOUDFORMATION: cf.endpoint, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+});
+afterAll(() => cf.stop());
+
+describe('the local CloudFormation and deployedStage', () => {
+  it('finds a stage from its exports over every page of ListExports, and no other stage', async () => {
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const deployment = await deployedStage('x', 'eu-west-1');
+    stderr.mockRestore();
+    expect(deployment).toEqual({
+      stage: 'x',
+      exports: {
+        'dataharvest-x-metastore-table': 'dataharvest-metastore-x',
+        ...Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`dataharvest-x-thing-${i}`, `value <${i}> & more`])),
+      },
+    });
+    expect(process.env).toMatchObject({ AWS_REGION: 'eu-west-1', METASTORE_TABLE: 'dataharvest-metastore-x' });
+  });
+
+  it('refuses what it does not answer as CloudFormation does, in its XML', async () => {
+    const client = new CloudFormationClient({ region: 'eu-central-1' });
+    await expect(client.send(new DescribeStacksCommand({}))).rejects.toMatchObject({ name: 'InvalidAction', $metadata: { httpStatusCode: 400 } });
+  });
+});
