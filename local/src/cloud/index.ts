@@ -212,6 +212,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       env: { ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])), ...services.env, ...proxyEndpoints(proxy) },
       timeoutSeconds: Number(p.Timeout ?? 3),
       memoryMb: Number(p.MemorySize ?? 128),
+      runtime: String(declared ?? 'nodejs24.x'),
     });
     return { ref: name, attributes: { Arn: arn.function(name) } };
   }
@@ -222,7 +223,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     if (!major && declared) throw new CloudError(`runtime ${declared}: the local cloud runs Node.js functions only`);
     if (!major || major === process.versions.node.split('.')[0] || runtimesTold.has(declared)) return;
     runtimesTold.add(declared);
-    log(`functions declare ${declared}; the local cloud runs them on Node ${process.versions.node}`);
+    log(`the templates declare ${declared}; the local cloud runs that code on Node ${process.versions.node}`);
   }
 
   /** The function's IAM proxy, when its role is one of the stack's own (an outside role's policies are unknown here). */

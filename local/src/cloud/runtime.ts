@@ -14,6 +14,8 @@ export interface FunctionConfig {
   env: Record<string, string>;
   timeoutSeconds: number;
   memoryMb: number;
+  /** The runtime the template declares (nodejs24.x): what AWS_EXECUTION_ENV names; the code runs on this process's Node. */
+  runtime: string;
 }
 
 export class FunctionError extends Error {
@@ -148,7 +150,7 @@ export class Runtime {
         AWS_LAMBDA_LOG_GROUP_NAME: context.logGroupName,
         AWS_LAMBDA_LOG_STREAM_NAME: context.logStreamName,
         AWS_REGION: REGION,
-        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+        AWS_EXECUTION_ENV: `AWS_Lambda_${config.runtime}`,
         LAMBDA_TASK_ROOT: config.dir,
         TZ: 'UTC',
       },
