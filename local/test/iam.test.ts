@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { allows, permissionsOf, roleStatements, type Statement } from '../src/cloud/iam';
+import { allows, permissionsOf, roleStatements, startIamProxy, type Statement } from '../src/cloud/iam';
+import { UnreadableRequest } from '../src/cloud/iam-request';
 
 const TABLE = 'arn:aws:dynamodb:eu-central-1:000000000000:table/meta';
 const json = (operation: string, input: unknown, prefix = 'DynamoDB_20120810') => permissionsOf('POST', '/', { 'x-amz-target': `${prefix}.${operation}` }, Buffer.from(JSON.stringify(input)));
@@ -71,7 +72,115 @@ describe('the permissions a request needs', () => {
     expect(s3('GET', '/ingest?list-type=2&prefix=incoming/')).toEqual([{ action: 's3:ListBucket', resource: 'arn:aws:s3:::ingest' }]);
     expect(s3('PUT', '/ingest/archive/C/a.csv', { 'x-amz-copy-source': '/ingest/incoming/C/a.csv?versionId=1' })).toEqual([
       { action: 's3:PutObject', resource: 'arn:aws:s3:::ingest/archive/C/a.csv' },
-      { action: 's3:GetObject', resource: 'arn:aws:s3:::ingest/incoming/C/a.csv' },
+      { action: 's3:GetObjectVersion', resource: 'arn:aws:s3:::ingest/incoming/C/a.csv' },
     ]);
+  });
+
+  it('names DynamoDB calls without a TableName on *, and transactions per item and table', () => {
+    expect(json('ListTables', {})).toEqual([{ action: 'dynamodb:ListTables', resource: '*' }]);
+    expect(json('DescribeLimits', {})).toEqual([{ action: 'dynamodb:DescribeLimits', resource: '*' }]);
+    expect(json('TransactGetItems', { TransactItems: [{ Get: { TableName: 'meta' } }, { Get: { TableName: 'other' } }] })).toEqual([
+      { action: 'dynamodb:GetItem', resource: TABLE },
+      { action: 'dynamodb:GetItem', resource: TABLE.replace('meta', 'other') },
+    ]);
+    const writes = [{ Put: { TableName: 'meta' } }, { Update: { TableName: 'meta' } }, { Delete: { TableName: 'b' } }, { ConditionCheck: { TableName: TABLE } }];
+    expect(json('TransactWriteItems', { TransactItems: writes })).toEqual([
+      { action: 'dynamodb:PutItem', resource: TABLE },
+      { action: 'dynamodb:UpdateItem', resource: TABLE },
+      { action: 'dynamodb:DeleteItem', resource: TABLE.replace('meta', 'b') },
+      { action: 'dynamodb:ConditionCheckItem', resource: TABLE },
+    ]);
+    expect(() => json('TransactWriteItems', { TransactItems: [{ Smuggle: { TableName: 'meta' } }] })).toThrow(UnreadableRequest);
+    expect(json('BatchWriteItem', { RequestItems: { meta: [{ DeleteRequest: {} }] } })).toEqual([{ action: 'dynamodb:BatchWriteItem', resource: TABLE }]);
+  });
+
+  it('names PartiQL statements by their verb on the table (or index) they name, whatever the strings say', () => {
+    const statement = (Statement: string) => json('ExecuteStatement', { Statement });
+    expect(statement(`SELECT * FROM "meta" WHERE pk = 'FROM "other"'`)).toEqual([{ action: 'dynamodb:PartiQLSelect', resource: TABLE }]);
+    expect(statement('select * from "meta"."by-stage"')).toEqual([{ action: 'dynamodb:PartiQLSelect', resource: `${TABLE}/index/by-stage` }]);
+    expect(statement(`INSERT INTO meta VALUE {'pk': 'a'}`)).toEqual([{ action: 'dynamodb:PartiQLInsert', resource: TABLE }]);
+    expect(statement(`UPDATE "meta" SET stage = 'X' WHERE pk = 'a'`)).toEqual([{ action: 'dynamodb:PartiQLUpdate', resource: TABLE }]);
+    expect(json('BatchExecuteStatement', { Statements: [{ Statement: `DELETE FROM "meta" WHERE pk = 'a'` }, { Statement: 'SELECT * FROM b' }] })).toEqual([
+      { action: 'dynamodb:PartiQLDelete', resource: TABLE },
+      { action: 'dynamodb:PartiQLSelect', resource: TABLE.replace('meta', 'b') },
+    ]);
+    expect(() => statement('EXPLAIN something')).toThrow(UnreadableRequest);
+  });
+
+  it('refuses a body that is not a plain JSON object rather than guess', () => {
+    const raw =
+      (body: Buffer, type = 'application/x-amz-json-1.0') =>
+      () =>
+        permissionsOf('POST', '/', { 'x-amz-target': 'DynamoDB_20120810.DeleteItem', 'content-type': type }, body);
+    expect(raw(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"TableName":"meta"}')]))).toThrow(UnreadableRequest);
+    expect(raw(Buffer.from([0xa1, 0x6a]), 'application/x-amz-cbor-1.1')).toThrow(UnreadableRequest);
+    expect(raw(Buffer.from('null'))).toThrow(UnreadableRequest);
+    expect(raw(Buffer.from(' {"TableName":"meta"}'))()).toEqual([{ action: 'dynamodb:DeleteItem', resource: TABLE }]);
+  });
+
+  it('checks an S3 key as S3 stores it and refuses dot segments the local S3 would resolve', () => {
+    const s3 =
+      (method: string, url: string, headers = {}) =>
+      () =>
+        permissionsOf(method, url, headers, Buffer.alloc(0));
+    expect(s3('PUT', '/ingest/archive/%2E%2E/incoming/x')).toThrow(UnreadableRequest);
+    expect(s3('PUT', '/ingest/archive%2F..%2Fincoming/x')).toThrow(UnreadableRequest);
+    expect(s3('PUT', '/ingest/archive/x', { 'x-amz-copy-source': 'ingest/archive/%2e%2e/incoming/x' })).toThrow(UnreadableRequest);
+    expect(s3('GET', '/ingest/archive/..x')()).toEqual([{ action: 's3:GetObject', resource: 'arn:aws:s3:::ingest/archive/..x' }]);
+  });
+
+  it('names sub-resources by their own actions and refuses the ones it does not map', () => {
+    const s3 = (method: string, url: string) => permissionsOf(method, url, {}, Buffer.alloc(0)).map((p) => p.action);
+    expect(s3('GET', '/ingest/k?acl')).toEqual(['s3:GetObjectAcl']);
+    expect(s3('PUT', '/ingest/k?acl')).toEqual(['s3:PutObjectAcl']);
+    expect(s3('GET', '/ingest/k?tagging&versionId=3')).toEqual(['s3:GetObjectVersionTagging']);
+    expect(s3('PUT', '/ingest/k?tagging')).toEqual(['s3:PutObjectTagging']);
+    expect(s3('PUT', '/ingest/k?retention')).toEqual(['s3:PutObjectRetention']);
+    expect(s3('GET', '/ingest/k?legal-hold')).toEqual(['s3:GetObjectLegalHold']);
+    expect(s3('GET', '/ingest/k?torrent')).toEqual(['s3:GetObjectTorrent']);
+    expect(s3('GET', '/ingest/k?x-id=GetObject&versionId=3')).toEqual(['s3:GetObjectVersion']);
+    expect(s3('PUT', '/ingest/k?partNumber=1&uploadId=u')).toEqual(['s3:PutObject']);
+    expect(s3('GET', '/ingest?policy')).toEqual(['s3:GetBucketPolicy']);
+    expect(s3('GET', '/')).toEqual(['s3:ListAllMyBuckets']);
+    expect(() => s3('PUT', '/ingest?replication')).toThrow(UnreadableRequest);
+    expect(() => s3('GET', '/ingest/k?acl&tagging')).toThrow(UnreadableRequest);
+    expect(() => s3('POST', '/ingest/k')).toThrow(UnreadableRequest);
+  });
+
+  it('names every Secrets Manager operation on the full ARN of the secret', () => {
+    const full = 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:db-AbCdEf';
+    const secret = (operation: string) =>
+      permissionsOf('POST', '/', { 'x-amz-target': `secretsmanager.${operation}`, 'content-type': 'application/x-amz-json-1.1' }, Buffer.from('{"SecretId":"db"}'), (id) =>
+        id === 'db' ? full : undefined,
+      );
+    for (const operation of ['GetSecretValue', 'DescribeSecret', 'PutSecretValue']) expect(secret(operation)).toEqual([{ action: `secretsmanager:${operation}`, resource: full }]);
+  });
+});
+
+describe('the IAM proxy', () => {
+  it('refuses a request it cannot read, whatever the role allows, and never passes it on', async () => {
+    const { createServer } = await import('node:http');
+    let reached = 0;
+    const upstream = createServer((_req, res) => {
+      reached += 1;
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+    const denied: unknown[] = [];
+    const everything: Statement[] = [{ effect: 'Allow', actions: ['*'], resources: ['*'] }];
+    const proxy = await startIamProxy('fn', everything, { s3: target, dynamodb: target, kinesis: target, sqs: target, secretsmanager: target }, (r) => denied.push(r));
+    try {
+      const post = (type: string, body: Buffer) => fetch(proxy.endpoint, { method: 'POST', headers: { 'x-amz-target': 'Kinesis_20131202.PutRecord', 'content-type': type }, body });
+      const cbor = await post('application/x-amz-cbor-1.1', Buffer.from([0xa1, 0x6a]));
+      expect(cbor.status).toBe(400);
+      expect(await cbor.json()).toMatchObject({ __type: expect.stringMatching(/AccessDeniedException$/), message: expect.stringContaining('application/x-amz-cbor-1.1') });
+      expect((await post('application/x-amz-json-1.1', Buffer.from('{"StreamName":"events"}'))).status).toBe(200);
+      expect(reached).toBe(1);
+      expect(denied).toHaveLength(1);
+    } finally {
+      await proxy.stop();
+      upstream.close();
+    }
   });
 });

@@ -1,6 +1,11 @@
 import { createServer, request as forward, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dynamodbPermissions } from './iam-dynamodb';
+import { UnreadableRequest, type Permission } from './iam-request';
+import { s3Permissions } from './iam-s3';
 import { arn } from './template';
+
+export type { Permission } from './iam-request';
 
 /** One statement of a role's inline policies, its intrinsics resolved. */
 export interface Statement {
@@ -8,12 +13,6 @@ export interface Statement {
   actions: string[];
   resources: string[];
 }
-/** What one AWS API request asks to do, as IAM names it. */
-export interface Permission {
-  action: string;
-  resource: string;
-}
-
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
 /** The statements of a role resource's inline policies (`Policies[].PolicyDocument.Statement`). */
@@ -46,58 +45,57 @@ export function allows(statements: Statement[], { action, resource }: Permission
 }
 
 /**
+ * The body of a JSON protocol request, or UnreadableRequest: anything but a plain JSON object (a byte-order mark, a
+ * CBOR body as `application/x-amz-cbor-1.1`) could be read differently by the emulator than here.
+ */
+function jsonInput(headers: IncomingMessage['headers'], body: Buffer): Record<string, unknown> {
+  const type = String(headers['content-type'] ?? 'application/x-amz-json-1.0');
+  if (!/^application\/(x-amz-json-1\.[01]|json)\b/.test(type)) throw new UnreadableRequest(`a ${type} body is not read by the local IAM proxy`);
+  if (!body.length) return {};
+  const start = body.findIndex((b) => ![0x20, 0x09, 0x0a, 0x0d].includes(b));
+  if (body[start] !== 0x7b) throw new UnreadableRequest('the body does not start with a JSON object (a byte-order mark or another encoding)');
+  const input: unknown = JSON.parse(body.toString('utf8'));
+  if (!input || typeof input !== 'object' || Array.isArray(input)) throw new UnreadableRequest('the body is not a JSON object');
+  return input as Record<string, unknown>;
+}
+
+/**
  * The permissions an AWS API request needs: JSON protocols by their X-Amz-Target, S3 by method, path and query.
  * A secret named by name or partial ARN is evaluated against its full ARN, as IAM does (`secretArn` finds it).
+ * Throws UnreadableRequest (or a parse error) for a request it cannot read: the proxy refuses those.
  */
 export function permissionsOf(method: string, url: string, headers: IncomingMessage['headers'], body: Buffer, secretArn: (id: string) => string | undefined = () => undefined): Permission[] {
   const target = String(headers['x-amz-target'] ?? '');
-  if (target) {
-    const [prefix = '', operation = ''] = target.split('.');
-    const input = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
-    if (prefix.startsWith('DynamoDBStreams_')) return [{ action: `dynamodb:${operation}`, resource: String(input.StreamArn ?? '*') }];
-    if (prefix.startsWith('DynamoDB_')) {
-      const tables = input.TableName ? [String(input.TableName)] : Object.keys((input.RequestItems ?? {}) as object);
-      const index = input.IndexName ? `/index/${String(input.IndexName)}` : '';
-      return tables.map((t) => ({ action: `dynamodb:${operation}`, resource: `${arn.table(t)}${index}` }));
-    }
-    if (prefix.startsWith('Kinesis_')) return [{ action: `kinesis:${operation}`, resource: String(input.StreamARN ?? arn.stream(String(input.StreamName))) }];
-    if (prefix.startsWith('AmazonSQS'))
-      return [
-        {
-          action: `sqs:${operation}`,
-          resource: arn.queue(
-            String(input.QueueUrl ?? '')
-              .split('/')
-              .pop()!,
-          ),
-        },
-      ];
-    if (prefix === 'secretsmanager') {
-      const id = String(input.SecretId ?? '*');
-      return [{ action: `secretsmanager:${operation}`, resource: secretArn(id) ?? (id.startsWith('arn:') ? id : arn.secret(id)) }];
-    }
-    return [{ action: target, resource: '*' }];
+  if (!target) return s3Permissions(method, url, headers);
+  const [prefix = '', operation = ''] = target.split('.');
+  const input = jsonInput(headers, body);
+  if (prefix.startsWith('DynamoDBStreams_')) return [{ action: `dynamodb:${operation}`, resource: String(input.StreamArn ?? '*') }];
+  if (prefix.startsWith('DynamoDB_')) return dynamodbPermissions(operation, input);
+  if (prefix.startsWith('Kinesis_')) return [{ action: `kinesis:${operation}`, resource: String(input.StreamARN ?? arn.stream(String(input.StreamName))) }];
+  if (prefix.startsWith('AmazonSQS'))
+    return [
+      {
+        action: `sqs:${operation}`,
+        resource: arn.queue(
+          String(input.QueueUrl ?? '')
+            .split('/')
+            .pop()!,
+        ),
+      },
+    ];
+  if (prefix === 'secretsmanager') {
+    const id = String(input.SecretId ?? '*');
+    return [{ action: `secretsmanager:${operation}`, resource: secretArn(id) ?? (id.startsWith('arn:') ? id : arn.secret(id)) }];
   }
-  // S3, path style: /<bucket>/<key>?<query>
-  const { pathname, searchParams } = new URL(url, 'http://s3');
-  const [, bucket = '', ...rest] = pathname.split('/');
-  const key = decodeURIComponent(rest.join('/'));
-  const object = `${arn.bucket(bucket)}/${key}`;
-  if (!key) {
-    if (method === 'GET' || method === 'HEAD') return [{ action: 's3:ListBucket', resource: arn.bucket(bucket) }];
-    if (method === 'POST' && searchParams.has('delete')) return [{ action: 's3:DeleteObject', resource: `${arn.bucket(bucket)}/*` }];
-    return [{ action: method === 'PUT' ? 's3:CreateBucket' : `s3:${method}Bucket`, resource: arn.bucket(bucket) }];
-  }
-  if (method === 'GET' || method === 'HEAD') return [{ action: 's3:GetObject', resource: object }];
-  if (method === 'DELETE') return [{ action: searchParams.has('uploadId') ? 's3:AbortMultipartUpload' : 's3:DeleteObject', resource: object }];
-  const copySource = headers['x-amz-copy-source'];
-  const source = copySource ? [{ action: 's3:GetObject', resource: arn.bucket(decodeURIComponent(String(copySource).replace(/^\//, '').split('?')[0]!)) }] : [];
-  return [{ action: 's3:PutObject', resource: object }, ...source];
+  return [{ action: target, resource: '*' }];
 }
 
 /** The error each protocol answers with, as AWS words it. */
-function denial(json: boolean, principal: string, { action, resource }: Permission) {
-  const message = `User: ${principal} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`;
+function denial(json: boolean, principal: string, refused: Permission | UnreadableRequest) {
+  const message =
+    refused instanceof UnreadableRequest
+      ? `User: ${principal} is denied this request: ${refused.message}; the local IAM proxy refuses what it cannot check`
+      : `User: ${principal} is not authorized to perform: ${refused.action} on resource: ${refused.resource} because no identity-based policy allows the ${refused.action} action`;
   return json
     ? { status: 400, type: 'application/x-amz-json-1.0', body: JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message }) }
     : { status: 403, type: 'application/xml', body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${message}</Message></Error>` };
@@ -133,7 +131,7 @@ export async function startIamProxy(
   principal: string,
   statements: Statement[],
   targets: Targets,
-  onDenied: (p: Permission) => void,
+  onDenied: (refused: Permission | UnreadableRequest) => void,
   secretArn?: (id: string) => string | undefined,
 ): Promise<IamProxy> {
   const server: Server = createServer((req, res) => {
@@ -142,13 +140,15 @@ export async function startIamProxy(
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const target = String(req.headers['x-amz-target'] ?? '');
-      let permissions: Permission[];
+      let permissions: Permission[] = [];
+      let refused: Permission | UnreadableRequest | undefined;
       try {
         permissions = permissionsOf(req.method ?? 'GET', req.url ?? '/', req.headers, body, secretArn);
-      } catch {
-        permissions = []; // a body that is not JSON: the emulator refuses it with the service's own error
+        refused = permissions.find((p) => !allows(statements, p));
+      } catch (error) {
+        // Fail closed: what cannot be read cannot be checked, and the emulator might read it otherwise.
+        refused = error instanceof UnreadableRequest ? error : new UnreadableRequest(`it cannot be read (${(error as Error).message})`);
       }
-      const refused = permissions.find((p) => !allows(statements, p));
       if (refused) {
         onDenied(refused);
         const d = denial(Boolean(target), principal, refused);

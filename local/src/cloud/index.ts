@@ -238,7 +238,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       `arn:aws:sts::${ACCOUNT}:assumed-role/${roleId}/${name}`,
       statements,
       services.endpoints,
-      ({ action, resource }) => log(`${name}: AccessDenied: ${action} on ${resource} is not in its role`, name),
+      (refused) => log(refused instanceof Error ? `${name}: AccessDenied: ${refused.message}` : `${name}: AccessDenied: ${refused.action} on ${refused.resource} is not in its role`, name),
       (secretId) => services.secrets.get(secretId)?.arn,
     );
     iamProxies.set(name, proxy);
