@@ -11,6 +11,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { CustomResources } from './custom-resources';
 import { DATABASE_RESOURCES, LocalDatabaseResources, NETWORK_RESOURCES, recordNetworkResource } from './database';
 import { CloudError } from './errors';
+import { compileFilters } from './filter';
 import { roleStatements, startIamProxy, type IamProxy } from './iam';
 import { createAsyncInvoker, type AsyncConfig } from './event-sources/async-invoke';
 import { startChangeFeed } from './event-sources/change-feed';
@@ -47,6 +48,7 @@ type Props = Record<string, unknown>;
 /** The framework's own resources: the code already is local, so its deployment bucket is never created. */
 const FRAMEWORK_INTERNALS = new Set(['ServerlessDeploymentBucket']);
 const functionName = (functionArn: string) => functionArn.split(':').pop()!;
+const filterPatterns = (mapping: Props) => ((mapping.FilterCriteria as { Filters?: Array<{ Pattern: string }> } | undefined)?.Filters ?? []).map((f) => f.Pattern);
 
 /** What one deployed stack runs, so that deploying it again replaces rather than duplicates it. */
 interface Deployment {
@@ -164,6 +166,12 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       }
       case 'AWS::Lambda::EventSourceMapping': {
         const p = props();
+        // CreateEventSourceMapping refuses an invalid pattern, enabled mapping or not.
+        try {
+          compileFilters(filterPatterns(p));
+        } catch (e) {
+          throw new CloudError(`${stack.stackName}: event source mapping ${id} of function ${functionName(String(p.FunctionName))}: ${(e as Error).message}`);
+        }
         if (p.Enabled !== false && p.Enabled !== 'false') deployment.pollers.push(startMapping(p));
         break;
       }
@@ -285,7 +293,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
         maxRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
         bisectOnError: Boolean(props.BisectBatchOnFunctionError),
         reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
-        filterPatterns: ((props.FilterCriteria as { Filters?: Array<{ Pattern: string }> } | undefined)?.Filters ?? []).map((f) => f.Pattern),
+        filterPatterns: filterPatterns(props),
         onFailureQueueUrl: onFailureQueue(props),
         checkpointFile: checkpointFile(fn, streamArn),
       },
