@@ -81,6 +81,14 @@ describe('S3 notifications', () => {
     expect(matchS3Rule('anything', {})).toBe(true);
   });
 
+  it('matches prefix and suffix rules on the URL-encoded key, as S3 does', () => {
+    expect(matchS3Rule('my folder/x.csv', { prefix: 'my folder/' })).toBe(false);
+    expect(matchS3Rule('my folder/x.csv', { prefix: 'my+folder/' })).toBe(true);
+    expect(matchS3Rule('in/report (1).csv', { suffix: '(1).csv' })).toBe(false);
+    expect(matchS3Rule('in/report (1).csv', { suffix: '%281%29.csv' })).toBe(true);
+    expect(matchS3Rule('in/zürich.csv', { prefix: 'in/z%C3%BC' })).toBe(true);
+  });
+
   it('encodes keys so that form-decoding gives them back, with only safe characters left', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme' }), (key) => {

@@ -13,9 +13,13 @@ export interface S3rverEvent {
   Records: Array<{ eventName: string; eventTime?: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer: string } } }>;
 }
 
-/** A bucket notification's S3Key filter: the key starts with the prefix and ends with the suffix. */
+/**
+ * A bucket notification's S3Key filter: the key starts with the prefix and ends with the suffix. S3 compares them
+ * with the URL-encoded key, the one its events carry: a rule `my folder/` never matches, `my+folder/` does.
+ */
 export function matchS3Rule(key: string, rules: { prefix?: string; suffix?: string }): boolean {
-  return key.startsWith(rules.prefix ?? '') && key.endsWith(rules.suffix ?? '');
+  const encoded = encodeS3Key(key);
+  return encoded.startsWith(rules.prefix ?? '') && encoded.endsWith(rules.suffix ?? '');
 }
 
 /** `s3:ObjectCreated:*` matches `ObjectCreated:Put`, as in a bucket's NotificationConfiguration. */
