@@ -4,6 +4,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 
 const { file, exportName, context } = workerData;
+// Lambda starts a function in its task root. A worker thread cannot chdir (the working directory is the process's),
+// so process.cwd() and what resolves through it (path.resolve) answer the task root, while a bare relative path
+// handed to fs still resolves against the local cloud's own directory: code should build paths from process.cwd().
+process.cwd = () => process.env.LAMBDA_TASK_ROOT;
 const asError = (error, fallbackType) => ({ errorType: error?.name ?? fallbackType, errorMessage: error?.message ?? String(error) });
 
 /** The handler, or undefined once the load failure is reported (Lambda reports it before any invocation runs). */
