@@ -12,7 +12,8 @@ export async function readOutputEvents(streamName: string): Promise<PortfolioEve
     while (iterator) {
       const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
       for (const record of page.Records ?? []) events.push(PortfolioEvent.parse(JSON.parse(Buffer.from(record.Data!).toString('utf8'))));
-      if (!page.Records?.length || page.MillisBehindLatest === 0) break;
+      // A page may be cut short (10,000 records or 10 MiB): the shard is read once a page is empty at its tip.
+      if (!page.Records?.length && !page.MillisBehindLatest) break;
       iterator = page.NextShardIterator;
     }
   }
