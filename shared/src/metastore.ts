@@ -22,7 +22,9 @@ const table = () => {
 const now = () => new Date().toISOString();
 
 /** Thrown when a conditional write finds the batch no longer in the state the writer assumed. */
-export class StaleStateError extends Error {}
+export class StaleStateError extends Error {
+  override name = 'StaleStateError';
+}
 
 async function update(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues'>): Promise<Batch | undefined> {
   try {

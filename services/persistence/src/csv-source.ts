@@ -3,7 +3,9 @@ import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 /** The object is not what its name says (a .csv.gz that does not inflate): the file's fault, never retried. */
-export class CorruptFileError extends Error {}
+export class CorruptFileError extends Error {
+  override name = 'CorruptFileError';
+}
 
 export interface CsvSource {
   /** The CSV bytes, inflated when the object is gzip. */
