@@ -19,6 +19,7 @@ const unit = [
   'local/test/template.test.ts',
   'services/persistence/test/csv-validator.test.ts',
   'services/persistence/test/csv-validator.property.test.ts',
+  'test/cli-usage.test.ts',
 ];
 
 export default {
@@ -26,6 +27,8 @@ export default {
     { ...common, displayName: 'unit', testMatch: unit.map((path) => `<rootDir>/${path}`) },
     { ...common, displayName: 'cloud', testMatch: ['**/test/**/*.test.ts'], testPathIgnorePatterns: [...common.testPathIgnorePatterns, ...unit.map((path) => `/${path.replaceAll('.', '\\.')}$`)] },
   ],
+  // Tests spawn the compiled CLI (local/bin/dataharvest.mjs): compile it from the sources as they are.
+  globalSetup: './local/bin/build.mjs',
   testTimeout: 120000,
   maxWorkers: 2,
   // The SDK's keep-alive sockets outlive a test file by design; the local cloud itself is stopped in afterAll.

@@ -1,0 +1,132 @@
+import { Command } from 'commander';
+import pkg from '../../../package.json' with { type: 'json' };
+import { UsageError } from './errors';
+
+const DATA_DIR = '.dataharvest';
+
+const AFTER_HELP = `
+Exit codes: 0 ok; 1 failed or rejected (a batch not COMPLETE, a refused set-up); 2 usage error.
+--stage S targets stage S deployed on AWS (region from --region, AWS_REGION or AWS_DEFAULT_REGION; the standard
+credential chain); without it, status and backfill use the local cloud that \`dataharvest up\` runs.`;
+
+/** One line for commander's own errors, its typo suggestion ("\n(Did you mean …?)") included. */
+const oneLine = (message: string) =>
+  `dataharvest: ${message
+    .replace(/^error: /, '')
+    .trim()
+    .replaceAll('\n', ' ')}\n`;
+
+const required = (value: string | undefined, flag: string) => {
+  if (!value) throw new UsageError(`${flag} is required`);
+  return value;
+};
+
+/**
+ * The dataharvest command line. Each command takes only its own options and imports its module when it runs, so
+ * help and --version load no AWS SDK. `done` receives the command's exit code.
+ */
+export function program(done: (code: number) => void): Command {
+  const cli = new Command('dataharvest')
+    .description('DataHarvest: the local cloud, and batches on it or on a deployed stage')
+    .version(pkg.version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print help')
+    .helpCommand('help [command]', 'print help for a command')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (message, write) => write(oneLine(message)) })
+    .addHelpText('after', AFTER_HELP);
+  const dataDir = (c: Command) => c.option('--data-dir <dir>', 'the local cloud data directory', DATA_DIR);
+  const stage = (c: Command) => c.option('--stage <stage>', 'a stage deployed on AWS instead of the local cloud').option('--region <region>', 'the region of --stage');
+  const act =
+    <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
+    async (...args: A) =>
+      done(await action(...args));
+
+  dataDir(cli.command('up').description('start the local cloud in the foreground; Ctrl-C stops it')).action(act(async (o: { dataDir: string }) => (await import('./up')).up(o.dataDir)));
+
+  dataDir(
+    cli
+      .command('upload')
+      .description('upload files to incoming/<client>/ of the running local cloud')
+      .argument('<files...>', 'CSV files, or directories of them')
+      .option('--client <id>', 'the client the files belong to (required)'),
+  ).action(
+    act(async (paths: string[], o: { client?: string; dataDir: string }) => {
+      const [{ ingestBucket, runningCloud }, { expandInputs }, { formatBytes, uploadFile }] = await Promise.all([import('./connection'), import('./inputs'), import('./upload')]);
+      const client = required(o.client, '--client ID');
+      const deployment = runningCloud(o.dataDir);
+      for (const path of expandInputs(paths)) {
+        const u = await uploadFile(ingestBucket(deployment), client, path, (l) => process.stderr.write(`${l}\n`));
+        process.stdout.write(`uploaded ${u.key} (${formatBytes(u.bytes)})\n`);
+      }
+      return 0;
+    }),
+  );
+
+  dataDir(
+    stage(
+      cli
+        .command('status')
+        .description('how batches are doing, from the metastore')
+        .option('--client <id>', "one client's batches")
+        .option('--date <yyyymmdd>', 'one batch date')
+        .option('--json', 'print one JSON object', false),
+    ),
+  ).action(
+    act(async (o: { client?: string; date?: string; json: boolean; stage?: string; region?: string; dataDir: string }) => {
+      const [{ onTarget }, { status }] = await Promise.all([import('./deployed'), import('./status')]);
+      return onTarget(o, () => status(o));
+    }),
+  );
+
+  dataDir(
+    cli
+      .command('run')
+      .description('a local cloud for the command: upload, wait for the batch to be COMPLETE or FAILED, then stop')
+      .argument('<paths...>', 'CSV files, or directories of them')
+      .option('--client <id>', 'the client the files belong to (required)')
+      .option('--json', 'print the report as one JSON object', false)
+      .option('--timeout <seconds>', 'how long to wait for the batch', '300'),
+  ).action(
+    act(async (paths: string[], o: { client?: string; json: boolean; timeout: string; dataDir: string }) => {
+      const client = required(o.client, '--client ID');
+      const timeoutSeconds = Number(o.timeout);
+      if (!(timeoutSeconds > 0)) throw new UsageError('--timeout takes a number of seconds');
+      return (await import('./run')).run({ paths, client, json: o.json, timeoutSeconds, dataDir: o.dataDir });
+    }),
+  );
+
+  cli
+    .command('generate')
+    .description('a seeded, valid file of N rows')
+    .option('--type <type>', 'the file type (required)')
+    .option('--rows <n>', 'how many rows (required)')
+    .option('--seed <s>', 'the seed', '1')
+    .option('--out <file>', 'where to write it (default <type>_20200130.csv)')
+    .action(act(async (o: { type?: string; rows?: string; seed: string; out?: string }) => (await import('./generate')).generateCommand(o)));
+
+  cli
+    .command('new')
+    .description('scaffold a new part of the project')
+    .command('transformer')
+    .description('scaffold a transformer service under services/<name>')
+    .argument('<name>', 'the transformer name')
+    .action(act(async (name: string) => (await import('./scaffold')).newTransformer(name)));
+
+  dataDir(
+    stage(
+      cli
+        .command('backfill')
+        .description('run a transformer over batches already related')
+        .argument('<name>', 'the transformer name')
+        .option('--client <id>', "only this client's batches")
+        .option('--since <yyyymmdd>', 'only batches of this date or later'),
+    ),
+  ).action(
+    act(async (name: string, o: { client?: string; since?: string; stage?: string; region?: string; dataDir: string }) => {
+      const [{ onTarget }, { backfill }] = await Promise.all([import('./deployed'), import('./backfill')]);
+      return onTarget(o, () => backfill({ name, client: o.client, since: o.since }));
+    }),
+  );
+  return cli;
+}
