@@ -15,6 +15,7 @@ const unit = [
   'local/test/filter.test.ts',
   'local/test/generate.test.ts',
   'local/test/iam.test.ts',
+  'local/test/mapping-config.test.ts',
   'local/test/scaffold-templates.test.ts',
   'local/test/template.test.ts',
   'services/persistence/test/csv-validator.test.ts',

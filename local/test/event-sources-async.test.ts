@@ -79,4 +79,19 @@ describe('asynchronous invocation', () => {
     await waitFor('both invocations', () => invoker.pending() === 0);
     expect(failing.starts).toHaveLength(2);
   });
+
+  it('retries throttled invocations without counting them, until the event is older than its maximum age', async () => {
+    const throttled: number[] = [];
+    const invoke = async () => {
+      throttled.push(Date.now());
+      throw Object.assign(new Error('Rate Exceeded'), { errorType: 'TooManyRequestsException' });
+    };
+    const queueUrl = await createQueue(sqs, 'async-throttled');
+    const invoker = createAsyncInvoker({ invoke, sqs, log: () => undefined });
+    invoker.invokeAsync('persist', event, { maxRetryAttempts: 0, maxEventAgeSeconds: 2, onFailureQueueUrl: queueUrl });
+    await waitFor('the event to expire', () => invoker.pending() === 0, 10_000);
+
+    expect(throttled.length).toBeGreaterThan(1);
+    expect(await receive(sqs, queueUrl)).toMatchObject({ requestContext: { condition: 'EventAgeExceeded', approximateInvokeCount: throttled.length }, requestPayload: event });
+  });
 });

@@ -182,4 +182,46 @@ describe('stream poller on Kinesis (kinesalite)', () => {
     expect(delivered.map((r) => decoded([r])[0])).toEqual(['before-1', 'before-2', 'after-1', 'after-2']);
     expect(delivered[2]!.eventID.split(':')[0]).not.toBe('shardId-000000000000');
   });
+
+  it('cuts batches short to keep every invocation payload within 6 MB', async () => {
+    const s = await stream();
+    const big = (i: number) => `${i}`.padEnd(900 * 1024, 'x'); // ~1.2 MB once base64-encoded in the event
+    const items = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => ({ key: 'k', data: big(i) }));
+    await putAll(s.name, items);
+    const sizes: number[] = [];
+    const fn = fakeFunction<KinesisStreamRecord>((records) => {
+      sizes.push(Buffer.byteLength(JSON.stringify({ Records: records })));
+    });
+    await settled(poll(s.arn, fn, { batchSize: 10 }));
+
+    expect(fn.batches.flat().map((r) => decoded([r])[0]![0])).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    expect(fn.batches.length).toBeGreaterThan(1);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(6 * 1024 * 1024);
+  });
+
+  it('skips records older than MaximumRecordAgeInSeconds to the on-failure destination', async () => {
+    const s = await stream();
+    await putAll(s.name, [
+      { key: 'k', data: 'old-1' },
+      { key: 'k', data: 'old-2' },
+    ]);
+    await new Promise((r) => setTimeout(r, 1100)); // the records are now over a second old
+    const queueUrl = await createQueue(sqs, 'record-age');
+    const fn = fakeFunction<KinesisStreamRecord>();
+    await settled(poll(s.arn, fn, { maxRecordAgeSeconds: 1, onFailureQueueUrl: queueUrl }));
+
+    expect(fn.batches).toEqual([]);
+    expect(await receive(sqs, queueUrl)).toMatchObject({ requestContext: { condition: 'RecordAgeExceeded', approximateInvokeCount: 0 }, KinesisBatchInfo: { batchSize: 2 } });
+  });
+
+  it('retries a throttled batch without using up its retries', async () => {
+    const s = await stream();
+    await putAll(s.name, [{ key: 'k', data: 'one' }]);
+    const fn = fakeFunction<KinesisStreamRecord>((_records, call) => {
+      if (call <= 2) throw Object.assign(new Error('Rate Exceeded'), { errorType: 'TooManyRequestsException' });
+    });
+    await settled(poll(s.arn, fn, { maxRetryAttempts: 0 }));
+
+    expect(fn.batches.map(decoded)).toEqual([['one'], ['one'], ['one']]);
+  });
 });

@@ -14,6 +14,7 @@ import { CloudError } from './errors';
 import { compileFilters } from './filter';
 import { roleStatements, startIamProxy, type IamProxy } from './iam';
 import { createAsyncInvoker, type AsyncConfig } from './event-sources/async-invoke';
+import { eventInvokeConfig, streamMappingConfig } from './event-sources/mapping-config';
 import { startChangeFeed } from './event-sources/change-feed';
 import type { GaveUp } from './event-sources/failure-destination';
 import { matchS3Event, matchS3Rule, s3NotificationEvent, type S3Rule } from './event-sources/s3-notifications';
@@ -155,7 +156,10 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       }
       case 'AWS::Lambda::EventInvokeConfig': {
         const p = props();
-        asyncConfigs.set(functionName(String(p.FunctionName)), { maxRetryAttempts: Number(p.MaximumRetryAttempts ?? 2), onFailureQueueUrl: onFailureQueue(p) });
+        asyncConfigs.set(
+          functionName(String(p.FunctionName)),
+          eventInvokeConfig(p, (q) => queueUrls.get(q)),
+        );
         break;
       }
       case 'AWS::Kinesis::StreamConsumer': {
@@ -198,9 +202,9 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
    * calls go through a proxy that holds them to the function's role, as IAM would.
    */
   async function deployFunction(stack: Stack, id: string, r: Resource, resolver: Resolver): Promise<Physical> {
-    const { FunctionName, Handler, Timeout, MemorySize, Environment, Code, Runtime: declared, VpcConfig } = r.Properties!;
+    const { FunctionName, Handler, Timeout, MemorySize, Environment, Code, Runtime: declared, VpcConfig, ReservedConcurrentExecutions } = r.Properties!;
     // VpcConfig has no effect on loopback, but resolving it proves its subnets and security groups exist.
-    const p = resolver.resolve({ FunctionName, Handler, Timeout, MemorySize, Environment, Code, VpcConfig }) as Props;
+    const p = resolver.resolve({ FunctionName, Handler, Timeout, MemorySize, Environment, Code, VpcConfig, ReservedConcurrentExecutions }) as Props;
     const name = String(p.FunctionName ?? `${stack.stackName}-${id}`);
     tellRuntime(String(declared ?? ''));
     const s3Key = (p.Code as { S3Key?: string } | undefined)?.S3Key;
@@ -221,6 +225,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       timeoutSeconds: Number(p.Timeout ?? 3),
       memoryMb: Number(p.MemorySize ?? 128),
       runtime: String(declared ?? 'nodejs24.x'),
+      reservedConcurrency: ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
     });
     return { ref: name, attributes: { Arn: arn.function(name) } };
   }
@@ -256,11 +261,6 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
   const proxyEndpoints = (proxy: IamProxy | undefined): Record<string, string> =>
     proxy ? Object.fromEntries(['S3', 'DYNAMODB', 'DYNAMODB_STREAMS', 'KINESIS', 'SQS', 'SECRETS_MANAGER'].map((s) => [`AWS_ENDPOINT_URL_${s}`, proxy.endpoint])) : {};
 
-  const onFailureQueue = (p: Props) => {
-    const destination = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
-    return destination ? queueUrls.get(destination) : undefined;
-  };
-
   function notificationRules(bucket: string, props: Props): S3Rule[] {
     const configs = (props.NotificationConfiguration as { LambdaConfigurations?: Props[] } | undefined)?.LambdaConfigurations ?? [];
     return configs.map((c) => {
@@ -284,17 +284,11 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     const fn = functionName(String(props.FunctionName));
     return startStreamPoller(
       {
+        ...streamMappingConfig(props, (q) => queueUrls.get(q)),
         functionName: fn,
         kind,
         streamArn,
-        batchSize: Number(props.BatchSize ?? 100),
-        batchWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
-        startingPosition: (props.StartingPosition as 'TRIM_HORIZON' | 'LATEST' | undefined) ?? 'TRIM_HORIZON',
-        maxRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
-        bisectOnError: Boolean(props.BisectBatchOnFunctionError),
-        reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
         filterPatterns: filterPatterns(props),
-        onFailureQueueUrl: onFailureQueue(props),
         checkpointFile: checkpointFile(fn, streamArn),
       },
       { source: kind === 'kinesis' ? kinesisSource(clients.kinesis, streamArn) : dynamodbSource(clients.streams, streamArn), sqs: clients.sqs, invoke, log, gaveUp },

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { REGION } from './services';
+import { THROTTLED } from './throttling';
 import { arn } from './template';
 import { bundlePath } from './unzip';
 
@@ -16,6 +17,8 @@ export interface FunctionConfig {
   memoryMb: number;
   /** The runtime the template declares (nodejs24.x): what AWS_EXECUTION_ENV names; the code runs on this process's Node. */
   runtime: string;
+  /** ReservedConcurrentExecutions: caps the containers below MAX_CONCURRENCY; 0 throttles every invocation. */
+  reservedConcurrency?: number;
 }
 
 export class FunctionError extends Error {
@@ -85,6 +88,7 @@ export class Runtime {
   async invoke(name: string, event: unknown, source = 'invoke'): Promise<unknown> {
     const fn = this.functions.get(name);
     if (!fn) throw new FunctionError(name, this.stopped ? 'ServiceException' : 'ResourceNotFoundException', this.stopped ? 'the local cloud is stopped' : `function ${name} is not deployed`);
+    if (fn.config.reservedConcurrency === 0) throw new FunctionError(name, THROTTLED, `Rate Exceeded: ${name} has a reserved concurrency of 0`);
     this.running += 1;
     const started = Date.now();
     this.progress('invoke', { functionName: name, source });
@@ -113,7 +117,7 @@ export class Runtime {
         idle.busy = true;
         return idle;
       }
-      if (fn.containers.length < MAX_CONCURRENCY) {
+      if (fn.containers.length < Math.min(MAX_CONCURRENCY, fn.config.reservedConcurrency ?? MAX_CONCURRENCY)) {
         // Counted before it is ready, so concurrent cold starts do not overshoot the limit.
         const starting: Container = { worker: undefined as never, busy: true, pending: new Map() };
         fn.containers.push(starting);

@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { arn } from '../template';
+import { throttled } from '../throttling';
 import { sendToDestination, type GaveUp } from './failure-destination';
 
 export interface AsyncConfig {
   maxRetryAttempts: number;
+  /** MaximumEventAgeInSeconds (AWS default 6 hours): an older event is not retried again but given up. */
+  maxEventAgeSeconds?: number;
   onFailureQueueUrl?: string;
 }
 
@@ -22,8 +25,9 @@ const RETRY_DELAYS_MS = [1000, 2000];
 
 /**
  * Asynchronous invocation, as S3 notifications use it: the event is queued and invoked; a function error is
- * retried up to maxRetryAttempts (AWS default 2), after which the on-failure destination receives AWS's invocation
- * record and the event is dropped.
+ * retried up to maxRetryAttempts (AWS default 2), a throttled invocation without counting, both only while the event
+ * is younger than maxEventAgeSeconds; then the on-failure destination receives AWS's invocation record and the event
+ * is dropped.
  */
 export function createAsyncInvoker(deps: {
   invoke: (fn: string, event: unknown, source: string) => Promise<unknown>;
@@ -34,25 +38,30 @@ export function createAsyncInvoker(deps: {
   let pending = 0;
 
   async function run(fn: string, event: unknown, config: AsyncConfig): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
+    const queued = Date.now();
+    const maxAgeMs = (config.maxEventAgeSeconds ?? 21600) * 1000;
+    for (let attempt = 1, retries = 0; ; attempt += 1) {
       try {
         await deps.invoke(fn, event, 'async');
         return;
       } catch (error) {
-        if (attempt > config.maxRetryAttempts) return exhausted(fn, event, config, attempt, error as Error & { errorType?: string });
+        const failure = error as Error & { errorType?: string };
+        if (!throttled(error)) retries += 1;
+        if (retries > config.maxRetryAttempts) return exhausted(fn, event, config, attempt, failure, 'RetriesExhausted');
         await delay(RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length) - 1]!);
+        if (Date.now() - queued >= maxAgeMs) return exhausted(fn, event, config, attempt, failure, 'EventAgeExceeded');
       }
     }
   }
 
-  async function exhausted(fn: string, event: unknown, config: AsyncConfig, attempts: number, error: Error & { errorType?: string }): Promise<void> {
-    deps.log(`${fn}: asynchronous invocation failed ${attempts} time(s) (${error.message}); dropping the event`);
+  async function exhausted(fn: string, event: unknown, config: AsyncConfig, attempts: number, error: Error & { errorType?: string }, condition: string): Promise<void> {
+    deps.log(`${fn}: asynchronous invocation failed ${attempts} time(s) (${error.message}); dropping the event (${condition})`);
     deps.gaveUp?.({ functionName: fn, reason: error.message });
     if (!config.onFailureQueueUrl) return;
     await sendToDestination(deps.sqs, config.onFailureQueueUrl, {
       version: '1.0',
       timestamp: new Date().toISOString(),
-      requestContext: { requestId: randomUUID(), functionArn: `${arn.function(fn)}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attempts },
+      requestContext: { requestId: randomUUID(), functionArn: `${arn.function(fn)}:$LATEST`, condition, approximateInvokeCount: attempts },
       requestPayload: event,
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       responsePayload: { errorType: error.errorType ?? error.name, errorMessage: error.message },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { arn } from '../template';
+import { throttled } from '../throttling';
 import { sendToDestination, type GaveUp } from './failure-destination';
 import type { SourceRecord } from './stream-sources';
 
@@ -9,6 +10,8 @@ export interface DeliveryConfig {
   kind: 'dynamodb' | 'kinesis';
   streamArn: string;
   maxRetryAttempts: number;
+  /** MaximumRecordAgeInSeconds, -1 (the default) for no limit: older records are given up, not invoked. */
+  maxRecordAgeSeconds?: number;
   bisectOnError: boolean;
   reportBatchItemFailures: boolean;
   onFailureQueueUrl?: string;
@@ -25,16 +28,30 @@ export interface DeliveryDeps {
   gaveUp?: (e: GaveUp) => void;
 }
 
-type Attempt = { ok: true } | { ok: false; failedFrom: number; functionError: boolean; reason: string };
+type Attempt = { ok: true } | { ok: false; failedFrom: number; functionError: boolean; throttled?: boolean; reason: string };
+
+/** Lambda's limit on a synchronous invocation's payload: a stream batch is cut short to stay within it. */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** How many of the records, from the first, fit one invocation's payload (`{"Records":[…]}`); at least one. */
+export function fitting(records: SourceRecord[], limit = MAX_PAYLOAD_BYTES): number {
+  let size = Buffer.byteLength('{"Records":[]}');
+  for (let i = 0; i < records.length; i += 1) {
+    size += Buffer.byteLength(JSON.stringify(records[i]!.event)) + (i ? 1 : 0);
+    if (size > limit) return Math.max(i, 1);
+  }
+  return records.length;
+}
 
 /** Lambda backs off exponentially between retries of a stream batch; locally from 100 ms up to 2 s. */
 const backoff = (retry: number) => Math.min(2000, 100 * 2 ** (retry - 1));
 
 /**
- * Delivers one batch of a shard the way a Lambda event source mapping does: retried on failure up to
- * maxRetryAttempts (-1: forever), bisected on function errors when configured (halves do not use up retries), retried
- * from the first failed record on a partial batch response, and reported to the on-failure destination once retries
- * run out. Resolves true once the batch is settled (succeeded or sent on), false if the poller stopped first.
+ * Delivers one batch of a shard the way a Lambda event source mapping does: split to fit the 6 MB payload limit,
+ * retried on failure up to maxRetryAttempts (-1: forever), bisected on function errors when configured (halves do not
+ * use up retries), retried from the first failed record on a partial batch response, retried without counting when
+ * throttled, and reported to the on-failure destination once retries run out or records grow older than
+ * maxRecordAgeSeconds. Resolves true once the batch is settled (succeeded or sent on), false if the poller stopped first.
  */
 export function createBatchDelivery(config: DeliveryConfig, deps: DeliveryDeps) {
   async function attempt(records: SourceRecord[]): Promise<Attempt> {
@@ -45,18 +62,45 @@ export function createBatchDelivery(config: DeliveryConfig, deps: DeliveryDeps) 
       const failedFrom = firstFailure(response, records);
       return failedFrom === undefined ? { ok: true } : { ok: false, failedFrom, functionError: false, reason: 'partial batch failure' };
     } catch (error) {
+      if (throttled(error)) return { ok: false, failedFrom: 0, functionError: false, throttled: true, reason: (error as Error).message };
       return { ok: false, failedFrom: 0, functionError: true, reason: (error as Error).message };
     } finally {
       deps.running(-1);
     }
   }
 
+  /** Records older than maxRecordAgeSeconds, from the first (a shard's records arrive in order). */
+  const expired = (records: SourceRecord[]) => {
+    const maxAge = config.maxRecordAgeSeconds ?? -1;
+    if (maxAge < 0) return 0;
+    const index = records.findIndex((r) => Date.now() - r.arrival.getTime() <= maxAge * 1000);
+    return index < 0 ? records.length : index;
+  };
+
   async function deliver(shardId: string, batch: SourceRecord[]): Promise<boolean> {
+    const fit = fitting(batch);
+    if (fit < batch.length) return (await deliver(shardId, batch.slice(0, fit))) && deliver(shardId, batch.slice(fit));
     let records = batch;
-    for (let invokes = 1, retries = 0; ; invokes += 1) {
+    let last: Attempt | undefined;
+    for (let invokes = 0, retries = 0; ; ) {
       if (deps.stopped()) return false;
+      const old = expired(records);
+      if (old) {
+        const reason = `older than MaximumRecordAgeInSeconds ${config.maxRecordAgeSeconds}`;
+        deps.log(`${config.functionName}: ${old} record(s) of ${shardId} are ${reason}; skipping them`);
+        deps.gaveUp?.({ functionName: config.functionName, reason });
+        await sendOnFailure(shardId, records.slice(0, old), invokes, last?.ok === false && last.functionError, 'RecordAgeExceeded');
+        records = records.slice(old);
+        if (!records.length) return true;
+      }
+      invokes += 1;
       const result = await attempt(records);
+      last = result;
       if (result.ok) return true;
+      if (result.throttled) {
+        await deps.pause(backoff(Math.min(invokes, 5)));
+        continue;
+      }
       // Records before the first reported failure are checkpointed; as in Lambda, this counts as a retry of the rest.
       records = records.slice(result.failedFrom);
       if (result.functionError && config.bisectOnError && records.length > 1) {
@@ -66,7 +110,7 @@ export function createBatchDelivery(config: DeliveryConfig, deps: DeliveryDeps) 
       if (config.maxRetryAttempts >= 0 && retries >= config.maxRetryAttempts) {
         deps.log(`${config.functionName}: ${records.length} record(s) of ${shardId} failed ${invokes} time(s) (${result.reason}); skipping them`);
         deps.gaveUp?.({ functionName: config.functionName, reason: result.reason });
-        await sendOnFailure(shardId, records, invokes, result.functionError);
+        await sendOnFailure(shardId, records, invokes, result.functionError, 'RetryAttemptsExhausted');
         return true;
       }
       retries += 1;
@@ -75,12 +119,12 @@ export function createBatchDelivery(config: DeliveryConfig, deps: DeliveryDeps) 
   }
 
   /** AWS's record for a stream batch: where the records are, not the records themselves. */
-  async function sendOnFailure(shardId: string, records: SourceRecord[], invokes: number, functionError: boolean): Promise<void> {
+  async function sendOnFailure(shardId: string, records: SourceRecord[], invokes: number, functionError: boolean, condition: string): Promise<void> {
     if (!config.onFailureQueueUrl) return;
     const first = records[0]!;
     const last = records.at(-1)!;
     const record = {
-      requestContext: { requestId: randomUUID(), functionArn: arn.function(config.functionName), condition: 'RetryAttemptsExhausted', approximateInvokeCount: invokes },
+      requestContext: { requestId: randomUUID(), functionArn: arn.function(config.functionName), condition, approximateInvokeCount: invokes },
       responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(functionError ? { functionError: 'Unhandled' } : {}) },
       version: '1.0',
       timestamp: new Date().toISOString(),

@@ -16,6 +16,8 @@ export interface StreamPollerConfig {
   batchWindowSeconds: number;
   startingPosition: 'TRIM_HORIZON' | 'LATEST';
   maxRetryAttempts: number /* -1 = infinite, AWS default for streams */;
+  /** -1 (or absent) = no limit, AWS's default. */
+  maxRecordAgeSeconds?: number;
   bisectOnError: boolean;
   reportBatchItemFailures: boolean;
   filterPatterns: string[];

@@ -1,0 +1,95 @@
+import type { AsyncConfig } from './async-invoke';
+import type { StreamPollerConfig } from './stream-poller';
+
+type Props = Record<string, unknown>;
+
+/** A property the local cloud cannot do as AWS documents: the deploy fails naming it, rather than ignore it. */
+export class UnsupportedProperty extends Error {
+  override name = 'UnsupportedProperty';
+}
+
+/** What a stream mapping reads and how; everything else of AWS::Lambda::EventSourceMapping is refused. */
+const MAPPING_PROPERTIES = new Set([
+  'EventSourceArn',
+  'FunctionName',
+  'Enabled',
+  'BatchSize',
+  'MaximumBatchingWindowInSeconds',
+  'StartingPosition',
+  'MaximumRetryAttempts',
+  'MaximumRecordAgeInSeconds',
+  'BisectBatchOnFunctionError',
+  'FunctionResponseTypes',
+  'FilterCriteria',
+  'DestinationConfig',
+  'ParallelizationFactor',
+  'TumblingWindowInSeconds',
+  'Tags',
+]);
+const EVENT_INVOKE_PROPERTIES = new Set(['FunctionName', 'Qualifier', 'MaximumRetryAttempts', 'MaximumEventAgeInSeconds', 'DestinationConfig']);
+
+function only(props: Props, known: Set<string>): void {
+  const unknown = Object.keys(props).filter((k) => !known.has(k));
+  if (unknown.length) throw new UnsupportedProperty(`${unknown.join(', ')} is not emulated by the local cloud`);
+}
+
+/** A number property within AWS's range (or its "no limit" -1), else a deploy error naming it. */
+function ranged(props: Props, name: string, fallback: number, min: number, max: number): number {
+  const value = Number(props[name] ?? fallback);
+  if (value !== -1 && !(Number.isInteger(value) && value >= min && value <= max)) throw new UnsupportedProperty(`${name} ${String(props[name])} is outside AWS's range (-1 or ${min} to ${max})`);
+  return value;
+}
+
+/**
+ * The on-failure destination's queue URL. Only SQS queues of the deployed stacks can receive records locally;
+ * OnSuccess and SNS, Lambda, EventBridge or S3 destinations are refused.
+ */
+export function onFailureQueue(props: Props, queueUrl: (queueArn: string) => string | undefined): string | undefined {
+  const config = props.DestinationConfig as { OnSuccess?: { Destination?: string }; OnFailure?: { Destination?: string } } | undefined;
+  if (config?.OnSuccess) throw new UnsupportedProperty('DestinationConfig.OnSuccess is not emulated by the local cloud (only OnFailure SQS queues are)');
+  const destination = config?.OnFailure?.Destination;
+  if (destination === undefined) return undefined;
+  const service = String(destination).split(':')[2];
+  if (service !== 'sqs') throw new UnsupportedProperty(`DestinationConfig.OnFailure ${destination}: the local cloud delivers to SQS queues only, not ${service}`);
+  const url = queueUrl(String(destination));
+  if (!url) throw new UnsupportedProperty(`DestinationConfig.OnFailure ${destination} is not a queue of the deployed stacks`);
+  return url;
+}
+
+/** An AWS::Lambda::EventInvokeConfig: retries, how long an event may wait, where it goes once given up. */
+export function eventInvokeConfig(props: Props, queueUrl: (queueArn: string) => string | undefined): AsyncConfig {
+  only(props, EVENT_INVOKE_PROPERTIES);
+  if (props.Qualifier !== undefined && props.Qualifier !== '$LATEST') throw new UnsupportedProperty(`Qualifier ${String(props.Qualifier)}: the local cloud invokes $LATEST only`);
+  return {
+    maxRetryAttempts: ranged(props, 'MaximumRetryAttempts', 2, 0, 2),
+    maxEventAgeSeconds: ranged(props, 'MaximumEventAgeInSeconds', 21600, 60, 21600),
+    onFailureQueueUrl: onFailureQueue(props, queueUrl),
+  };
+}
+
+/** A stream mapping's poller settings (Kinesis or DynamoDB Streams), AWS's defaults where the template says nothing. */
+export function streamMappingConfig(
+  props: Props,
+  queueUrl: (queueArn: string) => string | undefined,
+): Omit<StreamPollerConfig, 'functionName' | 'streamArn' | 'kind' | 'checkpointFile' | 'filterPatterns'> {
+  only(props, MAPPING_PROPERTIES);
+  const source = String(props.EventSourceArn);
+  if (!/^arn:aws:(kinesis|dynamodb):/.test(source)) throw new UnsupportedProperty(`EventSourceArn ${source}: the local cloud maps Kinesis and DynamoDB streams only`);
+  // Each shard is read by one loop, one batch at a time: more batches per shard would need per-key ordering.
+  if (Number(props.ParallelizationFactor ?? 1) !== 1)
+    throw new UnsupportedProperty(`ParallelizationFactor ${String(props.ParallelizationFactor)} is not emulated (the local cloud reads one batch per shard at a time; use 1)`);
+  if (Number(props.TumblingWindowInSeconds ?? 0) !== 0) throw new UnsupportedProperty('TumblingWindowInSeconds (tumbling windows and their state) is not emulated by the local cloud');
+  const startingPosition = String(props.StartingPosition ?? 'TRIM_HORIZON');
+  if (startingPosition !== 'TRIM_HORIZON' && startingPosition !== 'LATEST') throw new UnsupportedProperty(`StartingPosition ${startingPosition} is not emulated (TRIM_HORIZON or LATEST)`);
+  const responseTypes = (props.FunctionResponseTypes as string[] | undefined) ?? [];
+  return {
+    batchSize: Number(props.BatchSize ?? 100),
+    batchWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
+    startingPosition,
+    maxRetryAttempts: ranged(props, 'MaximumRetryAttempts', -1, 0, 10000),
+    maxRecordAgeSeconds: ranged(props, 'MaximumRecordAgeInSeconds', -1, 60, 604800),
+    bisectOnError: props.BisectBatchOnFunctionError === true || props.BisectBatchOnFunctionError === 'true',
+    reportBatchItemFailures: responseTypes.includes('ReportBatchItemFailures'),
+    onFailureQueueUrl: onFailureQueue(props, queueUrl),
+  };
+}

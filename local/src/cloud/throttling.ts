@@ -1,0 +1,5 @@
+/** Lambda's answer when a function has no concurrency to spare (a reserved concurrency of 0, locally). */
+export const THROTTLED = 'TooManyRequestsException';
+
+/** Whether an invocation was throttled rather than run: event sources retry those without counting a retry. */
+export const throttled = (error: unknown) => (error as { errorType?: unknown } | null)?.errorType === THROTTLED;
