@@ -194,6 +194,36 @@ describe('startCloud on the fixture stacks', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses at deploy what Lambda refuses: an invalid filter pattern, a reserved environment key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dataharvest-refused-'));
+    const deployTemplate = (Resources: Record<string, unknown>) => {
+      writeFileSync(join(dir, '.serverless', 'cloudformation-template-update-stack.json'), JSON.stringify({ Resources }));
+      return cloud.deploy(dir);
+    };
+    try {
+      mkdirSync(join(dir, '.serverless'));
+      writeFileSync(join(dir, '.serverless', 'serverless-state.json'), JSON.stringify({ service: { service: 'refused', provider: { stage: 'test' } } }));
+      const mapping = (Pattern: string) => ({
+        Mapping: {
+          Type: 'AWS::Lambda::EventSourceMapping',
+          Properties: { FunctionName: 'fixture-echo-test-stream', EventSourceArn: 'arn:aws:kinesis:eu-central-1:000000000000:stream/x', Enabled: false, FilterCriteria: { Filters: [{ Pattern }] } },
+        },
+      });
+      await expect(deployTemplate(mapping('{"a": [{"numeric": [">", 1, ">", 2]}]}'))).rejects.toThrow(
+        new CloudError(
+          'refused-test: event source mapping Mapping of function fixture-echo-test-stream: invalid filter pattern {"a": [{"numeric": [">", 1, ">", 2]}]}: numeric takes "=" alone, or at most one lower and one upper bound, got [">",1,">",2]',
+        ),
+      );
+      const fn = {
+        Type: 'AWS::Lambda::Function',
+        Properties: { FunctionName: 'refused-fn', Handler: 'src/handler.echo', Code: { S3Key: 'x.zip' }, Environment: { Variables: { TABLE: 't', AWS_REGION: 'us-east-1' } } },
+      };
+      await expect(deployTemplate({ Fn: fn })).rejects.toThrow(new CloudError('refused-test: function refused-fn sets AWS_REGION in Environment.Variables, which Lambda reserves'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('startCloud errors and restarts', () => {

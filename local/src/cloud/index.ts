@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -12,6 +12,7 @@ import { CustomResources } from './custom-resources';
 import { DATABASE_RESOURCES, LocalDatabaseResources, NETWORK_RESOURCES, recordNetworkResource } from './database';
 import { CloudError } from './errors';
 import { compileFilters } from './filter';
+import { reservedKeys } from './function-environment';
 import { roleStatements, startIamProxy, type IamProxy } from './iam';
 import { createAsyncInvoker, type AsyncConfig } from './event-sources/async-invoke';
 import { eventInvokeConfig, streamMappingConfig } from './event-sources/mapping-config';
@@ -24,7 +25,7 @@ import { createResource, DATA_RESOURCES, notCreated, type Clients } from './reso
 import { Runtime, type Progress } from './runtime';
 import { ACCOUNT, REGION, startServices, type Services } from './services';
 import { arn, artifactOf, deployOrder, loadComposedStacks, loadStack, Resolver, type Physical, type Resource, type Stack } from './template';
-import { unzip } from './unzip';
+import { removeBundle, unzip } from './unzip';
 
 export interface LocalCloud extends Services {
   stage: string;
@@ -209,11 +210,13 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     tellRuntime(String(declared ?? ''));
     const s3Key = (p.Code as { S3Key?: string } | undefined)?.S3Key;
     if (!s3Key) throw new CloudError(`${stack.stackName}: function ${name} has no packaged code (Code.S3Key); the local cloud runs only zip packages`);
+    const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    const reserved = reservedKeys(variables);
+    if (reserved.length) throw new CloudError(`${stack.stackName}: function ${name} sets ${reserved.join(', ')} in Environment.Variables, which Lambda reserves`);
     const dir = join(services.dataDir, 'functions', name);
-    rmSync(dir, { recursive: true, force: true });
+    removeBundle(dir);
     mkdirSync(dir, { recursive: true });
     await unzip(artifactOf(stack, s3Key), dir);
-    const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     const proxy = await roleProxy(stack, name, r.Properties!.Role, resolver);
     runtime.add({
       name,
@@ -305,6 +308,8 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       await cloudformation.stop();
       await Promise.all(pollers().map((p) => p.stop()));
       await runtime.stop();
+      // Every start unzips the code again; removed here, its read-only directories never block removing the data dir.
+      removeBundle(join(services.dataDir, 'functions'));
       await Promise.all([...iamProxies.values()].map((p) => p.stop()));
       await customResources.stop();
       await services.stop();

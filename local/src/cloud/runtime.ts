@@ -68,7 +68,11 @@ export class Runtime {
   constructor(
     private readonly log: (line: string, functionName: string) => void,
     private readonly progress: (kind: 'invoke' | 'result' | 'error', e: Progress) => void,
-  ) {}
+  ) {
+    // Lambda runs functions in UTC. A worker's TZ variable changes nothing: worker threads share the process's time
+    // zone, which Node resets whenever process.env.TZ is set. So this whole process runs in UTC from here on.
+    process.env.TZ = 'UTC';
+  }
 
   /** Deploys a function; a redeployed one starts from cold, as after a code update. */
   add(config: FunctionConfig): void {
@@ -148,6 +152,7 @@ export class Runtime {
       workerData: { file, exportName, context },
       env: {
         ...config.env,
+        _HANDLER: config.handler,
         AWS_LAMBDA_FUNCTION_NAME: config.name,
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memoryMb),

@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
@@ -18,6 +18,31 @@ export async function unzip(zipFile: string, into: string): Promise<void> {
     if (entry.fileName.endsWith('/') || !target.startsWith(root)) continue;
     mkdirSync(dirname(target), { recursive: true });
     await pipeline(await zip.openReadStreamPromise(entry), createWriteStream(target));
+  }
+  // /var/task is read-only on Lambda. Mode bits are all a local process has, and root ignores them (writes then
+  // succeed locally): as any other user, a write into the code fails as it would on Lambda.
+  setWritable(into, false);
+}
+
+/** Removes a directory unzip made read-only (deleting its entries needs write permission on the directories). */
+export function removeBundle(dir: string): void {
+  try {
+    setWritable(dir, true);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function setWritable(path: string, writable: boolean): void {
+  const stat = statSync(path);
+  if (stat.isDirectory()) {
+    // A directory opens for writing before its entries are touched, and closes after.
+    if (writable) chmodSync(path, stat.mode | 0o200);
+    for (const entry of readdirSync(path)) setWritable(join(path, entry), writable);
+    if (!writable) chmodSync(path, stat.mode & ~0o222);
+  } else {
+    chmodSync(path, writable ? stat.mode | 0o200 : stat.mode & ~0o222);
   }
 }
 
