@@ -11,11 +11,13 @@ const common = {
  * PostgreSQL, and need no `npm run package`. A new test file belongs to the cloud project until it is listed here.
  */
 const unit = [
+  'events/test/state-machine.test.ts',
   'local/test/batch-report.test.ts',
   'local/test/filter.test.ts',
   'local/test/generate.test.ts',
   'local/test/iam.test.ts',
   'local/test/mapping-config.test.ts',
+  'local/test/runtime.test.ts',
   'local/test/scaffold-templates.test.ts',
   'local/test/template.test.ts',
   'services/persistence/test/csv-validator.test.ts',

@@ -1,4 +1,5 @@
 import yaml from 'js-yaml';
+import { feedFilter, type TRIGGERS } from '@dataharvest/events/state-machine';
 import { transformerServerlessYml } from '../local/src/cli/scaffold-templates';
 import { loadComposedStacks } from '../local/src/cloud/template';
 
@@ -115,6 +116,23 @@ describe('the packaged templates', () => {
     for (const { id, r } of ofType('AWS::SQS::Queue')) expect([id, r.Properties!.SqsManagedSseEnabled ?? r.Properties!.KmsMasterKeyId]).toEqual([id, expect.anything()]);
     const retained = [...ofType('AWS::DynamoDB::Table'), ...ofType('AWS::RDS::DBCluster'), ...ofType('AWS::S3::Bucket').filter((b) => b.id === 'S3BucketIngest')];
     for (const { id, r } of retained) expect([id, r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual([id, 'Retain', 'Retain']);
+  });
+
+  it('wake each service on the change feed exactly as the state machine declares', () => {
+    const onFeed = new Set(
+      ofType('AWS::Kinesis::StreamConsumer')
+        .filter((c) => importName(c.r.Properties!.StreamARN)?.endsWith('-metastore-change-feed-arn'))
+        .map((c) => `${c.stack}/${c.id}`),
+    );
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').filter((m) => onFeed.has(`${m.stack}/${(m.r.Properties!.EventSourceArn as { Ref?: string }).Ref}`));
+    expect(mappings.length).toBeGreaterThan(0);
+    // A transformer is any service that registers itself; relationship and the catapult have steps of their own.
+    const transformers = new Set(ofType('Custom::TransformerRegistration').map((r) => r.stack));
+    for (const m of mappings) {
+      const trigger: keyof typeof TRIGGERS = transformers.has(m.stack) ? 'transform' : m.stack === 'dataharvest-relationship' ? 'relationship' : 'catapult';
+      const patterns = (m.r.Properties!.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters.map((f) => JSON.parse(f.Pattern));
+      expect([m.stack, patterns]).toEqual([m.stack, [feedFilter(trigger)]]);
+    }
   });
 
   it('run every function on the newest Node.js runtime the framework accepts', () => {

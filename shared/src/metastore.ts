@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { allPersisted, Batch, FILE_TYPES, persistedFlag, RegistryEntry, RejectedKey, type FileDetail, type FileType, type Stage, type TransformerState } from '@dataharvest/events/batch';
+import { fromStages, type Step, toStage } from '@dataharvest/events/state-machine';
 import { dynamoClient } from './aws';
 
 /**
@@ -72,6 +73,12 @@ async function ensureBatch(client: string, batchDate: string): Promise<void> {
   await update({ Key: batchKey(client, batchDate), UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
 }
 
+/** The condition that the batch is in a stage the step may move it from (events/src/state-machine.ts). */
+function stageIn(step: Step) {
+  const stages = fromStages(step);
+  return { expr: `stage IN (${stages.map((_, i) => `:from${i}`).join(', ')})`, values: Object.fromEntries(stages.map((stage, i) => [`:from${i}`, stage])) };
+}
+
 function stageSet(stage: Stage) {
   return { expr: 'stage = :newStage, gsi1pk = :newGsi, updated_at = :now', values: { ':newStage': stage, ':newGsi': `STAGE#${stage}`, ':now': now() } };
 }
@@ -118,8 +125,9 @@ async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3)
     const target: Stage = anyRejected ? 'REJECTED' : 'RECEIVING';
     if (seen.stage === target) return seen;
     const s = stageSet(target);
+    const from = stageIn('receive');
     const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ...s.values, ':receiving': 'RECEIVING', ':rejected': 'REJECTED' };
+    const values: Record<string, unknown> = { ...s.values, ...from.values };
     const checks = Object.entries(seen.files).map(([type, file], i) => {
       names[`#t${i}`] = type;
       values[`:s${i}`] = file.status;
@@ -128,7 +136,7 @@ async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3)
     const next = await update({
       Key: key,
       UpdateExpression: `SET ${s.expr}`,
-      ConditionExpression: ['stage IN (:receiving, :rejected)', ...checks].join(' AND '),
+      ConditionExpression: [from.expr, ...checks].join(' AND '),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     });
@@ -147,7 +155,8 @@ async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3)
  * catapult re-publishes with a higher version. Conditional on the generation seen: undefined if it moved on.
  */
 function startNewGeneration(seen: Batch): Promise<Batch | undefined> {
-  const s = stageSet('PERSISTED');
+  // From any stage (the declaration's `persist` and `new-generation`): no stage condition, the generation decides.
+  const s = stageSet(toStage('persist'));
   const flags = FILE_TYPES.map((_, i) => `#p${i} = :true`).join(' AND ');
   return update({
     Key: batchKey(seen.client, seen.batch_date),
@@ -190,12 +199,14 @@ export async function recordRejectedKey(rejected: { client: string; key: string;
  */
 export async function establishRelations(batch: Batch, state: TransformerState, dataQuality: Record<string, number>): Promise<Batch | undefined> {
   const required = (await listRegistry()).filter((e) => e.required).map((e) => e.name);
-  const s = stageSet(required.length ? 'RELATED' : 'TRANSFORMED');
+  const step: Step = required.length ? 'relate' : 'relate-without-transformers';
+  const s = stageSet(toStage(step));
+  const from = stageIn(step);
   return update({
     Key: batchKey(batch.client, batch.batch_date),
     UpdateExpression: `SET ${s.expr}, relation_established = :true, transformers.relationship = :state, data_quality = :dq, required_transformers = :required`,
-    ConditionExpression: 'generation = :gen AND stage = :persisted',
-    ExpressionAttributeValues: { ...s.values, ':true': true, ':state': state, ':dq': dataQuality, ':required': required, ':gen': batch.generation, ':persisted': 'PERSISTED' },
+    ConditionExpression: `generation = :gen AND ${from.expr}`,
+    ExpressionAttributeValues: { ...s.values, ...from.values, ':true': true, ':state': state, ':dq': dataQuality, ':required': required, ':gen': batch.generation },
   });
 }
 
@@ -216,8 +227,9 @@ export async function recordTransformer(batch: Batch, name: string, state: Trans
   if (!image || state.status !== 'DONE') return image;
   const required = image.required_transformers ?? [];
   const done = (n: string) => image.transformers[n]?.status === 'DONE' && image.transformers[n]?.generation === image.generation;
-  if (image.stage !== 'RELATED' || !required.every(done)) return image;
-  const s = stageSet('TRANSFORMED');
+  const from = stageIn('transform');
+  if (!Object.values(from.values).includes(image.stage) || !required.every(done)) return image;
+  const s = stageSet(toStage('transform'));
   const names: Record<string, string> = { '#status': 'status', '#generation': 'generation' };
   const checks = required.map((n, i) => {
     names[`#r${i}`] = n;
@@ -227,27 +239,29 @@ export async function recordTransformer(batch: Batch, name: string, state: Trans
     (await update({
       Key: key,
       UpdateExpression: `SET ${s.expr}`,
-      ConditionExpression: ['stage = :related', 'generation = :gen', ...checks].join(' AND '),
+      ConditionExpression: [from.expr, 'generation = :gen', ...checks].join(' AND '),
       ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ...s.values, ':related': 'RELATED', ':gen': image.generation, ':done': 'DONE' },
+      ExpressionAttributeValues: { ...s.values, ...from.values, ':gen': image.generation, ':done': 'DONE' },
     })) ?? image
   );
 }
 
 /** The catapult's last word: events published, batch COMPLETE. */
 export async function markComplete(batch: Batch, eventsPublished: number): Promise<Batch | undefined> {
-  const s = stageSet('COMPLETE');
+  const s = stageSet(toStage('publish'));
+  const from = stageIn('publish');
   return update({
     Key: batchKey(batch.client, batch.batch_date),
     UpdateExpression: `SET ${s.expr}, events_published = :count`,
-    ConditionExpression: 'generation = :gen AND stage = :transformed',
-    ExpressionAttributeValues: { ...s.values, ':count': eventsPublished, ':gen': batch.generation, ':transformed': 'TRANSFORMED' },
+    ConditionExpression: `generation = :gen AND ${from.expr}`,
+    ExpressionAttributeValues: { ...s.values, ...from.values, ':count': eventsPublished, ':gen': batch.generation },
   });
 }
 
 /** A step that cannot succeed for this generation fails the batch, with who and why. */
 export async function markFailed(batch: Batch, step: string, reason: string): Promise<Batch | undefined> {
-  const s = stageSet('FAILED');
+  // From any stage (the declaration's `fail`): no stage condition, the generation decides.
+  const s = stageSet(toStage('fail'));
   return update({
     Key: batchKey(batch.client, batch.batch_date),
     UpdateExpression: `SET ${s.expr}, failure = :failure`,
@@ -330,10 +344,12 @@ export async function reopenForTransformer(batch: Batch, name: string): Promise<
   const state = batch.transformers[name];
   if (state?.status === 'DONE' && state.generation === batch.generation) return false;
   const required = [...new Set([...(batch.required_transformers ?? []), name])];
-  const s = stageSet('RELATED');
+  if (!fromStages('reopen').includes(batch.stage)) return false;
+  const s = stageSet(toStage('reopen'));
   const next = await update({
     Key: batchKey(batch.client, batch.batch_date),
     UpdateExpression: `SET ${s.expr}, required_transformers = :required REMOVE transformers.#name`,
+    // The stage seen, which the declaration allows (checked above): a batch that moved on is decided again by the caller.
     ConditionExpression: 'generation = :gen AND stage = :seen AND relation_established = :true',
     ExpressionAttributeNames: { '#name': name },
     ExpressionAttributeValues: { ...s.values, ':required': required, ':gen': batch.generation, ':seen': batch.stage, ':true': true },

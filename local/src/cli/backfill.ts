@@ -1,4 +1,5 @@
 import type { Stage } from '@dataharvest/events/batch';
+import { fromStages } from '@dataharvest/events/state-machine';
 import { listByStages, listClient, listRegistry, reopenForTransformer } from '@dataharvest/shared/metastore';
 import { UsageError } from './errors';
 
@@ -9,7 +10,7 @@ export interface BackfillOptions {
 }
 
 /** Stages in which a batch's relations are established, so a transformer can run over it. */
-const RELATED_STAGES: Stage[] = ['RELATED', 'TRANSFORMED', 'COMPLETE'];
+const RELATED_STAGES: Stage[] = fromStages('reopen');
 
 /**
  * `dataharvest backfill <name>`: runs a newly deployed transformer over batches that were related before it existed.

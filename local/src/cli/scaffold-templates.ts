@@ -1,3 +1,14 @@
+import { TRIGGERS } from '@dataharvest/events/state-machine';
+
+/** A trigger's attribute patterns as YAML lines (`name: { TYPE: [values] }`), indented. */
+const filterLines = (pattern: Record<string, Record<string, readonly unknown[]>>, indent: number) =>
+  Object.entries(pattern)
+    .map(([name, typed]) => {
+      const [type, values] = Object.entries(typed)[0]!;
+      return `${' '.repeat(indent)}${name}: { ${type}: [${values.join(', ')}] }`;
+    })
+    .join('\n');
+
 /**
  * The serverless.yml of a transformer service: its stream filter, its own failure queue, and the custom resource
  * that adds it to the metastore registry (with a role that may write only the registry's partition).
@@ -62,8 +73,7 @@ functions:
             - data:
                 dynamodb:
                   NewImage:
-                    relation_established: { BOOL: [true] }
-                    stage: { S: [RELATED] }
+${filterLines(TRIGGERS.transform, 20)}
           destinations:
             onFailure:
               type: sqs
