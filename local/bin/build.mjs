@@ -43,7 +43,7 @@ export default async function build() {
     renameSync(`${file.path}.tmp${process.pid}`, file.path);
     written.add(file.path);
   }
-  // runtime.ts starts its worker threads from function-worker.mjs next to itself: here, next to the chunks.
+  // runtime.ts forks its function containers from function-worker.mjs next to itself: here, next to the chunks.
   const worker = join(dist, 'function-worker.mjs');
   copyFileSync(join(local, 'src/cloud/function-worker.mjs'), `${worker}.tmp${process.pid}`);
   renameSync(`${worker}.tmp${process.pid}`, worker);

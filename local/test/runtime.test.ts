@@ -15,32 +15,39 @@ afterAll(() => removeBundle(scratch));
 
 describe('the function runtime', () => {
   /**
-   * In a child process whose host time zone is not UTC: under jest, process.env is a copy, and setting it would not
-   * reach Node's time zone. The function reports what it sees.
+   * In a child process whose time zone is not UTC, and whose environment holds a variable the function must not see:
+   * under jest, process.env is a copy that would reach neither. The function reports what it sees.
    */
-  it('runs a function in UTC, in its task root, with _HANDLER set, whatever the host', async () => {
+  it('runs a function in its own process: UTC, its task root, its environment, the Node it declares', async () => {
     const root = join(scratch, 'task');
     mkdirSync(join(root, 'src'), { recursive: true });
+    writeFileSync(join(root, 'data.csv'), 'in the task root');
     writeFileSync(
       join(root, 'src', 'handler.mjs'),
-      `import { resolve } from 'node:path';
-export const probe = async () => ({ offset: new Date().getTimezoneOffset(), tz: process.env.TZ, handler: process.env._HANDLER, cwd: process.cwd(), resolved: resolve('data.csv') });`,
+      `import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
+export const probe = async () => ({
+  offset: new Date(2024, 0, 1).getTimezoneOffset(), tz: process.env.TZ, handler: process.env._HANDLER, cwd: process.cwd(),
+  read: readFileSync('data.csv', 'utf8'), hostOnly: process.env.HOST_ONLY ?? null, node: process.versions.node.split('.')[0],
+  heapMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20), pid: process.pid,
+});`,
     );
     const script = `import { Runtime } from ${JSON.stringify(resolve('local/src/cloud/runtime.ts'))};
 const runtime = new Runtime(() => {}, () => {});
-runtime.add({ name: 'probe', service: 'svc', dir: ${JSON.stringify(root)}, handler: 'src/handler.probe', env: {}, timeoutSeconds: 10, memoryMb: 128, runtime: 'nodejs22.x' });
-console.log(JSON.stringify({ host: new Date().getTimezoneOffset(), seen: await runtime.invoke('probe', {}) }));
+runtime.add({ name: 'probe', service: 'svc', dir: ${JSON.stringify(root)}, handler: 'src/handler.probe', env: {}, timeoutSeconds: 10, memoryMb: 128, runtime: 'nodejs24.x' });
+runtime.add({ name: 'large', service: 'svc', dir: ${JSON.stringify(root)}, handler: 'src/handler.probe', env: {}, timeoutSeconds: 10, memoryMb: 1152, runtime: 'nodejs24.x' });
+const [seen, large] = [await runtime.invoke('probe', {}), await runtime.invoke('large', {})];
+console.log(JSON.stringify({ host: new Date(2024, 0, 1).getTimezoneOffset(), pid: process.pid, seen, large }));
 await runtime.stop();`;
-    // Checked first, so that the test cannot pass because the machine is in UTC anyway.
-    const { stdout: before } = await run(process.execPath, ['--input-type=module', '-e', 'console.log(new Date(2024, 0, 1).getTimezoneOffset())'], { env: { ...process.env, TZ: 'America/New_York' } });
-    expect(before.trim()).toBe('300');
-    // A file, not -e: workers inherit the process's execArgv.
     writeFileSync(join(scratch, 'probe.mjs'), script);
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(scratch, 'probe.mjs')], { env: { ...process.env, TZ: 'America/New_York' } });
-    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({
-      host: 0,
-      seen: { offset: 0, tz: 'UTC', handler: 'src/handler.probe', cwd: root, resolved: join(root, 'data.csv') },
-    });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(scratch, 'probe.mjs')], { env: { ...process.env, TZ: 'America/New_York', HOST_ONLY: 'x' } });
+    const { host, pid, seen, large } = JSON.parse(stdout.trim().split('\n').pop()!);
+    // The host stays in its own zone, so that the function's UTC cannot come from the machine or the host.
+    expect(host).toBe(300);
+    expect(seen).toEqual({ offset: 0, tz: 'UTC', handler: 'src/handler.probe', cwd: root, read: 'in the task root', hostOnly: null, node: '24', heapMb: expect.any(Number), pid: expect.any(Number) });
+    expect(seen.pid).not.toBe(pid);
+    // --max-old-space-size from MemorySize: the old generation grows by what MemorySize adds.
+    expect(large.heapMb - seen.heapMb).toBe(1024);
   });
 
   it('unzips the code read-only, and removes it again', async () => {

@@ -1,14 +1,11 @@
-// Runs one Lambda function's bundle inside a worker thread: the worker's env is the function's environment,
-// and the module stays loaded between invocations, like a warm Lambda container.
-import { parentPort, workerData } from 'node:worker_threads';
+// Runs one Lambda function's bundle in a child process, forked by runtime.ts on the Node the function declares, in
+// its task root and with its environment only. The module stays loaded between invocations, like a warm container.
 import { pathToFileURL } from 'node:url';
 
-const { file, exportName, context } = workerData;
-// Lambda starts a function in its task root. A worker thread cannot chdir (the working directory is the process's),
-// so process.cwd() and what resolves through it (path.resolve) answer the task root, while a bare relative path
-// handed to fs still resolves against the local cloud's own directory: code should build paths from process.cwd().
-process.cwd = () => process.env.LAMBDA_TASK_ROOT;
+const { file, exportName, context } = JSON.parse(process.argv[2]);
 const asError = (error, fallbackType) => ({ errorType: error?.name ?? fallbackType, errorMessage: error?.message ?? String(error) });
+// The local cloud is gone (it crashed, or was killed): a container never outlives it.
+process.on('disconnect', () => process.exit(0));
 
 /** The handler, or undefined once the load failure is reported (Lambda reports it before any invocation runs). */
 async function load() {
@@ -16,17 +13,17 @@ async function load() {
   try {
     module = await import(pathToFileURL(file).href);
   } catch (error) {
-    parentPort.postMessage({ initError: { errorType: 'Runtime.ImportModuleError', errorMessage: asError(error).errorMessage } });
+    process.send({ initError: { errorType: 'Runtime.ImportModuleError', errorMessage: asError(error).errorMessage } });
     return undefined;
   }
   if (typeof module[exportName] === 'function') return module[exportName];
-  parentPort.postMessage({ initError: { errorType: 'Runtime.HandlerNotFound', errorMessage: `${file} has no function export ${exportName}` } });
+  process.send({ initError: { errorType: 'Runtime.HandlerNotFound', errorMessage: `${file} has no function export ${exportName}` } });
   return undefined;
 }
 
 const handler = await load();
 if (handler) {
-  parentPort.on('message', async ({ id, event, requestId, deadline }) => {
+  process.on('message', async ({ id, event, requestId, deadline }) => {
     const invocation = {
       ...context,
       awsRequestId: requestId,
@@ -41,10 +38,11 @@ if (handler) {
         if (typeof returned?.then === 'function') returned.then(resolve, reject);
         else if (handler.length < 3) resolve(returned);
       });
-      parentPort.postMessage({ id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+      // The channel sends JSON, as Lambda answers: a result that cannot be serialized fails here, as an error.
+      process.send({ id, ok: true, result: result === undefined ? null : result });
     } catch (error) {
-      parentPort.postMessage({ id, ok: false, error: asError(error, 'Error') });
+      process.send({ id, ok: false, error: asError(error, 'Error') });
     }
   });
-  parentPort.postMessage({ ready: true });
+  process.send({ ready: true });
 }

@@ -22,6 +22,7 @@ import { matchS3Event, matchS3Rule, s3NotificationEvent, type S3Rule } from './e
 import { startStreamPoller, type StreamPoller } from './event-sources/stream-poller';
 import { dynamodbSource, kinesisSource } from './event-sources/stream-sources';
 import { createResource, DATA_RESOURCES, notCreated, type Clients } from './resources';
+import { declaredNode, nodeMajor } from './node-binary';
 import { Runtime, type Progress } from './runtime';
 import { ACCOUNT, REGION, startServices, type Services } from './services';
 import { arn, artifactOf, deployOrder, loadComposedStacks, loadStack, Resolver, type Physical, type Resource, type Stack } from './template';
@@ -233,13 +234,13 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     return { ref: name, attributes: { Arn: arn.function(name) } };
   }
 
-  /** Functions run on this process's Node, whatever runtime they declare: say so once per runtime, not silently. */
+  /** Functions run on the Node they declare when it is installed (node-binary.ts), else on this one: say so once. */
   function tellRuntime(declared: string): void {
-    const major = /^nodejs(\d+)\.x$/.exec(declared)?.[1];
+    const major = nodeMajor(declared);
     if (!major && declared) throw new CloudError(`runtime ${declared}: the local cloud runs Node.js functions only`);
-    if (!major || major === process.versions.node.split('.')[0] || runtimesTold.has(declared)) return;
+    if (!major || declaredNode(declared) || runtimesTold.has(declared)) return;
     runtimesTold.add(declared);
-    log(`the templates declare ${declared}; the local cloud runs that code on Node ${process.versions.node}`);
+    log(`the templates declare ${declared}, whose Node is not installed (node-linux-${process.arch}@${major}); the local cloud runs that code on Node ${process.versions.node}`);
   }
 
   /** The function's IAM proxy, when its role is one of the stack's own (an outside role's policies are unknown here). */

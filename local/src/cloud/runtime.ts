@@ -1,7 +1,8 @@
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { functionNode } from './node-binary';
 import { REGION } from './services';
 import { THROTTLED } from './throttling';
 import { arn } from './template';
@@ -15,7 +16,7 @@ export interface FunctionConfig {
   env: Record<string, string>;
   timeoutSeconds: number;
   memoryMb: number;
-  /** The runtime the template declares (nodejs24.x): what AWS_EXECUTION_ENV names; the code runs on this process's Node. */
+  /** The runtime the template declares (nodejs24.x): the code runs on that major when it can be had (node-binary.ts). */
   runtime: string;
   /** ReservedConcurrentExecutions: caps the containers below MAX_CONCURRENCY; 0 throttles every invocation. */
   reservedConcurrency?: number;
@@ -40,15 +41,15 @@ export interface Progress {
 }
 
 /**
- * The worker is plain JavaScript: a worker thread runs outside the TypeScript toolchain (neither jest's transform
- * nor tsx's loader reaches into it on Node 20), and the bundles it loads are JavaScript anyway.
+ * The container's entry point is plain JavaScript: it runs on another Node, outside the TypeScript toolchain (neither
+ * jest's transform nor tsx's loader reaches into it), and the bundles it loads are JavaScript anyway.
  */
 const WORKER = fileURLToPath(new URL('./function-worker.mjs', import.meta.url));
 /** Lambda would scale out; two warm containers per function is what a 2-core machine can usefully run. */
 const MAX_CONCURRENCY = 2;
 
 interface Container {
-  worker: Worker;
+  child: ChildProcess;
   busy: boolean;
   pending: Map<string, { resolve(v: unknown): void; reject(e: Error): void }>;
 }
@@ -59,7 +60,7 @@ interface Deployed {
 }
 type WorkerMessage = { ready: true } | { initError: { errorType: string; errorMessage: string } } | { id: string; ok: boolean; result?: unknown; error?: { errorType: string; errorMessage: string } };
 
-/** Runs functions from their bundles in worker threads, each with its own environment: a small Lambda service. */
+/** Runs functions from their bundles, a child process per container with its own environment: a small Lambda service. */
 export class Runtime {
   private readonly functions = new Map<string, Deployed>();
   private running = 0;
@@ -68,15 +69,11 @@ export class Runtime {
   constructor(
     private readonly log: (line: string, functionName: string) => void,
     private readonly progress: (kind: 'invoke' | 'result' | 'error', e: Progress) => void,
-  ) {
-    // Lambda runs functions in UTC. A worker's TZ variable changes nothing: worker threads share the process's time
-    // zone, which Node resets whenever process.env.TZ is set. So this whole process runs in UTC from here on.
-    process.env.TZ = 'UTC';
-  }
+  ) {}
 
   /** Deploys a function; a redeployed one starts from cold, as after a code update. */
   add(config: FunctionConfig): void {
-    this.functions.get(config.name)?.containers.forEach((c) => void c.worker.terminate());
+    for (const c of this.functions.get(config.name)?.containers ?? []) c.child?.kill('SIGKILL');
     this.functions.set(config.name, { config, containers: [], queue: [] });
   }
 
@@ -123,7 +120,7 @@ export class Runtime {
       }
       if (fn.containers.length < Math.min(MAX_CONCURRENCY, fn.config.reservedConcurrency ?? MAX_CONCURRENCY)) {
         // Counted before it is ready, so concurrent cold starts do not overshoot the limit.
-        const starting: Container = { worker: undefined as never, busy: true, pending: new Map() };
+        const starting: Container = { child: undefined as never, busy: true, pending: new Map() };
         fn.containers.push(starting);
         try {
           Object.assign(starting, await this.start(fn.config, starting));
@@ -138,7 +135,7 @@ export class Runtime {
     }
   }
 
-  private async start(config: FunctionConfig, container: Container): Promise<{ worker: Worker }> {
+  private async start(config: FunctionConfig, container: Container): Promise<{ child: ChildProcess }> {
     const { file, exportName } = bundlePath(config.dir, config.handler);
     const context = {
       functionName: config.name,
@@ -148,8 +145,12 @@ export class Runtime {
       logGroupName: `/aws/lambda/${config.name}`,
       logStreamName: `local/${randomUUID()}`,
     };
-    const worker = new Worker(WORKER, {
-      workerData: { file, exportName, context },
+    // A process of its own, as a Lambda container is: its own Node, working directory, environment and time zone.
+    const child = fork(WORKER, [JSON.stringify({ file, exportName, context })], {
+      execPath: functionNode(config.runtime).path,
+      // Not this process's flags (jest's, tsx's loader): a Lambda runtime's own, its heap sized by MemorySize.
+      execArgv: [`--max-old-space-size=${Math.max(config.memoryMb, 128)}`],
+      cwd: config.dir,
       env: {
         ...config.env,
         _HANDLER: config.handler,
@@ -163,21 +164,21 @@ export class Runtime {
         LAMBDA_TASK_ROOT: config.dir,
         TZ: 'UTC',
       },
-      stdout: true,
-      stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: Math.max(config.memoryMb, 128) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     // Whole lines only: a JSON log line split across two chunks would otherwise reach the log as two broken ones.
-    for (const stream of [worker.stdout, worker.stderr]) {
+    for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => line && this.log(line.startsWith('{') ? line : `${config.name}: ${line}`, config.name));
     }
     await new Promise<void>((resolve, reject) => {
+      // Once it is ready these settle nothing: the listeners below discard the container.
       const failed = (errorType: string, message: string) => {
-        void worker.terminate();
+        child.kill('SIGKILL');
         reject(new FunctionError(config.name, errorType, message));
       };
-      worker.once('error', (e) => failed('Runtime.ImportModuleError', e.message));
-      worker.on('message', (m: WorkerMessage) => {
+      child.once('error', (e) => failed('Runtime.ExitError', e.message));
+      child.once('exit', (code, signal) => failed('Runtime.ExitError', exited(code, signal)));
+      child.on('message', (m: WorkerMessage) => {
         if ('ready' in m) return resolve();
         if ('initError' in m) return failed(m.initError.errorType, m.initError.errorMessage);
         const call = container.pending.get(m.id);
@@ -186,9 +187,9 @@ export class Runtime {
         else call?.reject(new FunctionError(config.name, m.error!.errorType, m.error!.errorMessage));
       });
     });
-    worker.on('error', (e) => this.discard(config.name, container, e));
-    worker.on('exit', () => this.discard(config.name, container, new Error('the function runtime exited')));
-    return { worker };
+    child.on('error', (e) => this.discard(config.name, container, e));
+    child.on('exit', (code, signal) => this.discard(config.name, container, new Error(exited(code, signal))));
+    return { child };
   }
 
   private call(config: FunctionConfig, container: Container, event: unknown): Promise<unknown> {
@@ -198,7 +199,7 @@ export class Runtime {
       const timer = setTimeout(() => {
         // A timed-out Lambda container is not reused: its state is unknown.
         this.discard(config.name, container, new FunctionError(config.name, 'Sandbox.Timedout', `Task timed out after ${config.timeoutSeconds.toFixed(2)} seconds`));
-        void container.worker.terminate();
+        container.child.kill('SIGKILL');
       }, config.timeoutSeconds * 1000);
       container.pending.set(id, {
         resolve: (v) => {
@@ -210,7 +211,8 @@ export class Runtime {
           reject(e);
         },
       });
-      container.worker.postMessage({ id, event, requestId: id, deadline });
+      // An event that cannot be sent (the container died meanwhile) fails the call, as its exit does.
+      container.child.send({ id, event, requestId: id, deadline }, (error) => error && container.pending.get(id)?.reject(new FunctionError(config.name, 'Runtime.ExitError', error.message)));
     });
   }
 
@@ -224,9 +226,12 @@ export class Runtime {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    const containers = [...this.functions.values()].flatMap((f) => f.containers.filter((c) => c.worker));
+    const containers = [...this.functions.values()].flatMap((f) => f.containers.filter((c) => c.child));
     this.functions.clear();
     for (const c of containers) this.discard('', c, new Error('the local cloud is stopped'));
-    await Promise.all(containers.map((c) => c.worker.terminate()));
+    await Promise.all(containers.map(({ child }) => child.exitCode === null && child.signalCode === null && new Promise((resolve) => child.once('exit', resolve).kill('SIGKILL'))));
   }
 }
+
+/** How Lambda words a runtime that exited: "Runtime exited with error: exit status 1" (or "signal: killed"). */
+const exited = (code: number | null, signal: NodeJS.Signals | null): string => `Runtime exited with error: ${signal ? `signal ${signal}` : `exit status ${code}`}`;
