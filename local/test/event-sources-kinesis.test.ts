@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, ListShardsCommand, PutRecordCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -212,6 +215,22 @@ describe('stream poller on Kinesis (kinesalite)', () => {
 
     expect(fn.batches).toEqual([]);
     expect(await receive(sqs, queueUrl)).toMatchObject({ requestContext: { condition: 'RecordAgeExceeded', approximateInvokeCount: 0 }, KinesisBatchInfo: { batchSize: 2 } });
+  });
+
+  it('stops without waiting for an invocation in flight, whose records the next start reads again', async () => {
+    const s = await stream();
+    await putAll(s.name, [{ key: 'k', data: 'slow' }]);
+    const checkpointFile = join(mkdtempSync(join(tmpdir(), 'checkpoint-')), 'fn.json');
+    let invoked = () => {};
+    const inFlight = new Promise<void>((resolve) => (invoked = resolve));
+    // A function that never returns: a stop that waited for it would never end.
+    const hung = poll(s.arn, { invoke: () => (invoked(), new Promise(() => undefined)) }, { maxRetryAttempts: 0, checkpointFile });
+    await inFlight;
+    await hung.stop();
+
+    const fn = fakeFunction<KinesisStreamRecord>();
+    await settled(poll(s.arn, fn, { checkpointFile }));
+    expect(fn.batches.map(decoded)).toEqual([['slow']]);
   });
 
   it('retries a throttled batch without using up its retries', async () => {

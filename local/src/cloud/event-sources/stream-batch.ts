@@ -97,6 +97,8 @@ export function createBatchDelivery(config: DeliveryConfig, deps: DeliveryDeps) 
       const result = await attempt(records);
       last = result;
       if (result.ok) return true;
+      // Failed because the poller stopped: neither a retry nor a give-up; the records are read again on restart.
+      if (deps.stopped()) return false;
       if (result.throttled) {
         await deps.pause(backoff(Math.min(invokes, 5)));
         continue;

@@ -71,9 +71,13 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
   let listedAfter = -1;
   let wakeDiscovery = () => {};
 
+  // stop() waits for no invocation in flight (a transformer may run for minutes): its records stay unchecked,
+  // so the next start delivers them again, as Lambda does with a batch whose invocation did not finish.
+  const stopping = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(new Error('the poller stopped')), { once: true }));
+  stopping.catch(() => undefined);
   const deliver = createBatchDelivery(config, {
     sqs: deps.sqs,
-    invoke: deps.invoke,
+    invoke: (fn, event, source) => Promise.race([deps.invoke(fn, event, source), stopping]),
     log: deps.log,
     gaveUp: deps.gaveUp,
     pause,
