@@ -224,7 +224,11 @@ describe('stream poller on Kinesis (kinesalite)', () => {
     let invoked = () => {};
     const inFlight = new Promise<void>((resolve) => (invoked = resolve));
     // A function that never returns: a stop that waited for it would never end.
-    const hung = poll(s.arn, { invoke: () => (invoked(), new Promise(() => undefined)) }, { maxRetryAttempts: 0, checkpointFile });
+    const never = () => {
+      invoked();
+      return new Promise(() => undefined);
+    };
+    const hung = poll(s.arn, { invoke: never }, { maxRetryAttempts: 0, checkpointFile });
     await inFlight;
     await hung.stop();
 
