@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { CloudError } from './errors';
 import { pickPort, waitForPort } from './ports';
 import { reapOnExit } from './reaper';
@@ -45,7 +46,10 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
     },
   );
   const disarm = reapOnExit(child.pid!, 'TERM');
-  child.stderr.on('data', (d: Buffer) => log(`dynamodb: ${d.toString().trim()}`));
+  createInterface({ input: child.stderr, crlfDelay: Infinity }).on(
+    'line',
+    withoutKnownNoise((l) => log(`dynamodb: ${l}`)),
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     disarm();
@@ -64,6 +68,31 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
     throw error;
   }
   return { endpoint: `http://127.0.0.1:${port}`, stop };
+}
+
+/** java.util.logging's first line of a record ("Dec 01, 2026 10:22:50 PM com.amazonaws.log.JulLog warn"). */
+const JUL_HEADER = /^[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M \S+ \S+$/;
+/** What DynamoDB Local prints on every start and that asks nothing of the user. */
+const KNOWN_NOISE = [/^WARNING: JAXB is unavailable\./];
+
+/**
+ * DynamoDB Local's stderr lines, less its known start-up noise. A log record comes as a header line, then its
+ * message: the header is held until its message shows whether the record is noise.
+ */
+export function withoutKnownNoise(log: (line: string) => void): (line: string) => void {
+  let header: string | undefined;
+  return (line) => {
+    if (!line.trim()) return;
+    if (header === undefined && JUL_HEADER.test(line)) {
+      header = line;
+      return;
+    }
+    const held = header;
+    header = undefined;
+    if (KNOWN_NOISE.some((n) => n.test(line))) return;
+    if (held !== undefined) log(held);
+    log(line);
+  };
 }
 
 /** Whether the promise settles within ms, without leaving a timer behind to hold the process open. */
