@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 /** The compiled CLI as a user runs it; every call here fails or answers before starting anything. */
@@ -9,7 +11,7 @@ const cli = (...args: string[]) =>
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
 
-const COMMANDS = ['up', 'upload', 'status', 'run', 'generate', 'new', 'backfill'];
+const COMMANDS = ['up', 'reset', 'upload', 'status', 'run', 'generate', 'new', 'backfill'];
 
 describe('dataharvest usage', () => {
   it.each([['--help'], ['-h'], ['help']])('%s prints the help of every command and the exit codes, exit 0', async (flag) => {
@@ -64,6 +66,53 @@ describe('dataharvest usage', () => {
   it('a usage error of a command is one line, exit 2', async () => {
     expect(await cli('run', 'examples/sample-batch')).toEqual({ code: 2, stdout: '', stderr: 'dataharvest: --client ID is required\n' });
     expect(await cli('up', 'extra')).toMatchObject({ code: 2, stderr: "dataharvest: too many arguments for 'up'. Expected 0 arguments but got 1.\n" });
+  });
+
+  it('run checks the client id and every file name before it starts or uploads anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dataharvest-names-'));
+    for (const name of ['accounts_20200130.csv', 'trades_20200130.csv', 'clients_20200231.csv']) writeFileSync(join(dir, name), 'x\n');
+    expect(await cli('run', dir, '--client', 'C', '--data-dir', join(dir, 'cloud'))).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'dataharvest: persistence would refuse 2 of 3 file(s), so nothing was uploaded: clients_20200231.csv (impossible batch date 20200231); trades_20200130.csv (unknown file type "trades": expected one of accounts, clients, portfolios, transactions)\n',
+    });
+    expect(await cli('run', 'examples/sample-batch', '--client', 'no/such', '--data-dir', join(dir, 'cloud'))).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^dataharvest: --client no\/such is no client id: [^\n]+\n$/),
+    });
+    // Nothing was started on the data dir.
+    expect(existsSync(join(dir, 'cloud'))).toBe(false);
+    rmSync(dir, { recursive: true });
+  });
+
+  it.each([
+    ['--pg-port', 'x', 'dataharvest: --pg-port takes a port number (1-65535), not x\n'],
+    ['--s3-port', '70000', 'dataharvest: --s3-port takes a port number (1-65535), not 70000\n'],
+    ['--log-format', 'xml', 'dataharvest: --log-format takes text or json, not xml\n'],
+  ])('up %s %s is one line, exit 2', async (option, value, stderr) => {
+    expect(await cli('up', option, value, '--data-dir', join(tmpdir(), 'dataharvest-never-started'))).toEqual({ code: 2, stdout: '', stderr });
+  });
+
+  it('reset removes the state of a data dir, and refuses one a live cloud holds or that holds other files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dataharvest-reset-'));
+    for (const sub of ['postgres', 'dynamodb', 'functions/f']) mkdirSync(join(dir, sub), { recursive: true });
+    writeFileSync(join(dir, 'cloud.log'), 'log\n');
+    // The lock names a live process (this one): as if a cloud ran on the dir.
+    writeFileSync(join(dir, 'cloud.lock'), String(process.pid));
+    expect(await cli('reset', '--data-dir', dir)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `dataharvest: a local cloud (pid ${process.pid}) is running on ${dir}: stop it (Ctrl-C in its terminal) before reset\n`,
+    });
+    writeFileSync(join(dir, 'cloud.lock'), '999999999'); // a dead one's lock
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    expect(await cli('reset', '--data-dir', dir)).toMatchObject({ code: 1, stderr: `dataharvest: ${dir} holds notes.txt, which the local cloud did not write: not resetting it\n` });
+    rmSync(join(dir, 'notes.txt'));
+    expect(await cli('reset', '--data-dir', dir)).toEqual({ code: 0, stdout: `reset ${dir}: the next \`dataharvest up\` starts empty\n`, stderr: '' });
+    expect(readdirSync(dir)).toEqual([]);
+    rmSync(dir, { recursive: true });
+    expect(await cli('reset', '--data-dir', dir)).toEqual({ code: 0, stdout: `nothing to reset: ${dir} does not exist\n`, stderr: '' });
   });
 
   it('no command prints the help to stderr, exit 2', async () => {

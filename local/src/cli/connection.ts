@@ -24,8 +24,8 @@ function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -38,6 +38,7 @@ export interface Deployment {
 export const metastoreTable = (d: Deployment) => exported(d, `dataharvest-${d.stage}-metastore-table`);
 export const eventsStream = (d: Deployment) => exported(d, `dataharvest-${d.stage}-events-stream`);
 export const ingestBucket = (d: Deployment) => exported(d, `dataharvest-${d.stage}-ingest-bucket`);
+export const databaseSecretArn = (d: Deployment) => exported(d, `dataharvest-${d.stage}-database-secret-arn`);
 
 function exported(d: Deployment, name: string): string {
   const value = d.exports[name];
@@ -50,11 +51,24 @@ export function useCloud(d: Deployment & { env: Record<string, string> }): void 
   Object.assign(process.env, d.env, { METASTORE_TABLE: metastoreTable(d) });
 }
 
-/** The local cloud that `dataharvest up` is running on this data dir. */
-export function runningCloud(dataDir: string): Deployment {
+/** The local cloud that `dataharvest up` runs on this data dir, if one does. */
+export function findRunningCloud(dataDir: string): CloudFile | undefined {
   const path = cloudFile(dataDir);
   const file = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as CloudFile) : undefined;
-  if (!file || !alive(file.pid)) throw new CloudError(`no local cloud is running on ${dataDir}: start one with \`npx dataharvest up\` in another terminal`);
+  return file && alive(file.pid) ? file : undefined;
+}
+
+/** The local cloud that `dataharvest up` is running on this data dir, this process's clients pointed at it. */
+export function runningCloud(dataDir: string): Deployment {
+  const file = findRunningCloud(dataDir);
+  if (!file) throw new CloudError(`no local cloud is running on ${dataDir}: start one with \`npx dataharvest up\` in another terminal`);
   useCloud(file);
   return file;
+}
+
+/** The pid of a live process holding the data dir: `up` announces itself in cloud.json, any cloud claims cloud.lock. */
+export function cloudHolding(dataDir: string): number | undefined {
+  const lock = join(dataDir, 'cloud.lock');
+  const pids = [existsSync(lock) ? Number(readFileSync(lock, 'utf8')) : undefined, findRunningCloud(dataDir)?.pid];
+  return pids.find((pid): pid is number => pid !== undefined && pid > 0 && alive(pid));
 }

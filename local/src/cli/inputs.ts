@@ -1,5 +1,6 @@
 import { readdirSync, type Stats, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { objectKey, type ParsedKey, parseObjectKey } from '@dataharvest/events/object-key';
 import { UsageError } from './errors';
 
 const CSV = /\.csv(\.gz)?$/;
@@ -22,4 +23,20 @@ export function expandInputs(paths: string[]): string[] {
     if (!files.length) throw new UsageError(`${path} holds no .csv or .csv.gz files`);
     return files;
   });
+}
+
+/**
+ * The batch date the files name, checked before anything is uploaded: the client id and every file name must be
+ * what persistence accepts, and all files one batch. A mistake is a usage error naming every file it concerns.
+ */
+export function batchOf(client: string, files: string[]): string {
+  if (parseObjectKey(objectKey(client, 'accounts_20200101.csv')).client !== client) {
+    throw new UsageError(`--client ${client} is no client id: letters, digits, _ and - only, at most 64, starting with a letter or digit`);
+  }
+  const keys = files.map((f) => parseObjectKey(objectKey(client, basename(f))));
+  const bad = keys.filter((k): k is Extract<ParsedKey, { ok: false }> => !k.ok);
+  if (bad.length) throw new UsageError(`persistence would refuse ${bad.length} of ${files.length} file(s), so nothing was uploaded: ${bad.map((k) => `${k.fileName} (${k.reason})`).join('; ')}`);
+  const dates = [...new Set(keys.map((k) => (k.ok ? k.batchDate : '')))];
+  if (dates.length > 1) throw new UsageError(`one batch per run: the files name batch dates ${dates.join(', ')}`);
+  return dates[0]!;
 }

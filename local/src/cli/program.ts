@@ -21,6 +21,23 @@ const required = (value: string | undefined, flag: string) => {
   return value;
 };
 
+/** The services whose port `up` takes, with the option that fixes it. */
+const PORT_FLAGS = [
+  ['postgres', 'pg-port'],
+  ['s3', 's3-port'],
+  ['dynamodb', 'dynamodb-port'],
+  ['kinesis', 'kinesis-port'],
+  ['sqs', 'sqs-port'],
+] as const;
+
+const camel = (flag: string) => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+
+function port(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--${flag} takes a port number (1-65535), not ${value}`);
+  return n;
+}
+
 /**
  * The dataharvest command line. Each command takes only its own options and imports its module when it runs, so
  * help and --version load no AWS SDK. `done` receives the command's exit code.
@@ -42,7 +59,23 @@ export function program(done: (code: number) => void): Command {
     async (...args: A) =>
       done(await action(...args));
 
-  dataDir(cli.command('up').description('start the local cloud in the foreground; Ctrl-C stops it')).action(act(async (o: { dataDir: string }) => (await import('./up')).up(o.dataDir)));
+  const up = dataDir(cli.command('up').description('start the local cloud in the foreground; Ctrl-C stops it')).option(
+    '--log-format <format>',
+    'text: one readable line per log entry; json: one JSON object per line, for machines',
+    'text',
+  );
+  for (const [service, flag] of PORT_FLAGS) up.option(`--${flag} <port>`, `a fixed port for ${service} (default: a free one)`);
+  up.action(
+    act(async (o: { dataDir: string; logFormat: string } & Record<string, string | undefined>) => {
+      if (o.logFormat !== 'text' && o.logFormat !== 'json') throw new UsageError(`--log-format takes text or json, not ${o.logFormat}`);
+      const ports = Object.fromEntries(PORT_FLAGS.flatMap(([service, flag]) => (o[camel(flag)] === undefined ? [] : [[service, port(o[camel(flag)]!, flag)]])));
+      return (await import('./up')).up({ dataDir: o.dataDir, ports, logFormat: o.logFormat });
+    }),
+  );
+
+  dataDir(cli.command('reset').description("remove the local cloud's state from its data directory; refused while a cloud runs on it")).action(
+    act(async (o: { dataDir: string }) => (await import('./reset')).reset(o.dataDir)),
+  );
 
   dataDir(
     cli

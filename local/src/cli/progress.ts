@@ -6,7 +6,12 @@ export class Progress {
   private readonly started = Date.now();
   private readonly seen = new Set<string>();
 
-  constructor(private readonly enabled: boolean) {}
+  constructor(private enabled: boolean) {}
+
+  /** Nothing more is printed: the summary is the last word. */
+  end(): void {
+    this.enabled = false;
+  }
 
   line(text: string): void {
     if (this.enabled) process.stdout.write(`[${((Date.now() - this.started) / 1000).toFixed(1).padStart(6)}s] ${text}\n`);
@@ -33,17 +38,28 @@ export class Progress {
   }
 
   summary(report: BatchReport): void {
-    if (!this.enabled) return;
-    const out: string[] = ['', `batch ${report.client}/${report.batch_date ?? '-'}: ${report.stage}`];
-    for (const [name, f] of Object.entries(report.files)) {
-      out.push(`  ${name.padEnd(24)} ${f.status.padEnd(10)} ${f.rows} rows${f.reason ? `  ${f.reason}` : ''}`);
-      for (const e of f.errors.slice(0, 10)) out.push(`      line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.reason}`);
-    }
-    for (const [name, t] of Object.entries(report.transformers)) out.push(`  ${name.padEnd(24)} ${t.status}`);
-    for (const f of report.failures ?? []) out.push(`  ${f.function}: gave up after retries (${f.reason})`);
-    for (const e of report.events) {
-      out.push(`  event ${e.portfolio_reference} v${e.version}: deposits ${e.deposits_total}, ${e.transaction_count} transactions, net ${e.net_amount}, taxes paid ${e.taxes_paid}`);
-    }
-    process.stdout.write(`${out.join('\n')}\n`);
+    if (this.enabled) process.stdout.write(`${summaryLines(report).join('\n')}\n`);
   }
+}
+
+/** How many errors of a file, and how many events, the human summary shows: --json has them all. */
+const SHOWN_ERRORS = 10;
+const SHOWN_EVENTS = 20;
+
+/** The human summary of a run, short whatever the size of the batch. */
+export function summaryLines(report: BatchReport): string[] {
+  const out: string[] = ['', `batch ${report.client}/${report.batch_date ?? '-'}: ${report.stage}`];
+  const more = (n: number, what: string, indent: string) => (n > 0 ? [`${indent}… and ${n} more ${what} (use --json for all)`] : []);
+  for (const [name, f] of Object.entries(report.files)) {
+    out.push(`  ${name.padEnd(24)} ${f.status.padEnd(10)} ${f.rows} rows${f.reason ? `  ${f.reason}` : ''}`);
+    for (const e of f.errors.slice(0, SHOWN_ERRORS)) out.push(`      line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.reason}`);
+    out.push(...more((f.error_count ?? f.errors.length) - Math.min(f.errors.length, SHOWN_ERRORS), 'errors', '      '));
+  }
+  for (const [name, t] of Object.entries(report.transformers)) out.push(`  ${name.padEnd(24)} ${t.status}`);
+  for (const f of report.failures ?? []) out.push(`  ${f.function}: gave up after retries (${f.reason})`);
+  for (const e of report.events.slice(0, SHOWN_EVENTS)) {
+    out.push(`  event ${e.portfolio_reference} v${e.version}: deposits ${e.deposits_total}, ${e.transaction_count} transactions, net ${e.net_amount}, taxes paid ${e.taxes_paid}`);
+  }
+  out.push(...more(report.events.length - SHOWN_EVENTS, 'events', '  '));
+  return out;
 }

@@ -1,15 +1,12 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import { allPersisted, type Batch, type RejectedKey } from '@dataharvest/events/batch';
-import { objectKey, parseObjectKey } from '@dataharvest/events/object-key';
+import { parseObjectKey } from '@dataharvest/events/object-key';
 import { listClient } from '@dataharvest/shared/metastore';
-import { startCloud } from '../cloud/index';
 import { batchReport, exitCode, type BatchReport } from './batch-report';
-import { eventsStream, ingestBucket, useCloud } from './connection';
-import { UsageError } from './errors';
-import { expandInputs } from './inputs';
+import { eventsStream, ingestBucket } from './connection';
+import { batchOf, expandInputs } from './inputs';
 import { latestForBatch, readOutputEvents } from './output-events';
 import { Progress } from './progress';
+import { runTarget } from './run-target';
 import { uploadFile, type Uploaded } from './upload';
 
 export interface RunOptions {
@@ -24,47 +21,42 @@ const FINAL_STAGES = new Set(['COMPLETE', 'FAILED']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * `dataharvest run`: a local cloud for the duration of the command, the files uploaded, and a wait until each
- * file is settled and, once all four persisted, until the batch is COMPLETE or FAILED. Returns the exit code.
+ * `dataharvest run`: the files uploaded to the local cloud that `up` runs on the data dir, or to one started for
+ * the command, and a wait until each file is settled and, once all four persisted, until the batch is COMPLETE or
+ * FAILED. The timeout counts from the command's start, the cloud's start and the uploads included. Returns the exit code.
  */
 export async function run(opts: RunOptions): Promise<number> {
+  const deadline = Date.now() + opts.timeoutSeconds * 1000;
   const files = expandInputs(opts.paths);
-  const dates = new Set(files.map((f) => parseObjectKey(objectKey(opts.client, basename(f)))).flatMap((k) => (k.ok ? [k.batchDate] : [])));
-  if (dates.size > 1) throw new UsageError(`one batch per run: the files name batch dates ${[...dates].join(', ')}`);
-  const batchDate = [...dates][0];
+  const batchDate = batchOf(opts.client, files);
 
   const progress = new Progress(!opts.json);
-  progress.line(`DataHarvest run: client ${opts.client}${batchDate ? `, batch ${batchDate}` : ''}, ${files.length} file(s)`);
-  // Function logs (JSON, one line each) go to a file: the terminal shows progress, the file shows why.
-  mkdirSync(opts.dataDir, { recursive: true });
-  const logFile = join(opts.dataDir, 'cloud.log');
-  const logs = createWriteStream(logFile, { flags: 'a' });
-  const cloud = await startCloud({ dataDir: opts.dataDir, log: (l) => logs.write(`${l}\n`) });
+  progress.line(`DataHarvest run: client ${opts.client}, batch ${batchDate}, ${files.length} file(s)`);
+  const target = await runTarget(opts.dataDir, progress);
+  // An upload in flight at the deadline is abandoned: the timeout is what the user allowed the whole command.
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), Math.max(deadline - Date.now(), 0));
   try {
-    useCloud(cloud);
-    cloud.on('error', (e: { functionName: string; error?: string }) => progress.line(`! ${e.functionName}: ${e.error ?? 'failed'} (the platform retries; details in ${logFile})`));
-    // A record whose retries ran out can never finish the batch: the run ends as soon as the cloud is quiet.
-    const failures: NonNullable<BatchReport['failures']> = [];
-    cloud.on('gave-up', (e) => {
-      failures.push({ function: e.functionName, reason: e.reason });
-      progress.line(`! ${e.functionName}: gave up after retries; the record is in its on-failure queue`);
-    });
-    progress.line(`local cloud up: ${cloud.functions.length} functions`);
-
     const uploaded: Uploaded[] = [];
     for (const path of files) {
-      const u = await uploadFile(ingestBucket(cloud), opts.client, path, (l) => progress.line(l));
+      if (timeout.signal.aborted) break;
+      const u = await uploadFile(ingestBucket(target.deployment), opts.client, path, (l) => progress.line(l), timeout.signal).catch((error: unknown) => {
+        if (timeout.signal.aborted) return undefined;
+        throw error;
+      });
+      if (!u) break;
       uploaded.push(u);
       progress.line(`uploaded ${u.fileName} (${u.bytes} B)`);
     }
 
-    const deadline = Date.now() + opts.timeoutSeconds * 1000;
-    const settled = (s: State) => finished(s, uploaded) || failures.length > 0;
+    const settled = (s: State) => uploaded.length === files.length && (finished(s, uploaded) || target.failures.length > 0);
     let state = await readState(opts.client, batchDate);
     // Settled only when the metastore says so AND the cloud is quiet: a handler may be between two writes.
-    while (!(settled(state) && (await quiet(cloud, deadline)) && settled((state = await readState(opts.client, batchDate))))) {
+    while (!(settled(state) && (await target.quiet(deadline)) && settled((state = await readState(opts.client, batchDate))))) {
       if (Date.now() > deadline) {
-        progress.line(`timed out after ${opts.timeoutSeconds}s at stage ${state.batch?.stage ?? 'RECEIVING'}`);
+        progress.line(
+          `timed out after ${opts.timeoutSeconds}s at stage ${state.batch?.stage ?? 'RECEIVING'}${uploaded.length < files.length ? `, ${uploaded.length} of ${files.length} file(s) uploaded` : ''}`,
+        );
         break;
       }
       progress.observe(state.batch, state.rejected);
@@ -75,22 +67,17 @@ export async function run(opts: RunOptions): Promise<number> {
 
     const ours = new Set(uploaded.map((u) => u.key));
     const rejected = state.rejected.filter((r) => ours.has(r.key));
-    const events = batchDate && state.batch?.stage === 'COMPLETE' ? latestForBatch(await readOutputEvents(eventsStream(cloud)), opts.client, batchDate) : [];
-    const report = batchReport(opts.client, state.batch, rejected, events, failures);
+    const events = state.batch?.stage === 'COMPLETE' ? latestForBatch(await readOutputEvents(eventsStream(target.deployment)), opts.client, batchDate) : [];
+    const report = batchReport(opts.client, state.batch, rejected, events, target.failures);
     if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else progress.summary(report);
+    // What the functions say while the cloud stops (invocations cut short) is no news to the reader of the report.
+    progress.end();
     return exitCode(report);
   } finally {
-    await cloud.stop();
-    logs.end();
+    clearTimeout(timer);
+    await target.release();
   }
-}
-
-async function quiet(cloud: { idle(o: { quietMs: number; timeoutMs: number }): Promise<void> }, deadline: number): Promise<boolean> {
-  return cloud.idle({ quietMs: 300, timeoutMs: Math.max(deadline - Date.now(), 0) }).then(
-    () => true,
-    () => false,
-  );
 }
 
 interface State {
@@ -98,9 +85,9 @@ interface State {
   rejected: RejectedKey[];
 }
 
-async function readState(client: string, batchDate: string | undefined): Promise<State> {
+async function readState(client: string, batchDate: string): Promise<State> {
   const { batches, rejected } = await listClient(client, batchDate);
-  return { batch: batchDate ? batches[0] : undefined, rejected };
+  return { batch: batches[0], rejected };
 }
 
 /** Every upload has its outcome recorded, and a batch with all four files has reached a final stage. */

@@ -13,8 +13,8 @@ export interface Uploaded {
 
 const LARGE = 8 * 1024 * 1024;
 
-/** Streams one file to `incoming/<client>/<file name>`; multipart above 8 MiB, with progress for large files. */
-export async function uploadFile(bucket: string, client: string, path: string, progress?: (line: string) => void): Promise<Uploaded> {
+/** Streams one file to `incoming/<client>/<file name>`; multipart above 8 MiB, with progress for large files; abortable. */
+export async function uploadFile(bucket: string, client: string, path: string, progress?: (line: string) => void, signal?: AbortSignal): Promise<Uploaded> {
   const fileName = basename(path);
   const key = objectKey(client, fileName);
   const bytes = statSync(path).size;
@@ -22,6 +22,7 @@ export async function uploadFile(bucket: string, client: string, path: string, p
   if (bytes > LARGE && progress) {
     upload.on('httpUploadProgress', (p) => progress(`${fileName}: ${Math.round(((p.loaded ?? 0) / bytes) * 100)}% of ${formatBytes(bytes)}`));
   }
+  signal?.addEventListener('abort', () => void upload.abort(), { once: true });
   const done = await upload.done();
   return { fileName, key, etag: (done.ETag ?? '').replaceAll('"', ''), bytes };
 }

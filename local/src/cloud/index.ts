@@ -24,7 +24,7 @@ import { dynamodbSource, kinesisSource } from './event-sources/stream-sources';
 import { createResource, DATA_RESOURCES, notCreated, type Clients } from './resources';
 import { declaredNode, nodeMajor } from './node-binary';
 import { Runtime, type Progress } from './runtime';
-import { ACCOUNT, REGION, startServices, type Services } from './services';
+import { ACCOUNT, type Ports, REGION, startServices, type Services } from './services';
 import { arn, artifactOf, deployOrder, loadComposedStacks, loadStack, Resolver, type Physical, type Resource, type Stack } from './template';
 import { removeBundle, unzip } from './unzip';
 
@@ -63,19 +63,19 @@ interface Deployment {
  * The local cloud: the emulated services, plus every packaged stack of serverless-compose.yml deployed onto them,
  * functions and their event sources included. It runs the very templates `serverless deploy` would.
  */
-export async function startCloud(opts: { dataDir?: string; root?: string; log?: (line: string) => void } = {}): Promise<LocalCloud> {
+export async function startCloud(opts: { dataDir?: string; root?: string; log?: (line: string, functionName?: string) => void; ports?: Ports } = {}): Promise<LocalCloud> {
   const events = new EventEmitter();
   // EventEmitter throws on an 'error' nobody listens to; progress is optional for the caller.
   const emit = (kind: string, e: unknown) => {
     if (events.listenerCount(kind)) events.emit(kind, e);
   };
   const log = (line: string, functionName?: string) => {
-    opts.log?.(line);
+    opts.log?.(line, functionName);
     emit('log', { line, functionName });
   };
   const root = resolve(opts.root ?? process.cwd());
   const stacks = loadComposedStacks(root);
-  const services = await startServices({ dataDir: opts.dataDir, log });
+  const services = await startServices({ dataDir: opts.dataDir, log, ports: opts.ports });
   const aws = { region: REGION, credentials: { accessKeyId: services.env.AWS_ACCESS_KEY_ID!, secretAccessKey: services.env.AWS_SECRET_ACCESS_KEY! } };
   const clients: Clients & { streams: DynamoDBStreamsClient } = {
     dynamodb: new DynamoDBClient({ ...aws, endpoint: services.endpoints.dynamodb }),

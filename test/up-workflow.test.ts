@@ -1,0 +1,89 @@
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { freePort } from '../local/src/cloud/ports';
+
+/** The compiled CLI; its exit code, stdout and stderr whether it succeeds or not. */
+const cli = (...args: string[]) =>
+  promisify(execFile)('node', ['local/bin/dataharvest.mjs', ...args], { timeout: 180_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+
+async function query(url: string): Promise<unknown> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query('SELECT current_user AS user')).rows[0];
+  } finally {
+    await client.end();
+  }
+}
+
+describe('dataharvest up for daily work, with run, reset and Ctrl-C', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dataharvest-workflow-'));
+  chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dirs inside
+  const dataDir = join(dir, 'cloud');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints pasteable endpoints on fixed ports and readable logs; run uses it; reset waits for it to stop', async () => {
+    const ports = { pg: await freePort(), s3: await freePort(), dynamodb: await freePort(), kinesis: await freePort(), sqs: await freePort() };
+    const flags = Object.entries(ports).flatMap(([service, port]) => [`--${service}-port`, String(port)]);
+    const up = spawn('node', ['local/bin/dataharvest.mjs', 'up', '--data-dir', dataDir, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    for (const s of [up.stdout, up.stderr]) s.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+    try {
+      await Promise.race([
+        new Promise<void>((resolve) => up.stdout.on('data', () => output.includes('  functions ') && resolve())),
+        exited.then((code) => {
+          throw new Error(`up exited with ${code}: ${output}`);
+        }),
+      ]);
+      expect(output).toContain(`S3        http://127.0.0.1:${ports.s3}\n`);
+      expect(output).toContain(`DynamoDB  http://127.0.0.1:${ports.dynamodb}\n`);
+      expect(output).toContain(`Kinesis   http://127.0.0.1:${ports.kinesis}\n`);
+      expect(output).toContain(`SQS       http://127.0.0.1:${ports.sqs}\n`);
+      // Both database URLs work as printed: the superuser's without TLS, the functions' login over verified TLS.
+      const superuser = new RegExp(`Postgres  (postgres://postgres:[^@\\s]+@127\\.0\\.0\\.1:${ports.pg}/dataharvest) `).exec(output)?.[1];
+      expect(await query(superuser!)).toEqual({ user: 'postgres' });
+      const login = /psql "(postgres:\/\/[^"]+sslmode=verify-full&sslrootcert=[^"]+)"/.exec(output)?.[1];
+      expect(await query(login!)).toEqual({ user: 'dataharvest' });
+      // A busy port is one line, before anything is deployed.
+      expect(await cli('up', '--data-dir', join(dir, 'other'), '--s3-port', String(ports.s3))).toMatchObject({
+        code: 1,
+        stderr: `dataharvest: port ${ports.s3} for S3 is taken: stop whatever listens on it, or choose another port\n`,
+      });
+
+      const run = await cli('run', 'examples/sample-batch', '--client', 'WORKFLOW', '--data-dir', dataDir);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(run.stdout).toContain('using the local cloud that `dataharvest up` runs');
+      expect(run.stdout).toContain('batch WORKFLOW/20200130: COMPLETE');
+      expect(up.exitCode).toBeNull();
+      // Function logs read as `time function LEVEL message key=value…`; the emulators' known noise is gone.
+      expect(output).toMatch(/^\d\d:\d\d:\d\d\.\d{3} dataharvest-persistence-\S+ INFO file settled key=incoming\/WORKFLOW\/accounts_20200130\.csv status=PERSISTED rows=2 /m);
+      expect(output).not.toMatch(/^\{/m);
+      expect(output).not.toContain('JAXB');
+
+      // The timeout counts from the command's start: at 1 ms, nothing is uploaded.
+      const late = await cli('run', 'examples/sample-batch', '--client', 'LATE', '--timeout', '0.001', '--data-dir', dataDir);
+      expect(late).toMatchObject({ code: 1, stdout: expect.stringContaining('timed out after 0.001s at stage RECEIVING, 0 of 4 file(s) uploaded') });
+      expect(JSON.parse((await cli('status', '--client', 'LATE', '--json', '--data-dir', dataDir)).stdout)).toEqual({ batches: [], rejected: [] });
+
+      expect(await cli('reset', '--data-dir', dataDir)).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `dataharvest: a local cloud (pid ${up.pid}) is running on ${dataDir}: stop it (Ctrl-C in its terminal) before reset\n`,
+      });
+    } finally {
+      up.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(await cli('reset', '--data-dir', dataDir)).toMatchObject({ code: 0, stderr: '' });
+    expect(readdirSync(dataDir)).toEqual([]);
+    expect(existsSync(join(dir, 'other', 'cloud.lock'))).toBe(false);
+  }, 300_000);
+});
