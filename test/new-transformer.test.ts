@@ -8,7 +8,8 @@ import { s3Client } from '@dataharvest/shared/aws';
 import { getBatch, listRegistry } from '@dataharvest/shared/metastore';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { backfill } from '../local/src/cli/backfill';
-import { ingestBucket, useCloud } from '../local/src/cli/connection';
+import { eventsStream, ingestBucket, useCloud } from '../local/src/cli/connection';
+import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
 
 const NAME = 'audit-probe';
 const SAMPLE = 'examples/sample-batch';
@@ -95,5 +96,21 @@ describe('adding a transformer by deploying one service', () => {
         { batch_date: d, portfolio_reference: '90755e32-7438-4354-ad37-ad900e297844', transaction_count: 1 },
       ]),
     );
+
+    // The events carry the new transformer's figure, with nothing but its service added: the backfilled batch's
+    // events went out again a version higher, the new batch's first version has it too.
+    const events = await readOutputEvents(eventsStream(cloud));
+    const figures = (date: string) => latestForBatch(events, 'EXT_CLIENT', date).map((e) => ({ version: e.version, figure: e.audit_probe_transaction_count, deposits: e.deposits_total }));
+    expect(figures('20200130')).toEqual([
+      { version: 2, figure: 1, deposits: '0.00' },
+      { version: 2, figure: 1, deposits: '5000.00' },
+    ]);
+    expect(figures('20200131').map((f) => f.figure)).toEqual([1, 1]);
+    const before = latestForBatch(
+      events.filter((e) => e.version === 1),
+      'EXT_CLIENT',
+      '20200130',
+    );
+    expect(before.map((e) => e.audit_probe_transaction_count)).toEqual([undefined, undefined]);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FieldType } from './portfolio-event';
 
 /** The four daily files a client sends; each has a `<type>_persisted` flag on its batch. */
 export const FILE_TYPES = ['accounts', 'clients', 'portfolios', 'transactions'] as const;
@@ -79,12 +80,17 @@ export const Batch = z.object({
   required_transformers: z.array(z.string()).optional(),
   data_quality: z.record(z.string(), z.number()).optional(),
   events_published: z.number().int().optional(),
+  /** How often a backfill re-opened the batch for a transformer: its events are published again, a version higher. */
+  republished: z.number().int().nonnegative().optional(),
   /** Per transformer, a fingerprint of this batch's part in figures later batches build on (running totals). */
   fingerprints: z.record(z.string(), z.string()).optional(),
   created_at: z.string(),
   updated_at: z.string(),
 });
 export type Batch = z.infer<typeof Batch>;
+
+/** The version of a batch's events: up with every generation and with every backfill that re-opens it. */
+export const eventVersion = (batch: Pick<Batch, 'generation' | 'republished'>) => batch.generation + (batch.republished ?? 0);
 
 /** A file whose object key could not be accepted at all (unknown type, bad date, path tricks). */
 export const RejectedKey = z.object({
@@ -99,10 +105,22 @@ export const RejectedKey = z.object({
 });
 export type RejectedKey = z.infer<typeof RejectedKey>;
 
+/** A SQL identifier the catapult may quote into its query: lower-case letters, digits and underscores. */
+const Identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/);
+
+/**
+ * What a transformer adds to each portfolio's event: a view with one row per (client, batch_date,
+ * portfolio_reference) and the declared fields, and each field's type. The catapult joins the views of the batch's
+ * required transformers; nothing in it names a transformer.
+ */
+export const Contribution = z.object({ view: Identifier, fields: z.record(Identifier, FieldType) });
+export type Contribution = z.infer<typeof Contribution>;
+
 /** A transformer's entry in the registry, contributed by the transformer's own service on deploy. */
 export const RegistryEntry = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/),
   required: z.boolean(),
   registered_at: z.string(),
+  contribution: Contribution.optional(),
 });
 export type RegistryEntry = z.infer<typeof RegistryEntry>;

@@ -14,13 +14,14 @@ const Reference = z.guid();
  * crashes before marking the batch COMPLETE) publishes the same version again. `event_id` names one portfolio's
  * event for one version of a batch, so the same event always carries the same id (see {@link portfolioEventId}):
  * consumers drop an event whose `event_id` they have already processed. `published_at` is not part of it and may
- * differ between the copies. A new generation of the batch (a correction, a backfill) has a higher `version` and so a
- * new id; per portfolio reference, consumers keep the event with the highest `version`.
+ * differ between the copies. A new generation of the batch (a correction) or a backfill that adds a transformer's figures
+ * has a higher `version` and so a new id; per portfolio reference, consumers keep the event with the highest `version`.
  *
  * `event_id` was added to `portfolio.batch.v1` leaving every earlier field as it was; consumers ignore fields they do
  * not know, so an older consumer reads the events unchanged.
  */
-export const PortfolioEvent = z.object({
+/** What every event carries, whatever transformers are deployed: who, which batch, which version. */
+export const PortfolioEventCore = z.object({
   event_id: z.uuid(),
   type: z.literal('portfolio.batch.v1'),
   version: z.number().int().positive(),
@@ -29,6 +30,37 @@ export const PortfolioEvent = z.object({
   portfolio_reference: Reference,
   client_reference: Reference,
   account_number: z.string(),
+  published_at: z.string(),
+});
+
+/**
+ * The types a transformer's contribution may declare for its fields (see shared/src/transformer.ts): each field of
+ * the event beyond the core comes from exactly one registered transformer.
+ */
+export const FIELD_TYPES = {
+  money: Money,
+  integer: z.number().int(),
+  boolean: z.boolean(),
+  text: z.string(),
+  'money-by-key': z.record(z.string(), Money),
+} as const;
+export type FieldType = keyof typeof FIELD_TYPES;
+export const FieldType = z.enum(Object.keys(FIELD_TYPES) as [FieldType, ...FieldType[]]);
+
+/** An event as the catapult composes it: the core, and whatever fields the batch's transformers contribute. */
+export type ComposedEvent = z.infer<typeof PortfolioEventCore> & Record<string, unknown>;
+
+/** The event the batch's transformers compose: the core plus each contribution's declared fields, none missing. */
+export const composedEvent = (fields: Record<string, FieldType>): z.ZodType<ComposedEvent> =>
+  // The extension's keys are known only at run time; the core's are not widened by it.
+  PortfolioEventCore.extend(Object.fromEntries(Object.entries(fields).map(([name, type]) => [name, FIELD_TYPES[type]]))) as unknown as z.ZodType<ComposedEvent>;
+
+/**
+ * `portfolio.batch.v1` as consumers know it: the core and the figures of today's transformers (deposit, transaction,
+ * tax), unchanged. A transformer deployed later adds its own fields under names of its own; they pass through here.
+ */
+export const PortfolioEvent = z.looseObject({
+  ...PortfolioEventCore.shape,
   deposits_total: Money,
   deposits_running_total: Money,
   transaction_count: z.number().int().nonnegative(),
@@ -39,7 +71,6 @@ export const PortfolioEvent = z.object({
   tax_transactions_total: Money,
   allowance_remaining: Money,
   tax_mismatch: z.boolean(),
-  published_at: z.string(),
 });
 export type PortfolioEvent = z.infer<typeof PortfolioEvent>;
 

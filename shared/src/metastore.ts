@@ -1,6 +1,18 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { allPersisted, Batch, FILE_TYPES, persistedFlag, RegistryEntry, RejectedKey, type FileDetail, type FileType, type Stage, type TransformerState } from '@dataharvest/events/batch';
+import {
+  allPersisted,
+  Batch,
+  type Contribution,
+  FILE_TYPES,
+  persistedFlag,
+  RegistryEntry,
+  RejectedKey,
+  type FileDetail,
+  type FileType,
+  type Stage,
+  type TransformerState,
+} from '@dataharvest/events/batch';
 import { fromStages, type Step, toStage } from '@dataharvest/events/state-machine';
 import { dynamoClient } from './aws';
 
@@ -270,8 +282,8 @@ export async function markFailed(batch: Batch, step: string, reason: string): Pr
   });
 }
 
-export async function registerTransformer(name: string, required = true): Promise<void> {
-  const entry: RegistryEntry = { name, required, registered_at: now() };
+export async function registerTransformer(name: string, required = true, contribution?: Contribution): Promise<void> {
+  const entry: RegistryEntry = { name, required, registered_at: now(), ...(contribution ? { contribution } : {}) };
   await dynamoClient().send(new PutCommand({ TableName: table(), Item: { pk: REGISTRY_PK, sk: `TRANSFORMER#${name}`, ...entry } }));
 }
 
@@ -348,11 +360,12 @@ export async function reopenForTransformer(batch: Batch, name: string): Promise<
   const s = stageSet(toStage('reopen'));
   const next = await update({
     Key: batchKey(batch.client, batch.batch_date),
-    UpdateExpression: `SET ${s.expr}, required_transformers = :required REMOVE transformers.#name`,
+    // Its events go out again with the new transformer's figures, a version higher (eventVersion).
+    UpdateExpression: `SET ${s.expr}, required_transformers = :required, republished = if_not_exists(republished, :zero) + :one REMOVE transformers.#name`,
     // The stage seen, which the declaration allows (checked above): a batch that moved on is decided again by the caller.
     ConditionExpression: 'generation = :gen AND stage = :seen AND relation_established = :true',
     ExpressionAttributeNames: { '#name': name },
-    ExpressionAttributeValues: { ...s.values, ':required': required, ':gen': batch.generation, ':seen': batch.stage, ':true': true },
+    ExpressionAttributeValues: { ...s.values, ':required': required, ':gen': batch.generation, ':seen': batch.stage, ':true': true, ':zero': 0, ':one': 1 },
   });
   return next !== undefined;
 }

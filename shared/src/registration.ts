@@ -1,38 +1,52 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { Contribution } from '@dataharvest/events/batch';
+import { PortfolioEventCore } from '@dataharvest/events/portfolio-event';
 import { lambda } from './handler';
 import { logger } from './logger';
-import { deregisterTransformer, registerTransformer } from './metastore';
+import { deregisterTransformer, listRegistry, registerTransformer } from './metastore';
 
 /**
  * The handler of a transformer service's `Custom::TransformerRegistration` resource (properties Name, Required):
  * deploying the service adds its registry entry, deleting the stack removes it, so no other service changes for a
  * new transformer. CloudFormation waits for the answer PUT to ResponseURL, so one is sent whatever happens.
  */
-export const registrationHandler = lambda(async (event: CloudFormationCustomResourceEvent): Promise<void> => {
-  const name = String(event.ResourceProperties.Name);
-  // CloudFormation passes every property as a string.
-  const required = String(event.ResourceProperties.Required ?? 'true') === 'true';
-  let outcome: { Status: 'SUCCESS' | 'FAILED'; Reason?: string } = { Status: 'SUCCESS' };
-  try {
-    if (event.RequestType === 'Delete') await deregisterTransformer(name);
-    else await registerTransformer(name, required);
-    logger.info('registry updated', { request: event.RequestType, transformer: name, required });
-  } catch (error) {
-    outcome = { Status: 'FAILED', Reason: (error as Error).message };
-    logger.error('registration failed', { request: event.RequestType, transformer: name, error: error as Error });
-  }
-  const response = await fetch(event.ResponseURL, {
-    method: 'PUT',
-    // The pre-signed S3 URL is signed without a content type: sending one would break the signature.
-    headers: { 'content-type': '' },
-    body: JSON.stringify({
-      ...outcome,
-      PhysicalResourceId: `transformer-${name}`,
-      StackId: event.StackId,
-      RequestId: event.RequestId,
-      LogicalResourceId: event.LogicalResourceId,
-      Data: { Name: name },
-    }),
+export const registrationHandler = (contribution?: Contribution) =>
+  lambda(async (event: CloudFormationCustomResourceEvent): Promise<void> => {
+    const name = String(event.ResourceProperties.Name);
+    // CloudFormation passes every property as a string.
+    const required = String(event.ResourceProperties.Required ?? 'true') === 'true';
+    let outcome: { Status: 'SUCCESS' | 'FAILED'; Reason?: string } = { Status: 'SUCCESS' };
+    try {
+      if (event.RequestType === 'Delete') await deregisterTransformer(name);
+      else {
+        if (contribution) await assertOwnFields(name, contribution);
+        await registerTransformer(name, required, contribution);
+      }
+      logger.info('registry updated', { request: event.RequestType, transformer: name, required });
+    } catch (error) {
+      outcome = { Status: 'FAILED', Reason: (error as Error).message };
+      logger.error('registration failed', { request: event.RequestType, transformer: name, error: error as Error });
+    }
+    const response = await fetch(event.ResponseURL, {
+      method: 'PUT',
+      // The pre-signed S3 URL is signed without a content type: sending one would break the signature.
+      headers: { 'content-type': '' },
+      body: JSON.stringify({
+        ...outcome,
+        PhysicalResourceId: `transformer-${name}`,
+        StackId: event.StackId,
+        RequestId: event.RequestId,
+        LogicalResourceId: event.LogicalResourceId,
+        Data: { Name: name },
+      }),
+    });
+    if (!response.ok) throw new Error(`CloudFormation response refused: HTTP ${response.status}`);
   });
-  if (!response.ok) throw new Error(`CloudFormation response refused: HTTP ${response.status}`);
-});
+
+/** A field of the event belongs to one transformer: one that claims another's (or the core's) fails the deploy. */
+async function assertOwnFields(name: string, contribution: Contribution): Promise<void> {
+  const owners = new Map<string, string>(Object.keys(PortfolioEventCore.shape).map((f) => [f, 'the event core']));
+  for (const entry of await listRegistry()) if (entry.name !== name) for (const f of Object.keys(entry.contribution?.fields ?? {})) owners.set(f, entry.name);
+  const taken = Object.keys(contribution.fields).filter((f) => owners.has(f));
+  if (taken.length) throw new Error(`${name} contributes ${taken.map((f) => `${f} (already ${owners.get(f)}'s)`).join(', ')}: name its fields after itself`);
+}

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { Batch, TransformerState } from '@dataharvest/events/batch';
+import type { Batch, Contribution, TransformerState } from '@dataharvest/events/batch';
+import type { FieldType } from '@dataharvest/events/portfolio-event';
 import { logger } from './logger';
 import { getBatch, markFailed, recordTransformer, rerunLaterBatches } from './metastore';
 import { ensureSchema, inTransaction } from './pg';
@@ -21,6 +22,23 @@ export interface TransformerDefinition {
    * is computed again and re-published.
    */
   laterBatchesBuildOn?: string;
+  /**
+   * What the transformer adds to each portfolio's event: a SELECT of client, batch_date, portfolio_reference and the
+   * declared fields (one row per linked portfolio), which the toolkit keeps as the view `<name>_event_fields`. The
+   * catapult joins the views of every transformer the batch required; field names are the transformer's own.
+   */
+  contributes?: { select: string; fields: Record<string, FieldType> };
+}
+
+/** The registry's record of a definition's contribution: its view and field types. */
+export function contributionOf(definition: TransformerDefinition): Contribution | undefined {
+  return definition.contributes && { view: `${definition.name.replaceAll('-', '_')}_event_fields`, fields: definition.contributes.fields };
+}
+
+/** The definition's DDL, its contribution's view last (it reads the tables above it). */
+export function schemaOf(definition: TransformerDefinition): string[] {
+  const contribution = contributionOf(definition);
+  return contribution ? [...definition.ddl, `CREATE OR REPLACE VIEW ${contribution.view} AS ${definition.contributes!.select}`] : definition.ddl;
 }
 
 /**
@@ -72,7 +90,7 @@ export function transformerHandler(definition: TransformerDefinition) {
       logger.info('skipped', { transformer: name, reason });
       return;
     }
-    await ensureSchema(definition.ddl);
+    await ensureSchema(schemaOf(definition));
     const started = Date.now();
     let rows: number;
     let fingerprint: string | undefined;

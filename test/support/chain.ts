@@ -10,6 +10,7 @@ import { columnForHeader } from '@dataharvest/events/file-schemas';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { batchKey, getBatch, recordFile, registerTransformer } from '@dataharvest/shared/metastore';
 import { applyDdl, endPool, newPool } from '@dataharvest/shared/pg';
+import { contributionOf, type TransformerDefinition } from '@dataharvest/shared/transformer';
 import { compileFilters, kinesisFilterView } from '../../local/src/cloud/filter';
 import { createResource } from '../../local/src/cloud/resources';
 import { REGION, startServices, type Services } from '../../local/src/cloud/services';
@@ -102,7 +103,11 @@ export async function startChain(): Promise<Chain> {
     await createAll('metastore', 'AWS::Kinesis::Stream');
     const [metastoreTable] = await createAll('metastore', 'AWS::DynamoDB::Table');
     process.env.METASTORE_TABLE = metastoreTable;
-    for (const name of ['deposit', 'transaction', 'tax']) await registerTransformer(name);
+    // As their Registration resources do on deploy: each with what it adds to the events.
+    for (const name of ['deposit', 'transaction', 'tax']) {
+      const { definition } = (await import(`../../services/${name}/src/handler`)) as { definition: TransformerDefinition };
+      await registerTransformer(name, true, contributionOf(definition));
+    }
     const db = newPool({ connectionString: services.postgresUrl, max: 3 });
     const connection = await db.connect();
     await applyDdl(connection, BASE_TABLES_DDL).finally(() => connection.release());

@@ -115,8 +115,9 @@ resources:
             PolicyDocument:
               Version: '2012-10-17'
               Statement:
+                # Query: it checks that no other transformer contributes the same event fields.
                 - Effect: Allow
-                  Action: [dynamodb:PutItem, dynamodb:DeleteItem]
+                  Action: [dynamodb:PutItem, dynamodb:DeleteItem, dynamodb:Query]
                   Resource: !ImportValue dataharvest-\${sls:stage}-metastore-table-arn
                   Condition:
                     ForAllValues:StringEquals:
@@ -124,19 +125,26 @@ resources:
 `;
 }
 
-export const registerHandlerTs = `export { registrationHandler as handler } from '@dataharvest/shared/registration';
+export const registerHandlerTs = `import { registrationHandler } from '@dataharvest/shared/registration';
+import { contributionOf } from '@dataharvest/shared/transformer';
+import { definition } from './handler';
+
+/** Registers the transformer with what it adds to every portfolio's event. */
+export const handler = registrationHandler(contributionOf(definition));
 `;
 
 /** A working first version of the transformer's SQL: per portfolio, how many transactions the batch has. */
 export function transformerHandlerTs(name: string): string {
   const table = `${name.replaceAll('-', '_')}_results`;
-  return `import { transformerHandler } from '@dataharvest/shared/transformer';
+  const figure = `${name.replaceAll('-', '_')}_transaction_count`;
+  return `import { type TransformerDefinition, transformerHandler } from '@dataharvest/shared/transformer';
 
 /**
  * The ${name} transformer. Replace the SQL with your own: $1 is the client, $2 the batch date; the statements run in
- * one transaction and must replace the batch's results, so a re-run gives identical tables.
+ * one transaction and must replace the batch's results, so a re-run gives identical tables. \`contributes\` is what
+ * every portfolio's event carries from it, under names of its own.
  */
-export const handler = transformerHandler({
+export const definition: TransformerDefinition = {
   name: '${name}',
   ddl: [
     \`CREATE TABLE IF NOT EXISTS ${table} (client text NOT NULL, batch_date date NOT NULL, portfolio_reference uuid NOT NULL,
@@ -151,7 +159,13 @@ export const handler = transformerHandler({
        WHERE l.client = $1 AND l.batch_date = $2
        GROUP BY l.client, l.batch_date, l.portfolio_reference\`,
   ],
-});
+  contributes: {
+    select: 'SELECT client, batch_date, portfolio_reference, transaction_count AS ${figure} FROM ${table}',
+    fields: { ${figure}: 'integer' },
+  },
+};
+
+export const handler = transformerHandler(definition);
 `;
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readConfig } from '@dataharvest/shared/config';
 import { logger } from '@dataharvest/shared/logger';
-import { getBatch, markComplete } from '@dataharvest/shared/metastore';
+import { getBatch, listRegistry, markComplete } from '@dataharvest/shared/metastore';
 import { inTransaction } from '@dataharvest/shared/pg';
 import { metastoreStreamHandler } from '@dataharvest/shared/stream-handler';
 import { portfolioEvents } from './portfolio-events';
@@ -22,9 +22,12 @@ export const handler = metastoreStreamHandler(async (seen) => {
     logger.info('skipped', { reason: 'batch no longer TRANSFORMED in this generation', stage: batch?.stage });
     return;
   }
+  // What each transformer the batch required adds to the events, as it registered it.
+  const required = new Set(batch.required_transformers ?? []);
+  const contributions = (await listRegistry()).flatMap((e) => (required.has(e.name) && e.contribution ? [e.contribution] : []));
   const published = await inTransaction(async (db) => {
     let count = 0;
-    for await (const events of portfolioEvents(db, batch)) {
+    for await (const events of portfolioEvents(db, batch, contributions)) {
       await publish(config.EVENTS_STREAM, events);
       count += events.length;
     }

@@ -1,5 +1,5 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import type { PortfolioEvent } from '@dataharvest/events/portfolio-event';
+import type { ComposedEvent } from '@dataharvest/events/portfolio-event';
 import { kinesisClient } from '@dataharvest/shared/aws';
 
 /** PutRecords takes at most 500 records a call. */
@@ -13,7 +13,7 @@ const ATTEMPTS = 5;
  * shards with no order between them, while the reference sends them all to one shard, in the order they were
  * published (consumers still keep the highest version, since a slow catapult of an old generation may publish late).
  */
-export async function publish(streamName: string, events: PortfolioEvent[]): Promise<void> {
+export async function publish(streamName: string, events: ComposedEvent[]): Promise<void> {
   for (let i = 0; i < events.length; i += MAX_RECORDS) {
     let pending = events.slice(i, i + MAX_RECORDS).map((e) => ({ PartitionKey: e.portfolio_reference, Data: Buffer.from(JSON.stringify(e)) }));
     for (let attempt = 1; pending.length; attempt++) {

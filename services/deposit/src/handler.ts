@@ -1,4 +1,4 @@
-import { transformerHandler } from '@dataharvest/shared/transformer';
+import { type TransformerDefinition, transformerHandler } from '@dataharvest/shared/transformer';
 
 /**
  * DEPOSIT transactions per linked portfolio and per client, for the batch and as a running total: this batch plus
@@ -29,7 +29,7 @@ const totalsFingerprint = `
 
 const columns = 'deposit_count integer NOT NULL, deposits_total numeric(17,2) NOT NULL, running_total numeric(17,2) NOT NULL';
 
-export const handler = transformerHandler({
+export const definition: TransformerDefinition = {
   name: 'deposit',
   ddl: [
     `CREATE TABLE IF NOT EXISTS portfolio_deposits (client text NOT NULL, batch_date date NOT NULL, portfolio_reference uuid NOT NULL,
@@ -44,4 +44,10 @@ export const handler = transformerHandler({
     deposits('client_reference', 'client_deposits', 'SELECT DISTINCT client_reference, account_number FROM portfolio_links WHERE client = $1 AND batch_date = $2'),
   ],
   laterBatchesBuildOn: totalsFingerprint,
-});
+  contributes: {
+    select: 'SELECT client, batch_date, portfolio_reference, deposits_total, running_total AS deposits_running_total FROM portfolio_deposits',
+    fields: { deposits_total: 'money', deposits_running_total: 'money' },
+  },
+};
+
+export const handler = transformerHandler(definition);

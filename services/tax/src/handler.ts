@@ -1,4 +1,4 @@
-import { transformerHandler } from '@dataharvest/shared/transformer';
+import { type TransformerDefinition, transformerHandler } from '@dataharvest/shared/transformer';
 
 const slice = 'client = $1 AND batch_date = $2';
 
@@ -9,7 +9,7 @@ const slice = 'client = $1 AND batch_date = $2';
  * who paid tax has none left; one who paid none keeps the whole allowance as far as these files can tell.
  * Each account counts once per client, and a repeated client or account number counts by its first record.
  */
-export const handler = transformerHandler({
+export const definition: TransformerDefinition = {
   name: 'tax',
   ddl: [
     `CREATE TABLE IF NOT EXISTS client_taxes (client text NOT NULL, batch_date date NOT NULL, client_reference uuid NOT NULL,
@@ -32,4 +32,13 @@ export const handler = transformerHandler({
             CASE WHEN paid > 0 THEN 0 ELSE tax_free_allowance END, paid <> -taxed
      FROM figures`,
   ],
-});
+  // The client's figures on each of its linked portfolios.
+  contributes: {
+    select: `SELECT l.client, l.batch_date, l.portfolio_reference, x.tax_free_allowance, x.taxes_paid, x.tax_transactions_total,
+               x.allowance_remaining, x.tax_mismatch
+             FROM portfolio_links l JOIN client_taxes x ON x.client = l.client AND x.batch_date = l.batch_date AND x.client_reference = l.client_reference`,
+    fields: { tax_free_allowance: 'money', taxes_paid: 'money', tax_transactions_total: 'money', allowance_remaining: 'money', tax_mismatch: 'boolean' },
+  },
+};
+
+export const handler = transformerHandler(definition);

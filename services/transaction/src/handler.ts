@@ -1,4 +1,4 @@
-import { transformerHandler } from '@dataharvest/shared/transformer';
+import { type TransformerDefinition, transformerHandler } from '@dataharvest/shared/transformer';
 
 const slice = 'client = $1 AND batch_date = $2';
 const totals = 'transaction_count integer NOT NULL, net_amount numeric(17,2) NOT NULL';
@@ -8,7 +8,7 @@ const totals = 'transaction_count integer NOT NULL, net_amount numeric(17,2) NOT
  * same without the portfolio lookup): count and amount per account and keyword, then count and net amount per
  * account (every account of the batch, zero when quiet) and per linked portfolio.
  */
-export const handler = transformerHandler({
+export const definition: TransformerDefinition = {
   name: 'transaction',
   ddl: [
     `CREATE TABLE IF NOT EXISTS transaction_keyword_totals (client text NOT NULL, batch_date date NOT NULL, account_number text NOT NULL,
@@ -40,4 +40,14 @@ export const handler = transformerHandler({
        FROM portfolio_links l JOIN account_transaction_totals a ON a.client = $1 AND a.batch_date = $2 AND a.account_number = l.account_number
        WHERE l.client = $1 AND l.batch_date = $2`,
   ],
-});
+  // Per portfolio, its account's totals; the keyword totals as one object (empty for a quiet account).
+  contributes: {
+    select: `SELECT p.client, p.batch_date, p.portfolio_reference, p.transaction_count, p.net_amount,
+               COALESCE((SELECT jsonb_object_agg(k.keyword, k.amount::numeric(17,2)::text) FROM transaction_keyword_totals k
+                         WHERE k.client = p.client AND k.batch_date = p.batch_date AND k.account_number = p.account_number), '{}') AS totals_by_keyword
+             FROM portfolio_transaction_totals p`,
+    fields: { transaction_count: 'integer', net_amount: 'money', totals_by_keyword: 'money-by-key' },
+  },
+};
+
+export const handler = transformerHandler(definition);
