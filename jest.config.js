@@ -13,6 +13,7 @@ const common = {
 const unit = [
   'events/test/state-machine.test.ts',
   'local/test/batch-report.test.ts',
+  'local/test/event-shapes.test.ts',
   'local/test/dynamodb-noise.test.ts',
   'local/test/filter.test.ts',
   'local/test/generate.test.ts',

@@ -16,7 +16,7 @@ import { reservedKeys } from './function-environment';
 import { roleStatements, startIamProxy, type IamProxy } from './iam';
 import { createAsyncInvoker, type AsyncConfig } from './event-sources/async-invoke';
 import { eventInvokeConfig, streamMappingConfig } from './event-sources/mapping-config';
-import { startChangeFeed } from './event-sources/change-feed';
+import { type Precision, startChangeFeed } from './event-sources/change-feed';
 import type { GaveUp } from './event-sources/failure-destination';
 import { matchS3Event, matchS3Rule, s3NotificationEvent, type S3Rule } from './event-sources/s3-notifications';
 import { startStreamPoller, type StreamPoller } from './event-sources/stream-poller';
@@ -141,9 +141,11 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       const created = await createResource(id, r, resolver, stack.stackName, clients);
       if (r.Type === 'AWS::SQS::Queue') queueUrls.set(created.attributes.Arn!, created.ref);
       if (r.Type === 'AWS::S3::Bucket') deployment.rules.push(...notificationRules(created.ref, props()));
-      const feed = (props().KinesisStreamSpecification as { StreamArn?: string } | undefined)?.StreamArn;
+      const spec = props().KinesisStreamSpecification as { StreamArn?: string; ApproximateCreationDateTimePrecision?: Precision } | undefined;
+      const feed = spec?.StreamArn;
       if (r.Type === 'AWS::DynamoDB::Table' && feed) {
-        deployment.pollers.push(await startChangeFeed({ tableName: created.ref, kinesisStreamArn: feed, clients, log, checkpointFile: checkpointFile(`change-feed-${created.ref}`, feed) }));
+        const precision = spec.ApproximateCreationDateTimePrecision ?? 'MICROSECOND';
+        deployment.pollers.push(await startChangeFeed({ tableName: created.ref, kinesisStreamArn: feed, precision, clients, log, checkpointFile: checkpointFile(`change-feed-${created.ref}`, feed) }));
       }
       return created;
     }

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { arn } from '../template';
 import { throttled } from '../throttling';
-import { sendToDestination, type GaveUp } from './failure-destination';
+import { asyncFailureRecord, sendToDestination, type GaveUp } from './failure-destination';
 
 export interface AsyncConfig {
   maxRetryAttempts: number;
@@ -58,14 +57,7 @@ export function createAsyncInvoker(deps: {
     deps.log(`${fn}: asynchronous invocation failed ${attempts} time(s) (${error.message}); dropping the event (${condition})`);
     deps.gaveUp?.({ functionName: fn, reason: error.message });
     if (!config.onFailureQueueUrl) return;
-    await sendToDestination(deps.sqs, config.onFailureQueueUrl, {
-      version: '1.0',
-      timestamp: new Date().toISOString(),
-      requestContext: { requestId: randomUUID(), functionArn: `${arn.function(fn)}:$LATEST`, condition, approximateInvokeCount: attempts },
-      requestPayload: event,
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-      responsePayload: { errorType: error.errorType ?? error.name, errorMessage: error.message },
-    });
+    await sendToDestination(deps.sqs, config.onFailureQueueUrl, asyncFailureRecord({ functionArn: arn.function(fn), condition, attempts, event, error }));
   }
 
   return {

@@ -6,7 +6,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { startStreamPoller, type StreamPoller } from './stream-poller';
 import { dynamodbSource } from './stream-sources';
 
-interface ChangeRecord {
+export interface ChangeRecord {
   eventID: string;
   eventName: string;
   awsRegion: string;
@@ -23,6 +23,8 @@ interface ChangeRecord {
 export async function startChangeFeed(opts: {
   tableName: string;
   kinesisStreamArn: string;
+  /** KinesisStreamSpecification.ApproximateCreationDateTimePrecision: AWS's default is MICROSECOND. */
+  precision: Precision;
   clients: { dynamodb: DynamoDBClient; streams: DynamoDBStreamsClient; kinesis: KinesisClient; sqs: SQSClient };
   log: (line: string) => void;
   checkpointFile: string;
@@ -39,7 +41,7 @@ export async function startChangeFeed(opts: {
         StreamName,
         Records: records.map((r) => ({
           PartitionKey: createHash('md5').update(JSON.stringify(r.dynamodb.Keys)).digest('hex').toUpperCase(),
-          Data: Buffer.from(JSON.stringify(changeData(tableName, r))),
+          Data: Buffer.from(JSON.stringify(changeData(tableName, r, opts.precision))),
         })),
       }),
     );
@@ -63,8 +65,10 @@ export async function startChangeFeed(opts: {
   );
 }
 
-/** The record's data as AWS documents it: creation time in milliseconds, both images, the table's name. */
-function changeData(tableName: string, r: ChangeRecord) {
+export type Precision = 'MILLISECOND' | 'MICROSECOND';
+
+/** The record's data as AWS documents it: creation time in the table's precision, both images, the table's name. */
+export function changeData(tableName: string, r: ChangeRecord, precision: Precision) {
   const d = r.dynamodb;
   return {
     awsRegion: r.awsRegion,
@@ -74,8 +78,8 @@ function changeData(tableName: string, r: ChangeRecord) {
     recordFormat: 'application/json',
     tableName,
     dynamodb: {
-      ApproximateCreationDateTime: d.ApproximateCreationDateTime * 1000,
-      ApproximateCreationDateTimePrecision: 'MILLISECOND',
+      ApproximateCreationDateTime: d.ApproximateCreationDateTime * (precision === 'MICROSECOND' ? 1_000_000 : 1000),
+      ApproximateCreationDateTimePrecision: precision,
       Keys: d.Keys,
       NewImage: d.NewImage,
       OldImage: d.OldImage,

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { arn } from '../template';
 import { throttled } from '../throttling';
-import { sendToDestination, type GaveUp } from './failure-destination';
+import { sendToDestination, streamFailureRecord, type GaveUp } from './failure-destination';
 import type { SourceRecord } from './stream-sources';
 
 export interface DeliveryConfig {
@@ -123,23 +122,16 @@ export function createBatchDelivery(config: DeliveryConfig, deps: DeliveryDeps) 
   /** AWS's record for a stream batch: where the records are, not the records themselves. */
   async function sendOnFailure(shardId: string, records: SourceRecord[], invokes: number, functionError: boolean, condition: string): Promise<void> {
     if (!config.onFailureQueueUrl) return;
-    const first = records[0]!;
-    const last = records.at(-1)!;
-    const record = {
-      requestContext: { requestId: randomUUID(), functionArn: arn.function(config.functionName), condition, approximateInvokeCount: invokes },
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(functionError ? { functionError: 'Unhandled' } : {}) },
-      version: '1.0',
-      timestamp: new Date().toISOString(),
-      [config.kind === 'dynamodb' ? 'DDBStreamBatchInfo' : 'KinesisBatchInfo']: {
-        shardId,
-        startSequenceNumber: first.sequenceNumber,
-        endSequenceNumber: last.sequenceNumber,
-        approximateArrivalOfFirstRecord: first.arrival.toISOString(),
-        approximateArrivalOfLastRecord: last.arrival.toISOString(),
-        batchSize: records.length,
-        streamArn: config.streamArn,
-      },
-    };
+    const record = streamFailureRecord({
+      kind: config.kind,
+      functionArn: arn.function(config.functionName),
+      streamArn: config.streamArn,
+      shardId,
+      records,
+      invokes,
+      functionError,
+      condition,
+    });
     await sendToDestination(deps.sqs, config.onFailureQueueUrl, record).catch((e: unknown) => deps.log(`${config.functionName}: could not send to the on-failure destination: ${String(e)}`));
   }
 

@@ -5,7 +5,7 @@ import {
   type DynamoDBStreamsClient,
   type _Record as DdbRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type _Record as KinesisRecord, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { ACCOUNT, REGION } from '../services';
 
 export interface Shard {
@@ -54,7 +54,7 @@ export function dynamodbSource(client: DynamoDBStreamsClient, streamArn: string)
 }
 
 /** The record exactly as Lambda delivers it: creation time in epoch seconds, attribute values in typed JSON. */
-function dynamodbRecord(r: DdbRecord, streamArn: string): SourceRecord {
+export function dynamodbRecord(r: DdbRecord, streamArn: string): SourceRecord {
   const d = r.dynamodb!;
   const arrival = d.ApproximateCreationDateTime ?? new Date();
   return {
@@ -81,7 +81,7 @@ function dynamodbRecord(r: DdbRecord, streamArn: string): SourceRecord {
   };
 }
 
-/** Kinesis: partition key, sequence number and base64 data, the shard named in eventID as Lambda does. */
+/** Kinesis: its shards, read through ListShards and GetRecords. */
 export function kinesisSource(client: KinesisClient, streamArn: string): StreamSource {
   const StreamName = streamArn.split('/').pop()!;
   return {
@@ -96,31 +96,34 @@ export function kinesisSource(client: KinesisClient, streamArn: string): StreamS
     },
     async read(shardId, iterator) {
       const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: PAGE }));
-      const records = (out.Records ?? []).map((r) => {
-        const arrival = r.ApproximateArrivalTimestamp ?? new Date();
-        return {
-          sequenceNumber: r.SequenceNumber!,
-          arrival,
-          event: {
-            kinesis: {
-              kinesisSchemaVersion: '1.0',
-              partitionKey: r.PartitionKey,
-              sequenceNumber: r.SequenceNumber,
-              data: Buffer.from(r.Data ?? []).toString('base64'),
-              approximateArrivalTimestamp: arrival.getTime() / 1000,
-            },
-            eventSource: 'aws:kinesis',
-            eventVersion: '1.0',
-            eventID: `${shardId}:${r.SequenceNumber}`,
-            eventName: 'aws:kinesis:record',
-            // Lambda names the function's execution role here; locally there is no role to name.
-            invokeIdentityArn: `arn:aws:iam::${ACCOUNT}:role/local-lambda-role`,
-            awsRegion: REGION,
-            eventSourceARN: streamArn,
-          },
-        };
-      });
+      const records = (out.Records ?? []).map((r) => kinesisRecord(r, shardId, streamArn));
       return { records, next: out.NextShardIterator };
+    },
+  };
+}
+
+/** The record as Lambda delivers it: base64 data, arrival in epoch seconds, the shard named in eventID. */
+export function kinesisRecord(r: KinesisRecord, shardId: string, streamArn: string): SourceRecord {
+  const arrival = r.ApproximateArrivalTimestamp ?? new Date();
+  return {
+    sequenceNumber: r.SequenceNumber!,
+    arrival,
+    event: {
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: r.PartitionKey,
+        sequenceNumber: r.SequenceNumber,
+        data: Buffer.from(r.Data ?? []).toString('base64'),
+        approximateArrivalTimestamp: arrival.getTime() / 1000,
+      },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `${shardId}:${r.SequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      // Lambda names the function's execution role here; locally there is no role to name.
+      invokeIdentityArn: `arn:aws:iam::${ACCOUNT}:role/local-lambda-role`,
+      awsRegion: REGION,
+      eventSourceARN: streamArn,
     },
   };
 }
