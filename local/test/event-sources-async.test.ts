@@ -16,6 +16,7 @@ afterAll(async () => {
 });
 
 class FunctionError extends Error {
+  override name = 'FunctionError';
   errorType = 'ValidationError';
 }
 

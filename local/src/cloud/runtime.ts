@@ -23,6 +23,7 @@ export interface FunctionConfig {
 }
 
 export class FunctionError extends Error {
+  override name = 'FunctionError';
   constructor(
     readonly functionName: string,
     readonly errorType: string,
