@@ -4,6 +4,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }] },
   testPathIgnorePatterns: ['/node_modules/', '/.serverless/', '/.esbuild/'],
+  setupFiles: ['<rootDir>/test/support/log-level.ts'],
 };
 
 /**

@@ -1,6 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { getBatch, listClient } from '@dataharvest/shared/metastore';
-import { exists, readJson, s3Event, sliceRows, startHarness, upload, type Harness } from '../services/persistence/test/harness';
+import { s3Event, sliceRows, startHarness, type Harness } from '../services/persistence/test/harness';
 
 /**
  * Malformed uploads, each through the persistence handler on a real S3 event: every one is refused with the
@@ -94,22 +93,22 @@ describe('bad input: malformed files', () => {
     const c = contentCases[i]!;
     const client = `BAD_${i}`;
     const key = `incoming/${client}/${c.type}_20200130.csv${c.gzip ? '.gz' : ''}`;
-    expect(await h.invoke(await upload(key, c.body))).toEqual([{ status: 'REJECTED', rows: 0 }]);
+    expect(await h.invoke(await h.upload(key, c.body))).toEqual([{ status: 'REJECTED', rows: 0 }]);
 
-    const file = (await getBatch(client, '20200130'))?.files[c.type];
+    const file = (await h.metastore.getBatch(client, '20200130'))?.files[c.type];
     expect(file).toMatchObject({ status: 'REJECTED', rows: 0, key });
     expect(file!.error_count).toBeGreaterThanOrEqual(1);
     expect(file!.errors[0]).toEqual({ line: c.line, reason: expect.stringMatching(c.reason), ...(c.column ? { column: c.column } : {}) });
     expect(await sliceRows(h.db, c.type, client, '2020-01-30')).toEqual([]);
-    expect(await exists(key)).toBe(false);
-    expect(await exists(`quarantine/${client}/${c.type}_20200130.csv${c.gzip ? '.gz' : ''}`)).toBe(true);
-    const report = (await readJson(`errors/${client}/${c.type}_20200130.csv${c.gzip ? '.gz' : ''}.json`)) as { status: string; error_count: number; errors: unknown[] };
+    expect(await h.exists(key)).toBe(false);
+    expect(await h.exists(`quarantine/${client}/${c.type}_20200130.csv${c.gzip ? '.gz' : ''}`)).toBe(true);
+    const report = (await h.readJson(`errors/${client}/${c.type}_20200130.csv${c.gzip ? '.gz' : ''}.json`)) as { status: string; error_count: number; errors: unknown[] };
     expect(report).toMatchObject({ status: 'REJECTED', error_count: file!.error_count, errors: file!.errors });
 
     const good = c.gzip ? gzipSync(GOOD[c.type]!) : GOOD[c.type]!;
-    expect(await h.invoke(await upload(key, good))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+    expect(await h.invoke(await h.upload(key, good))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
     expect(await sliceRows(h.db, c.type, client, '2020-01-30')).toHaveLength(2);
-    expect((await getBatch(client, '20200130'))?.files[c.type]?.status).toBe('PERSISTED');
+    expect((await h.metastore.getBatch(client, '20200130'))?.files[c.type]?.status).toBe('PERSISTED');
   });
 });
 
@@ -117,13 +116,13 @@ describe('bad input: object keys', () => {
   it.each(keyCases.map((c, i) => [c.name, i] as const))('refuses %s and records why', async (_, i) => {
     const c = keyCases[i]!;
     // Path tricks are sent as S3 would report them; the other keys are real uploads.
-    const event = c.key.includes('..') ? s3Event(c.key, 'etag') : await upload(c.key, GOOD.transactions!);
+    const event = c.key.includes('..') ? s3Event(c.key, 'etag') : await h.upload(c.key, GOOD.transactions!);
     expect(await h.invoke(event)).toEqual([{ status: 'REJECTED', rows: 0 }]);
-    const { rejected } = await listClient(c.client);
+    const { rejected } = await h.metastore.listClient(c.client);
     expect(rejected.find((r) => r.key === c.key)?.reason).toMatch(c.reason);
     if (!c.key.includes('..')) {
-      expect(await exists(c.key)).toBe(false);
-      expect(await exists(`quarantine/${c.key.slice('incoming/'.length)}`)).toBe(true);
+      expect(await h.exists(c.key)).toBe(false);
+      expect(await h.exists(`quarantine/${c.key.slice('incoming/'.length)}`)).toBe(true);
     }
     // Nothing was loaded anywhere for it.
     const loaded = await h.db.query("SELECT count(*)::int AS n FROM transactions WHERE client IN ('KEY_CO', 'unknown')");
@@ -131,7 +130,7 @@ describe('bad input: object keys', () => {
   });
 
   it('still loads a good file after all of them', async () => {
-    expect(await h.invoke(await upload('incoming/KEY_CO/transactions_20200130.csv', GOOD.transactions!))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+    expect(await h.invoke(await h.upload('incoming/KEY_CO/transactions_20200130.csv', GOOD.transactions!))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
     expect(await sliceRows(h.db, 'transactions', 'KEY_CO', '2020-01-30')).toHaveLength(2);
   });
 });

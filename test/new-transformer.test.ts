@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { s3Client } from '@dataharvest/shared/aws';
-import { getBatch, listRegistry } from '@dataharvest/shared/metastore';
+import type { Batch } from '@dataharvest/events/batch';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { backfill } from '../local/src/cli/backfill';
-import { eventsStream, ingestBucket, useCloud } from '../local/src/cli/connection';
+import { type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
 import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
 
 const NAME = 'audit-probe';
@@ -43,21 +42,23 @@ describe('adding a transformer by deploying one service', () => {
   const repo = resolve('.');
   const root = scratchCheckout();
   let cloud: LocalCloud;
+  /** The clients and metastore the CLI would use on this cloud. */
+  let on: Connection;
 
   const uploadBatch = async (date: string) => {
     for (const f of readdirSync(SAMPLE)) {
-      await s3Client().send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/EXT_CLIENT/${f.replace('20200130', date)}`, Body: readFileSync(join(SAMPLE, f)) }));
+      await on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/EXT_CLIENT/${f.replace('20200130', date)}`, Body: readFileSync(join(SAMPLE, f)) }));
     }
   };
-  const complete = (date: string, check: (b: NonNullable<Awaited<ReturnType<typeof getBatch>>>) => boolean = () => true) =>
+  const complete = (date: string, check: (b: NonNullable<Batch | undefined>) => boolean = () => true) =>
     until(`batch ${date} COMPLETE`, async () => {
-      const b = await getBatch('EXT_CLIENT', date);
+      const b = await on.metastore.getBatch('EXT_CLIENT', date);
       return b?.stage === 'COMPLETE' && check(b) ? b : undefined;
     });
 
   beforeAll(async () => {
     cloud = await startCloud({ root });
-    useCloud(cloud);
+    on = connectCloud(cloud);
   });
   afterAll(async () => {
     await cloud?.stop();
@@ -73,10 +74,10 @@ describe('adding a transformer by deploying one service', () => {
     expect(readFileSync(join(root, 'serverless-compose.yml'), 'utf8')).toContain(`path: services/${NAME}`);
     execFileSync(join(repo, 'node_modules/.bin/serverless'), ['package'], { cwd: join(root, 'services', NAME), env: offline, stdio: 'ignore' });
     await cloud.deploy(join(root, 'services', NAME));
-    expect((await listRegistry()).map((e) => e.name)).toContain(NAME);
+    expect((await on.metastore.listRegistry()).map((e) => e.name)).toContain(NAME);
 
     // Backfill: the old batch goes back to RELATED for the new transformer alone, then completes again.
-    await backfill({ name: NAME, client: 'EXT_CLIENT' });
+    await backfill(on.metastore, { name: NAME, client: 'EXT_CLIENT' });
     const backfilled = await complete('20200130', (b) => b.transformers[NAME]?.status === 'DONE');
     expect(backfilled.generation).toBe(old.generation);
     expect(backfilled.transformers.deposit).toEqual(old.transformers.deposit);
@@ -99,7 +100,7 @@ describe('adding a transformer by deploying one service', () => {
 
     // The events carry the new transformer's figure, with nothing but its service added: the backfilled batch's
     // events went out again a version higher, the new batch's first version has it too.
-    const events = await readOutputEvents(eventsStream(cloud));
+    const events = await readOutputEvents(on.aws.kinesis, eventsStream(cloud));
     const figures = (date: string) => latestForBatch(events, 'EXT_CLIENT', date).map((e) => ({ version: e.version, figure: e.audit_probe_transaction_count, deposits: e.deposits_total }));
     expect(figures('20200130')).toEqual([
       { version: 2, figure: 1, deposits: '0.00' },

@@ -5,10 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { s3Client } from '@dataharvest/shared/aws';
-import { getBatch } from '@dataharvest/shared/metastore';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
-import { eventsStream, ingestBucket, useCloud } from '../local/src/cli/connection';
+import { type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
 import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
 
 const SAMPLE = 'examples/sample-batch';
@@ -29,10 +27,13 @@ async function baseTables(url: string) {
   }
 }
 
+/** The clients and metastore the CLI would use on the test's cloud. */
+let on: Connection;
+
 async function waitForStage(stage: string, generation: number, client = 'EXT_CLIENT', batchDate = '20200130', timeoutMs = 60_000) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const batch = await getBatch(client, batchDate);
+    const batch = await on.metastore.getBatch(client, batchDate);
     if (batch?.stage === stage && batch.generation === generation) return batch;
     if (Date.now() > until) throw new Error(`batch ${client}/${batchDate} stuck at ${batch?.stage} (generation ${batch?.generation}), waiting for ${stage}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -41,11 +42,11 @@ async function waitForStage(stage: string, generation: number, client = 'EXT_CLI
 
 describe('the sample batch through real events: S3 → persistence → metastore → transformers → catapult → Kinesis', () => {
   let cloud: LocalCloud;
-  const upload = (name: string, body: Buffer | string, client = 'EXT_CLIENT') => s3Client().send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${client}/${name}`, Body: body }));
+  const upload = (name: string, body: Buffer | string, client = 'EXT_CLIENT') => on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${client}/${name}`, Body: body }));
 
   beforeAll(async () => {
     cloud = await startCloud();
-    useCloud(cloud);
+    on = connectCloud(cloud);
   });
   afterAll(() => cloud?.stop());
 
@@ -55,7 +56,7 @@ describe('the sample batch through real events: S3 → persistence → metastore
     expect(Object.values(batch.files).map((f) => [f.status, f.rows])).toEqual(Array(4).fill(['PERSISTED', 2]));
     expect(batch.events_published).toBe(2);
 
-    const events = latestForBatch(await readOutputEvents(eventsStream(cloud)), 'EXT_CLIENT', '20200130');
+    const events = latestForBatch(await readOutputEvents(on.aws.kinesis, eventsStream(cloud)), 'EXT_CLIENT', '20200130');
     const frida = events.find((e) => e.portfolio_reference === '90755e32-7438-4354-ad37-ad900e297844');
     const fritz = events.find((e) => e.portfolio_reference === '439695b4-508d-4562-8576-670e70024627');
     expect(frida).toMatchObject({
@@ -88,7 +89,8 @@ describe('the sample batch through real events: S3 → persistence → metastore
     await Promise.all([...reversed, ...reversed].map((f) => upload(f, readFileSync(join(SAMPLE, f)), client)));
     await waitForStage('COMPLETE', 1, client);
     // The event_id names the client too, so it differs between the two clients like the client field itself.
-    const figures = (c: string) => readOutputEvents(eventsStream(cloud)).then((all) => latestForBatch(all, c, '20200130').map(({ client: _c, event_id: _id, published_at: _p, ...rest }) => rest));
+    const figures = (c: string) =>
+      readOutputEvents(on.aws.kinesis, eventsStream(cloud)).then((all) => latestForBatch(all, c, '20200130').map(({ client: _c, event_id: _id, published_at: _p, ...rest }) => rest));
     expect(await figures(client)).toEqual(await figures('EXT_CLIENT'));
   });
 
@@ -101,7 +103,7 @@ describe('the sample batch through real events: S3 → persistence → metastore
     await waitForStage('COMPLETE', 1, client, '20200130');
     await waitForStage('COMPLETE', 2, client, '20200131');
     const frida = async (date: string) =>
-      latestForBatch(await readOutputEvents(eventsStream(cloud)), client, date)
+      latestForBatch(await readOutputEvents(on.aws.kinesis, eventsStream(cloud)), client, date)
         .filter((e) => e.portfolio_reference === '90755e32-7438-4354-ad37-ad900e297844')
         .map((e) => [e.version, e.deposits_total, e.deposits_running_total]);
     expect(await frida('20200130')).toEqual([[1, '5000.00', '5000.00']]);
@@ -111,7 +113,7 @@ describe('the sample batch through real events: S3 → persistence → metastore
   it('treats a duplicated S3 event as a no-op: same rows, same generation', async () => {
     const before = await baseTables(cloud.postgresUrl);
     const key = 'incoming/EXT_CLIENT/accounts_20200130.csv';
-    const batch = await getBatch('EXT_CLIENT', '20200130');
+    const batch = await on.metastore.getBatch('EXT_CLIENT', '20200130');
     const etag = batch!.files.accounts!.etag!;
     const event = {
       Records: [
@@ -135,15 +137,15 @@ describe('the sample batch through real events: S3 → persistence → metastore
     await cloud.invoke(persistence, event);
     await cloud.idle();
     expect(await baseTables(cloud.postgresUrl)).toEqual(before);
-    expect((await getBatch('EXT_CLIENT', '20200130'))!.generation).toBe(1);
+    expect((await on.metastore.getBatch('EXT_CLIENT', '20200130'))!.generation).toBe(1);
   });
 
   it('archives a re-sent identical file without reloading it or starting a new generation', async () => {
     await upload('accounts_20200130.csv', readFileSync(join(SAMPLE, 'accounts_20200130.csv')));
     await cloud.idle();
-    const listed = await s3Client().send(new ListObjectsV2Command({ Bucket: ingestBucket(cloud), Prefix: 'incoming/EXT_CLIENT/' }));
+    const listed = await on.aws.s3.send(new ListObjectsV2Command({ Bucket: ingestBucket(cloud), Prefix: 'incoming/EXT_CLIENT/' }));
     expect(listed.KeyCount ?? 0).toBe(0);
-    expect(await getBatch('EXT_CLIENT', '20200130')).toMatchObject({ stage: 'COMPLETE', generation: 1 });
+    expect(await on.metastore.getBatch('EXT_CLIENT', '20200130')).toMatchObject({ stage: 'COMPLETE', generation: 1 });
   });
 
   it('re-runs the chain for a corrected re-upload after COMPLETE, replacing results and publishing a higher version', async () => {
@@ -153,7 +155,7 @@ describe('the sample batch through real events: S3 → persistence → metastore
     const tables = await baseTables(cloud.postgresUrl);
     expect(tables.transactions).toHaveLength(2);
     expect(tables.transactions!.map((r) => (r as { amount: string }).amount)).toEqual(['6000', '-789.56'].map((a) => expect.stringMatching(new RegExp(`^${a}(\\.0+)?$`))));
-    const events = latestForBatch(await readOutputEvents(eventsStream(cloud)), 'EXT_CLIENT', '20200130');
+    const events = latestForBatch(await readOutputEvents(on.aws.kinesis, eventsStream(cloud)), 'EXT_CLIENT', '20200130');
     expect(events.map((e) => [e.version, e.deposits_total])).toEqual([
       [2, '0.00'],
       [2, '6000.00'],

@@ -10,17 +10,17 @@ const exported = [
   { name: 'someone-else', value: 'not ours', stackName: 'other' },
 ];
 
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 let cf: CloudFormation;
 beforeAll(async () => {
   cf = await startCloudFormation({ exports: () => exported, pageSize: 2 });
-  Object.assign(process.env, { AWS_ENDPOINT_URL_CLOUDFORMATION: cf.endpoint, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
 });
 afterAll(() => cf.stop());
 
 describe('the local CloudFormation and deployedStage', () => {
   it('finds a stage from its exports over every page of ListExports, and no other stage', async () => {
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const deployment = await deployedStage('x', 'eu-west-1');
+    const { deployment, aws, metastore } = await deployedStage('x', 'eu-west-1', { credentials, cloudformationEndpoint: cf.endpoint });
     stderr.mockRestore();
     expect(deployment).toEqual({
       stage: 'x',
@@ -29,11 +29,13 @@ describe('the local CloudFormation and deployedStage', () => {
         ...Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`dataharvest-x-thing-${i}`, `value <${i}> & more`])),
       },
     });
-    expect(process.env).toMatchObject({ AWS_REGION: 'eu-west-1', METASTORE_TABLE: 'dataharvest-metastore-x' });
+    // The stage's clients are in its region, its metastore on the table the stage exports.
+    expect(await aws.dynamo.config.region()).toBe('eu-west-1');
+    expect(metastore.tableName).toBe('dataharvest-metastore-x');
   });
 
   it('refuses what it does not answer as CloudFormation does, in its XML', async () => {
-    const client = new CloudFormationClient({ region: 'eu-central-1' });
+    const client = new CloudFormationClient({ region: 'eu-central-1', credentials, endpoint: cf.endpoint });
     await expect(client.send(new DescribeStacksCommand({}))).rejects.toMatchObject({ name: 'InvalidAction', $metadata: { httpStatusCode: 400 } });
   });
 });

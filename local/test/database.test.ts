@@ -1,7 +1,9 @@
 import { GetObjectCommand, HeadObjectCommand, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { connectionConfig } from '@dataharvest/shared/pg';
+import { awsClients } from '@dataharvest/shared/aws';
+import { readConfig } from '@dataharvest/shared/config';
+import { connectionConfig, DatabaseEnv } from '@dataharvest/shared/pg';
 import { type IamProxy, type Statement, startIamProxy } from '../src/cloud/iam';
 import { startServices, type Services } from '../src/cloud/services';
 
@@ -34,7 +36,6 @@ describe('the local database, its secret and TLS', () => {
   });
 
   const env = (overrides: Record<string, string> = {}) => ({
-    ...services.env,
     DB_HOST: services.postgres.host,
     DB_PORT: String(services.postgres.port),
     DB_NAME: 'appdb',
@@ -45,9 +46,11 @@ describe('the local database, its secret and TLS', () => {
     ...overrides,
   });
 
+  /** How a function connects, with the secret read from the local Secrets Manager. */
+  const connect = () => connectionConfig(readConfig(DatabaseEnv, env()), awsClients({ region: 'eu-central-1', credentials, endpoints: services.endpoints }).secrets);
+
   it('logs a function in with the secret over verified TLS, its timeouts set', async () => {
-    Object.assign(process.env, env());
-    const db = new pg.Client(await connectionConfig(env()));
+    const db = new pg.Client(await connect());
     await db.connect();
     try {
       const { rows } = await db.query(
@@ -63,7 +66,7 @@ describe('the local database, its secret and TLS', () => {
   it('refuses the login without TLS, as RDS with rds.force_ssl does, and a server its CA did not sign', async () => {
     const plain = new pg.Client({ host: services.postgres.host, port: services.postgres.port, database: 'appdb', user: 'app', password: 'app-password' });
     await expect(plain.connect()).rejects.toThrow(/no encryption/);
-    const config = await connectionConfig(env());
+    const config = await connect();
     const untrusted = new pg.Client({ ...config, ssl: { rejectUnauthorized: true } });
     await expect(untrusted.connect()).rejects.toThrow(/self-signed certificate|unable to verify|unable to get local issuer/);
   });

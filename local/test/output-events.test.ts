@@ -11,7 +11,6 @@ describe('reading the output stream', () => {
   let kinesis: Kinesis;
   beforeAll(async () => {
     kinesis = await startKinesis(undefined);
-    Object.assign(process.env, { AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint, AWS_REGION: 'eu-central-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' });
   });
   afterAll(() => kinesis?.stop());
 
@@ -42,7 +41,7 @@ describe('reading the output stream', () => {
       const Records = Array.from({ length: Math.min(500, RECORDS - start) }, (_, k) => ({ PartitionKey: 'p', Data: Buffer.from(JSON.stringify(event(start + k))) }));
       await client.send(new PutRecordsCommand({ StreamName: 'events', Records }));
     }
-    const events = await readOutputEvents('events');
+    const events = await readOutputEvents(client, 'events');
     expect(events).toHaveLength(RECORDS);
     expect(events.at(-1)!.account_number).toBe(String(RECORDS - 1));
     client.destroy();

@@ -7,3 +7,12 @@ import { logger } from './logger';
 export function lambda<E, R>(fn: (event: E, context: Context) => Promise<R>, correlationIdPath?: string) {
   return middy(fn).use(injectLambdaContext(logger, { correlationIdPath, resetKeys: true }));
 }
+
+/**
+ * A Lambda entry point whose handler is built on its first event, once per container, by `build` (which reads the
+ * function's configuration): importing the module reads nothing, so tests and sibling functions' modules can.
+ */
+export function builtOnFirstEvent<E, R>(build: () => (event: E, context: Context) => Promise<R>): (event: E, context: Context) => Promise<R> {
+  let built: ((event: E, context: Context) => Promise<R>) | undefined;
+  return (event, context) => (built ??= build())(event, context);
+}

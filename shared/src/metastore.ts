@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   allPersisted,
   Batch,
@@ -14,7 +14,7 @@ import {
   type TransformerState,
 } from '@dataharvest/events/batch';
 import { fromStages, type Step, toStage } from '@dataharvest/events/state-machine';
-import { dynamoClient } from './aws';
+import { z } from 'zod';
 
 /**
  * The typed metastore client. Key design (docs/metastore.md):
@@ -26,12 +26,9 @@ import { dynamoClient } from './aws';
  */
 export const batchKey = (client: string, batchDate: string) => ({ pk: `CLIENT#${client}`, sk: `BATCH#${batchDate}` });
 const REGISTRY_PK = 'REGISTRY';
+/** The metastore's table, as every function's serverless.yml names it. */
+export const MetastoreEnv = { METASTORE_TABLE: z.string().min(1) };
 
-const table = () => {
-  const name = process.env.METASTORE_TABLE;
-  if (!name) throw new Error('METASTORE_TABLE is not set');
-  return name;
-};
 const now = () => new Date().toISOString();
 
 /** Thrown when a conditional write finds the batch no longer in the state the writer assumed. */
@@ -39,333 +36,357 @@ export class StaleStateError extends Error {
   override name = 'StaleStateError';
 }
 
-async function update(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues'>): Promise<Batch | undefined> {
-  try {
-    const out = await dynamoClient().send(new UpdateCommand({ ...input, TableName: table(), ReturnValues: 'ALL_NEW' }));
-    return out.Attributes as Batch;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
+export type Metastore = ReturnType<typeof createMetastore>;
+
+/** The metastore client on one table; `dynamo` drops undefined values, as awsClients' does. */
+export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: string) {
+  async function update(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues'>): Promise<Batch | undefined> {
+    try {
+      const out = await dynamo.send(new UpdateCommand({ ...input, TableName: tableName, ReturnValues: 'ALL_NEW' }));
+      return out.Attributes as Batch;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
   }
-}
 
-/** Creates the batch item if it is new; never touches an existing one's state. */
-async function ensureBatch(client: string, batchDate: string): Promise<void> {
-  const flags = Object.fromEntries(Object.values(persistedFlag).map((f) => [f, false]));
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {
-    ':stage': 'RECEIVING',
-    ':gsi': 'STAGE#RECEIVING',
-    ':empty': {},
-    ':zero': 0,
-    ':false': false,
-    ':now': now(),
-    ':client': client,
-    ':date': batchDate,
-    ':gsisk': `${batchDate}#${client}`,
-  };
-  const sets = [
-    'client = :client',
-    'batch_date = :date',
-    'stage = if_not_exists(stage, :stage)',
-    'gsi1pk = if_not_exists(gsi1pk, :gsi)',
-    'gsi1sk = :gsisk',
-    'files = if_not_exists(files, :empty)',
-    'transformers = if_not_exists(transformers, :empty)',
-    'generation = if_not_exists(generation, :zero)',
-    'relation_established = if_not_exists(relation_established, :false)',
-    'fingerprints = if_not_exists(fingerprints, :empty)',
-    'created_at = if_not_exists(created_at, :now)',
-    'updated_at = :now',
-  ];
-  Object.keys(flags).forEach((flag, i) => {
-    names[`#f${i}`] = flag;
-    sets.push(`#f${i} = if_not_exists(#f${i}, :false)`);
-  });
-  await update({ Key: batchKey(client, batchDate), UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
-}
-
-/** The condition that the batch is in a stage the step may move it from (events/src/state-machine.ts). */
-function stageIn(step: Step) {
-  const stages = fromStages(step);
-  return { expr: `stage IN (${stages.map((_, i) => `:from${i}`).join(', ')})`, values: Object.fromEntries(stages.map((stage, i) => [`:from${i}`, stage])) };
-}
-
-function stageSet(stage: Stage) {
-  return { expr: 'stage = :newStage, gsi1pk = :newGsi, updated_at = :now', values: { ':newStage': stage, ':newGsi': `STAGE#${stage}`, ':now': now() } };
-}
-
-export async function getBatch(client: string, batchDate: string): Promise<Batch | undefined> {
-  const out = await dynamoClient().send(new GetCommand({ TableName: table(), Key: batchKey(client, batchDate), ConsistentRead: true }));
-  return out.Item ? Batch.parse(out.Item) : undefined;
-}
-
-/**
- * Records the outcome of one file upload. A persisted file sets its `<type>_persisted` flag; a rejected
- * one leaves the flag as it was, so a bad re-upload never undoes a good earlier load.
- * Then settles the batch stage: PERSISTED once all four are in, whatever their arrival order.
- */
-export async function recordFile(client: string, batchDate: string, type: FileType, detail: FileDetail): Promise<Batch> {
-  await ensureBatch(client, batchDate);
-  const persisted = detail.status === 'PERSISTED';
-  const image = await update({
-    Key: batchKey(client, batchDate),
-    UpdateExpression: `SET files.#type = :detail, updated_at = :now${persisted ? ', #flag = :true' : ''}`,
-    // The same bytes loaded again (two uploads of one file racing) are not new data: no second generation.
-    ConditionExpression: persisted ? 'NOT (files.#type.#status = :persisted AND files.#type.#etag = :etag)' : undefined,
-    ExpressionAttributeNames: { '#type': type, ...(persisted ? { '#flag': persistedFlag[type], '#status': 'status', '#etag': 'etag' } : {}) },
-    ExpressionAttributeValues: { ':detail': detail, ':now': now(), ...(persisted ? { ':true': true, ':persisted': 'PERSISTED', ':etag': detail.etag ?? '' } : {}) },
-  });
-  if (!image) {
-    const current = await getBatch(client, batchDate);
-    if (!current) throw new Error('metastore update of an existing batch failed');
-    return current;
-  }
-  return settleReceivingStage(image, persisted);
-}
-
-/** Moves a batch to the stage its files imply; conditional on the file states the decision was made from. */
-async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3): Promise<Batch> {
-  const complete = allPersisted(seen);
-  const key = batchKey(seen.client, seen.batch_date);
-  if (complete && newData) {
-    // New data for a complete batch starts a new generation: relationships and transformers run again.
-    const next = await startNewGeneration(seen);
-    if (next) return next;
-  } else if (!complete) {
-    const anyRejected = Object.values(seen.files).some((f) => f.status === 'REJECTED');
-    const target: Stage = anyRejected ? 'REJECTED' : 'RECEIVING';
-    if (seen.stage === target) return seen;
-    const s = stageSet(target);
-    const from = stageIn('receive');
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ...s.values, ...from.values };
-    const checks = Object.entries(seen.files).map(([type, file], i) => {
-      names[`#t${i}`] = type;
-      values[`:s${i}`] = file.status;
-      return `files.#t${i}.#status = :s${i}`;
+  /** Creates the batch item if it is new; never touches an existing one's state. */
+  async function ensureBatch(client: string, batchDate: string): Promise<void> {
+    const flags = Object.fromEntries(Object.values(persistedFlag).map((f) => [f, false]));
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {
+      ':stage': 'RECEIVING',
+      ':gsi': 'STAGE#RECEIVING',
+      ':empty': {},
+      ':zero': 0,
+      ':false': false,
+      ':now': now(),
+      ':client': client,
+      ':date': batchDate,
+      ':gsisk': `${batchDate}#${client}`,
+    };
+    const sets = [
+      'client = :client',
+      'batch_date = :date',
+      'stage = if_not_exists(stage, :stage)',
+      'gsi1pk = if_not_exists(gsi1pk, :gsi)',
+      'gsi1sk = :gsisk',
+      'files = if_not_exists(files, :empty)',
+      'transformers = if_not_exists(transformers, :empty)',
+      'generation = if_not_exists(generation, :zero)',
+      'relation_established = if_not_exists(relation_established, :false)',
+      'fingerprints = if_not_exists(fingerprints, :empty)',
+      'created_at = if_not_exists(created_at, :now)',
+      'updated_at = :now',
+    ];
+    Object.keys(flags).forEach((flag, i) => {
+      names[`#f${i}`] = flag;
+      sets.push(`#f${i} = if_not_exists(#f${i}, :false)`);
     });
+    await update({ Key: batchKey(client, batchDate), UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
+  }
+
+  /** The condition that the batch is in a stage the step may move it from (events/src/state-machine.ts). */
+  function stageIn(step: Step) {
+    const stages = fromStages(step);
+    return { expr: `stage IN (${stages.map((_, i) => `:from${i}`).join(', ')})`, values: Object.fromEntries(stages.map((stage, i) => [`:from${i}`, stage])) };
+  }
+
+  function stageSet(stage: Stage) {
+    return { expr: 'stage = :newStage, gsi1pk = :newGsi, updated_at = :now', values: { ':newStage': stage, ':newGsi': `STAGE#${stage}`, ':now': now() } };
+  }
+
+  async function getBatch(client: string, batchDate: string): Promise<Batch | undefined> {
+    const out = await dynamo.send(new GetCommand({ TableName: tableName, Key: batchKey(client, batchDate), ConsistentRead: true }));
+    return out.Item ? Batch.parse(out.Item) : undefined;
+  }
+
+  /**
+   * Records the outcome of one file upload. A persisted file sets its `<type>_persisted` flag; a rejected
+   * one leaves the flag as it was, so a bad re-upload never undoes a good earlier load.
+   * Then settles the batch stage: PERSISTED once all four are in, whatever their arrival order.
+   */
+  async function recordFile(client: string, batchDate: string, type: FileType, detail: FileDetail): Promise<Batch> {
+    await ensureBatch(client, batchDate);
+    const persisted = detail.status === 'PERSISTED';
+    const image = await update({
+      Key: batchKey(client, batchDate),
+      UpdateExpression: `SET files.#type = :detail, updated_at = :now${persisted ? ', #flag = :true' : ''}`,
+      // The same bytes loaded again (two uploads of one file racing) are not new data: no second generation.
+      ConditionExpression: persisted ? 'NOT (files.#type.#status = :persisted AND files.#type.#etag = :etag)' : undefined,
+      ExpressionAttributeNames: { '#type': type, ...(persisted ? { '#flag': persistedFlag[type], '#status': 'status', '#etag': 'etag' } : {}) },
+      ExpressionAttributeValues: { ':detail': detail, ':now': now(), ...(persisted ? { ':true': true, ':persisted': 'PERSISTED', ':etag': detail.etag ?? '' } : {}) },
+    });
+    if (!image) {
+      const current = await getBatch(client, batchDate);
+      if (!current) throw new Error('metastore update of an existing batch failed');
+      return current;
+    }
+    return settleReceivingStage(image, persisted);
+  }
+
+  /** Moves a batch to the stage its files imply; conditional on the file states the decision was made from. */
+  async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3): Promise<Batch> {
+    const complete = allPersisted(seen);
+    const key = batchKey(seen.client, seen.batch_date);
+    if (complete && newData) {
+      // New data for a complete batch starts a new generation: relationships and transformers run again.
+      const next = await startNewGeneration(seen);
+      if (next) return next;
+    } else if (!complete) {
+      const anyRejected = Object.values(seen.files).some((f) => f.status === 'REJECTED');
+      const target: Stage = anyRejected ? 'REJECTED' : 'RECEIVING';
+      if (seen.stage === target) return seen;
+      const s = stageSet(target);
+      const from = stageIn('receive');
+      const names: Record<string, string> = { '#status': 'status' };
+      const values: Record<string, unknown> = { ...s.values, ...from.values };
+      const checks = Object.entries(seen.files).map(([type, file], i) => {
+        names[`#t${i}`] = type;
+        values[`:s${i}`] = file.status;
+        return `files.#t${i}.#status = :s${i}`;
+      });
+      const next = await update({
+        Key: key,
+        UpdateExpression: `SET ${s.expr}`,
+        ConditionExpression: [from.expr, ...checks].join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      });
+      if (next) return next;
+    } else {
+      return seen;
+    }
+    // Someone else changed the batch between our read and write: decide again from what is there now.
+    const fresh = await getBatch(seen.client, seen.batch_date);
+    if (!fresh || attempts <= 1) throw new StaleStateError(`batch ${seen.client}/${seen.batch_date} kept changing`);
+    return settleReceivingStage(fresh, newData && fresh.generation === seen.generation, attempts - 1);
+  }
+
+  /**
+   * Sends a batch whose four files are in back to PERSISTED as a new generation, so the whole chain runs again and the
+   * catapult re-publishes with a higher version. Conditional on the generation seen: undefined if it moved on.
+   */
+  function startNewGeneration(seen: Batch): Promise<Batch | undefined> {
+    // From any stage (the declaration's `persist` and `new-generation`): no stage condition, the generation decides.
+    const s = stageSet(toStage('persist'));
+    const flags = FILE_TYPES.map((_, i) => `#p${i} = :true`).join(' AND ');
+    return update({
+      Key: batchKey(seen.client, seen.batch_date),
+      UpdateExpression: `SET ${s.expr}, generation = generation + :one, relation_established = :false, transformers = :empty REMOVE required_transformers, data_quality, events_published, failure`,
+      ConditionExpression: `${flags} AND generation = :gen`,
+      ExpressionAttributeNames: Object.fromEntries(FILE_TYPES.map((t, i) => [`#p${i}`, persistedFlag[t]])),
+      ExpressionAttributeValues: { ...s.values, ':true': true, ':false': false, ':one': 1, ':empty': {}, ':gen': seen.generation },
+    });
+  }
+
+  /**
+   * A batch's results changed in a way later batches of the client build on (running totals): each later batch whose
+   * four files are in starts a new generation, so it is computed again from the corrected figures and re-published.
+   * Returns the batch dates sent round again.
+   */
+  async function rerunLaterBatches(client: string, batchDate: string): Promise<string[]> {
+    const later = (await listClient(client)).batches.filter((b) => b.batch_date > batchDate && allPersisted(b));
+    const rerun = await Promise.all(later.map(async (b) => ((await startNewGeneration(b)) ? [b.batch_date] : [])));
+    return rerun.flat().sort();
+  }
+
+  /** Records a file whose object key itself was invalid, so `status` and `run` can show why it was refused. */
+  async function recordRejectedKey(rejected: { client: string; key: string; fileName: string; reason: string }): Promise<void> {
+    const item: RejectedKey = {
+      pk: `CLIENT#${rejected.client}`,
+      sk: `REJECTED#${rejected.fileName}`,
+      client: rejected.client,
+      key: rejected.key,
+      file_name: rejected.fileName,
+      stage: 'REJECTED',
+      reason: rejected.reason,
+      at: now(),
+    };
+    await dynamo.send(new PutCommand({ TableName: tableName, Item: { ...item, gsi1pk: 'STAGE#REJECTED', gsi1sk: `_#${rejected.client}#${rejected.fileName}` } }));
+  }
+
+  /**
+   * The relationship transformer's result: relations established for this generation, with the transformers
+   * registered right now as the ones this batch waits for.
+   */
+  async function establishRelations(batch: Batch, state: TransformerState, dataQuality: Record<string, number>): Promise<Batch | undefined> {
+    const required = (await listRegistry()).filter((e) => e.required).map((e) => e.name);
+    const step: Step = required.length ? 'relate' : 'relate-without-transformers';
+    const s = stageSet(toStage(step));
+    const from = stageIn(step);
+    return update({
+      Key: batchKey(batch.client, batch.batch_date),
+      UpdateExpression: `SET ${s.expr}, relation_established = :true, transformers.relationship = :state, data_quality = :dq, required_transformers = :required`,
+      ConditionExpression: `generation = :gen AND ${from.expr}`,
+      ExpressionAttributeValues: { ...s.values, ...from.values, ':true': true, ':state': state, ':dq': dataQuality, ':required': required, ':gen': batch.generation },
+    });
+  }
+
+  /**
+   * Records one transformer's outcome for a generation; when it is the last required one to finish,
+   * moves the batch to TRANSFORMED in a second update conditional on every required status being DONE.
+   * Returns undefined when the batch has moved on to another generation (the result is stale).
+   */
+  async function recordTransformer(batch: Batch, name: string, state: TransformerState, fingerprint?: string): Promise<Batch | undefined> {
+    const key = batchKey(batch.client, batch.batch_date);
+    const image = await update({
+      Key: key,
+      UpdateExpression: `SET transformers.#name = :state, updated_at = :now${fingerprint === undefined ? '' : ', fingerprints.#name = :fingerprint'}`,
+      ConditionExpression: 'generation = :gen AND relation_established = :true',
+      ExpressionAttributeNames: { '#name': name },
+      ExpressionAttributeValues: { ':state': state, ':now': now(), ':gen': state.generation, ':true': true, ...(fingerprint === undefined ? {} : { ':fingerprint': fingerprint }) },
+    });
+    if (!image || state.status !== 'DONE') return image;
+    const required = image.required_transformers ?? [];
+    const done = (n: string) => image.transformers[n]?.status === 'DONE' && image.transformers[n]?.generation === image.generation;
+    const from = stageIn('transform');
+    if (!Object.values(from.values).includes(image.stage) || !required.every(done)) return image;
+    const s = stageSet(toStage('transform'));
+    const names: Record<string, string> = { '#status': 'status', '#generation': 'generation' };
+    const checks = required.map((n, i) => {
+      names[`#r${i}`] = n;
+      return `transformers.#r${i}.#status = :done AND transformers.#r${i}.#generation = :gen`;
+    });
+    return (
+      (await update({
+        Key: key,
+        UpdateExpression: `SET ${s.expr}`,
+        ConditionExpression: [from.expr, 'generation = :gen', ...checks].join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ...s.values, ...from.values, ':gen': image.generation, ':done': 'DONE' },
+      })) ?? image
+    );
+  }
+
+  /** The catapult's last word: events published, batch COMPLETE. */
+  async function markComplete(batch: Batch, eventsPublished: number): Promise<Batch | undefined> {
+    const s = stageSet(toStage('publish'));
+    const from = stageIn('publish');
+    return update({
+      Key: batchKey(batch.client, batch.batch_date),
+      UpdateExpression: `SET ${s.expr}, events_published = :count`,
+      ConditionExpression: `generation = :gen AND ${from.expr}`,
+      ExpressionAttributeValues: { ...s.values, ...from.values, ':count': eventsPublished, ':gen': batch.generation },
+    });
+  }
+
+  /** A step that cannot succeed for this generation fails the batch, with who and why. */
+  async function markFailed(batch: Batch, step: string, reason: string): Promise<Batch | undefined> {
+    // From any stage (the declaration's `fail`): no stage condition, the generation decides.
+    const s = stageSet(toStage('fail'));
+    return update({
+      Key: batchKey(batch.client, batch.batch_date),
+      UpdateExpression: `SET ${s.expr}, failure = :failure`,
+      ConditionExpression: 'generation = :gen',
+      ExpressionAttributeValues: { ...s.values, ':failure': { step, reason, at: now() }, ':gen': batch.generation },
+    });
+  }
+
+  async function registerTransformer(name: string, required = true, contribution?: Contribution): Promise<void> {
+    const entry: RegistryEntry = { name, required, registered_at: now(), ...(contribution ? { contribution } : {}) };
+    await dynamo.send(new PutCommand({ TableName: tableName, Item: { pk: REGISTRY_PK, sk: `TRANSFORMER#${name}`, ...entry } }));
+  }
+
+  async function deregisterTransformer(name: string): Promise<void> {
+    await dynamo.send(new DeleteCommand({ TableName: tableName, Key: { pk: REGISTRY_PK, sk: `TRANSFORMER#${name}` } }));
+  }
+
+  async function listRegistry(): Promise<RegistryEntry[]> {
+    const out = await dynamo.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': REGISTRY_PK }, ConsistentRead: true }));
+    return (out.Items ?? []).map((i) => RegistryEntry.parse(i));
+  }
+
+  /** A client's batches and rejected keys, newest first, optionally for one date. */
+  async function listClient(client: string, batchDate?: string): Promise<{ batches: Batch[]; rejected: RejectedKey[] }> {
+    const items = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await dynamo.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `CLIENT#${client}` },
+          ExclusiveStartKey: start,
+          ScanIndexForward: false,
+          ConsistentRead: true,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const batches = items
+      .filter((i) => String(i.sk).startsWith('BATCH#'))
+      .map((i) => Batch.parse(i))
+      .filter((b) => !batchDate || b.batch_date === batchDate);
+    const rejected = items.filter((i) => String(i.sk).startsWith('REJECTED#')).map((i) => RejectedKey.parse(i));
+    return { batches, rejected };
+  }
+
+  /** Batches in any of the given stages. */
+  async function listByStages(stages: readonly Stage[]): Promise<Batch[]> {
+    return (await Promise.all(stages.map((s) => listByStage(s)))).flat();
+  }
+
+  /** Batches in one stage, through the by-stage index. */
+  async function listByStage(stage: Stage): Promise<Batch[]> {
+    const items = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await dynamo.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: 'by-stage',
+          KeyConditionExpression: 'gsi1pk = :g',
+          ExpressionAttributeValues: { ':g': `STAGE#${stage}` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items.filter((i) => String(i.sk).startsWith('BATCH#')).map((i) => Batch.parse(i));
+  }
+
+  /**
+   * Backfill: makes a batch whose relations are established wait for one more transformer. The batch returns to
+   * RELATED with the transformer added to its required list, so the transformer's own stream filter picks it up and
+   * the usual completion (TRANSFORMED, then the catapult) follows. Returns false when there was nothing to do.
+   */
+  async function reopenForTransformer(batch: Batch, name: string): Promise<boolean> {
+    const state = batch.transformers[name];
+    if (state?.status === 'DONE' && state.generation === batch.generation) return false;
+    const required = [...new Set([...(batch.required_transformers ?? []), name])];
+    if (!fromStages('reopen').includes(batch.stage)) return false;
+    const s = stageSet(toStage('reopen'));
     const next = await update({
-      Key: key,
-      UpdateExpression: `SET ${s.expr}`,
-      ConditionExpression: [from.expr, ...checks].join(' AND '),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+      Key: batchKey(batch.client, batch.batch_date),
+      // Its events go out again with the new transformer's figures, a version higher (eventVersion).
+      UpdateExpression: `SET ${s.expr}, required_transformers = :required, republished = if_not_exists(republished, :zero) + :one REMOVE transformers.#name`,
+      // The stage seen, which the declaration allows (checked above): a batch that moved on is decided again by the caller.
+      ConditionExpression: 'generation = :gen AND stage = :seen AND relation_established = :true',
+      ExpressionAttributeNames: { '#name': name },
+      ExpressionAttributeValues: { ...s.values, ':required': required, ':gen': batch.generation, ':seen': batch.stage, ':true': true, ':zero': 0, ':one': 1 },
     });
-    if (next) return next;
-  } else {
-    return seen;
+    return next !== undefined;
   }
-  // Someone else changed the batch between our read and write: decide again from what is there now.
-  const fresh = await getBatch(seen.client, seen.batch_date);
-  if (!fresh || attempts <= 1) throw new StaleStateError(`batch ${seen.client}/${seen.batch_date} kept changing`);
-  return settleReceivingStage(fresh, newData && fresh.generation === seen.generation, attempts - 1);
-}
 
-/**
- * Sends a batch whose four files are in back to PERSISTED as a new generation, so the whole chain runs again and the
- * catapult re-publishes with a higher version. Conditional on the generation seen: undefined if it moved on.
- */
-function startNewGeneration(seen: Batch): Promise<Batch | undefined> {
-  // From any stage (the declaration's `persist` and `new-generation`): no stage condition, the generation decides.
-  const s = stageSet(toStage('persist'));
-  const flags = FILE_TYPES.map((_, i) => `#p${i} = :true`).join(' AND ');
-  return update({
-    Key: batchKey(seen.client, seen.batch_date),
-    UpdateExpression: `SET ${s.expr}, generation = generation + :one, relation_established = :false, transformers = :empty REMOVE required_transformers, data_quality, events_published, failure`,
-    ConditionExpression: `${flags} AND generation = :gen`,
-    ExpressionAttributeNames: Object.fromEntries(FILE_TYPES.map((t, i) => [`#p${i}`, persistedFlag[t]])),
-    ExpressionAttributeValues: { ...s.values, ':true': true, ':false': false, ':one': 1, ':empty': {}, ':gen': seen.generation },
-  });
-}
-
-/**
- * A batch's results changed in a way later batches of the client build on (running totals): each later batch whose
- * four files are in starts a new generation, so it is computed again from the corrected figures and re-published.
- * Returns the batch dates sent round again.
- */
-export async function rerunLaterBatches(client: string, batchDate: string): Promise<string[]> {
-  const later = (await listClient(client)).batches.filter((b) => b.batch_date > batchDate && allPersisted(b));
-  const rerun = await Promise.all(later.map(async (b) => ((await startNewGeneration(b)) ? [b.batch_date] : [])));
-  return rerun.flat().sort();
-}
-
-/** Records a file whose object key itself was invalid, so `status` and `run` can show why it was refused. */
-export async function recordRejectedKey(rejected: { client: string; key: string; fileName: string; reason: string }): Promise<void> {
-  const item: RejectedKey = {
-    pk: `CLIENT#${rejected.client}`,
-    sk: `REJECTED#${rejected.fileName}`,
-    client: rejected.client,
-    key: rejected.key,
-    file_name: rejected.fileName,
-    stage: 'REJECTED',
-    reason: rejected.reason,
-    at: now(),
+  return {
+    tableName,
+    getBatch,
+    recordFile,
+    rerunLaterBatches,
+    recordRejectedKey,
+    establishRelations,
+    recordTransformer,
+    markComplete,
+    markFailed,
+    registerTransformer,
+    deregisterTransformer,
+    listRegistry,
+    listClient,
+    listByStages,
+    listByStage,
+    reopenForTransformer,
   };
-  await dynamoClient().send(new PutCommand({ TableName: table(), Item: { ...item, gsi1pk: 'STAGE#REJECTED', gsi1sk: `_#${rejected.client}#${rejected.fileName}` } }));
-}
-
-/**
- * The relationship transformer's result: relations established for this generation, with the transformers
- * registered right now as the ones this batch waits for.
- */
-export async function establishRelations(batch: Batch, state: TransformerState, dataQuality: Record<string, number>): Promise<Batch | undefined> {
-  const required = (await listRegistry()).filter((e) => e.required).map((e) => e.name);
-  const step: Step = required.length ? 'relate' : 'relate-without-transformers';
-  const s = stageSet(toStage(step));
-  const from = stageIn(step);
-  return update({
-    Key: batchKey(batch.client, batch.batch_date),
-    UpdateExpression: `SET ${s.expr}, relation_established = :true, transformers.relationship = :state, data_quality = :dq, required_transformers = :required`,
-    ConditionExpression: `generation = :gen AND ${from.expr}`,
-    ExpressionAttributeValues: { ...s.values, ...from.values, ':true': true, ':state': state, ':dq': dataQuality, ':required': required, ':gen': batch.generation },
-  });
-}
-
-/**
- * Records one transformer's outcome for a generation; when it is the last required one to finish,
- * moves the batch to TRANSFORMED in a second update conditional on every required status being DONE.
- * Returns undefined when the batch has moved on to another generation (the result is stale).
- */
-export async function recordTransformer(batch: Batch, name: string, state: TransformerState, fingerprint?: string): Promise<Batch | undefined> {
-  const key = batchKey(batch.client, batch.batch_date);
-  const image = await update({
-    Key: key,
-    UpdateExpression: `SET transformers.#name = :state, updated_at = :now${fingerprint === undefined ? '' : ', fingerprints.#name = :fingerprint'}`,
-    ConditionExpression: 'generation = :gen AND relation_established = :true',
-    ExpressionAttributeNames: { '#name': name },
-    ExpressionAttributeValues: { ':state': state, ':now': now(), ':gen': state.generation, ':true': true, ...(fingerprint === undefined ? {} : { ':fingerprint': fingerprint }) },
-  });
-  if (!image || state.status !== 'DONE') return image;
-  const required = image.required_transformers ?? [];
-  const done = (n: string) => image.transformers[n]?.status === 'DONE' && image.transformers[n]?.generation === image.generation;
-  const from = stageIn('transform');
-  if (!Object.values(from.values).includes(image.stage) || !required.every(done)) return image;
-  const s = stageSet(toStage('transform'));
-  const names: Record<string, string> = { '#status': 'status', '#generation': 'generation' };
-  const checks = required.map((n, i) => {
-    names[`#r${i}`] = n;
-    return `transformers.#r${i}.#status = :done AND transformers.#r${i}.#generation = :gen`;
-  });
-  return (
-    (await update({
-      Key: key,
-      UpdateExpression: `SET ${s.expr}`,
-      ConditionExpression: [from.expr, 'generation = :gen', ...checks].join(' AND '),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ...s.values, ...from.values, ':gen': image.generation, ':done': 'DONE' },
-    })) ?? image
-  );
-}
-
-/** The catapult's last word: events published, batch COMPLETE. */
-export async function markComplete(batch: Batch, eventsPublished: number): Promise<Batch | undefined> {
-  const s = stageSet(toStage('publish'));
-  const from = stageIn('publish');
-  return update({
-    Key: batchKey(batch.client, batch.batch_date),
-    UpdateExpression: `SET ${s.expr}, events_published = :count`,
-    ConditionExpression: `generation = :gen AND ${from.expr}`,
-    ExpressionAttributeValues: { ...s.values, ...from.values, ':count': eventsPublished, ':gen': batch.generation },
-  });
-}
-
-/** A step that cannot succeed for this generation fails the batch, with who and why. */
-export async function markFailed(batch: Batch, step: string, reason: string): Promise<Batch | undefined> {
-  // From any stage (the declaration's `fail`): no stage condition, the generation decides.
-  const s = stageSet(toStage('fail'));
-  return update({
-    Key: batchKey(batch.client, batch.batch_date),
-    UpdateExpression: `SET ${s.expr}, failure = :failure`,
-    ConditionExpression: 'generation = :gen',
-    ExpressionAttributeValues: { ...s.values, ':failure': { step, reason, at: now() }, ':gen': batch.generation },
-  });
-}
-
-export async function registerTransformer(name: string, required = true, contribution?: Contribution): Promise<void> {
-  const entry: RegistryEntry = { name, required, registered_at: now(), ...(contribution ? { contribution } : {}) };
-  await dynamoClient().send(new PutCommand({ TableName: table(), Item: { pk: REGISTRY_PK, sk: `TRANSFORMER#${name}`, ...entry } }));
-}
-
-export async function deregisterTransformer(name: string): Promise<void> {
-  await dynamoClient().send(new DeleteCommand({ TableName: table(), Key: { pk: REGISTRY_PK, sk: `TRANSFORMER#${name}` } }));
-}
-
-export async function listRegistry(): Promise<RegistryEntry[]> {
-  const out = await dynamoClient().send(new QueryCommand({ TableName: table(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': REGISTRY_PK }, ConsistentRead: true }));
-  return (out.Items ?? []).map((i) => RegistryEntry.parse(i));
-}
-
-/** A client's batches and rejected keys, newest first, optionally for one date. */
-export async function listClient(client: string, batchDate?: string): Promise<{ batches: Batch[]; rejected: RejectedKey[] }> {
-  const items = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamoClient().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `CLIENT#${client}` },
-        ExclusiveStartKey: start,
-        ScanIndexForward: false,
-        ConsistentRead: true,
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  const batches = items
-    .filter((i) => String(i.sk).startsWith('BATCH#'))
-    .map((i) => Batch.parse(i))
-    .filter((b) => !batchDate || b.batch_date === batchDate);
-  const rejected = items.filter((i) => String(i.sk).startsWith('REJECTED#')).map((i) => RejectedKey.parse(i));
-  return { batches, rejected };
-}
-
-/** Batches in any of the given stages. */
-export async function listByStages(stages: readonly Stage[]): Promise<Batch[]> {
-  return (await Promise.all(stages.map((s) => listByStage(s)))).flat();
-}
-
-/** Batches in one stage, through the by-stage index. */
-export async function listByStage(stage: Stage): Promise<Batch[]> {
-  const items = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamoClient().send(
-      new QueryCommand({
-        TableName: table(),
-        IndexName: 'by-stage',
-        KeyConditionExpression: 'gsi1pk = :g',
-        ExpressionAttributeValues: { ':g': `STAGE#${stage}` },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items.filter((i) => String(i.sk).startsWith('BATCH#')).map((i) => Batch.parse(i));
-}
-
-/**
- * Backfill: makes a batch whose relations are established wait for one more transformer. The batch returns to
- * RELATED with the transformer added to its required list, so the transformer's own stream filter picks it up and
- * the usual completion (TRANSFORMED, then the catapult) follows. Returns false when there was nothing to do.
- */
-export async function reopenForTransformer(batch: Batch, name: string): Promise<boolean> {
-  const state = batch.transformers[name];
-  if (state?.status === 'DONE' && state.generation === batch.generation) return false;
-  const required = [...new Set([...(batch.required_transformers ?? []), name])];
-  if (!fromStages('reopen').includes(batch.stage)) return false;
-  const s = stageSet(toStage('reopen'));
-  const next = await update({
-    Key: batchKey(batch.client, batch.batch_date),
-    // Its events go out again with the new transformer's figures, a version higher (eventVersion).
-    UpdateExpression: `SET ${s.expr}, required_transformers = :required, republished = if_not_exists(republished, :zero) + :one REMOVE transformers.#name`,
-    // The stage seen, which the declaration allows (checked above): a batch that moved on is decided again by the caller.
-    ConditionExpression: 'generation = :gen AND stage = :seen AND relation_established = :true',
-    ExpressionAttributeNames: { '#name': name },
-    ExpressionAttributeValues: { ...s.values, ':required': required, ':gen': batch.generation, ':seen': batch.stage, ':true': true, ':zero': 0, ':one': 1 },
-  });
-  return next !== undefined;
 }

@@ -1,19 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import pg from 'pg';
 import { z } from 'zod';
-import { readConfig } from './config';
 import { logger } from './logger';
 
 // Money and dates leave PostgreSQL as text: NUMERIC must never become a float, DATE never a local-time Date.
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
-let pool: Promise<pg.Pool> | undefined;
-
 /** Where the database is and how to log in: the secret's ARN, never a password (shared/database.yml sets these). */
-const DatabaseEnv = {
+export const DatabaseEnv = {
   DB_HOST: z.string().min(1),
   DB_PORT: z.coerce.number().int().positive(),
   DB_NAME: z.string().min(1),
@@ -22,26 +20,27 @@ const DatabaseEnv = {
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive(),
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().positive(),
 };
+export type DatabaseConfig = z.infer<z.ZodObject<typeof DatabaseEnv>>;
 /** The cluster's secret, as SecretTargetAttachment completes it; only the login is read from it. */
 const Credentials = z.object({ username: z.string().min(1), password: z.string().min(1) });
 /** A rotated password reaches new connections within this time; a warm container asks once per interval at most. */
 const SECRET_MAX_AGE_S = 300;
 
-const credentials = async (secretArn: string) => Credentials.parse(await getSecret(secretArn, { transform: 'json', maxAge: SECRET_MAX_AGE_S }));
+const credentials = async (secrets: SecretsProvider, secretArn: string) => Credentials.parse(await secrets.get(secretArn, { transform: 'json', maxAge: SECRET_MAX_AGE_S }));
 
 /**
  * How a function connects: host and port of the proxy, the login from Secrets Manager, and TLS verified against the
  * CA bundle (Amazon's public roots for RDS Proxy, the RDS CAs for a cluster) and the host name, as verify-full does.
  */
-export async function connectionConfig(env: NodeJS.ProcessEnv = process.env): Promise<pg.PoolConfig> {
-  const config = readConfig(DatabaseEnv, env);
-  const { username } = await credentials(config.DB_SECRET_ARN);
+export async function connectionConfig(config: DatabaseConfig, client: SecretsManagerClient): Promise<pg.PoolConfig> {
+  const secrets = new SecretsProvider({ awsSdkV3Client: client });
+  const { username } = await credentials(secrets, config.DB_SECRET_ARN);
   return {
     host: config.DB_HOST,
     port: config.DB_PORT,
     database: config.DB_NAME,
     user: username,
-    password: async () => (await credentials(config.DB_SECRET_ARN)).password,
+    password: async () => (await credentials(secrets, config.DB_SECRET_ARN)).password,
     ssl: { ca: [...rootCertificates, readFileSync(config.DB_CA_FILE, 'utf8')], rejectUnauthorized: true },
     statement_timeout: config.DB_STATEMENT_TIMEOUT_MS,
     idle_in_transaction_session_timeout: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
@@ -58,36 +57,62 @@ export function newPool(config: pg.PoolConfig): pg.Pool {
   return created;
 }
 
-/** One small pool per container (a Lambda handles one event at a time), created on first use; a failed start is forgotten. */
-export function pgPool(): Promise<pg.Pool> {
-  if (!pool) {
-    const created = connectionConfig().then((config) => newPool({ ...config, max: 2, idleTimeoutMillis: 30_000 }));
-    created.catch(() => {
-      if (pool === created) pool = undefined;
-    });
-    pool = created;
-  }
-  return pool;
-}
+export type Database = ReturnType<typeof createDatabase>;
 
-/** Ends the container's pool, if one was started (tests; Lambda just freezes the container). */
-export async function endPool(): Promise<void> {
-  const ending = pool;
-  pool = undefined;
-  await ending?.then(
-    (p) => p.end(),
-    () => undefined,
-  );
-}
+/**
+ * A function's database: one small pool per container (a Lambda handles one event at a time), created on first use
+ * with the login from Secrets Manager (through `secrets`); a failed start is forgotten, so the next event tries again.
+ */
+export function createDatabase(config: DatabaseConfig, secrets: SecretsManagerClient) {
+  let started: Promise<pg.Pool> | undefined;
+  const schemas = new Map<string, Promise<void>>();
 
-/** Runs fn inside one transaction on a pooled connection, rolling back on any error. */
-export async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await (await pgPool()).connect();
-  try {
-    return await transaction(client, fn);
-  } finally {
-    client.release();
+  function pool(): Promise<pg.Pool> {
+    if (!started) {
+      const created = connectionConfig(config, secrets).then((c) => newPool({ ...c, max: 2, idleTimeoutMillis: 30_000 }));
+      created.catch(() => {
+        if (started === created) started = undefined;
+      });
+      started = created;
+    }
+    return started;
   }
+
+  /** Ends the pool, if one was started (tests; Lambda just freezes the container). */
+  async function end(): Promise<void> {
+    const ending = started;
+    started = undefined;
+    await ending?.then(
+      (p) => p.end(),
+      () => undefined,
+    );
+  }
+
+  /** Runs fn inside one transaction on a pooled connection, rolling back on any error. */
+  async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await (await pool()).connect();
+    try {
+      return await transaction(client, fn);
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Applies a service's DDL once per container; a failed attempt is forgotten, so the next event tries again. */
+  function ensureSchema(ddl: readonly string[]): Promise<void> {
+    const key = ddl.join(';\n');
+    let ready = schemas.get(key);
+    if (!ready) {
+      ready = pool()
+        .then((p) => p.connect())
+        .then((db) => applyDdl(db, ddl).finally(() => db.release()));
+      ready.catch(() => schemas.delete(key));
+      schemas.set(key, ready);
+    }
+    return ready;
+  }
+
+  return { pool, inTransaction, ensureSchema, end };
 }
 
 /** Runs fn inside one transaction on the given connection, rolling back on any error. */
@@ -101,22 +126,6 @@ export async function transaction<C extends pg.ClientBase, T>(client: C, fn: (cl
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
-}
-
-const schemas = new Map<string, Promise<void>>();
-
-/** Applies a service's DDL once per container; a failed attempt is forgotten, so the next event tries again. */
-export function ensureSchema(ddl: readonly string[]): Promise<void> {
-  const key = ddl.join(';\n');
-  let ready = schemas.get(key);
-  if (!ready) {
-    ready = pgPool()
-      .then((p) => p.connect())
-      .then((db) => applyDdl(db, ddl).finally(() => db.release()));
-    ready.catch(() => schemas.delete(key));
-    schemas.set(key, ready);
-  }
-  return ready;
 }
 
 /**

@@ -1,26 +1,28 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Contribution } from '@dataharvest/events/batch';
 import { PortfolioEventCore } from '@dataharvest/events/portfolio-event';
-import { lambda } from './handler';
+import { awsClients } from './aws';
+import { readConfig } from './config';
+import { builtOnFirstEvent, lambda } from './handler';
 import { logger } from './logger';
-import { deregisterTransformer, listRegistry, registerTransformer } from './metastore';
+import { createMetastore, type Metastore, MetastoreEnv } from './metastore';
 
 /**
  * The handler of a transformer service's `Custom::TransformerRegistration` resource (properties Name, Required):
  * deploying the service adds its registry entry, deleting the stack removes it, so no other service changes for a
  * new transformer. CloudFormation waits for the answer PUT to ResponseURL, so one is sent whatever happens.
  */
-export const registrationHandler = (contribution?: Contribution) =>
+export const createRegistration = (metastore: Metastore, contribution?: Contribution) =>
   lambda(async (event: CloudFormationCustomResourceEvent): Promise<void> => {
     const name = String(event.ResourceProperties.Name);
     // CloudFormation passes every property as a string.
     const required = String(event.ResourceProperties.Required ?? 'true') === 'true';
     let outcome: { Status: 'SUCCESS' | 'FAILED'; Reason?: string } = { Status: 'SUCCESS' };
     try {
-      if (event.RequestType === 'Delete') await deregisterTransformer(name);
+      if (event.RequestType === 'Delete') await metastore.deregisterTransformer(name);
       else {
-        if (contribution) await assertOwnFields(name, contribution);
-        await registerTransformer(name, required, contribution);
+        if (contribution) await assertOwnFields(metastore, name, contribution);
+        await metastore.registerTransformer(name, required, contribution);
       }
       logger.info('registry updated', { request: event.RequestType, transformer: name, required });
     } catch (error) {
@@ -43,10 +45,14 @@ export const registrationHandler = (contribution?: Contribution) =>
     if (!response.ok) throw new Error(`CloudFormation response refused: HTTP ${response.status}`);
   });
 
+/** A registration function's Lambda handler, on the metastore table its environment names. */
+export const registrationHandler = (contribution?: Contribution) =>
+  builtOnFirstEvent(() => createRegistration(createMetastore(awsClients().dynamo, readConfig(MetastoreEnv, process.env).METASTORE_TABLE), contribution));
+
 /** A field of the event belongs to one transformer: one that claims another's (or the core's) fails the deploy. */
-async function assertOwnFields(name: string, contribution: Contribution): Promise<void> {
+async function assertOwnFields(metastore: Metastore, name: string, contribution: Contribution): Promise<void> {
   const owners = new Map<string, string>(Object.keys(PortfolioEventCore.shape).map((f) => [f, 'the event core']));
-  for (const entry of await listRegistry()) if (entry.name !== name) for (const f of Object.keys(entry.contribution?.fields ?? {})) owners.set(f, entry.name);
+  for (const entry of await metastore.listRegistry()) if (entry.name !== name) for (const f of Object.keys(entry.contribution?.fields ?? {})) owners.set(f, entry.name);
   const taken = Object.keys(contribution.fields).filter((f) => owners.has(f));
   if (taken.length) throw new Error(`${name} contributes ${taken.map((f) => `${f} (already ${owners.get(f)}'s)`).join(', ')}: name its fields after itself`);
 }

@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import type { Batch, Contribution, TransformerState } from '@dataharvest/events/batch';
 import type { FieldType } from '@dataharvest/events/portfolio-event';
+import { fromEnvironment, type StepDeps } from './environment';
+import { builtOnFirstEvent } from './handler';
 import { logger } from './logger';
-import { getBatch, markFailed, recordTransformer, rerunLaterBatches } from './metastore';
-import { ensureSchema, inTransaction } from './pg';
 import { isoBatchDate, metastoreStreamHandler } from './stream-handler';
 
 export interface TransformerDefinition {
@@ -81,21 +81,21 @@ function skipReason(name: string, seen: Batch, current: Batch | undefined): stri
  * and streams replay, so it reads the batch first and runs only for the current generation when not yet done; then
  * it runs the SQL in one transaction and records DONE with a conditional update (the last one moves the batch on).
  */
-export function transformerHandler(definition: TransformerDefinition) {
+export function createTransformer(definition: TransformerDefinition, { metastore, database }: StepDeps) {
   const { name } = definition;
   return metastoreStreamHandler(async (seen) => {
-    const current = await getBatch(seen.client, seen.batch_date);
+    const current = await metastore.getBatch(seen.client, seen.batch_date);
     const reason = skipReason(name, seen, current);
     if (reason) {
       logger.info('skipped', { transformer: name, reason });
       return;
     }
-    await ensureSchema(schemaOf(definition));
+    await database.ensureSchema(schemaOf(definition));
     const started = Date.now();
     let rows: number;
     let fingerprint: string | undefined;
     try {
-      rows = await inTransaction(async (db) => {
+      rows = await database.inTransaction(async (db) => {
         const written = await runStatements(db, name, definition.statements, seen);
         if (definition.laterBatchesBuildOn) {
           fingerprint = (await db.query<{ fingerprint: string }>(definition.laterBatchesBuildOn, [seen.client, isoBatchDate(seen)])).rows[0]!.fingerprint;
@@ -106,15 +106,15 @@ export function transformerHandler(definition: TransformerDefinition) {
       if (!isDataError(error)) throw error; // the platform retries, then the on-failure queue keeps the record
       // The batch's data cannot go through this SQL (an overflow, a broken constraint): retrying cannot help.
       const reason = `${name}: ${(error as Error).message}`;
-      await recordTransformer(seen, name, { status: 'FAILED', generation: seen.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, reason });
-      await markFailed(seen, name, reason);
+      await metastore.recordTransformer(seen, name, { status: 'FAILED', generation: seen.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, reason });
+      await metastore.markFailed(seen, name, reason);
       logger.error('transformer failed on the batch data', { transformer: name, reason });
       return;
     }
     // Later batches were computed from the figures the metastore last recorded for this one. When they changed, the
     // later batches go round again before this result is recorded, so a failure in between retries both.
     if (fingerprint !== undefined && fingerprint !== current?.fingerprints?.[name]) {
-      const rerun = await rerunLaterBatches(seen.client, seen.batch_date);
+      const rerun = await metastore.rerunLaterBatches(seen.client, seen.batch_date);
       if (rerun.length) logger.info('later batches run again on the changed figures', { transformer: name, batch_dates: rerun });
     }
     const state: TransformerState = {
@@ -124,7 +124,10 @@ export function transformerHandler(definition: TransformerDefinition) {
       duration_ms: Date.now() - started,
       summary: { rows_written: rows },
     };
-    const next = await recordTransformer(seen, name, state, fingerprint);
+    const next = await metastore.recordTransformer(seen, name, state, fingerprint);
     logger.info(next ? 'transformer done' : 'result of an old generation discarded', { transformer: name, stage: next?.stage, rows_written: rows });
   });
 }
+
+/** A transformer service's Lambda handler: the metastore and database its function's environment names. */
+export const transformerHandler = (definition: TransformerDefinition) => builtOnFirstEvent(() => createTransformer(definition, fromEnvironment(process.env, {})));

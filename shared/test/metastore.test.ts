@@ -6,7 +6,8 @@ import { loadStack, Resolver } from '../../local/src/cloud/template';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { establishRelations, getBatch, listByStage, listClient, markComplete, recordFile, recordTransformer, registerTransformer, reopenForTransformer, rerunLaterBatches } from '../src/metastore';
+import { testAws, testClients } from '../../test/support/clients';
+import { createMetastore, type Metastore } from '../src/metastore';
 
 const detail = (status: FileDetail['status'], etag = 'e1'): FileDetail => ({ status, key: 'k', etag, rows: 2, bytes: 10, errors: [], at: new Date().toISOString() });
 const done = (generation: number) => ({ status: 'DONE' as const, generation, at: new Date().toISOString() });
@@ -15,23 +16,23 @@ const newClient = () => `C${++clientNo}`;
 
 describe('metastore client against DynamoDB Local', () => {
   let services: Services;
+  let m: Metastore;
 
   beforeAll(async () => {
     services = await startServices();
-    Object.assign(process.env, services.env);
     const stack = loadStack('metastore');
-    const dynamodb = new DynamoDBClient({ endpoint: services.endpoints.dynamodb });
+    const dynamodb = new DynamoDBClient({ ...testAws(services), endpoint: services.endpoints.dynamodb });
     const physical = new Map();
     const resolver = new Resolver(stack, physical, {});
     // The metastore stack's own tables, created from its packaged template as the local cloud would.
     // The change feed first: the table names it.
-    const kinesis = new KinesisClient({ endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() });
+    const kinesis = new KinesisClient({ ...testAws(services), endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() });
     for (const type of ['AWS::Kinesis::Stream', 'AWS::DynamoDB::Table']) {
       for (const [id, r] of Object.entries(stack.template.Resources).filter(([, r]) => r.Type === type))
         physical.set(id, await createResource(id, r, resolver, stack.stackName, { dynamodb, kinesis } as never));
     }
-    process.env.METASTORE_TABLE = `dataharvest-metastore-${stack.stage}`;
-    for (const name of ['deposit', 'transaction', 'tax']) await registerTransformer(name);
+    m = createMetastore(testClients(services).dynamo, `dataharvest-metastore-${stack.stage}`);
+    for (const name of ['deposit', 'transaction', 'tax']) await m.registerTransformer(name);
   });
   afterAll(() => services?.stop());
 
@@ -39,10 +40,10 @@ describe('metastore client against DynamoDB Local', () => {
     await fc.assert(
       fc.asyncProperty(fc.shuffledSubarray([...FILE_TYPES], { minLength: 4 }), fc.boolean(), async (order, concurrent) => {
         const client = newClient();
-        const record = (t: FileType) => recordFile(client, '20200130', t, detail('PERSISTED'));
+        const record = (t: FileType) => m.recordFile(client, '20200130', t, detail('PERSISTED'));
         if (concurrent) await Promise.all(order.map(record));
         else for (const t of order) await record(t);
-        const batch = await getBatch(client, '20200130');
+        const batch = await m.getBatch(client, '20200130');
         expect(batch).toMatchObject({ stage: 'PERSISTED', generation: 1, relation_established: false });
       }),
       { numRuns: 12 },
@@ -51,74 +52,74 @@ describe('metastore client against DynamoDB Local', () => {
 
   it('does not start a new generation when the same bytes are recorded again, even concurrently', async () => {
     const client = newClient();
-    for (const t of FILE_TYPES) await recordFile(client, '20200130', t, detail('PERSISTED'));
-    await Promise.all([1, 2, 3].map(() => recordFile(client, '20200130', 'accounts', detail('PERSISTED'))));
-    expect(await getBatch(client, '20200130')).toMatchObject({ stage: 'PERSISTED', generation: 1 });
-    expect((await recordFile(client, '20200130', 'accounts', detail('PERSISTED', 'e2'))).generation).toBe(2);
+    for (const t of FILE_TYPES) await m.recordFile(client, '20200130', t, detail('PERSISTED'));
+    await Promise.all([1, 2, 3].map(() => m.recordFile(client, '20200130', 'accounts', detail('PERSISTED'))));
+    expect(await m.getBatch(client, '20200130')).toMatchObject({ stage: 'PERSISTED', generation: 1 });
+    expect((await m.recordFile(client, '20200130', 'accounts', detail('PERSISTED', 'e2'))).generation).toBe(2);
   });
 
   it('marks a batch REJECTED while a file is refused, and a corrected upload brings it back', async () => {
     const client = newClient();
-    await recordFile(client, '20200130', 'accounts', detail('PERSISTED'));
-    expect((await recordFile(client, '20200130', 'clients', detail('REJECTED'))).stage).toBe('REJECTED');
-    expect((await listByStage('REJECTED')).map((b) => b.client)).toContain(client);
-    expect((await recordFile(client, '20200130', 'clients', detail('PERSISTED', 'e2'))).stage).toBe('RECEIVING');
-    const bad = await recordFile(client, '20200130', 'accounts', detail('REJECTED', 'e3'));
+    await m.recordFile(client, '20200130', 'accounts', detail('PERSISTED'));
+    expect((await m.recordFile(client, '20200130', 'clients', detail('REJECTED'))).stage).toBe('REJECTED');
+    expect((await m.listByStage('REJECTED')).map((b) => b.client)).toContain(client);
+    expect((await m.recordFile(client, '20200130', 'clients', detail('PERSISTED', 'e2'))).stage).toBe('RECEIVING');
+    const bad = await m.recordFile(client, '20200130', 'accounts', detail('REJECTED', 'e3'));
     expect(bad.account_persisted).toBe(true); // a bad re-upload never undoes a good load
   });
 
   it('walks PERSISTED → RELATED → TRANSFORMED (once, by the last transformer) → COMPLETE, and a re-upload starts generation 2', async () => {
     const client = newClient();
-    for (const t of FILE_TYPES) await recordFile(client, '20200130', t, detail('PERSISTED'));
-    let batch = (await getBatch(client, '20200130'))!;
-    batch = (await establishRelations(batch, done(1), { portfolio_without_client: 0 }))!;
+    for (const t of FILE_TYPES) await m.recordFile(client, '20200130', t, detail('PERSISTED'));
+    let batch = (await m.getBatch(client, '20200130'))!;
+    batch = (await m.establishRelations(batch, done(1), { portfolio_without_client: 0 }))!;
     expect(batch).toMatchObject({ stage: 'RELATED', relation_established: true, required_transformers: ['deposit', 'tax', 'transaction'] });
-    expect(await establishRelations(batch, done(1), {})).toBeUndefined(); // only from PERSISTED
+    expect(await m.establishRelations(batch, done(1), {})).toBeUndefined(); // only from PERSISTED
 
-    const results = await Promise.all(['deposit', 'transaction', 'tax'].map((n) => recordTransformer(batch, n, done(1))));
+    const results = await Promise.all(['deposit', 'transaction', 'tax'].map((n) => m.recordTransformer(batch, n, done(1))));
     expect(results.filter((b) => b?.stage === 'TRANSFORMED').length).toBeGreaterThanOrEqual(1);
-    batch = (await getBatch(client, '20200130'))!;
+    batch = (await m.getBatch(client, '20200130'))!;
     expect(batch.stage).toBe('TRANSFORMED');
-    expect(await markComplete({ ...batch, generation: 0 }, 2)).toBeUndefined(); // a stale generation cannot complete it
-    expect((await markComplete(batch, 2))?.stage).toBe('COMPLETE');
+    expect(await m.markComplete({ ...batch, generation: 0 }, 2)).toBeUndefined(); // a stale generation cannot complete it
+    expect((await m.markComplete(batch, 2))?.stage).toBe('COMPLETE');
 
-    const again = await recordFile(client, '20200130', 'transactions', detail('PERSISTED', 'e2'));
+    const again = await m.recordFile(client, '20200130', 'transactions', detail('PERSISTED', 'e2'));
     expect(again).toMatchObject({ stage: 'PERSISTED', generation: 2, relation_established: false, transformers: {} });
-    expect(await recordTransformer(batch, 'deposit', done(1))).toBeUndefined(); // generation 1 results are discarded
+    expect(await m.recordTransformer(batch, 'deposit', done(1))).toBeUndefined(); // generation 1 results are discarded
   });
 
   it('reopens a completed batch for a backfilled transformer without touching the others', async () => {
     const client = newClient();
-    for (const t of FILE_TYPES) await recordFile(client, '20200130', t, detail('PERSISTED'));
-    let batch = (await establishRelations((await getBatch(client, '20200130'))!, done(1), {}))!;
-    for (const n of ['deposit', 'transaction', 'tax']) batch = (await recordTransformer(batch, n, done(1)))!;
-    batch = (await markComplete(batch, 2))!;
-    expect(await reopenForTransformer(batch, 'fx')).toBe(true);
-    const reopened = (await listClient(client)).batches[0]!;
+    for (const t of FILE_TYPES) await m.recordFile(client, '20200130', t, detail('PERSISTED'));
+    let batch = (await m.establishRelations((await m.getBatch(client, '20200130'))!, done(1), {}))!;
+    for (const n of ['deposit', 'transaction', 'tax']) batch = (await m.recordTransformer(batch, n, done(1)))!;
+    batch = (await m.markComplete(batch, 2))!;
+    expect(await m.reopenForTransformer(batch, 'fx')).toBe(true);
+    const reopened = (await m.listClient(client)).batches[0]!;
     expect(reopened).toMatchObject({ stage: 'RELATED', generation: 1, required_transformers: ['deposit', 'tax', 'transaction', 'fx'] });
     expect(reopened.transformers.deposit?.status).toBe('DONE');
-    expect(await reopenForTransformer(reopened, 'fx')).toBe(true); // again: harmless, the list stays without duplicates
-    const fx = (await recordTransformer(reopened, 'fx', done(1)))!;
+    expect(await m.reopenForTransformer(reopened, 'fx')).toBe(true); // again: harmless, the list stays without duplicates
+    const fx = (await m.recordTransformer(reopened, 'fx', done(1)))!;
     expect(fx.stage).toBe('TRANSFORMED');
     expect(fx.required_transformers).toEqual(['deposit', 'tax', 'transaction', 'fx']);
-    expect(await reopenForTransformer(fx, 'fx')).toBe(false); // done for this generation: nothing to backfill
+    expect(await m.reopenForTransformer(fx, 'fx')).toBe(false); // done for this generation: nothing to backfill
   });
 
   it("keeps a transformer's fingerprint across generations, and sends every later complete batch round again", async () => {
     const client = newClient();
     const dates = ['20200129', '20200130', '20200131', '20200201'];
-    for (const date of dates) for (const t of FILE_TYPES) await recordFile(client, date, t, detail('PERSISTED'));
-    await recordFile(client, '20200203', 'accounts', detail('PERSISTED')); // files still missing: nothing to compute yet
-    let batch = (await establishRelations((await getBatch(client, '20200130'))!, done(1), {}))!;
-    batch = (await recordTransformer(batch, 'deposit', done(1), 'f1'))!;
+    for (const date of dates) for (const t of FILE_TYPES) await m.recordFile(client, date, t, detail('PERSISTED'));
+    await m.recordFile(client, '20200203', 'accounts', detail('PERSISTED')); // files still missing: nothing to compute yet
+    let batch = (await m.establishRelations((await m.getBatch(client, '20200130'))!, done(1), {}))!;
+    batch = (await m.recordTransformer(batch, 'deposit', done(1), 'f1'))!;
     expect(batch.fingerprints).toEqual({ deposit: 'f1' });
-    batch = await recordFile(client, '20200130', 'accounts', detail('PERSISTED', 'e2'));
+    batch = await m.recordFile(client, '20200130', 'accounts', detail('PERSISTED', 'e2'));
     expect(batch).toMatchObject({ generation: 2, transformers: {}, fingerprints: { deposit: 'f1' } });
 
-    const later = (await getBatch(client, '20200131'))!;
-    await establishRelations(later, done(1), {}); // mid-way through its chain: sent round again all the same
-    expect(await rerunLaterBatches(client, '20200130')).toEqual(['20200131', '20200201']);
-    const after = Object.fromEntries((await listClient(client)).batches.map((b) => [b.batch_date, [b.stage, b.generation]]));
+    const later = (await m.getBatch(client, '20200131'))!;
+    await m.establishRelations(later, done(1), {}); // mid-way through its chain: sent round again all the same
+    expect(await m.rerunLaterBatches(client, '20200130')).toEqual(['20200131', '20200201']);
+    const after = Object.fromEntries((await m.listClient(client)).batches.map((b) => [b.batch_date, [b.stage, b.generation]]));
     expect(after).toEqual({
       '20200129': ['PERSISTED', 1],
       '20200130': ['PERSISTED', 2],
@@ -126,6 +127,6 @@ describe('metastore client against DynamoDB Local', () => {
       '20200201': ['PERSISTED', 2],
       '20200203': ['RECEIVING', 0],
     });
-    expect(await getBatch(client, '20200131')).toMatchObject({ relation_established: false, transformers: {} });
+    expect(await m.getBatch(client, '20200131')).toMatchObject({ relation_established: false, transformers: {} });
   });
 });

@@ -1,12 +1,13 @@
 import pg from 'pg';
 import { startServices, type Services } from '../../local/src/cloud/services';
+import { logger } from '../src/logger';
 import { newPool } from '../src/pg';
 
 describe('newPool', () => {
   let services: Services;
   beforeAll(async () => {
     services = await startServices();
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT'; // the lost connection's warning is expected
+    logger.setLogLevel('SILENT'); // the lost connection's warning is expected
   });
   afterAll(() => services?.stop());
 

@@ -1,5 +1,6 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { establishRelations } from '../src/metastore';
+import { logger } from '../src/logger';
+import { createTransformer } from '../src/transformer';
 import { context, startChain, type Chain } from '../../test/support/chain';
 
 /**
@@ -16,12 +17,12 @@ const definition = {
   statements: ['DELETE FROM probe_results WHERE client = $1 AND batch_date = $2', 'INSERT INTO probe_results SELECT $1, $2::date WHERE probe_check($1)'],
 };
 
-describe('transformerHandler: one record at a time, partial batch failures in stream order', () => {
+describe('createTransformer: one record at a time, partial batch failures in stream order', () => {
   let chain: Chain;
   let handler: (event: KinesisStreamEvent) => Promise<unknown>;
   const relatedEvent = async (client: string) => {
     const batch = await chain.persist(client, '20200130');
-    await establishRelations(batch, { status: 'DONE', generation: batch.generation, at: new Date().toISOString() }, {});
+    await chain.metastore.establishRelations(batch, { status: 'DONE', generation: batch.generation, at: new Date().toISOString() }, {});
     return chain.event(client, '20200130');
   };
   const records = (...events: KinesisStreamEvent[]) => ({ Records: events.flatMap((e) => e.Records) });
@@ -29,9 +30,8 @@ describe('transformerHandler: one record at a time, partial batch failures in st
 
   beforeAll(async () => {
     chain = await startChain();
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT'; // the failing record's error log is expected
-    const { transformerHandler } = await import('../src/transformer');
-    const wrapped = transformerHandler(definition);
+    logger.setLogLevel('SILENT'); // the failing record's error log is expected
+    const wrapped = createTransformer(definition, chain.deps);
     handler = (event) => wrapped(event, context);
   });
   afterAll(() => chain?.stop());

@@ -9,7 +9,13 @@
 import { parseArgs } from 'node:util';
 import type { FileType } from '@dataharvest/events/batch';
 import { generateFile } from '../../local/src/generate/index';
+import { createTransformer } from '@dataharvest/shared/transformer';
+import { createHandler as createCatapult } from '../../services/catapult/src/handler';
+import { definition as deposit } from '../../services/deposit/src/handler';
 import { loadSlice } from '../../services/persistence/src/slice-loader';
+import { createHandler as createRelationship } from '../../services/relationship/src/handler';
+import { definition as tax } from '../../services/tax/src/handler';
+import { definition as transaction } from '../../services/transaction/src/handler';
 import { startChain, type StreamHandler } from '../support/chain';
 
 const { values } = parseArgs({ options: { portfolios: { type: 'string', default: '100000' }, transactions: { type: 'string', default: '1000000' } } });
@@ -41,7 +47,7 @@ const round = (s: number) => Math.round(s * 1000) / 1000;
 
 const chain = await startChain();
 try {
-  process.env.EVENTS_STREAM = (await chain.createAll('services/catapult', 'AWS::Kinesis::Stream'))[0];
+  const [eventsStream] = (await chain.createAll('services/catapult', 'AWS::Kinesis::Stream')) as [string];
   const rows: Record<FileType, number> = { accounts: portfolios, clients: portfolios, portfolios, transactions };
   const db = await chain.db.connect();
   try {
@@ -55,10 +61,16 @@ try {
   }
   await chain.persist(CLIENT, DATE);
 
-  const handler = async (service: string) => ((await import(`../../services/${service}/src/handler`)) as { handler: StreamHandler }).handler;
+  const handlers: Record<string, StreamHandler> = {
+    relationship: createRelationship(chain.deps),
+    deposit: createTransformer(deposit, chain.deps),
+    transaction: createTransformer(transaction, chain.deps),
+    tax: createTransformer(tax, chain.deps),
+    catapult: createCatapult({ ...chain.deps, kinesis: chain.aws.kinesis, eventsStream }),
+  };
   const step = async (service: string) =>
     seconds(async () => {
-      const outcome = await chain.invoke(await handler(service), CLIENT, DATE);
+      const outcome = await chain.invoke(handlers[service]!, CLIENT, DATE);
       if (outcome.batchItemFailures.length) throw new Error(`${service} failed`);
     });
   const times: Record<string, number> = {};

@@ -8,14 +8,20 @@ import type pg from 'pg';
 import { FILE_TYPES, isoDate, nextIsoDate, type Batch, type FileType } from '@dataharvest/events/batch';
 import { columnForHeader } from '@dataharvest/events/file-schemas';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
-import { batchKey, getBatch, recordFile, registerTransformer } from '@dataharvest/shared/metastore';
-import { applyDdl, endPool, newPool } from '@dataharvest/shared/pg';
-import { contributionOf, type TransformerDefinition } from '@dataharvest/shared/transformer';
+import type { AwsClients } from '@dataharvest/shared/aws';
+import type { StepDeps } from '@dataharvest/shared/environment';
+import { batchKey, createMetastore, type Metastore } from '@dataharvest/shared/metastore';
+import { applyDdl, newPool } from '@dataharvest/shared/pg';
+import { contributionOf } from '@dataharvest/shared/transformer';
+import { definition as deposit } from '../../services/deposit/src/handler';
+import { createHandler as createRelationship } from '../../services/relationship/src/handler';
+import { definition as tax } from '../../services/tax/src/handler';
+import { definition as transaction } from '../../services/transaction/src/handler';
 import { compileFilters, kinesisFilterView } from '../../local/src/cloud/filter';
 import { createResource } from '../../local/src/cloud/resources';
 import { REGION, startServices, type Services } from '../../local/src/cloud/services';
 import { loadStack, type Physical, Resolver } from '../../local/src/cloud/template';
-import { databaseEnv } from './database-env';
+import { testAws, testClients, testDatabase } from './clients';
 
 /**
  * What the transformer and catapult tests share: real PostgreSQL, DynamoDB Local and kinesalite; the packaged
@@ -42,6 +48,10 @@ export function sampleRows(): Rows {
 
 export interface Chain {
   services: Services;
+  /** Clients on the emulators, and the metastore and database handlers are given, as Lambda builds them. */
+  aws: AwsClients;
+  metastore: Metastore;
+  deps: StepDeps;
   db: pg.Pool;
   /** Creates the resources of one type that a packaged service declares (its Kinesis stream, say); returns their names. */
   createAll(serviceDir: string, type: string): Promise<string[]>;
@@ -80,10 +90,10 @@ export const context = {
 export async function startChain(): Promise<Chain> {
   const services = await startServices();
   try {
-    Object.assign(process.env, services.env, databaseEnv(services), { POWERTOOLS_LOG_LEVEL: 'WARN' });
+    const aws = testClients(services);
     const clients = {
-      dynamodb: new DynamoDBClient({ endpoint: services.endpoints.dynamodb }),
-      kinesis: new KinesisClient({ endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() }),
+      dynamodb: new DynamoDBClient({ ...testAws(services), endpoint: services.endpoints.dynamodb }),
+      kinesis: new KinesisClient({ ...testAws(services), endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() }),
     };
     /** Creates a packaged stack's resources of one type as the local cloud would; returns their physical names. */
     const physical = new Map<string, Map<string, Physical>>();
@@ -102,12 +112,11 @@ export async function startChain(): Promise<Chain> {
     // The change feed first: the table names it.
     await createAll('metastore', 'AWS::Kinesis::Stream');
     const [metastoreTable] = await createAll('metastore', 'AWS::DynamoDB::Table');
-    process.env.METASTORE_TABLE = metastoreTable;
+    const metastore = createMetastore(aws.dynamo, metastoreTable!);
+    const deps: StepDeps = { metastore, database: testDatabase(services, aws) };
+    const relate = createRelationship(deps);
     // As their Registration resources do on deploy: each with what it adds to the events.
-    for (const name of ['deposit', 'transaction', 'tax']) {
-      const { definition } = (await import(`../../services/${name}/src/handler`)) as { definition: TransformerDefinition };
-      await registerTransformer(name, true, contributionOf(definition));
-    }
+    for (const definition of [deposit, transaction, tax]) await metastore.registerTransformer(definition.name, true, contributionOf(definition));
     const db = newPool({ connectionString: services.postgresUrl, max: 3 });
     const connection = await db.connect();
     await applyDdl(connection, BASE_TABLES_DDL).finally(() => connection.release());
@@ -115,6 +124,9 @@ export async function startChain(): Promise<Chain> {
 
     const chain: Chain = {
       services,
+      aws,
+      metastore,
+      deps,
       db,
       createAll,
       async load(client, batchDate, rows) {
@@ -132,7 +144,7 @@ export async function startChain(): Promise<Chain> {
       async persist(client, batchDate, types = FILE_TYPES) {
         let batch: Batch | undefined;
         for (const type of types) {
-          batch = await recordFile(client, batchDate, type, {
+          batch = await metastore.recordFile(client, batchDate, type, {
             status: 'PERSISTED',
             key: `incoming/${client}/${type}_${batchDate}.csv`,
             etag: `${type}-${sequence++}`,
@@ -146,7 +158,7 @@ export async function startChain(): Promise<Chain> {
       },
       async event(client, batchDate, patch = {}) {
         const key = batchKey(client, batchDate);
-        const { Item } = await clients.dynamodb.send(new GetItemCommand({ TableName: process.env.METASTORE_TABLE, Key: { pk: { S: key.pk }, sk: { S: key.sk } }, ConsistentRead: true }));
+        const { Item } = await clients.dynamodb.send(new GetItemCommand({ TableName: metastoreTable, Key: { pk: { S: key.pk }, sk: { S: key.sk } }, ConsistentRead: true }));
         if (!Item) throw new Error(`no batch ${client}/${batchDate}`);
         sequence += 1;
         const change = {
@@ -154,7 +166,7 @@ export async function startChain(): Promise<Chain> {
           eventID: `event-${sequence}`,
           eventName: 'MODIFY',
           recordFormat: 'application/json',
-          tableName: process.env.METASTORE_TABLE,
+          tableName: metastoreTable,
           dynamodb: { ApproximateCreationDateTime: Date.now(), Keys: { pk: Item.pk!, sk: Item.sk! }, NewImage: { ...Item, ...patch }, SizeBytes: JSON.stringify(Item).length },
           eventSource: 'aws:dynamodb',
         };
@@ -183,8 +195,7 @@ export async function startChain(): Promise<Chain> {
       async related(client, batchDate = SAMPLE_DATE, rows = sampleRows()) {
         await chain.load(client, batchDate, rows);
         await chain.persist(client, batchDate);
-        const { handler } = await import('../../services/relationship/src/handler');
-        const outcome = await chain.invoke(handler, client, batchDate);
+        const outcome = await chain.invoke(relate, client, batchDate);
         if (outcome.batchItemFailures.length) throw new Error('the relationship step failed');
         return chain.batch(client, batchDate);
       },
@@ -199,7 +210,7 @@ export async function startChain(): Promise<Chain> {
         return compileFilters(filters)(kinesisFilterView((await chain.event(client, batchDate)).Records[0] as never));
       },
       async batch(client, batchDate) {
-        const batch = await getBatch(client, batchDate);
+        const batch = await metastore.getBatch(client, batchDate);
         if (!batch) throw new Error(`no batch ${client}/${batchDate}`);
         return batch;
       },
@@ -208,7 +219,7 @@ export async function startChain(): Promise<Chain> {
       },
       async stop() {
         // The handlers' pool first: PostgreSQL going away under idle connections would be an unhandled error.
-        await endPool();
+        await deps.database.end();
         await db.end();
         await services.stop();
       },

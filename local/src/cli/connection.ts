@@ -1,5 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AwsClients, awsClients } from '@dataharvest/shared/aws';
+import { createMetastore, type Metastore } from '@dataharvest/shared/metastore';
 import type { LocalCloud } from '../cloud/index';
 import { CloudError } from '../cloud/errors';
 import { UsageError } from './errors';
@@ -46,9 +48,24 @@ function exported(d: Deployment, name: string): string {
   return value;
 }
 
-/** Points this process's AWS clients at a cloud: sets the endpoint variables the SDK reads. */
-export function useCloud(d: Deployment & { env: Record<string, string> }): void {
-  Object.assign(process.env, d.env, { METASTORE_TABLE: metastoreTable(d) });
+/** What a command works with: the deployment's names, AWS clients that reach it, and its metastore. */
+export interface Connection {
+  deployment: Deployment;
+  aws: AwsClients;
+  metastore: Metastore;
+}
+
+export const connection = (deployment: Deployment, aws: AwsClients): Connection => ({ deployment, aws, metastore: createMetastore(aws.dynamo, metastoreTable(deployment)) });
+
+/** Clients for a local cloud: the region, keys and endpoints of its environment (cloud.json), passed explicitly. */
+export function connectCloud(d: Deployment & { env: Record<string, string> }): Connection {
+  const { env } = d;
+  const aws = awsClients({
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+    endpoints: { s3: env.AWS_ENDPOINT_URL_S3, dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB, kinesis: env.AWS_ENDPOINT_URL_KINESIS, secretsmanager: env.AWS_ENDPOINT_URL_SECRETS_MANAGER },
+  });
+  return connection({ stage: d.stage, exports: d.exports }, aws);
 }
 
 /** The local cloud that `dataharvest up` runs on this data dir, if one does. */
@@ -58,12 +75,11 @@ export function findRunningCloud(dataDir: string): CloudFile | undefined {
   return file && alive(file.pid) ? file : undefined;
 }
 
-/** The local cloud that `dataharvest up` is running on this data dir, this process's clients pointed at it. */
-export function runningCloud(dataDir: string): Deployment {
+/** The local cloud that `dataharvest up` is running on this data dir, with clients that reach it. */
+export function runningCloud(dataDir: string): Connection {
   const file = findRunningCloud(dataDir);
   if (!file) throw new CloudError(`no local cloud is running on ${dataDir}: start one with \`npx dataharvest up\` in another terminal`);
-  useCloud(file);
-  return file;
+  return connectCloud(file);
 }
 
 /** The pid of a live process holding the data dir: `up` announces itself in cloud.json, any cloud claims cloud.lock. */

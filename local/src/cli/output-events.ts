@@ -1,10 +1,8 @@
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { PortfolioEvent } from '@dataharvest/events/portfolio-event';
-import { kinesisClient } from '@dataharvest/shared/aws';
 
 /** Every portfolio event on the output stream, oldest first (a consumer's view, from TRIM_HORIZON). */
-export async function readOutputEvents(streamName: string): Promise<PortfolioEvent[]> {
-  const kinesis = kinesisClient();
+export async function readOutputEvents(kinesis: KinesisClient, streamName: string): Promise<PortfolioEvent[]> {
   const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
   const events: PortfolioEvent[] = [];
   for (const shard of Shards) {

@@ -87,9 +87,9 @@ export function program(done: (code: number) => void): Command {
     act(async (paths: string[], o: { client?: string; dataDir: string }) => {
       const [{ ingestBucket, runningCloud }, { expandInputs }, { formatBytes, uploadFile }] = await Promise.all([import('./connection'), import('./inputs'), import('./upload')]);
       const client = required(o.client, '--client ID');
-      const deployment = runningCloud(o.dataDir);
+      const { deployment, aws } = runningCloud(o.dataDir);
       for (const path of expandInputs(paths)) {
-        const u = await uploadFile(ingestBucket(deployment), client, path, (l) => process.stderr.write(`${l}\n`));
+        const u = await uploadFile(aws.s3, ingestBucket(deployment), client, path, (l) => process.stderr.write(`${l}\n`));
         process.stdout.write(`uploaded ${u.key} (${formatBytes(u.bytes)})\n`);
       }
       return 0;
@@ -108,7 +108,7 @@ export function program(done: (code: number) => void): Command {
   ).action(
     act(async (o: { client?: string; date?: string; json: boolean; stage?: string; region?: string; dataDir: string }) => {
       const [{ onTarget }, { status }] = await Promise.all([import('./deployed'), import('./status')]);
-      return onTarget(o, () => status(o));
+      return onTarget(o, ({ metastore }) => status(metastore, o));
     }),
   );
 
@@ -158,7 +158,7 @@ export function program(done: (code: number) => void): Command {
   ).action(
     act(async (name: string, o: { client?: string; since?: string; stage?: string; region?: string; dataDir: string }) => {
       const [{ onTarget }, { backfill }] = await Promise.all([import('./deployed'), import('./backfill')]);
-      return onTarget(o, () => backfill({ name, client: o.client, since: o.since }));
+      return onTarget(o, ({ metastore }) => backfill(metastore, { name, client: o.client, since: o.since }));
     }),
   );
   return cli;

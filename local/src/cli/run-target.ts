@@ -2,12 +2,11 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCloud } from '../cloud/index';
 import type { BatchReport } from './batch-report';
-import { type Deployment, findRunningCloud, useCloud } from './connection';
+import { type Connection, connectCloud, findRunningCloud } from './connection';
 import type { Progress } from './progress';
 
 /** The cloud a run uses: the one `dataharvest up` runs on the data dir, or one of its own for the command. */
-export interface RunTarget {
-  deployment: Deployment;
+export interface RunTarget extends Connection {
   /** Records whose retries ran out during the run (known of a cloud of its own only). */
   failures: NonNullable<BatchReport['failures']>;
   /** Whether the cloud is quiet (no invocation, nothing pending) before the deadline. */
@@ -19,17 +18,15 @@ export interface RunTarget {
 export async function runTarget(dataDir: string, progress: Progress): Promise<RunTarget> {
   const running = findRunningCloud(dataDir);
   if (running) {
-    useCloud(running);
     progress.line(`using the local cloud that \`dataharvest up\` runs on ${dataDir} (pid ${running.pid}); its terminal shows the logs`);
     // Another process's cloud cannot say whether it is busy: a pause between two reads of the metastore stands in.
-    return { deployment: running, failures: [], quiet: () => new Promise((resolve) => setTimeout(() => resolve(true), 300)), release: async () => undefined };
+    return { ...connectCloud(running), failures: [], quiet: () => new Promise((resolve) => setTimeout(() => resolve(true), 300)), release: async () => undefined };
   }
   // Function logs (JSON, one line each) go to a file: the terminal shows progress, the file shows why.
   mkdirSync(dataDir, { recursive: true });
   const logFile = join(dataDir, 'cloud.log');
   const logs = createWriteStream(logFile, { flags: 'a' });
   const cloud = await startCloud({ dataDir, log: (l) => logs.write(`${l}\n`) });
-  useCloud(cloud);
   const failures: RunTarget['failures'] = [];
   cloud.on('error', (e: { functionName: string; error?: string }) => progress.line(`! ${e.functionName}: ${e.error ?? 'failed'} (the platform retries; details in ${logFile})`));
   // A record whose retries ran out can never finish the batch: the run ends as soon as the cloud is quiet.
@@ -39,7 +36,7 @@ export async function runTarget(dataDir: string, progress: Progress): Promise<Ru
   });
   progress.line(`local cloud up: ${cloud.functions.length} functions`);
   return {
-    deployment: cloud,
+    ...connectCloud(cloud),
     failures,
     quiet: (deadline) =>
       cloud.idle({ quietMs: 300, timeoutMs: Math.max(deadline - Date.now(), 0) }).then(

@@ -1,6 +1,6 @@
 import { allPersisted, type Batch, type RejectedKey } from '@dataharvest/events/batch';
 import { parseObjectKey } from '@dataharvest/events/object-key';
-import { listClient } from '@dataharvest/shared/metastore';
+import type { Metastore } from '@dataharvest/shared/metastore';
 import { batchReport, exitCode, type BatchReport } from './batch-report';
 import { eventsStream, ingestBucket } from './connection';
 import { batchOf, expandInputs } from './inputs';
@@ -40,7 +40,7 @@ export async function run(opts: RunOptions): Promise<number> {
     const uploaded: Uploaded[] = [];
     for (const path of files) {
       if (timeout.signal.aborted) break;
-      const u = await uploadFile(ingestBucket(target.deployment), opts.client, path, (l) => progress.line(l), timeout.signal).catch((error: unknown) => {
+      const u = await uploadFile(target.aws.s3, ingestBucket(target.deployment), opts.client, path, (l) => progress.line(l), timeout.signal).catch((error: unknown) => {
         if (timeout.signal.aborted) return undefined;
         throw error;
       });
@@ -50,9 +50,9 @@ export async function run(opts: RunOptions): Promise<number> {
     }
 
     const settled = (s: State) => uploaded.length === files.length && (finished(s, uploaded) || target.failures.length > 0);
-    let state = await readState(opts.client, batchDate);
+    let state = await readState(target.metastore, opts.client, batchDate);
     // Settled only when the metastore says so AND the cloud is quiet: a handler may be between two writes.
-    while (!(settled(state) && (await target.quiet(deadline)) && settled((state = await readState(opts.client, batchDate))))) {
+    while (!(settled(state) && (await target.quiet(deadline)) && settled((state = await readState(target.metastore, opts.client, batchDate))))) {
       if (Date.now() > deadline) {
         progress.line(
           `timed out after ${opts.timeoutSeconds}s at stage ${state.batch?.stage ?? 'RECEIVING'}${uploaded.length < files.length ? `, ${uploaded.length} of ${files.length} file(s) uploaded` : ''}`,
@@ -61,13 +61,13 @@ export async function run(opts: RunOptions): Promise<number> {
       }
       progress.observe(state.batch, state.rejected);
       await sleep(200);
-      state = await readState(opts.client, batchDate);
+      state = await readState(target.metastore, opts.client, batchDate);
     }
     progress.observe(state.batch, state.rejected);
 
     const ours = new Set(uploaded.map((u) => u.key));
     const rejected = state.rejected.filter((r) => ours.has(r.key));
-    const events = state.batch?.stage === 'COMPLETE' ? latestForBatch(await readOutputEvents(eventsStream(target.deployment)), opts.client, batchDate) : [];
+    const events = state.batch?.stage === 'COMPLETE' ? latestForBatch(await readOutputEvents(target.aws.kinesis, eventsStream(target.deployment)), opts.client, batchDate) : [];
     const report = batchReport(opts.client, state.batch, rejected, events, target.failures);
     if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else progress.summary(report);
@@ -85,8 +85,8 @@ interface State {
   rejected: RejectedKey[];
 }
 
-async function readState(client: string, batchDate: string): Promise<State> {
-  const { batches, rejected } = await listClient(client, batchDate);
+async function readState(metastore: Metastore, client: string, batchDate: string): Promise<State> {
+  const { batches, rejected } = await metastore.listClient(client, batchDate);
   return { batch: batches[0], rejected };
 }
 

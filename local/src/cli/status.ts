@@ -1,5 +1,5 @@
 import { STAGES, type Batch, type RejectedKey } from '@dataharvest/events/batch';
-import { listByStages, listClient } from '@dataharvest/shared/metastore';
+import type { Metastore } from '@dataharvest/shared/metastore';
 
 export interface StatusOptions {
   client?: string;
@@ -8,10 +8,10 @@ export interface StatusOptions {
 }
 
 /** How batches are doing, straight from the metastore: one client's batches, or every batch by stage. */
-export async function status(opts: StatusOptions): Promise<number> {
+export async function status(metastore: Metastore, opts: StatusOptions): Promise<number> {
   const { batches, rejected } = opts.client
-    ? await listClient(opts.client, opts.date)
-    : { batches: (await listByStages(STAGES)).filter((b) => !opts.date || b.batch_date === opts.date), rejected: [] as RejectedKey[] };
+    ? await metastore.listClient(opts.client, opts.date)
+    : { batches: (await metastore.listByStages(STAGES)).filter((b) => !opts.date || b.batch_date === opts.date), rejected: [] as RejectedKey[] };
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ batches, rejected })}\n`);
     return 0;

@@ -1,8 +1,8 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { objectKey } from '@dataharvest/events/object-key';
-import { s3Client } from '@dataharvest/shared/aws';
 
 export interface Uploaded {
   fileName: string;
@@ -14,11 +14,11 @@ export interface Uploaded {
 const LARGE = 8 * 1024 * 1024;
 
 /** Streams one file to `incoming/<client>/<file name>`; multipart above 8 MiB, with progress for large files; abortable. */
-export async function uploadFile(bucket: string, client: string, path: string, progress?: (line: string) => void, signal?: AbortSignal): Promise<Uploaded> {
+export async function uploadFile(s3: S3Client, bucket: string, client: string, path: string, progress?: (line: string) => void, signal?: AbortSignal): Promise<Uploaded> {
   const fileName = basename(path);
   const key = objectKey(client, fileName);
   const bytes = statSync(path).size;
-  const upload = new Upload({ client: s3Client(), params: { Bucket: bucket, Key: key, Body: createReadStream(path) }, partSize: LARGE, queueSize: 2 });
+  const upload = new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: createReadStream(path) }, partSize: LARGE, queueSize: 2 });
   if (bytes > LARGE && progress) {
     upload.on('httpUploadProgress', (p) => progress(`${fileName}: ${Math.round(((p.loaded ?? 0) / bytes) * 100)}% of ${formatBytes(bytes)}`));
   }

@@ -1,13 +1,17 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { z } from 'zod';
-import { readConfig } from '@dataharvest/shared/config';
+import { fromEnvironment, type StepDeps } from '@dataharvest/shared/environment';
+import { builtOnFirstEvent } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
-import { getBatch, listRegistry, markComplete } from '@dataharvest/shared/metastore';
-import { inTransaction } from '@dataharvest/shared/pg';
 import { metastoreStreamHandler } from '@dataharvest/shared/stream-handler';
 import { portfolioEvents } from './portfolio-events';
 import { publish } from './publish';
 
-const config = readConfig({ EVENTS_STREAM: z.string().min(1) });
+export interface CatapultDeps extends StepDeps {
+  kinesis: KinesisClient;
+  /** The output stream the events go to. */
+  eventsStream: string;
+}
 
 /**
  * When every required transformer is done, one event per portfolio goes to the output stream, then the batch is
@@ -16,23 +20,29 @@ const config = readConfig({ EVENTS_STREAM: z.string().min(1) });
  * it should. A crash between publishing and COMPLETE republishes the same version with the same event ids, which
  * consumers drop as duplicates.
  */
-export const handler = metastoreStreamHandler(async (seen) => {
-  const batch = await getBatch(seen.client, seen.batch_date);
-  if (batch?.stage !== 'TRANSFORMED' || batch.generation !== seen.generation) {
-    logger.info('skipped', { reason: 'batch no longer TRANSFORMED in this generation', stage: batch?.stage });
-    return;
-  }
-  // What each transformer the batch required adds to the events, as it registered it.
-  const required = new Set(batch.required_transformers ?? []);
-  const contributions = (await listRegistry()).flatMap((e) => (required.has(e.name) && e.contribution ? [e.contribution] : []));
-  const published = await inTransaction(async (db) => {
-    let count = 0;
-    for await (const events of portfolioEvents(db, batch, contributions)) {
-      await publish(config.EVENTS_STREAM, events);
-      count += events.length;
+export const createHandler = ({ metastore, database, kinesis, eventsStream }: CatapultDeps) =>
+  metastoreStreamHandler(async (seen) => {
+    const batch = await metastore.getBatch(seen.client, seen.batch_date);
+    if (batch?.stage !== 'TRANSFORMED' || batch.generation !== seen.generation) {
+      logger.info('skipped', { reason: 'batch no longer TRANSFORMED in this generation', stage: batch?.stage });
+      return;
     }
-    return count;
+    // What each transformer the batch required adds to the events, as it registered it.
+    const required = new Set(batch.required_transformers ?? []);
+    const contributions = (await metastore.listRegistry()).flatMap((e) => (required.has(e.name) && e.contribution ? [e.contribution] : []));
+    const published = await database.inTransaction(async (db) => {
+      let count = 0;
+      for await (const events of portfolioEvents(db, batch, contributions)) {
+        await publish(kinesis, eventsStream, events);
+        count += events.length;
+      }
+      return count;
+    });
+    const next = await metastore.markComplete(batch, published);
+    logger.info(next ? 'events published, batch complete' : 'events published for a batch that moved on', { events: published });
   });
-  const next = await markComplete(batch, published);
-  logger.info(next ? 'events published, batch complete' : 'events published for a batch that moved on', { events: published });
+
+export const handler = builtOnFirstEvent(() => {
+  const { config, aws, ...deps } = fromEnvironment(process.env, { EVENTS_STREAM: z.string().min(1) });
+  return createHandler({ ...deps, kinesis: aws.kinesis, eventsStream: config.EVENTS_STREAM });
 });

@@ -1,6 +1,5 @@
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { ComposedEvent } from '@dataharvest/events/portfolio-event';
-import { kinesisClient } from '@dataharvest/shared/aws';
 
 /** PutRecords takes at most 500 records a call. */
 export const MAX_RECORDS = 500;
@@ -13,11 +12,11 @@ const ATTEMPTS = 5;
  * shards with no order between them, while the reference sends them all to one shard, in the order they were
  * published (consumers still keep the highest version, since a slow catapult of an old generation may publish late).
  */
-export async function publish(streamName: string, events: ComposedEvent[]): Promise<void> {
+export async function publish(kinesis: KinesisClient, streamName: string, events: ComposedEvent[]): Promise<void> {
   for (let i = 0; i < events.length; i += MAX_RECORDS) {
     let pending = events.slice(i, i + MAX_RECORDS).map((e) => ({ PartitionKey: e.portfolio_reference, Data: Buffer.from(JSON.stringify(e)) }));
     for (let attempt = 1; pending.length; attempt++) {
-      const out = await kinesisClient().send(new PutRecordsCommand({ StreamName: streamName, Records: pending }));
+      const out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: pending }));
       pending = pending.filter((_, k) => out.Records?.[k]?.ErrorCode);
       if (pending.length && attempt >= ATTEMPTS) throw new Error(`${pending.length} event(s) still refused by Kinesis after ${ATTEMPTS} attempts`);
       if (pending.length) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));

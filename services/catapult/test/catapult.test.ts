@@ -1,15 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { PortfolioEvent, portfolioEventId } from '@dataharvest/events/portfolio-event';
-import { kinesisClient } from '@dataharvest/shared/aws';
 import { batchKey } from '@dataharvest/shared/metastore';
+import { createTransformer } from '@dataharvest/shared/transformer';
+import { definition as deposit } from '../../deposit/src/handler';
+import { definition as tax } from '../../tax/src/handler';
+import { definition as transaction } from '../../transaction/src/handler';
+import { createHandler } from '../src/handler';
+import { publish } from '../src/publish';
+import { testAws } from '../../../test/support/clients';
 import { context, FRIDA, FRITZ, SAMPLE_DATE, startChain, type Chain, type StreamHandler } from '../../../test/support/chain';
 
 /** Everything on the output stream, as a consumer reading from TRIM_HORIZON sees it: shard by shard, each in order. */
-async function published(stream: string): Promise<Array<{ partitionKey: string; event: PortfolioEvent }>> {
-  const kinesis = kinesisClient();
+async function published(kinesis: KinesisClient, stream: string): Promise<Array<{ partitionKey: string; event: PortfolioEvent }>> {
   const out = [];
   for (const shard of (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? []) {
     const { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
@@ -79,10 +84,8 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
   beforeAll(async () => {
     chain = await startChain();
     [stream] = (await chain.createAll('services/catapult', 'AWS::Kinesis::Stream')) as [string];
-    process.env.EVENTS_STREAM = stream;
-    // One import at a time: jest's ESM loader trips over concurrent imports of shared modules.
-    transformers = [(await import('../../deposit/src/handler')).handler, (await import('../../transaction/src/handler')).handler, (await import('../../tax/src/handler')).handler];
-    ({ handler: catapult } = await import('../src/handler'));
+    transformers = [deposit, transaction, tax].map((definition) => createTransformer(definition, chain.deps));
+    catapult = createHandler({ ...chain.deps, kinesis: chain.aws.kinesis, eventsStream: stream });
   });
   afterAll(() => chain?.stop());
 
@@ -94,7 +97,7 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
 
     expect(await catapult(transformedRecord, context)).toEqual({ batchItemFailures: [] });
     expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toMatchObject({ stage: 'COMPLETE', generation: 1, events_published: 2 });
-    const out = await published(stream);
+    const out = await published(chain.aws.kinesis, stream);
     expect(out.map((o) => o.partitionKey).sort()).toEqual([FRITZ.portfolio, FRIDA.portfolio]);
     expect(out.map((o) => o.event).sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference))).toEqual([
       { ...fritz, event_id: idOf(fritz, 1), version: 1, published_at: expect.any(String) },
@@ -103,7 +106,7 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
   });
 
   it('writes to an on-demand stream, which the local cloud gives the 4 shards AWS starts one with', async () => {
-    expect((await kinesisClient().send(new ListShardsCommand({ StreamName: stream }))).Shards).toHaveLength(4);
+    expect((await chain.aws.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards).toHaveLength(4);
   });
 
   it('gives each event a UUID-shaped id that is part of the contract: it never changes between releases', () => {
@@ -117,17 +120,17 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
   it('publishes nothing for a replayed TRANSFORMED record', async () => {
     const before = await chain.batch('EXT_CLIENT', SAMPLE_DATE);
     expect(await catapult(transformedRecord, context)).toEqual({ batchItemFailures: [] });
-    expect(await published(stream)).toHaveLength(2);
+    expect(await published(chain.aws.kinesis, stream)).toHaveLength(2);
     expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toEqual(before);
   });
 
   it('repeats the same event ids when a catapult that crashed before COMPLETE is retried, so consumers drop the copies', async () => {
-    const first = (await published(stream)).map((o) => o.event);
+    const first = (await published(chain.aws.kinesis, stream)).map((o) => o.event);
     // The crash: the events went out but COMPLETE was never written; Lambda delivers the same record again.
     const key = batchKey('EXT_CLIENT', SAMPLE_DATE);
-    await new DynamoDBClient({ endpoint: chain.services.endpoints.dynamodb }).send(
+    await new DynamoDBClient({ ...testAws(chain.services), endpoint: chain.services.endpoints.dynamodb }).send(
       new UpdateItemCommand({
-        TableName: process.env.METASTORE_TABLE,
+        TableName: chain.metastore.tableName,
         Key: { pk: { S: key.pk }, sk: { S: key.sk } },
         UpdateExpression: 'SET stage = :t',
         ExpressionAttributeValues: { ':t': { S: 'TRANSFORMED' } },
@@ -136,7 +139,7 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
     expect(await catapult(transformedRecord, context)).toEqual({ batchItemFailures: [] });
     expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toMatchObject({ stage: 'COMPLETE', generation: 1, events_published: 2 });
 
-    const all = (await published(stream)).map((o) => o.event);
+    const all = (await published(chain.aws.kinesis, stream)).map((o) => o.event);
     expect(all).toHaveLength(4);
     // Each of the first attempt's ids twice, and no other.
     expect(all.map((e) => e.event_id).sort()).toEqual([...first, ...first].map((e) => e.event_id).sort());
@@ -149,13 +152,13 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
   });
 
   it('re-publishes the same figures under a higher version, with new event ids, after a corrected re-upload', async () => {
-    const before = (await published(stream)).map((o) => o.event);
+    const before = (await published(chain.aws.kinesis, stream)).map((o) => o.event);
     const { generation } = await chain.related('EXT_CLIENT');
     await transform();
     await chain.invoke(catapult, 'EXT_CLIENT', SAMPLE_DATE);
     expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toMatchObject({ stage: 'COMPLETE', generation, events_published: 2 });
     // Shard by shard, so the new events are picked by version rather than by position.
-    const latest = (await published(stream))
+    const latest = (await published(chain.aws.kinesis, stream))
       .map((o) => o.event)
       .filter((e) => e.version === generation)
       .sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference));
@@ -169,11 +172,10 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
   });
 
   it('publishes in PutRecords chunks of 500: 1,201 events all arrive, in order', async () => {
-    const { publish } = await import('../src/publish');
     const many = Array.from({ length: 1201 }, (_, i) => ({ ...frida, event_id: randomUUID(), version: 1, published_at: 'now', account_number: String(i) }) as PortfolioEvent);
-    await publish(stream, many);
+    await publish(chain.aws.kinesis, stream, many);
     // One partition key, so one shard, in the order sent.
-    const out = (await published(stream)).filter((o) => o.event.published_at === 'now');
+    const out = (await published(chain.aws.kinesis, stream)).filter((o) => o.event.published_at === 'now');
     expect(out.map((o) => o.event.account_number)).toEqual(many.map((e) => e.account_number));
   });
 });

@@ -1,4 +1,6 @@
+import { createTransformer } from '@dataharvest/shared/transformer';
 import { context, FRIDA, FRITZ, SAMPLE_DATE, sampleRows, startChain, type Chain, type StreamHandler } from '../../../test/support/chain';
+import { definition } from '../src/handler';
 
 describe('deposit: DEPOSIT sums per portfolio and client, with running totals across batches', () => {
   let chain: Chain;
@@ -11,7 +13,7 @@ describe('deposit: DEPOSIT sums per portfolio and client, with running totals ac
 
   beforeAll(async () => {
     chain = await startChain();
-    ({ handler: deposit } = await import('../src/handler'));
+    deposit = createTransformer(definition, chain.deps);
   });
   afterAll(() => chain?.stop());
 

@@ -1,9 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { listRegistry } from '@dataharvest/shared/metastore';
+import { logger } from '@dataharvest/shared/logger';
+import { createMetastore } from '@dataharvest/shared/metastore';
+import { createRegistration } from '@dataharvest/shared/registration';
+import { contributionOf } from '@dataharvest/shared/transformer';
 import { loadStack } from '../../../local/src/cloud/template';
 import { context, startChain, type Chain } from '../../../test/support/chain';
+import { definition } from '../src/handler';
 
 describe('deposit registers itself: the Registration custom resource of its own template', () => {
   let chain: Chain;
@@ -12,7 +16,7 @@ describe('deposit registers itself: the Registration custom resource of its own 
 
   beforeAll(async () => {
     chain = await startChain();
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT'; // the failure test's error log is expected
+    logger.setLogLevel('SILENT'); // the failure test's error log is expected
     // CloudFormation's side: the pre-signed ResponseURL the handler must PUT its answer to.
     server = createServer((req, res) => {
       let body = '';
@@ -32,7 +36,8 @@ describe('deposit registers itself: the Registration custom resource of its own 
   });
 
   it('adds the entry on Create, keeps it on Update, removes it on Delete, answering CloudFormation each time', async () => {
-    const { handler } = await import('../src/register');
+    // What src/register.ts builds from the function's environment, on the chain's metastore.
+    const handler = createRegistration(chain.metastore, contributionOf(definition));
     const { Registration } = loadStack('services/deposit').template.Resources;
     expect(Registration).toMatchObject({ Type: 'Custom::TransformerRegistration', Properties: { Name: 'deposit', Required: 'true' } });
     const request = (RequestType: string) =>
@@ -49,12 +54,12 @@ describe('deposit registers itself: the Registration custom resource of its own 
 
     // startChain registered deposit already, as a deployed stack would have; start from a clean registry entry.
     await handler(request('Delete'), context);
-    expect((await listRegistry()).map((e) => e.name)).not.toContain('deposit');
+    expect((await chain.metastore.listRegistry()).map((e) => e.name)).not.toContain('deposit');
     await handler(request('Create'), context);
     await handler(request('Update'), context);
-    expect((await listRegistry()).find((e) => e.name === 'deposit')).toMatchObject({ name: 'deposit', required: true });
+    expect((await chain.metastore.listRegistry()).find((e) => e.name === 'deposit')).toMatchObject({ name: 'deposit', required: true });
     await handler(request('Delete'), context);
-    expect((await listRegistry()).map((e) => e.name)).not.toContain('deposit');
+    expect((await chain.metastore.listRegistry()).map((e) => e.name)).not.toContain('deposit');
 
     expect(answers.map((a) => a.body.Status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
     expect(answers[1]!.body).toMatchObject({
@@ -67,25 +72,19 @@ describe('deposit registers itself: the Registration custom resource of its own 
   });
 
   it('answers FAILED with a reason when the registry cannot be written', async () => {
-    const { handler } = await import('../src/register');
-    const table = process.env.METASTORE_TABLE;
-    process.env.METASTORE_TABLE = 'no-such-table';
-    try {
-      await handler(
-        {
-          RequestType: 'Create',
-          ResponseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/answer`,
-          StackId: 's',
-          RequestId: 'r',
-          LogicalResourceId: 'Registration',
-          ResourceType: 'Custom::TransformerRegistration',
-          ResourceProperties: { ServiceToken: 'x', Name: 'deposit', Required: 'true' },
-        } as unknown as CloudFormationCustomResourceEvent,
-        context,
-      );
-    } finally {
-      process.env.METASTORE_TABLE = table;
-    }
+    const handler = createRegistration(createMetastore(chain.aws.dynamo, 'no-such-table'), contributionOf(definition));
+    await handler(
+      {
+        RequestType: 'Create',
+        ResponseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/answer`,
+        StackId: 's',
+        RequestId: 'r',
+        LogicalResourceId: 'Registration',
+        ResourceType: 'Custom::TransformerRegistration',
+        ResourceProperties: { ServiceToken: 'x', Name: 'deposit', Required: 'true' },
+      } as unknown as CloudFormationCustomResourceEvent,
+      context,
+    );
     expect(answers.at(-1)!.body).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/table/i), PhysicalResourceId: 'transformer-deposit' });
   });
 });

@@ -1,6 +1,5 @@
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { s3Client } from '@dataharvest/shared/aws';
 
 const isMissing = (error: unknown) => (error as { name?: string }).name === 'NoSuchKey';
 
@@ -16,9 +15,9 @@ export function settledKey(folder: 'archive' | 'quarantine' | 'errors', key: str
 }
 
 /** The object's body and ETag, or undefined when it is gone (an earlier attempt already moved it on). */
-export async function openObject(bucket: string, key: string): Promise<{ body: Readable; etag?: string } | undefined> {
+export async function openObject(s3: S3Client, bucket: string, key: string): Promise<{ body: Readable; etag?: string } | undefined> {
   try {
-    const out = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return { body: out.Body as Readable, etag: out.ETag };
   } catch (error) {
     if (isMissing(error)) return undefined;
@@ -30,21 +29,21 @@ export async function openObject(bucket: string, key: string): Promise<{ body: R
  * Moves an upload to archive/ after a load or quarantine/ after a refusal; a retry finding it moved does nothing.
  * With the ETag of what was read, a newer upload of the same key is left in place for its own event.
  */
-export async function moveObject(bucket: string, key: string, folder: 'archive' | 'quarantine', etag?: string): Promise<void> {
+export async function moveObject(s3: S3Client, bucket: string, key: string, folder: 'archive' | 'quarantine', etag?: string): Promise<void> {
   if (hasDotSegments(key)) return;
   const source = `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
   try {
-    await s3Client().send(new CopyObjectCommand({ Bucket: bucket, Key: settledKey(folder, key), CopySource: source, CopySourceIfMatch: etag }));
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: settledKey(folder, key), CopySource: source, CopySourceIfMatch: etag }));
   } catch (error) {
     if (isMissing(error) || (error as { name?: string }).name === 'PreconditionFailed') return;
     throw error;
   }
-  await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
 /** The error report beside the quarantined file: `errors/<same key>.json`. */
-export async function putErrorReport(bucket: string, key: string, report: unknown): Promise<void> {
-  await s3Client().send(
+export async function putErrorReport(s3: S3Client, bucket: string, key: string, report: unknown): Promise<void> {
+  await s3.send(
     new PutObjectCommand({
       Bucket: bucket,
       Key: `${settledKey('errors', key)}.json`,

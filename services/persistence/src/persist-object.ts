@@ -2,8 +2,8 @@ import type { FileDetail } from '@dataharvest/events/batch';
 import { parseObjectKey } from '@dataharvest/events/object-key';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { logger } from '@dataharvest/shared/logger';
-import { getBatch, recordFile, recordRejectedKey } from '@dataharvest/shared/metastore';
-import { ensureSchema, pgPool } from '@dataharvest/shared/pg';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { StepDeps } from '@dataharvest/shared/environment';
 import { moveObject, openObject, putErrorReport } from './objects';
 import { type LoadResult, loadSlice } from './slice-loader';
 
@@ -19,10 +19,16 @@ export interface Outcome {
   rows: number;
 }
 
-/** Clients whose files load leniently (valid rows in, invalid rows to `rejects`): a comma-separated list. */
-const lenientClients = () =>
+export interface PersistDeps extends StepDeps {
+  s3: S3Client;
+  /** Clients whose files load leniently (valid rows in, invalid rows to `rejects`). */
+  lenientClients: ReadonlySet<string>;
+}
+
+/** LENIENT_CLIENTS: a comma-separated list. */
+export const parseClientList = (list: string) =>
   new Set(
-    (process.env.LENIENT_CLIENTS ?? '')
+    list
       .split(',')
       .map((c) => c.trim())
       .filter(Boolean),
@@ -32,23 +38,23 @@ const lenientClients = () =>
  * Loads one uploaded object, or refuses it with a report. Either way the metastore and the bucket say what
  * happened: loaded files move to archive/, refused ones to quarantine/ beside errors/<key>.json.
  */
-export async function persistObject({ bucket, key, etag }: S3Object): Promise<Outcome> {
+export async function persistObject({ metastore, database, s3, lenientClients }: PersistDeps, { bucket, key, etag }: S3Object): Promise<Outcome> {
   const parsed = parseObjectKey(key);
   if (!parsed.ok) {
     logger.warn('object key refused', { key, reason: parsed.reason });
-    await recordRejectedKey({ client: parsed.client, key, fileName: parsed.fileName, reason: parsed.reason });
-    await putErrorReport(bucket, key, { key, status: 'REJECTED', reason: parsed.reason, error_count: 0, errors: [] });
-    await moveObject(bucket, key, 'quarantine');
+    await metastore.recordRejectedKey({ client: parsed.client, key, fileName: parsed.fileName, reason: parsed.reason });
+    await putErrorReport(s3, bucket, key, { key, status: 'REJECTED', reason: parsed.reason, error_count: 0, errors: [] });
+    await moveObject(s3, bucket, key, 'quarantine');
     return { status: 'REJECTED', rows: 0 };
   }
-  const loaded = (await getBatch(parsed.client, parsed.batchDate))?.files[parsed.type];
+  const loaded = (await metastore.getBatch(parsed.client, parsed.batchDate))?.files[parsed.type];
   if (loaded?.status === 'PERSISTED' && loaded.etag === etag) {
     // The same bytes again (a re-sent file): the slice already holds them, so no new generation, just archive it.
     logger.info('unchanged file archived without reloading', { key });
-    await moveObject(bucket, key, 'archive');
+    await moveObject(s3, bucket, key, 'archive');
     return { status: 'PERSISTED', rows: loaded.rows };
   }
-  const object = await openObject(bucket, key);
+  const object = await openObject(s3, bucket, key);
   if (!object) {
     // An earlier attempt settled this version and moved it on; its outcome is already recorded.
     logger.info('object already settled by an earlier attempt', { key });
@@ -56,8 +62,9 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
   }
   const { body } = object;
   const started = Date.now();
-  const db = await ensureSchema(BASE_TABLES_DDL)
-    .then(() => pgPool())
+  const db = await database
+    .ensureSchema(BASE_TABLES_DDL)
+    .then(() => database.pool())
     .then((pool) => pool.connect())
     .catch((error: unknown) => {
       body.destroy();
@@ -72,7 +79,7 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
   db.on('error', lost);
   try {
     const slice = { type: parsed.type, client: parsed.client, batchDate: parsed.batchDate };
-    result = await loadSlice(db, slice, body, { gzip: parsed.gzip, lenient: lenientClients().has(parsed.client) });
+    result = await loadSlice(db, slice, body, { gzip: parsed.gzip, lenient: lenientClients.has(parsed.client) });
   } catch (error) {
     body.destroy();
     failure = error as Error;
@@ -96,8 +103,8 @@ export async function persistObject({ bucket, key, etag }: S3Object): Promise<Ou
     ...(result.loaded ? { rejected_rows: result.rejectedRows } : { reason: `${result.errorCount} problem${result.errorCount === 1 ? '' : 's'} found; nothing loaded` }),
   };
   logger.info('file settled', { key, status: detail.status, rows: detail.rows, bytes: detail.bytes, duration_ms: detail.duration_ms, error_count: result.errorCount });
-  await recordFile(parsed.client, parsed.batchDate, parsed.type, detail);
-  if (!result.loaded) await putErrorReport(bucket, key, { key, status: 'REJECTED', reason: detail.reason, error_count: result.errorCount, errors: result.errors });
-  await moveObject(bucket, key, result.loaded ? 'archive' : 'quarantine', object.etag);
+  await metastore.recordFile(parsed.client, parsed.batchDate, parsed.type, detail);
+  if (!result.loaded) await putErrorReport(s3, bucket, key, { key, status: 'REJECTED', reason: detail.reason, error_count: result.errorCount, errors: result.errors });
+  await moveObject(s3, bucket, key, result.loaded ? 'archive' : 'quarantine', object.etag);
   return { status: detail.status as Outcome['status'], rows: detail.rows };
 }

@@ -1,8 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { listClient, getBatch } from '@dataharvest/shared/metastore';
-import { exists, LENIENT_CLIENT, readJson, s3Event, sliceRows, startHarness, upload, type Harness } from './harness';
+import { LENIENT_CLIENT, s3Event, sliceRows, startHarness, type Harness } from './harness';
 
 const SAMPLE = 'examples/sample-batch';
 const sample = (name: string) => readFileSync(join(SAMPLE, name), 'utf8');
@@ -17,11 +16,11 @@ afterAll(() => h?.stop());
 describe('the persistence handler on real S3 events', () => {
   it('loads the sample batch, moves the originals to archive/ and takes the batch to PERSISTED', async () => {
     for (const name of readdirSync(SAMPLE).sort()) {
-      expect(await h.invoke(await upload(`incoming/EXT_CLIENT/${name}`, sample(name)))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
-      expect(await exists(`archive/EXT_CLIENT/${name}`)).toBe(true);
-      expect(await exists(`incoming/EXT_CLIENT/${name}`)).toBe(false);
+      expect(await h.invoke(await h.upload(`incoming/EXT_CLIENT/${name}`, sample(name)))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+      expect(await h.exists(`archive/EXT_CLIENT/${name}`)).toBe(true);
+      expect(await h.exists(`incoming/EXT_CLIENT/${name}`)).toBe(false);
     }
-    const batch = await getBatch('EXT_CLIENT', '20200130');
+    const batch = await h.metastore.getBatch('EXT_CLIENT', '20200130');
     expect(batch?.stage).toBe('PERSISTED');
     expect(batch?.files.accounts).toMatchObject({ status: 'PERSISTED', rows: 2, bytes: Buffer.byteLength(sample('accounts_20200130.csv')), errors: [] });
     expect(batch?.files.accounts?.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -33,19 +32,19 @@ describe('the persistence handler on real S3 events', () => {
   });
 
   it('answers a duplicated event with the first outcome, even once the object has moved to archive/', async () => {
-    const event = await upload('incoming/DUP_CO/transactions_20200131.csv', sample('transactions_20200130.csv'));
+    const event = await h.upload('incoming/DUP_CO/transactions_20200131.csv', sample('transactions_20200130.csv'));
     const first = await h.invoke(event);
     expect(first).toEqual([{ status: 'PERSISTED', rows: 2 }]);
-    const updated = (await getBatch('DUP_CO', '20200131'))?.updated_at;
+    const updated = (await h.metastore.getBatch('DUP_CO', '20200131'))?.updated_at;
     expect(await h.invoke(event)).toEqual(first);
-    expect((await getBatch('DUP_CO', '20200131'))?.updated_at).toBe(updated);
+    expect((await h.metastore.getBatch('DUP_CO', '20200131'))?.updated_at).toBe(updated);
     expect(await sliceRows(h.db, 'transactions', 'DUP_CO', '2020-01-31')).toHaveLength(2);
   });
 
   it('replaces the slice with a corrected re-upload instead of adding to it', async () => {
     const key = 'incoming/REUP_CO/transactions_20200201.csv';
-    await h.invoke(await upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,20.00,DEPOSIT\n3,12345678,a3,30.00,FEE\n`));
-    await h.invoke(await upload(key, `${H}1,12345678,a1,11.00,DEPOSIT\n2,12345678,a2,22.00,DEPOSIT\n`));
+    await h.invoke(await h.upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,20.00,DEPOSIT\n3,12345678,a3,30.00,FEE\n`));
+    await h.invoke(await h.upload(key, `${H}1,12345678,a1,11.00,DEPOSIT\n2,12345678,a2,22.00,DEPOSIT\n`));
     const rows = await sliceRows(h.db, 'transactions', 'REUP_CO', '2020-02-01');
     expect(rows.map((r) => [r.record_id, r.amount])).toEqual([
       [1, '11.00'],
@@ -55,54 +54,54 @@ describe('the persistence handler on real S3 events', () => {
 
   it('keeps the previous slice when a bad re-upload is refused', async () => {
     const key = 'incoming/KEEP_CO/transactions_20200201.csv';
-    await h.invoke(await upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n`));
-    expect(await h.invoke(await upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,1.234,DEPOSIT\n`))).toEqual([{ status: 'REJECTED', rows: 0 }]);
+    await h.invoke(await h.upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n`));
+    expect(await h.invoke(await h.upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,1.234,DEPOSIT\n`))).toEqual([{ status: 'REJECTED', rows: 0 }]);
     expect((await sliceRows(h.db, 'transactions', 'KEEP_CO', '2020-02-01')).map((r) => r.amount)).toEqual(['10.00']);
-    const batch = await getBatch('KEEP_CO', '20200201');
+    const batch = await h.metastore.getBatch('KEEP_CO', '20200201');
     expect(batch?.transaction_persisted).toBe(true);
     expect(batch?.files.transactions).toMatchObject({ status: 'REJECTED', error_count: 1, errors: [{ line: 3, column: 'amount' }] });
-    expect(await readJson('errors/KEEP_CO/transactions_20200201.csv.json')).toMatchObject({ status: 'REJECTED', error_count: 1 });
-    expect(await exists('quarantine/KEEP_CO/transactions_20200201.csv')).toBe(true);
+    expect(await h.readJson('errors/KEEP_CO/transactions_20200201.csv.json')).toMatchObject({ status: 'REJECTED', error_count: 1 });
+    expect(await h.exists('quarantine/KEEP_CO/transactions_20200201.csv')).toBe(true);
   });
 
   it('loads .csv.gz files, hashing the object as stored', async () => {
     const gz = gzipSync(sample('portfolios_20200130.csv'));
-    expect(await h.invoke(await upload('incoming/GZ_CO/portfolios_20200130.csv.gz', gz))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
-    expect((await getBatch('GZ_CO', '20200130'))?.files.portfolios).toMatchObject({ bytes: gz.length });
-    expect(await exists('archive/GZ_CO/portfolios_20200130.csv.gz')).toBe(true);
+    expect(await h.invoke(await h.upload('incoming/GZ_CO/portfolios_20200130.csv.gz', gz))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+    expect((await h.metastore.getBatch('GZ_CO', '20200130'))?.files.portfolios).toMatchObject({ bytes: gz.length });
+    expect(await h.exists('archive/GZ_CO/portfolios_20200130.csv.gz')).toBe(true);
   });
 
   it('decodes keys as S3 sends them (a space arrives as +)', async () => {
-    const event = await upload('incoming/SPACE CO/accounts_20200130.csv', sample('accounts_20200130.csv'));
+    const event = await h.upload('incoming/SPACE CO/accounts_20200130.csv', sample('accounts_20200130.csv'));
     expect(JSON.stringify(event)).toContain('incoming/SPACE+CO/');
     // A space is not allowed in a client id: refused with a reason, moved to quarantine under its real name.
     expect(await h.invoke(event)).toEqual([{ status: 'REJECTED', rows: 0 }]);
-    expect(await exists('quarantine/SPACE CO/accounts_20200130.csv')).toBe(true);
-    const { rejected } = await listClient('unknown');
+    expect(await h.exists('quarantine/SPACE CO/accounts_20200130.csv')).toBe(true);
+    const { rejected } = await h.metastore.listClient('unknown');
     expect(rejected.find((r) => r.key === 'incoming/SPACE CO/accounts_20200130.csv')?.reason).toMatch(/invalid client id/);
   });
 
   it("loads a lenient client's valid rows and keeps the invalid ones in rejects", async () => {
     const body = `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,ten,DEPOSIT\n3,12345678,"a,3",30.00,FEE\n4,12345678,a4,40.00,TAX\n`;
-    expect(await h.invoke(await upload(`incoming/${LENIENT_CLIENT}/transactions_20200130.csv`, body))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+    expect(await h.invoke(await h.upload(`incoming/${LENIENT_CLIENT}/transactions_20200130.csv`, body))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
     expect((await sliceRows(h.db, 'transactions', LENIENT_CLIENT, '2020-01-30')).map((r) => r.record_id)).toEqual([1, 4]);
     const rejects = await h.db.query('SELECT line, reason, raw FROM rejects WHERE client = $1 ORDER BY line', [LENIENT_CLIENT]);
     expect(rejects.rows).toEqual([
       { line: 3, reason: expect.stringMatching(/not an amount/), raw: '2,12345678,a2,ten,DEPOSIT\n' },
       { line: 4, reason: expect.stringMatching(/reference/), raw: '3,12345678,"a,3",30.00,FEE\n' },
     ]);
-    expect((await getBatch(LENIENT_CLIENT, '20200130'))?.files.transactions).toMatchObject({ status: 'PERSISTED', rows: 2, rejected_rows: 2, error_count: 2 });
+    expect((await h.metastore.getBatch(LENIENT_CLIENT, '20200130'))?.files.transactions).toMatchObject({ status: 'PERSISTED', rows: 2, rejected_rows: 2, error_count: 2 });
   });
 
   it('fails while PostgreSQL is down, and the retry loads the file exactly once', async () => {
     const key = 'incoming/OUTAGE_CO/transactions_20200130.csv';
     const rows = Array.from({ length: 20_000 }, (_, i) => `${i + 1},12345678,r${i},${i}.50,DEPOSIT`).join('\n');
-    const event = await upload(key, `${H}${rows}\n`);
+    const event = await h.upload(key, `${H}${rows}\n`);
     // The connection drops in the middle of the COPY.
     h.proxy.downAfter(200_000);
     await expect(h.invoke(event)).rejects.toThrow();
     expect(await sliceRows(h.db, 'transactions', 'OUTAGE_CO', '2020-01-30')).toHaveLength(0);
-    expect(await exists(key)).toBe(true);
+    expect(await h.exists(key)).toBe(true);
     // Still down: the platform's retry fails too.
     await expect(h.invoke(event)).rejects.toThrow();
     h.proxy.up();

@@ -1,49 +1,54 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import type pg from 'pg';
-import { s3Client } from '@dataharvest/shared/aws';
+import type { AwsClients } from '@dataharvest/shared/aws';
+import { createMetastore, type Metastore } from '@dataharvest/shared/metastore';
 // The services' pool maker: NUMERIC and DATE come back as text, as every service reads them.
 import { newPool } from '@dataharvest/shared/pg';
 import { startServices, type Services } from '../../../local/src/cloud/services';
-import { databaseEnv } from '../../../test/support/database-env';
+import { testAws, testClients, testDatabase } from '../../../test/support/clients';
+import { createHandler } from '../src/handler';
 import { PgProxy } from './pg-proxy';
 
 export const BUCKET = 'dataharvest-ingest-test';
 /** Files of this client load leniently (LENIENT_CLIENTS). */
 export const LENIENT_CLIENT = 'LENIENT_CO';
+const METASTORE_TABLE = 'dataharvest-metastore-test';
+const IDEMPOTENCY_TABLE = 'dataharvest-idempotency-test';
 
 export interface Harness {
   services: Services;
   /** PostgreSQL as the function sees it: through a relay that tests can take down. */
   proxy: PgProxy;
   db: pg.Pool;
+  aws: AwsClients;
+  metastore: Metastore;
   /** The persistence handler, invoked as Lambda would. */
   invoke(event: unknown): Promise<unknown>;
+  /** Puts an object into incoming/ and returns the event S3 would send for it. */
+  upload(key: string, body: string | Buffer): Promise<ReturnType<typeof s3Event>>;
+  exists(key: string): Promise<boolean>;
+  readJson(key: string): Promise<unknown>;
   stop(): Promise<void>;
 }
 
 /**
  * Real emulators (s3rver, DynamoDB Local, embedded PostgreSQL) with the tables and bucket the stacks declare, and
- * the function's environment pointing at them. Call before the first import of the handler's AWS clients is used.
+ * the handler built on clients that reach them, as its function's environment would build it.
  */
 export async function startHarness(): Promise<Harness> {
   const services = await startServices();
   const real = new URL(services.postgresUrl);
   const proxy = new PgProxy({ host: real.hostname, port: Number(real.port) });
   await proxy.start();
-  Object.assign(process.env, services.env, databaseEnv(services, { port: proxy.port }), {
-    METASTORE_TABLE: 'dataharvest-metastore-test',
-    IDEMPOTENCY_TABLE: 'dataharvest-idempotency-test',
-    INGEST_BUCKET: BUCKET,
-    LENIENT_CLIENTS: LENIENT_CLIENT,
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-  });
-  const dynamodb = new DynamoDBClient({ endpoint: services.env.AWS_ENDPOINT_URL_DYNAMODB });
+  const aws = testClients(services);
+  const dynamodb = new DynamoDBClient({ ...testAws(services), endpoint: services.endpoints.dynamodb });
   // As metastore/serverless.yml declares them.
   await dynamodb.send(
     new CreateTableCommand({
-      TableName: process.env.METASTORE_TABLE,
+      TableName: METASTORE_TABLE,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
       KeySchema: [
@@ -64,23 +69,47 @@ export async function startHarness(): Promise<Harness> {
   );
   await dynamodb.send(
     new CreateTableCommand({
-      TableName: process.env.IDEMPOTENCY_TABLE,
+      TableName: IDEMPOTENCY_TABLE,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
     }),
   );
-  dynamodb.destroy();
-  await s3Client().send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const db = newPool({ connectionString: services.postgresUrl, max: 6 });
-  // Imported only now that the environment points at the emulators.
-  const { handler } = (await import('../src/handler')) as unknown as { handler: (event: unknown, context: Context) => Promise<unknown> };
+  const metastore = createMetastore(aws.dynamo, METASTORE_TABLE);
+  // The function's database is reached through the relay, which tests can take down.
+  const database = testDatabase(services, aws, { port: proxy.port });
+  const handler = createHandler({
+    metastore,
+    database,
+    s3: aws.s3,
+    lenientClients: new Set([LENIENT_CLIENT]),
+    idempotencyStore: new DynamoDBPersistenceLayer({ tableName: IDEMPOTENCY_TABLE, awsSdkV3Client: dynamodb }),
+  });
   return {
     services,
     proxy,
     db,
+    aws,
+    metastore,
     invoke: (event) => handler(event, lambdaContext()),
+    async upload(key, body) {
+      const out = await aws.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
+      return s3Event(key, (out.ETag ?? '').replaceAll('"', ''));
+    },
+    exists: (key) =>
+      aws.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
+        () => true,
+        () => false,
+      ),
+    async readJson(key) {
+      const out = await aws.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      return JSON.parse(await out.Body!.transformToString());
+    },
     async stop() {
+      await database.end();
+      dynamodb.destroy();
       await db.end();
       await proxy.stop();
       await services.stop();
@@ -105,12 +134,6 @@ export function s3Event(key: string, eTag: string) {
   };
 }
 
-/** Puts an object into incoming/ and returns the event S3 would send for it. */
-export async function upload(key: string, body: string | Buffer) {
-  const out = await s3Client().send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
-  return s3Event(key, (out.ETag ?? '').replaceAll('"', ''));
-}
-
 let invocation = 0;
 /** A Lambda context as the runtime hands it to the function. */
 function lambdaContext(): Context {
@@ -129,20 +152,6 @@ function lambdaContext(): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
-}
-
-export async function exists(key: string): Promise<boolean> {
-  return s3Client()
-    .send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))
-    .then(
-      () => true,
-      () => false,
-    );
-}
-
-export async function readJson(key: string): Promise<unknown> {
-  const out = await s3Client().send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return JSON.parse(await out.Body!.transformToString());
 }
 
 /** A slice's rows as PostgreSQL holds them, in record order. */

@@ -1,4 +1,5 @@
 import { context, FRIDA, FRITZ, SAMPLE_DATE, sampleRows, startChain, type Chain, type Rows, type StreamHandler } from '../../../test/support/chain';
+import { createHandler } from '../src/handler';
 
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const account = (record_id: string, account_number: string, taxes_paid = '0.00') => ({ record_id, account_number, cash_balance: '1.00', currency: 'EUR', taxes_paid });
@@ -34,7 +35,7 @@ describe('relationship: links the four files of a batch and counts what cannot b
 
   beforeAll(async () => {
     chain = await startChain();
-    ({ handler: relate } = await import('../src/handler'));
+    relate = createHandler(chain.deps);
     await chain.load('EXT_CLIENT', SAMPLE_DATE, sampleRows());
     await chain.persist('EXT_CLIENT', SAMPLE_DATE);
   });

@@ -1,4 +1,6 @@
+import { createTransformer } from '@dataharvest/shared/transformer';
 import { FRIDA, FRITZ, SAMPLE_DATE, sampleRows, startChain, type Chain, type StreamHandler } from '../../../test/support/chain';
+import { definition } from '../src/handler';
 
 describe('tax: allowance, taxes paid and TAX transactions per client', () => {
   let chain: Chain;
@@ -12,7 +14,7 @@ describe('tax: allowance, taxes paid and TAX transactions per client', () => {
 
   beforeAll(async () => {
     chain = await startChain();
-    ({ handler: tax } = await import('../src/handler'));
+    tax = createTransformer(definition, chain.deps);
   });
   afterAll(() => chain?.stop());
 

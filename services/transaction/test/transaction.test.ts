@@ -1,4 +1,6 @@
+import { createTransformer } from '@dataharvest/shared/transformer';
 import { FRIDA, FRITZ, SAMPLE_DATE, startChain, type Chain, type StreamHandler } from '../../../test/support/chain';
+import { definition } from '../src/handler';
 
 describe('transaction: count, net amount and keyword totals per account and portfolio', () => {
   let chain: Chain;
@@ -12,7 +14,7 @@ describe('transaction: count, net amount and keyword totals per account and port
 
   beforeAll(async () => {
     chain = await startChain();
-    ({ handler: transaction } = await import('../src/handler'));
+    transaction = createTransformer(definition, chain.deps);
   });
   afterAll(() => chain?.stop());
 

@@ -1,0 +1,21 @@
+import type { z } from 'zod';
+import { type AwsClients, awsClients } from './aws';
+import { readConfig } from './config';
+import { createMetastore, type Metastore, MetastoreEnv } from './metastore';
+import { createDatabase, type Database, DatabaseEnv } from './pg';
+
+/** What every step of the pipeline works with: the metastore and the database. */
+export interface StepDeps {
+  metastore: Metastore;
+  database: Database;
+}
+
+/**
+ * Reads a pipeline function's configuration once: the metastore's and the database's variables plus the function's
+ * own (`shape`), with its AWS clients (in Lambda the SDK finds region and endpoints itself).
+ */
+export function fromEnvironment<T extends z.ZodRawShape>(env: NodeJS.ProcessEnv, shape: T, aws: AwsClients = awsClients()) {
+  // One check, so a misconfigured function names every missing variable at once; zod cannot infer the merged shape.
+  const config = readConfig({ ...MetastoreEnv, ...DatabaseEnv, ...shape }, env) as z.infer<z.ZodObject<typeof MetastoreEnv & typeof DatabaseEnv>> & z.infer<z.ZodObject<T>>;
+  return { config, aws, metastore: createMetastore(aws.dynamo, config.METASTORE_TABLE), database: createDatabase(config, aws.secrets) };
+}
