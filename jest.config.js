@@ -27,6 +27,7 @@ const unit = [
   'local/test/template.test.ts',
   'services/persistence/test/csv-validator.test.ts',
   'services/persistence/test/csv-validator.property.test.ts',
+  'shared/test/environment.test.ts',
   'test/cli-usage.test.ts',
 ];
 

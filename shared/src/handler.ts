@@ -14,5 +14,5 @@ export function lambda<E, R>(fn: (event: E, context: Context) => Promise<R>, cor
  */
 export function builtOnFirstEvent<E, R>(build: () => (event: E, context: Context) => Promise<R>): (event: E, context: Context) => Promise<R> {
   let built: ((event: E, context: Context) => Promise<R>) | undefined;
-  return (event, context) => (built ??= build())(event, context);
+  return async (event, context) => (built ??= build())(event, context);
 }
