@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   allPersisted,
   Batch,
@@ -292,28 +292,25 @@ export async function deregisterTransformer(name: string): Promise<void> {
 }
 
 export async function listRegistry(): Promise<RegistryEntry[]> {
-  const out = await dynamoClient().send(new QueryCommand({ TableName: table(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': REGISTRY_PK }, ConsistentRead: true }));
-  return (out.Items ?? []).map((i) => RegistryEntry.parse(i));
+  const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': REGISTRY_PK }, ConsistentRead: true });
+  return items.map((i) => RegistryEntry.parse(i));
+}
+
+/** Every item a query matches, page after page (a page ends at 1 MB). */
+async function queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
+  const items = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamoClient().send(new QueryCommand({ ...input, TableName: table(), ExclusiveStartKey: start }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
 }
 
 /** A client's batches and rejected keys, newest first, optionally for one date. */
 export async function listClient(client: string, batchDate?: string): Promise<{ batches: Batch[]; rejected: RejectedKey[] }> {
-  const items = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamoClient().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `CLIENT#${client}` },
-        ExclusiveStartKey: start,
-        ScanIndexForward: false,
-        ConsistentRead: true,
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CLIENT#${client}` }, ScanIndexForward: false, ConsistentRead: true });
   const batches = items
     .filter((i) => String(i.sk).startsWith('BATCH#'))
     .map((i) => Batch.parse(i))
@@ -329,21 +326,7 @@ export async function listByStages(stages: readonly Stage[]): Promise<Batch[]> {
 
 /** Batches in one stage, through the by-stage index. */
 export async function listByStage(stage: Stage): Promise<Batch[]> {
-  const items = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamoClient().send(
-      new QueryCommand({
-        TableName: table(),
-        IndexName: 'by-stage',
-        KeyConditionExpression: 'gsi1pk = :g',
-        ExpressionAttributeValues: { ':g': `STAGE#${stage}` },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const items = await queryAll({ IndexName: 'by-stage', KeyConditionExpression: 'gsi1pk = :g', ExpressionAttributeValues: { ':g': `STAGE#${stage}` } });
   return items.filter((i) => String(i.sk).startsWith('BATCH#')).map((i) => Batch.parse(i));
 }
 
