@@ -5,8 +5,6 @@ import { UnreadableRequest, type Permission } from './iam-request';
 import { s3Permissions } from './iam-s3';
 import { arn } from './template';
 
-export type { Permission } from './iam-request';
-
 /** One statement of a role's inline policies, its intrinsics resolved. */
 export interface Statement {
   effect: 'Allow' | 'Deny';
