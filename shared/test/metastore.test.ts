@@ -6,7 +6,19 @@ import { loadStack, Resolver } from '../../local/src/cloud/template';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { establishRelations, getBatch, listByStage, listClient, markComplete, recordFile, recordTransformer, registerTransformer, reopenForTransformer, rerunLaterBatches } from '../src/metastore';
+import {
+  establishRelations,
+  getBatch,
+  listByStage,
+  listClient,
+  markComplete,
+  markFailed,
+  recordFile,
+  recordTransformer,
+  registerTransformer,
+  reopenForTransformer,
+  rerunLaterBatches,
+} from '../src/metastore';
 
 const detail = (status: FileDetail['status'], etag = 'e1'): FileDetail => ({ status, key: 'k', etag, rows: 2, bytes: 10, errors: [], at: new Date().toISOString() });
 const done = (generation: number) => ({ status: 'DONE' as const, generation, at: new Date().toISOString() });
@@ -76,7 +88,8 @@ describe('metastore client against DynamoDB Local', () => {
     expect(await establishRelations(batch, done(1), {})).toBeUndefined(); // only from PERSISTED
 
     const results = await Promise.all(['deposit', 'transaction', 'tax'].map((n) => recordTransformer(batch, n, done(1))));
-    expect(results.filter((b) => b?.stage === 'TRANSFORMED').length).toBeGreaterThanOrEqual(1);
+    // Only the last one to finish moves the batch on; the others saw it still RELATED.
+    expect(results.map((b) => b?.stage).sort()).toEqual(['RELATED', 'RELATED', 'TRANSFORMED']);
     batch = (await getBatch(client, '20200130'))!;
     expect(batch.stage).toBe('TRANSFORMED');
     expect(await markComplete({ ...batch, generation: 0 }, 2)).toBeUndefined(); // a stale generation cannot complete it
@@ -85,6 +98,17 @@ describe('metastore client against DynamoDB Local', () => {
     const again = await recordFile(client, '20200130', 'transactions', detail('PERSISTED', 'e2'));
     expect(again).toMatchObject({ stage: 'PERSISTED', generation: 2, relation_established: false, transformers: {} });
     expect(await recordTransformer(batch, 'deposit', done(1))).toBeUndefined(); // generation 1 results are discarded
+  });
+
+  it('ignores a late failure of an old generation, so the batch a re-upload started is not marked FAILED', async () => {
+    const client = newClient();
+    for (const t of FILE_TYPES) await recordFile(client, '20200130', t, detail('PERSISTED'));
+    const old = (await getBatch(client, '20200130'))!;
+    const current = await recordFile(client, '20200130', 'accounts', detail('PERSISTED', 'e2'));
+    expect(current).toMatchObject({ stage: 'PERSISTED', generation: 2 });
+    expect(await markFailed(old, 'deposit', 'numeric field overflow')).toBeUndefined();
+    expect(await getBatch(client, '20200130')).toMatchObject({ stage: 'PERSISTED', generation: 2 });
+    expect(await markFailed(current, 'deposit', 'numeric field overflow')).toMatchObject({ stage: 'FAILED', failure: { step: 'deposit' } }); // its own generation's does
   });
 
   it('reopens a completed batch for a backfilled transformer without touching the others', async () => {
