@@ -12,6 +12,7 @@ const common = {
  * PostgreSQL, and need no `npm run package`. A new test file belongs to the cloud project until it is listed here.
  */
 const unit = [
+  'events/test/object-key.test.ts',
   'events/test/state-machine.test.ts',
   'local/test/batch-report.test.ts',
   'local/test/event-shapes.test.ts',
@@ -24,6 +25,7 @@ const unit = [
   'local/test/node-binary.test.ts',
   'local/test/runtime.test.ts',
   'local/test/scaffold-templates.test.ts',
+  'local/test/stream-batch.test.ts',
   'local/test/template.test.ts',
   'services/persistence/test/csv-validator.test.ts',
   'services/persistence/test/csv-validator.property.test.ts',

@@ -114,24 +114,30 @@ describe('stream poller on Kinesis (kinesalite)', () => {
     expect(fn.batches.flatMap(decoded)).toEqual([JSON.stringify({ order: { type: 'buy', quantity: 1000 } })]);
   });
 
-  it('retries from the first failed sequence number of a partial batch response, then reports what still fails', async () => {
+  it('retries from the lowest failed sequence number of a partial batch response, whatever their order, then reports what still fails', async () => {
     const s = await stream();
     const queueUrl = await createQueue(sqs, 'kinesis-dlq');
     await putAll(s.name, [
       { key: 'k', data: 'ok' },
-      { key: 'k', data: 'bad' },
+      { key: 'k', data: 'bad-1' },
+      { key: 'k', data: 'between' },
+      { key: 'k', data: 'bad-2' },
       { key: 'k', data: 'after' },
     ]);
+    // Both failures reported, the higher one first: Lambda retries from the lower one all the same.
     const fn = fakeFunction<KinesisStreamRecord>((records) => ({
-      batchItemFailures: records.filter((r) => decoded([r])[0] === 'bad').map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })),
+      batchItemFailures: records
+        .filter((r) => decoded([r])[0]!.startsWith('bad'))
+        .reverse()
+        .map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })),
     }));
     await settled(poll(s.arn, fn, { reportBatchItemFailures: true, maxRetryAttempts: 1, onFailureQueueUrl: queueUrl }));
 
     expect(fn.batches.map(decoded)).toEqual([
-      ['ok', 'bad', 'after'],
-      ['bad', 'after'],
+      ['ok', 'bad-1', 'between', 'bad-2', 'after'],
+      ['bad-1', 'between', 'bad-2', 'after'],
     ]);
-    const [, bad, after] = fn.batches[0]!;
+    const [, bad, , , after] = fn.batches[0]!;
     expect(await receive(sqs, queueUrl)).toMatchObject({
       requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 },
       version: '1.0',
@@ -139,7 +145,7 @@ describe('stream poller on Kinesis (kinesalite)', () => {
         shardId: 'shardId-000000000000',
         startSequenceNumber: bad!.kinesis.sequenceNumber,
         endSequenceNumber: after!.kinesis.sequenceNumber,
-        batchSize: 2,
+        batchSize: 4,
         streamArn: s.arn,
       },
     });

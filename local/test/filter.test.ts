@@ -260,3 +260,35 @@ describe('compileFilters properties', () => {
     );
   });
 });
+
+/** A list under anything-but excludes each of its values, and deploy refuses a list with any bad value in it. */
+describe('compileFilters: anything-but lists, every value of them', () => {
+  it.each([
+    ['strings', { stage: [{ 'anything-but': ['COMPLETE', 'FAILED', 'REJECTED'] }] }, { stage: 'RELATED' }, [{ stage: 'COMPLETE' }, { stage: 'FAILED' }, { stage: 'REJECTED' }]],
+    ['numbers', { n: [{ 'anything-but': [1, 2, 3] }] }, { n: 4 }, [{ n: 1 }, { n: 2 }, { n: 3 }]],
+    [
+      'equals-ignore-case',
+      { stage: [{ 'anything-but': { 'equals-ignore-case': ['complete', 'failed', 'rejected'] } }] },
+      { stage: 'Related' },
+      [{ stage: 'COMPLETE' }, { stage: 'Failed' }, { stage: 'rejected' }],
+    ],
+    [
+      'wildcards',
+      { key: [{ 'anything-but': { wildcard: ['archive/*', 'errors/*', '*.json'] } }] },
+      { key: 'incoming/a.csv' },
+      [{ key: 'archive/a.csv' }, { key: 'errors/a' }, { key: 'incoming/a.json' }],
+    ],
+  ])('a filter excluding several %s lets none of them through, not just the first', (_name, pattern, kept, excluded) => {
+    expect(matches(pattern, kept)).toBe(true);
+    expect(excluded.map((record) => matches(pattern, record))).toEqual(excluded.map(() => false));
+  });
+
+  it.each([
+    ['a number after strings under equals-ignore-case', { a: [{ 'anything-but': { 'equals-ignore-case': ['x', 'y', 1] } }] }, /anything-but equals-ignore-case takes a string, got \["x","y",1\]/],
+    ['an invalid wildcard after valid ones', { a: [{ 'anything-but': { wildcard: ['a*', 'b*', 'c**d'] } }] }, /consecutive "\*", got "c\*\*d"/],
+    ['a number after strings', { a: [{ 'anything-but': ['x', 'y', 1] }] }, /anything-but takes .*, got \["x","y",1\]/],
+  ])('refuses at deploy %s, instead of a filter that cannot match as written', (_name, pattern, why) => {
+    expect(() => compileFilters([JSON.stringify(pattern)])).toThrow(FilterPatternError);
+    expect(() => compileFilters([JSON.stringify(pattern)])).toThrow(why);
+  });
+});

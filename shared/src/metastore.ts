@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   allPersisted,
   Batch,
@@ -293,28 +293,25 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
   }
 
   async function listRegistry(): Promise<RegistryEntry[]> {
-    const out = await dynamo.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': REGISTRY_PK }, ConsistentRead: true }));
-    return (out.Items ?? []).map((i) => RegistryEntry.parse(i));
+    const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': REGISTRY_PK }, ConsistentRead: true });
+    return items.map((i) => RegistryEntry.parse(i));
+  }
+
+  /** Every item a query matches, page after page (a page ends at 1 MB). */
+  async function queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
+    const items = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await dynamo.send(new QueryCommand({ ...input, TableName: tableName, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
   }
 
   /** A client's batches and rejected keys, newest first, optionally for one date. */
   async function listClient(client: string, batchDate?: string): Promise<{ batches: Batch[]; rejected: RejectedKey[] }> {
-    const items = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await dynamo.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `CLIENT#${client}` },
-          ExclusiveStartKey: start,
-          ScanIndexForward: false,
-          ConsistentRead: true,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CLIENT#${client}` }, ScanIndexForward: false, ConsistentRead: true });
     const batches = items
       .filter((i) => String(i.sk).startsWith('BATCH#'))
       .map((i) => Batch.parse(i))
@@ -330,21 +327,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
 
   /** Batches in one stage, through the by-stage index. */
   async function listByStage(stage: Stage): Promise<Batch[]> {
-    const items = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await dynamo.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: 'by-stage',
-          KeyConditionExpression: 'gsi1pk = :g',
-          ExpressionAttributeValues: { ':g': `STAGE#${stage}` },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await queryAll({ IndexName: 'by-stage', KeyConditionExpression: 'gsi1pk = :g', ExpressionAttributeValues: { ':g': `STAGE#${stage}` } });
     return items.filter((i) => String(i.sk).startsWith('BATCH#')).map((i) => Batch.parse(i));
   }
 

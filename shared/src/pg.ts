@@ -10,6 +10,12 @@ import { logger } from './logger';
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
+/**
+ * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): PostgreSQL refused the data, which a
+ * retry cannot change; any other error (a lost connection, a timeout) is the platform's and worth retrying.
+ */
+export const isDataError = (error: unknown): boolean => /^2[23]/.test(String((error as { code?: unknown } | undefined)?.code ?? ''));
+
 /** Where the database is and how to log in: the secret's ARN, never a password (shared/database.yml sets these). */
 export const DatabaseEnv = {
   DB_HOST: z.string().min(1),

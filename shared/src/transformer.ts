@@ -4,6 +4,7 @@ import type { FieldType } from '@dataharvest/events/portfolio-event';
 import { fromEnvironment, type StepDeps } from './environment';
 import { builtOnFirstEvent } from './handler';
 import { logger } from './logger';
+import { isDataError } from './pg';
 import { isoBatchDate, metastoreStreamHandler } from './stream-handler';
 
 export interface TransformerDefinition {
@@ -63,9 +64,6 @@ export async function runStatements(db: pg.ClientBase, step: string, statements:
   for (const sql of statements) rows += (await db.query(sql, params)).rowCount ?? 0;
   return rows;
 }
-
-/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): the data, not the platform. */
-const isDataError = (error: unknown) => /^2[23]/.test(String((error as { code?: unknown }).code ?? ''));
 
 /** Why a transformer leaves a batch alone, judged on the batch as the metastore holds it now; undefined = run. */
 function skipReason(name: string, seen: Batch, current: Batch | undefined): string | undefined {

@@ -1,8 +1,10 @@
 /**
  * The transformers at scale: 100k portfolios (with their clients and accounts) and 1M transactions, loaded by the
  * persistence loader, then relationship, deposit, transaction and tax run through their real handlers, then the
- * catapult publishes every event to kinesalite. The same-run baseline is one hand-written aggregate query computing
- * the same per-portfolio figures into a table. Prints one JSON line.
+ * catapult publishes every event to kinesalite. Two same-run baselines: one hand-written aggregate query computing
+ * the per-portfolio figures the events carry into a table, and one hand-written script writing every table the four
+ * transformers write, in one transaction, into its own schema (same-output.ts), once before the chain and once after;
+ * the bench fails unless the script's tables equal the chain's. Prints one JSON line.
  *
  *   npm run bench:transformers -- [--portfolios 100000] [--transactions 1000000]
  */
@@ -17,12 +19,14 @@ import { createHandler as createRelationship } from '../../services/relationship
 import { definition as tax } from '../../services/tax/src/handler';
 import { definition as transaction } from '../../services/transaction/src/handler';
 import { startChain, type StreamHandler } from '../support/chain';
+import { differences, freshSchema, runScript } from './same-output';
 
 const { values } = parseArgs({ options: { portfolios: { type: 'string', default: '100000' }, transactions: { type: 'string', default: '1000000' } } });
 const portfolios = Number(values.portfolios);
 const transactions = Number(values.transactions);
 const CLIENT = 'BENCH';
 const DATE = '20200130';
+const ISO_DATE = '2020-01-30';
 
 const BASELINE = `
   CREATE TABLE baseline_figures AS
@@ -61,6 +65,18 @@ try {
   }
   await chain.persist(CLIENT, DATE);
 
+  // The script on an empty schema each time (as the chain finds its tables), outside the timing.
+  const script = async () => {
+    const db = await chain.db.connect();
+    try {
+      await freshSchema(db);
+      return await seconds(() => runScript(db, CLIENT, ISO_DATE));
+    } finally {
+      db.release();
+    }
+  };
+  const scriptBefore = await script();
+
   const handlers: Record<string, StreamHandler> = {
     relationship: createRelationship(chain.deps),
     deposit: createTransformer(deposit, chain.deps),
@@ -78,8 +94,20 @@ try {
   const batch = await chain.batch(CLIENT, DATE);
   if (batch.stage !== 'COMPLETE') throw new Error(`the batch ended ${batch.stage}`);
 
-  const baseline = await seconds(() => chain.db.query(BASELINE, [CLIENT, '2020-01-30']));
+  const scriptAfter = await script();
+  const compared = await chain.db.connect();
+  try {
+    const differing = await differences(compared, CLIENT, ISO_DATE);
+    if (differing.length) throw new Error(`the same-output script wrote other tables than the chain: ${differing.join('; ')}`);
+  } finally {
+    compared.release();
+  }
+  const sameOutput = (scriptBefore + scriptAfter) / 2;
+
+  const baseline = await seconds(() => chain.db.query(BASELINE, [CLIENT, ISO_DATE]));
   const transformers = times.relationship! + times.deposit! + times.transaction! + times.tax!;
+  // What each handler spent in its own transaction (as it records it): the rest is reads and writes of the metastore.
+  const inSql = ['relationship', 'deposit', 'transaction', 'tax'].reduce((sum, name) => sum + (batch.transformers[name]?.duration_ms ?? 0) / 1000, 0);
   process.stdout.write(
     `${JSON.stringify({
       portfolios,
@@ -93,6 +121,9 @@ try {
       catapult_seconds: round(times.catapult!),
       baseline_seconds: round(baseline),
       ratio: round(baseline / transformers),
+      transformers_recorded_seconds: round(inSql),
+      same_output_seconds: [round(scriptBefore), round(scriptAfter)],
+      transformers_per_same_output: round(transformers / sameOutput),
     })}\n`,
   );
 } finally {

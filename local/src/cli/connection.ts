@@ -4,6 +4,7 @@ import { type AwsClients, awsClients } from '@dataharvest/shared/aws';
 import { createMetastore, type Metastore } from '@dataharvest/shared/metastore';
 import type { LocalCloud } from '../cloud/index';
 import { CloudError } from '../cloud/errors';
+import { isAlive } from '../cloud/pid';
 import { UsageError } from './errors';
 
 /** What `dataharvest up` leaves in its data dir so that `upload` and `status` can reach the running cloud. */
@@ -20,15 +21,6 @@ export function announceCloud(dataDir: string, cloud: LocalCloud): () => void {
   const file: CloudFile = { pid: process.pid, stage: cloud.stage, env: cloud.env, exports: cloud.exports };
   writeFileSync(cloudFile(dataDir), JSON.stringify(file, null, 2), { mode: 0o600 });
   return () => rmSync(cloudFile(dataDir), { force: true });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Names the deployed resources of a stage: the CLI reads them from the stacks' exports, never hard-codes them. */
@@ -72,7 +64,7 @@ export function connectCloud(d: Deployment & { env: Record<string, string> }): C
 export function findRunningCloud(dataDir: string): CloudFile | undefined {
   const path = cloudFile(dataDir);
   const file = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as CloudFile) : undefined;
-  return file && alive(file.pid) ? file : undefined;
+  return file && isAlive(file.pid) ? file : undefined;
 }
 
 /** The local cloud that `dataharvest up` is running on this data dir, with clients that reach it. */
@@ -86,5 +78,5 @@ export function runningCloud(dataDir: string): Connection {
 export function cloudHolding(dataDir: string): number | undefined {
   const lock = join(dataDir, 'cloud.lock');
   const pids = [existsSync(lock) ? Number(readFileSync(lock, 'utf8')) : undefined, findRunningCloud(dataDir)?.pid];
-  return pids.find((pid): pid is number => pid !== undefined && pid > 0 && alive(pid));
+  return pids.find((pid): pid is number => pid !== undefined && pid > 0 && isAlive(pid));
 }

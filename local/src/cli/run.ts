@@ -1,7 +1,7 @@
 import { allPersisted, type Batch, type RejectedKey } from '@dataharvest/events/batch';
 import { parseObjectKey } from '@dataharvest/events/object-key';
 import type { Metastore } from '@dataharvest/shared/metastore';
-import { batchReport, exitCode, type BatchReport } from './batch-report';
+import { batchReport, exitCode } from './batch-report';
 import { eventsStream, ingestBucket } from './connection';
 import { batchOf, expandInputs } from './inputs';
 import { latestForBatch, readOutputEvents } from './output-events';
@@ -101,5 +101,3 @@ function finished({ batch, rejected }: State, uploaded: Uploaded[]): boolean {
   if (!settled || !batch) return settled;
   return !allPersisted(batch) || FINAL_STAGES.has(batch.stage);
 }
-
-export type { BatchReport };

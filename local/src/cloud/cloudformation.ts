@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { bufferingServer, type Listening, listenOnLoopback } from './http';
 import { ACCOUNT, REGION } from './services';
 
 /** One CloudFormation export of the local cloud, with the stack that exports it. */
@@ -10,10 +9,7 @@ export interface LocalExport {
   stackName: string;
 }
 
-export interface CloudFormation {
-  endpoint: string;
-  stop(): Promise<void>;
-}
+export type CloudFormation = Listening;
 
 /** As the templates' AWS::StackId resolves it. */
 const stackId = (stackName: string) => `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${stackName}/local`;
@@ -47,23 +43,11 @@ export async function startCloudFormation(opts: { exports: () => LocalExport[]; 
     );
   };
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const input = new URLSearchParams(req.method === 'POST' ? Buffer.concat(chunks).toString('utf8') : (req.url ?? '').split('?')[1]);
-      const action = input.get('Action') ?? '';
-      const answer = action === 'ListExports' ? listExports(input) : error(400, 'InvalidAction', `${action || 'this action'} is not supported by the local CloudFormation`);
-      res.writeHead(answer.status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() }).end(answer.body);
-    });
+  const server = bufferingServer((req, body, res) => {
+    const input = new URLSearchParams(req.method === 'POST' ? body.toString('utf8') : (req.url ?? '').split('?')[1]);
+    const action = input.get('Action') ?? '';
+    const answer = action === 'ListExports' ? listExports(input) : error(400, 'InvalidAction', `${action || 'this action'} is not supported by the local CloudFormation`);
+    res.writeHead(answer.status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() }).end(answer.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CloudError } from './errors';
+import { bufferingServer, type Listening, listenOnLoopback } from './http';
 import { ACCOUNT, REGION } from './services';
 
 interface Response {
@@ -22,32 +21,26 @@ const ANSWER_GRACE_MS = 5000;
  * PUTting its response to ResponseURL, here a small loopback server.
  */
 export class CustomResources {
-  private server?: Server;
+  private server?: Promise<Listening>;
   private readonly waiting = new Map<string, (body: Response) => void>();
 
   private async url(): Promise<string> {
-    if (!this.server) {
-      this.server = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => {
-          body += c.toString();
-        });
-        req.on('end', () => {
-          const id = req.url!.slice(1);
-          let answer: Response;
-          try {
-            answer = JSON.parse(body || '{}') as Response;
-          } catch {
-            answer = { Status: 'FAILED', Reason: `the response is not JSON: ${body.slice(0, 200)}` };
-          }
-          this.waiting.get(id)?.(answer);
-          this.waiting.delete(id);
-          res.end();
-        });
-      });
-      await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    }
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server ??= listenOnLoopback(
+      bufferingServer((req, raw, res) => {
+        const id = req.url!.slice(1);
+        const body = raw.toString();
+        let answer: Response;
+        try {
+          answer = JSON.parse(body || '{}') as Response;
+        } catch {
+          answer = { Status: 'FAILED', Reason: `the response is not JSON: ${body.slice(0, 200)}` };
+        }
+        this.waiting.get(id)?.(answer);
+        this.waiting.delete(id);
+        res.end();
+      }),
+    );
+    return (await this.server).endpoint;
   }
 
   /** Sends the Create request; resolves with what Ref (PhysicalResourceId) and Fn::GetAtt (Data) then answer. */
@@ -92,6 +85,6 @@ export class CustomResources {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await (await this.server)?.stop();
   }
 }

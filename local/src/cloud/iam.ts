@@ -1,11 +1,9 @@
-import { createServer, request as forward, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as forward, type IncomingMessage } from 'node:http';
+import { bufferingServer, type Listening, listenOnLoopback } from './http';
 import { dynamodbPermissions } from './iam-dynamodb';
 import { UnreadableRequest, type Permission } from './iam-request';
 import { s3Permissions } from './iam-s3';
 import { arn } from './template';
-
-export type { Permission } from './iam-request';
 
 /** One statement of a role's inline policies, its intrinsics resolved. */
 export interface Statement {
@@ -117,10 +115,8 @@ function targetOf(target: string, targets: Targets): string {
   if (target.startsWith('secretsmanager.')) return targets.secretsmanager;
   return targets.s3;
 }
-export interface IamProxy {
-  endpoint: string;
-  stop(): Promise<void>;
-}
+
+export type IamProxy = Listening;
 
 /**
  * One function's way to the emulated services: every request is checked against the function's role, as IAM
@@ -134,51 +130,38 @@ export async function startIamProxy(
   onDenied: (refused: Permission | UnreadableRequest) => void,
   secretArn?: (id: string) => string | undefined,
 ): Promise<IamProxy> {
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const target = String(req.headers['x-amz-target'] ?? '');
-      let permissions: Permission[] = [];
-      let refused: Permission | UnreadableRequest | undefined;
-      try {
-        permissions = permissionsOf(req.method ?? 'GET', req.url ?? '/', req.headers, body, secretArn);
-        refused = permissions.find((p) => !allows(statements, p));
-      } catch (error) {
-        // Fail closed: what cannot be read cannot be checked, and the emulator might read it otherwise.
-        refused = error instanceof UnreadableRequest ? error : new UnreadableRequest(`it cannot be read (${(error as Error).message})`);
-      }
-      if (refused) {
-        onDenied(refused);
-        const d = denial(Boolean(target), principal, refused);
-        res.writeHead(d.status, { 'content-type': d.type, 'x-amzn-errortype': 'AccessDeniedException' }).end(d.body);
+  const server = bufferingServer((req, body, res) => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    let permissions: Permission[] = [];
+    let refused: Permission | UnreadableRequest | undefined;
+    try {
+      permissions = permissionsOf(req.method ?? 'GET', req.url ?? '/', req.headers, body, secretArn);
+      refused = permissions.find((p) => !allows(statements, p));
+    } catch (error) {
+      // Fail closed: what cannot be read cannot be checked, and the emulator might read it otherwise.
+      refused = error instanceof UnreadableRequest ? error : new UnreadableRequest(`it cannot be read (${(error as Error).message})`);
+    }
+    if (refused) {
+      onDenied(refused);
+      const d = denial(Boolean(target), principal, refused);
+      res.writeHead(d.status, { 'content-type': d.type, 'x-amzn-errortype': 'AccessDeniedException' }).end(d.body);
+      return;
+    }
+    const base = new URL(targetOf(target, targets));
+    const upstream = forward({ host: base.hostname, port: base.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      const read = permissions[0];
+      // S3 answers a missing key with 403, not 404, to whoever may not list the bucket: it would tell them it is missing.
+      if (!target && answer.statusCode === 404 && read?.action === 's3:GetObject' && !allows(statements, { action: 's3:ListBucket', resource: read.resource.split('/')[0]! })) {
+        answer.resume();
+        const d = denial(false, principal, { action: 's3:ListBucket', resource: read.resource.split('/')[0]! });
+        res.writeHead(d.status, { 'content-type': d.type }).end(req.method === 'HEAD' ? undefined : d.body);
         return;
       }
-      const base = new URL(targetOf(target, targets));
-      const upstream = forward({ host: base.hostname, port: base.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        const read = permissions[0];
-        // S3 answers a missing key with 403, not 404, to whoever may not list the bucket: it would tell them it is missing.
-        if (!target && answer.statusCode === 404 && read?.action === 's3:GetObject' && !allows(statements, { action: 's3:ListBucket', resource: read.resource.split('/')[0]! })) {
-          answer.resume();
-          const d = denial(false, principal, { action: 's3:ListBucket', resource: read.resource.split('/')[0]! });
-          res.writeHead(d.status, { 'content-type': d.type }).end(req.method === 'HEAD' ? undefined : d.body);
-          return;
-        }
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on('error', (e) => res.writeHead(502).end(String(e)));
-      upstream.end(body);
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
     });
+    upstream.on('error', (e) => res.writeHead(502).end(String(e)));
+    upstream.end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }

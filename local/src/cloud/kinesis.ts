@@ -1,14 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import kinesalite from 'kinesalite';
+import { type Listening, listenOnLoopback } from './http';
 import { pickPort } from './ports';
 
-export interface Kinesis {
-  endpoint: string;
-  stop(): Promise<void>;
-}
+export type Kinesis = Listening;
 
 /** kinesalite in-process: LevelDB under `dir` when persistent, memory otherwise. */
 export async function startKinesis(dir: string | undefined, fixedPort?: number): Promise<Kinesis> {
@@ -16,13 +13,5 @@ export async function startKinesis(dir: string | undefined, fixedPort?: number):
   const path = dir ? join(dir, 'kinesis') : undefined;
   if (path) mkdirSync(path, { recursive: true });
   const server: Server = kinesalite({ path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections(); // the SDK keeps sockets alive; they would hold the process open
-      }),
-  };
+  return listenOnLoopback(server, port);
 }

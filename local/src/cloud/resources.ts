@@ -1,5 +1,5 @@
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, type StreamDescriptionSummary, ResourceInUseException as StreamInUse, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { CloudError } from './errors';
@@ -50,8 +50,7 @@ export async function createResource(logicalId: string, resource: Resource, reso
       await clients.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount })).catch((e: unknown) => {
         if (!(e instanceof StreamInUse)) throw e;
       });
-      let summary: StreamDescriptionSummary | undefined;
-      await waitFor(async () => (summary = (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary)?.StreamStatus === 'ACTIVE');
+      await waitFor(async () => (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE');
       // As for tables: the ARN AWS would give, whatever account and region the emulator reports.
       return { ref: name, attributes: { Arn: arn.stream(name) } };
     }

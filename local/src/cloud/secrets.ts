@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { bufferingServer, listenOnLoopback } from './http';
 import { arn } from './template';
 
 /** One secret as Secrets Manager keeps it (its current version only). */
@@ -55,25 +54,21 @@ export async function startSecretsManager(dir: string | undefined): Promise<Secr
     },
   };
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const operation = String(req.headers['x-amz-target'] ?? '').replace(/^secretsmanager\./, '');
-      const handle = operations[operation];
-      let answer = json(400, { __type: 'InvalidRequestException', message: `${operation || 'this operation'} is not supported by the local Secrets Manager` });
-      try {
-        if (handle) answer = handle(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
-      } catch {
-        answer = json(400, { __type: 'InvalidRequestException', message: 'the request body is not JSON' });
-      }
-      res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' }).end(answer.body);
-    });
+  const server = bufferingServer((req, body, res) => {
+    const operation = String(req.headers['x-amz-target'] ?? '').replace(/^secretsmanager\./, '');
+    const handle = operations[operation];
+    let answer = json(400, { __type: 'InvalidRequestException', message: `${operation || 'this operation'} is not supported by the local Secrets Manager` });
+    try {
+      if (handle) answer = handle(JSON.parse(body.toString('utf8') || '{}'));
+    } catch {
+      answer = json(400, { __type: 'InvalidRequestException', message: 'the request body is not JSON' });
+    }
+    res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' }).end(answer.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { endpoint, stop } = await listenOnLoopback(server);
 
   const manager: SecretsManager = {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint,
     create(name, value) {
       const existing = secrets.get(name);
       if (existing) return existing.arn;
@@ -93,11 +88,7 @@ export async function startSecretsManager(dir: string | undefined): Promise<Secr
       const s = find(secretId);
       return s && { arn: s.arn, value: s.value };
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop,
   };
   return manager;
 }

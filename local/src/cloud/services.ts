@@ -5,6 +5,7 @@ import { startDynamoDb } from './dynamodb';
 import { CloudError } from './errors';
 import { startKinesis } from './kinesis';
 import { type Postgres, startPostgres } from './postgres';
+import { isAlive } from './pid';
 import { assertPostgresCanReach } from './postgres-access';
 import { startS3, type S3 } from './s3';
 import { type SecretsManager, startSecretsManager } from './secrets';
@@ -46,7 +47,7 @@ function claim(dataDir: string): () => void {
   if (claimed.has(dataDir)) throw inUse('this process');
   if (existsSync(lock)) {
     const pid = Number(readFileSync(lock, 'utf8'));
-    if (pid !== process.pid && alive(pid)) throw inUse(`pid ${pid}`);
+    if (pid !== process.pid && isAlive(pid)) throw inUse(`pid ${pid}`);
   }
   writeFileSync(lock, String(process.pid));
   claimed.add(dataDir);
@@ -54,15 +55,6 @@ function claim(dataDir: string): () => void {
     claimed.delete(dataDir);
     rmSync(lock, { force: true });
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -52,6 +52,21 @@ describe('deposit: DEPOSIT sums per portfolio and client, with running totals ac
     expect(clients.find((r) => r.batch_date === '2020-01-31' && r.client_reference === FRIDA.client)).toMatchObject({ running_total: '10000.00' });
   });
 
+  it('counts every earlier batch in the running total, not just the previous day, so deposits before a gap are not lost', async () => {
+    for (const date of ['20200127', SAMPLE_DATE, '20200131']) {
+      await chain.related('GAPS', date);
+      await chain.invoke(deposit, 'GAPS', date);
+    }
+    const running = (table: string, key: string, id: string) => chain.query(`SELECT batch_date::text, running_total FROM ${table} WHERE client = 'GAPS' AND ${key} = $1 ORDER BY 1`, [id]);
+    const expected = [
+      { batch_date: '2020-01-27', running_total: '5000.00' },
+      { batch_date: '2020-01-30', running_total: '10000.00' },
+      { batch_date: '2020-01-31', running_total: '15000.00' },
+    ];
+    expect(await running('portfolio_deposits', 'portfolio_reference', FRIDA.portfolio)).toEqual(expected);
+    expect(await running('client_deposits', 'client_reference', FRIDA.client)).toEqual(expected);
+  });
+
   it('gives identical tables when re-uploads run it again for both days', async () => {
     const before = await tables();
     for (const date of [SAMPLE_DATE, '20200131']) {

@@ -1,5 +1,6 @@
 import type { CopyStreamQuery } from 'pg-copy-streams';
 import type { RowError } from '@dataharvest/events/batch';
+import { isDataError } from '@dataharvest/shared/pg';
 
 /**
  * Writes to a COPY with backpressure. Should PostgreSQL refuse a value that the validator let through (SQLSTATE
@@ -42,8 +43,8 @@ export class CopySink {
       await this.done;
       return undefined;
     } catch (error) {
-      const e = error as Error & { code?: string; where?: string };
-      if (!/^2[23]/.test(e.code ?? '')) throw error;
+      const e = error as Error & { where?: string };
+      if (!isDataError(e)) throw error;
       const line = /line (\d+)/.exec(e.where ?? '')?.[1];
       return { line: line ? Number(line) : 1, reason: `the database refused the data: ${e.message}` };
     }

@@ -4,7 +4,7 @@ import type { FileType } from '@dataharvest/events/batch';
 import { baseTableDdl, columnForHeader, columnsDdl } from '@dataharvest/events/file-schemas';
 import { CsvValidator } from '../src/csv-validator';
 import { invalidValue } from '../src/values';
-import { validate } from './csv-files';
+import { lenientCut, validate } from './csv-files';
 
 const SAMPLE = 'examples/sample-batch';
 const T = 'record_id,accout_number,transaction_reference,amount,keyword';
@@ -119,5 +119,35 @@ describe('CsvValidator', () => {
     expect(v.rejected).toEqual([{ start: input.indexOf('2,1'), end: input.indexOf('3,1'), line: 3, reason: expect.stringMatching(/amount/) }]);
     expect(v.regionEnd).toBe(input.length);
     expect(v.rows).toBe(2);
+  });
+});
+
+/** Seeded by hand: a record's line counts the line breaks inside the quoted values of every record before it. */
+describe('CsvValidator: line numbers after multi-line quoted values (examples)', () => {
+  const C = 'record_id,first_name,last_name,client_reference,tax_free_allowance';
+  const REF = '9e40659b-8b9f-4fc4-814b-5a7b5a23b64d';
+  const client = (id: number, name: string, allowance = '801') => `${id},${name},Maier,${REF},${allowance}`;
+  const file = (eol: string, ...rows: string[]) => Buffer.from([C, ...rows].join(eol) + eol);
+  const lines = (result: { errors: unknown[] }) => (result.errors as Array<{ line: number }>).map((e) => e.line);
+  /** The verdict with the file cut once at every offset, as the object store's chunks could arrive. */
+  const everyCut = (bytes: Buffer) => Array.from({ length: bytes.length - 1 }, (_, i) => validate('clients', bytes, [i + 1]));
+
+  it.each<[string, Buffer, number[]]>([
+    ['after a value with two line breaks', file('\n', client(1, '"Anna\nMaria\nLuise"'), client(2, 'Bob'), client(3, 'Carl', 'x')), [6]],
+    ['on a bad record that itself spans lines, and after it', file('\n', client(1, 'Anna'), client(2, '"Bob\nBobby"', 'x'), client(3, 'Carl', 'x')), [3, 5]],
+    ['after a quoted CRLF in a CRLF file', file('\r\n', client(1, '"Anna\r\nMaria"'), client(2, 'Bob', 'x')), [4]],
+    ['after escaped quotes and a line break in one value', file('\n', client(1, '"Anna ""Nan""\nMaria"'), client(2, 'Bob', 'x')), [4]],
+    ['after many clean rows that follow a multi-line value', file('\n', client(1, '"A\nB\nC\nD"'), ...Array.from({ length: 9 }, (_, i) => client(i + 2, 'Bob')), client(11, 'Carl', 'x')), [15]],
+    ['of a repeated record id after multi-line values', file('\n', client(1, '"A\nB"'), client(2, '"C\nD"'), client(1, 'Carl')), [6]],
+  ])('reports the line where the record starts %s, however the file is chunked', (_name, bytes, expected) => {
+    const whole = validate('clients', bytes);
+    expect(lines(whole)).toEqual(expected);
+    expect(everyCut(bytes).filter((r) => JSON.stringify(r) !== JSON.stringify(whole))).toEqual([]);
+  });
+
+  it('gives a lenient load the same lines for the rows it rejects', () => {
+    const bytes = file('\n', client(1, '"Anna\nMaria\nLuise"'), client(2, 'Bob', 'x'), client(3, '"Carl\nC."'), client(4, 'Dora', 'x'));
+    expect(lenientCut('clients', bytes).rejected.map((r) => r.line)).toEqual([5, 8]);
+    for (let cut = 1; cut < bytes.length; cut++) expect([cut, lenientCut('clients', bytes, [cut]).rejected.map((r) => r.line)]).toEqual([cut, [5, 8]]);
   });
 });

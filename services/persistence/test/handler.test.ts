@@ -64,6 +64,26 @@ describe('the persistence handler on real S3 events', () => {
     expect(await h.exists('quarantine/KEEP_CO/transactions_20200201.csv')).toBe(true);
   });
 
+  it('refuses a strict file whose only bad row is its last line without a line break: the bad row never reaches the tables', async () => {
+    const key = 'incoming/LASTLINE_CO/transactions_20200201.csv';
+    await h.invoke(await h.upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n`));
+    // PostgreSQL itself would take a lower-case keyword: only the validator, at the end of the file, can refuse it.
+    expect(await h.invoke(await h.upload(key, `${H}1,12345678,a1,11.00,DEPOSIT\n2,12345678,a2,20.00,deposit`))).toEqual([{ status: 'REJECTED', rows: 0 }]);
+    expect((await sliceRows(h.db, 'transactions', 'LASTLINE_CO', '2020-02-01')).map((r) => [r.record_id, r.amount])).toEqual([[1, '10.00']]);
+    expect((await h.metastore.getBatch('LASTLINE_CO', '20200201'))?.files.transactions).toMatchObject({ status: 'REJECTED', error_count: 1, errors: [{ line: 3, column: 'keyword' }] });
+    expect(await h.exists('quarantine/LASTLINE_CO/transactions_20200201.csv')).toBe(true);
+  });
+
+  it("clears a lenient slice's rejects when a corrected re-upload has none, so the old bad rows are not reported again", async () => {
+    const key = `incoming/${LENIENT_CLIENT}/transactions_20200202.csv`;
+    const rejects = async () => (await h.db.query("SELECT line FROM rejects WHERE client = $1 AND batch_date = '2020-02-02' ORDER BY line", [LENIENT_CLIENT])).rows;
+    await h.invoke(await h.upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,ten,DEPOSIT\n`));
+    expect(await rejects()).toEqual([{ line: 3 }]);
+    expect(await h.invoke(await h.upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n2,12345678,a2,10.00,DEPOSIT\n`))).toEqual([{ status: 'PERSISTED', rows: 2 }]);
+    expect(await rejects()).toEqual([]);
+    expect((await h.metastore.getBatch(LENIENT_CLIENT, '20200202'))?.files.transactions).toMatchObject({ status: 'PERSISTED', rows: 2, rejected_rows: 0 });
+  });
+
   it('loads .csv.gz files, hashing the object as stored', async () => {
     const gz = gzipSync(sample('portfolios_20200130.csv'));
     expect(await h.invoke(await h.upload('incoming/GZ_CO/portfolios_20200130.csv.gz', gz))).toEqual([{ status: 'PERSISTED', rows: 2 }]);

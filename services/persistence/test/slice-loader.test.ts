@@ -70,7 +70,31 @@ describe('loadSlice against PostgreSQL', () => {
   });
 
   it('creates the base tables safely from many sessions at once', async () => {
-    await Promise.all(Array.from({ length: 4 }, () => withClient((db) => applyDdl(db, BASE_TABLES_DDL))));
+    // A schema of its own, so that the sessions really create the tables instead of finding them there.
+    await h.db.query('DROP SCHEMA IF EXISTS ddl_race CASCADE; CREATE SCHEMA ddl_race');
+    try {
+      const sessions = Array.from({ length: 4 }, () =>
+        withClient(async (db) => {
+          await db.query('SET search_path TO ddl_race');
+          try {
+            await applyDdl(db, BASE_TABLES_DDL);
+          } finally {
+            await db.query('RESET search_path');
+          }
+        }),
+      );
+      expect((await Promise.allSettled(sessions)).map((s) => (s.status === 'rejected' ? String(s.reason) : s.status))).toEqual(Array(4).fill('fulfilled'));
+      const tables = await h.db.query("SELECT relname, relkind FROM pg_class WHERE relnamespace = 'ddl_race'::regnamespace AND relkind IN ('r', 'p') ORDER BY 1");
+      expect(tables.rows).toEqual([
+        { relname: 'accounts', relkind: 'p' },
+        { relname: 'clients', relkind: 'p' },
+        { relname: 'portfolios', relkind: 'p' },
+        { relname: 'rejects', relkind: 'r' },
+        { relname: 'transactions', relkind: 'p' },
+      ]);
+    } finally {
+      await h.db.query('DROP SCHEMA ddl_race CASCADE');
+    }
   });
 
   it('swaps slices of one table from concurrent loads without deadlock, each replacing only its own', async () => {

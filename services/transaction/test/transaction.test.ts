@@ -1,5 +1,5 @@
 import { createTransformer } from '@dataharvest/shared/transformer';
-import { FRIDA, FRITZ, SAMPLE_DATE, startChain, type Chain, type StreamHandler } from '../../../test/support/chain';
+import { FRIDA, FRITZ, SAMPLE_DATE, sampleRows, startChain, type Chain, type StreamHandler } from '../../../test/support/chain';
 import { definition } from '../src/handler';
 
 describe('transaction: count, net amount and keyword totals per account and portfolio', () => {
@@ -36,6 +36,21 @@ describe('transaction: count, net amount and keyword totals per account and port
       ],
     ]);
     expect((await chain.batch('EXT_CLIENT', SAMPLE_DATE)).transformers.transaction).toMatchObject({ status: 'DONE', generation: 1 });
+  });
+
+  it('keeps an account without transactions in the totals at zero, so its portfolio still gets its figures', async () => {
+    const rows = sampleRows();
+    rows.transactions = rows.transactions.filter((t) => t.account_number === FRIDA.account);
+    await chain.related('QUIET', SAMPLE_DATE, rows);
+    expect(await chain.invoke(transaction, 'QUIET', SAMPLE_DATE)).toEqual({ batchItemFailures: [] });
+    expect(await chain.query(`SELECT account_number, transaction_count, net_amount FROM account_transaction_totals WHERE client = 'QUIET' ORDER BY 1`)).toEqual([
+      { account_number: FRIDA.account, transaction_count: 1, net_amount: '5000.00' },
+      { account_number: FRITZ.account, transaction_count: 0, net_amount: '0.00' },
+    ]);
+    // What the catapult adds to Fritz's portfolio event.
+    expect(await chain.query(`SELECT transaction_count, net_amount, totals_by_keyword FROM transaction_event_fields WHERE client = 'QUIET' AND portfolio_reference = $1`, [FRITZ.portfolio])).toEqual([
+      { transaction_count: 0, net_amount: '0.00', totals_by_keyword: {} },
+    ]);
   });
 
   it('skips a replayed record, and gives identical tables when a re-upload runs it again', async () => {
