@@ -6,7 +6,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { startDynamoDb, type DynamoDb } from '../src/cloud/dynamodb';
-import { startStreamPoller, type StreamPoller, type StreamPollerConfig } from '../src/cloud/event-sources/stream-poller';
+import { startStreamPoller, type StreamPoller, type StreamPollerConfig, PLAIN_MAPPING } from '../src/cloud/event-sources/stream-poller';
 import { startSqs, type Sqs } from '../src/cloud/sqs';
 import { aws, createQueue, fakeFunction, receive, settled, waitFor } from './event-sources-helpers';
 
@@ -64,12 +64,7 @@ function poll(streamArn: string, fn: { invoke: (f: string, e: unknown) => Promis
       kind: 'dynamodb',
       streamArn,
       batchSize: 10,
-      batchWindowSeconds: 0,
-      startingPosition: 'TRIM_HORIZON',
-      maxRetryAttempts: -1,
-      bisectOnError: false,
-      reportBatchItemFailures: false,
-      filterPatterns: [],
+      ...PLAIN_MAPPING,
       ...overrides,
     },
     { streams, sqs, invoke: fn.invoke, log: (l) => logs.push(l), gaveUp: (e) => gaveUp.push(e) },

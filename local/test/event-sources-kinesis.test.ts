@@ -5,7 +5,7 @@ import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, ListShardsCo
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { startStreamPoller, type StreamPoller, type StreamPollerConfig } from '../src/cloud/event-sources/stream-poller';
+import { startStreamPoller, type StreamPoller, type StreamPollerConfig, PLAIN_MAPPING } from '../src/cloud/event-sources/stream-poller';
 import { startKinesis, type Kinesis } from '../src/cloud/kinesis';
 import { startSqs, type Sqs } from '../src/cloud/sqs';
 import { aws, createQueue, fakeFunction, receive, settled, waitFor } from './event-sources-helpers';
@@ -53,12 +53,7 @@ function poll(streamArn: string, fn: { invoke: (f: string, e: unknown) => Promis
       kind: 'kinesis',
       streamArn,
       batchSize: 10,
-      batchWindowSeconds: 0,
-      startingPosition: 'TRIM_HORIZON',
-      maxRetryAttempts: -1,
-      bisectOnError: false,
-      reportBatchItemFailures: false,
-      filterPatterns: [],
+      ...PLAIN_MAPPING,
       ...overrides,
     },
     { kinesis, sqs, invoke: fn.invoke, log: () => undefined },

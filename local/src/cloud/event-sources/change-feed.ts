@@ -3,7 +3,7 @@ import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynam
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { startStreamPoller, type StreamPoller } from './stream-poller';
+import { PLAIN_MAPPING, startStreamPoller, type StreamPoller } from './stream-poller';
 import { dynamodbSource } from './stream-sources';
 
 export interface ChangeRecord {
@@ -53,12 +53,7 @@ export async function startChangeFeed(opts: {
       kind: 'dynamodb',
       streamArn: tableStream,
       batchSize: 500,
-      batchWindowSeconds: 0,
-      startingPosition: 'TRIM_HORIZON',
-      maxRetryAttempts: -1,
-      bisectOnError: false,
-      reportBatchItemFailures: false,
-      filterPatterns: [],
+      ...PLAIN_MAPPING,
       checkpointFile: opts.checkpointFile,
     },
     { source: dynamodbSource(clients.streams, tableStream), sqs: clients.sqs, log: opts.log, invoke: (_fn, event) => forward((event as { Records: ChangeRecord[] }).Records) },

@@ -37,6 +37,16 @@ export interface StreamPollerDeps {
   gaveUp?: (e: GaveUp) => void;
 }
 
+/** A mapping as Lambda runs one that sets nothing but its source and batch size: from the oldest record, retried until it expires, whole batches, no filter. */
+export const PLAIN_MAPPING = {
+  batchWindowSeconds: 0,
+  startingPosition: 'TRIM_HORIZON',
+  maxRetryAttempts: -1,
+  bisectOnError: false,
+  reportBatchItemFailures: false,
+  filterPatterns: [],
+} as const satisfies Partial<StreamPollerConfig>;
+
 export interface StreamPoller {
   stop(): Promise<void>;
   caughtUp(): boolean;
