@@ -8,6 +8,7 @@ import pg from 'pg';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
 import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
+import { s3Event } from './support/s3-event';
 
 const SAMPLE = 'examples/sample-batch';
 const sampleFiles = readdirSync(SAMPLE).sort();
@@ -115,23 +116,7 @@ describe('the sample batch through real events: S3 → persistence → metastore
     const key = 'incoming/EXT_CLIENT/accounts_20200130.csv';
     const batch = await on.metastore.getBatch('EXT_CLIENT', '20200130');
     const etag = batch!.files.accounts!.etag!;
-    const event = {
-      Records: [
-        {
-          eventVersion: '2.1',
-          eventSource: 'aws:s3',
-          awsRegion: 'eu-central-1',
-          eventTime: new Date().toISOString(),
-          eventName: 'ObjectCreated:Put',
-          s3: {
-            s3SchemaVersion: '1.0',
-            configurationId: 'dup',
-            bucket: { name: ingestBucket(cloud), arn: `arn:aws:s3:::${ingestBucket(cloud)}` },
-            object: { key, size: 114, eTag: etag, sequencer: '0' },
-          },
-        },
-      ],
-    };
+    const event = s3Event(ingestBucket(cloud), key, etag);
     const persistence = cloud.functions.find((f) => f.includes('persistence'))!;
     await cloud.invoke(persistence, event);
     await cloud.invoke(persistence, event);

@@ -10,6 +10,7 @@ import { newPool } from '@dataharvest/shared/pg';
 import { startServices, type Services } from '../../../local/src/cloud/services';
 import { testAws, testClients, testDatabase } from '../../../test/support/clients';
 import { createHandler } from '../src/handler';
+import { s3Event as s3EventOf } from '../../../test/support/s3-event';
 import { PgProxy } from './pg-proxy';
 
 export const BUCKET = 'dataharvest-ingest-test';
@@ -117,22 +118,8 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
-/** The event S3 sends for one new object: the key URL-encoded with '+' for spaces, as S3 does. */
-export function s3Event(key: string, eTag: string) {
-  const encoded = encodeURIComponent(key).replaceAll('%2F', '/').replaceAll('%20', '+');
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'eu-central-1',
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        s3: { s3SchemaVersion: '1.0', bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` }, object: { key: encoded, eTag, sequencer: '0' } },
-      },
-    ],
-  };
-}
+/** The event S3 sends for one new object of the test bucket. */
+export const s3Event = (key: string, eTag: string) => s3EventOf(BUCKET, key, eTag);
 
 let invocation = 0;
 /** A Lambda context as the runtime hands it to the function. */
