@@ -112,6 +112,44 @@ describe('CsvValidator', () => {
     expect(v.errors).toEqual([{ line: 2, reason: expect.stringMatching(/longer than 1 MiB/) }]);
   });
 
+  it('reports at most maxErrors errors when told, still counting them all', () => {
+    const v = new CsvValidator('transactions', { maxErrors: 2 });
+    v.push(tx('1,1,a,bad,X', '2,1,a,bad,X', '3,1,a,bad,X\n'));
+    v.end();
+    expect(v.errors.map((e) => e.line)).toEqual([2, 3]);
+    expect(v.errorCount).toBe(3);
+  });
+
+  it('settles the file once, however often end is called', () => {
+    const v = new CsvValidator('transactions');
+    v.end();
+    v.end();
+    expect(v.errors).toEqual([{ line: 1, reason: 'the file is empty' }]);
+  });
+
+  it('takes a file of only a byte-order mark as empty', () => {
+    expect(validate('transactions', Buffer.from([0xef, 0xbb, 0xbf])).errors).toEqual([{ line: 1, reason: 'the file is empty' }]);
+  });
+
+  it('skips a byte-order mark only at the start of the file, not at the start of a later chunk', () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const v = new CsvValidator('transactions');
+    v.push(bytes(`${T}\n1,1,a,1,X\n`));
+    v.push(Buffer.concat([bom, bytes('2,1,a,1,X\n')]));
+    v.end();
+    expect(v.errors).toEqual([{ line: 3, column: 'record_id', reason: expect.any(String) }]);
+  });
+
+  it('carries a record of up to 1 MiB across chunks, and stops at one byte more', () => {
+    const v = new CsvValidator('transactions');
+    v.push(bytes(`${T}\n`));
+    v.push(Buffer.alloc(1 << 20, 'a'));
+    expect(v.fatal).toBe(false);
+    v.push(bytes('a'));
+    expect(v.fatal).toBe(true);
+    expect(v.errors).toEqual([{ line: 2, reason: expect.stringMatching(/longer than 1 MiB/) }]);
+  });
+
   it('gives lenient loads the byte ranges of rejected records', () => {
     const v = new CsvValidator('transactions', { keepRejected: true });
     const input = tx('1,1,a,1,X', '2,1,a,oops,X', '3,1,a,1,X\n');
