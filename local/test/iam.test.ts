@@ -37,6 +37,22 @@ describe('IAM policy evaluation', () => {
     );
   });
 
+  it('lets * match any run of characters, line breaks included, and ? exactly one', () => {
+    const only = (resource: string): Statement[] => [{ effect: 'Allow', actions: ['s3:GetObject'], resources: [resource] }];
+    const get = (resource: string) => ({ action: 's3:GetObject', resource });
+    expect(allows(only('arn:aws:s3:::b/*'), get('arn:aws:s3:::b/a\nb'))).toBe(true);
+    expect(allows(only('arn:aws:s3:::b/a?c'), get('arn:aws:s3:::b/abc'))).toBe(true);
+    expect(allows(only('arn:aws:s3:::b/a?c'), get('arn:aws:s3:::b/a\nc'))).toBe(true);
+    expect(allows(only('arn:aws:s3:::b/a?c'), get('arn:aws:s3:::b/ac'))).toBe(false);
+    expect(allows(only('arn:aws:s3:::b/a?c'), get('arn:aws:s3:::b/abbc'))).toBe(false);
+  });
+
+  it('reads a statement without Resource, and a policy without statements, as naming nothing', () => {
+    expect(roleStatements({ Policies: [{ PolicyDocument: { Statement: { Effect: 'Allow', Action: 's3:GetObject' } } }, { PolicyName: 'empty' }] })).toEqual([
+      { effect: 'Allow', actions: ['s3:GetObject'], resources: [] },
+    ]);
+  });
+
   it("reads the statements of a role's inline policies, one statement or a list", () => {
     expect(
       roleStatements({
@@ -145,6 +161,71 @@ describe('the permissions a request needs', () => {
     expect(() => s3('PUT', '/ingest?replication')).toThrow(UnreadableRequest);
     expect(() => s3('GET', '/ingest/k?acl&tagging')).toThrow(UnreadableRequest);
     expect(() => s3('POST', '/ingest/k')).toThrow(UnreadableRequest);
+  });
+
+  it('names DynamoDB Streams calls on the stream, and Kinesis calls on a stream given by ARN', () => {
+    const streamArn = `${TABLE}/stream/2024-01-01T00:00:00.000`;
+    expect(json('GetRecords', { StreamArn: streamArn }, 'DynamoDBStreams_20120810')).toEqual([{ action: 'dynamodb:GetRecords', resource: streamArn }]);
+    expect(json('ListStreams', {}, 'DynamoDBStreams_20120810')).toEqual([{ action: 'dynamodb:ListStreams', resource: '*' }]);
+    const kinesis = 'arn:aws:kinesis:eu-central-1:000000000000:stream/other';
+    expect(json('PutRecord', { StreamARN: kinesis, StreamName: 'events' }, 'Kinesis_20131202')).toEqual([{ action: 'kinesis:PutRecord', resource: kinesis }]);
+  });
+
+  it('names a call of another JSON service by its target, on *', () => {
+    expect(json('Publish', {}, 'SNS_20100331')).toEqual([{ action: 'SNS_20100331.Publish', resource: '*' }]);
+  });
+
+  it('reads an empty body, any whitespace before the object, and JSON content types only', () => {
+    const call = (body: string, type?: string) => permissionsOf('POST', '/', { 'x-amz-target': 'DynamoDB_20120810.ListTables', ...(type ? { 'content-type': type } : {}) }, Buffer.from(body));
+    expect(call('')).toEqual([{ action: 'dynamodb:ListTables', resource: '*' }]);
+    expect(call('\t\r\n {}')).toEqual([{ action: 'dynamodb:ListTables', resource: '*' }]);
+    expect(call('{}', 'application/json; charset=utf-8')).toEqual([{ action: 'dynamodb:ListTables', resource: '*' }]);
+    for (const type of ['application/x-amz-json-1.2', 'text/plain', 'text/application/json']) expect(() => call('{}', type)).toThrow(UnreadableRequest);
+  });
+
+  it('refuses DynamoDB batches and transactions whose tables it cannot read', () => {
+    for (const [operation, input] of [
+      ['BatchGetItem', {}],
+      ['BatchWriteItem', { RequestItems: ['meta'] }],
+      ['TransactGetItems', {}],
+      ['TransactGetItems', { TransactItems: [{ Put: { TableName: 'meta' } }] }],
+      ['TransactGetItems', { TransactItems: ['meta'] }],
+      ['TransactWriteItems', { TransactItems: [{ Put: { TableName: 1 } }] }],
+      ['ExecuteStatement', {}],
+      ['BatchExecuteStatement', { Statements: 'SELECT * FROM meta' }],
+    ] as const)
+      expect(() => json(operation, input)).toThrow(UnreadableRequest);
+  });
+
+  it('names PartiQL transactions, EXISTS, dotted indexes and escaped quoted names', () => {
+    expect(json('ExecuteTransaction', { TransactStatements: [{ Statement: `INSERT INTO "meta" VALUE {'pk': 'a'}` }, { Statement: `EXISTS(SELECT * FROM b WHERE pk = 'a')` }] })).toEqual([
+      { action: 'dynamodb:PartiQLInsert', resource: TABLE },
+      { action: 'dynamodb:PartiQLSelect', resource: TABLE.replace('meta', 'b') },
+    ]);
+    const statement = (Statement: string) => json('ExecuteStatement', { Statement });
+    expect(statement('SELECT * FROM meta.by-stage')).toEqual([{ action: 'dynamodb:PartiQLSelect', resource: `${TABLE}/index/by-stage` }]);
+    expect(statement('SELECT * FROM "me""ta"')).toEqual([{ action: 'dynamodb:PartiQLSelect', resource: TABLE.replace('meta', 'me"ta') }]);
+    expect(() => statement('SELECT * WHERE 1 = 1')).toThrow('the PartiQL statement "SELECT * WHERE 1 = 1" names no table the local IAM proxy can read');
+    expect(() => statement(`DELETE FROM 'meta'`)).toThrow(UnreadableRequest);
+  });
+
+  it('names S3 multi-object deletes on every key of the bucket, and reads a copy source without a version', () => {
+    const s3 = (method: string, url: string, headers = {}) => permissionsOf(method, url, headers, Buffer.alloc(0));
+    expect(s3('POST', '/ingest?delete')).toEqual([{ action: 's3:DeleteObject', resource: 'arn:aws:s3:::ingest/*' }]);
+    expect(s3('PUT', '/ingest/b', { 'x-amz-copy-source': 'in%20box/a%20b.csv' })).toEqual([
+      { action: 's3:PutObject', resource: 'arn:aws:s3:::ingest/b' },
+      { action: 's3:GetObject', resource: 'arn:aws:s3:::in box/a b.csv' },
+    ]);
+    expect(s3('GET', '/ingest/b', { 'x-amz-copy-source': '/ingest/a' })).toEqual([{ action: 's3:GetObject', resource: 'arn:aws:s3:::ingest/b' }]);
+    expect(s3('PUT', '/ingest')).toEqual([{ action: 's3:CreateBucket', resource: 'arn:aws:s3:::ingest' }]);
+  });
+
+  it('names a secret not found by its id: a name as the ARN it would have, an ARN as it is', () => {
+    const secret = (SecretId?: string) =>
+      permissionsOf('POST', '/', { 'x-amz-target': 'secretsmanager.GetSecretValue', 'content-type': 'application/x-amz-json-1.1' }, Buffer.from(JSON.stringify({ SecretId })));
+    expect(secret('db')).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:db' }]);
+    const full = 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:db-AbCdEf';
+    expect(secret(full)).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: full }]);
   });
 
   it('names every Secrets Manager operation on the full ARN of the secret', () => {
