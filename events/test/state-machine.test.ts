@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { STAGES } from '../src/batch';
 import { DOC, withDiagram } from '../bin/state-diagram';
-import { feedFilter, fromStages, TRANSITIONS, TRIGGERS, toStage } from '../src/state-machine';
+import { feedFilter, fromStages, type Step, TRANSITIONS, TRIGGERS, toStage } from '../src/state-machine';
 
 describe('the batch state machine declaration', () => {
   it('reaches every stage, and leaves every stage but COMPLETE by some step', () => {
@@ -18,6 +18,7 @@ describe('the batch state machine declaration', () => {
     expect(fromStages('fail')).toEqual([...STAGES]);
     expect(toStage('publish')).toBe('COMPLETE');
     expect(() => toStage('receive')).toThrow('step receive has 2 target stages');
+    expect(() => fromStages('nope' as Step)).toThrow('no transition for step nope');
   });
 
   it('wakes each service on the stage its step moves from', () => {

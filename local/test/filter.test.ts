@@ -63,6 +63,8 @@ describe('compileFilters: the filter rule syntax table of the Lambda docs', () =
     expect(() => compileFilters(['{"a": [{"numeric": [">", "1"]}]}'])).toThrow(/numeric/);
     expect(() => compileFilters(['[1]'])).toThrow(/JSON object/);
     expect(() => compileFilters(['not json'])).toThrow(FilterPatternError);
+    expect(() => compileFilters(['not json'])).toThrow('invalid filter pattern not json: not JSON');
+    expect(() => compileFilters(['[1]'])).toThrow(expect.objectContaining({ name: 'FilterPatternError' }));
   });
 
   it.each([
@@ -95,6 +97,11 @@ describe('compileFilters: the filter rule syntax table of the Lambda docs', () =
     ['cidr that is no address', { a: [{ cidr: 'ten/8' }] }, /cidr takes/],
     ['$or with one alternative', { $or: [{ a: ['x'] }] }, /\$or takes a list of at least two/],
     ['$or with an object instead of a list', { $or: { a: ['x'] } }, /\$or takes a list of at least two/],
+    ['an invalid rule in a nested pattern', { a: { b: [{ prefix: 1 }] } }, /prefix takes a string, got 1/],
+    ['a repeated lower bound, inclusive first', { a: [{ numeric: ['>=', 1, '>', 2] }] }, /at most one lower and one upper bound/],
+    ['anything-but with two operators', { a: [{ 'anything-but': { prefix: 'x', suffix: 'y' } }] }, /anything-but takes .*, got \{"prefix":"x","suffix":"y"\}/],
+    ['cidr after other text', { a: [{ cidr: 'x/10.0.0.0/8' }] }, /cidr takes/],
+    ['cidr followed by other text', { a: [{ cidr: '10.0.0.0/8x' }] }, /cidr takes/],
     ['an empty rule', { a: [{}] }, /exactly one operator, got \{\}/],
     ['prefix ignoring case with a second key', { a: [{ prefix: { 'equals-ignore-case': 'x', other: 'y' } }] }, /prefix takes a string/],
     ['numeric with an empty list', { a: [{ numeric: [] }] }, /numeric takes operator\/number pairs, got \[\]/],
@@ -138,6 +145,10 @@ describe('compileFilters: the documented content filters', () => {
     ['wildcard ending in a backslash, taken literally', { a: [{ wildcard: 'x\\' }] }, { a: 'x\\' }, { a: 'x' }],
     ['wildcard star across a line break', { a: [{ wildcard: 'a*b' }] }, { a: 'a\nb' }, { a: 'a\nc' }],
     ['wildcard dot taken literally', { a: [{ wildcard: 'a.b' }] }, { a: 'a.b' }, { a: 'axb' }],
+    ['equals-ignore-case with stars, which are no wildcards there', { a: [{ 'equals-ignore-case': 'a**b' }] }, { a: 'A**B' }, { a: 'ab' }],
+    ['anything-but equals-ignore-case with stars', { a: [{ 'anything-but': { 'equals-ignore-case': ['a**b'] } }] }, { a: 'ab' }, { a: 'A**B' }],
+    ['prefix on a number', { Region: [{ prefix: 'us-' }] }, { Region: 'us-east-1' }, { Region: 5 }],
+    ['numeric inclusive lower bound', { n: [{ numeric: ['>=', 5] }] }, { n: 5 }, { n: 4 }],
     ['anything-but prefix on a number', { Region: [{ 'anything-but': { prefix: 'us-' } }] }, { Region: 'eu-west-1' }, { Region: 5 }],
     ['IPv4 cidr of a single address', { sourceIPAddress: [{ cidr: '10.0.0.1/32' }] }, { sourceIPAddress: '10.0.0.1' }, { sourceIPAddress: '10.0.0.2' }],
     ['IPv6 cidr of a single address', { sourceIPAddress: [{ cidr: '2001:db8::1/128' }] }, { sourceIPAddress: '2001:db8::1' }, { sourceIPAddress: '2001:db8::2' }],

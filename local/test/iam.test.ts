@@ -47,6 +47,11 @@ describe('IAM policy evaluation', () => {
     expect(allows(only('arn:aws:s3:::b/a?c'), get('arn:aws:s3:::b/abbc'))).toBe(false);
   });
 
+  it('allows a statement when any one of its resources matches', () => {
+    const two: Statement[] = [{ effect: 'Allow', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::a/*', 'arn:aws:s3:::b/*'] }];
+    expect(allows(two, { action: 's3:GetObject', resource: 'arn:aws:s3:::b/k' })).toBe(true);
+  });
+
   it('reads a statement without Resource, and a policy without statements, as naming nothing', () => {
     expect(roleStatements({ Policies: [{ PolicyDocument: { Statement: { Effect: 'Allow', Action: 's3:GetObject' } } }, { PolicyName: 'empty' }] })).toEqual([
       { effect: 'Allow', actions: ['s3:GetObject'], resources: [] },
@@ -195,6 +200,46 @@ describe('the permissions a request needs', () => {
       ['BatchExecuteStatement', { Statements: 'SELECT * FROM meta' }],
     ] as const)
       expect(() => json(operation, input)).toThrow(UnreadableRequest);
+  });
+
+  it('names what it cannot read in the refusal, as UnreadableRequest', () => {
+    for (const [operation, input, why] of [
+      ['BatchGetItem', { RequestItems: 'meta' }, 'RequestItems is not an object'],
+      ['TransactGetItems', { TransactItems: [{ Put: {} }] }, 'TransactItems[].Get is not an object'],
+      ['TransactGetItems', { TransactItems: [null] }, 'an item is not an object'],
+      ['TransactGetItems', { TransactItems: {} }, 'the list of items or statements is missing'],
+      ['TransactWriteItems', { TransactItems: [{ Smuggle: {} }] }, 'a TransactWriteItems item is none of Put, Update, Delete, ConditionCheck'],
+      ['TransactWriteItems', { TransactItems: [{ Put: {} }] }, 'an item names no TableName'],
+      ['ExecuteStatement', { Statement: 1 }, 'a PartiQL statement is missing'],
+      ['ExecuteStatement', { Statement: '' }, 'the PartiQL statement "" names no table'],
+      ['ExecuteStatement', { Statement: '"SELECT" * FROM meta' }, 'names no table'],
+      ['ExecuteStatement', { Statement: 'SELECT * FROM' }, 'the PartiQL statement "SELECT * FROM" names no table'],
+      ['ExecuteStatement', { Statement: `SELECT * WHERE pk = '${'x'.repeat(80)}'` }, `the PartiQL statement "SELECT * WHERE pk = '${'x'.repeat(39)}" names no table`],
+    ] as const) {
+      expect(() => json(operation, input)).toThrow(expect.objectContaining({ name: 'UnreadableRequest' }));
+      expect(() => json(operation, input)).toThrow(why);
+    }
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{}')]);
+    expect(() => permissionsOf('POST', '/', { 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body)).toThrow('the body does not start with a JSON object');
+  });
+
+  it('names the S3 request it does not map, and refuses . segments and misplaced deletes', () => {
+    const s3 =
+      (method: string, url: string, headers = {}) =>
+      () =>
+        permissionsOf(method, url, headers, Buffer.alloc(0));
+    expect(s3('GET', '/')()).toEqual([{ action: 's3:ListAllMyBuckets', resource: '*' }]);
+    expect(s3('POST', '/ingest/k')).toThrow('POST object is an S3 request the local IAM proxy does not map to an action');
+    expect(s3('PUT', '/ingest?replication')).toThrow('PUT bucket?replication is an S3 request the local IAM proxy does not map to an action');
+    expect(s3('GET', '/ingest/k?acl&tagging')).toThrow('the S3 request names more than one sub-resource (acl, tagging)');
+    expect(s3('GET', '/ingest/a/./b')).toThrow('the key a/./b has a . or .. segment, which the local S3 would store under another prefix');
+    expect(s3('PUT', '/ingest/b', { 'x-amz-copy-source': '/ingest/a/../b' })).toThrow('the copy source a/../b has a . or .. segment');
+    for (const [method, url] of [
+      ['POST', '/ingest'],
+      ['POST', '/ingest/k?delete'],
+      ['GET', '/ingest?delete'],
+    ])
+      expect(s3(method!, url!)).toThrow(UnreadableRequest);
   });
 
   it('names PartiQL transactions, EXISTS, dotted indexes and escaped quoted names', () => {
