@@ -265,12 +265,13 @@ describe('the permissions a request needs', () => {
     expect(s3('PUT', '/ingest')).toEqual([{ action: 's3:CreateBucket', resource: 'arn:aws:s3:::ingest' }]);
   });
 
-  it('names a secret not found by its id: a name as the ARN it would have, an ARN as it is', () => {
+  it('names a secret not found by its id: a name as the ARN it would have, an ARN as it is, none as every secret', () => {
     const secret = (SecretId?: string) =>
       permissionsOf('POST', '/', { 'x-amz-target': 'secretsmanager.GetSecretValue', 'content-type': 'application/x-amz-json-1.1' }, Buffer.from(JSON.stringify({ SecretId })));
     expect(secret('db')).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:db' }]);
     const full = 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:db-AbCdEf';
     expect(secret(full)).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: full }]);
+    expect(secret()).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: 'arn:aws:secretsmanager:eu-central-1:000000000000:secret:*' }]);
   });
 
   it('names every Secrets Manager operation on the full ARN of the secret', () => {
