@@ -106,6 +106,7 @@ describe('compileFilters: the filter rule syntax table of the Lambda docs', () =
     ['prefix ignoring case with a second key', { a: [{ prefix: { 'equals-ignore-case': 'x', other: 'y' } }] }, /prefix takes a string/],
     ['numeric with an empty list', { a: [{ numeric: [] }] }, /numeric takes operator\/number pairs, got \[\]/],
     ['numeric with an operator but no number', { a: [{ numeric: ['>', 1, '<'] }] }, /numeric takes operator\/number pairs/],
+    ['numeric with an inherited property name as its operator', { a: [{ numeric: ['toString', 1] }] }, /numeric takes operator\/number pairs/],
     ['anything-but equals-ignore-case with an empty list', { a: [{ 'anything-but': { 'equals-ignore-case': [] } }] }, /anything-but equals-ignore-case takes a string, got \[\]/],
     ['consecutive wildcards at the start', { a: [{ wildcard: '**b' }] }, /consecutive/],
     ['an IPv6 cidr with a prefix length too long', { a: [{ cidr: '2001:db8::/129' }] }, /cidr takes/],

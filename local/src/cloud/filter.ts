@@ -126,7 +126,7 @@ function validateAnythingBut(arg: unknown, fail: Fail): void {
 /** Operator/number pairs: `=` alone, or at most one lower bound (`>`, `>=`) and one upper bound (`<`, `<=`). */
 function validateNumeric(arg: unknown, fail: Fail): void {
   const terms = Array.isArray(arg) ? arg : [];
-  const pairs = terms.length > 0 && terms.length % 2 === 0 && terms.every((t, i) => (i % 2 === 0 ? typeof t === 'string' && t in COMPARE : Number.isFinite(t)));
+  const pairs = terms.length > 0 && terms.length % 2 === 0 && terms.every((t, i) => (i % 2 === 0 ? typeof t === 'string' && Object.hasOwn(COMPARE, t) : Number.isFinite(t)));
   if (!pairs) fail(`numeric takes operator/number pairs, got ${json(arg)}`);
   const ops = terms.filter((_, i) => i % 2 === 0) as string[];
   const lower = ops.filter((o) => o.startsWith('>')).length;
