@@ -240,8 +240,8 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     if (!image || state.status !== 'DONE') return image;
     const required = image.required_transformers ?? [];
     const done = (n: string) => image.transformers[n]?.status === 'DONE' && image.transformers[n]?.generation === image.generation;
+    if (!fromStages('transform').includes(image.stage) || !required.every(done)) return image;
     const from = stageIn('transform');
-    if (!Object.values(from.values).includes(image.stage) || !required.every(done)) return image;
     const s = stageSet(toStage('transform'));
     const names: Record<string, string> = { '#status': 'status', '#generation': 'generation' };
     const checks = required.map((n, i) => {

@@ -8,12 +8,12 @@ import { logger } from './logger';
 const BATCH_KEYS = ['client', 'batch_date', 'generation'];
 
 /** One item change as Kinesis Data Streams for DynamoDB writes it: the record's data is this JSON. */
-export interface ItemChange {
+interface ItemChange {
   eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
   dynamodb: { Keys: Record<string, AttributeValue>; NewImage?: Record<string, AttributeValue>; OldImage?: Record<string, AttributeValue> };
 }
 
-export const itemChange = (record: KinesisStreamRecord) => JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as ItemChange;
+const itemChange = (record: KinesisStreamRecord) => JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as ItemChange;
 const isBatchItem = (change: ItemChange) => change.dynamodb.NewImage?.sk?.S?.startsWith('BATCH#') ?? false;
 
 /**

@@ -151,9 +151,10 @@ export async function startIamProxy(
     const upstream = forward({ host: base.hostname, port: base.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       const read = permissions[0];
       // S3 answers a missing key with 403, not 404, to whoever may not list the bucket: it would tell them it is missing.
-      if (!target && answer.statusCode === 404 && read?.action === 's3:GetObject' && !allows(statements, { action: 's3:ListBucket', resource: read.resource.split('/')[0]! })) {
+      const listing = !target && read?.action === 's3:GetObject' ? { action: 's3:ListBucket', resource: read.resource.split('/')[0]! } : undefined;
+      if (answer.statusCode === 404 && listing && !allows(statements, listing)) {
         answer.resume();
-        const d = denial(false, principal, { action: 's3:ListBucket', resource: read.resource.split('/')[0]! });
+        const d = denial(false, principal, listing);
         res.writeHead(d.status, { 'content-type': d.type }).end(req.method === 'HEAD' ? undefined : d.body);
         return;
       }
