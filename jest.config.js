@@ -27,8 +27,12 @@ const unit = [
   'local/test/scaffold-templates.test.ts',
   'local/test/stream-batch.test.ts',
   'local/test/template.test.ts',
+  'services/persistence/test/chunk-plan.test.ts',
   'services/persistence/test/csv-validator.test.ts',
+  'services/persistence/test/report-size.test.ts',
   'services/persistence/test/csv-validator.property.test.ts',
+  'services/relationship/test/quality.test.ts',
+  'services/notifier/test/notifications.test.ts',
   'shared/test/environment.test.ts',
   'test/cli-usage.test.ts',
 ];

@@ -1,5 +1,5 @@
 import yaml from 'js-yaml';
-import { feedFilter, type TRIGGERS } from '@dataharvest/events/state-machine';
+import { feedFilter, observerFilter, type TRIGGERS } from '@dataharvest/events/state-machine';
 import { transformerServerlessYml } from '../local/src/cli/scaffold-templates';
 import { loadComposedStacks } from '../local/src/cloud/template';
 
@@ -91,10 +91,10 @@ describe('the packaged templates', () => {
     expect(Math.max(0, ...readers.values())).toBeLessThanOrEqual(READERS_PER_DYNAMODB_STREAM);
   });
 
-  it('keep the change feed within its consumer quota, with 15 more scaffolded transformers too, each consumer named uniquely', () => {
+  it('keep the change feed within its consumer quota, with 14 more scaffolded transformers too, each consumer named uniquely', () => {
     const consumers = ofType('AWS::Kinesis::StreamConsumer');
     const feed = consumers.filter((c) => importName(c.r.Properties!.StreamARN) === 'dataharvest-dev-metastore-change-feed-arn');
-    expect(feed.map((c) => c.stack).sort()).toEqual(['dataharvest-catapult', 'dataharvest-deposit', 'dataharvest-relationship', 'dataharvest-tax', 'dataharvest-transaction']);
+    expect(feed.map((c) => c.stack).sort()).toEqual(['dataharvest-catapult', 'dataharvest-deposit', 'dataharvest-notifier', 'dataharvest-relationship', 'dataharvest-tax', 'dataharvest-transaction']);
     // Every mapping on the feed reads through a consumer of its own (shared-throughput polling allows 5 reads/s in all).
     for (const m of ofType('AWS::Lambda::EventSourceMapping')) expect(json(m.r.Properties!.EventSourceArn)).not.toContain('metastore-change-feed-arn');
     const scaffold = yaml.load(transformerServerlessYml('probe').replace(/!\w+ /g, ''), { schema: yaml.FAILSAFE_SCHEMA }) as {
@@ -104,7 +104,7 @@ describe('the packaged templates', () => {
       .flatMap((f) => f.events ?? [])
       .filter((e) => e.stream?.consumer === 'true').length;
     expect(perTransformer).toBe(1);
-    expect(feed.length + 15 * perTransformer).toBeLessThanOrEqual(CONSUMERS_PER_STREAM);
+    expect(feed.length + 14 * perTransformer).toBeLessThanOrEqual(CONSUMERS_PER_STREAM);
     const names = consumers.map((c) => String(c.r.Properties!.ConsumerName));
     expect(new Set(names).size).toBe(names.length);
   });
@@ -114,6 +114,9 @@ describe('the packaged templates', () => {
     for (const { id, r } of ofType('AWS::DynamoDB::Table')) expect([id, r.Properties!.SSESpecification]).toEqual([id, { SSEEnabled: true }]);
     for (const { id, r } of ofType('AWS::Kinesis::Stream')) expect([id, (r.Properties!.StreamEncryption as { EncryptionType?: string } | undefined)?.EncryptionType]).toEqual([id, 'KMS']);
     for (const { id, r } of ofType('AWS::SQS::Queue')) expect([id, r.Properties!.SqsManagedSseEnabled ?? r.Properties!.KmsMasterKeyId]).toEqual([id, expect.anything()]);
+    const topics = ofType('AWS::SNS::Topic');
+    expect(topics.length).toBeGreaterThan(0);
+    for (const { id, r } of topics) expect([id, r.Properties!.KmsMasterKeyId]).toEqual([id, expect.anything()]);
     const retained = [...ofType('AWS::DynamoDB::Table'), ...ofType('AWS::RDS::DBCluster'), ...ofType('AWS::S3::Bucket').filter((b) => b.id === 'S3BucketIngest')];
     for (const { id, r } of retained) expect([id, r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual([id, 'Retain', 'Retain']);
   });
@@ -129,8 +132,13 @@ describe('the packaged templates', () => {
     // A transformer is any service that registers itself; relationship and the catapult have steps of their own.
     const transformers = new Set(ofType('Custom::TransformerRegistration').map((r) => r.stack));
     for (const m of mappings) {
-      const trigger: keyof typeof TRIGGERS = transformers.has(m.stack) ? 'transform' : m.stack === 'dataharvest-relationship' ? 'relationship' : 'catapult';
       const patterns = (m.r.Properties!.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters.map((f) => JSON.parse(f.Pattern));
+      // The notifier makes no transition: it observes, with the filter the state machine declares for it.
+      if (m.stack === 'dataharvest-notifier') {
+        expect(patterns).toEqual([observerFilter('notifier')]);
+        continue;
+      }
+      const trigger: keyof typeof TRIGGERS = transformers.has(m.stack) ? 'transform' : m.stack === 'dataharvest-relationship' ? 'relationship' : 'catapult';
       expect([m.stack, patterns]).toEqual([m.stack, [feedFilter(trigger)]]);
     }
   });

@@ -72,3 +72,14 @@ export function stateDiagram(): string {
   for (const t of TRANSITIONS) for (const from of t.from === ANY ? ['AnyStage'] : t.from) lines.push(`  ${from} --> ${t.to}: ${t.step}`);
   return lines.join('\n');
 }
+
+/**
+ * Readers of the change feed that make no transition and so have no trigger: the notifier wakes on every batch
+ * item and refused key and publishes what the change from the old image to the new one settled.
+ */
+export const OBSERVERS = {
+  notifier: { sk: { S: [{ prefix: 'BATCH#' }, { prefix: 'REJECTED#' }] } },
+} as const;
+
+/** An observer's FilterCriteria pattern, on the change feed's record data. */
+export const observerFilter = (observer: keyof typeof OBSERVERS) => ({ data: { dynamodb: { NewImage: OBSERVERS[observer] } } });
