@@ -14,6 +14,7 @@ import {
   type TransformerState,
 } from '@dataharvest/events/batch';
 import { fromStages, type Step, toStage } from '@dataharvest/events/state-machine';
+import { createFailureLog } from './failures';
 import { z } from 'zod';
 
 /**
@@ -354,8 +355,36 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     return next !== undefined;
   }
 
+  /**
+   * Redrive after a fix: re-triggers the step a failure item names, for the batch's current generation. A FAILED batch
+   * was judged on this generation's data (a failed transformer stays failed for it), so it starts a new generation, as
+   * a corrected upload does. Any other batch is written back with only `redriven_at` changed: the change feed
+   * delivers it again and the step whose records gave up runs on the same generation, so its events keep their
+   * version. 'superseded': a newer generation already runs every step again.
+   */
+  async function redriveBatch(client: string, batchDate: string, generation: number, attempts = 3): Promise<'missing' | 'superseded' | 'new-generation' | 're-delivered'> {
+    const batch = await getBatch(client, batchDate);
+    if (!batch) return 'missing';
+    if (batch.generation !== generation) return 'superseded';
+    if (batch.stage === 'FAILED') {
+      if (await startNewGeneration(batch)) return 'new-generation';
+    } else {
+      const touched = await update({
+        Key: batchKey(client, batchDate),
+        UpdateExpression: 'SET redriven_at = :now, updated_at = :now',
+        ConditionExpression: 'generation = :gen AND stage = :seen',
+        ExpressionAttributeValues: { ':now': now(), ':gen': generation, ':seen': batch.stage },
+      });
+      if (touched) return 're-delivered';
+    }
+    if (attempts <= 1) throw new StaleStateError(`batch ${client}/${batchDate} kept changing`);
+    return redriveBatch(client, batchDate, generation, attempts - 1);
+  }
+
   return {
     tableName,
+    ...createFailureLog(dynamo, tableName),
+    redriveBatch,
     getBatch,
     recordFile,
     rerunLaterBatches,

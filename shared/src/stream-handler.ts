@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { Batch, isoDate } from '@dataharvest/events/batch';
+import type { FailedRecordAt } from './failures';
 import { lambda } from './handler';
 import { logger } from './logger';
 
@@ -22,19 +23,23 @@ const isBatchItem = (change: ItemChange) => change.dynamodb.NewImage?.sk?.S?.sta
  * together with every record after it, so Lambda retries from there and a shard's changes are never handled out of
  * order. The feed delivers at least once and may repeat or reorder changes: `process` re-reads the item and acts on
  * what it holds now, never on the image alone.
+ * With `failures`, the failing batch and reason are recorded in the metastore first (a failure item, which no filter
+ * matches), so `dataharvest failures` can name the batch of a record that ends in the on-failure queue.
  */
-export function metastoreStreamHandler(process: (batch: Batch) => Promise<void>) {
+export function metastoreStreamHandler(process: (batch: Batch) => Promise<void>, failures?: FailureRecorder) {
   return lambda(async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
     for (const [i, record] of event.Records.entries()) {
+      let batch: Batch | undefined;
       try {
         const change = itemChange(record);
         // Registry entries and rejected keys share the table; filters keep them out, a direct invocation might not.
         if (!isBatchItem(change)) continue;
-        const batch = Batch.parse(unmarshall(change.dynamodb.NewImage!));
+        batch = Batch.parse(unmarshall(change.dynamodb.NewImage!));
         logger.appendKeys({ client: batch.client, batch_date: batch.batch_date, generation: batch.generation });
         await process(batch);
       } catch (error) {
         logger.error('record failed', { error: error as Error });
+        if (batch && failures) await recordFailure(failures, batch, record, error as Error);
         return { batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) };
       } finally {
         logger.removeKeys(BATCH_KEYS);
@@ -42,6 +47,27 @@ export function metastoreStreamHandler(process: (batch: Batch) => Promise<void>)
     }
     return { batchItemFailures: [] };
   });
+}
+
+/** A change-feed handler that records the batch and reason of each failing record (`metastoreStreamHandler`). */
+export const recordedStreamHandler = (failures: FailureRecorder, process: (batch: Batch) => Promise<void>) => metastoreStreamHandler(process, failures);
+
+/** Who records a failing batch: the function's name and the metastore's failure log. */
+export interface FailureRecorder {
+  name: string;
+  recordFailure(batch: Batch, fn: string, reason: string, at?: FailedRecordAt): Promise<unknown>;
+}
+
+/** The record's shard is the first part of its event id (`shardId-…:<sequence number>`). */
+const recordAt = (record: KinesisStreamRecord): FailedRecordAt => ({ shardId: record.eventID.split(':')[0]!, sequenceNumber: record.kinesis.sequenceNumber });
+
+/** A failure item that cannot be written must not hide the failure itself: the platform retries the record anyway. */
+async function recordFailure(failures: FailureRecorder, batch: Batch, record: KinesisStreamRecord, error: Error): Promise<void> {
+  try {
+    await failures.recordFailure(batch, failures.name, `${error.name}: ${error.message}`, recordAt(record));
+  } catch (recordError) {
+    logger.error('could not record the failure in the metastore', { error: recordError as Error });
+  }
 }
 
 /** PostgreSQL wants the batch date as a DATE; the metastore keeps YYYYMMDD. */

@@ -5,7 +5,7 @@ import { fromEnvironment, type StepDeps } from './environment';
 import { builtOnFirstEvent } from './handler';
 import { logger } from './logger';
 import { isDataError } from './pg';
-import { isoBatchDate, metastoreStreamHandler } from './stream-handler';
+import { isoBatchDate, recordedStreamHandler } from './stream-handler';
 
 export interface TransformerDefinition {
   name: string;
@@ -71,6 +71,8 @@ function skipReason(name: string, seen: Batch, current: Batch | undefined): stri
   if (!current.relation_established) return 'relations not established';
   const mine = current.transformers[name];
   if (mine?.status === 'DONE' && mine.generation === current.generation) return 'already done for this generation';
+  // Its data cannot go through this SQL: only a new generation (a corrected upload, a redrive) runs it again.
+  if (mine?.status === 'FAILED' && mine.generation === current.generation) return 'failed for this generation';
   return undefined;
 }
 
@@ -81,7 +83,7 @@ function skipReason(name: string, seen: Batch, current: Batch | undefined): stri
  */
 export function createTransformer(definition: TransformerDefinition, { metastore, database }: StepDeps) {
   const { name } = definition;
-  return metastoreStreamHandler(async (seen) => {
+  return recordedStreamHandler({ name, recordFailure: metastore.recordFailure }, async (seen) => {
     const current = await metastore.getBatch(seen.client, seen.batch_date);
     const reason = skipReason(name, seen, current);
     if (reason) {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { fromEnvironment, type StepDeps } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
-import { metastoreStreamHandler } from '@dataharvest/shared/stream-handler';
+import { recordedStreamHandler } from '@dataharvest/shared/stream-handler';
 import { portfolioEvents } from './portfolio-events';
 import { publish } from './publish';
 
@@ -21,7 +21,7 @@ export interface CatapultDeps extends StepDeps {
  * consumers drop as duplicates.
  */
 export const createHandler = ({ metastore, database, kinesis, eventsStream }: CatapultDeps) =>
-  metastoreStreamHandler(async (seen) => {
+  recordedStreamHandler({ name: 'catapult', recordFailure: metastore.recordFailure }, async (seen) => {
     const batch = await metastore.getBatch(seen.client, seen.batch_date);
     if (batch?.stage !== 'TRANSFORMED' || batch.generation !== seen.generation) {
       logger.info('skipped', { reason: 'batch no longer TRANSFORMED in this generation', stage: batch?.stage });

@@ -2,7 +2,7 @@ import { allPersisted, type Batch } from '@dataharvest/events/batch';
 import { fromEnvironment, type StepDeps } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
-import { isoBatchDate, metastoreStreamHandler } from '@dataharvest/shared/stream-handler';
+import { isoBatchDate, recordedStreamHandler } from '@dataharvest/shared/stream-handler';
 import { runStatements } from '@dataharvest/shared/transformer';
 import { ddl, ISSUE_KINDS, issueCounts, linkCounts, statements } from './sql';
 
@@ -14,7 +14,7 @@ const due = (batch: Batch) => allPersisted(batch) && !batch.relation_established
  * the transformer registry for the batch). A replayed or superseded record finds the batch moved on and does nothing.
  */
 export const createHandler = ({ metastore, database }: StepDeps) =>
-  metastoreStreamHandler(async (seen) => {
+  recordedStreamHandler({ name: 'relationship', recordFailure: metastore.recordFailure }, async (seen) => {
     const batch = await metastore.getBatch(seen.client, seen.batch_date);
     if (!batch || batch.generation !== seen.generation || !due(batch)) {
       logger.info('skipped', { reason: 'relations already established or batch moved on', stage: batch?.stage });
