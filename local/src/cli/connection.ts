@@ -45,6 +45,8 @@ export interface Connection {
   deployment: Deployment;
   aws: AwsClients;
   metastore: Metastore;
+  /** The local cloud's SQS (fauxqs); none on a deployed stage, where the region's endpoint is used. */
+  sqsEndpoint?: string;
 }
 
 export const connection = (deployment: Deployment, aws: AwsClients): Connection => ({ deployment, aws, metastore: createMetastore(aws.dynamo, metastoreTable(deployment)) });
@@ -57,7 +59,7 @@ export function connectCloud(d: Deployment & { env: Record<string, string> }): C
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
     endpoints: { s3: env.AWS_ENDPOINT_URL_S3, dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB, kinesis: env.AWS_ENDPOINT_URL_KINESIS, secretsmanager: env.AWS_ENDPOINT_URL_SECRETS_MANAGER },
   });
-  return connection({ stage: d.stage, exports: d.exports }, aws);
+  return { ...connection({ stage: d.stage, exports: d.exports }, aws), sqsEndpoint: env.AWS_ENDPOINT_URL_SQS };
 }
 
 /** The local cloud that `dataharvest up` runs on this data dir, if one does. */

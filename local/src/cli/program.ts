@@ -161,5 +161,26 @@ export function program(done: (code: number) => void): Command {
       return onTarget(o, ({ metastore }) => backfill(metastore, { name, client: o.client, since: o.since }));
     }),
   );
+  dataDir(stage(cli.command('failures').description('what sits in every on-failure queue, with its batch and reason').option('--json', 'print one JSON object', false))).action(
+    act(async (o: { json: boolean; stage?: string; region?: string; dataDir: string }) => {
+      const [{ onTarget }, { failures }] = await Promise.all([import('./deployed'), import('./failures')]);
+      return onTarget(o, (on) => failures(on, o));
+    }),
+  );
+
+  dataDir(
+    stage(
+      cli
+        .command('redrive')
+        .description('after a fix, run the failed step again for the batch and remove its on-failure messages')
+        .option('--id <id>', 'one message, as `failures` lists it')
+        .option('--all', 'every message of every on-failure queue', false),
+    ),
+  ).action(
+    act(async (o: { id?: string; all: boolean; stage?: string; region?: string; dataDir: string }) => {
+      const [{ onTarget }, { redrive }] = await Promise.all([import('./deployed'), import('./failures')]);
+      return onTarget(o, (on) => redrive(on, o));
+    }),
+  );
   return cli;
 }
