@@ -28,6 +28,7 @@ const unit = [
   'local/test/stream-batch.test.ts',
   'local/test/template.test.ts',
   'services/persistence/test/chunk-plan.test.ts',
+  'services/persistence/test/chunk-plan.test.ts',
   'services/persistence/test/csv-validator.test.ts',
   'services/persistence/test/report-size.test.ts',
   'services/persistence/test/csv-validator.property.test.ts',

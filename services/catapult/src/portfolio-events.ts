@@ -3,7 +3,7 @@ import { type Batch, type Contribution, eventVersion } from '@dataharvest/events
 import { type ComposedEvent, composedEvent, type FieldType, portfolioEventId } from '@dataharvest/events/portfolio-event';
 import { isoBatchDate } from '@dataharvest/shared/stream-handler';
 import { planForSlices } from '@dataharvest/shared/transformer';
-import { MAX_RECORDS } from './publish';
+import { MAX_RECORDS } from '@dataharvest/shared/kinesis';
 
 /** How a declared field leaves PostgreSQL: money as two-place text, never a float. */
 const CAST: Record<FieldType, (column: string) => string> = {
