@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { type AwsClients, awsClients } from './aws';
+import { type ClientTrackingEnv, createClientTracking } from './client-tracking';
 import { readConfig } from './config';
 import { createMetastore, type Metastore, MetastoreEnv } from './metastore';
 import { createDatabase, type Database, DatabaseEnv } from './pg';
@@ -12,10 +13,13 @@ export interface StepDeps {
 
 /**
  * Reads a pipeline function's configuration once: the metastore's and the database's variables plus the function's
- * own (`shape`), with its AWS clients (in Lambda the SDK finds region and endpoints itself).
+ * own (`shape`), with its AWS clients (in Lambda the SDK finds region and endpoints itself). A function whose shape
+ * includes `ClientTrackingEnv` gets a metastore that also counts its transitions in the client tracking table.
  */
 export function fromEnvironment<T extends z.ZodRawShape>(env: NodeJS.ProcessEnv, shape: T, aws: AwsClients = awsClients()) {
   // One check, so a misconfigured function names every missing variable at once; zod cannot infer the merged shape.
   const config = readConfig({ ...MetastoreEnv, ...DatabaseEnv, ...shape }, env) as z.infer<z.ZodObject<typeof MetastoreEnv & typeof DatabaseEnv>> & z.infer<z.ZodObject<T>>;
-  return { config, aws, metastore: createMetastore(aws.dynamo, config.METASTORE_TABLE), database: createDatabase(config, aws.secrets) };
+  const trackingTable = (config as Partial<z.infer<z.ZodObject<typeof ClientTrackingEnv>>>).CLIENT_TRACKING_TABLE;
+  const tracking = trackingTable === undefined ? undefined : createClientTracking(aws.dynamo, trackingTable);
+  return { config, aws, metastore: createMetastore(aws.dynamo, config.METASTORE_TABLE, tracking), database: createDatabase(config, aws.secrets) };
 }

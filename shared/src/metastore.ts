@@ -14,6 +14,7 @@ import {
   type TransformerState,
 } from '@dataharvest/events/batch';
 import { fromStages, type Step, toStage } from '@dataharvest/events/state-machine';
+import type { ClientTracking } from './client-tracking';
 import { createFailureLog } from './failures';
 import { z } from 'zod';
 
@@ -39,8 +40,11 @@ export class StaleStateError extends Error {
 
 export type Metastore = ReturnType<typeof createMetastore>;
 
-/** The metastore client on one table; `dynamo` drops undefined values, as awsClients' does. */
-export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: string) {
+/**
+ * The metastore client on one table; `dynamo` drops undefined values, as awsClients' does. With `tracking`, each
+ * transition whose conditional write succeeded is also counted in the client tracking table (docs/metastore.md).
+ */
+export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: string, tracking?: ClientTracking) {
   async function update(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues'>): Promise<Batch | undefined> {
     try {
       const out = await dynamo.send(new UpdateCommand({ ...input, TableName: tableName, ReturnValues: 'ALL_NEW' }));
@@ -113,17 +117,23 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     const image = await update({
       Key: batchKey(client, batchDate),
       UpdateExpression: `SET files.#type = :detail, updated_at = :now${persisted ? ', #flag = :true' : ''}`,
-      // The same bytes loaded again (two uploads of one file racing) are not new data: no second generation.
-      ConditionExpression: persisted ? 'NOT (files.#type.#status = :persisted AND files.#type.#etag = :etag)' : undefined,
-      ExpressionAttributeNames: { '#type': type, ...(persisted ? { '#flag': persistedFlag[type], '#status': 'status', '#etag': 'etag' } : {}) },
-      ExpressionAttributeValues: { ':detail': detail, ':now': now(), ...(persisted ? { ':true': true, ':persisted': 'PERSISTED', ':etag': detail.etag ?? '' } : {}) },
+      // The same bytes settled again the same way (two uploads of one file racing, a retried refusal) are no new
+      // outcome: no second generation, nothing counted twice.
+      ConditionExpression: 'NOT (files.#type.#status = :status AND files.#type.#etag = :etag)',
+      ExpressionAttributeNames: { '#type': type, '#status': 'status', '#etag': 'etag', ...(persisted ? { '#flag': persistedFlag[type] } : {}) },
+      ExpressionAttributeValues: { ':detail': detail, ':now': now(), ':status': detail.status, ':etag': detail.etag ?? '', ...(persisted ? { ':true': true } : {}) },
     });
     if (!image) {
       const current = await getBatch(client, batchDate);
       if (!current) throw new Error('metastore update of an existing batch failed');
-      return current;
+      // A retried refusal still settles the stage, which its first attempt may not have reached.
+      return persisted ? current : settleReceivingStage(current, false);
     }
-    return settleReceivingStage(image, persisted);
+    // Counted before the stage moves on, so a batch is in flight before any later step can end it.
+    await tracking?.fileSettled(client, batchDate, type, detail);
+    const settled = await settleReceivingStage(image, persisted);
+    if (settled.stage === 'REJECTED') await tracking?.batchEnded(client, batchDate, 'REJECTED');
+    return settled;
   }
 
   /** Moves a batch to the stage its files imply; conditional on the file states the decision was made from. */
@@ -189,6 +199,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
   async function rerunLaterBatches(client: string, batchDate: string): Promise<string[]> {
     const later = (await listClient(client)).batches.filter((b) => b.batch_date > batchDate && allPersisted(b));
     const rerun = await Promise.all(later.map(async (b) => ((await startNewGeneration(b)) ? [b.batch_date] : [])));
+    await Promise.all(rerun.flat().map((date) => tracking?.batchStarted(client, date)));
     return rerun.flat().sort();
   }
 
@@ -264,24 +275,28 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
   async function markComplete(batch: Batch, eventsPublished: number): Promise<Batch | undefined> {
     const s = stageSet(toStage('publish'));
     const from = stageIn('publish');
-    return update({
+    const next = await update({
       Key: batchKey(batch.client, batch.batch_date),
       UpdateExpression: `SET ${s.expr}, events_published = :count`,
       ConditionExpression: `generation = :gen AND ${from.expr}`,
       ExpressionAttributeValues: { ...s.values, ...from.values, ':count': eventsPublished, ':gen': batch.generation },
     });
+    if (next) await tracking?.batchEnded(batch.client, batch.batch_date, 'COMPLETE');
+    return next;
   }
 
   /** A step that cannot succeed for this generation fails the batch, with who and why. */
   async function markFailed(batch: Batch, step: string, reason: string): Promise<Batch | undefined> {
     // From any stage (the declaration's `fail`): no stage condition, the generation decides.
     const s = stageSet(toStage('fail'));
-    return update({
+    const next = await update({
       Key: batchKey(batch.client, batch.batch_date),
       UpdateExpression: `SET ${s.expr}, failure = :failure`,
       ConditionExpression: 'generation = :gen',
       ExpressionAttributeValues: { ...s.values, ':failure': { step, reason, at: now() }, ':gen': batch.generation },
     });
+    if (next) await tracking?.batchEnded(batch.client, batch.batch_date, 'FAILED', step);
+    return next;
   }
 
   async function registerTransformer(name: string, required = true, contribution?: Contribution): Promise<void> {

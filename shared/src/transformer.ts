@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Batch, Contribution, TransformerState } from '@dataharvest/events/batch';
 import type { FieldType } from '@dataharvest/events/portfolio-event';
+import { ClientTrackingEnv } from './client-tracking';
 import { fromEnvironment, type StepDeps } from './environment';
 import { builtOnFirstEvent } from './handler';
 import { logger } from './logger';
@@ -130,4 +131,4 @@ export function createTransformer(definition: TransformerDefinition, { metastore
 }
 
 /** A transformer service's Lambda handler: the metastore and database its function's environment names. */
-export const transformerHandler = (definition: TransformerDefinition) => builtOnFirstEvent(() => createTransformer(definition, fromEnvironment(process.env, {})));
+export const transformerHandler = (definition: TransformerDefinition) => builtOnFirstEvent(() => createTransformer(definition, fromEnvironment(process.env, ClientTrackingEnv)));

@@ -30,6 +30,7 @@ export interface Deployment {
 }
 
 export const metastoreTable = (d: Deployment) => exported(d, `dataharvest-${d.stage}-metastore-table`);
+export const clientTrackingTable = (d: Deployment) => exported(d, `dataharvest-${d.stage}-client-tracking-table`);
 export const eventsStream = (d: Deployment) => exported(d, `dataharvest-${d.stage}-events-stream`);
 export const ingestBucket = (d: Deployment) => exported(d, `dataharvest-${d.stage}-ingest-bucket`);
 export const databaseSecretArn = (d: Deployment) => exported(d, `dataharvest-${d.stage}-database-secret-arn`);

@@ -103,10 +103,15 @@ export function program(done: (code: number) => void): Command {
         .description('how batches are doing, from the metastore')
         .option('--client <id>', "one client's batches")
         .option('--date <yyyymmdd>', 'one batch date')
+        .option('--clients', "every client's progress, from the client tracking table", false)
         .option('--json', 'print one JSON object', false),
     ),
   ).action(
-    act(async (o: { client?: string; date?: string; json: boolean; stage?: string; region?: string; dataDir: string }) => {
+    act(async (o: { client?: string; date?: string; clients: boolean; json: boolean; stage?: string; region?: string; dataDir: string }) => {
+      if (o.clients) {
+        const [{ onTarget }, { statusClients }] = await Promise.all([import('./deployed'), import('./status-clients')]);
+        return onTarget(o, (on) => statusClients(on, o));
+      }
       const [{ onTarget }, { status }] = await Promise.all([import('./deployed'), import('./status')]);
       return onTarget(o, ({ metastore }) => status(metastore, o));
     }),

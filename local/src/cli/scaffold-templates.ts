@@ -34,12 +34,17 @@ provider:
   environment:
     POWERTOOLS_SERVICE_NAME: ${name}
     METASTORE_TABLE: !ImportValue dataharvest-\${sls:stage}-metastore-table
+    CLIENT_TRACKING_TABLE: !ImportValue dataharvest-\${sls:stage}-client-tracking-table
   kinesis:
     # Consumer names include the service: every service's function is a consumer of the one change feed.
     consumerNamingMode: serviceSpecific
   iam:
     role:
       statements:
+        # Counts its transitions in the client tracking table, one atomic update each (docs/metastore.md).
+        - Effect: Allow
+          Action: [dynamodb:UpdateItem]
+          Resource: !ImportValue dataharvest-\${sls:stage}-client-tracking-table-arn
         # Reads the batch, writes its own status, and (Query) finds the client's later batches when figures they build on
         # change (the stream read and the failure queue are added by the framework).
         - Effect: Allow

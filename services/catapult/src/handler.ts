@@ -1,5 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { z } from 'zod';
+import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment, type StepDeps } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
@@ -43,6 +44,6 @@ export const createHandler = ({ metastore, database, kinesis, eventsStream }: Ca
   });
 
 export const handler = builtOnFirstEvent(() => {
-  const { config, aws, ...deps } = fromEnvironment(process.env, { EVENTS_STREAM: z.string().min(1) });
+  const { config, aws, ...deps } = fromEnvironment(process.env, { ...ClientTrackingEnv, EVENTS_STREAM: z.string().min(1) });
   return createHandler({ ...deps, kinesis: aws.kinesis, eventsStream: config.EVENTS_STREAM });
 });

@@ -3,6 +3,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { z } from 'zod';
 import { awsClients } from '@dataharvest/shared/aws';
+import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
 import { type Outcome, parseClientList, type PersistDeps, persistObject, type S3Object } from './persist-object';
@@ -52,7 +53,11 @@ export function createHandler({ idempotencyStore, ...deps }: PersistenceDeps) {
 export const handler = builtOnFirstEvent(() => {
   const env = process.env;
   // The local cloud's S3 (AWS_ENDPOINT_URL_S3, which only it sets) addresses buckets by path, not by host name.
-  const { config, aws, ...deps } = fromEnvironment(env, { IDEMPOTENCY_TABLE: z.string().min(1), LENIENT_CLIENTS: z.string().default('') }, awsClients({ endpoints: { s3: env.AWS_ENDPOINT_URL_S3 } }));
+  const { config, aws, ...deps } = fromEnvironment(
+    env,
+    { ...ClientTrackingEnv, IDEMPOTENCY_TABLE: z.string().min(1), LENIENT_CLIENTS: z.string().default('') },
+    awsClients({ endpoints: { s3: env.AWS_ENDPOINT_URL_S3 } }),
+  );
   return createHandler({
     ...deps,
     s3: aws.s3,
