@@ -33,6 +33,7 @@ const unit = [
   'services/persistence/test/report-size.test.ts',
   'services/persistence/test/csv-validator.property.test.ts',
   'services/relationship/test/quality.test.ts',
+  'services/relationship/test/quality.test.ts',
   'services/notifier/test/notifications.test.ts',
   'shared/test/environment.test.ts',
   'test/cli-usage.test.ts',

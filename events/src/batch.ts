@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FieldType } from './portfolio-event';
+import { Quality } from './quality';
 
 /** The four daily files a client sends; each has a `<type>_persisted` flag on its batch. */
 export const FILE_TYPES = ['accounts', 'clients', 'portfolios', 'transactions'] as const;
@@ -79,6 +80,8 @@ export const Batch = z.object({
   transformers: z.record(z.string(), TransformerState),
   required_transformers: z.array(z.string()).optional(),
   data_quality: z.record(z.string(), z.number()).optional(),
+  /** The data-quality rules' outcome for this generation (events/src/quality.ts). */
+  quality: Quality.optional(),
   events_published: z.number().int().optional(),
   /** How often a backfill re-opened the batch for a transformer: its events are published again, a version higher. */
   republished: z.number().int().nonnegative().optional(),

@@ -13,6 +13,7 @@ import {
   type Stage,
   type TransformerState,
 } from '@dataharvest/events/batch';
+import type { Quality } from '@dataharvest/events/quality';
 import { fromStages, type Step, toStage } from '@dataharvest/events/state-machine';
 import type { ClientTracking } from './client-tracking';
 import { createFailureLog } from './failures';
@@ -184,7 +185,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     const flags = FILE_TYPES.map((_, i) => `#p${i} = :true`).join(' AND ');
     return update({
       Key: batchKey(seen.client, seen.batch_date),
-      UpdateExpression: `SET ${s.expr}, generation = generation + :one, relation_established = :false, transformers = :empty REMOVE required_transformers, data_quality, events_published, failure`,
+      UpdateExpression: `SET ${s.expr}, generation = generation + :one, relation_established = :false, transformers = :empty REMOVE required_transformers, data_quality, quality, events_published, failure`,
       ConditionExpression: `${flags} AND generation = :gen`,
       ExpressionAttributeNames: Object.fromEntries(FILE_TYPES.map((t, i) => [`#p${i}`, persistedFlag[t]])),
       ExpressionAttributeValues: { ...s.values, ':true': true, ':false': false, ':one': 1, ':empty': {}, ':gen': seen.generation },
@@ -222,16 +223,16 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
    * The relationship transformer's result: relations established for this generation, with the transformers
    * registered right now as the ones this batch waits for.
    */
-  async function establishRelations(batch: Batch, state: TransformerState, dataQuality: Record<string, number>): Promise<Batch | undefined> {
+  async function establishRelations(batch: Batch, state: TransformerState, dataQuality: Record<string, number>, quality?: Quality): Promise<Batch | undefined> {
     const required = (await listRegistry()).filter((e) => e.required).map((e) => e.name);
     const step: Step = required.length ? 'relate' : 'relate-without-transformers';
     const s = stageSet(toStage(step));
     const from = stageIn(step);
     return update({
       Key: batchKey(batch.client, batch.batch_date),
-      UpdateExpression: `SET ${s.expr}, relation_established = :true, transformers.relationship = :state, data_quality = :dq, required_transformers = :required`,
+      UpdateExpression: `SET ${s.expr}, relation_established = :true, transformers.relationship = :state, data_quality = :dq, required_transformers = :required${quality ? ', quality = :quality' : ''}`,
       ConditionExpression: `generation = :gen AND ${from.expr}`,
-      ExpressionAttributeValues: { ...s.values, ...from.values, ':true': true, ':state': state, ':dq': dataQuality, ':required': required, ':gen': batch.generation },
+      ExpressionAttributeValues: { ...s.values, ...from.values, ':true': true, ':state': state, ':dq': dataQuality, ':required': required, ':gen': batch.generation, ...(quality ? { ':quality': quality } : {}) },
     });
   }
 
@@ -285,15 +286,15 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     return next;
   }
 
-  /** A step that cannot succeed for this generation fails the batch, with who and why. */
-  async function markFailed(batch: Batch, step: string, reason: string): Promise<Batch | undefined> {
+  /** A step that cannot succeed for this generation fails the batch, with who and why (and the data-quality findings that failed it). */
+  async function markFailed(batch: Batch, step: string, reason: string, findings?: { data_quality: Record<string, number>; quality: Quality }): Promise<Batch | undefined> {
     // From any stage (the declaration's `fail`): no stage condition, the generation decides.
     const s = stageSet(toStage('fail'));
     const next = await update({
       Key: batchKey(batch.client, batch.batch_date),
-      UpdateExpression: `SET ${s.expr}, failure = :failure`,
+      UpdateExpression: `SET ${s.expr}, failure = :failure${findings ? ', data_quality = :dq, quality = :quality' : ''}`,
       ConditionExpression: 'generation = :gen',
-      ExpressionAttributeValues: { ...s.values, ':failure': { step, reason, at: now() }, ':gen': batch.generation },
+      ExpressionAttributeValues: { ...s.values, ':failure': { step, reason, at: now() }, ':gen': batch.generation, ...(findings ? { ':dq': findings.data_quality, ':quality': findings.quality } : {}) },
     });
     if (next) await tracking?.batchEnded(batch.client, batch.batch_date, 'FAILED', step);
     return next;

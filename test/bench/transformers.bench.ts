@@ -78,7 +78,7 @@ try {
   const scriptBefore = await script();
 
   const handlers: Record<string, StreamHandler> = {
-    relationship: createRelationship(chain.deps),
+    relationship: createRelationship({ ...chain.deps, quality: chain.quality }),
     deposit: createTransformer(deposit, chain.deps),
     transaction: createTransformer(transaction, chain.deps),
     tax: createTransformer(tax, chain.deps),

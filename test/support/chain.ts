@@ -15,6 +15,7 @@ import { applyDdl, newPool } from '@dataharvest/shared/pg';
 import { contributionOf } from '@dataharvest/shared/transformer';
 import { definition as deposit } from '../../services/deposit/src/handler';
 import { createHandler as createRelationship } from '../../services/relationship/src/handler';
+import type { QualityConfig } from '../../services/relationship/src/quality';
 import { definition as tax } from '../../services/tax/src/handler';
 import { definition as transaction } from '../../services/transaction/src/handler';
 import { compileFilters, kinesisFilterView } from '../../local/src/cloud/filter';
@@ -22,6 +23,7 @@ import { createResource } from '../../local/src/cloud/resources';
 import { REGION, startServices, type Services } from '../../local/src/cloud/services';
 import { loadStack, type Physical, Resolver } from '../../local/src/cloud/template';
 import { testAws, testClients, testDatabase } from './clients';
+import { deployedQuality } from './quality';
 
 /**
  * What the transformer and catapult tests share: real PostgreSQL, DynamoDB Local and kinesalite; the packaged
@@ -52,6 +54,8 @@ export interface Chain {
   aws: AwsClients;
   metastore: Metastore;
   deps: StepDeps;
+  /** The data-quality rules the relationship step is packaged with. */
+  quality: QualityConfig;
   db: pg.Pool;
   /** Creates the resources of one type that a packaged service declares (its Kinesis stream, say); returns their names. */
   createAll(serviceDir: string, type: string): Promise<string[]>;
@@ -114,7 +118,8 @@ export async function startChain(): Promise<Chain> {
     const [metastoreTable] = await createAll('metastore', 'AWS::DynamoDB::Table');
     const metastore = createMetastore(aws.dynamo, metastoreTable!);
     const deps: StepDeps = { metastore, database: testDatabase(services, aws) };
-    const relate = createRelationship(deps);
+    const quality = deployedQuality();
+    const relate = createRelationship({ ...deps, quality });
     // As their Registration resources do on deploy: each with what it adds to the events.
     for (const definition of [deposit, transaction, tax]) await metastore.registerTransformer(definition.name, true, contributionOf(definition));
     const db = newPool({ connectionString: services.postgresUrl, max: 3 });
@@ -127,6 +132,7 @@ export async function startChain(): Promise<Chain> {
       aws,
       metastore,
       deps,
+      quality,
       db,
       createAll,
       async load(client, batchDate, rows) {

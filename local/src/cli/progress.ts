@@ -1,5 +1,6 @@
 import type { Batch, RejectedKey } from '@dataharvest/events/batch';
 import type { BatchReport } from './batch-report';
+import { qualityLines } from './quality-view';
 
 /** The human view of a run: one timestamped line per change in the metastore, then a summary. */
 export class Progress {
@@ -34,6 +35,7 @@ export class Progress {
     for (const [name, t] of Object.entries(batch.transformers)) {
       once(`tf:${name}:${t.generation}:${t.status}`, `${name.padEnd(24)} ${t.status.padEnd(10)} ${t.duration_ms !== undefined ? `${t.duration_ms} ms` : ''}`);
     }
+    if (batch.quality) once(`quality:${batch.generation}:${batch.quality.outcome}`, qualityLines(batch.quality).join('\n'));
     once(`stage:${batch.generation}:${batch.stage}`, `stage ${batch.stage}${batch.stage === 'COMPLETE' ? ` (${batch.events_published ?? 0} events published)` : ''}`);
   }
 

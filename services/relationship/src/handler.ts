@@ -1,19 +1,22 @@
-import { allPersisted, type Batch } from '@dataharvest/events/batch';
+import { allPersisted, type Batch, type FileType } from '@dataharvest/events/batch';
 import { fromEnvironment, type StepDeps } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
 import { isoBatchDate, recordedStreamHandler } from '@dataharvest/shared/stream-handler';
 import { runStatements } from '@dataharvest/shared/transformer';
-import { ddl, ISSUE_KINDS, issueCounts, linkCounts, statements } from './sql';
+import { evaluate, failureReason, measures, type QualityConfig, QualityEnv } from './quality';
+import { ddl, ISSUE_KINDS, issueCounts, linkCounts, rowCounts, statements } from './sql';
 
 /** Relations are due once all four files are in and this generation has not been related yet. */
 const due = (batch: Batch) => allPersisted(batch) && !batch.relation_established && batch.stage === 'PERSISTED';
 
 /**
- * Links a batch's four files, lists what could not be linked, and marks the relations established (which snapshots
- * the transformer registry for the batch). A replayed or superseded record finds the batch moved on and does nothing.
+ * Links a batch's four files, lists what could not be linked, and holds the findings to the data-quality rules: a
+ * batch that fails them is FAILED (no transformer runs, no event is published); otherwise the relations are marked
+ * established (which snapshots the transformer registry for the batch). A replayed or superseded record finds the
+ * batch moved on and does nothing.
  */
-export const createHandler = ({ metastore, database }: StepDeps) =>
+export const createHandler = ({ metastore, database, quality: rules }: StepDeps & { quality: QualityConfig }) =>
   recordedStreamHandler({ name: 'relationship', recordFailure: metastore.recordFailure }, async (seen) => {
     const batch = await metastore.getBatch(seen.client, seen.batch_date);
     if (!batch || batch.generation !== seen.generation || !due(batch)) {
@@ -22,15 +25,28 @@ export const createHandler = ({ metastore, database }: StepDeps) =>
     }
     await database.ensureSchema(ddl);
     const started = Date.now();
-    const { dataQuality, summary } = await database.inTransaction(async (db) => {
+    const { dataQuality, summary, rows } = await database.inTransaction(async (db) => {
+      const slice = [batch.client, isoBatchDate(batch)];
       await runStatements(db, 'relationship', statements, batch);
-      const issues = await db.query<{ kind: string; n: number }>(issueCounts, [batch.client, isoBatchDate(batch), ISSUE_KINDS]);
-      const links = await db.query<Record<string, number>>(linkCounts, [batch.client, isoBatchDate(batch)]);
-      return { dataQuality: Object.fromEntries(issues.rows.map((r) => [r.kind, r.n])), summary: links.rows[0] };
+      const issues = await db.query<{ kind: string; n: number }>(issueCounts, [...slice, ISSUE_KINDS]);
+      const links = await db.query<Record<string, number>>(linkCounts, slice);
+      const counts = await db.query<Record<FileType, number>>(rowCounts, slice);
+      return { dataQuality: Object.fromEntries(issues.rows.map((r) => [r.kind, r.n])), summary: links.rows[0], rows: counts.rows[0]! };
     });
+    const quality = evaluate(rules, batch.client, measures(batch, dataQuality, rows));
+    // Counts and rule names only: the references that could not be linked stay in data_quality_issues.
+    const findings = { quality: quality.outcome, override: quality.override, rules: quality.rules.filter((r) => r.outcome !== 'PASS').map((r) => `${r.rule}=${r.count}/${r.total}:${r.outcome}`) };
+    if (quality.outcome === 'FAIL') {
+      const failed = await metastore.markFailed(batch, 'relationship', failureReason(quality), { data_quality: dataQuality, quality });
+      logger.warn(failed ? 'batch failed its data-quality rules' : 'result of an old generation discarded', findings);
+      return;
+    }
     const state = { status: 'DONE' as const, generation: batch.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary };
-    const next = await metastore.establishRelations(batch, state, dataQuality);
-    logger.info(next ? 'relations established' : 'result of an old generation discarded', { data_quality: dataQuality, ...summary, stage: next?.stage });
+    const next = await metastore.establishRelations(batch, state, dataQuality, quality);
+    logger.info(next ? 'relations established' : 'result of an old generation discarded', { data_quality: dataQuality, ...findings, ...summary, stage: next?.stage });
   });
 
-export const handler = builtOnFirstEvent(() => createHandler(fromEnvironment(process.env, {})));
+export const handler = builtOnFirstEvent(() => {
+  const { config, ...deps } = fromEnvironment(process.env, QualityEnv);
+  return createHandler({ ...deps, quality: { rules: config.QUALITY_RULES, overrides: config.QUALITY_OVERRIDES } });
+});

@@ -35,7 +35,7 @@ describe('relationship: links the four files of a batch and counts what cannot b
 
   beforeAll(async () => {
     chain = await startChain();
-    relate = createHandler(chain.deps);
+    relate = createHandler({ ...chain.deps, quality: chain.quality });
     await chain.load('EXT_CLIENT', SAMPLE_DATE, sampleRows());
     await chain.persist('EXT_CLIENT', SAMPLE_DATE);
   });
@@ -108,5 +108,50 @@ describe('relationship: links the four files of a batch and counts what cannot b
     ]);
     expect(await chain.query(`SELECT portfolio_reference FROM portfolio_links WHERE client = 'ORPHANS'`)).toEqual([{ portfolio_reference: uuid(11) }]);
     expect(await chain.query(`SELECT record_id, portfolio_reference FROM transaction_links WHERE client = 'ORPHANS'`)).toEqual([{ record_id: 1, portfolio_reference: uuid(11) }]);
+  });
+
+  it('fails the batch those orphans break the deployed rules of, names the rules, and stays failed on a replay', async () => {
+    const failed = await chain.batch('ORPHANS', SAMPLE_DATE);
+    expect(failed).toMatchObject({ stage: 'FAILED', relation_established: false, quality: { outcome: 'FAIL' } });
+    expect(failed.quality!.rules.filter((r) => r.outcome === 'FAIL').map((r) => [r.rule, r.count, r.total])).toEqual([
+      ['portfolio_without_client', 1, 3],
+      ['portfolio_without_account', 1, 3],
+      ['transaction_without_account', 1, 2],
+    ]);
+    expect(failed.quality!.rules.filter((r) => r.outcome === 'WARN').map((r) => r.rule)).toEqual(['account_without_portfolio', 'client_without_portfolio', 'duplicate_account_number']);
+    expect((failed as typeof failed & { failure?: { reason: string } }).failure?.reason).toBe(
+      'data-quality rules failed: portfolio_without_client 1 of 3 rows (33.33%, threshold 0.00%); portfolio_without_account 1 of 3 rows (33.33%, threshold 0.00%); transaction_without_account 1 of 2 rows (50.00%, threshold 1.00%)',
+    );
+    for (const next of ['services/deposit', 'services/catapult']) expect(await chain.passes(next, 'ORPHANS', SAMPLE_DATE)).toBe(false);
+    const replay = await chain.event('ORPHANS', SAMPLE_DATE, { stage: { S: 'PERSISTED' } });
+    expect(await relate(replay, context)).toEqual({ batchItemFailures: [] });
+    expect(await chain.batch('ORPHANS', SAMPLE_DATE)).toEqual(failed);
+  });
+
+  it('relates a corrected generation of a failed batch, its quality evaluated afresh', async () => {
+    await chain.load('ORPHANS', SAMPLE_DATE, sampleRows());
+    expect((await chain.persist('ORPHANS', SAMPLE_DATE, ['transactions'])).stage).toBe('PERSISTED');
+    expect(await chain.invoke(relate, 'ORPHANS', SAMPLE_DATE)).toEqual({ batchItemFailures: [] });
+    expect(await chain.batch('ORPHANS', SAMPLE_DATE)).toMatchObject({ stage: 'RELATED', generation: 2, data_quality: NO_ISSUES, quality: { outcome: 'PASS' } });
+  });
+
+  it('records the override that let a failing batch through', async () => {
+    const rows: Rows = { ...sampleRows(), transactions: [transaction('1', FRIDA.account, '10.00'), transaction('2', 'UNKNOWN', '20.00')] };
+    const override = { name: 'CHG-7 accounts arrive tomorrow', rules: { transaction_without_account: { threshold: 0.5 } } };
+    const lenient = createHandler({ ...chain.deps, quality: { ...chain.quality, overrides: { LET_THROUGH: override } } });
+    await chain.load('LET_THROUGH', SAMPLE_DATE, rows);
+    await chain.persist('LET_THROUGH', SAMPLE_DATE);
+    expect(await chain.invoke(lenient, 'LET_THROUGH', SAMPLE_DATE)).toEqual({ batchItemFailures: [] });
+    const batch = await chain.batch('LET_THROUGH', SAMPLE_DATE);
+    expect(batch).toMatchObject({ stage: 'RELATED', quality: { outcome: 'OVERRIDDEN', override: override.name } });
+    expect(batch.quality!.rules.find((r) => r.rule === 'transaction_without_account')).toEqual({
+      rule: 'transaction_without_account',
+      severity: 'error',
+      count: 1,
+      total: 2,
+      ratio: 0.5,
+      threshold: 0.5,
+      outcome: 'OVERRIDDEN',
+    });
   });
 });
