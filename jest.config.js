@@ -21,6 +21,7 @@ const unit = [
   'local/test/generate.test.ts',
   'local/test/iam.test.ts',
   'local/test/mapping-config.test.ts',
+  'local/test/iam-conditions.test.ts',
   'local/test/log-format.test.ts',
   'local/test/node-binary.test.ts',
   'local/test/runtime.test.ts',

@@ -1,5 +1,6 @@
 import { request as forward, type IncomingMessage } from 'node:http';
 import { bufferingServer, type Listening, listenOnLoopback } from './http';
+import { conditionsHold, globOf, likePattern, type RequestContext } from './iam-conditions';
 import { dynamodbPermissions } from './iam-dynamodb';
 import { UnreadableRequest, type Permission } from './iam-request';
 import { s3Permissions } from './iam-s3';
@@ -10,36 +11,81 @@ export interface Statement {
   effect: 'Allow' | 'Deny';
   actions: string[];
   resources: string[];
+  /** The statement's Condition block: evaluated only when a request context is given (see `allows`). */
+  conditions?: Record<string, Record<string, unknown>>;
+  /** A resource policy's Principal: `*`, or the ARNs of `{ AWS: … }`. */
+  principals?: string[];
 }
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+const statementOf = (s: Record<string, unknown>): Statement => ({
+  effect: s.Effect === 'Deny' ? 'Deny' : 'Allow',
+  actions: list(s.Action),
+  resources: list(s.Resource),
+  ...(s.Condition ? { conditions: s.Condition as Statement['conditions'] } : {}),
+});
+const statementsOf = (document: { Statement?: unknown } | undefined) => ([] as Array<Record<string, unknown>>).concat((document?.Statement ?? []) as never);
 
 /** The statements of a role resource's inline policies (`Policies[].PolicyDocument.Statement`). */
 export function roleStatements(roleProperties: Record<string, unknown> | undefined): Statement[] {
   const policies = (roleProperties?.Policies ?? []) as Array<{ PolicyDocument?: { Statement?: unknown } }>;
   // A policy's Statement is one statement or a list of them.
-  return policies
-    .flatMap((p) => ([] as Array<Record<string, unknown>>).concat((p.PolicyDocument?.Statement ?? []) as never))
-    .map((s) => ({ effect: s.Effect === 'Deny' ? 'Deny' : 'Allow', actions: list(s.Action), resources: list(s.Resource) }));
+  return policies.flatMap((p) => statementsOf(p.PolicyDocument)).map(statementOf);
+}
+
+/**
+ * The statements of a resource policy (an `AWS::S3::BucketPolicy`'s PolicyDocument), each with its Principal. A
+ * NotPrincipal, NotAction or NotResource is refused: read as its positive twin it would invert the statement.
+ */
+export function resourcePolicyStatements(document: { Statement?: unknown } | undefined): Statement[] {
+  return statementsOf(document).map((s) => {
+    const not = ['NotPrincipal', 'NotAction', 'NotResource'].find((k) => k in s);
+    if (not) throw new UnsupportedPolicy(`a resource policy statement with ${not} is not read by the local IAM evaluator`);
+    const principal = s.Principal as string | { AWS?: unknown } | undefined;
+    const principals = principal === '*' ? ['*'] : list(typeof principal === 'object' ? principal.AWS : undefined);
+    if (principal !== '*' && typeof principal === 'object' && Object.keys(principal).some((k) => k !== 'AWS'))
+      throw new UnsupportedPolicy(`a resource policy Principal other than * or AWS (${Object.keys(principal).join(', ')}) is not read by the local IAM evaluator`);
+    return { ...statementOf(s), principals };
+  });
+}
+
+/** A policy the evaluator cannot read as AWS would: refused, never approximated. */
+export class UnsupportedPolicy extends Error {
+  override name = 'UnsupportedPolicy';
 }
 
 /** IAM's wildcards: `*` any run of characters, `?` any one; actions are case-insensitive. */
-const glob = (pattern: string, flags = '') =>
-  new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    `s${flags}`,
-  );
+const glob = globOf;
 
 /**
  * Whether the statements allow the permission: an explicit Deny wins, then any Allow, else the implicit deny.
- * Conditions are not evaluated (a statement with one counts as matching), so a condition only ever narrows on AWS.
+ * Without a request context, conditions are not evaluated (a statement with one counts as matching, so a condition
+ * only ever narrows on AWS). With one, each Condition block must hold and resources' policy variables
+ * (`${aws:PrincipalTag/client}`) take the request's values (a variable without one matches nothing).
  */
-export function allows(statements: Statement[], { action, resource }: Permission): boolean {
-  const matches = (s: Statement) => s.actions.some((a) => glob(a, 'i').test(action)) && s.resources.some((r) => glob(r).test(resource));
-  if (statements.some((s) => s.effect === 'Deny' && matches(s))) return false;
-  return statements.some((s) => s.effect === 'Allow' && matches(s));
+export function allows(statements: Statement[], permission: Permission, context?: RequestContext): boolean {
+  if (statements.some((s) => s.effect === 'Deny' && matches(s, permission, context))) return false;
+  return statements.some((s) => s.effect === 'Allow' && matches(s, permission, context));
+}
+
+function matches(s: Statement, { action, resource }: Permission, context: RequestContext | undefined): boolean {
+  if (!s.actions.some((a) => glob(a, 'i').test(action))) return false;
+  if (!context) return s.resources.some((r) => glob(r).test(resource));
+  return s.resources.some((r) => likePattern(r, context)?.test(resource) ?? false) && conditionsHold(s.conditions, context);
+}
+
+/** Whether a resource policy statement names the principal: `*`, its own ARN, or its account's root. */
+const names = (s: Statement, principal: string) => (s.principals ?? []).some((p) => p === '*' || p === principal || p === `arn:aws:iam::${principal.split(':')[4]}:root`);
+
+/**
+ * IAM's decision for a principal of the bucket's own account: an explicit Deny in its identity policies or in the
+ * resource policy wins; else an Allow in either allows (within one account, either is enough).
+ */
+export function decide(request: { principal: string; identity: Statement[]; resourcePolicy: Statement[]; permission: Permission; context: RequestContext }): boolean {
+  const { principal, identity, permission, context } = request;
+  const resourcePolicy = request.resourcePolicy.filter((s) => names(s, principal));
+  const denied = (list: Statement[]) => list.some((s) => s.effect === 'Deny' && matches(s, permission, context));
+  if (denied(identity) || denied(resourcePolicy)) return false;
+  return allows(identity, permission, context) || allows(resourcePolicy, permission, context);
 }
 
 /**
@@ -88,12 +134,16 @@ export function permissionsOf(method: string, url: string, headers: IncomingMess
   return [{ action: target, resource: '*' }];
 }
 
+/** A permission a bucket policy's explicit Deny refuses (AWS words its denial otherwise). */
+type Refusal = Permission & { byResourcePolicy?: true };
+
 /** The error each protocol answers with, as AWS words it. */
-function denial(json: boolean, principal: string, refused: Permission | UnreadableRequest) {
+function denial(json: boolean, principal: string, refused: Refusal | UnreadableRequest) {
+  const because = (p: Refusal) => (p.byResourcePolicy ? 'with an explicit deny in a resource-based policy' : `because no identity-based policy allows the ${p.action} action`);
   const message =
     refused instanceof UnreadableRequest
       ? `User: ${principal} is denied this request: ${refused.message}; the local IAM proxy refuses what it cannot check`
-      : `User: ${principal} is not authorized to perform: ${refused.action} on resource: ${refused.resource} because no identity-based policy allows the ${refused.action} action`;
+      : `User: ${principal} is not authorized to perform: ${refused.action} on resource: ${refused.resource} ${because(refused)}`;
   return json
     ? { status: 400, type: 'application/x-amz-json-1.0', body: JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message }) }
     : { status: 403, type: 'application/xml', body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${message}</Message></Error>` };
@@ -129,14 +179,17 @@ export async function startIamProxy(
   targets: Targets,
   onDenied: (refused: Permission | UnreadableRequest) => void,
   secretArn?: (id: string) => string | undefined,
+  /** Whether a resource policy (a bucket policy) explicitly denies an S3 request: iam-bucket-policy.ts. */
+  resourceDenies: (permission: Permission, headers: IncomingMessage['headers']) => boolean = () => false,
 ): Promise<IamProxy> {
   const server = bufferingServer((req, body, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
     let permissions: Permission[] = [];
-    let refused: Permission | UnreadableRequest | undefined;
+    let refused: Refusal | UnreadableRequest | undefined;
     try {
       permissions = permissionsOf(req.method ?? 'GET', req.url ?? '/', req.headers, body, secretArn);
-      refused = permissions.find((p) => !allows(statements, p));
+      const denied = !target && permissions.find((p) => resourceDenies(p, req.headers));
+      refused = permissions.find((p) => !allows(statements, p)) ?? (denied ? { ...denied, byResourcePolicy: true } : undefined);
     } catch (error) {
       // Fail closed: what cannot be read cannot be checked, and the emulator might read it otherwise.
       refused = error instanceof UnreadableRequest ? error : new UnreadableRequest(`it cannot be read (${(error as Error).message})`);

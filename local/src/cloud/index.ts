@@ -13,7 +13,8 @@ import { DATABASE_RESOURCES, LocalDatabaseResources, NETWORK_RESOURCES, recordNe
 import { CloudError } from './errors';
 import { compileFilters } from './filter';
 import { reservedKeys } from './function-environment';
-import { roleStatements, startIamProxy, type IamProxy } from './iam';
+import { roleStatements, startIamProxy, type IamProxy, type Statement } from './iam';
+import { bucketPolicyStatements, deniedByBucketPolicy, s3RequestContext } from './iam-bucket-policy';
 import { createAsyncInvoker, type AsyncConfig } from './event-sources/async-invoke';
 import { eventInvokeConfig, streamMappingConfig } from './event-sources/mapping-config';
 import { type Precision, startChangeFeed } from './event-sources/change-feed';
@@ -97,6 +98,8 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
   const asyncConfigs = new Map<string, AsyncConfig>();
   const deployments = new Map<string, Deployment>();
   const iamProxies = new Map<string, IamProxy>();
+  /** Bucket name -> its bucket policy's statements, which every function's IAM proxy also applies. */
+  const bucketPolicies = new Map<string, Statement[]>();
   let stopping: Promise<void> | undefined;
 
   services.s3Events((event) => {
@@ -164,6 +167,11 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
           functionName(String(p.FunctionName)),
           eventInvokeConfig(p, (q) => queueUrls.get(q)),
         );
+        break;
+      }
+      case 'AWS::S3::BucketPolicy': {
+        const p = props();
+        bucketPolicies.set(String(p.Bucket), bucketPolicyStatements(`${stack.stackName}: bucket policy ${id}`, p.PolicyDocument as { Statement?: unknown }));
         break;
       }
       case 'AWS::Kinesis::StreamConsumer': {
@@ -253,12 +261,14 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     const roleResource = roleId ? stack.template.Resources[roleId] : undefined;
     if (roleResource?.Type !== 'AWS::IAM::Role') return undefined;
     const statements = roleStatements(resolver.resolve(roleResource.Properties ?? {}) as Props);
+    const principal = `arn:aws:sts::${ACCOUNT}:assumed-role/${roleId}/${name}`;
     const proxy = await startIamProxy(
-      `arn:aws:sts::${ACCOUNT}:assumed-role/${roleId}/${name}`,
+      principal,
       statements,
       services.endpoints,
       (refused) => log(refused instanceof Error ? `${name}: AccessDenied: ${refused.message}` : `${name}: AccessDenied: ${refused.action} on ${refused.resource} is not in its role`, name),
       (secretId) => services.secrets.get(secretId)?.arn,
+      (permission, headers) => deniedByBucketPolicy(permission, principal, s3RequestContext(principal, headers), (bucket) => bucketPolicies.get(bucket)),
     );
     iamProxies.set(name, proxy);
     return proxy;

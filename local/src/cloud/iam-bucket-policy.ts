@@ -1,0 +1,50 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { CloudError } from './errors';
+import { decide, resourcePolicyStatements, type Statement, UnsupportedPolicy } from './iam';
+import { conditionsHold, type RequestContext, UnsupportedCondition } from './iam-conditions';
+import type { Permission } from './iam-request';
+
+/**
+ * The request context of one function request, as a bucket policy's conditions read it. aws:SecureTransport is
+ * true: on AWS the SDK speaks HTTPS to S3; only the endpoints the local cloud hands functions are loopback HTTP.
+ */
+export function s3RequestContext(principal: string, headers: IncomingHttpHeaders): RequestContext {
+  return {
+    'aws:SecureTransport': 'true',
+    'aws:PrincipalArn': principal,
+    's3:x-amz-server-side-encryption': headers['x-amz-server-side-encryption'] as string | undefined,
+    's3:x-amz-server-side-encryption-customer-algorithm': headers['x-amz-server-side-encryption-customer-algorithm'] as string | undefined,
+  };
+}
+/** The condition keys s3RequestContext judges: a bucket policy naming another is refused at deploy. */
+const JUDGED_KEYS = new Set(Object.keys(s3RequestContext('', {})).map((k) => k.toLowerCase()));
+
+/**
+ * A bucket policy's statements, or a CloudError naming the resource for what the local IAM proxy cannot enforce as
+ * S3 would: an Allow (it would grant functions nothing here), a condition operator it does not evaluate, or a
+ * condition key it cannot judge from a function's request (a Deny on it would silently never apply).
+ */
+export function bucketPolicyStatements(where: string, document: { Statement?: unknown } | undefined): Statement[] {
+  const refuse = (why: string) => new CloudError(`${where}: ${why}; the local cloud enforces a bucket policy's Deny statements on the keys ${[...JUDGED_KEYS].join(', ')} only`);
+  let statements: Statement[];
+  try {
+    statements = resourcePolicyStatements(document);
+    for (const s of statements) conditionsHold(s.conditions, {});
+  } catch (e) {
+    if (e instanceof UnsupportedPolicy || e instanceof UnsupportedCondition) throw refuse(e.message);
+    throw e;
+  }
+  if (statements.some((s) => s.effect === 'Allow')) throw refuse('it has an Allow statement');
+  const unjudged = statements.flatMap((s) => Object.values(s.conditions ?? {}).flatMap((keys) => Object.keys(keys))).find((k) => !JUDGED_KEYS.has(k.toLowerCase()));
+  if (unjudged) throw refuse(`its condition key ${unjudged} cannot be judged from a function's request`);
+  return statements;
+}
+
+/** Whether the bucket's policy explicitly denies the principal an S3 permission. */
+export function deniedByBucketPolicy(permission: Permission, principal: string, context: RequestContext, policyOf: (bucket: string) => Statement[] | undefined): boolean {
+  if (!permission.action.startsWith('s3:') || !permission.resource.startsWith('arn:aws:s3:::')) return false;
+  const bucket = permission.resource.slice('arn:aws:s3:::'.length).split('/')[0]!;
+  const denies = policyOf(bucket) ?? [];
+  // Only Deny statements exist here (bucketPolicyStatements): decide denies exactly when one of them matches.
+  return denies.length > 0 && !decide({ principal, identity: [{ effect: 'Allow', actions: ['*'], resources: ['*'] }], resourcePolicy: denies, permission, context });
+}
