@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { s3Event, sliceRows, startHarness, type Harness } from '../services/persistence/test/harness';
 
@@ -54,7 +55,23 @@ const contentCases: ContentCase[] = [
   },
   { name: 'too few values', type: 'transactions', body: `${T}\n1,12345678,14e56786,5000\n`, reason: /expected 5 values, found 4/, line: 2 },
   { name: 'too many values', type: 'transactions', body: `${T}\n1,12345678,14e56786,5000,DEPOSIT,extra\n`, reason: /expected 5 values, found 6/, line: 2 },
-  { name: 'an unknown column', type: 'transactions', body: `${T},comment\n1,12345678,14e56786,5000,DEPOSIT,hi\n`, reason: /unknown column "comment"/, line: 1, column: 'comment' },
+  { name: 'an unknown column', type: 'transactions', body: `${T},comment\n1,12345678,14e56786,5000,DEPOSIT,hi\n`, reason: /unknown column 6 \(7 characters\)/, line: 1, column: 'column 6' },
+  {
+    name: 'an unknown snake_case column',
+    type: 'transactions',
+    body: `${T},booking_date\n1,12345678,14e56786,5000,DEPOSIT,d\n`,
+    reason: /unknown column "booking_date"/,
+    line: 1,
+    column: 'booking_date',
+  },
+  {
+    name: 'a header of 100 unknown 9,000-byte names',
+    type: 'transactions',
+    body: `${Array.from({ length: 100 }, (_, i) => `${i}`.padEnd(9000, 'x')).join(',')}\n1\n`,
+    reason: /^unknown column 1 \(9000 characters\)/,
+    line: 1,
+    column: 'column 1',
+  },
   { name: 'a missing column', type: 'transactions', body: 'record_id,accout_number,amount,keyword\n1,12345678,5000,DEPOSIT\n', reason: /missing column transaction_reference/, line: 1 },
   { name: 'a duplicate column', type: 'transactions', body: `${T},amount\n1,12345678,14e56786,5000,DEPOSIT,1\n`, reason: /column amount appears twice/, line: 1, column: 'amount' },
   { name: 'an amount with three decimals', type: 'transactions', body: `${T}\n1,12345678,14e56786,50.001,DEPOSIT\n`, reason: /at most 2 decimals/, line: 2, column: 'amount' },
@@ -71,7 +88,8 @@ const contentCases: ContentCase[] = [
   { name: 'a lower-case keyword', type: 'transactions', body: `${T}\n1,12345678,a,1,deposit\n`, reason: /capital letters/, line: 2, column: 'keyword' },
 ];
 
-const keyCases: Array<{ name: string; key: string; client: string; reason: RegExp }> = [
+/** `outside`: a key outside incoming/, which persistence may neither read nor delete: reported, left in place. */
+const keyCases: Array<{ name: string; key: string; client: string; reason: RegExp; outside?: boolean }> = [
   { name: 'an unknown file type', key: 'incoming/KEY_CO/trades_20200130.csv', client: 'KEY_CO', reason: /unknown file type "trades"/ },
   { name: 'an impossible date', key: 'incoming/KEY_CO/transactions_20200230.csv', client: 'KEY_CO', reason: /impossible batch date 20200230/ },
   { name: 'no client', key: 'incoming/transactions_20200130.csv', client: 'unknown', reason: /incoming\/<client>\// },
@@ -80,6 +98,11 @@ const keyCases: Array<{ name: string; key: string; client: string; reason: RegEx
   { name: 'a wrong extension', key: 'incoming/KEY_CO/transactions_20200130.txt', client: 'KEY_CO', reason: /is not <type>_<YYYYMMDD>\.csv/ },
   { name: 'an upper-case type', key: 'incoming/KEY_CO/Transactions_20200130.csv', client: 'KEY_CO', reason: /is not <type>_<YYYYMMDD>\.csv/ },
   { name: 'a sub-folder under the client', key: 'incoming/KEY_CO/sub/transactions_20200130.csv', client: 'unknown', reason: /incoming\/<client>\// },
+  { name: 'a batch date past 2100', key: 'incoming/KEY_CO/transactions_99991231.csv', client: 'KEY_CO', reason: /batch date 99991231 is outside 1900-01-01\.\.2100-12-31/ },
+  { name: 'an upper-case suffix', key: 'incoming/KEY_CO/transactions_20200130.CSV', client: 'KEY_CO', reason: /is not <type>_<YYYYMMDD>\.csv/ },
+  { name: 'a trailing space', key: 'incoming/KEY_CO/transactions_20200130.csv ', client: 'KEY_CO', reason: /"transactions_20200130\.csv " is not/ },
+  { name: 'a case variant of incoming/', key: 'Incoming/KEY_CO/transactions_20200130.csv', client: 'KEY_CO', reason: /key must start with incoming\//, outside: true },
+  { name: 'another folder', key: 'other/KEY_CO/transactions_20200130.csv', client: 'KEY_CO', reason: /key must start with incoming\//, outside: true },
 ];
 
 let h: Harness;
@@ -112,6 +135,21 @@ describe('bad input: malformed files', () => {
   });
 });
 
+describe('bad input: privacy of reports', () => {
+  it("records a headerless clients file without echoing the first person's values", async () => {
+    const key = 'incoming/PRIV_CO/clients_20200130.csv';
+    const body = GOOD.clients!.slice(GOOD.clients!.indexOf('\n') + 1);
+    expect(await h.invoke(await h.upload(key, body))).toEqual([{ status: 'REJECTED', rows: 0 }]);
+    const item = JSON.stringify(await h.metastore.getBatch('PRIV_CO', '20200130'));
+    const report = JSON.stringify(await h.readJson('errors/PRIV_CO/clients_20200130.csv.json'));
+    expect(report).toContain('unknown column 2 (5 characters)');
+    for (const value of ['Frida', 'Müller', '9e40659b-8b9f-4fc4-814b-5a7b5a23b64d']) {
+      expect(item).not.toContain(value);
+      expect(report).not.toContain(value);
+    }
+  });
+});
+
 describe('bad input: object keys', () => {
   it.each(keyCases.map((c, i) => [c.name, i] as const))('refuses %s and records why', async (_, i) => {
     const c = keyCases[i]!;
@@ -120,13 +158,34 @@ describe('bad input: object keys', () => {
     expect(await h.invoke(event)).toEqual([{ status: 'REJECTED', rows: 0 }]);
     const { rejected } = await h.metastore.listClient(c.client);
     expect(rejected.find((r) => r.key === c.key)?.reason).toMatch(c.reason);
-    if (!c.key.includes('..')) {
+    if (c.outside) {
+      expect(await h.exists(c.key)).toBe(true);
+      expect(await h.readJson(`errors/${c.key}.json`)).toMatchObject({ key: c.key, status: 'REJECTED', reason: expect.stringMatching(c.reason) });
+    } else if (!c.key.includes('..')) {
       expect(await h.exists(c.key)).toBe(false);
       expect(await h.exists(`quarantine/${c.key.slice('incoming/'.length)}`)).toBe(true);
     }
     // Nothing was loaded anywhere for it.
     const loaded = await h.db.query("SELECT count(*)::int AS n FROM transactions WHERE client IN ('KEY_CO', 'unknown')");
     expect(loaded.rows[0].n).toBe(0);
+  });
+
+  it('records a 300-character client id as an unknown client, its id cut in the reason', async () => {
+    const key = `incoming/${'L'.repeat(300)}/transactions_20200130.csv`;
+    // As S3 would report it: the local cloud's file-backed store cannot hold a 300-byte folder name.
+    expect(await h.invoke(s3Event(key, 'etag'))).toEqual([{ status: 'REJECTED', rows: 0 }]);
+    const refused = (await h.metastore.listClient('unknown')).rejected.find((r) => r.key === key);
+    expect(refused?.reason).toBe(`invalid client id "${'L'.repeat(64)}…" (300 characters): letters, digits, _ and - only`);
+    // Too long a folder name for file-backed stores: its report is named by the key's SHA-256, and names the key.
+    const hash = createHash('sha256').update(key).digest('hex');
+    expect(await h.readJson(`errors/_unsafe-keys/${hash}.json`)).toMatchObject({ key, status: 'REJECTED', reason: refused?.reason });
+  });
+
+  it('ignores, without a record, the objects persistence writes itself', async () => {
+    const keys = ['archive/IGN_CO/transactions_20200130.csv', 'quarantine/IGN_CO/x.csv', 'errors/IGN_CO/x.csv.json', 'staging/IGN_CO/part-1'];
+    for (const key of keys) expect(await h.invoke(await h.upload(key, GOOD.transactions!))).toEqual([{ status: 'IGNORED', rows: 0 }]);
+    for (const key of keys) expect(await h.exists(key)).toBe(true);
+    expect((await h.metastore.listClient('IGN_CO')).rejected).toEqual([]);
   });
 
   it('still loads a good file after all of them', async () => {

@@ -86,6 +86,21 @@ describe('dataharvest usage', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it('run and upload refuse a 300-character client id or a bad file name in one line before uploading, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dataharvest-names-'));
+    const long = 'C'.repeat(300);
+    const stderr = `dataharvest: --client ${'C'.repeat(64)}… (300 characters) is no client id: letters, digits, _ and - only, at most 64, starting with a letter or digit\n`;
+    for (const command of ['run', 'upload']) expect(await cli(command, 'examples/sample-batch', '--client', long, '--data-dir', join(dir, 'cloud'))).toEqual({ code: 2, stdout: '', stderr });
+    writeFileSync(join(dir, 'accounts_99991231.csv'), 'x\n');
+    expect(await cli('upload', join(dir, 'accounts_99991231.csv'), '--client', 'C', '--data-dir', join(dir, 'cloud'))).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'dataharvest: persistence would refuse 1 of 1 file(s), so nothing was uploaded: accounts_99991231.csv (batch date 99991231 is outside 1900-01-01..2100-12-31)\n',
+    });
+    expect(existsSync(join(dir, 'cloud'))).toBe(false);
+    rmSync(dir, { recursive: true });
+  });
+
   it.each([
     ['--pg-port', 'x', 'dataharvest: --pg-port takes a port number (1-65535), not x\n'],
     ['--s3-port', '70000', 'dataharvest: --s3-port takes a port number (1-65535), not 70000\n'],

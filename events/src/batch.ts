@@ -48,6 +48,8 @@ export const FileDetail = z.object({
   reason: z.string().optional(),
   error_count: z.number().int().nonnegative().optional(),
   errors: z.array(RowError),
+  /** The errors above were cut to fit the metastore item: the full report is in errors/<key>.json. */
+  errors_truncated: z.boolean().optional(),
   at: z.string(),
 });
 export type FileDetail = z.infer<typeof FileDetail>;

@@ -1,4 +1,4 @@
-import { INCOMING_PREFIX, isCalendarDate, objectKey, parseObjectKey } from '../src/object-key';
+import { INCOMING_PREFIX, isCalendarDate, isOwnObject, OWN_PREFIXES, objectKey, parseObjectKey } from '../src/object-key';
 
 describe('isCalendarDate', () => {
   it('accepts real days, leap days included', () => {
@@ -32,7 +32,7 @@ describe('parseObjectKey', () => {
 
   it('accepts client ids of 1 to 64 letters, digits, _ and -, starting with a letter or digit', () => {
     for (const client of ['a', '9', 'A_b-c', 'x'.repeat(64)]) expect(parseObjectKey(`incoming/${client}/clients_20240101.csv`)).toMatchObject({ ok: true, client });
-    for (const client of ['_a', '-a', 'a.b', 'a b', 'x'.repeat(65), '']) {
+    for (const client of ['_a', '-a', 'a.b', 'a b', `${'x'.repeat(63)}.`, '']) {
       expect(parseObjectKey(`incoming/${client}/clients_20240101.csv`)).toEqual({
         ok: false,
         client: 'unknown',
@@ -40,6 +40,33 @@ describe('parseObjectKey', () => {
         reason: `invalid client id "${client}": letters, digits, _ and - only`,
       });
     }
+  });
+
+  it('quotes at most 64 characters of a long client id or file name, with its length', () => {
+    expect(parseObjectKey(`incoming/${'y'.repeat(300)}./clients_20240101.csv`)).toMatchObject({
+      ok: false,
+      client: 'unknown',
+      reason: `invalid client id "${'y'.repeat(64)}…" (301 characters): letters, digits, _ and - only`,
+    });
+    expect(parseObjectKey(`incoming/${'x'.repeat(65)}/clients_20240101.csv`)).toMatchObject({ ok: false, client: 'unknown', reason: expect.stringContaining('(65 characters)') });
+    expect(parseObjectKey(`incoming/c/${'z'.repeat(100)}`)).toMatchObject({ reason: `file name "${'z'.repeat(64)}…" (100 characters) is not <type>_<YYYYMMDD>.csv` });
+  });
+
+  it('refuses batch dates outside 1900-01-01..2100-12-31', () => {
+    for (const day of ['21010101', '99991231']) expect(parseObjectKey(`incoming/c/accounts_${day}.csv`)).toMatchObject({ ok: false, reason: `batch date ${day} is outside 1900-01-01..2100-12-31` });
+    for (const day of ['19000101', '21001231']) expect(parseObjectKey(`incoming/c/accounts_${day}.csv`)).toMatchObject({ ok: true, batchDate: day });
+  });
+
+  it('refuses case variants of incoming/ and of the suffix, other folders and a trailing space', () => {
+    expect(parseObjectKey('Incoming/c/accounts_20240101.csv')).toMatchObject({ ok: false, reason: 'key must start with incoming/' });
+    expect(parseObjectKey('other/c/accounts_20240101.csv')).toMatchObject({ ok: false, reason: 'key must start with incoming/' });
+    expect(parseObjectKey('incoming/c/accounts_20240101.csv ')).toMatchObject({ ok: false, reason: 'file name "accounts_20240101.csv " is not <type>_<YYYYMMDD>.csv' });
+  });
+
+  it("tells persistence's own folders from everything else", () => {
+    expect(OWN_PREFIXES).toEqual(['archive/', 'quarantine/', 'errors/', 'staging/']);
+    for (const key of ['archive/c/a.csv', 'quarantine/x', 'errors/c/a.csv.json', 'staging/c/1']) expect(isOwnObject(key)).toBe(true);
+    for (const key of ['incoming/c/a.csv', 'Archive/c/a.csv', 'archive', 'other/archive/x', 'errors']) expect(isOwnObject(key)).toBe(false);
   });
 
   it('refuses a key outside incoming/, naming the prefix', () => {

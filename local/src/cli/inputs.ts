@@ -25,17 +25,27 @@ export function expandInputs(paths: string[]): string[] {
   });
 }
 
+/** A value the user typed, quoted whole when short; a long one cut, so that an error stays one readable line. */
+const shown = (value: string) => (value.length <= 64 ? value : `${value.slice(0, 64)}… (${value.length} characters)`);
+
 /**
- * The batch date the files name, checked before anything is uploaded: the client id and every file name must be
- * what persistence accepts, and all files one batch. A mistake is a usage error naming every file it concerns.
+ * The client id and every file name checked as persistence checks them, before anything is uploaded: a mistake is
+ * a usage error naming every file it concerns.
  */
-export function batchOf(client: string, files: string[]): string {
+export function checkNames(client: string, files: string[]): ParsedKey[] {
   if (parseObjectKey(objectKey(client, 'accounts_20200101.csv')).client !== client) {
-    throw new UsageError(`--client ${client} is no client id: letters, digits, _ and - only, at most 64, starting with a letter or digit`);
+    throw new UsageError(`--client ${shown(client)} is no client id: letters, digits, _ and - only, at most 64, starting with a letter or digit`);
   }
   const keys = files.map((f) => parseObjectKey(objectKey(client, basename(f))));
   const bad = keys.filter((k): k is Extract<ParsedKey, { ok: false }> => !k.ok);
-  if (bad.length) throw new UsageError(`persistence would refuse ${bad.length} of ${files.length} file(s), so nothing was uploaded: ${bad.map((k) => `${k.fileName} (${k.reason})`).join('; ')}`);
+  if (bad.length)
+    throw new UsageError(`persistence would refuse ${bad.length} of ${files.length} file(s), so nothing was uploaded: ${bad.map((k) => `${shown(k.fileName)} (${k.reason})`).join('; ')}`);
+  return keys;
+}
+
+/** The batch date the files name, checked before anything is uploaded (checkNames), and all files one batch. */
+export function batchOf(client: string, files: string[]): string {
+  const keys = checkNames(client, files);
   const dates = [...new Set(keys.map((k) => (k.ok ? k.batchDate : '')))];
   if (dates.length > 1) throw new UsageError(`one batch per run: the files name batch dates ${dates.join(', ')}`);
   return dates[0]!;

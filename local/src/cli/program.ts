@@ -85,10 +85,12 @@ export function program(done: (code: number) => void): Command {
       .option('--client <id>', 'the client the files belong to (required)'),
   ).action(
     act(async (paths: string[], o: { client?: string; dataDir: string }) => {
-      const [{ ingestBucket, runningCloud }, { expandInputs }, { formatBytes, uploadFile }] = await Promise.all([import('./connection'), import('./inputs'), import('./upload')]);
+      const [{ ingestBucket, runningCloud }, { checkNames, expandInputs }, { formatBytes, uploadFile }] = await Promise.all([import('./connection'), import('./inputs'), import('./upload')]);
       const client = required(o.client, '--client ID');
+      const files = expandInputs(paths);
+      checkNames(client, files);
       const { deployment, aws } = runningCloud(o.dataDir);
-      for (const path of expandInputs(paths)) {
+      for (const path of files) {
         const u = await uploadFile(aws.s3, ingestBucket(deployment), client, path, (l) => process.stderr.write(`${l}\n`));
         process.stdout.write(`uploaded ${u.key} (${formatBytes(u.bytes)})\n`);
       }

@@ -2,6 +2,9 @@ import type { CopyStreamQuery } from 'pg-copy-streams';
 import type { RowError } from '@dataharvest/events/batch';
 import { isDataError } from '@dataharvest/shared/pg';
 
+/** PostgreSQL quotes the offending value (`invalid input syntax for type date: "…"`): a report shows its length only. */
+export const maskQuotedValues = (message: string) => message.replace(/"([^"]*)"/g, (_, value: string) => `(a value of ${[...value].length} characters)`);
+
 /**
  * Writes to a COPY with backpressure. Should PostgreSQL refuse a value that the validator let through (SQLSTATE
  * class 22, data exception, or 23, integrity), that is the file's fault and becomes a row error; anything else
@@ -46,7 +49,7 @@ export class CopySink {
       const e = error as Error & { where?: string };
       if (!isDataError(e)) throw error;
       const line = /line (\d+)/.exec(e.where ?? '')?.[1];
-      return { line: line ? Number(line) : 1, reason: `the database refused the data: ${e.message}` };
+      return { line: line ? Number(line) : 1, reason: `the database refused the data: ${maskQuotedValues(e.message)}` };
     }
   }
 

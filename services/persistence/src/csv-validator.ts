@@ -24,6 +24,8 @@ export interface RejectedRecord {
 export interface ValidatorOptions {
   maxErrors?: number;
   keepRejected?: boolean;
+  /** The bytes are the header and a range of a larger file: the file line of the range's first record. */
+  firstLine?: number;
 }
 
 /**
@@ -37,7 +39,10 @@ export class CsvValidator {
   records = 0;
   errorCount = 0;
   readonly errors: RowError[] = [];
-  /** The header as the file spells it, and the canonical column names in that order (the COPY column list). */
+  /**
+   * The header as the file spells it (an unknown cell that may be data as `column <n>`), and the canonical column
+   * names in that order (the COPY column list).
+   */
   header: string[] | undefined;
   copyColumns: string[] | undefined;
   /** Nothing more can be checked (a bad header, a runaway record): the file is rejected as it stands. */
@@ -49,6 +54,7 @@ export class CsvValidator {
 
   private readonly maxErrors: number;
   private readonly keepRejected: boolean;
+  private readonly firstLine: number | undefined;
   private carry: Buffer | undefined;
   private ended = false;
   private fileStart = true;
@@ -73,6 +79,7 @@ export class CsvValidator {
   ) {
     this.maxErrors = options.maxErrors ?? 100;
     this.keepRejected = options.keepRejected ?? false;
+    this.firstLine = options.firstLine;
   }
 
   push(chunk: Buffer): void {
@@ -294,7 +301,7 @@ export class CsvValidator {
       if (names) {
         this.readHeader(names);
         this.crlf = p >= limit ? undefined : crlf;
-        this.line += 1 + lines;
+        this.line = this.firstLine ?? this.line + 1 + lines;
         return end;
       }
       if (p < limit) {
@@ -333,11 +340,12 @@ export class CsvValidator {
   }
 
   private readHeader(names: string[]): void {
-    this.header = names;
     const schema = names.map((n) => columnForHeader(this.type, n));
     const seen = new Set<string>();
+    // An unknown header cell may be data (a headerless file's first row): reports name it only when it is safe.
+    this.header = names.map((n, i) => (schema[i] ? n : headerLabel(n, i)));
     schema.forEach((column, i) => {
-      if (!column) this.report(1, i, `unknown column "${names[i]}" for a ${this.type} file`);
+      if (!column) this.report(1, i, `unknown column ${SAFE_NAME.test(names[i]!) ? `"${names[i]}"` : `${i + 1} (${characters(names[i]!)})`} for a ${this.type} file`);
       else if (seen.has(column.name)) this.report(1, i, `column ${column.name} appears twice`);
       else seen.add(column.name);
     });
@@ -355,6 +363,17 @@ export class CsvValidator {
     this.copyColumns = schema.map((c) => c!.name);
   }
 }
+
+/**
+ * An unknown header cell is quoted in reports only when it looks like a column name (lower-case snake_case with an
+ * underscore, at most 40 characters), never a person's name, reference or number; else by position and length.
+ */
+const SAFE_NAME = /^(?=.{1,40}$)[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/;
+const characters = (text: string) => {
+  const n = [...text].length;
+  return `${n} character${n === 1 ? '' : 's'}`;
+};
+const headerLabel = (name: string, i: number) => (SAFE_NAME.test(name) ? name : `column ${i + 1}`);
 
 /** A header name, unquoted when it was quoted. */
 function quotedName(buf: Buffer, fieldStart: number, content: number, contentEnd: number): string {

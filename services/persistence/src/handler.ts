@@ -2,6 +2,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { z } from 'zod';
+import { isOwnObject } from '@dataharvest/events/object-key';
 import { awsClients } from '@dataharvest/shared/aws';
 import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment } from '@dataharvest/shared/environment';
@@ -43,8 +44,14 @@ export function createHandler({ idempotencyStore, ...deps }: PersistenceDeps) {
     config.registerLambdaContext(context);
     const outcomes: Outcome[] = [];
     for (const { s3 } of Records) {
+      const key = decodeKey(s3.object.key);
+      // The bucket notifies of every new object, persistence's own archive/, errors/… writes included.
+      if (isOwnObject(key)) {
+        outcomes.push({ status: 'IGNORED', rows: 0 });
+        continue;
+      }
       const version = s3.object.versionId ?? s3.object.eTag ?? '';
-      outcomes.push(await persist({ bucket: s3.bucket.name, key: decodeKey(s3.object.key), etag: version, sequencer: s3.object.sequencer }));
+      outcomes.push(await persist({ bucket: s3.bucket.name, key, etag: version, sequencer: s3.object.sequencer }));
     }
     return outcomes;
   });

@@ -1,17 +1,28 @@
+import { createHash } from 'node:crypto';
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 
 const isMissing = (error: unknown) => (error as { name?: string }).name === 'NoSuchKey';
 
+/** S3 keys may hold 1024 bytes in any segment; file systems (the local cloud's store among them) take 255 a name. */
+const MAX_SEGMENT_BYTES = 255;
+
 /**
  * A key with `.` or `..` segments (a path trick) is never used to address an object: HTTP clients and file-backed
- * stores may resolve the dots and reach another key. Such uploads are recorded and reported, and left where they are.
+ * stores may resolve the dots and reach another key; nor is one with a segment longer than a file name may be.
+ * Such uploads are recorded and reported, and left where they are.
  */
-export const hasDotSegments = (key: string) => key.split('/').some((s) => s === '.' || s === '..');
+export const isUnsafeKey = (key: string) => key.split('/').some((s) => s === '.' || s === '..' || Buffer.byteLength(s) > MAX_SEGMENT_BYTES);
 
-/** Where a settled upload's objects go: `<folder>/<key without incoming/>`, flattened into one segment when tricky. */
+/**
+ * Where a settled upload's objects go: `<folder>/<key without incoming/>`; an unsafe key flattened into one
+ * segment, encoded, or its SHA-256 when encoded it would be too long a name (the report inside names the key).
+ */
 export function settledKey(folder: 'archive' | 'quarantine' | 'errors', key: string): string {
-  return `${folder}/${hasDotSegments(key) ? `_unsafe-keys/${encodeURIComponent(key)}` : key.replace(/^incoming\//, '')}`;
+  if (!isUnsafeKey(key)) return `${folder}/${key.replace(/^incoming\//, '')}`;
+  const encoded = encodeURIComponent(key);
+  // Room for the `.json` of an error report.
+  return `${folder}/_unsafe-keys/${Buffer.byteLength(encoded) <= MAX_SEGMENT_BYTES - 5 ? encoded : createHash('sha256').update(key).digest('hex')}`;
 }
 
 /** The object's body and ETag, or undefined when it is gone (an earlier attempt already moved it on). */
@@ -30,7 +41,7 @@ export async function openObject(s3: S3Client, bucket: string, key: string): Pro
  * With the ETag of what was read, a newer upload of the same key is left in place for its own event.
  */
 export async function moveObject(s3: S3Client, bucket: string, key: string, folder: 'archive' | 'quarantine', etag?: string): Promise<void> {
-  if (hasDotSegments(key)) return;
+  if (isUnsafeKey(key)) return;
   const source = `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
   try {
     await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: settledKey(folder, key), CopySource: source, CopySourceIfMatch: etag }));

@@ -1,11 +1,15 @@
+import { createHash } from 'node:crypto';
 import type { FileDetail } from '@dataharvest/events/batch';
-import { parseObjectKey } from '@dataharvest/events/object-key';
+import { INCOMING_PREFIX, parseObjectKey } from '@dataharvest/events/object-key';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { logger } from '@dataharvest/shared/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
 import type { StepDeps } from '@dataharvest/shared/environment';
 import { moveObject, openObject, putErrorReport } from './objects';
-import { type LoadResult, loadSlice } from './slice-loader';
+import { fitForMetastore } from './report-size';
+import { type LoadOptions, type LoadResult, loadSlice } from './slice-loader';
+import type { Slice } from './slice-table';
 
 /** One upload: `etag` is its version (or ETag); `sequencer` tells two uploads of the same bytes apart. */
 export interface S3Object {
@@ -15,7 +19,8 @@ export interface S3Object {
   sequencer?: string;
 }
 export interface Outcome {
-  status: 'PERSISTED' | 'REJECTED' | 'GONE';
+  /** IGNORED: an object persistence wrote itself (archive/, errors/…), of which the bucket notifies too. */
+  status: 'PERSISTED' | 'REJECTED' | 'GONE' | 'IGNORED';
   rows: number;
 }
 
@@ -34,17 +39,24 @@ export const parseClientList = (list: string) =>
       .filter(Boolean),
   );
 
+/** A refused key's file name as its metastore record's sort key holds it (at most 1 KB there): long ones shortened. */
+const MAX_RECORDED_NAME = 200;
+export const recordedName = (fileName: string) =>
+  fileName.length <= MAX_RECORDED_NAME ? fileName : `${fileName.slice(0, MAX_RECORDED_NAME)}…${createHash('sha256').update(fileName).digest('hex').slice(0, 16)}`;
+
 /**
  * Loads one uploaded object, or refuses it with a report. Either way the metastore and the bucket say what
  * happened: loaded files move to archive/, refused ones to quarantine/ beside errors/<key>.json.
  */
-export async function persistObject({ metastore, database, s3, lenientClients }: PersistDeps, { bucket, key, etag }: S3Object): Promise<Outcome> {
+export async function persistObject(deps: PersistDeps, { bucket, key, etag }: S3Object): Promise<Outcome> {
+  const { metastore, s3, lenientClients } = deps;
   const parsed = parseObjectKey(key);
   if (!parsed.ok) {
     logger.warn('object key refused', { key, reason: parsed.reason });
-    await metastore.recordRejectedKey({ client: parsed.client, key, fileName: parsed.fileName, reason: parsed.reason });
     await putErrorReport(s3, bucket, key, { key, status: 'REJECTED', reason: parsed.reason, error_count: 0, errors: [] });
-    await moveObject(s3, bucket, key, 'quarantine');
+    await metastore.recordRejectedKey({ client: parsed.client, key, fileName: recordedName(parsed.fileName), reason: parsed.reason });
+    // Outside incoming/ (a misplaced upload, `Incoming/…`) persistence may neither read nor delete: left where it is.
+    if (key.startsWith(INCOMING_PREFIX)) await moveObject(s3, bucket, key, 'quarantine');
     return { status: 'REJECTED', rows: 0 };
   }
   const loaded = (await metastore.getBatch(parsed.client, parsed.batchDate))?.files[parsed.type];
@@ -60,34 +72,15 @@ export async function persistObject({ metastore, database, s3, lenientClients }:
     logger.info('object already settled by an earlier attempt', { key });
     return { status: 'GONE', rows: 0 };
   }
-  const { body } = object;
   const started = Date.now();
-  const db = await database
-    .ensureSchema(BASE_TABLES_DDL)
-    .then(() => database.pool())
-    .then((pool) => pool.connect())
-    .catch((error: unknown) => {
-      body.destroy();
-      throw error;
-    });
+  const slice = { type: parsed.type, client: parsed.client, batchDate: parsed.batchDate };
   let result: LoadResult;
-  let failure: Error | undefined;
-  // A connection lost mid-load also surfaces as an 'error' event, which must not go unheard (it would end the process).
-  const lost = (error: Error) => {
-    failure ??= error;
-  };
-  db.on('error', lost);
   try {
-    const slice = { type: parsed.type, client: parsed.client, batchDate: parsed.batchDate };
-    result = await loadSlice(db, slice, body, { gzip: parsed.gzip, lenient: lenientClients.has(parsed.client) });
-  } catch (error) {
-    body.destroy();
-    failure = error as Error;
-    throw error;
+    result = await loadOnConnection(deps, slice, object.body, { gzip: parsed.gzip, lenient: lenientClients.has(parsed.client) });
   } finally {
-    // A connection that failed mid-load is discarded, not handed to the next invocation.
-    db.off('error', lost);
-    db.release(failure);
+    // Read to its end or not (a refused header stops reading), the body is released: an unread one keeps its
+    // socket, and enough of them exhaust the S3 client's connections for every later file.
+    object.body.destroy();
   }
   const detail: FileDetail = {
     status: result.loaded ? 'PERSISTED' : 'REJECTED',
@@ -103,8 +96,32 @@ export async function persistObject({ metastore, database, s3, lenientClients }:
     ...(result.loaded ? { rejected_rows: result.rejectedRows } : { reason: `${result.errorCount} problem${result.errorCount === 1 ? '' : 's'} found; nothing loaded` }),
   };
   logger.info('file settled', { key, status: detail.status, rows: detail.rows, bytes: detail.bytes, duration_ms: detail.duration_ms, error_count: result.errorCount });
-  await metastore.recordFile(parsed.client, parsed.batchDate, parsed.type, detail);
+  // The full report first: nothing about its size can fail there, while the metastore item holds 400 KB at most.
   if (!result.loaded) await putErrorReport(s3, bucket, key, { key, status: 'REJECTED', reason: detail.reason, error_count: result.errorCount, errors: result.errors });
+  await metastore.recordFile(parsed.client, parsed.batchDate, parsed.type, fitForMetastore(detail));
   await moveObject(s3, bucket, key, result.loaded ? 'archive' : 'quarantine', object.etag);
   return { status: detail.status as Outcome['status'], rows: detail.rows };
+}
+
+/** Loads the body on one pooled connection, released on every path (discarded when it failed mid-load). */
+async function loadOnConnection({ database }: PersistDeps, slice: Slice, body: Readable, options: LoadOptions): Promise<LoadResult> {
+  const db = await database
+    .ensureSchema(BASE_TABLES_DDL)
+    .then(() => database.pool())
+    .then((pool) => pool.connect());
+  let failure: Error | undefined;
+  // A connection lost mid-load also surfaces as an 'error' event, which must not go unheard (it would end the process).
+  const lost = (error: Error) => {
+    failure ??= error;
+  };
+  db.on('error', lost);
+  try {
+    return await loadSlice(db, slice, body, options);
+  } catch (error) {
+    failure = error as Error;
+    throw error;
+  } finally {
+    db.off('error', lost);
+    db.release(failure);
+  }
 }

@@ -73,7 +73,12 @@ describe('CsvValidator', () => {
     ['an empty file', bytes(''), [{ line: 1, reason: /empty/ }]],
     ['a header only', bytes(`${T}\n`), [{ line: 2, reason: /header but no rows/ }]],
     ['a first line that is empty', bytes(`\n${T}\n1,1,a,1,X\n`), [{ line: 1, reason: /no header/ }]],
-    ['an unknown column', bytes('record_id,accout_number,transaction_reference,amount,keyword,colour\n1,1,a,1,X,red\n'), [{ line: 1, column: 'colour', reason: /unknown column/ }]],
+    [
+      'an unknown column',
+      bytes('record_id,accout_number,transaction_reference,amount,keyword,colour\n1,1,a,1,X,red\n'),
+      [{ line: 1, column: 'column 6', reason: /^unknown column 6 \(6 characters\) for a transactions file$/ }],
+    ],
+    ['an unknown snake_case column', bytes(`${T},booking_date\n1,1,a,1,X,d\n`), [{ line: 1, column: 'booking_date', reason: /^unknown column "booking_date" for a transactions file$/ }]],
     ['a missing column', bytes('record_id,accout_number,amount,keyword\n1,1,1,X\n'), [{ line: 1, reason: /missing column transaction_reference/ }]],
     ['a duplicate column', bytes(`${T},account_number\n1,1,a,1,X,1\n`), [{ line: 1, column: 'account_number', reason: /appears twice/ }]],
     ['too few values', tx('1,1,a,1'), [{ line: 2, reason: /expected 5 values, found 4/ }]],
@@ -95,6 +100,18 @@ describe('CsvValidator', () => {
   ])('reports %s', (_, input, expected) => {
     const result = validate('transactions', input);
     expect(result.errors).toEqual(expected.map((e) => ({ ...e, reason: expect.stringMatching(e.reason) })));
+  });
+
+  it("never echoes a headerless file's first row: unknown cells are named by position and length", () => {
+    const row = '1,Frida,Müller,9e40659b-8b9f-4fc4-814b-5a7b5a23b64d,801';
+    const result = validate('clients', bytes(`${row}\n2,Fritz,Maier,f4a0cc2c-d0b4-4f14-b202-c8a5e45e90e7,0\n`));
+    expect(result.errors.slice(0, 3)).toEqual([
+      { line: 1, column: 'column 1', reason: 'unknown column 1 (1 character) for a clients file' },
+      { line: 1, column: 'column 2', reason: 'unknown column 2 (5 characters) for a clients file' },
+      { line: 1, column: 'column 3', reason: 'unknown column 3 (6 characters) for a clients file' },
+    ]);
+    const text = JSON.stringify(result.errors);
+    for (const value of ['Frida', 'Müller', '9e40659b-8b9f-4fc4-814b-5a7b5a23b64d']) expect(text).not.toContain(value);
   });
 
   it('reports the first 100 errors and counts them all', () => {
