@@ -1,5 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createAsyncInvoker } from '../src/cloud/event-sources/async-invoke';
+import { MAX_ASYNC_PAYLOAD_BYTES, payloadBytes } from '../src/cloud/payload-limits';
 import { startSqs, type Sqs } from '../src/cloud/sqs';
 import { aws, createQueue, receive, waitFor } from './event-sources-helpers';
 
@@ -36,6 +37,23 @@ function flaky(failures: number) {
 const event = { Records: [{ eventSource: 'aws:s3', s3: { bucket: { name: 'ingest' }, object: { key: 'incoming/EXT_CLIENT/accounts_20240131.csv' } } }] };
 
 describe('asynchronous invocation', () => {
+  it("refuses an event over Lambda's 1 MB asynchronous limit at once, never invoking or queueing it", async () => {
+    const fn = flaky(0);
+    const invoker = createAsyncInvoker({ invoke: fn.invoke, sqs, log: () => undefined });
+    const padded = (bytes: number) => ({ pad: 'x'.repeat(bytes - payloadBytes({ pad: '' })) });
+    let refused: unknown;
+    try {
+      invoker.invokeAsync('persist', padded(MAX_ASYNC_PAYLOAD_BYTES + 1), { maxRetryAttempts: 2 });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ errorType: 'RequestEntityTooLargeException', message: 'Request must be smaller than 1048576 bytes for the InvokeFunction operation' });
+    expect(invoker.pending()).toBe(0);
+    invoker.invokeAsync('persist', padded(MAX_ASYNC_PAYLOAD_BYTES), { maxRetryAttempts: 2 });
+    await waitFor('the invocation', () => invoker.pending() === 0);
+    expect(fn.starts).toHaveLength(1);
+  });
+
   it('retries a failing invocation after 1 s and 2 s, counting it as pending until it settles', async () => {
     const fn = flaky(2);
     const queueUrl = await createQueue(sqs, 'async-ok');

@@ -249,3 +249,94 @@ describe('stream poller on Kinesis (kinesalite)', () => {
     expect(fn.batches.map(decoded)).toEqual([['one'], ['one'], ['one']]);
   });
 });
+
+describe('ParallelizationFactor: concurrent batches of one shard (kinesalite)', () => {
+  /** A function that takes `ms` per batch, recording each batch's records and how many batches overlapped. */
+  function timed(ms: number, fail: (records: KinesisStreamRecord[]) => boolean = () => false) {
+    const batches: KinesisStreamRecord[][] = [];
+    let running = 0;
+    let peak = 0;
+    return {
+      batches,
+      peak: () => peak,
+      invoke: async (_fn: string, event: unknown) => {
+        running += 1;
+        peak = Math.max(peak, running);
+        try {
+          const records = (event as { Records: KinesisStreamRecord[] }).Records;
+          batches.push(records);
+          await new Promise((r) => setTimeout(r, ms));
+          if (fail(records)) throw new Error('the batch failed');
+        } finally {
+          running -= 1;
+        }
+      },
+    };
+  }
+  const byKey = (items: Array<{ key: string; data: string }>, key: string) => items.filter((i) => i.key === key).map((i) => i.data);
+
+  it('runs up to that many batches of a shard at once, each partition key in order and every record once', async () => {
+    const s = await stream();
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const items = Array.from({ length: 30 }, (_, i) => ({ key: keys[i % keys.length]!, data: `${keys[i % keys.length]}:${i}` }));
+    await putAll(s.name, items);
+    const fn = timed(100);
+    await settled(poll(s.arn, fn, { batchSize: 2, parallelization: 3 }));
+
+    expect(fn.peak()).toBe(3);
+    const delivered = fn.batches.flat();
+    expect(delivered.map((r) => decoded([r])[0]).sort()).toEqual(items.map((i) => i.data).sort());
+    for (const key of keys) expect(delivered.filter((r) => r.kinesis.partitionKey === key).map((r) => decoded([r])[0])).toEqual(byKey(items, key));
+  });
+
+  it('keeps one batch per shard at a time without it', async () => {
+    const s = await stream();
+    await putAll(
+      s.name,
+      ['a', 'b', 'c', 'd'].map((key) => ({ key, data: key })),
+    );
+    const fn = timed(50);
+    await settled(poll(s.arn, fn, { batchSize: 1 }));
+    expect(fn.peak()).toBe(1);
+    expect(fn.batches.map(decoded)).toEqual([['a'], ['b'], ['c'], ['d']]);
+  });
+
+  it("retries and gives up a failing key's batch on its own while the other keys go on", async () => {
+    const s = await stream();
+    const queueUrl = await createQueue(sqs, 'parallel-dlq');
+    const items = ['bad', 'good', 'bad', 'good', 'good'].map((key, i) => ({ key, data: `${key}:${i}` }));
+    await putAll(s.name, items);
+    const fn = timed(20, (records) => records.some((r) => r.kinesis.partitionKey === 'bad'));
+    await settled(poll(s.arn, fn, { batchSize: 2, parallelization: 2, maxRetryAttempts: 1, onFailureQueueUrl: queueUrl }));
+
+    const good = fn.batches.filter((b) => b[0]!.kinesis.partitionKey === 'good').map(decoded);
+    expect(good.flat()).toEqual(byKey(items, 'good'));
+    expect(fn.batches.filter((b) => b[0]!.kinesis.partitionKey === 'bad').map(decoded)).toEqual([byKey(items, 'bad'), byKey(items, 'bad')]);
+    expect(await receive(sqs, queueUrl)).toMatchObject({ requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 }, KinesisBatchInfo: { batchSize: 2 } });
+  });
+
+  it('checkpoints a shard only past records whose batches, and all batches before them, succeeded', async () => {
+    const s = await stream();
+    const items = ['slow', 'fast', 'fast', 'fast'].map((key, i) => ({ key, data: `${key}:${i}` }));
+    await putAll(s.name, items);
+    const checkpointFile = join(mkdtempSync(join(tmpdir(), 'checkpoint-')), 'fn.json');
+    const fast = timed(1);
+    // The first record's batch never returns; the other lane delivers the rest meanwhile.
+    const hung = poll(
+      s.arn,
+      { invoke: (fn, event) => ((event as { Records: KinesisStreamRecord[] }).Records[0]!.kinesis.partitionKey === 'slow' ? new Promise(() => undefined) : fast.invoke(fn, event)) },
+      {
+        batchSize: 1,
+        parallelization: 2,
+        checkpointFile,
+      },
+    );
+    await waitFor('the fast lane', () => fast.batches.length === 3);
+    await hung.stop();
+
+    // Nothing was checkpointed past the hung record: the next start delivers it, and the records after it, again.
+    const again = timed(1);
+    await settled(poll(s.arn, again, { batchSize: 10, checkpointFile }));
+    expect(again.batches.flatMap(decoded)).toEqual(items.map((i) => i.data));
+  });
+});

@@ -21,6 +21,7 @@ describe('event source mapping and async invoke settings', () => {
   it("reads the templates' mappings with AWS's defaults", () => {
     expect(streamMappingConfig(mapping, queues)).toEqual({
       batchSize: 10,
+      parallelization: 1,
       batchWindowSeconds: 1,
       startingPosition: 'TRIM_HORIZON',
       maxRetryAttempts: 3,
@@ -30,10 +31,15 @@ describe('event source mapping and async invoke settings', () => {
       onFailureQueueUrl: 'http://127.0.0.1:1/000000000000/failures',
     });
     expect(streamMappingConfig({ ...mapping, MaximumRecordAgeInSeconds: 60, ParallelizationFactor: 1 }, queues).maxRecordAgeSeconds).toBe(60);
+    expect(streamMappingConfig({ ...mapping, ParallelizationFactor: 10 }, queues).parallelization).toBe(10);
+    expect(streamMappingConfig({ ...mapping, EventSourceArn: 'arn:aws:dynamodb:eu-central-1:000000000000:table/t/stream/1', ParallelizationFactor: '4' }, queues).parallelization).toBe(4);
   });
 
   it.each([
-    [{ ParallelizationFactor: 4 }, /^ParallelizationFactor 4 is not emulated/],
+    [{ ParallelizationFactor: 11 }, /^ParallelizationFactor 11 is outside AWS's range \(1 to 10\)$/],
+    [{ ParallelizationFactor: 0 }, /^ParallelizationFactor 0 is outside AWS's range \(1 to 10\)$/],
+    [{ ParallelizationFactor: -1 }, /^ParallelizationFactor -1 is outside AWS's range \(1 to 10\)$/],
+    [{ ParallelizationFactor: 2.5 }, /^ParallelizationFactor 2.5 is outside/],
     [{ TumblingWindowInSeconds: 30 }, /^TumblingWindowInSeconds/],
     [{ StartingPosition: 'AT_TIMESTAMP' }, /^StartingPosition AT_TIMESTAMP is not emulated/],
     [{ StartingPositionTimestamp: 1700000000 }, /^StartingPositionTimestamp is not emulated/],

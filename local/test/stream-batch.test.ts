@@ -1,4 +1,5 @@
-import { firstFailure, fitting, MAX_PAYLOAD_BYTES } from '../src/cloud/event-sources/stream-batch';
+import { firstFailure, fitting } from '../src/cloud/event-sources/stream-batch';
+import { MAX_PAYLOAD_BYTES } from '../src/cloud/payload-limits';
 import type { SourceRecord } from '../src/cloud/event-sources/stream-sources';
 
 const record = (sequenceNumber: string, event: Record<string, unknown> = { a: 'x' }): SourceRecord => ({ sequenceNumber, arrival: new Date(0), event });

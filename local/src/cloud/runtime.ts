@@ -1,8 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { functionNode } from './node-binary';
+import { MAX_PAYLOAD_BYTES, requestTooLarge, responseTooLarge } from './payload-limits';
 import { REGION } from './services';
 import { THROTTLED } from './throttling';
 import { arn } from './template';
@@ -18,7 +20,7 @@ export interface FunctionConfig {
   memoryMb: number;
   /** The runtime the template declares (nodejs24.x): the code runs on that major when it can be had (node-binary.ts). */
   runtime: string;
-  /** ReservedConcurrentExecutions: caps the containers below MAX_CONCURRENCY; 0 throttles every invocation. */
+  /** ReservedConcurrentExecutions: at most this many invocations at once, any more are throttled; 0 throttles every one. */
   reservedConcurrency?: number;
 }
 
@@ -46,8 +48,11 @@ export interface Progress {
  * jest's transform nor tsx's loader reaches into it), and the bundles it loads are JavaScript anyway.
  */
 const WORKER = fileURLToPath(new URL('./function-worker.mjs', import.meta.url));
-/** Lambda would scale out; two warm containers per function is what a 2-core machine can usefully run. */
-const MAX_CONCURRENCY = 2;
+/**
+ * Lambda would scale out; locally a function runs at most one warm container per core (at least two), so that two
+ * invocations really run in parallel on a 2-core machine. Invocations beyond it wait for a container.
+ */
+export const CONTAINERS_PER_FUNCTION = Math.max(2, availableParallelism());
 
 interface Container {
   child: ChildProcess;
@@ -58,6 +63,8 @@ interface Deployed {
   config: FunctionConfig;
   containers: Container[];
   queue: Array<() => void>;
+  /** Invocations admitted, running or waiting for a container: what reserved concurrency counts. */
+  admitted: number;
 }
 type WorkerMessage = { ready: true } | { initError: { errorType: string; errorMessage: string } } | { id: string; ok: boolean; result?: unknown; error?: { errorType: string; errorMessage: string } };
 
@@ -75,7 +82,7 @@ export class Runtime {
   /** Deploys a function; a redeployed one starts from cold, as after a code update. */
   add(config: FunctionConfig): void {
     for (const c of this.functions.get(config.name)?.containers ?? []) c.child?.kill('SIGKILL');
-    this.functions.set(config.name, { config, containers: [], queue: [] });
+    this.functions.set(config.name, { config, containers: [], queue: [], admitted: 0 });
   }
 
   names(): string[] {
@@ -90,7 +97,12 @@ export class Runtime {
   async invoke(name: string, event: unknown, source = 'invoke'): Promise<unknown> {
     const fn = this.functions.get(name);
     if (!fn) throw new FunctionError(name, this.stopped ? 'ServiceException' : 'ResourceNotFoundException', this.stopped ? 'the local cloud is stopped' : `function ${name} is not deployed`);
-    if (fn.config.reservedConcurrency === 0) throw new FunctionError(name, THROTTLED, `Rate Exceeded: ${name} has a reserved concurrency of 0`);
+    const tooLarge = requestTooLarge(event, MAX_PAYLOAD_BYTES);
+    if (tooLarge) throw new FunctionError(name, 'RequestEntityTooLargeException', tooLarge);
+    const reserved = fn.config.reservedConcurrency;
+    if (reserved !== undefined && fn.admitted >= reserved)
+      throw new FunctionError(name, THROTTLED, `Rate Exceeded: ${name} runs ${fn.admitted} invocation(s), its reserved concurrency of ${reserved}`);
+    fn.admitted += 1;
     this.running += 1;
     const started = Date.now();
     this.progress('invoke', { functionName: name, source });
@@ -98,6 +110,8 @@ export class Runtime {
       const container = await this.acquire(fn);
       try {
         const result = await this.call(fn.config, container, event);
+        const tooLargeResult = responseTooLarge(result);
+        if (tooLargeResult) throw new FunctionError(name, 'Function.ResponseSizeTooLarge', tooLargeResult);
         this.progress('result', { functionName: name, source, ms: Date.now() - started });
         return result;
       } finally {
@@ -108,6 +122,7 @@ export class Runtime {
       this.progress('error', { functionName: name, source, ms: Date.now() - started, error: (error as Error).message });
       throw error;
     } finally {
+      fn.admitted -= 1;
       this.running -= 1;
     }
   }
@@ -119,7 +134,7 @@ export class Runtime {
         idle.busy = true;
         return idle;
       }
-      if (fn.containers.length < Math.min(MAX_CONCURRENCY, fn.config.reservedConcurrency ?? MAX_CONCURRENCY)) {
+      if (fn.containers.length < Math.min(CONTAINERS_PER_FUNCTION, fn.config.reservedConcurrency ?? CONTAINERS_PER_FUNCTION)) {
         // Counted before it is ready, so concurrent cold starts do not overshoot the limit.
         const starting: Container = { child: undefined as never, busy: true, pending: new Map() };
         fn.containers.push(starting);

@@ -1,5 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { MAX_ASYNC_PAYLOAD_BYTES, requestTooLarge } from '../payload-limits';
+import { FunctionError } from '../runtime';
 import { arn } from '../template';
 import { throttled } from '../throttling';
 import { asyncFailureRecord, sendToDestination, type GaveUp } from './failure-destination';
@@ -12,6 +14,7 @@ export interface AsyncConfig {
 }
 
 export interface AsyncInvoker {
+  /** Queues the event; an event over Lambda's asynchronous payload limit is refused at once (RequestEntityTooLargeException), never queued. */
   invokeAsync(fn: string, event: unknown, config: AsyncConfig): void;
   pending(): number;
 }
@@ -62,6 +65,8 @@ export function createAsyncInvoker(deps: {
 
   return {
     invokeAsync(fn, event, config) {
+      const tooLarge = requestTooLarge(event, MAX_ASYNC_PAYLOAD_BYTES);
+      if (tooLarge) throw new FunctionError(fn, 'RequestEntityTooLargeException', tooLarge);
       pending += 1;
       void run(fn, event, config)
         .catch((e: unknown) => deps.log(`${fn}: could not send to the on-failure destination: ${String(e)}`))

@@ -33,10 +33,11 @@ function only(props: Props, known: Set<string>): void {
   if (unknown.length) throw new UnsupportedProperty(`${unknown.join(', ')} is not emulated by the local cloud`);
 }
 
-/** A number property within AWS's range (or its "no limit" -1), else a deploy error naming it. */
-function ranged(props: Props, name: string, fallback: number, min: number, max: number): number {
+/** A number property within AWS's range (or its "no limit" -1 where AWS has one), else a deploy error naming it. */
+function ranged(props: Props, name: string, fallback: number, min: number, max: number, unlimited = true): number {
   const value = Number(props[name] ?? fallback);
-  if (value !== -1 && !(Number.isInteger(value) && value >= min && value <= max)) throw new UnsupportedProperty(`${name} ${String(props[name])} is outside AWS's range (-1 or ${min} to ${max})`);
+  if (!(unlimited && value === -1) && !(Number.isInteger(value) && value >= min && value <= max))
+    throw new UnsupportedProperty(`${name} ${String(props[name])} is outside AWS's range (${unlimited ? '-1 or ' : ''}${min} to ${max})`);
   return value;
 }
 
@@ -75,15 +76,14 @@ export function streamMappingConfig(
   only(props, MAPPING_PROPERTIES);
   const source = String(props.EventSourceArn);
   if (!/^arn:aws:(kinesis|dynamodb):/.test(source)) throw new UnsupportedProperty(`EventSourceArn ${source}: the local cloud maps Kinesis and DynamoDB streams only`);
-  // Each shard is read by one loop, one batch at a time: more batches per shard would need per-key ordering.
-  if (Number(props.ParallelizationFactor ?? 1) !== 1)
-    throw new UnsupportedProperty(`ParallelizationFactor ${String(props.ParallelizationFactor)} is not emulated (the local cloud reads one batch per shard at a time; use 1)`);
   if (Number(props.TumblingWindowInSeconds ?? 0) !== 0) throw new UnsupportedProperty('TumblingWindowInSeconds (tumbling windows and their state) is not emulated by the local cloud');
   const startingPosition = String(props.StartingPosition ?? 'TRIM_HORIZON');
   if (startingPosition !== 'TRIM_HORIZON' && startingPosition !== 'LATEST') throw new UnsupportedProperty(`StartingPosition ${startingPosition} is not emulated (TRIM_HORIZON or LATEST)`);
   const responseTypes = (props.FunctionResponseTypes as string[] | undefined) ?? [];
   return {
     batchSize: Number(props.BatchSize ?? 100),
+    // Concurrent batches per shard, each key's records in order (stream-lanes.ts).
+    parallelization: ranged(props, 'ParallelizationFactor', 1, 1, 10, false),
     batchWindowSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
     startingPosition,
     maxRetryAttempts: ranged(props, 'MaximumRetryAttempts', -1, 0, 10000),

@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { MAX_PAYLOAD_BYTES } from '../payload-limits';
 import { arn } from '../template';
 import { throttled } from '../throttling';
 import { sendToDestination, streamFailureRecord, type GaveUp } from './failure-destination';
@@ -28,9 +29,6 @@ export interface DeliveryDeps {
 }
 
 type Attempt = { ok: true } | { ok: false; failedFrom: number; functionError: boolean; throttled?: boolean; reason: string };
-
-/** Lambda's limit on a synchronous invocation's payload: a stream batch is cut short to stay within it. */
-export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 /** How many of the records, from the first, fit one invocation's payload (`{"Records":[…]}`); at least one. */
 export function fitting(records: SourceRecord[], limit = MAX_PAYLOAD_BYTES): number {

@@ -6,6 +6,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { compileFilters, kinesisFilterView } from '../filter';
 import type { GaveUp } from './failure-destination';
 import { createBatchDelivery } from './stream-batch';
+import { orderingKey, StreamLanes } from './stream-lanes';
 import { dynamodbSource, kinesisSource, type Position, type SourceRecord, type StreamSource } from './stream-sources';
 
 export interface StreamPollerConfig {
@@ -13,6 +14,8 @@ export interface StreamPollerConfig {
   kind: 'dynamodb' | 'kinesis';
   streamArn: string;
   batchSize: number;
+  /** ParallelizationFactor: batches of one shard in flight at once, each key's records in order (1, AWS's default, if absent). */
+  parallelization?: number;
   batchWindowSeconds: number;
   startingPosition: 'TRIM_HORIZON' | 'LATEST';
   maxRetryAttempts: number /* -1 = infinite, AWS default for streams */;
@@ -63,9 +66,10 @@ interface ShardState {
 }
 
 /**
- * An event source mapping of one function on one stream. Every shard is read in order by one loop, so its batches
- * never overlap; a child shard (DynamoDB rolls shards over, Kinesis splits them) is read once its parent is finished.
- * Records the filters drop count as processed.
+ * An event source mapping of one function on one stream. Every shard is read in order by one loop, which hands its
+ * records to `parallelization` lanes (stream-lanes.ts): each lane delivers one batch at a time, a key's records in
+ * order; with one lane the shard's batches never overlap. A child shard (DynamoDB rolls shards over, Kinesis splits
+ * them) is read once its parent is finished. Records the filters drop count as processed.
  */
 export function startStreamPoller(config: StreamPollerConfig, deps: StreamPollerDeps): StreamPoller {
   const source = deps.source ?? sourceFor(config, deps);
@@ -104,33 +108,94 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
 
   async function readShard(shardId: string, initial: Position, state: ShardState): Promise<void> {
     const saved = positions[shardId];
-    let iterator = await source.iterator(shardId, saved ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: saved } : initial);
-    let pending: SourceRecord[] = [];
+    const lanes = new StreamLanes(config.parallelization ?? 1, (r) => orderingKey(config.kind, r));
+    const busy = lanes.pending.map(() => false);
+    const windowStarts = lanes.pending.map(() => 0);
+    const deliveries = new Set<Promise<void>>();
+    // The reader waits for a batch to settle (or the next poll) when the lanes hold enough to fill every one.
+    let wake = () => {};
+    const settledOrPoll = () =>
+      new Promise<void>((resolve) => {
+        wake = resolve;
+        void pause(POLL_MS).then(() => resolve());
+      });
     let lastRead: string | undefined;
-    let windowStart = 0;
-    while (iterator && !abort.signal.aborted) {
-      const page = await source.read(shardId, iterator);
-      iterator = page.next;
-      for (const record of page.records) {
-        lastRead = record.sequenceNumber;
-        if (accept(view(record))) pending.push(record);
+    let closed = false;
+
+    const save = () => {
+      const position = lanes.checkpoint();
+      if (position && positions[shardId] !== position) checkpoint(shardId, position);
+    };
+    // Lambda invokes once the batch is full, the batching window is over, or (here) the closed shard is read.
+    const ready = (lane: number) => {
+      const pending = lanes.pending[lane]!.length;
+      return pending >= config.batchSize || (pending > 0 && (closed || Date.now() - windowStarts[lane]! >= config.batchWindowSeconds * 1000));
+    };
+    const pump = () => {
+      for (let lane = 0; lane < lanes.count; lane += 1) {
+        if (lanes.pending[lane]!.length && !windowStarts[lane]) windowStarts[lane] = Date.now();
+        if (busy[lane] || abort.signal.aborted || !ready(lane)) continue;
+        const delivery = deliverLane(lane);
+        deliveries.add(delivery);
+        void delivery.finally(() => deliveries.delete(delivery));
       }
-      if (pending.length && !windowStart) windowStart = Date.now();
-      // Lambda invokes once the batch is full, the batching window is over, or (here) the closed shard is read.
-      const windowOver = () => Date.now() - windowStart >= config.batchWindowSeconds * 1000 || !iterator;
-      while (pending.length >= config.batchSize || (pending.length && windowOver())) {
-        const batch = pending.slice(0, config.batchSize);
-        if (!(await deliver(shardId, batch))) return;
-        pending = pending.slice(batch.length);
-        checkpoint(shardId, pending.length ? batch.at(-1)!.sequenceNumber : lastRead!);
-        // The next window begins when the previous invocation completes.
-        windowStart = pending.length ? Date.now() : 0;
-      }
-      if (!pending.length && lastRead && positions[shardId] !== lastRead) checkpoint(shardId, lastRead);
-      state.caughtUp = page.records.length === 0 && pending.length === 0;
-      if (page.records.length === 0 && iterator) await pause(POLL_MS);
+    };
+    async function deliverLane(lane: number): Promise<void> {
+      busy[lane] = true;
+      const batch = lanes.pending[lane]!.splice(0, config.batchSize);
+      const settled = await deliver(shardId, batch);
+      busy[lane] = false;
+      // Not settled: the poller stopped, and the records are read again on the next start.
+      if (!settled) return;
+      lanes.settle(batch);
+      save();
+      // The lane's next window begins when its previous invocation completes.
+      windowStarts[lane] = lanes.pending[lane]!.length ? Date.now() : 0;
+      pump();
+      wake();
     }
-    if (!iterator) {
+
+    // Reading resumes after the last record read (the lanes still hold what they have not delivered).
+    const position = (): Position => {
+      const after = lastRead ?? saved;
+      return after ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after } : initial;
+    };
+    let iterator: string | undefined;
+    while (!closed && !abort.signal.aborted) {
+      try {
+        iterator ??= await source.iterator(shardId, position());
+        if (lanes.outstanding() >= lanes.count * config.batchSize) {
+          state.caughtUp = false;
+          await settledOrPoll();
+          pump();
+          continue;
+        }
+        const page = await source.read(shardId, iterator!);
+        iterator = page.next;
+        closed = !iterator;
+        for (const record of page.records) {
+          lastRead = record.sequenceNumber;
+          lanes.read(record, accept(view(record)));
+        }
+        pump();
+        save();
+        state.caughtUp = page.records.length === 0 && lanes.outstanding() === 0;
+        if (page.records.length === 0 && !closed) await pause(POLL_MS);
+      } catch (error) {
+        // An expired iterator or a hiccup of the emulator: a new iterator after the last record read.
+        if (abort.signal.aborted) break;
+        deps.log(`${config.functionName}: reading ${shardId} failed (${String(error)}); resuming`);
+        iterator = undefined;
+        await pause(POLL_MS * 5);
+      }
+    }
+    // A closed shard is finished once every record read is settled; a stopped poller leaves them unchecked.
+    while (closed && lanes.outstanding() && !abort.signal.aborted) {
+      pump();
+      await settledOrPoll();
+    }
+    await Promise.all(deliveries);
+    if (closed && !abort.signal.aborted) {
       state.caughtUp = true;
       closedShards += 1;
       wakeDiscovery();
