@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { RowError } from '@dataharvest/events/batch';
+import type { FileType, RowError } from '@dataharvest/events/batch';
 import { CopySink } from './copy-sink';
 import { CorruptFileError, openCsv } from './csv-source';
 import { CsvValidator } from './csv-validator';
@@ -11,6 +11,16 @@ export interface LoadOptions {
   gzip?: boolean;
   /** Load the valid rows and keep the invalid ones in `rejects`, instead of refusing the whole file. */
   lenient?: boolean;
+  /** The body is a header and one range of a larger file: the file line of the range's first record. */
+  firstLine?: number;
+}
+
+/** Where validated records go: a transaction with a table to COPY into, committed only for a loadable file. */
+export interface LoadTarget {
+  begin(): Promise<void>;
+  copySql(columns: readonly string[]): string;
+  commit(rejects: Reject[], result: { rows: number; rejectedRows: number }): Promise<void>;
+  rollback(): Promise<void>;
 }
 
 export interface LoadResult {
@@ -29,7 +39,7 @@ const MAX_KEPT_REJECTS = 10_000;
 const MAX_RAW_BYTES = 1024;
 const MAX_REPORTED = 100;
 
-interface Reject {
+export interface Reject {
   line: number;
   reason: string;
   raw: string;
@@ -47,9 +57,14 @@ export const COPY_STREAM_OPTIONS = { highWaterMark: 4 << 20 };
  * An invalid file is read to its end for a complete error count and leaves the previous slice untouched. Errors of
  * the database or of the object store are thrown, so that the invocation fails and is retried.
  */
-export async function loadSlice(db: pg.ClientBase, slice: Slice, body: Readable, options: LoadOptions = {}): Promise<LoadResult> {
+export function loadSlice(db: pg.ClientBase, slice: Slice, body: Readable, options: LoadOptions = {}): Promise<LoadResult> {
+  return loadRecords(db, slice.type, new SliceTable(db, slice), body, options);
+}
+
+/** Validates `body` as a file of `type` and COPYs it into `table`: the load of a whole file or of one chunk. */
+export async function loadRecords(db: pg.ClientBase, type: FileType, table: LoadTarget, body: Readable, options: LoadOptions = {}): Promise<LoadResult> {
   const lenient = options.lenient ?? false;
-  const validator = new CsvValidator(slice.type, { keepRejected: lenient, maxErrors: MAX_REPORTED });
+  const validator = new CsvValidator(type, { keepRejected: lenient, maxErrors: MAX_REPORTED, firstLine: options.firstLine });
   const source = openCsv(body, options.gzip ?? false);
   const chunks = source.chunks[Symbol.asyncIterator]();
   const outcome = (loaded: boolean, problem?: RowError): LoadResult => ({
@@ -82,7 +97,6 @@ export async function loadSlice(db: pg.ClientBase, slice: Slice, body: Readable,
     }
     if (!validator.copyColumns || validator.fatal || (!lenient && validator.errorCount > 0)) return await refuse();
 
-    const table = new SliceTable(db, slice);
     await table.begin();
     const sink = new CopySink(db.query(copyFrom(table.copySql(validator.copyColumns), COPY_STREAM_OPTIONS)));
     const rejects: Reject[] = [];
@@ -127,7 +141,7 @@ export async function loadSlice(db: pg.ClientBase, slice: Slice, body: Readable,
         await table.rollback();
         return outcome(false, refused);
       }
-      await table.swapAndCommit(rejects);
+      await table.commit(rejects, { rows: validator.rows, rejectedRows: validator.records - validator.rows });
       return outcome(true);
     } catch (error) {
       await abandon().catch(() => undefined);

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { isoDate, nextIsoDate, type FileType } from '@dataharvest/events/batch';
+import type { LoadTarget } from './slice-loader';
 import { columnsDdl } from '@dataharvest/events/file-schemas';
+import { supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
 
 /** One file's worth of a base table: its (client, batch date) partition. */
 export interface Slice {
@@ -18,7 +20,7 @@ export const partitionName = (s: Slice) => `${s.type}_${s.batchDate}_${createHas
  * and which carries the partition's CHECK constraint; then, in the same transaction, it replaces the slice's
  * partition. The CHECK lets ATTACH skip its validation scan, so the swap costs catalog updates only.
  */
-export class SliceTable {
+export class SliceTable implements LoadTarget {
   readonly partition: string;
   readonly staging: string;
   private readonly client: string;
@@ -50,9 +52,13 @@ export class SliceTable {
     return `COPY ${this.staging} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
   }
 
-  /** Replaces the slice's partition with the staging table and the slice's rejects with `rejects`, then commits. */
-  async swapAndCommit(rejects: ReadonlyArray<{ line: number; reason: string; raw: string }>): Promise<void> {
+  /**
+   * Replaces the slice's partition with the staging table and the slice's rejects with `rejects`, then commits. A
+   * chunked upload of the same file still loading is older than this one: it is superseded.
+   */
+  async commit(rejects: ReadonlyArray<{ line: number; reason: string; raw: string }>): Promise<void> {
     const { type } = this.slice;
+    await supersedeUploads(this.db, this.partition);
     await this.db.query(`DROP TABLE IF EXISTS ${this.partition}`);
     await this.db.query(`ALTER TABLE ${this.staging} RENAME TO ${this.partition}`);
     await this.db.query(`ALTER TABLE ${type} ATTACH PARTITION ${this.partition} FOR VALUES FROM (${this.client}, ${this.from}) TO (${this.client}, '${nextIsoDate(this.slice.batchDate)}')`);

@@ -87,6 +87,9 @@ describe('loadSlice against PostgreSQL', () => {
       const tables = await h.db.query("SELECT relname, relkind FROM pg_class WHERE relnamespace = 'ddl_race'::regnamespace AND relkind IN ('r', 'p') ORDER BY 1");
       expect(tables.rows).toEqual([
         { relname: 'accounts', relkind: 'p' },
+        { relname: 'chunk_loads', relkind: 'r' },
+        { relname: 'chunk_rejects', relkind: 'r' },
+        { relname: 'chunk_uploads', relkind: 'r' },
         { relname: 'clients', relkind: 'p' },
         { relname: 'portfolios', relkind: 'p' },
         { relname: 'rejects', relkind: 'r' },
