@@ -89,6 +89,10 @@ export const Batch = z.object({
   republished: z.number().int().nonnegative().optional(),
   /** Per transformer, a fingerprint of this batch's part in figures later batches build on (running totals). */
   fingerprints: z.record(z.string(), z.string()).optional(),
+  /** Each stage the batch entered after RECEIVING (entered at created_at), in order: how long each one took. */
+  stage_history: z.array(z.object({ stage: Stage, at: z.string() })).optional(),
+  /** Why a step failed the batch for this generation (markFailed). */
+  failure: z.object({ step: z.string(), reason: z.string(), at: z.string() }).optional(),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -98,8 +98,13 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     return { expr: `stage IN (${stages.map((_, i) => `:from${i}`).join(', ')})`, values: Object.fromEntries(stages.map((stage, i) => [`:from${i}`, stage])) };
   }
 
+  /** Moves the stage and appends it to `stage_history` (list_append needs no existing attribute, unlike a map path). */
   function stageSet(stage: Stage) {
-    return { expr: 'stage = :newStage, gsi1pk = :newGsi, updated_at = :now', values: { ':newStage': stage, ':newGsi': `STAGE#${stage}`, ':now': now() } };
+    const at = now();
+    return {
+      expr: 'stage = :newStage, gsi1pk = :newGsi, updated_at = :now, stage_history = list_append(if_not_exists(stage_history, :noHistory), :entered)',
+      values: { ':newStage': stage, ':newGsi': `STAGE#${stage}`, ':now': at, ':noHistory': [], ':entered': [{ stage, at }] },
+    };
   }
 
   async function getBatch(client: string, batchDate: string): Promise<Batch | undefined> {

@@ -115,7 +115,7 @@ export function program(done: (code: number) => void): Command {
         return onTarget(o, (on) => statusClients(on, o));
       }
       const [{ onTarget }, { status }] = await Promise.all([import('./deployed'), import('./status')]);
-      return onTarget(o, ({ metastore }) => status(metastore, o));
+      return onTarget(o, (on) => status(on, o));
     }),
   );
 

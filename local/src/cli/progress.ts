@@ -57,11 +57,12 @@ export function summaryLines(report: BatchReport): string[] {
     for (const e of f.errors.slice(0, SHOWN_ERRORS)) out.push(`      line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.reason}`);
     out.push(...more((f.error_count ?? f.errors.length) - Math.min(f.errors.length, SHOWN_ERRORS), 'errors', '      '));
   }
-  for (const [name, t] of Object.entries(report.transformers)) out.push(`  ${name.padEnd(24)} ${t.status}`);
+  for (const [name, t] of Object.entries(report.transformers)) out.push(`  ${name.padEnd(24)} ${t.status}${t.reason ? `  ${t.reason}` : ''}`);
   for (const f of report.failures ?? []) out.push(`  ${f.function}: gave up after retries (${f.reason})`);
-  for (const e of report.events.slice(0, SHOWN_EVENTS)) {
+  const events = report.events ?? [];
+  for (const e of events.slice(0, SHOWN_EVENTS)) {
     out.push(`  event ${e.portfolio_reference} v${e.version}: deposits ${e.deposits_total}, ${e.transaction_count} transactions, net ${e.net_amount}, taxes paid ${e.taxes_paid}`);
   }
-  out.push(...more(report.events.length - SHOWN_EVENTS, 'events', '  '));
+  out.push(...more(events.length - SHOWN_EVENTS, 'events', '  '));
   return out;
 }
