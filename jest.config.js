@@ -25,6 +25,7 @@ const unit = [
   'local/test/log-format.test.ts',
   'local/test/node-binary.test.ts',
   'local/test/runtime.test.ts',
+  'local/test/sns.test.ts',
   'local/test/scaffold-templates.test.ts',
   'local/test/stream-batch.test.ts',
   'local/test/template.test.ts',

@@ -296,7 +296,7 @@ describe('the IAM proxy', () => {
     const target = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
     const denied: unknown[] = [];
     const everything: Statement[] = [{ effect: 'Allow', actions: ['*'], resources: ['*'] }];
-    const proxy = await startIamProxy('fn', everything, { s3: target, dynamodb: target, kinesis: target, sqs: target, secretsmanager: target }, (r) => denied.push(r));
+    const proxy = await startIamProxy('fn', everything, { s3: target, dynamodb: target, kinesis: target, sqs: target, sns: target, secretsmanager: target }, (r) => denied.push(r));
     try {
       const post = (type: string, body: Buffer) => fetch(proxy.endpoint, { method: 'POST', headers: { 'x-amz-target': 'Kinesis_20131202.PutRecord', 'content-type': type }, body });
       const cbor = await post('application/x-amz-cbor-1.1', Buffer.from([0xa1, 0x6a]));
@@ -309,5 +309,38 @@ describe('the IAM proxy', () => {
       await proxy.stop();
       upstream.close();
     }
+  });
+});
+
+describe('SNS requests (the query protocol, known by their signature scope)', () => {
+  const TOPIC = 'arn:aws:sns:eu-central-1:000000000000:dataharvest-notifications-dev';
+  const sns = (form: Record<string, string>, type = 'application/x-www-form-urlencoded; charset=utf-8') =>
+    permissionsOf(
+      'POST',
+      '/',
+      { authorization: 'AWS4-HMAC-SHA256 Credential=KEY/20261202/eu-central-1/sns/aws4_request, SignedHeaders=host, Signature=x', 'content-type': type },
+      Buffer.from(new URLSearchParams(form).toString()),
+    );
+  const role: Statement[] = [{ effect: 'Allow', actions: ['sns:Publish'], resources: [TOPIC] }];
+
+  it('need sns:<Action> on the topic they name, PublishBatch as sns:Publish', () => {
+    expect(sns({ Action: 'Publish', TopicArn: TOPIC, Message: '{}' })).toEqual([{ action: 'sns:Publish', resource: TOPIC }]);
+    expect(sns({ Action: 'PublishBatch', TopicArn: TOPIC })).toEqual([{ action: 'sns:Publish', resource: TOPIC }]);
+    expect(sns({ Action: 'Publish', TargetArn: TOPIC })).toEqual([{ action: 'sns:Publish', resource: TOPIC }]);
+    expect(sns({ Action: 'Unsubscribe', SubscriptionArn: `${TOPIC}:1b2c` })).toEqual([{ action: 'sns:Unsubscribe', resource: TOPIC }]);
+    expect(sns({ Action: 'ListTopics' })).toEqual([{ action: 'sns:ListTopics', resource: '*' }]);
+    expect(allows(role, sns({ Action: 'Publish', TopicArn: TOPIC })[0]!)).toBe(true);
+    expect(allows(role, sns({ Action: 'Publish', TopicArn: `${TOPIC}-other` })[0]!)).toBe(false);
+    expect(allows(role, sns({ Action: 'Subscribe', TopicArn: TOPIC })[0]!)).toBe(false);
+  });
+
+  it('are refused when their body cannot be read', () => {
+    expect(() => sns({ Action: 'Publish', TopicArn: TOPIC }, 'application/json')).toThrow(UnreadableRequest);
+    expect(() => sns({ TopicArn: TOPIC })).toThrow(UnreadableRequest);
+  });
+
+  it('are not mistaken for S3 requests, nor S3 requests for them', () => {
+    const s3 = permissionsOf('PUT', '/bucket/key', { authorization: 'AWS4-HMAC-SHA256 Credential=KEY/20261202/eu-central-1/s3/aws4_request' }, Buffer.alloc(0));
+    expect(s3[0]!.action).toBe('s3:PutObject');
   });
 });

@@ -4,6 +4,7 @@ import { conditionsHold, globOf, likePattern, type RequestContext } from './iam-
 import { dynamodbPermissions } from './iam-dynamodb';
 import { UnreadableRequest, type Permission } from './iam-request';
 import { s3Permissions } from './iam-s3';
+import { isSnsRequest, snsPermissions } from './iam-sns';
 import { arn } from './template';
 
 /** One statement of a role's inline policies, its intrinsics resolved. */
@@ -110,6 +111,7 @@ function jsonInput(headers: IncomingMessage['headers'], body: Buffer): Record<st
  */
 export function permissionsOf(method: string, url: string, headers: IncomingMessage['headers'], body: Buffer, secretArn: (id: string) => string | undefined = () => undefined): Permission[] {
   const target = String(headers['x-amz-target'] ?? '');
+  if (!target && isSnsRequest(headers)) return snsPermissions(headers, body);
   if (!target) return s3Permissions(method, url, headers);
   const [prefix = '', operation = ''] = target.split('.');
   const input = jsonInput(headers, body);
@@ -154,6 +156,8 @@ export interface Targets {
   dynamodb: string;
   kinesis: string;
   sqs: string;
+  /** fauxqs serves SNS on its SQS endpoint. */
+  sns: string;
   secretsmanager: string;
 }
 
@@ -200,7 +204,7 @@ export async function startIamProxy(
       res.writeHead(d.status, { 'content-type': d.type, 'x-amzn-errortype': 'AccessDeniedException' }).end(d.body);
       return;
     }
-    const base = new URL(targetOf(target, targets));
+    const base = new URL(!target && isSnsRequest(req.headers) ? targets.sns : targetOf(target, targets));
     const upstream = forward({ host: base.hostname, port: base.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       const read = permissions[0];
       // S3 answers a missing key with 403, not 404, to whoever may not list the bucket: it would tell them it is missing.

@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { CustomResources } from './custom-resources';
@@ -26,6 +27,7 @@ import { createResource, DATA_RESOURCES, notCreated, type Clients } from './reso
 import { declaredNode, nodeMajor } from './node-binary';
 import { Runtime, type Progress } from './runtime';
 import { ACCOUNT, type Ports, REGION, startServices, type Services } from './services';
+import { createSnsResource, SNS_RESOURCES } from './sns';
 import { arn, artifactOf, deployOrder, loadComposedStacks, loadStack, Resolver, type Physical, type Resource, type Stack } from './template';
 import { removeBundle, unzip } from './unzip';
 
@@ -78,12 +80,13 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
   const stacks = loadComposedStacks(root);
   const services = await startServices({ dataDir: opts.dataDir, log, ports: opts.ports });
   const aws = { region: REGION, credentials: { accessKeyId: services.env.AWS_ACCESS_KEY_ID!, secretAccessKey: services.env.AWS_SECRET_ACCESS_KEY! } };
-  const clients: Clients & { streams: DynamoDBStreamsClient } = {
+  const clients: Clients & { streams: DynamoDBStreamsClient; sns: SNSClient } = {
     dynamodb: new DynamoDBClient({ ...aws, endpoint: services.endpoints.dynamodb }),
     streams: new DynamoDBStreamsClient({ ...aws, endpoint: services.endpoints.dynamodb }),
     kinesis: new KinesisClient({ ...aws, endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() }),
     s3: new S3Client({ ...aws, endpoint: services.endpoints.s3, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
     sqs: new SQSClient({ ...aws, endpoint: services.endpoints.sqs }),
+    sns: new SNSClient({ ...aws, endpoint: services.endpoints.sns }),
   };
   const runtime = new Runtime(log, emit);
   const invoke = (fn: string, event: unknown, source = 'invoke') => runtime.invoke(fn, event, source);
@@ -153,6 +156,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       return created;
     }
     if (DATABASE_RESOURCES.has(r.Type)) return databaseResources.create(stack.stackName, id, r.Type, props());
+    if (SNS_RESOURCES.has(r.Type)) return createSnsResource(`${stack.stackName}: ${id} (${r.Type})`, r.Type, props(), `${stack.stackName}-${id}`, clients.sns);
     if (NETWORK_RESOURCES.has(r.Type)) return recordNetworkResource(stack.stackName, id, r.Type, props());
     switch (r.Type) {
       case 'AWS::Lambda::Function':
@@ -275,7 +279,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
   }
 
   const proxyEndpoints = (proxy: IamProxy | undefined): Record<string, string> =>
-    proxy ? Object.fromEntries(['S3', 'DYNAMODB', 'DYNAMODB_STREAMS', 'KINESIS', 'SQS', 'SECRETS_MANAGER'].map((s) => [`AWS_ENDPOINT_URL_${s}`, proxy.endpoint])) : {};
+    proxy ? Object.fromEntries(['S3', 'DYNAMODB', 'DYNAMODB_STREAMS', 'KINESIS', 'SQS', 'SNS', 'SECRETS_MANAGER'].map((s) => [`AWS_ENDPOINT_URL_${s}`, proxy.endpoint])) : {};
 
   function notificationRules(bucket: string, props: Props): S3Rule[] {
     const configs = (props.NotificationConfiguration as { LambdaConfigurations?: Props[] } | undefined)?.LambdaConfigurations ?? [];

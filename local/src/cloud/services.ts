@@ -25,7 +25,8 @@ export interface Ports {
 
 export interface Services {
   dataDir: string;
-  endpoints: { s3: string; dynamodb: string; kinesis: string; sqs: string; secretsmanager: string };
+  /** `sns` is fauxqs's one endpoint, the same as `sqs`. */
+  endpoints: { s3: string; dynamodb: string; kinesis: string; sqs: string; sns: string; secretsmanager: string };
   /** The superuser's URL, for tools and tests; functions log in with a secret from `secrets`. */
   postgresUrl: string;
   postgres: Pick<Postgres, 'host' | 'port' | 'major' | 'caFile' | 'login'>;
@@ -102,7 +103,7 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
       started(startSqs(REGION, ports.sqs)),
       started(startSecretsManager(ephemeral ? undefined : dataDir)),
     ] as const);
-    const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, kinesis: kinesis.endpoint, sqs: sqs.endpoint, secretsmanager: secrets.endpoint };
+    const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, kinesis: kinesis.endpoint, sqs: sqs.endpoint, sns: sqs.endpoint, secretsmanager: secrets.endpoint };
     const env = {
       AWS_REGION: REGION,
       AWS_DEFAULT_REGION: REGION,
@@ -113,6 +114,7 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
       AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
       AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
       AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+      AWS_ENDPOINT_URL_SNS: endpoints.sns,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager,
       // Lambda's CA bundle (/var/runtime/ca-cert.pem) holds the RDS CAs; here the local CA signed the database's certificate.
       DB_CA_FILE: postgres.caFile,
