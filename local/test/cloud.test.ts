@@ -8,6 +8,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CloudError } from '../src/cloud/errors';
 import { startCloud, type LocalCloud } from '../src/cloud/index';
+import { CONTAINERS_PER_FUNCTION } from '../src/cloud/runtime';
 
 const FIXTURE = resolve('local/test/fixtures/cloud');
 const SERVERLESS = resolve('node_modules/.bin/serverless');
@@ -95,9 +96,9 @@ describe('startCloud on the fixture stacks', () => {
     expect(progress).toContainEqual(expect.objectContaining({ kind: 'error', functionName: 'fixture-echo-test-slow', source: 'invoke', error: 'Task timed out after 1.00 seconds' }));
   });
 
-  it('runs at most two containers of a function at once, queueing the rest', async () => {
-    const results = (await Promise.all(Array.from({ length: 5 }, () => cloud.invoke('fixture-echo-test-slow', { ms: 200 })))) as Array<{ container: string }>;
-    expect(new Set(results.map((r) => r.container)).size).toBeLessThanOrEqual(2);
+  it('runs at most one container per core (at least two) of a function at once, queueing the rest', async () => {
+    const results = (await Promise.all(Array.from({ length: CONTAINERS_PER_FUNCTION + 3 }, () => cloud.invoke('fixture-echo-test-slow', { ms: 200 })))) as Array<{ container: string }>;
+    expect(new Set(results.map((r) => r.container)).size).toBeLessThanOrEqual(CONTAINERS_PER_FUNCTION);
   });
 
   it("holds a function's AWS calls to its role, answering the rest with AccessDeniedException as IAM does", async () => {
