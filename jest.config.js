@@ -28,6 +28,7 @@ const unit = [
   'local/test/sns.test.ts',
   'local/test/scaffold-templates.test.ts',
   'local/test/stream-batch.test.ts',
+  'local/test/stream-lanes.test.ts',
   'local/test/template.test.ts',
   'services/persistence/test/chunk-plan.test.ts',
   'services/persistence/test/chunk-plan.test.ts',
