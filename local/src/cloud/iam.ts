@@ -185,6 +185,8 @@ export async function startIamProxy(
   secretArn?: (id: string) => string | undefined,
   /** Whether a resource policy (a bucket policy) explicitly denies an S3 request: iam-bucket-policy.ts. */
   resourceDenies: (permission: Permission, headers: IncomingMessage['headers']) => boolean = () => false,
+  /** A session's request context (its tags): given, the role's conditions and policy variables are evaluated. */
+  identityContext?: (headers: IncomingMessage['headers']) => RequestContext,
 ): Promise<IamProxy> {
   const server = bufferingServer((req, body, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -193,7 +195,8 @@ export async function startIamProxy(
     try {
       permissions = permissionsOf(req.method ?? 'GET', req.url ?? '/', req.headers, body, secretArn);
       const denied = !target && permissions.find((p) => resourceDenies(p, req.headers));
-      refused = permissions.find((p) => !allows(statements, p)) ?? (denied ? { ...denied, byResourcePolicy: true } : undefined);
+      const context = identityContext?.(req.headers);
+      refused = permissions.find((p) => !allows(statements, p, context)) ?? (denied ? { ...denied, byResourcePolicy: true } : undefined);
     } catch (error) {
       // Fail closed: what cannot be read cannot be checked, and the emulator might read it otherwise.
       refused = error instanceof UnreadableRequest ? error : new UnreadableRequest(`it cannot be read (${(error as Error).message})`);

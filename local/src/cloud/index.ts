@@ -16,6 +16,7 @@ import { compileFilters } from './filter';
 import { reservedKeys } from './function-environment';
 import { roleStatements, startIamProxy, type IamProxy, type Statement } from './iam';
 import { bucketPolicyStatements, deniedByBucketPolicy, s3RequestContext } from './iam-bucket-policy';
+import { assumeRole, type RoleSession } from './sessions';
 import { createAsyncInvoker, type AsyncConfig } from './event-sources/async-invoke';
 import { eventInvokeConfig, streamMappingConfig } from './event-sources/mapping-config';
 import { type Precision, startChangeFeed } from './event-sources/change-feed';
@@ -41,6 +42,8 @@ export interface LocalCloud extends Services {
   deploy(serviceDir: string): Promise<void>;
   /** Synchronous invocation; rejects with the function's error. */
   invoke(functionName: string, event: unknown): Promise<unknown>;
+  /** A session of one of the templates' roles, as STS AssumeRole with session tags gives it (sessions.ts). */
+  assumeRole(roleArn: string, opts: { caller: string; tags?: Record<string, string> }): Promise<RoleSession>;
   /** Resolves once no invocation runs, no asynchronous invocation is pending and every poller is caught up, for quietMs in a row. */
   idle(opts?: { quietMs?: number; timeoutMs?: number }): Promise<void>;
   on(event: 'invoke' | 'result' | 'error', listener: (e: Progress) => void): void;
@@ -101,6 +104,9 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
   const asyncConfigs = new Map<string, AsyncConfig>();
   const deployments = new Map<string, Deployment>();
   const iamProxies = new Map<string, IamProxy>();
+  /** Role ARN -> its resolved properties, for assumeRole; and the sessions handed out, stopped with the cloud. */
+  const roles = new Map<string, () => Record<string, unknown>>();
+  const sessions: RoleSession[] = [];
   /** Bucket name -> its bucket policy's statements, which every function's IAM proxy also applies. */
   const bucketPolicies = new Map<string, Statement[]>();
   let stopping: Promise<void> | undefined;
@@ -159,6 +165,11 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     if (SNS_RESOURCES.has(r.Type)) return createSnsResource(`${stack.stackName}: ${id} (${r.Type})`, r.Type, props(), `${stack.stackName}-${id}`, clients.sns);
     if (NETWORK_RESOURCES.has(r.Type)) return recordNetworkResource(stack.stackName, id, r.Type, props());
     switch (r.Type) {
+      case 'AWS::IAM::Role': {
+        const role = notCreated(id, r, resolver, stack.stackName);
+        roles.set(role.attributes.Arn!, props);
+        return role;
+      }
       case 'AWS::Lambda::Function':
         return deployFunction(stack, id, r, resolver);
       case 'AWS::Lambda::Version': {
@@ -327,7 +338,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
       await runtime.stop();
       // Every start unzips the code again; removed here, its read-only directories never block removing the data dir.
       removeBundle(join(services.dataDir, 'functions'));
-      await Promise.all([...iamProxies.values()].map((p) => p.stop()));
+      await Promise.all([...iamProxies.values(), ...sessions].map((p) => p.stop()));
       await customResources.stop();
       await services.stop();
     })());
@@ -349,6 +360,21 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     },
     deploy: (dir) => deploy(loadStack(resolve(root, dir))),
     invoke: (fn, event) => runtime.invoke(fn, event),
+    async assumeRole(roleArn, { caller, tags = {} }) {
+      const role = roles.get(roleArn);
+      if (!role) throw new CloudError(`no deployed stack holds the role ${roleArn}`);
+      const session = await assumeRole({
+        roleArn,
+        role: role(),
+        caller,
+        tags,
+        targets: services.endpoints,
+        resourceDenies: (permission, principal, headers) => deniedByBucketPolicy(permission, principal, s3RequestContext(principal, headers), (bucket) => bucketPolicies.get(bucket)),
+        onDenied: (message) => log(message),
+      });
+      sessions.push(session);
+      return session;
+    },
     async idle({ quietMs = 500, timeoutMs = 60_000 } = {}) {
       const until = Date.now() + timeoutMs;
       let quietSince = 0;
