@@ -36,6 +36,11 @@ describe('dataharvest usage', () => {
     for (const option of ['--client <id>', '--json', '--timeout <seconds>', '(default: "300")', '--data-dir <dir>', '(default: ".dataharvest")']) expect(stdout).toContain(option);
   });
 
+  it('status --help says which exit code means what: in progress is healthy', async () => {
+    const { stdout } = await cli('status', '--help');
+    expect(stdout).toContain('Exit codes: 0 every batch asked about is COMPLETE or in progress; 1 one is FAILED or REJECTED');
+  });
+
   it('--version is the version of the root package.json', async () => {
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     expect(version).toMatch(/^\d+\.\d+\.\d+/);

@@ -9,6 +9,11 @@ Exit codes: 0 ok; 1 failed or rejected (a batch not COMPLETE, a refused set-up);
 --stage S targets stage S deployed on AWS (region from --region, AWS_REGION or AWS_DEFAULT_REGION; the standard
 credential chain); without it, status and backfill use the local cloud that \`dataharvest up\` runs.`;
 
+/** status judges health, not completion: a batch on its way is no failure. */
+const STATUS_EXIT_CODES = `
+Exit codes: 0 every batch asked about is COMPLETE or in progress; 1 one is FAILED or REJECTED, has a refused file or
+records that gave up (in an on-failure queue); 2 usage error.`;
+
 /** One line for commander's own errors, its typo suggestion ("\n(Did you mean …?)") included. */
 const oneLine = (message: string) =>
   `dataharvest: ${message
@@ -106,7 +111,8 @@ export function program(done: (code: number) => void): Command {
         .option('--client <id>', "one client's batches")
         .option('--date <yyyymmdd>', 'one batch date')
         .option('--clients', "every client's progress, from the client tracking table", false)
-        .option('--json', 'print one JSON object', false),
+        .option('--json', 'print one JSON object', false)
+        .addHelpText('after', STATUS_EXIT_CODES),
     ),
   ).action(
     act(async (o: { client?: string; date?: string; clients: boolean; json: boolean; stage?: string; region?: string; dataDir: string }) => {
