@@ -25,6 +25,8 @@ export const FailureRecord = z.object({
   /** Where a change-feed record sits (to map an on-failure queue message back to this item). */
   shard_id: z.string().optional(),
   sequence_number: z.string().optional(),
+  /** Failed attempts of the latest failed record (`sequence_number`): past the retries, it gave up. */
+  record_attempts: z.number().int().positive().optional(),
   /** Every failed record's sequence number of this generation (the latest few). */
   sequence_numbers: z.array(z.string()).optional(),
   /** Where an S3-triggered (persistence) failure came from. */

@@ -9,6 +9,9 @@ import { FailureRecord, failureKey } from '@dataharvest/events/failure';
  */
 export const STREAM_MAXIMUM_RETRY_ATTEMPTS = 3;
 
+/** A reason is kept this long: an error message can be long, the item stays small. */
+const MAX_REASON = 1000;
+
 /** Sequence numbers kept per failure item: enough to map every queue message of one generation back to it. */
 const MAX_SEQUENCE_NUMBERS = 20;
 
@@ -38,17 +41,16 @@ export function createFailureLog(dynamo: DynamoDBDocumentClient, tableName: stri
     const seen = new Date().toISOString();
     const before = await getFailure(batch.client, batch.batch_date, fn);
     const same = before && before.generation === batch.generation ? before : undefined;
-    const previous = (same as { record_attempts?: number } | undefined)?.record_attempts ?? 0;
-    const recordAttempts = same && at && same.sequence_number === at.sequenceNumber ? previous + 1 : 1;
+    const recordAttempts = same && at && same.sequence_number === at.sequenceNumber ? (same.record_attempts ?? 0) + 1 : 1;
     const sequenceNumbers = [...new Set([...(same?.sequence_numbers ?? []), ...(at ? [at.sequenceNumber] : [])])].slice(-MAX_SEQUENCE_NUMBERS);
     const key = failureKey(batch.client, batch.batch_date, fn);
-    const item: FailureRecord & { record_attempts: number; gsi1pk: string; gsi1sk: string } = {
+    const item: FailureRecord & { gsi1pk: string; gsi1sk: string } = {
       ...key,
       client: batch.client,
       batch_date: batch.batch_date,
       function: fn,
       generation: batch.generation,
-      reason,
+      reason: reason.slice(0, MAX_REASON),
       attempts: (same?.attempts ?? 0) + 1,
       first_seen: same?.first_seen ?? seen,
       last_seen: seen,
