@@ -70,11 +70,12 @@ export function program(done: (code: number) => void): Command {
     'text',
   );
   for (const [service, flag] of PORT_FLAGS) up.option(`--${flag} <port>`, `a fixed port for ${service} (default: a free one)`);
+  up.option('--notifications', 'print each notification of the SNS topic (settled files, batch outcomes) as it arrives, one a line');
   up.action(
     act(async (o: { dataDir: string; logFormat: string } & Record<string, string | undefined>) => {
       if (o.logFormat !== 'text' && o.logFormat !== 'json') throw new UsageError(`--log-format takes text or json, not ${o.logFormat}`);
       const ports = Object.fromEntries(PORT_FLAGS.flatMap(([service, flag]) => (o[camel(flag)] === undefined ? [] : [[service, port(o[camel(flag)]!, flag)]])));
-      return (await import('./up')).up({ dataDir: o.dataDir, ports, logFormat: o.logFormat });
+      return (await import('./up')).up({ dataDir: o.dataDir, ports, logFormat: o.logFormat, notifications: Boolean(o.notifications) });
     }),
   );
 

@@ -1,12 +1,17 @@
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { startCloud, type LocalCloud } from '../cloud/index';
 import type { Ports } from '../cloud/services';
 import { announceCloud, databaseSecretArn } from './connection';
 import { formatLogLine, type LogFormat } from './log-format';
+import { notificationLine, notificationsTopic, type Watch, watchNotifications } from './notifications';
 
 export interface UpOptions {
   dataDir: string;
   ports: Ports;
   logFormat: LogFormat;
+  /** Print each notification of the notifier's topic as it arrives (`--notifications`). */
+  notifications?: boolean;
 }
 
 /** `dataharvest up`: the local cloud in the foreground until Ctrl-C, its endpoints printed for other tools. */
@@ -26,14 +31,35 @@ export async function up(opts: UpOptions): Promise<number> {
       '',
     ].join('\n'),
   );
+  const watch = opts.notifications ? await watchTopic(cloud) : undefined;
   await new Promise<void>((resolve) => {
     process.on('SIGINT', resolve);
     process.on('SIGTERM', resolve);
   });
   process.stdout.write('stopping…\n');
   forget();
+  await watch?.stop();
   await cloud.stop();
   return 0;
+}
+
+/** Subscribes a queue of `up`'s own to the notifier's topic and prints each notification on a line. */
+async function watchTopic(cloud: LocalCloud): Promise<Watch | undefined> {
+  const topicArn = notificationsTopic(cloud);
+  if (!topicArn) {
+    process.stdout.write('notifications: the notifier is not deployed (no notifications topic); run `npm run package` and restart\n');
+    return undefined;
+  }
+  const aws = { region: cloud.env.AWS_REGION, credentials: { accessKeyId: cloud.env.AWS_ACCESS_KEY_ID!, secretAccessKey: cloud.env.AWS_SECRET_ACCESS_KEY! } };
+  const watch = await watchNotifications({
+    sns: new SNSClient({ ...aws, endpoint: cloud.endpoints.sns }),
+    sqs: new SQSClient({ ...aws, endpoint: cloud.endpoints.sqs }),
+    topicArn,
+    queueName: `dataharvest-up-notifications-${process.pid}`,
+    onNotification: (n) => process.stdout.write(`${notificationLine(n)}\n`),
+  });
+  process.stdout.write(`notifications of ${topicArn} follow, one a line\n`);
+  return watch;
 }
 
 /** How to log in as the functions do: with the database secret's credentials, over TLS verified by the local CA. */
