@@ -16,6 +16,7 @@ const unit = [
   'events/test/state-machine.test.ts',
   'local/test/batch-report.test.ts',
   'local/test/event-shapes.test.ts',
+  'local/test/failure-queues.test.ts',
   'local/test/dynamodb-noise.test.ts',
   'local/test/filter.test.ts',
   'local/test/generate.test.ts',

@@ -19,15 +19,20 @@ const isBatchItem = (change: ItemChange) => change.dynamodb.NewImage?.sk?.S?.sta
 
 /**
  * A handler of the metastore's change feed: each batch item's NewImage is parsed into a Batch and handed to
- * `process`, one record at a time and in order. The first record that throws is reported as a partial batch failure
- * together with every record after it, so Lambda retries from there and a shard's changes are never handled out of
- * order. The feed delivers at least once and may repeat or reorder changes: `process` re-reads the item and acts on
- * what it holds now, never on the image alone.
+ * `process`, one record at a time and in order. A record that throws fails its batch item for the rest of the
+ * invocation (later images of the same item are not handled before it), while the records of other items go on: a
+ * poison record holds up only its own batch. The first failed record is reported as a partial batch failure together
+ * with every record after it, so Lambda retries from there (the handled ones find their work done and skip). A record
+ * that cannot be read at all stops the invocation there. The feed delivers at least once and may repeat or reorder
+ * changes: `process` re-reads the item and acts on what it holds now, never on the image alone.
  * With `failures`, the failing batch and reason are recorded in the metastore first (a failure item, which no filter
  * matches), so `dataharvest failures` can name the batch of a record that ends in the on-failure queue.
  */
 export function metastoreStreamHandler(process: (batch: Batch) => Promise<void>, failures?: FailureRecorder) {
   return lambda(async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
+    const failed = new Set<string>();
+    let firstFailed: number | undefined;
+    const failedFrom = (i: number) => ({ batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) });
     for (const [i, record] of event.Records.entries()) {
       let batch: Batch | undefined;
       try {
@@ -35,19 +40,24 @@ export function metastoreStreamHandler(process: (batch: Batch) => Promise<void>,
         // Registry entries and rejected keys share the table; filters keep them out, a direct invocation might not.
         if (!isBatchItem(change)) continue;
         batch = Batch.parse(unmarshall(change.dynamodb.NewImage!));
+        if (failed.has(itemKey(batch))) continue;
         logger.appendKeys({ client: batch.client, batch_date: batch.batch_date, generation: batch.generation });
         await process(batch);
       } catch (error) {
         logger.error('record failed', { error: error as Error });
-        if (batch && failures) await recordFailure(failures, batch, record, error as Error);
-        return { batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) };
+        if (!batch) return failedFrom(firstFailed ?? i);
+        if (failures) await recordFailure(failures, batch, record, error as Error);
+        failed.add(itemKey(batch));
+        firstFailed ??= i;
       } finally {
         logger.removeKeys(BATCH_KEYS);
       }
     }
-    return { batchItemFailures: [] };
+    return firstFailed === undefined ? { batchItemFailures: [] } : failedFrom(firstFailed);
   });
 }
+
+const itemKey = (batch: Batch) => `${batch.client}/${batch.batch_date}`;
 
 /** A change-feed handler that records the batch and reason of each failing record (`metastoreStreamHandler`). */
 export const recordedStreamHandler = (failures: FailureRecorder, process: (batch: Batch) => Promise<void>) => metastoreStreamHandler(process, failures);

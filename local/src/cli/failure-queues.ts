@@ -76,12 +76,14 @@ export async function remove(sqs: SQSClient, message: QueuedFailure): Promise<vo
 
 /** What sits in every on-failure queue of the connection's stage, each message mapped to its batch where possible. */
 export async function readFailures(on: Connection, sqs: SQSClient, hideSeconds = 30): Promise<QueuedFailure[]> {
-  const failures = await on.metastore.listFailures();
-  const queued: QueuedFailure[] = [];
+  const messages: Array<{ message: Message; queue: { service: string; url: string } }> = [];
   for (const queue of await failureQueues(sqs, on.deployment.stage)) {
-    for (const message of await receiveAll(sqs, queue.url, hideSeconds)) queued.push(describe(message, queue, failures));
+    for (const message of await receiveAll(sqs, queue.url, hideSeconds)) messages.push({ message, queue });
   }
-  return queued.sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
+  // The queues first: a handler records its failure before the platform queues the record, so every message read
+  // has its failure item by now.
+  const failures = await on.metastore.listFailures();
+  return messages.map(({ message, queue }) => describe(message, queue, failures)).sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
 }
 
 interface DestinationRecord {
