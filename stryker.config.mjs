@@ -42,8 +42,8 @@ export default {
   incremental: true,
   concurrency: 1,
   mutate: [
-    'services/persistence/src/csv-validator.ts',
-    'services/persistence/src/values.ts',
+    'shared/src/load/csv-validator.ts',
+    'shared/src/load/values.ts',
     'events/src/object-key.ts',
     'events/src/state-machine.ts',
     'local/src/cloud/filter.ts',

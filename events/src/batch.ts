@@ -50,6 +50,9 @@ export const FileDetail = z.object({
   errors: z.array(RowError),
   /** The errors above were cut to fit the metastore item: the full report is in errors/<key>.json. */
   errors_truncated: z.boolean().optional(),
+  /** A large file loaded in chunks: its upload and how many of its chunks are loaded. */
+  upload_id: z.string().optional(),
+  chunks: z.object({ total: z.number().int().positive(), done: z.number().int().nonnegative() }).optional(),
   at: z.string(),
 });
 export type FileDetail = z.infer<typeof FileDetail>;

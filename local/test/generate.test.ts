@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILE_TYPES, type FileType } from '@dataharvest/events/batch';
-import { CsvValidator } from '../../services/persistence/src/csv-validator';
+import { CsvValidator } from '@dataharvest/shared/load/csv-validator';
 import { generate, generateFile } from '../src/generate/index';
 
 const text = async (type: FileType, rows: number, seed = 1, client?: string) => {

@@ -21,5 +21,5 @@ export function fromEnvironment<T extends z.ZodRawShape>(env: NodeJS.ProcessEnv,
   const config = readConfig({ ...MetastoreEnv, ...DatabaseEnv, ...shape }, env) as z.infer<z.ZodObject<typeof MetastoreEnv & typeof DatabaseEnv>> & z.infer<z.ZodObject<T>>;
   const trackingTable = (config as Partial<z.infer<z.ZodObject<typeof ClientTrackingEnv>>>).CLIENT_TRACKING_TABLE;
   const tracking = trackingTable === undefined ? undefined : createClientTracking(aws.dynamo, trackingTable);
-  return { config, aws, metastore: createMetastore(aws.dynamo, config.METASTORE_TABLE, tracking), database: createDatabase(config, aws.secrets) };
+  return { config, aws, tracking, metastore: createMetastore(aws.dynamo, config.METASTORE_TABLE, tracking), database: createDatabase(config, aws.secrets) };
 }

@@ -117,6 +117,20 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
    * one leaves the flag as it was, so a bad re-upload never undoes a good earlier load.
    * Then settles the batch stage: PERSISTED once all four are in, whatever their arrival order.
    */
+  /**
+   * How many chunks of a chunked upload are loaded: only ever up, and only while the file's record is that upload's,
+   * so a late or repeated count changes nothing.
+   */
+  async function recordChunksDone(client: string, batchDate: string, type: FileType, uploadId: string, done: number): Promise<void> {
+    await update({
+      Key: batchKey(client, batchDate),
+      UpdateExpression: 'SET files.#type.chunks.done = :done, updated_at = :now',
+      ConditionExpression: 'files.#type.upload_id = :upload AND files.#type.chunks.done < :done',
+      ExpressionAttributeNames: { '#type': type },
+      ExpressionAttributeValues: { ':done': done, ':upload': uploadId, ':now': now() },
+    });
+  }
+
   async function recordFile(client: string, batchDate: string, type: FileType, detail: FileDetail): Promise<Batch> {
     await ensureBatch(client, batchDate);
     const persisted = detail.status === 'PERSISTED';
@@ -237,7 +251,16 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
       Key: batchKey(batch.client, batch.batch_date),
       UpdateExpression: `SET ${s.expr}, relation_established = :true, transformers.relationship = :state, data_quality = :dq, required_transformers = :required${quality ? ', quality = :quality' : ''}`,
       ConditionExpression: `generation = :gen AND ${from.expr}`,
-      ExpressionAttributeValues: { ...s.values, ...from.values, ':true': true, ':state': state, ':dq': dataQuality, ':required': required, ':gen': batch.generation, ...(quality ? { ':quality': quality } : {}) },
+      ExpressionAttributeValues: {
+        ...s.values,
+        ...from.values,
+        ':true': true,
+        ':state': state,
+        ':dq': dataQuality,
+        ':required': required,
+        ':gen': batch.generation,
+        ...(quality ? { ':quality': quality } : {}),
+      },
     });
   }
 
@@ -299,7 +322,12 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
       Key: batchKey(batch.client, batch.batch_date),
       UpdateExpression: `SET ${s.expr}, failure = :failure${findings ? ', data_quality = :dq, quality = :quality' : ''}`,
       ConditionExpression: 'generation = :gen',
-      ExpressionAttributeValues: { ...s.values, ':failure': { step, reason, at: now() }, ':gen': batch.generation, ...(findings ? { ':dq': findings.data_quality, ':quality': findings.quality } : {}) },
+      ExpressionAttributeValues: {
+        ...s.values,
+        ':failure': { step, reason, at: now() },
+        ':gen': batch.generation,
+        ...(findings ? { ':dq': findings.data_quality, ':quality': findings.quality } : {}),
+      },
     });
     if (next) await tracking?.batchEnded(batch.client, batch.batch_date, 'FAILED', step);
     return next;
@@ -408,6 +436,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     redriveBatch,
     getBatch,
     recordFile,
+    recordChunksDone,
     rerunLaterBatches,
     recordRejectedKey,
     establishRelations,

@@ -14,7 +14,7 @@ import { generateFile } from '../../local/src/generate/index';
 import { createTransformer } from '@dataharvest/shared/transformer';
 import { createHandler as createCatapult } from '../../services/catapult/src/handler';
 import { definition as deposit } from '../../services/deposit/src/handler';
-import { loadSlice } from '../../services/persistence/src/slice-loader';
+import { loadSlice } from '@dataharvest/shared/load/slice-loader';
 import { createHandler as createRelationship } from '../../services/relationship/src/handler';
 import { definition as tax } from '../../services/tax/src/handler';
 import { definition as transaction } from '../../services/transaction/src/handler';

@@ -9,6 +9,8 @@ export interface FileReport {
   reason?: string;
   error_count?: number;
   errors: { line: number; column?: string; reason: string }[];
+  /** A large file loaded in chunks: how many. */
+  chunks?: number;
 }
 
 /** A record whose retries ran out (or are running out): what an on-failure queue holds, or is about to. */
@@ -59,7 +61,14 @@ export function batchReport(client: string, batch: Batch | undefined, rejected: 
   const files: Record<string, FileReport> = {};
   for (const type of FILE_TYPES.filter((t) => batch?.files[t])) {
     const f = batch!.files[type]!;
-    files[type] = { status: f.status, rows: f.rows, ...(f.reason ? { reason: f.reason } : {}), ...(f.error_count ? { error_count: f.error_count } : {}), errors: f.errors };
+    files[type] = {
+      status: f.status,
+      rows: f.rows,
+      ...(f.reason ? { reason: f.reason } : {}),
+      ...(f.error_count ? { error_count: f.error_count } : {}),
+      errors: f.errors,
+      ...(f.chunks ? { chunks: f.chunks.total } : {}),
+    };
   }
   for (const r of rejected) files[r.file_name] = { status: 'REJECTED', rows: 0, reason: r.reason, errors: [] };
   // Relationship first, as it runs first; then the transformers by name.

@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import pkg from '../../../package.json' with { type: 'json' };
 import { UsageError } from './errors';
+import { chunkSizeParameters } from './sizes';
 
 const DATA_DIR = '.dataharvest';
+const CHUNK_SIZE_HELP = "files above this size load in parallel chunks of about this size, e.g. 1MiB (default: the template's 64MiB)";
 
 const AFTER_HELP = `
 Exit codes: 0 ok; 1 failed or rejected (a batch not COMPLETE, a refused set-up); 2 usage error.
@@ -64,18 +66,16 @@ export function program(done: (code: number) => void): Command {
     async (...args: A) =>
       done(await action(...args));
 
-  const up = dataDir(cli.command('up').description('start the local cloud in the foreground; Ctrl-C stops it')).option(
-    '--log-format <format>',
-    'text: one readable line per log entry; json: one JSON object per line, for machines',
-    'text',
-  );
+  const up = dataDir(cli.command('up').description('start the local cloud in the foreground; Ctrl-C stops it'))
+    .option('--log-format <format>', 'text: one readable line per log entry; json: one JSON object per line, for machines', 'text')
+    .option('--chunk-size <size>', CHUNK_SIZE_HELP);
   for (const [service, flag] of PORT_FLAGS) up.option(`--${flag} <port>`, `a fixed port for ${service} (default: a free one)`);
   up.option('--notifications', 'print each notification of the SNS topic (settled files, batch outcomes) as it arrives, one a line');
   up.action(
-    act(async (o: { dataDir: string; logFormat: string } & Record<string, string | undefined>) => {
+    act(async (o: { dataDir: string; logFormat: string; chunkSize?: string } & Record<string, string | undefined>) => {
       if (o.logFormat !== 'text' && o.logFormat !== 'json') throw new UsageError(`--log-format takes text or json, not ${o.logFormat}`);
       const ports = Object.fromEntries(PORT_FLAGS.flatMap(([service, flag]) => (o[camel(flag)] === undefined ? [] : [[service, port(o[camel(flag)]!, flag)]])));
-      return (await import('./up')).up({ dataDir: o.dataDir, ports, logFormat: o.logFormat, notifications: Boolean(o.notifications) });
+      return (await import('./up')).up({ dataDir: o.dataDir, ports, logFormat: o.logFormat, notifications: Boolean(o.notifications), parameters: chunkSizeParameters(o.chunkSize) });
     }),
   );
 
@@ -133,13 +133,15 @@ export function program(done: (code: number) => void): Command {
       .argument('<paths...>', 'CSV files, or directories of them')
       .option('--client <id>', 'the client the files belong to (required)')
       .option('--json', 'print the report as one JSON object', false)
-      .option('--timeout <seconds>', 'how long to wait for the batch', '300'),
+      .option('--timeout <seconds>', 'how long to wait for the batch', '300')
+      .option('--chunk-size <size>', CHUNK_SIZE_HELP),
   ).action(
-    act(async (paths: string[], o: { client?: string; json: boolean; timeout: string; dataDir: string }) => {
+    act(async (paths: string[], o: { client?: string; json: boolean; timeout: string; dataDir: string; chunkSize?: string }) => {
       const client = required(o.client, '--client ID');
       const timeoutSeconds = Number(o.timeout);
       if (!(timeoutSeconds > 0)) throw new UsageError('--timeout takes a number of seconds');
-      return (await import('./run')).run({ paths, client, json: o.json, timeoutSeconds, dataDir: o.dataDir });
+      const parameters = chunkSizeParameters(o.chunkSize);
+      return (await import('./run')).run({ paths, client, json: o.json, timeoutSeconds, dataDir: o.dataDir, parameters });
     }),
   );
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { startCloud } from '../cloud/index';
 import type { BatchReport } from './batch-report';
 import { type Connection, connectCloud, findRunningCloud } from './connection';
+import { UsageError } from './errors';
 import type { Progress } from './progress';
 
 /** The cloud a run uses: the one `dataharvest up` runs on the data dir, or one of its own for the command. */
@@ -15,8 +16,9 @@ export interface RunTarget extends Connection {
   release(): Promise<void>;
 }
 
-export async function runTarget(dataDir: string, progress: Progress): Promise<RunTarget> {
+export async function runTarget(dataDir: string, progress: Progress, parameters: Record<string, string> = {}): Promise<RunTarget> {
   const running = findRunningCloud(dataDir);
+  if (running && Object.keys(parameters).length) throw new UsageError(`\`dataharvest up\` runs on ${dataDir} with its own settings: give --chunk-size to up, or stop it`);
   if (running) {
     progress.line(`using the local cloud that \`dataharvest up\` runs on ${dataDir} (pid ${running.pid}); its terminal shows the logs`);
     // Another process's cloud cannot say whether it is busy: a pause between two reads of the metastore stands in.
@@ -26,7 +28,7 @@ export async function runTarget(dataDir: string, progress: Progress): Promise<Ru
   mkdirSync(dataDir, { recursive: true });
   const logFile = join(dataDir, 'cloud.log');
   const logs = createWriteStream(logFile, { flags: 'a' });
-  const cloud = await startCloud({ dataDir, log: (l) => logs.write(`${l}\n`) });
+  const cloud = await startCloud({ dataDir, parameters, log: (l) => logs.write(`${l}\n`) });
   const failures: RunTarget['failures'] = [];
   cloud.on('error', (e: { functionName: string; error?: string }) => progress.line(`! ${e.functionName}: ${e.error ?? 'failed'} (the platform retries; details in ${logFile})`));
   // A record whose retries ran out can never finish the batch: the run ends as soon as the cloud is quiet.

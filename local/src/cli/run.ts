@@ -10,6 +10,8 @@ import { runTarget } from './run-target';
 import { uploadFile, type Uploaded } from './upload';
 
 export interface RunOptions {
+  /** Template parameter values (`--chunk-size`). */
+  parameters?: Record<string, string>;
   paths: string[];
   client: string;
   json: boolean;
@@ -32,7 +34,7 @@ export async function run(opts: RunOptions): Promise<number> {
 
   const progress = new Progress(!opts.json);
   progress.line(`DataHarvest run: client ${opts.client}, batch ${batchDate}, ${files.length} file(s)`);
-  const target = await runTarget(opts.dataDir, progress);
+  const target = await runTarget(opts.dataDir, progress, opts.parameters);
   // An upload in flight at the deadline is abandoned: the timeout is what the user allowed the whole command.
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), Math.max(deadline - Date.now(), 0));

@@ -12,11 +12,13 @@ export interface UpOptions {
   logFormat: LogFormat;
   /** Print each notification of the notifier's topic as it arrives (`--notifications`). */
   notifications?: boolean;
+  /** Template parameter values (`--chunk-size`). */
+  parameters: Record<string, string>;
 }
 
 /** `dataharvest up`: the local cloud in the foreground until Ctrl-C, its endpoints printed for other tools. */
 export async function up(opts: UpOptions): Promise<number> {
-  const cloud = await startCloud({ dataDir: opts.dataDir, ports: opts.ports, log: (l, fn) => process.stdout.write(`${formatLogLine(l, opts.logFormat, fn)}\n`) });
+  const cloud = await startCloud({ dataDir: opts.dataDir, ports: opts.ports, parameters: opts.parameters, log: (l, fn) => process.stdout.write(`${formatLogLine(l, opts.logFormat, fn)}\n`) });
   const forget = announceCloud(opts.dataDir, cloud);
   process.stdout.write(
     [

@@ -28,6 +28,7 @@ import { createResource, DATA_RESOURCES, notCreated, type Clients } from './reso
 import { declaredNode, nodeMajor } from './node-binary';
 import { Runtime, type Progress } from './runtime';
 import { ACCOUNT, type Ports, REGION, startServices, type Services } from './services';
+import { checkOverrides, stackParameters } from './parameters';
 import { createSnsResource, SNS_RESOURCES } from './sns';
 import { arn, artifactOf, deployOrder, loadComposedStacks, loadStack, Resolver, type Physical, type Resource, type Stack } from './template';
 import { removeBundle, unzip } from './unzip';
@@ -69,7 +70,16 @@ interface Deployment {
  * The local cloud: the emulated services, plus every packaged stack of serverless-compose.yml deployed onto them,
  * functions and their event sources included. It runs the very templates `serverless deploy` would.
  */
-export async function startCloud(opts: { dataDir?: string; root?: string; log?: (line: string, functionName?: string) => void; ports?: Ports } = {}): Promise<LocalCloud> {
+export interface CloudOptions {
+  dataDir?: string;
+  root?: string;
+  log?: (line: string, functionName?: string) => void;
+  ports?: Ports;
+  /** Template parameter values by name, for every stack that declares the parameter (parameters.ts). */
+  parameters?: Record<string, string>;
+}
+
+export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
   const events = new EventEmitter();
   // EventEmitter throws on an 'error' nobody listens to; progress is optional for the caller.
   const emit = (kind: string, e: unknown) => {
@@ -81,6 +91,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
   };
   const root = resolve(opts.root ?? process.cwd());
   const stacks = loadComposedStacks(root);
+  checkOverrides(stacks, opts.parameters ?? {});
   const services = await startServices({ dataDir: opts.dataDir, log, ports: opts.ports });
   const aws = { region: REGION, credentials: { accessKeyId: services.env.AWS_ACCESS_KEY_ID!, secretAccessKey: services.env.AWS_SECRET_ACCESS_KEY! } };
   const clients: Clients & { streams: DynamoDBStreamsClient; sns: SNSClient } = {
@@ -126,7 +137,7 @@ export async function startCloud(opts: { dataDir?: string; root?: string; log?: 
     const deployment: Deployment = { pollers: [], rules: [] };
     deployments.set(stack.stackName, deployment);
     const physical = new Map<string, Physical>();
-    const resolver = new Resolver(stack, physical, exports);
+    const resolver = new Resolver(stack, physical, exports, stackParameters(stack, opts.parameters));
     for (const id of deployOrder(stack.template)) {
       const r = stack.template.Resources[id]!;
       // An emulator refusing a resource is a deploy failure like CloudFormation's: one line naming the resource.

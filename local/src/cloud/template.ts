@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { CloudError } from './errors';
+import type { ParameterDeclaration } from './parameters';
 import { ACCOUNT, REGION } from './services';
 
 export interface Resource {
@@ -10,6 +11,7 @@ export interface Resource {
   DependsOn?: string | string[];
 }
 export interface Template {
+  Parameters?: Record<string, ParameterDeclaration>;
   Resources: Record<string, Resource>;
   Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
 }
@@ -119,6 +121,8 @@ export class Resolver {
     private readonly stack: Stack,
     private readonly physical: Map<string, Physical>,
     private readonly exports: Record<string, string>,
+    /** The stack's parameter values (parameters.ts). */
+    private readonly parameters: Readonly<Record<string, string>> = {},
   ) {}
 
   resolve(value: unknown): unknown {
@@ -171,7 +175,7 @@ export class Resolver {
   }
 
   private ref(name: string): string {
-    const value = this.pseudo(name) ?? this.physical.get(name)?.ref;
+    const value = this.pseudo(name) ?? this.parameters[name] ?? this.physical.get(name)?.ref;
     if (value === undefined) throw new CloudError(`${this.stack.service}: Ref to ${name}, which the local cloud has not created`);
     return value;
   }

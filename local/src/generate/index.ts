@@ -14,18 +14,21 @@ export interface GenerateOptions {
   client?: string;
   /** How many accounts transactions refer to; defaults to one per ten transactions (one per row for the others). */
   accounts?: number;
+  /** Some client names quoted with a line break or doubled quotes inside, as RFC 4180 allows. */
+  quoted?: boolean;
 }
 
 /** Rows per chunk: big enough to amortise the stream's overhead, small enough to keep memory flat. */
 const ROWS_PER_CHUNK = 2000;
 
 /** A seeded, valid CSV file of `rows` rows (LF line breaks, final newline), produced chunk by chunk. */
-export function generateFile({ type, rows, seed = 1, client, accounts }: GenerateOptions): Readable {
+export function generateFile({ type, rows, seed = 1, client, accounts, quoted }: GenerateOptions): Readable {
   const effectiveSeed = client === undefined ? seed : mix(seed, client);
   const context = {
     seed: effectiveSeed,
     random: seededRandom(effectiveSeed),
     accounts: accounts ?? (type === 'transactions' ? Math.max(1, Math.ceil(rows / 10)) : rows),
+    quoted,
   };
   let next = 0;
   return new Readable({

@@ -32,20 +32,28 @@ export interface RowContext {
   seed: number;
   random: () => number;
   accounts: number;
+  /** Quote some names with a line break or doubled quotes inside. */
+  quoted?: boolean;
 }
 
 /**
  * Row `id` (1-based) of a file type, CSV-encoded without its line break. Account k, client k and portfolio k
  * belong together (portfolio k holds account k for client k); transactions pick among the first `accounts` accounts.
  */
-export function row(type: FileType, id: number, { seed, random: r, accounts }: RowContext): string {
+export function row(type: FileType, id: number, ctx: RowContext): string {
+  const { seed, random: r, accounts } = ctx;
   switch (type) {
     case 'accounts':
       return `${id},${accountNumber(id)},${money(Math.floor(r() * 4_000_000) - 500_000)},${pick(r, CURRENCIES)},${money(Math.floor(r() * 200_000))}`;
     case 'clients': {
       // Every 50th client has a quoted name with a comma, as RFC 4180 allows.
-      const last = id % 50 === 0 ? `"${pick(r, LAST)}, Jr."` : pick(r, LAST);
-      return `${id},${pick(r, FIRST)},${last},${clientReference(seed, id)},${money(Math.floor(r() * 100_000))}`;
+      let last = id % 50 === 0 ? `"${pick(r, LAST)}, Jr."` : pick(r, LAST);
+      let first = pick(r, FIRST);
+      // The harder cases on request: a line break and doubled quotes inside quoted names (no extra random draws,
+      // so the figures stay those of the plain file).
+      if (ctx.quoted && id % 7 === 0) first = `"${first}\nMaria"`;
+      if (ctx.quoted && id % 11 === 0 && !last.startsWith('"')) last = `"${last} ""the elder"""`;
+      return `${id},${first},${last},${clientReference(seed, id)},${money(Math.floor(r() * 100_000))}`;
     }
     case 'portfolios': {
       let agent = '';

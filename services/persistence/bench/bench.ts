@@ -9,8 +9,8 @@ import { startPostgres } from '@dataharvest/local/cloud/postgres';
 import { generate } from '@dataharvest/local/generate/index';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { applyDdl } from '@dataharvest/shared/pg';
-import { COPY_STREAM_OPTIONS, loadSlice } from '../src/slice-loader';
-import { partitionName } from '../src/slice-table';
+import { COPY_STREAM_OPTIONS, loadSlice } from '@dataharvest/shared/load/slice-loader';
+import { partitionName } from '@dataharvest/shared/load/slice-table';
 
 /**
  * `npm run bench -- --rows N [--json] [--reps R] [--database-url URL]`

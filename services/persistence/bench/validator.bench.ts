@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate } from '@dataharvest/local/generate/index';
-import { CsvValidator } from '../src/csv-validator';
+import { CsvValidator } from '@dataharvest/shared/load/csv-validator';
 
 /**
  * Micro-benchmark of the hot validator alone: the generated transactions file, already in memory, pushed in 1 MiB

@@ -62,12 +62,21 @@ export const handler = builtOnFirstEvent(() => {
   // The local cloud's S3 (AWS_ENDPOINT_URL_S3, which only it sets) addresses buckets by path, not by host name.
   const { config, aws, ...deps } = fromEnvironment(
     env,
-    { ...ClientTrackingEnv, IDEMPOTENCY_TABLE: z.string().min(1), LENIENT_CLIENTS: z.string().default('') },
+    {
+      ...ClientTrackingEnv,
+      IDEMPOTENCY_TABLE: z.string().min(1),
+      LENIENT_CLIENTS: z.string().default(''),
+      CHUNK_SIZE: z.coerce.number().int().min(1024),
+      CHUNK_STREAM: z.string().min(1),
+      CHUNK_LANES: z.coerce.number().int().positive(),
+    },
     awsClients({ endpoints: { s3: env.AWS_ENDPOINT_URL_S3 } }),
   );
   return createHandler({
     ...deps,
     s3: aws.s3,
+    kinesis: aws.kinesis,
+    chunking: { chunkSize: config.CHUNK_SIZE, stream: config.CHUNK_STREAM, lanes: config.CHUNK_LANES },
     lenientClients: parseClientList(config.LENIENT_CLIENTS),
     idempotencyStore: new DynamoDBPersistenceLayer({ tableName: config.IDEMPOTENCY_TABLE }),
   });

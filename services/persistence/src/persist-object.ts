@@ -6,10 +6,12 @@ import { logger } from '@dataharvest/shared/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { StepDeps } from '@dataharvest/shared/environment';
-import { moveObject, openObject, putErrorReport } from './objects';
-import { fitForMetastore } from './report-size';
-import { type LoadOptions, type LoadResult, loadSlice } from './slice-loader';
-import type { Slice } from './slice-table';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { type ChunkingConfig, chunkUpload } from './chunker';
+import { moveObject, openObject, putErrorReport } from '@dataharvest/shared/load/objects';
+import { fitForMetastore } from '@dataharvest/shared/load/report-size';
+import { type LoadOptions, type LoadResult, loadSlice } from '@dataharvest/shared/load/slice-loader';
+import type { Slice } from '@dataharvest/shared/load/slice-table';
 
 /** One upload: `etag` is its version (or ETag); `sequencer` tells two uploads of the same bytes apart. */
 export interface S3Object {
@@ -19,13 +21,19 @@ export interface S3Object {
   sequencer?: string;
 }
 export interface Outcome {
-  /** IGNORED: an object persistence wrote itself (archive/, errors/…), of which the bucket notifies too. */
-  status: 'PERSISTED' | 'REJECTED' | 'GONE' | 'IGNORED';
+  /**
+   * IGNORED: an object persistence wrote itself (archive/, errors/…), of which the bucket notifies too. CHUNKED: a
+   * large file handed to the chunk loaders, which settle it.
+   */
+  status: 'PERSISTED' | 'REJECTED' | 'GONE' | 'IGNORED' | 'CHUNKED';
   rows: number;
+  chunks?: number;
 }
 
 export interface PersistDeps extends StepDeps {
   s3: S3Client;
+  kinesis: KinesisClient;
+  chunking: ChunkingConfig;
   /** Clients whose files load leniently (valid rows in, invalid rows to `rejects`). */
   lenientClients: ReadonlySet<string>;
 }
@@ -48,7 +56,7 @@ export const recordedName = (fileName: string) =>
  * Loads one uploaded object, or refuses it with a report. Either way the metastore and the bucket say what
  * happened: loaded files move to archive/, refused ones to quarantine/ beside errors/<key>.json.
  */
-export async function persistObject(deps: PersistDeps, { bucket, key, etag }: S3Object): Promise<Outcome> {
+export async function persistObject(deps: PersistDeps, { bucket, key, etag, sequencer }: S3Object): Promise<Outcome> {
   const { metastore, s3, lenientClients } = deps;
   const parsed = parseObjectKey(key);
   if (!parsed.ok) {
@@ -74,9 +82,24 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag }: S3
   }
   const started = Date.now();
   const slice = { type: parsed.type, client: parsed.client, batchDate: parsed.batchDate };
+  const lenient = lenientClients.has(parsed.client);
   let result: LoadResult;
   try {
-    result = await loadOnConnection(deps, slice, object.body, { gzip: parsed.gzip, lenient: lenientClients.has(parsed.client) });
+    const size = object.size ?? 0;
+    if (size > deps.chunking.chunkSize && !parsed.gzip) {
+      object.body.destroy();
+      const upload = { bucket, key, version: etag, sequencer, etag: object.etag ?? '', size, slice, lenient };
+      const chunked = await chunkUpload(deps, upload);
+      if (chunked) return { status: 'CHUNKED', rows: 0, chunks: chunked.chunks };
+      // No record after the header: the single path reads it again and reports why.
+      const again = await openObject(s3, bucket, key);
+      if (!again) return { status: 'GONE', rows: 0 };
+      object.body = again.body;
+    }
+    result =
+      parsed.gzip && size > deps.chunking.chunkSize
+        ? refusal(size, `a compressed file above ${deps.chunking.chunkSize} bytes: gzip cannot be loaded in parallel chunks, upload it uncompressed`)
+        : await loadOnConnection(deps, slice, object.body, { gzip: parsed.gzip, lenient });
   } finally {
     // Read to its end or not (a refused header stops reading), the body is released: an unread one keeps its
     // socket, and enough of them exhaust the S3 client's connections for every later file.
@@ -102,6 +125,9 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag }: S3
   await moveObject(s3, bucket, key, result.loaded ? 'archive' : 'quarantine', object.etag);
   return { status: detail.status as Outcome['status'], rows: detail.rows };
 }
+
+/** A file refused before any of it is read. */
+const refusal = (bytes: number, reason: string): LoadResult => ({ loaded: false, rows: 0, rejectedRows: 0, bytes, errors: [{ line: 1, reason }], errorCount: 1 });
 
 /** Loads the body on one pooled connection, released on every path (discarded when it failed mid-load). */
 async function loadOnConnection({ database }: PersistDeps, slice: Slice, body: Readable, options: LoadOptions): Promise<LoadResult> {

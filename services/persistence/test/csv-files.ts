@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { FILE_TYPES, type FileType } from '@dataharvest/events/batch';
 import { FILE_SCHEMAS, type ValueKind } from '@dataharvest/events/file-schemas';
-import { CsvValidator } from '../src/csv-validator';
+import { CsvValidator } from '@dataharvest/shared/load/csv-validator';
 
 /** Generators of valid CSV files for the property tests, with what each file should load as. */
 

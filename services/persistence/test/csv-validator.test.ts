@@ -2,8 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileType } from '@dataharvest/events/batch';
 import { baseTableDdl, columnForHeader, columnsDdl } from '@dataharvest/events/file-schemas';
-import { CsvValidator } from '../src/csv-validator';
-import { invalidValue } from '../src/values';
+import { CsvValidator } from '@dataharvest/shared/load/csv-validator';
+import { invalidValue } from '@dataharvest/shared/load/values';
 import { lenientCut, validate } from './csv-files';
 
 const SAMPLE = 'examples/sample-batch';

@@ -85,6 +85,10 @@ export async function startHarness(): Promise<Harness> {
     metastore,
     database,
     s3: aws.s3,
+    kinesis: aws.kinesis,
+    // The deployed default: every file of these tests is smaller, so none is handed to the chunk loaders (whose path
+    // the cloud tests cover, test/chunked-load.test.ts).
+    chunking: { chunkSize: 64 * 2 ** 20, stream: 'dataharvest-chunks-test', lanes: 4 },
     lenientClients: new Set([LENIENT_CLIENT]),
     idempotencyStore: new DynamoDBPersistenceLayer({ tableName: IDEMPOTENCY_TABLE, awsSdkV3Client: dynamodb }),
   });

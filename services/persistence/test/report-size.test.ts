@@ -1,6 +1,6 @@
 import type { FileDetail } from '@dataharvest/events/batch';
-import { maskQuotedValues } from '../src/copy-sink';
-import { fitForMetastore, MAX_DETAIL_BYTES } from '../src/report-size';
+import { maskQuotedValues } from '@dataharvest/shared/load/copy-sink';
+import { fitForMetastore, MAX_DETAIL_BYTES } from '@dataharvest/shared/load/report-size';
 
 const detail = (errors: FileDetail['errors']): FileDetail => ({
   status: 'REJECTED',

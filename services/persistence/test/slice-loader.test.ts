@@ -5,7 +5,7 @@ import { FILE_SCHEMAS } from '@dataharvest/events/file-schemas';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { applyDdl } from '@dataharvest/shared/pg';
 import { generateFile } from '../../../local/src/generate/index';
-import { loadSlice } from '../src/slice-loader';
+import { loadSlice } from '@dataharvest/shared/load/slice-loader';
 import { validFile, type CsvFile } from './csv-files';
 import { sliceRows, startHarness, type Harness } from './harness';
 

@@ -19,6 +19,8 @@ export const CHUNK_TABLES_DDL: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS chunk_loads (
      upload_id text NOT NULL REFERENCES chunk_uploads ON DELETE CASCADE,
      chunk int NOT NULL,
+     first_line int NOT NULL,
+     loaded boolean NOT NULL DEFAULT false,
      rows bigint NOT NULL DEFAULT 0,
      rejected bigint NOT NULL DEFAULT 0,
      error_count int NOT NULL DEFAULT 0,

@@ -25,11 +25,11 @@ export function settledKey(folder: 'archive' | 'quarantine' | 'errors', key: str
   return `${folder}/_unsafe-keys/${Buffer.byteLength(encoded) <= MAX_SEGMENT_BYTES - 5 ? encoded : createHash('sha256').update(key).digest('hex')}`;
 }
 
-/** The object's body and ETag, or undefined when it is gone (an earlier attempt already moved it on). */
-export async function openObject(s3: S3Client, bucket: string, key: string): Promise<{ body: Readable; etag?: string } | undefined> {
+/** The object's body, ETag and size, or undefined when it is gone (an earlier attempt already moved it on). */
+export async function openObject(s3: S3Client, bucket: string, key: string): Promise<{ body: Readable; etag?: string; size?: number } | undefined> {
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return { body: out.Body as Readable, etag: out.ETag };
+    return { body: out.Body as Readable, etag: out.ETag, size: out.ContentLength };
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw error;

@@ -19,7 +19,7 @@ export interface LoadOptions {
 export interface LoadTarget {
   begin(): Promise<void>;
   copySql(columns: readonly string[]): string;
-  commit(rejects: Reject[], result: { rows: number; rejectedRows: number }): Promise<void>;
+  commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number }): Promise<void>;
   rollback(): Promise<void>;
 }
 
@@ -28,7 +28,8 @@ export interface LoadResult {
   rows: number;
   rejectedRows: number;
   bytes: number;
-  sha256: string;
+  /** Of the object as stored; unknown for a file refused before it was read. */
+  sha256?: string;
   /** The first 100 problems, header = line 1; `errorCount` counts them all. */
   errors: RowError[];
   errorCount: number;
@@ -141,7 +142,7 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
         await table.rollback();
         return outcome(false, refused);
       }
-      await table.commit(rejects, { rows: validator.rows, rejectedRows: validator.records - validator.rows });
+      await table.commit(rejects, { rows: validator.rows, rejectedRows: validator.records - validator.rows, errors: validator.errors, errorCount: validator.errorCount });
       return outcome(true);
     } catch (error) {
       await abandon().catch(() => undefined);

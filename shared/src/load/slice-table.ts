@@ -57,16 +57,12 @@ export class SliceTable implements LoadTarget {
    * chunked upload of the same file still loading is older than this one: it is superseded.
    */
   async commit(rejects: ReadonlyArray<{ line: number; reason: string; raw: string }>): Promise<void> {
-    const { type } = this.slice;
     await supersedeUploads(this.db, this.partition);
-    await this.db.query(`DROP TABLE IF EXISTS ${this.partition}`);
-    await this.db.query(`ALTER TABLE ${this.staging} RENAME TO ${this.partition}`);
-    await this.db.query(`ALTER TABLE ${type} ATTACH PARTITION ${this.partition} FOR VALUES FROM (${this.client}, ${this.from}) TO (${this.client}, '${nextIsoDate(this.slice.batchDate)}')`);
-    await this.db.query(`DELETE FROM rejects WHERE client = ${this.client} AND batch_date = ${this.from} AND type = '${type}'`);
+    await replaceSlice(this.db, this.slice, this.staging);
     if (rejects.length) {
       await this.db.query(
         `INSERT INTO rejects (client, batch_date, type, line, reason, raw)
-         SELECT ${this.client}, ${this.from}, '${type}', * FROM unnest($1::int[], $2::text[], $3::text[])`,
+         SELECT ${this.client}, ${this.from}, '${this.slice.type}', * FROM unnest($1::int[], $2::text[], $3::text[])`,
         [rejects.map((r) => r.line), rejects.map((r) => r.reason), rejects.map((r) => r.raw)],
       );
     }
@@ -76,4 +72,18 @@ export class SliceTable implements LoadTarget {
   async rollback(): Promise<void> {
     await this.db.query('ROLLBACK');
   }
+}
+
+/**
+ * In the caller's transaction, under the partition's lock: the staging table (with the partition's CHECK) becomes the
+ * slice's partition, and the slice's rejects are cleared for the new ones.
+ */
+export async function replaceSlice(db: pg.ClientBase, slice: Slice, staging: string): Promise<void> {
+  const partition = partitionName(slice);
+  const client = db.escapeLiteral(slice.client);
+  const from = db.escapeLiteral(isoDate(slice.batchDate));
+  await db.query(`DROP TABLE IF EXISTS ${partition}`);
+  await db.query(`ALTER TABLE ${staging} RENAME TO ${partition}`);
+  await db.query(`ALTER TABLE ${slice.type} ATTACH PARTITION ${partition} FOR VALUES FROM (${client}, ${from}) TO (${client}, '${nextIsoDate(slice.batchDate)}')`);
+  await db.query(`DELETE FROM rejects WHERE client = ${client} AND batch_date = ${from} AND type = '${slice.type}'`);
 }

@@ -1,0 +1,41 @@
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { ChunkDescriptor } from '@dataharvest/events/chunk';
+import { awsClients } from '@dataharvest/shared/aws';
+import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
+import { fromEnvironment } from '@dataharvest/shared/environment';
+import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
+import { logger } from '@dataharvest/shared/logger';
+import { type LoaderDeps, loadChunk } from './load-chunk';
+
+const CHUNK_KEYS = ['client', 'batch_date', 'type', 'upload_id', 'chunk'];
+
+/**
+ * The chunk loader: each record of the chunk stream is one chunk of a large file. The first chunk that fails is
+ * reported with every record after it, so Lambda retries from there (bisecting a failing batch); every chunk is
+ * idempotent, so a retried or redelivered one loads nothing twice.
+ */
+export function createHandler(deps: LoaderDeps) {
+  return lambda(async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
+    for (const [i, record] of event.Records.entries()) {
+      try {
+        const chunk = ChunkDescriptor.parse(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
+        logger.appendKeys({ client: chunk.client, batch_date: chunk.batch_date, type: chunk.type, upload_id: chunk.upload_id, chunk: chunk.index });
+        const outcome = await loadChunk(deps, chunk);
+        logger.info('chunk handled', { outcome, of: chunk.total });
+      } catch (error) {
+        logger.error('chunk failed', { error: error as Error });
+        return { batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) };
+      } finally {
+        logger.removeKeys(CHUNK_KEYS);
+      }
+    }
+    return { batchItemFailures: [] };
+  });
+}
+
+export const handler = builtOnFirstEvent(() => {
+  const env = process.env;
+  // The local cloud's S3 (AWS_ENDPOINT_URL_S3, which only it sets) addresses buckets by path, not by host name.
+  const { aws, metastore, database, tracking } = fromEnvironment(env, ClientTrackingEnv, awsClients({ endpoints: { s3: env.AWS_ENDPOINT_URL_S3 } }));
+  return createHandler({ metastore, database, tracking, s3: aws.s3 });
+});

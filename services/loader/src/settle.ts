@@ -1,0 +1,120 @@
+import type pg from 'pg';
+import { type FileDetail, isoDate, RowError } from '@dataharvest/events/batch';
+import type { ChunkDescriptor } from '@dataharvest/events/chunk';
+import { supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
+import { moveObject, putErrorReport } from '@dataharvest/shared/load/objects';
+import { fitForMetastore } from '@dataharvest/shared/load/report-size';
+import { partitionName, replaceSlice } from '@dataharvest/shared/load/slice-table';
+import { logger } from '@dataharvest/shared/logger';
+import { z } from 'zod';
+import type { LoaderDeps } from './load-chunk';
+
+const MAX_REPORTED = 100;
+
+/** What the database decided about a chunked upload once all its chunks were in. */
+interface Settled {
+  state: 'PERSISTED' | 'REJECTED';
+  rows: number;
+  rejectedRows: number;
+  errors: RowError[];
+  errorCount: number;
+}
+
+/**
+ * Settles a chunked upload once every chunk is in: the chunk whose delivery completes the count (or any delivery
+ * after it) takes the partition's lock, checks what spans the whole file (errors in any chunk, record ids repeated
+ * across chunks), and swaps the staging table into the slice or drops it, in one transaction. The metastore record
+ * and the object's move follow, and are repeated by a later delivery if this one dies in between.
+ */
+export async function settleIfComplete(deps: LoaderDeps, d: ChunkDescriptor): Promise<void> {
+  const { database, metastore, s3 } = deps;
+  const pool = await database.pool();
+  const count = await pool.query<{ done: number }>('SELECT count(*)::int AS done FROM chunk_loads WHERE upload_id = $1', [d.upload_id]);
+  const done = count.rows[0]!.done;
+  await metastore.recordChunksDone(d.client, d.batch_date, d.type, d.upload_id, done);
+  if (done < d.total) return;
+  const settled = await database.inTransaction((db) => settle(db, d));
+  if (!settled) return;
+  const current = (await metastore.getBatch(d.client, d.batch_date))?.files[d.type];
+  // A newer upload of the file has been recorded since: it is what the metastore must say.
+  if (current?.upload_id !== d.upload_id) return;
+  const detail: FileDetail = {
+    status: settled.state,
+    key: d.key,
+    etag: d.version,
+    rows: settled.rows,
+    bytes: current.bytes,
+    duration_ms: Date.now() - Date.parse(current.at),
+    errors: settled.errors,
+    error_count: settled.errorCount,
+    upload_id: d.upload_id,
+    chunks: { total: d.total, done: d.total },
+    at: new Date().toISOString(),
+    ...(settled.state === 'PERSISTED' ? { rejected_rows: settled.rejectedRows } : { reason: `${settled.errorCount} problem${settled.errorCount === 1 ? '' : 's'} found; nothing loaded` }),
+  };
+  if (settled.state === 'REJECTED') await putErrorReport(s3, d.bucket, d.key, { key: d.key, status: 'REJECTED', reason: detail.reason, error_count: settled.errorCount, errors: settled.errors });
+  await metastore.recordFile(d.client, d.batch_date, d.type, fitForMetastore(detail));
+  await moveObject(s3, d.bucket, d.key, settled.state === 'PERSISTED' ? 'archive' : 'quarantine', d.etag);
+  logger.info('chunked file settled', { key: d.key, status: detail.status, rows: detail.rows, chunks: d.total, error_count: settled.errorCount });
+}
+
+const Totals = z.object({ rows: z.coerce.number(), rejected: z.coerce.number(), error_count: z.coerce.number(), invalid: z.coerce.number(), errors: z.array(RowError) });
+
+/** The settling transaction; undefined when the upload was superseded. Settled twice, it answers as the first time. */
+async function settle(db: pg.ClientBase, d: ChunkDescriptor): Promise<Settled | undefined> {
+  const slice = { type: d.type, client: d.client, batchDate: d.batch_date };
+  const partition = partitionName(slice);
+  await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [partition]);
+  const upload = (await db.query<{ state: string; staging: string }>('SELECT state, staging FROM chunk_uploads WHERE upload_id = $1 FOR UPDATE', [d.upload_id])).rows[0];
+  if (!upload || upload.state === 'SUPERSEDED') return undefined;
+  const totals = Totals.parse(
+    (
+      await db.query(
+        `SELECT coalesce(sum(rows), 0) AS rows, coalesce(sum(rejected), 0) AS rejected, coalesce(sum(error_count), 0) AS error_count,
+                count(*) FILTER (WHERE NOT loaded) AS invalid,
+                coalesce((SELECT jsonb_agg(e ORDER BY (e->>'line')::int) FROM (SELECT DISTINCT e FROM chunk_loads, jsonb_array_elements(errors) e WHERE upload_id = $1) x), '[]') AS errors
+         FROM chunk_loads WHERE upload_id = $1`,
+        [d.upload_id],
+      )
+    ).rows[0],
+  );
+  if (upload.state !== 'LOADING') {
+    const rows = upload.state === 'PERSISTED' ? totals.rows : 0;
+    return { state: upload.state as Settled['state'], rows, rejectedRows: totals.rejected, errors: totals.errors.slice(0, MAX_REPORTED), errorCount: totals.error_count };
+  }
+  const strictErrors = !d.lenient && totals.error_count > 0;
+  const repeated = strictErrors || totals.invalid > 0 ? [] : await repeatedIds(db, upload.staging, d);
+  const errors = [...totals.errors, ...repeated].sort((a, b) => a.line - b.line);
+  const rejected = strictErrors || totals.invalid > 0 || repeated.length > 0 || totals.rows === 0;
+  if (rejected) {
+    if (totals.rows === 0 && errors.length === 0) errors.push({ line: 2, reason: 'the file has a header but no rows' });
+    await db.query(`DROP TABLE IF EXISTS ${upload.staging}`);
+    await db.query("UPDATE chunk_uploads SET state = 'REJECTED', rows = 0, settled_at = now() WHERE upload_id = $1", [d.upload_id]);
+    return { state: 'REJECTED', rows: 0, rejectedRows: 0, errors: errors.slice(0, MAX_REPORTED), errorCount: Math.max(totals.error_count + repeated.length, errors.length) };
+  }
+  await supersedeUploads(db, partition, d.upload_id);
+  await db.query(`ALTER TABLE ${upload.staging} DROP COLUMN _chunk`);
+  await replaceSlice(db, slice, upload.staging);
+  await db.query('INSERT INTO rejects (client, batch_date, type, line, reason, raw) SELECT $2, $3::date, $4, line, reason, raw FROM chunk_rejects WHERE upload_id = $1', [
+    d.upload_id,
+    d.client,
+    isoDate(d.batch_date),
+    d.type,
+  ]);
+  await db.query("UPDATE chunk_uploads SET state = 'PERSISTED', rows = $2, settled_at = now() WHERE upload_id = $1", [d.upload_id, totals.rows]);
+  return { state: 'PERSISTED', rows: totals.rows, rejectedRows: totals.rejected, errors: totals.errors.slice(0, MAX_REPORTED), errorCount: totals.error_count };
+}
+
+/**
+ * Record ids that two chunks both hold: a check each chunk cannot make alone. Reported at the first line of the later
+ * chunk, which is as close as the staging table can say (it keeps each row's chunk, not its line).
+ */
+async function repeatedIds(db: pg.ClientBase, staging: string, d: ChunkDescriptor): Promise<RowError[]> {
+  const { rows } = await db.query<{ record_id: number; line: number; chunks: number[] }>(
+    `SELECT s.record_id, max(l.first_line) AS line, array_agg(DISTINCT s._chunk ORDER BY s._chunk) AS chunks
+     FROM ${staging} s JOIN chunk_loads l ON l.upload_id = $1 AND l.chunk = s._chunk
+     GROUP BY s.record_id HAVING count(*) > 1 ORDER BY s.record_id LIMIT ${MAX_REPORTED}`,
+    [d.upload_id],
+  );
+  return rows.map((r) => ({ line: r.line, column: 'record_id', reason: `duplicate record_id ${r.record_id}: in chunks ${r.chunks.join(', ')} of the file` }));
+}
