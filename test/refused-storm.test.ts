@@ -8,7 +8,7 @@ import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/co
  * A storm of refused files next to a good batch, through real S3 notifications: a refused header stops the read
  * of a file, and every body left unread would hold one of the S3 client's connections. Once they ran out, no file
  * of any client could be read until the function timed out. Now the good batch completes and every refused file
- * is recorded within this test's own timeout, far below the function's 900 s.
+ * is recorded within this test's own timeout, far below the function's 900 s, as are misplaced uploads.
  */
 const STORM = 110;
 const FILE_BYTES = 2 << 20;
@@ -37,6 +37,9 @@ describe('a storm of refused files next to a good batch of another client', () =
     const storm = Array.from({ length: STORM }, (_, i) => `STORM_${String(i).padStart(3, '0')}`);
     for (let i = 0; i < storm.length; i += 10) await Promise.all(storm.slice(i, i + 10).map((client) => put(`incoming/${client}/transactions_${DATE}.csv`, body)));
     for (const f of readdirSync(SAMPLE).sort()) await put(`incoming/GOOD_CO/${f}`, readFileSync(join(SAMPLE, f)));
+    // The notification has no prefix or suffix rule: misplaced uploads reach persistence too, and are recorded.
+    const odd = ['incoming/GOOD_CO/transactions_20200130.CSV', 'Incoming/GOOD_CO/accounts_20200130.csv'];
+    for (const key of odd) await put(key, body);
 
     // No timed assertion: a stall shows as this test's own timeout.
     for (;;) {
@@ -51,6 +54,15 @@ describe('a storm of refused files next to a good batch of another client', () =
       await new Promise((r) => setTimeout(r, 500));
       files = await settled();
     }
+    let rejected = (await on.metastore.listClient('GOOD_CO')).rejected;
+    while (rejected.length < odd.length) {
+      await new Promise((r) => setTimeout(r, 500));
+      rejected = (await on.metastore.listClient('GOOD_CO')).rejected;
+    }
+    expect(rejected.map((r) => [r.key, r.reason]).sort()).toEqual([
+      ['Incoming/GOOD_CO/accounts_20200130.csv', 'key must start with incoming/'],
+      ['incoming/GOOD_CO/transactions_20200130.CSV', 'file name "transactions_20200130.CSV" is not <type>_<YYYYMMDD>.csv'],
+    ]);
     for (const f of files) expect(f).toMatchObject({ status: 'REJECTED', errors: [{ line: 1, column: 'unexpected_column', reason: expect.stringMatching(/^unknown column "unexpected_column"/) }] });
   }, 240_000);
 });
