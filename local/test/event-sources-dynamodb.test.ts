@@ -292,3 +292,18 @@ describe('stream poller on DynamoDB Streams (DynamoDB Local)', () => {
     });
   });
 });
+
+describe('ParallelizationFactor on a DynamoDB stream', () => {
+  it('runs batches of one shard at once, the changes of each item in order', async () => {
+    const t = await table();
+    const ids = ['a', 'b', 'c', 'd'];
+    for (const v of [1, 2, 3]) for (const id of ids) await put(t.name, id, { v: { N: String(v) } });
+    const fn = fakeFunction<DynamoDBRecord>();
+    await settled(poll(t.streamArn, fn, { batchSize: 1, parallelization: 2 }));
+
+    expect(fn.maxConcurrent()).toBe(2);
+    const delivered = fn.batches.flat();
+    expect(delivered).toHaveLength(12);
+    for (const id of ids) expect(delivered.filter((r) => r.dynamodb!.Keys!.id!.S === id).map((r) => r.dynamodb!.NewImage!.v!.N)).toEqual(['1', '2', '3']);
+  });
+});
