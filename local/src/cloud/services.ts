@@ -100,7 +100,7 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
       started(startDynamoDb(ephemeral ? undefined : dataDir, log, ports.dynamodb)),
       started(startKinesis(ephemeral ? undefined : dataDir, ports.kinesis)),
       started(startS3(dataDir, ports.s3)),
-      started(startSqs(REGION, ports.sqs)),
+      started(startSqs(REGION, ports.sqs, ephemeral ? undefined : join(dataDir, 'sqs-messages.json'))),
       started(startSecretsManager(ephemeral ? undefined : dataDir)),
     ] as const);
     const endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint, kinesis: kinesis.endpoint, sqs: sqs.endpoint, sns: sqs.endpoint, secretsmanager: secrets.endpoint };

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp, type BuildAppOptions } from 'fauxqs';
 import { pickPort } from './ports';
 
@@ -33,10 +35,67 @@ async function stores(): Promise<Stores> {
 
 /**
  * fauxqs in-process, for the on-failure queues. Built with buildApp rather than startFauxqs, which would listen on
- * every interface; its queues live in memory (fauxqs has no persistence), and deploy recreates them.
+ * every interface. Its queues live in memory (fauxqs has no persistence): with `snapshotFile` (a persistent data dir),
+ * stop() writes every queue and its messages there and the next start puts them back, so what sits in an on-failure
+ * queue survives a restart of `up`. Restored messages are sent again: new message ids, the body unchanged.
  */
-export async function startSqs(region = 'eu-central-1', fixedPort?: number): Promise<Sqs> {
+export async function startSqs(region = 'eu-central-1', fixedPort?: number, snapshotFile?: string): Promise<Sqs> {
   const app = buildApp({ logger: false, defaultRegion: region, stores: await stores() });
   await app.listen({ port: fixedPort === undefined ? 0 : await pickPort(fixedPort, 'SQS'), host: '127.0.0.1' });
-  return { endpoint: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, stop: () => app.close() };
+  const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const sqs = new SQSClient({ region, endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  if (snapshotFile && existsSync(snapshotFile)) await restore(sqs, JSON.parse(readFileSync(snapshotFile, 'utf8')) as Snapshot);
+  return {
+    endpoint,
+    stop: async () => {
+      try {
+        if (snapshotFile) writeFileSync(snapshotFile, JSON.stringify(await snapshot(sqs)), { mode: 0o600 });
+      } finally {
+        sqs.destroy();
+        await app.close();
+      }
+    },
+  };
+}
+
+/** The attributes deploy sets on a queue (resources.ts): restored as they were, so deploying again matches them. */
+const KEPT_ATTRIBUTES = [
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'VisibilityTimeout',
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'RedrivePolicy',
+];
+
+type Snapshot = Array<{ name: string; attributes: Record<string, string>; messages: Array<{ body: string; groupId?: string }> }>;
+
+async function snapshot(sqs: SQSClient): Promise<Snapshot> {
+  const out: Snapshot = [];
+  for (const url of (await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []) {
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+    const attributes = Object.fromEntries(Object.entries(Attributes).filter(([k]) => KEPT_ATTRIBUTES.includes(k)));
+    // Received for the last time: the process ends, so hiding them does not matter; a redelivery is never counted twice.
+    const messages = new Map<string, Message>();
+    for (;;) {
+      const got = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 3600, MessageSystemAttributeNames: ['MessageGroupId'] }))).Messages ?? [];
+      if (!got.length) break;
+      for (const m of got) messages.set(m.MessageId!, m);
+    }
+    const bodies = [...messages.values()].map((m) => ({ body: m.Body ?? '', groupId: m.Attributes?.MessageGroupId }));
+    out.push({ name: url.split('/').at(-1)!, attributes, messages: bodies });
+  }
+  return out;
+}
+
+async function restore(sqs: SQSClient, queues: Snapshot): Promise<void> {
+  for (const queue of queues) {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }));
+    for (const m of queue.messages) {
+      const fifo = m.groupId ? { MessageGroupId: m.groupId, MessageDeduplicationId: randomUUID() } : {};
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: m.body, ...fifo }));
+    }
+  }
 }
