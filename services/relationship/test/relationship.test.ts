@@ -135,6 +135,17 @@ describe('relationship: links the four files of a batch and counts what cannot b
     expect(await chain.batch('ORPHANS', SAMPLE_DATE)).toMatchObject({ stage: 'RELATED', generation: 2, data_quality: NO_ISSUES, quality: { outcome: 'PASS' } });
   });
 
+  it("warns on the rows a lenient load rejected, counted against the file's rows", async () => {
+    await chain.load('LENIENT_FILES', SAMPLE_DATE, sampleRows());
+    await chain.persist('LENIENT_FILES', SAMPLE_DATE, ['accounts', 'clients', 'portfolios']);
+    const file = { status: 'PERSISTED' as const, key: `incoming/LENIENT_FILES/transactions_${SAMPLE_DATE}.csv`, etag: 'lenient', bytes: 100, errors: [], at: new Date().toISOString() };
+    await chain.metastore.recordFile('LENIENT_FILES', SAMPLE_DATE, 'transactions', { ...file, rows: 2, rejected_rows: 3 });
+    expect(await chain.invoke(relate, 'LENIENT_FILES', SAMPLE_DATE)).toEqual({ batchItemFailures: [] });
+    const batch = await chain.batch('LENIENT_FILES', SAMPLE_DATE);
+    expect(batch).toMatchObject({ stage: 'RELATED', quality: { outcome: 'WARN' } });
+    expect(batch.quality!.rules.filter((r) => r.outcome !== 'PASS')).toEqual([{ rule: 'transactions_rejected_rows', severity: 'warning', count: 3, total: 5, ratio: 0.6, outcome: 'WARN' }]);
+  });
+
   it('records the override that let a failing batch through', async () => {
     const rows: Rows = { ...sampleRows(), transactions: [transaction('1', FRIDA.account, '10.00'), transaction('2', 'UNKNOWN', '20.00')] };
     const override = { name: 'CHG-7 accounts arrive tomorrow', rules: { transaction_without_account: { threshold: 0.5 } } };
