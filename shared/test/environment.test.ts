@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { handler as catapult } from '../../services/catapult/src/handler';
 import { awsClients } from '../src/aws';
+import { ClientTrackingEnv } from '../src/client-tracking';
 import { fromEnvironment } from '../src/environment';
 import { builtOnFirstEvent } from '../src/handler';
 
@@ -26,6 +27,11 @@ describe("a function's configuration, read once in one place", () => {
     const { config, metastore } = fromEnvironment({ METASTORE_TABLE: 'dataharvest-metastore-x', EVENTS_STREAM: 'events', ...database }, { EVENTS_STREAM: z.string().min(1) });
     expect(metastore.tableName).toBe('dataharvest-metastore-x');
     expect(config).toMatchObject({ EVENTS_STREAM: 'events', DB_PORT: 5432, DB_STATEMENT_TIMEOUT_MS: 60000 });
+  });
+
+  it('requires the client tracking table of a function that counts its transitions, and of no other', () => {
+    expect(() => fromEnvironment({ METASTORE_TABLE: 'dataharvest-metastore-x', ...database }, ClientTrackingEnv)).toThrow(/^invalid function configuration: CLIENT_TRACKING_TABLE: /);
+    expect(() => fromEnvironment({ METASTORE_TABLE: 'dataharvest-metastore-x', ...database }, {})).not.toThrow();
   });
 
   it('leaves a handler module importable without its environment: it is read on the first event, and once', async () => {
