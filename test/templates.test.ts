@@ -50,6 +50,7 @@ describe('the packaged templates', () => {
 
   it('put every function that uses PostgreSQL, and only those, in the VPC, with ENI permissions and its secret', () => {
     expect(usesPostgres.map((f) => f.id).sort()).toEqual([
+      'LoadLambdaFunction',
       'PersistLambdaFunction',
       'PublishLambdaFunction',
       'RelateLambdaFunction',
