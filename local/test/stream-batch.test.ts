@@ -1,4 +1,4 @@
-import { firstFailure, fitting } from '../src/cloud/event-sources/stream-batch';
+import { firstFailure, fitting, throttleBackoff } from '../src/cloud/event-sources/stream-batch';
 import { MAX_PAYLOAD_BYTES } from '../src/cloud/payload-limits';
 import type { SourceRecord } from '../src/cloud/event-sources/stream-sources';
 
@@ -50,5 +50,11 @@ describe('firstFailure: the first failed record of a partial batch response', ()
     expect(firstFailure({ batchItemFailures: [{ itemIdentifier: '300' }, { itemIdentifier: '999' }] }, records)).toBe(0);
     expect(firstFailure({ batchItemFailures: [{ itemIdentifier: '300' }, null] }, records)).toBe(0);
     expect(firstFailure({ batchItemFailures: [{ itemIdentifier: '300' }, {}] }, records)).toBe(0);
+  });
+});
+
+describe('throttleBackoff: how long a throttled batch waits before it tries again', () => {
+  it('doubles from 50 ms and stays at 400 ms', () => {
+    expect([1, 2, 3, 4, 5, 50].map(throttleBackoff)).toEqual([50, 100, 200, 400, 400, 400]);
   });
 });

@@ -42,6 +42,11 @@ export function fitting(records: SourceRecord[], limit = MAX_PAYLOAD_BYTES): num
 
 /** Lambda backs off exponentially between retries of a stream batch; locally from 100 ms up to 2 s. */
 const backoff = (retry: number) => Math.min(2000, 100 * 2 ** (retry - 1));
+/**
+ * A throttled batch waits for a free invocation, not for a fault to clear: from 50 ms up to 400 ms, so that lanes
+ * beyond the reserved concurrency take over a container soon after one frees up.
+ */
+export const throttleBackoff = (attempt: number) => Math.min(400, 50 * 2 ** (attempt - 1));
 
 /**
  * Delivers one batch of a shard the way a Lambda event source mapping does: split to fit the 6 MB payload limit,
@@ -97,7 +102,7 @@ export function createBatchDelivery(config: DeliveryConfig, deps: DeliveryDeps) 
       // Failed because the poller stopped: neither a retry nor a give-up; the records are read again on restart.
       if (deps.stopped()) return false;
       if (result.throttled) {
-        await deps.pause(backoff(Math.min(invokes, 5)));
+        await deps.pause(throttleBackoff(invokes));
         continue;
       }
       // Records before the first reported failure are checkpointed; as in Lambda, this counts as a retry of the rest.
