@@ -8,6 +8,7 @@ import { type ChunkDescriptor, chunkPartitionKey } from '@dataharvest/events/chu
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { CHUNK_COLUMN, chunkStaging, supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
 import type { StepDeps } from '@dataharvest/shared/environment';
+import type { ClientTracking } from '@dataharvest/shared/client-tracking';
 import { putRecords } from '@dataharvest/shared/kinesis';
 import { logger } from '@dataharvest/shared/logger';
 import { planChunks } from './chunk-plan';
@@ -26,6 +27,8 @@ export interface ChunkerDeps extends StepDeps {
   s3: S3Client;
   kinesis: KinesisClient;
   chunking: ChunkingConfig;
+  /** Counts the upload's chunks in flight for its client. */
+  tracking?: ClientTracking;
 }
 
 /** One upload of a large file: where it is, the version the metastore records, the ETag its reads must match. */
@@ -56,23 +59,23 @@ const rangeReader = (s3: S3Client, u: LargeUpload) => async (start: number, end:
  * on the chunk stream. Every step can run again after a failure: the same upload finds its rows and table. Undefined
  * when the file has no record after its header: the single path reports such a file.
  */
-export async function chunkUpload({ s3, kinesis, chunking, database, metastore }: ChunkerDeps, u: LargeUpload): Promise<{ chunks: number } | undefined> {
+export async function chunkUpload({ s3, kinesis, chunking, database, metastore, tracking }: ChunkerDeps, u: LargeUpload): Promise<{ chunks: number } | undefined> {
   const plan = await planChunks(rangeReader(s3, u), u.size, chunking.chunkSize);
   if (!plan) return undefined;
   const id = uploadId(u);
   const partition = partitionName(u.slice);
   const staging = chunkStaging(partition, id);
   await database.ensureSchema(BASE_TABLES_DDL);
-  const state = await database.inTransaction(async (db) => {
+  const { state, created } = await database.inTransaction(async (db) => {
     await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [partition]);
     const known = await db.query<{ state: string }>('SELECT state FROM chunk_uploads WHERE upload_id = $1', [id]);
-    if (known.rows[0]) return known.rows[0].state;
+    if (known.rows[0]) return { state: known.rows[0].state, created: false };
     await supersedeUploads(db, partition, id);
     await db.query('INSERT INTO chunk_uploads (upload_id, partition, staging, total) VALUES ($1, $2, $3, $4)', [id, partition, staging, plan.chunks.length]);
     const columns = columnsDdl(u.slice.type, { client: u.slice.client, isoDate: isoDate(u.slice.batchDate) });
     const check = `client = ${db.escapeLiteral(u.slice.client)} AND batch_date = ${db.escapeLiteral(isoDate(u.slice.batchDate))}`;
     await db.query(`CREATE TABLE ${staging} (${columns}, ${CHUNK_COLUMN}, CONSTRAINT ${staging}_slice CHECK (${check}))`);
-    return 'LOADING';
+    return { state: 'LOADING', created: true };
   });
   // An earlier attempt got this upload loaded (or superseded) already; what happened to it is recorded.
   if (state !== 'LOADING') return { chunks: plan.chunks.length };
@@ -88,6 +91,8 @@ export async function chunkUpload({ s3, kinesis, chunking, database, metastore }
     at: new Date().toISOString(),
   };
   await metastore.recordFile(u.slice.client, u.slice.batchDate, u.slice.type, detail);
+  // Counted once per upload: a retry finds the upload's row and does not count its chunks again.
+  if (created) await tracking?.chunksQueued(u.slice.client, plan.chunks.length);
   const header = await readAll(await rangeReader(s3, u)(plan.header.start, plan.header.end));
   const descriptors = plan.chunks.map(
     (c): ChunkDescriptor => ({
