@@ -38,6 +38,7 @@ const unit = [
   'services/relationship/test/quality.test.ts',
   'services/notifier/test/notifications.test.ts',
   'shared/test/environment.test.ts',
+  'shared/test/failure-retries.test.ts',
   'test/cli-usage.test.ts',
 ];
 
