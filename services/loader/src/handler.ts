@@ -21,7 +21,8 @@ export function createHandler(deps: LoaderDeps) {
         const chunk = ChunkDescriptor.parse(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
         logger.appendKeys({ client: chunk.client, batch_date: chunk.batch_date, type: chunk.type, upload_id: chunk.upload_id, chunk: chunk.index });
         const outcome = await loadChunk(deps, chunk);
-        logger.info('chunk handled', { outcome, of: chunk.total });
+        // Peak memory so far: it must stay flat whatever the chunk's size (docs/performance.md).
+        logger.info('chunk handled', { outcome, of: chunk.total, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
       } catch (error) {
         logger.error('chunk failed', { error: error as Error });
         return { batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) };

@@ -11,15 +11,22 @@ import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { applyDdl } from '@dataharvest/shared/pg';
 import { COPY_STREAM_OPTIONS, loadSlice } from '@dataharvest/shared/load/slice-loader';
 import { partitionName } from '@dataharvest/shared/load/slice-table';
+import { parseSize } from '@dataharvest/local/cli/sizes';
+import { type CloudLoad, loadThroughCloud } from './chunked';
 
 /**
- * `npm run bench -- --rows N [--json] [--reps R] [--database-url URL]`
+ * `npm run bench -- --rows N [--json] [--reps R] [--database-url URL] [--chunked [--chunk-sizes 64MiB,32MiB]]`
  *
  * Loads N generated transaction rows (cached under .dataharvest/bench/) through the Lambda's own loader (hash,
  * validation, COPY into a staging table, slice swap) and, in the same run, COPYs the same bytes through the same
  * stream settings into an equivalent table with no checks. Runs alternate; the medians are reported as one line:
  * {"rows":N,"seconds":s,"raw_copy_seconds":r,"ratio":r/s,"peak_rss_mb":m}. Without --database-url an ephemeral
  * embedded PostgreSQL is started (the local cloud's settings).
+ *
+ * With --chunked, the single path and the chunked path run too, each through the real functions on a local cloud
+ * of its own (persistence alone; the chunker and the loaders, once per chunk size), and the line becomes
+ * {"rows":N,"raw_copy_seconds":r,"single_seconds":s,"chunked_seconds":c,"chunks":K,"rows_equal":…,"checksum_equal":…,
+ * "peak_rss_mb_per_loader":m,"by_chunks":[{"chunks":K,"seconds":c},…]} (chunked_seconds: the first chunk size).
  */
 const { values } = parseArgs({
   options: {
@@ -28,6 +35,8 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
     'database-url': { type: 'string' },
+    chunked: { type: 'boolean', default: false },
+    'chunk-sizes': { type: 'string', default: '64MiB,32MiB,16MiB' },
   },
 });
 const rows = Number(values.rows),
@@ -101,9 +110,34 @@ const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** di
 const ours = median(runs.ours),
   raw = median(runs.raw);
 const result = { rows, seconds: round(ours), raw_copy_seconds: round(raw), ratio: round(raw / ours), peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1) };
-process.stdout.write(
-  values.json
-    ? `${JSON.stringify(result)}\n`
-    : `${rows} rows: ${result.seconds}s validated vs ${result.raw_copy_seconds}s raw COPY (ratio ${result.ratio}), peak RSS ${result.peak_rss_mb} MB\n` +
-        `  validated runs ${runs.ours.map((x) => round(x)).join(' ')}; raw runs ${runs.raw.map((x) => round(x)).join(' ')}\n`,
-);
+if (values.chunked) {
+  // The single path first, in a cloud whose chunk size no file reaches; then the chunked path once per chunk size.
+  const single = await loadThroughCloud(file, 2 ** 50);
+  const chunked: CloudLoad[] = [];
+  for (const size of values['chunk-sizes'].split(',')) chunked.push(await loadThroughCloud(file, parseSize(size, '--chunk-sizes')));
+  const first = chunked[0]!;
+  const line = {
+    rows,
+    raw_copy_seconds: round(raw),
+    single_seconds: round(single.seconds),
+    chunked_seconds: round(first.seconds),
+    chunks: first.chunks,
+    rows_equal: chunked.every((c) => c.rows === single.rows) && single.rows === rows,
+    checksum_equal: chunked.every((c) => c.checksum === single.checksum),
+    peak_rss_mb_per_loader: Math.max(...chunked.map((c) => c.peakLoaderRssMb)),
+    by_chunks: chunked.map((c) => ({ chunks: c.chunks, seconds: round(c.seconds) })),
+  };
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify(line)}\n`
+      : `${rows} rows: raw COPY ${line.raw_copy_seconds}s, single path ${line.single_seconds}s, chunked ${line.by_chunks.map((c) => `${c.seconds}s (${c.chunks} chunks)`).join(', ')}; ` +
+          `same rows ${line.rows_equal}, same checksum ${line.checksum_equal}, loader peak RSS ${line.peak_rss_mb_per_loader} MB\n`,
+  );
+} else {
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify(result)}\n`
+      : `${rows} rows: ${result.seconds}s validated vs ${result.raw_copy_seconds}s raw COPY (ratio ${result.ratio}), peak RSS ${result.peak_rss_mb} MB\n` +
+          `  validated runs ${runs.ours.map((x) => round(x)).join(' ')}; raw runs ${runs.raw.map((x) => round(x)).join(' ')}\n`,
+  );
+}
