@@ -1,7 +1,9 @@
 import { allPersisted, type Batch, type FileType } from '@dataharvest/events/batch';
+import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment, type StepDeps } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
+import { recordStepDuration } from '@dataharvest/shared/metrics';
 import { isoBatchDate, recordedStreamHandler } from '@dataharvest/shared/stream-handler';
 import { runStatements } from '@dataharvest/shared/transformer';
 import { evaluate, failureReason, measures, type QualityConfig, QualityEnv } from './quality';
@@ -43,10 +45,11 @@ export const createHandler = ({ metastore, database, quality: rules }: StepDeps 
     }
     const state = { status: 'DONE' as const, generation: batch.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary };
     const next = await metastore.establishRelations(batch, state, dataQuality, quality);
+    recordStepDuration(state.duration_ms);
     logger.info(next ? 'relations established' : 'result of an old generation discarded', { data_quality: dataQuality, ...findings, ...summary, stage: next?.stage });
   });
 
 export const handler = builtOnFirstEvent(() => {
-  const { config, ...deps } = fromEnvironment(process.env, QualityEnv);
+  const { config, ...deps } = fromEnvironment(process.env, { ...QualityEnv, ...ClientTrackingEnv });
   return createHandler({ ...deps, quality: { rules: config.QUALITY_RULES, overrides: config.QUALITY_OVERRIDES } });
 });
