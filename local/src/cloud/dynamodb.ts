@@ -9,6 +9,11 @@ import { reapOnExit } from './reaper';
 
 export interface DynamoDb {
   endpoint: string;
+  /**
+   * Test hook (the chaos suite): DynamoDB Local stops, and starts again on the same port and data after `ms`, so
+   * every request meanwhile is refused. Only a persistent cloud (a data dir) keeps its tables over it.
+   */
+  outage(ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -25,49 +30,68 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
   const port = await pickPort(fixedPort, 'DynamoDB Local');
   if (dir) mkdirSync(join(dir, 'dynamodb'), { recursive: true });
   const storage = dir ? ['-dbPath', join(dir, 'dynamodb')] : ['-inMemory'];
-  // A small serial-GC heap: the tables of a local run are tiny, and the machine may have two cores.
-  const child = spawn(
-    'java',
-    [
-      '-Xmx512m',
-      '-XX:+UseSerialGC',
-      `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
-      '-jar',
-      join(home, 'DynamoDBLocal.jar'),
-      '-port',
-      String(port),
-      '-sharedDb',
-      '-disableTelemetry',
-      ...storage,
-    ],
-    {
-      cwd: home,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  const disarm = reapOnExit(child.pid!, 'TERM');
-  createInterface({ input: child.stderr, crlfDelay: Infinity }).on(
-    'line',
-    withoutKnownNoise((l) => log(`dynamodb: ${l}`)),
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    disarm();
-    child.kill('SIGTERM');
-    if (!(await within(exited, 10_000))) child.kill('SIGKILL');
-  };
-  try {
-    await Promise.race([
+  const launch = () => {
+    // A small serial-GC heap: the tables of a local run are tiny, and the machine may have two cores.
+    const child = spawn(
+      'java',
+      [
+        '-Xmx512m',
+        '-XX:+UseSerialGC',
+        `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+        '-jar',
+        join(home, 'DynamoDBLocal.jar'),
+        '-port',
+        String(port),
+        '-sharedDb',
+        '-disableTelemetry',
+        ...storage,
+      ],
+      {
+        cwd: home,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    const disarm = reapOnExit(child.pid!, 'TERM');
+    createInterface({ input: child.stderr, crlfDelay: Infinity }).on(
+      'line',
+      withoutKnownNoise((l) => log(`dynamodb: ${l}`)),
+    );
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const stop = async () => {
+      disarm();
+      child.kill('SIGTERM');
+      if (!(await within(exited, 10_000))) child.kill('SIGKILL');
+    };
+    const ready = Promise.race([
       waitForPort(port, 30_000, 'DynamoDB Local'),
       exited.then(() => {
         throw new CloudError('DynamoDB Local exited at start-up: is its data directory used by another cloud?');
       }),
     ]);
+    return { stop, ready };
+  };
+  let running = launch();
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    return running.stop();
+  };
+  try {
+    await running.ready;
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoint: `http://127.0.0.1:${port}`, stop };
+  const outage = async (ms: number) => {
+    if (!dir) throw new CloudError('a DynamoDB Local outage needs a persistent cloud (a data dir): in memory its tables would be lost');
+    await running.stop();
+    await new Promise((r) => setTimeout(r, ms));
+    // A cloud stopped during the outage stays stopped.
+    if (stopped) return;
+    running = launch();
+    await running.ready;
+  };
+  return { endpoint: `http://127.0.0.1:${port}`, outage, stop };
 }
 
 /** java.util.logging's first line of a record ("Dec 01, 2026 10:22:50 PM com.amazonaws.log.JulLog warn"). */

@@ -93,6 +93,16 @@ export class Runtime {
     return this.running;
   }
 
+  /**
+   * Test hook (the chaos suite): kills every started container of a function (SIGKILL), as a crashed sandbox; its
+   * invocations fail with Runtime.ExitError and the next ones start cold. Returns how many were killed.
+   */
+  kill(name: string): number {
+    const started = (this.functions.get(name)?.containers ?? []).filter((c) => c.child);
+    for (const c of started) c.child.kill('SIGKILL');
+    return started.length;
+  }
+
   /** Synchronous invocation: resolves with the handler's result, rejects with a FunctionError. */
   async invoke(name: string, event: unknown, source = 'invoke'): Promise<unknown> {
     const fn = this.functions.get(name);

@@ -35,6 +35,8 @@ export interface Services {
   env: Record<string, string>;
   /** Subscribes to what s3rver reports of every object write or delete; the local cloud routes it to functions. */
   s3Events: S3['onEvent'];
+  /** Test hook (the chaos suite): DynamoDB Local is down for `ms`, then back with its data (dynamodb.ts). */
+  dynamodbOutage(ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -121,7 +123,7 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
       // Lambda runs Node 24; locally we run on the host's Node, which the SDK would otherwise warn about on every start.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
-    return { dataDir, endpoints, postgresUrl: postgres.url, postgres, secrets, env, s3Events: s3.onEvent, stop };
+    return { dataDir, endpoints, postgresUrl: postgres.url, postgres, secrets, env, s3Events: s3.onEvent, dynamodbOutage: dynamodb.outage, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,0 +1,114 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import pg from 'pg';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { type Connection, eventsStream, metastoreTable } from '../../local/src/cli/connection';
+import { readOutputEvents } from '../../local/src/cli/output-events';
+
+/**
+ * What a run of one client's batch leaves behind, with whatever differs between two runs of the same input taken
+ * out: when things happened and how long they took, the ids of uploads and the client's own name. Two runs that lost
+ * nothing, repeated nothing and mixed nothing up have equal snapshots.
+ */
+export interface Snapshot {
+  /** Per table that holds client rows (base and transformer result tables, partitions folded into their parent): rows and an md5 of them. */
+  tables: Record<string, { rows: number; md5: string }>;
+  /** The client's metastore items (batch, refused keys), normalised. */
+  items: unknown[];
+  /** The batch's distinct published events (by event id), normalised, in a stable order. */
+  events: unknown[];
+  /** Steps whose records gave up (went to an on-failure queue): never part of a run that lost nothing. */
+  gaveUp: string[];
+}
+
+/** Attributes that say when or how long, or name one upload (an object version, a chunked upload's id). */
+const VOLATILE = /(^|_)at$|^at$|duration|_ms$|^ms$|^etag$|version_id|upload_id|^first_seen$|^last_seen$|^published_at$|^event_id$|^redriven_at$/;
+
+/** Drops volatile attributes (and any listed in `ignore`) and writes the client's name as <client>, everywhere. */
+export function normalise(value: unknown, client: string, ignore: ReadonlySet<string> = new Set()): unknown {
+  if (typeof value === 'string') return value.replaceAll(client, '<client>').replaceAll(client.toLowerCase(), '<client>');
+  if (Array.isArray(value)) return value.map((v) => normalise(v, client, ignore));
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([k]) => !VOLATILE.test(k) && !ignore.has(k))
+      .sort(([a], [b]) => a.localeCompare(b));
+    return Object.fromEntries(entries.map(([k, v]) => [k, normalise(v, client, ignore)]));
+  }
+  return value;
+}
+
+/** Tables with a `client` column, partitions left out (their rows are read through the parent). */
+const CLIENT_TABLES = `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'client' AND NOT a.attisdropped)
+  ORDER BY 1`;
+
+export interface Snapshotter {
+  take(client: string, batchDate: string, ignore?: readonly string[]): Promise<Snapshot>;
+  end(): Promise<void>;
+}
+
+export function snapshotter(cloud: LocalCloud, on: Connection): Snapshotter {
+  const db = new pg.Pool({ connectionString: cloud.postgresUrl, max: 2 });
+  return {
+    async take(client, batchDate, ignore = []) {
+      const skip = new Set(ignore);
+      const tables: Snapshot['tables'] = {};
+      for (const { relname } of (await db.query<{ relname: string }>(CLIENT_TABLES)).rows) {
+        // jsonb's text form orders keys, so a row's text is the same whatever the column order of its table.
+        const { rows } = await db.query<{ rows: string; md5: string }>(
+          `SELECT count(*) AS rows, md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) AS md5
+             FROM (SELECT (to_jsonb(t) - 'client')::text AS r FROM ${pg.escapeIdentifier(relname)} t WHERE client = $1) x`,
+          [client],
+        );
+        const [{ rows: count, md5 }] = rows as [{ rows: string; md5: string }];
+        // A table this client has no rows in (another scenario's leftover staging table) says nothing about it.
+        if (Number(count)) tables[String(normalise(relname, client))] = { rows: Number(count), md5 };
+      }
+      const items: Array<Record<string, unknown>> = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await on.aws.dynamo.send(
+          new QueryCommand({
+            TableName: metastoreTable(on.deployment),
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `CLIENT#${client}` },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        items.push(...((page.Items ?? []) as Array<Record<string, unknown>>));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      // Failure records are the faults' own trace (attempts, reasons): only one that gave up means something was lost.
+      const failures = items.filter((i) => String(i.sk).startsWith('FAILURE#'));
+      const gaveUp = failures.filter((f) => f.gave_up === true).map((f) => String(f.sk));
+      const kept = items.filter((i) => !String(i.sk).startsWith('FAILURE#') && (!String(i.sk).startsWith('BATCH#') || i.sk === `BATCH#${batchDate}`));
+      const distinct = new Map<string, unknown>();
+      for (const e of await readOutputEvents(on.aws.kinesis, eventsStream(on.deployment))) {
+        if (e.client === client && e.batch_date === batchDate) distinct.set(e.event_id, normalise(e, client, skip));
+      }
+      const events = [...distinct.values()].map((e) => JSON.stringify(e)).sort();
+      return { tables, items: kept.map((i) => normalise(i, client, skip)), events: events.map((e) => JSON.parse(e)), gaveUp };
+    },
+    end: () => db.end(),
+  };
+}
+
+/** Where two snapshots differ, one line each; none when they are equal. */
+export function differences(expected: Snapshot, actual: Snapshot): string[] {
+  const out: string[] = [];
+  for (const name of new Set([...Object.keys(expected.tables), ...Object.keys(actual.tables)])) {
+    const [e, a] = [expected.tables[name], actual.tables[name]];
+    if (e?.md5 !== a?.md5) out.push(`table ${name}: ${e ? `${e.rows} rows (${e.md5.slice(0, 8)})` : 'absent'} in the clean run, ${a ? `${a.rows} rows (${a.md5.slice(0, 8)})` : 'absent'} here`);
+  }
+  const text = (v: unknown) => JSON.stringify(v);
+  const [ei, ai] = [expected.items.map(text), actual.items.map(text)];
+  for (const item of ei.filter((i) => !ai.includes(i))) out.push(`metastore: missing or different here: ${item.slice(0, 600)}`);
+  for (const item of ai.filter((i) => !ei.includes(i))) out.push(`metastore: only here: ${item.slice(0, 600)}`);
+  if (expected.events.length !== actual.events.length) out.push(`events: ${expected.events.length} in the clean run, ${actual.events.length} here`);
+  const [ee, ae] = [new Set(expected.events.map(text)), actual.events.map(text)];
+  const extra = ae.filter((e) => !ee.has(e));
+  if (extra.length) out.push(`events: ${extra.length} differ from the clean run's, e.g. ${extra[0]!.slice(0, 400)}`);
+  for (const step of actual.gaveUp) out.push(`gave up: ${step}`);
+  return out;
+}
