@@ -29,3 +29,32 @@ describe('log lines of dataharvest up', () => {
     expect(JSON.parse(formatLogLine('the templates declare nodejs24.x', 'json', 'fn'))).toEqual({ timestamp: expect.any(String), function_name: 'fn', message: 'the templates declare nodejs24.x' });
   });
 });
+
+describe('metric lines of dataharvest up', () => {
+  const EMF = JSON.stringify({
+    _aws: {
+      Timestamp: Date.parse('2026-12-01T22:22:54.271Z'),
+      CloudWatchMetrics: [
+        {
+          Namespace: 'DataHarvest',
+          Dimensions: [['service']],
+          Metrics: [
+            { Name: 'RowsLoaded', Unit: 'Count' },
+            { Name: 'BytesLoaded', Unit: 'Bytes' },
+          ],
+        },
+      ],
+    },
+    service: 'persistence',
+    RowsLoaded: 2,
+    BytesLoaded: 120,
+  });
+
+  it('shows an EMF line as one short line of its metrics in text', () => {
+    expect(formatLogLine(EMF, 'text', 'dataharvest-persistence-dev-persist')).toBe('22:22:54.271 dataharvest-persistence-dev-persist METRICS RowsLoaded=2 BytesLoaded=120');
+  });
+
+  it('keeps an EMF line as it is in json', () => {
+    expect(formatLogLine(EMF, 'json', 'fn')).toBe(EMF);
+  });
+});

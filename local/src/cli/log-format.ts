@@ -22,14 +22,32 @@ const CONTEXT_KEYS = new Set([
  */
 export function formatLogLine(line: string, format: LogFormat, functionName?: string): string {
   const entry = parseEntry(line);
-  if (format === 'json') return entry ? line : JSON.stringify({ timestamp: new Date().toISOString(), ...(functionName ? { function_name: functionName } : {}), message: line });
-  if (!entry) return line;
+  // An EMF line (a function's metrics) is a JSON object too: kept as it is, as CloudWatch Logs receives it.
+  if (format === 'json') return entry || emfSummary(line) ? line : JSON.stringify({ timestamp: new Date().toISOString(), ...(functionName ? { function_name: functionName } : {}), message: line });
+  if (!entry) return emfSummary(line, functionName) ?? line;
   const time = typeof entry.timestamp === 'string' ? entry.timestamp.slice(11, 23) : '';
   const name = typeof entry.function_name === 'string' ? entry.function_name : (functionName ?? '');
   const fields = Object.entries(entry)
     .filter(([key]) => !CONTEXT_KEYS.has(key))
     .map(([key, value]) => `${key}=${formatValue(value)}`);
   return [time, name, String(entry.level ?? ''), String(entry.message ?? ''), ...fields].filter(Boolean).join(' ');
+}
+
+/**
+ * An Embedded Metric Format line (a function's metrics, shared/src/metrics.ts) as one short line in text,
+ * `time functionName METRICS RowsLoaded=3 BytesLoaded=120…`: its JSON repeats each metric's declaration.
+ */
+function emfSummary(line: string, functionName?: string): string | undefined {
+  if (!line.startsWith('{"_aws"')) return undefined;
+  try {
+    const value = JSON.parse(line) as { _aws?: { Timestamp?: number; CloudWatchMetrics?: Array<{ Metrics?: Array<{ Name?: string }> }> } } & Record<string, unknown>;
+    const declared = value._aws?.CloudWatchMetrics?.flatMap((d) => d.Metrics ?? []).map((m) => String(m.Name));
+    if (!declared?.length) return undefined;
+    const time = typeof value._aws!.Timestamp === 'number' ? new Date(value._aws!.Timestamp).toISOString().slice(11, 23) : '';
+    return [time, functionName ?? '', 'METRICS', ...declared.map((name) => `${name}=${formatValue(value[name])}`)].filter(Boolean).join(' ');
+  } catch {
+    return undefined;
+  }
 }
 
 function parseEntry(line: string): Record<string, unknown> | undefined {
