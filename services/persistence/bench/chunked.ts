@@ -1,9 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { connectCloud, ingestBucket } from '@dataharvest/local/cli/connection';
-import { uploadFile } from '@dataharvest/local/cli/upload';
+import { Upload } from '@aws-sdk/lib-storage';
+import { objectKey } from '@dataharvest/events/object-key';
 import { startCloud } from '@dataharvest/local/cloud/index';
 import { partitionName } from '@dataharvest/shared/load/slice-table';
 
@@ -18,6 +19,8 @@ export interface CloudLoad {
 }
 
 const CLIENT = 'BENCH';
+/** Longer than any load should take on this machine (a Lambda times out at 900 s). */
+const SETTLE_LIMIT_S = 900;
 const slice = { type: 'transactions' as const, client: CLIENT, batchDate: '20200130' };
 
 /**
@@ -28,20 +31,26 @@ export async function loadThroughCloud(file: string, chunkSize: number): Promise
   const dataDir = mkdtempSync(join(tmpdir(), 'dataharvest-bench-cloud-'));
   chmodSync(dataDir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dir
   let peakLoaderRssMb = 0;
+  // The functions' logs, for when a load does not settle.
+  const logFile = join('.dataharvest', 'bench', `cloud-${chunkSize}.log`);
+  const logs = createWriteStream(logFile);
   const cloud = await startCloud({
     dataDir,
     parameters: { ChunkSize: String(chunkSize) },
     log: (line) => {
+      logs.write(`${line}\n`);
       const rss = /"message":"chunk handled".*"peak_rss_mb":([\d.]+)/.exec(line)?.[1];
       if (rss) peakLoaderRssMb = Math.max(peakLoaderRssMb, Number(rss));
     },
   });
   try {
     const on = connectCloud(cloud);
-    await uploadFile(on.aws.s3, ingestBucket(on.deployment), CLIENT, file);
+    const key = objectKey(CLIENT, `transactions_${slice.batchDate}.csv`);
+    await new Upload({ client: on.aws.s3, params: { Bucket: ingestBucket(on.deployment), Key: key, Body: createReadStream(file) }, partSize: 8 << 20, queueSize: 2 }).done();
     const started = process.hrtime.bigint();
     let detail = (await on.metastore.getBatch(CLIENT, slice.batchDate))?.files.transactions;
     while (detail?.status !== 'PERSISTED' && detail?.status !== 'REJECTED') {
+      if (process.hrtime.bigint() - started > BigInt(SETTLE_LIMIT_S * 1e9)) throw new Error(`the file did not settle within ${SETTLE_LIMIT_S} s: see ${logFile}`);
       await new Promise((r) => setTimeout(r, 50));
       detail = (await on.metastore.getBatch(CLIENT, slice.batchDate))?.files.transactions;
     }
@@ -57,6 +66,7 @@ export async function loadThroughCloud(file: string, chunkSize: number): Promise
     }
   } finally {
     await cloud.stop();
+    logs.end();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
