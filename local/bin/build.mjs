@@ -34,10 +34,24 @@ export default async function build() {
     write: false,
     logLevel: 'warning',
   });
+  // The status console's page (local/src/console), preact and all, for the browser: `up` serves it from here.
+  const page = await esbuild.build({
+    entryPoints: { console: join(local, 'src/console/app.tsx') },
+    outdir: dist,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    minify: true,
+    write: false,
+    logLevel: 'warning',
+  });
   // Other engineers' CLI processes may be starting from this directory: each file is replaced whole (rename), and
   // chunks are named by content, so a running CLI never reads half a file.
   const written = new Set();
-  for (const file of result.outputFiles) {
+  for (const file of [...result.outputFiles, ...page.outputFiles]) {
     mkdirSync(dirname(file.path), { recursive: true });
     writeFileSync(`${file.path}.tmp${process.pid}`, file.contents);
     renameSync(`${file.path}.tmp${process.pid}`, file.path);

@@ -71,11 +71,13 @@ export function program(done: (code: number) => void): Command {
     .option('--chunk-size <size>', CHUNK_SIZE_HELP);
   for (const [service, flag] of PORT_FLAGS) up.option(`--${flag} <port>`, `a fixed port for ${service} (default: a free one)`);
   up.option('--notifications', 'print each notification of the SNS topic (settled files, batch outcomes) as it arrives, one a line');
+  up.option('--console-port <port>', 'a fixed port for the status console on 127.0.0.1 (default: a free one)');
   up.action(
     act(async (o: { dataDir: string; logFormat: string; chunkSize?: string } & Record<string, string | undefined>) => {
       if (o.logFormat !== 'text' && o.logFormat !== 'json') throw new UsageError(`--log-format takes text or json, not ${o.logFormat}`);
       const ports = Object.fromEntries(PORT_FLAGS.flatMap(([service, flag]) => (o[camel(flag)] === undefined ? [] : [[service, port(o[camel(flag)]!, flag)]])));
-      return (await import('./up')).up({ dataDir: o.dataDir, ports, logFormat: o.logFormat, notifications: Boolean(o.notifications), parameters: chunkSizeParameters(o.chunkSize) });
+      const consolePort = o.consolePort === undefined ? undefined : port(o.consolePort, 'console-port');
+      return (await import('./up')).up({ dataDir: o.dataDir, ports, logFormat: o.logFormat, notifications: Boolean(o.notifications), parameters: chunkSizeParameters(o.chunkSize), consolePort });
     }),
   );
 

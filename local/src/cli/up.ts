@@ -2,7 +2,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startCloud, type LocalCloud } from '../cloud/index';
 import type { Ports } from '../cloud/services';
-import { announceCloud, databaseSecretArn } from './connection';
+import { startConsole } from '../console/server';
+import { announceCloud, connectCloud, databaseSecretArn } from './connection';
 import { formatLogLine, type LogFormat } from './log-format';
 import { notificationLine, notificationsTopic, type Watch, watchNotifications } from './notifications';
 
@@ -14,12 +15,19 @@ export interface UpOptions {
   notifications?: boolean;
   /** Template parameter values (`--chunk-size`). */
   parameters: Record<string, string>;
+  /** The status console's port on 127.0.0.1 (`--console-port`; default: a free one). */
+  consolePort?: number;
 }
 
 /** `dataharvest up`: the local cloud in the foreground until Ctrl-C, its endpoints printed for other tools. */
 export async function up(opts: UpOptions): Promise<number> {
   const cloud = await startCloud({ dataDir: opts.dataDir, ports: opts.ports, parameters: opts.parameters, log: (l, fn) => process.stdout.write(`${formatLogLine(l, opts.logFormat, fn)}\n`) });
   const forget = announceCloud(opts.dataDir, cloud);
+  const statusConsole = await startConsole(connectCloud(cloud), opts.consolePort).catch(async (error: unknown) => {
+    forget();
+    await cloud.stop();
+    throw error;
+  });
   process.stdout.write(
     [
       `local cloud up (data in ${opts.dataDir}); Ctrl-C stops it`,
@@ -30,6 +38,7 @@ export async function up(opts: UpOptions): Promise<number> {
       `  Postgres  ${cloud.postgresUrl}  (superuser, without TLS)`,
       ...applicationLogin(cloud),
       `  functions ${cloud.functions.join(', ')}`,
+      `  console   ${statusConsole.url}  (status console, loopback only)`,
       '',
     ].join('\n'),
   );
@@ -41,6 +50,7 @@ export async function up(opts: UpOptions): Promise<number> {
   process.stdout.write('stopping…\n');
   forget();
   await watch?.stop();
+  await statusConsole.stop();
   await cloud.stop();
   return 0;
 }

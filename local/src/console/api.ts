@@ -1,0 +1,38 @@
+import type { BatchReport } from '../cli/batch-report';
+import type { StatusReport } from '../cli/status';
+import type { ClientReport } from '../cli/status-clients';
+
+/** The console's JSON API, shared by its server and its page (types only: the page bundle takes none of the CLI). */
+
+/** One message of an on-failure queue as the page lists it; `id` is what a redrive takes. */
+export interface QueuedView {
+  id: string;
+  service: string;
+  condition: string;
+  client?: string;
+  batchDate?: string;
+  generation?: number;
+  reason: string;
+  attempts: number;
+  firstSeen: string;
+  lastSeen: string;
+  /** Mapped to a batch in the metastore: a redrive can re-trigger its step (else it stays queued). */
+  redrivable: boolean;
+}
+
+/** GET /api/state. */
+export interface ConsoleState {
+  at: string;
+  clients: ClientReport[];
+  batches: BatchReport[];
+  rejected: StatusReport['rejected'];
+  queued: QueuedView[];
+}
+
+/** POST /api/redrive answers with redrive's exit code (0: re-triggered, 1: left queued) or why it refused. */
+export interface RedriveResult {
+  code: number;
+  error?: string;
+}
+
+export const TOKEN_HEADER = 'x-console-token';

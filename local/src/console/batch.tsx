@@ -1,0 +1,144 @@
+import type { BatchReport, FileReport } from '../cli/batch-report';
+import { formatDuration } from '../cli/stage-timings';
+
+/** How many of a file's errors the page lists, as status's human view does. */
+const SHOWN_ERRORS = 3;
+
+const percent = (x: number | undefined) => `${((x ?? 0) * 100).toFixed(2)}%`;
+
+export const Badge = ({ value }: { value: string }) => <span class={`stage ${value}`}>{value}</span>;
+
+/** One batch as `status` shows it: stage, timeline, files with rows and errors, transformers, quality, failures. */
+export function BatchCard({ batch }: { batch: BatchReport }) {
+  const id = `${batch.client}/${batch.batch_date ?? '-'}`;
+  return (
+    <section class="card batch" data-batch={id}>
+      <header>
+        <strong>{batch.client}</strong>
+        <span>{batch.batch_date ?? '-'}</span>
+        <Badge value={batch.stage} />
+        {batch.generation !== undefined && <span class="muted">generation {batch.generation}</span>}
+        {batch.age_ms !== undefined && <span class="muted">age {formatDuration(batch.age_ms)}</span>}
+        {batch.events_published !== undefined && <span class="muted">{batch.events_published} events published</span>}
+      </header>
+      <Timeline batch={batch} />
+      {batch.failure && (
+        <p class="reason failure">
+          failed at {batch.failure.step}: {batch.failure.reason}
+        </p>
+      )}
+      <Files files={batch.files} />
+      <Transformers batch={batch} />
+      <Quality batch={batch} />
+      <Failures batch={batch} />
+    </section>
+  );
+}
+
+function Timeline({ batch }: { batch: BatchReport }) {
+  const timings = batch.timings ?? [];
+  if (!timings.length) return null;
+  const last = timings.length - 1;
+  return (
+    <div class="timeline" aria-label="stages">
+      {timings.map((t, i) => (
+        <span key={t.stage + t.entered_at} class={i === last ? 'current' : ''} title={`entered ${t.entered_at}`}>
+          {t.stage}
+          {t.ms === undefined ? '' : ` ${formatDuration(t.ms)}${i === last ? ' so far' : ''}`}
+        </span>
+      ))}
+    </div>
+  );
+}
+
+function Files({ files }: { files: Record<string, FileReport> }) {
+  const entries = Object.entries(files);
+  if (!entries.length) return <p class="muted">no files yet</p>;
+  return (
+    <table class="files">
+      <thead>
+        <tr>
+          <th>file</th>
+          <th>status</th>
+          <th>rows</th>
+          <th>errors</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map(([name, f]) => (
+          <tr key={name} data-file={name}>
+            <td>{name}</td>
+            <td>
+              <Badge value={f.status} />
+            </td>
+            <td class="rows">{f.rows}</td>
+            <td>
+              {f.reason && <div class="reason">{f.reason}</div>}
+              {f.errors.slice(0, SHOWN_ERRORS).map((e) => (
+                <div key={`${e.line}:${e.column ?? ''}`} class="reason">
+                  line {e.line}
+                  {e.column ? `, column ${e.column}` : ''}: {e.reason}
+                </div>
+              ))}
+              {(f.error_count ?? f.errors.length) > SHOWN_ERRORS && <div class="muted">… {(f.error_count ?? f.errors.length) - SHOWN_ERRORS} more</div>}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Transformers({ batch }: { batch: BatchReport }) {
+  const entries = Object.entries(batch.transformers);
+  if (!entries.length) return null;
+  return (
+    <p class="transformers">
+      {entries.map(([name, t]) => (
+        <span key={name} title={t.reason}>
+          {name} <Badge value={t.status} />
+          {t.duration_ms === undefined ? '' : ` ${formatDuration(t.duration_ms)}`}
+          {t.status === 'FAILED' && t.reason && batch.failure?.step !== name ? <span class="reason"> {t.reason}</span> : ''}{' '}
+        </span>
+      ))}
+    </p>
+  );
+}
+
+function Quality({ batch }: { batch: BatchReport }) {
+  const counts = Object.entries(batch.data_quality ?? {});
+  const q = batch.quality;
+  if (!q && !counts.length) return null;
+  return (
+    <div class="quality">
+      {q && (
+        <p>
+          data quality <Badge value={q.outcome} />
+          {q.override ? ` (override: ${q.override})` : ''}
+        </p>
+      )}
+      {q?.rules
+        .filter((r) => r.outcome !== 'PASS')
+        .map((r) => (
+          <div key={r.rule}>
+            {r.rule} <Badge value={r.outcome} /> {r.count} of {r.total ?? '?'} rows ({percent(r.ratio)}
+            {r.severity === 'error' ? `, threshold ${percent(r.threshold)}` : ''}, {r.severity})
+          </div>
+        ))}
+      {counts.length > 0 && <p class="muted">counts: {counts.map(([k, n]) => `${k} ${n}`).join(', ')}</p>}
+    </div>
+  );
+}
+
+function Failures({ batch }: { batch: BatchReport }) {
+  if (!batch.failures?.length) return null;
+  return (
+    <div class="batch-failures">
+      {batch.failures.map((f) => (
+        <div key={f.function} class="reason">
+          {f.function} {f.gave_up === false ? 'retrying' : 'gave up'} (generation {f.generation ?? '-'}, {f.attempts ?? '?'} attempts): {f.reason}
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,53 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { type Batch, type RejectedKey, STAGES } from '@dataharvest/events/batch';
+import { createClientTracking } from '@dataharvest/shared/client-tracking';
+import { createFailureLog } from '@dataharvest/shared/failures';
+import { type Connection, clientTrackingTable } from '../cli/connection';
+import { type QueuedFailure, readFailures, release } from '../cli/failure-queues';
+import { clientReport } from '../cli/status-clients';
+import { statusReport } from '../cli/status';
+import type { ConsoleState, QueuedView } from './api';
+
+/** What the page shows of a queued message: what `failures --json` prints, no receipt handle or queue internals. */
+const view = (f: QueuedFailure): QueuedView => ({
+  id: f.id,
+  service: f.service,
+  condition: f.condition,
+  client: f.client,
+  batchDate: f.batchDate,
+  generation: f.generation,
+  reason: f.reason,
+  attempts: f.attempts,
+  firstSeen: f.firstSeen,
+  lastSeen: f.lastSeen,
+  redrivable: Boolean(f.failure),
+});
+
+/**
+ * The on-failure queues, read as `dataharvest failures` reads them (SQS has no peek: each message is hidden while
+ * read, then released at once). Run through `exclusive`, so a read never hides the message a redrive looks for.
+ */
+export async function queuedFailures(on: Connection, sqs: SQSClient): Promise<QueuedView[]> {
+  const queued = await readFailures(on, sqs);
+  await release(sqs, queued);
+  return queued.map(view);
+}
+
+/**
+ * Everything the page shows, from the same sources and in the same shapes as `status --json` and
+ * `status --clients --json`: every client's tracking, every batch (with its rejected keys and failure items).
+ */
+export async function consoleState(on: Connection, queued: QueuedView[], now = new Date()): Promise<ConsoleState> {
+  const [byStage, tracked, failures] = await Promise.all([
+    on.metastore.listByStages(STAGES),
+    createClientTracking(on.aws.dynamo, clientTrackingTable(on.deployment)).list(),
+    createFailureLog(on.aws.dynamo, on.metastore.tableName).listFailures(),
+  ]);
+  // A client's own listing also has the keys refused outright, which no stage index holds.
+  const names = [...new Set([...tracked.map((c) => c.client), ...byStage.map((b) => b.client)])].sort();
+  const listed = await Promise.all(names.map((client) => on.metastore.listClient(client)));
+  const batches: Batch[] = listed.flatMap((l) => l.batches);
+  const rejected: RejectedKey[] = listed.flatMap((l) => l.rejected);
+  const report = statusReport(batches, rejected, failures, now.getTime());
+  return { at: now.toISOString(), clients: tracked.map((c) => clientReport(c, now)), batches: report.batches, rejected: report.rejected, queued };
+}
