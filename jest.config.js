@@ -24,6 +24,7 @@ const unit = [
   'local/test/iam-conditions.test.ts',
   'local/test/mapping-config.test.ts',
   'local/test/log-format.test.ts',
+  'local/test/recorded.test.ts',
   'local/test/node-binary.test.ts',
   'local/test/runtime.test.ts',
   'local/test/sns.test.ts',

@@ -25,6 +25,7 @@ import { matchS3Event, matchS3Rule, s3NotificationEvent, type S3Rule } from './e
 import { startStreamPoller, type StreamPoller } from './event-sources/stream-poller';
 import { dynamodbSource, kinesisSource } from './event-sources/stream-sources';
 import { createResource, DATA_RESOURCES, notCreated, type Clients } from './resources';
+import { RECORDED_RESOURCES, recordedNotices, recordResource } from './recorded';
 import { declaredNode, nodeMajor } from './node-binary';
 import { Runtime, type Progress } from './runtime';
 import { ACCOUNT, type Ports, REGION, startServices, type Services } from './services';
@@ -148,6 +149,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
       });
       physical.set(id, created);
     }
+    for (const notice of recordedNotices(stack.stackName, stack.template)) log(notice);
     for (const output of Object.values(stack.template.Outputs ?? {})) {
       if (!output.Export) continue;
       const name = String(resolver.resolve(output.Export.Name));
@@ -177,6 +179,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
     if (DATABASE_RESOURCES.has(r.Type)) return databaseResources.create(stack.stackName, id, r.Type, props());
     if (SNS_RESOURCES.has(r.Type)) return createSnsResource(`${stack.stackName}: ${id} (${r.Type})`, r.Type, props(), `${stack.stackName}-${id}`, clients.sns);
     if (NETWORK_RESOURCES.has(r.Type)) return recordNetworkResource(stack.stackName, id, r.Type, props());
+    if (RECORDED_RESOURCES.has(r.Type)) return recordResource(stack.stackName, id, r.Type, props());
     switch (r.Type) {
       case 'AWS::IAM::Role': {
         const role = notCreated(id, r, resolver, stack.stackName);

@@ -1,0 +1,44 @@
+import { ACCOUNT, REGION } from './services';
+import type { Physical, Template } from './template';
+
+type Props = Record<string, unknown>;
+
+/**
+ * Resources the local cloud records without creating: AWS acts on them (alarms are evaluated, keys encrypt) while
+ * nothing here could. Their properties are still resolved, so what they name must exist; `recordedNotices` says at
+ * deploy what is not evaluated (docs/local-cloud.md).
+ */
+export const RECORDED_RESOURCES = new Set(['AWS::CloudWatch::Alarm', 'AWS::KMS::Key']);
+
+/** What Ref and Fn::GetAtt answer for a recorded resource; `props` are resolved. */
+export function recordResource(stackName: string, logicalId: string, type: string, props: Props): Physical {
+  if (type === 'AWS::CloudWatch::Alarm') {
+    const name = String(props.AlarmName ?? `${stackName}-${logicalId}`);
+    return { ref: name, attributes: { Arn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}` } };
+  }
+  const keyId = `${stackName}-${logicalId}`;
+  return { ref: keyId, attributes: { Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`, KeyId: keyId } };
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** One line per kind of thing a stack declares that AWS would act on and the local cloud does not. */
+export function recordedNotices(stackName: string, template: Template): string[] {
+  const resources = Object.entries(template.Resources);
+  const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
+  const notices: string[] = [];
+  const alarms = ofType('AWS::CloudWatch::Alarm').length;
+  if (alarms) notices.push(`${stackName}: ${plural(alarms, 'CloudWatch alarm')} recorded, not evaluated: no CloudWatch locally`);
+  const keys = ofType('AWS::KMS::Key').length;
+  if (keys) notices.push(`${stackName}: ${plural(keys, 'KMS key')} recorded, not created: encryption at rest has no local meaning`);
+  const retained = ofType('AWS::Logs::LogGroup').filter(([, r]) => r.Properties?.RetentionInDays !== undefined);
+  if (retained.length) {
+    const days = [...new Set(retained.map(([, r]) => JSON.stringify(r.Properties!.RetentionInDays)))].join(', ');
+    notices.push(`${stackName}: log retention (${days} days) of ${plural(retained.length, 'log group')} recorded, not applied: function logs go to the CLI`);
+  }
+  for (const [id, r] of ofType('AWS::S3::Bucket')) {
+    const rules = (r.Properties?.LifecycleConfiguration as { Rules?: Array<{ Id?: string }> } | undefined)?.Rules;
+    if (rules?.length) notices.push(`${stackName}: ${id} lifecycle rules (${rules.map((rule) => rule.Id ?? '?').join(', ')}) recorded, not applied: s3rver keeps every object`);
+  }
+  return notices;
+}
