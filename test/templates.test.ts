@@ -144,6 +144,59 @@ describe('the packaged templates', () => {
     }
   });
 
+  it('alarm on every function, on-failure queue and stream mapping, to the encrypted alarm topic', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    const topic = { 'Fn::ImportValue': 'dataharvest-dev-alarm-topic-arn' };
+    for (const { id, r } of alarms) expect([id, r.Properties!.AlarmActions, r.Properties!.OKActions]).toEqual([id, [topic], [topic]]);
+    /** What a stack's alarms on one metric watch: their dimension values. */
+    const watched = (stack: string, namespace: string, metric: string) =>
+      alarms
+        .filter((a) => a.stack === stack && a.r.Properties!.Namespace === namespace && a.r.Properties!.MetricName === metric)
+        .map((a) => json((a.r.Properties!.Dimensions as Array<{ Value: unknown }>)[0]!.Value));
+    expect(functions.length).toBeGreaterThan(0);
+    for (const f of functions)
+      for (const metric of ['Errors', 'Throttles']) expect([f.stack, metric, watched(f.stack, 'AWS/Lambda', metric)]).toEqual([f.stack, metric, expect.arrayContaining([json({ Ref: f.id })])]);
+    const destinations = [...ofType('AWS::Lambda::EventSourceMapping'), ...ofType('AWS::Lambda::EventInvokeConfig')].flatMap((d) => {
+      const destination = (d.r.Properties!.DestinationConfig as { OnFailure?: { Destination?: { 'Fn::GetAtt'?: [string] } } } | undefined)?.OnFailure?.Destination;
+      return destination ? [{ stack: d.stack, queue: destination['Fn::GetAtt']![0] }] : [];
+    });
+    expect(new Set(destinations.map((d) => d.stack)).size).toBeGreaterThanOrEqual(8);
+    for (const { stack, queue } of destinations)
+      expect([stack, watched(stack, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible')]).toEqual([stack, expect.arrayContaining([json({ 'Fn::GetAtt': [queue, 'QueueName'] })])]);
+    const streamMappings = ofType('AWS::Lambda::EventSourceMapping').filter((m) => m.r.Properties!.StartingPosition);
+    expect(streamMappings.length).toBeGreaterThanOrEqual(7);
+    for (const m of streamMappings) {
+      const fn = (m.r.Properties!.FunctionName as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      expect([m.stack, m.id, watched(m.stack, 'AWS/Lambda', 'IteratorAge')]).toEqual([m.stack, m.id, expect.arrayContaining([json({ Ref: fn })])]);
+    }
+    const metastore = stacks.find((s) => s.service === 'dataharvest-metastore')!.template;
+    expect(metastore.Resources.AlarmTopic!.Properties!.KmsMasterKeyId).toEqual({ Ref: 'AlarmKey' });
+    // CloudWatch can publish to an encrypted topic only if the key's policy lets it use the key (alias/aws/sns does not).
+    expect(json(metastore.Resources.AlarmKey!.Properties!.KeyPolicy)).toContain('{"Service":"cloudwatch.amazonaws.com"},"Action":["kms:Decrypt","kms:GenerateDataKey*"]');
+    expect(metastore.Outputs!.AlarmTopicArn).toMatchObject({ Value: { Ref: 'AlarmTopic' }, Export: { Name: 'dataharvest-dev-alarm-topic-arn' } });
+  });
+
+  it('keep every log group for a limited time', () => {
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups.length).toBe(functions.length);
+    for (const { stack, id, r } of groups) expect([stack, id, r.Properties!.RetentionInDays]).toEqual([stack, id, 30]);
+  });
+
+  it('move settled files to colder storage, expire refused ones and abort stale multipart uploads in the ingest bucket', () => {
+    const [ingest] = all.filter((x) => x.id === 'S3BucketIngest');
+    const rules = (ingest!.r.Properties!.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> }).Rules;
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Status: 'Enabled', Prefix: 'archive/', Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 90 }] }),
+        expect.objectContaining({ Status: 'Enabled', Prefix: 'quarantine/', ExpirationInDays: 365 }),
+        expect.objectContaining({ Status: 'Enabled', Prefix: 'errors/', ExpirationInDays: 365 }),
+        expect.objectContaining({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }),
+      ]),
+    );
+    // Nothing under incoming/ expires: a file waiting there has not been loaded yet.
+    for (const rule of rules) expect([rule.Id, rule.Prefix, rule.ExpirationInDays]).not.toEqual([rule.Id, expect.stringMatching(/^incoming/), expect.anything()]);
+  });
+
   it('run every function on the newest Node.js runtime the framework accepts', () => {
     expect(new Set(functions.map((f) => f.r.Properties!.Runtime))).toEqual(new Set(['nodejs24.x']));
   });

@@ -20,6 +20,8 @@ frameworkVersion: '4'
 
 plugins:
   - serverless-esbuild
+  # Alarms on every function, failure queue and stream mapping (docs/operations.md).
+  - '@dataharvest/shared/serverless-alarms'
 
 provider:
   name: aws
@@ -27,6 +29,7 @@ provider:
   architecture: arm64
   region: \${opt:region, 'eu-central-1'}
   stage: \${opt:stage, 'dev'}
+  logRetentionInDays: \${file(../../shared/operations.yml):logRetentionInDays}
   memorySize: 512
   timeout: 300
   deploymentBucket:
