@@ -5,6 +5,7 @@ import { ClientTrackingEnv } from './client-tracking';
 import { fromEnvironment, type StepDeps } from './environment';
 import { builtOnFirstEvent } from './handler';
 import { logger } from './logger';
+import { recordStepDuration } from './metrics';
 import { isDataError } from './pg';
 import { isoBatchDate, recordedStreamHandler } from './stream-handler';
 
@@ -126,6 +127,7 @@ export function createTransformer(definition: TransformerDefinition, { metastore
       summary: { rows_written: rows },
     };
     const next = await metastore.recordTransformer(seen, name, state, fingerprint);
+    recordStepDuration(state.duration_ms ?? 0);
     logger.info(next ? 'transformer done' : 'result of an old generation discarded', { transformer: name, stage: next?.stage, rows_written: rows });
   });
 }

@@ -4,6 +4,7 @@ import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment, type StepDeps } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
+import { recordBatchComplete } from '@dataharvest/shared/metrics';
 import { recordedStreamHandler } from '@dataharvest/shared/stream-handler';
 import { portfolioEvents } from './portfolio-events';
 import { publish } from './publish';
@@ -40,6 +41,7 @@ export const createHandler = ({ metastore, database, kinesis, eventsStream }: Ca
       return count;
     });
     const next = await metastore.markComplete(batch, published);
+    if (next) recordBatchComplete(batch.created_at);
     logger.info(next ? 'events published, batch complete' : 'events published for a batch that moved on', { events: published });
   });
 

@@ -6,6 +6,7 @@ import { moveObject, putErrorReport } from '@dataharvest/shared/load/objects';
 import { fitForMetastore } from '@dataharvest/shared/load/report-size';
 import { partitionName, replaceSlice } from '@dataharvest/shared/load/slice-table';
 import { logger } from '@dataharvest/shared/logger';
+import { recordFileSettled } from '@dataharvest/shared/metrics';
 import { z } from 'zod';
 import type { LoaderDeps } from './load-chunk';
 
@@ -55,6 +56,7 @@ export async function settleIfComplete(deps: LoaderDeps, d: ChunkDescriptor): Pr
   if (settled.state === 'REJECTED') await putErrorReport(s3, d.bucket, d.key, { key: d.key, status: 'REJECTED', reason: detail.reason, error_count: settled.errorCount, errors: settled.errors });
   await metastore.recordFile(d.client, d.batch_date, d.type, fitForMetastore(detail));
   await moveObject(s3, d.bucket, d.key, settled.state === 'PERSISTED' ? 'archive' : 'quarantine', d.etag);
+  recordFileSettled({ loaded: settled.state === 'PERSISTED', rows: settled.rows, rejectedRows: settled.rejectedRows, bytes: current.bytes ?? 0, durationMs: detail.duration_ms! });
   logger.info('chunked file settled', { key: d.key, status: detail.status, rows: detail.rows, chunks: d.total, error_count: settled.errorCount });
 }
 

@@ -3,6 +3,7 @@ import type { FileDetail } from '@dataharvest/events/batch';
 import { INCOMING_PREFIX, parseObjectKey } from '@dataharvest/events/object-key';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { logger } from '@dataharvest/shared/logger';
+import { recordFileSettled } from '@dataharvest/shared/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { StepDeps } from '@dataharvest/shared/environment';
@@ -119,6 +120,7 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, sequ
     ...(result.loaded ? { rejected_rows: result.rejectedRows } : { reason: `${result.errorCount} problem${result.errorCount === 1 ? '' : 's'} found; nothing loaded` }),
   };
   logger.info('file settled', { key, status: detail.status, rows: detail.rows, bytes: detail.bytes, duration_ms: detail.duration_ms, error_count: result.errorCount });
+  recordFileSettled({ loaded: result.loaded, rows: result.rows, rejectedRows: result.rejectedRows, bytes: result.bytes, durationMs: detail.duration_ms! });
   // The full report first: nothing about its size can fail there, while the metastore item holds 400 KB at most.
   if (!result.loaded) await putErrorReport(s3, bucket, key, { key, status: 'REJECTED', reason: detail.reason, error_count: result.errorCount, errors: result.errors });
   await metastore.recordFile(parsed.client, parsed.batchDate, parsed.type, fitForMetastore(detail));
