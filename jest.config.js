@@ -40,6 +40,7 @@ const unit = [
   'services/notifier/test/notifications.test.ts',
   'shared/test/environment.test.ts',
   'shared/test/failure-retries.test.ts',
+  'shared/test/metrics.test.ts',
   'test/cli-usage.test.ts',
 ];
 
