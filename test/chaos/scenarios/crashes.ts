@@ -1,3 +1,4 @@
+import { partitionName } from '@dataharvest/shared/load/slice-table';
 import { DATE } from '../inputs';
 import type { Scenario } from '../scenario';
 
@@ -50,8 +51,8 @@ export const crashes: Scenario[] = [
       for (const loaded of [3, 15]) {
         await h.until(`${loaded} chunks loaded`, async () => {
           const { rows } = await h.admin.query<{ n: number }>(
-            "SELECT count(*)::int AS n FROM chunk_loads l JOIN chunk_uploads u USING (upload_id) WHERE u.partition LIKE $1 AND u.state = 'LOADING' AND l.loaded",
-            [`transactions_${client.toLowerCase()}%`],
+            "SELECT count(*)::int AS n FROM chunk_loads l JOIN chunk_uploads u USING (upload_id) WHERE u.partition = $1 AND u.state = 'LOADING' AND l.loaded",
+            [partitionName({ type: 'transactions', client, batchDate: DATE })],
           );
           return rows[0]!.n >= loaded ? true : undefined;
         });
