@@ -41,6 +41,8 @@ const unit = [
   'shared/test/environment.test.ts',
   'shared/test/failure-retries.test.ts',
   'shared/test/metrics.test.ts',
+  'shared/test/safe-error.test.ts',
+  'services/privacy/test/redact.test.ts',
   'test/cli-usage.test.ts',
 ];
 

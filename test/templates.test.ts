@@ -50,6 +50,7 @@ describe('the packaged templates', () => {
 
   it('put every function that uses PostgreSQL, and only those, in the VPC, with ENI permissions and its secret', () => {
     expect(usesPostgres.map((f) => f.id).sort()).toEqual([
+      'EraseLambdaFunction',
       'LoadLambdaFunction',
       'PersistLambdaFunction',
       'PublishLambdaFunction',
@@ -92,10 +93,18 @@ describe('the packaged templates', () => {
     expect(Math.max(0, ...readers.values())).toBeLessThanOrEqual(READERS_PER_DYNAMODB_STREAM);
   });
 
-  it('keep the change feed within its consumer quota, with 14 more scaffolded transformers too, each consumer named uniquely', () => {
+  it('keep the change feed within its consumer quota, with 13 more scaffolded transformers too, each consumer named uniquely', () => {
     const consumers = ofType('AWS::Kinesis::StreamConsumer');
     const feed = consumers.filter((c) => importName(c.r.Properties!.StreamARN) === 'dataharvest-dev-metastore-change-feed-arn');
-    expect(feed.map((c) => c.stack).sort()).toEqual(['dataharvest-catapult', 'dataharvest-deposit', 'dataharvest-notifier', 'dataharvest-relationship', 'dataharvest-tax', 'dataharvest-transaction']);
+    expect(feed.map((c) => c.stack).sort()).toEqual([
+      'dataharvest-catapult',
+      'dataharvest-deposit',
+      'dataharvest-notifier',
+      'dataharvest-privacy',
+      'dataharvest-relationship',
+      'dataharvest-tax',
+      'dataharvest-transaction',
+    ]);
     // Every mapping on the feed reads through a consumer of its own (shared-throughput polling allows 5 reads/s in all).
     for (const m of ofType('AWS::Lambda::EventSourceMapping')) expect(json(m.r.Properties!.EventSourceArn)).not.toContain('metastore-change-feed-arn');
     const scaffold = yaml.load(transformerServerlessYml('probe').replace(/!\w+ /g, ''), { schema: yaml.FAILSAFE_SCHEMA }) as {
@@ -105,7 +114,7 @@ describe('the packaged templates', () => {
       .flatMap((f) => f.events ?? [])
       .filter((e) => e.stream?.consumer === 'true').length;
     expect(perTransformer).toBe(1);
-    expect(feed.length + 14 * perTransformer).toBeLessThanOrEqual(CONSUMERS_PER_STREAM);
+    expect(feed.length + 13 * perTransformer).toBeLessThanOrEqual(CONSUMERS_PER_STREAM);
     const names = consumers.map((c) => String(c.r.Properties!.ConsumerName));
     expect(new Set(names).size).toBe(names.length);
   });
@@ -134,9 +143,10 @@ describe('the packaged templates', () => {
     const transformers = new Set(ofType('Custom::TransformerRegistration').map((r) => r.stack));
     for (const m of mappings) {
       const patterns = (m.r.Properties!.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters.map((f) => JSON.parse(f.Pattern));
-      // The notifier makes no transition: it observes, with the filter the state machine declares for it.
-      if (m.stack === 'dataharvest-notifier') {
-        expect(patterns).toEqual([observerFilter('notifier')]);
+      // The notifier and the privacy service make no transition: they observe, with the filter declared for them.
+      const observer = m.stack.replace(/^dataharvest-/, '');
+      if (observer === 'notifier' || observer === 'privacy') {
+        expect(patterns).toEqual([observerFilter(observer)]);
         continue;
       }
       const trigger: keyof typeof TRIGGERS = transformers.has(m.stack) ? 'transform' : m.stack === 'dataharvest-relationship' ? 'relationship' : 'catapult';

@@ -75,10 +75,12 @@ export function stateDiagram(): string {
 
 /**
  * Readers of the change feed that make no transition and so have no trigger: the notifier wakes on every batch
- * item and refused key and publishes what the change from the old image to the new one settled.
+ * item and refused key and publishes what the change from the old image to the new one settled; the privacy service
+ * wakes on an erasure request still to do (events/src/erasure.ts).
  */
 export const OBSERVERS = {
   notifier: { sk: { S: [{ prefix: 'BATCH#' }, { prefix: 'REJECTED#' }] } },
+  privacy: { pk: { S: ['ERASURE'] }, status: { S: ['REQUESTED'] } },
 } as const;
 
 /** An observer's FilterCriteria pattern, on the change feed's record data. */

@@ -189,6 +189,24 @@ export function program(done: (code: number) => void): Command {
   dataDir(
     stage(
       cli
+        .command('forget')
+        .description('erase a person (GDPR art. 17) from every table, archived file and report, and record it')
+        .option('--client-reference <uuid>', "the person's client_reference")
+        .option('--timeout <seconds>', 'how long to wait for the privacy service', '300')
+        .option('--json', 'print one JSON object', false),
+    ),
+  ).action(
+    act(async (o: { clientReference?: string; timeout: string; json: boolean; stage?: string; region?: string; dataDir: string }) => {
+      const timeoutSeconds = Number(o.timeout);
+      if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) throw new UsageError('--timeout takes a whole number of seconds');
+      const [{ onTarget }, { forget }] = await Promise.all([import('./deployed'), import('./forget')]);
+      return onTarget(o, (on) => forget(on, { clientReference: required(o.clientReference, '--client-reference'), json: o.json, timeoutSeconds }));
+    }),
+  );
+
+  dataDir(
+    stage(
+      cli
         .command('redrive')
         .description('after a fix, run the failed step again for the batch and remove its on-failure messages')
         .option('--id <id>', 'one message, as `failures` lists it')

@@ -1,0 +1,46 @@
+import { normalReference, UUID, type ErasureRequest } from '@dataharvest/events/erasure';
+import { createErasures } from '@dataharvest/shared/erasures';
+import { CloudError } from '../cloud/errors';
+import { type Connection, metastoreTable } from './connection';
+import { UsageError } from './errors';
+
+export interface ForgetOptions {
+  clientReference?: string;
+  json: boolean;
+  timeoutSeconds: number;
+  /** How often the request is read back while the privacy service works. */
+  pollMs?: number;
+}
+
+/**
+ * `dataharvest forget --client-reference <uuid>`: asks the privacy service to erase a person (GDPR art. 17). The CLI
+ * cannot reach the database (on AWS it is in a private VPC), so it writes an erasure request to the metastore, which
+ * holds the reference's salted hash only, and waits until the service has recorded the outcome on it. It prints
+ * counts, never the reference.
+ */
+export async function forget(on: Connection, opts: ForgetOptions): Promise<number> {
+  if (!opts.clientReference || !UUID.test(normalReference(opts.clientReference))) throw new UsageError('--client-reference takes a client reference (a UUID)');
+  const erasures = createErasures(on.aws.dynamo, metastoreTable(on.deployment));
+  const request = await erasures.request(opts.clientReference);
+  const until = Date.now() + opts.timeoutSeconds * 1000;
+  let seen: ErasureRequest | undefined = request;
+  while (seen?.status !== 'DONE') {
+    if (Date.now() > until) {
+      throw new CloudError(`erasure ${request.sk} not done after ${opts.timeoutSeconds}s: it stays requested; \`dataharvest failures\` shows whether the privacy service gave up`);
+    }
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+    seen = await erasures.get(request.sk);
+  }
+  const { counts } = seen;
+  if (opts.json) process.stdout.write(`${JSON.stringify({ request: seen.sk, requested_at: seen.requested_at, done_at: seen.done_at, ...counts })}\n`);
+  else {
+    const rows = Object.entries(counts?.rows ?? {}).map(([t, n]) => `${t} ${n}`);
+    const objects = Object.entries(counts?.objects ?? {}).map(([f, n]) => `${f}/ ${n}`);
+    process.stdout.write(
+      counts?.found
+        ? `erased at ${seen.done_at}: rows ${rows.join(', ') || 'none'}; objects rewritten ${objects.join(', ') || 'none'} (request ${seen.sk})\n`
+        : `nothing held that reference; the request is recorded (${seen.sk})\n`,
+    );
+  }
+  return 0;
+}
