@@ -1,0 +1,146 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Connection, ingestBucket, runningCloud } from '../local/src/cli/connection';
+
+const SAMPLE = 'examples/sample-batch';
+const DATE = '20200130';
+const FILE_TYPES = ['accounts', 'clients', 'portfolios', 'transactions'];
+/** Where the test leaves its screenshot of the page (docs/console.png is a copy of one). */
+const SCREENSHOT = join(tmpdir(), 'dataharvest-console.png');
+
+/** The database refuses every connection, as when PostgreSQL is down (as test/failures-redrive.test.ts does). */
+async function databaseDown(url: string, down: boolean) {
+  const target = new URL(url);
+  const name = target.pathname.slice(1);
+  target.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: target.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(name)} ALLOW_CONNECTIONS ${down ? 'false' : 'true'}`);
+    if (down) await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+  } finally {
+    await admin.end();
+  }
+}
+
+const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> => {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+/** The status console of `dataharvest up`, in headless Chromium: a batch, a failure and its redrive, live. */
+describe('the status console', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dataharvest-console-'));
+  chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dirs inside
+  const dataDir = join(dir, 'cloud');
+  let up: ChildProcess | undefined;
+  let output = '';
+  let browser: Browser | undefined;
+  let postgresUrl = '';
+
+  afterAll(async () => {
+    await browser?.close();
+    if (postgresUrl) await databaseDown(postgresUrl, false).catch(() => undefined);
+    if (up && up.exitCode === null) {
+      const exited = new Promise((resolve) => up!.once('exit', resolve));
+      up.kill('SIGINT');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows a batch COMPLETE with its rows, a failed batch and its reason, and redrives it on a click', async () => {
+    up = spawn('node', ['local/bin/dataharvest.mjs', 'up', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const s of [up.stdout!, up.stderr!]) s.on('data', (d: Buffer) => (output += d.toString()));
+    const address = await until(
+      'the console address',
+      async () => {
+        if (up!.exitCode !== null) throw new Error(`up exited with ${up!.exitCode}: ${output}`);
+        return /console {3}(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
+      },
+      240_000,
+    );
+    postgresUrl = /Postgres {2}(\S+)/.exec(output)![1]!;
+    const on: Connection = runningCloud(dataDir);
+    const upload = (client: string) =>
+      Promise.all(readdirSync(SAMPLE).map((f) => on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(on.deployment), Key: `incoming/${client}/${f}`, Body: readFileSync(join(SAMPLE, f)) }))));
+
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const page: Page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(address);
+    await page.getByText('no batches yet').waitFor();
+
+    // A clean batch: the page follows it to COMPLETE, each file with the rows the metastore counts.
+    await upload('CLEAN_CO');
+    const clean = page.locator('[data-batch="CLEAN_CO/20200130"]');
+    await clean.locator('header .stage', { hasText: 'COMPLETE' }).waitFor({ timeout: 120_000 });
+    const batch = await on.metastore.getBatch('CLEAN_CO', DATE);
+    for (const type of FILE_TYPES) {
+      const row = clean.locator(`tr[data-file="${type}"]`);
+      await row.locator('.stage', { hasText: 'PERSISTED' }).waitFor();
+      expect(await row.locator('.rows').textContent()).toBe(String(batch!.files[type as 'accounts']!.rows));
+      expect(batch!.files[type as 'accounts']!.rows).toBeGreaterThan(0);
+    }
+    await clean.locator('.timeline', { hasText: 'RECEIVING' }).waitFor();
+    await page.locator('tr[data-client="CLEAN_CO"]').waitFor();
+
+    // A transformer's records give up while PostgreSQL is down: the batch shows FAILED with the reason, and the
+    // on-failure queues list its messages with a redrive button each.
+    await upload('BROKEN_CO');
+    await until('relations', async () => ((await on.metastore.getBatch('BROKEN_CO', DATE))?.stage === 'RELATED' ? true : undefined));
+    await databaseDown(postgresUrl, true);
+    const broken = page.locator('[data-batch="BROKEN_CO/20200130"]');
+    await broken.locator('header .stage', { hasText: 'FAILED' }).waitFor({ timeout: 180_000 });
+    await broken.locator('.batch-failures', { hasText: 'not currently accepting connections' }).waitFor();
+    const queued = page.locator('tr[data-failure]', { hasText: 'BROKEN_CO/20200130' });
+    await queued.first().waitFor({ timeout: 60_000 });
+    expect(await queued.first().locator('.reason').textContent()).toContain('not currently accepting connections');
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // The fix, then a click: the batch goes on to COMPLETE and the message redriven leaves its queue.
+    await databaseDown(postgresUrl, false);
+    const id = await queued.first().getAttribute('data-failure');
+    await queued.first().getByRole('button', { name: 'Redrive' }).click();
+    await page.getByText(`redriven ${id}`).waitFor({ timeout: 60_000 });
+    await broken.locator('header .stage', { hasText: 'COMPLETE' }).waitFor({ timeout: 120_000 });
+    await page.locator(`tr[data-failure="${id}"]`).waitFor({ state: 'detached' });
+    expect((await on.metastore.getBatch('BROKEN_CO', DATE))?.stage).toBe('COMPLETE');
+    // Nothing but the console itself was fetched: no CDN, no network.
+    expect(requests.filter((u) => !u.startsWith(address))).toEqual([]);
+  }, 600_000);
+
+  it('refuses a redrive without the token of this start, from another origin, or not as POST', async () => {
+    const address = /console {3}(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)![1]!;
+    const post = (headers: Record<string, string>) => fetch(`${address}api/redrive`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"id":"x"}' });
+    const html = await (await fetch(address)).text();
+    const token = /name="console-token" content="([^"]+)"/.exec(html)![1]!;
+    expect((await post({})).status).toBe(403);
+    expect((await post({ 'x-console-token': `${token}x` })).status).toBe(403);
+    expect((await post({ 'x-console-token': token, origin: 'http://evil.example' })).status).toBe(403);
+    expect((await fetch(`${address}api/redrive`)).status).toBe(405);
+    // fetch sends its own Host: a page of another name resolved to 127.0.0.1 (DNS rebinding) is refused.
+    const rebound = await new Promise<number | undefined>((resolve, reject) =>
+      request(address, { headers: { host: 'evil.example' } }, (res) => resolve(res.resume().statusCode))
+        .on('error', reject)
+        .end(),
+    );
+    expect(rebound).toBe(421);
+    // With the token: accepted, and an unknown message is named as such.
+    const known = await post({ 'x-console-token': token, origin: address.slice(0, -1) });
+    expect(known.status).toBe(404);
+    expect(((await known.json()) as { error: string }).error).toContain('no message x');
+  }, 60_000);
+});
