@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -129,6 +130,30 @@ describe('the persistence handler on real S3 events', () => {
     expect(await h.invoke(event)).toEqual([{ status: 'PERSISTED', rows: 20_000 }]);
     const loaded = await h.db.query("SELECT count(*)::int AS n, sum(amount)::text AS total FROM transactions WHERE client = 'OUTAGE_CO'");
     expect(loaded.rows[0]).toEqual({ n: 20_000, total: `${(20_000 * 19_999) / 2 + 20_000 * 0.5}.00` });
+  });
+
+  it('writes its rows, bytes and outcome as one EMF metric line per invocation', async () => {
+    const emitted: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      emitted.push(String(chunk));
+      return true;
+    });
+    const metricLines = () =>
+      emitted.filter((l) => l.startsWith('{"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } });
+    const body = `${H}1,12345678,m1,10.00,DEPOSIT\n2,12345678,m2,20.00,DEPOSIT\n3,12345678,m3,30.00,FEE\n`;
+    try {
+      await h.invoke(await h.upload('incoming/METRIC_CO/transactions_20200301.csv', body));
+      const loaded = metricLines();
+      expect(loaded).toHaveLength(1);
+      expect(loaded[0]!._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'DataHarvest', Dimensions: [['service']] });
+      expect(loaded[0]).toMatchObject({ FilesPersisted: 1, RowsLoaded: 3, RowsRejected: 0, BytesLoaded: Buffer.byteLength(body) });
+      expect(JSON.stringify(loaded[0])).not.toContain('METRIC_CO');
+      emitted.length = 0;
+      await h.invoke(await h.upload('incoming/METRIC_CO/transactions_20200302.csv', `${H}1,12345678,m1,1.234,DEPOSIT\n`));
+      expect(metricLines()).toEqual([expect.objectContaining({ FilesRejected: 1, RowsLoaded: 0 })]);
+    } finally {
+      write.mockRestore();
+    }
   });
 
   it('refuses an event that is not an S3 ObjectCreated notification', async () => {
