@@ -157,7 +157,7 @@ describe('dataharvest run', () => {
     const first = JSON.parse((await cli('--json')).stdout);
     expect(first).toMatchObject({ client: 'EXT_CLIENT', batch_date: '20200130', stage: 'COMPLETE' });
     for (const type of ['accounts', 'clients', 'portfolios', 'transactions']) expect(first.files[type]).toEqual({ status: 'PERSISTED', rows: 2, errors: [] });
-    for (const name of ['relationship', 'deposit', 'transaction', 'tax']) expect(first.transformers[name]).toEqual({ status: 'DONE' });
+    for (const name of ['relationship', 'deposit', 'transaction', 'tax']) expect(first.transformers[name]).toEqual({ status: 'DONE', duration_ms: expect.any(Number) });
     expect(first.events).toHaveLength(2);
 
     const second = JSON.parse((await cli('--json')).stdout);
