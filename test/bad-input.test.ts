@@ -16,6 +16,13 @@ const GOOD: Record<string, string> = {
   clients: `${C}\n1,Frida,Müller,9e40659b-8b9f-4fc4-814b-5a7b5a23b64d,801\n2,Fritz,Maier,f4a0cc2c-d0b4-4f14-b202-c8a5e45e90e7,0\n`,
 };
 
+/** Valid-looking rows, the same one over and over: gzip shrinks them over three hundred times. */
+function gzipBomb(): Buffer {
+  const row = '1,12345678,14e56786,5000,DEPOSIT\n';
+  const block = Buffer.from(row.repeat(Math.floor(65536 / row.length)));
+  return gzipSync(Buffer.concat([Buffer.from(`${T}\n`), ...Array.from({ length: 4096 }, () => block)]), { level: 9 });
+}
+
 interface ContentCase {
   name: string;
   type: keyof typeof GOOD;
@@ -85,6 +92,7 @@ const contentCases: ContentCase[] = [
   { name: 'an empty line between rows', type: 'transactions', body: `${T}\n1,12345678,a,1,DEPOSIT\n\n2,12345678,b,1,DEPOSIT\n`, reason: /empty line/, line: 3 },
   { name: 'a quote inside an unquoted value', type: 'transactions', body: `${T}\n1,12345678,a"b,1,DEPOSIT\n`, reason: /quote inside an unquoted value/, line: 2, column: 'transaction_reference' },
   { name: 'a .csv.gz that is not gzip', type: 'transactions', body: `${T}\n1,12345678,a,1,DEPOSIT\n`, gzip: true, reason: /not a valid gzip file/, line: 1 },
+  { name: 'a gzip bomb (256 MiB of one repeated row, gzipped under 1 MiB)', type: 'transactions', body: gzipBomb(), gzip: true, reason: /inflates more than 100 times its size/, line: 1 },
   { name: 'a lower-case keyword', type: 'transactions', body: `${T}\n1,12345678,a,1,deposit\n`, reason: /capital letters/, line: 2, column: 'keyword' },
 ];
 
