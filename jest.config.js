@@ -29,6 +29,7 @@ const unit = [
   'local/test/runtime.test.ts',
   'local/test/sns.test.ts',
   'local/test/scaffold-templates.test.ts',
+  'local/test/sizes-parameters.test.ts',
   'local/test/stream-batch.test.ts',
   'local/test/stream-lanes.test.ts',
   'local/test/template.test.ts',
