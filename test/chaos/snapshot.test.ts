@@ -1,0 +1,49 @@
+import { differences, normalise, type Snapshot } from './snapshot';
+
+const CLIENT = 'CHAOS_X';
+const base = (): Snapshot => ({
+  tables: { accounts: { rows: 3, md5: 'aaaaaaaa' }, client_taxes: { rows: 2, md5: 'bbbbbbbb' } },
+  items: [normalise({ pk: `CLIENT#${CLIENT}`, sk: 'BATCH#20200130', stage: 'COMPLETE', generation: 1 }, CLIENT)],
+  events: [{ portfolio_reference: 'p1', version: 1 }],
+  gaveUp: [],
+});
+
+describe('the chaos suite’s comparison', () => {
+  it('leaves out times, durations, upload ids and the client’s name, in either case', () => {
+    const item = {
+      sk: 'BATCH#20200130',
+      files: { transactions: { key: `incoming/${CLIENT}/transactions_20200130.csv`, etag: '"e1"', at: 'now', duration_ms: 5, rows: 4 } },
+      stage_history: [{ stage: 'PERSISTED', at: 'then' }],
+      table: `transactions_${CLIENT.toLowerCase()}`,
+      created_at: 'then',
+      upload_id: 'u1',
+    };
+    expect(normalise(item, CLIENT)).toEqual({
+      files: { transactions: { key: 'incoming/<client>/transactions_20200130.csv', rows: 4 } },
+      sk: 'BATCH#20200130',
+      stage_history: [{ stage: 'PERSISTED' }],
+      table: 'transactions_<client>',
+    });
+    expect(normalise({ generation: 2, version: 2, rows: 1 }, CLIENT, new Set(['generation', 'version']))).toEqual({ rows: 1 });
+  });
+
+  it('finds no difference between equal snapshots, and each kind of difference otherwise', () => {
+    expect(differences(base(), base())).toEqual([]);
+    const changed = base();
+    changed.tables.accounts = { rows: 4, md5: 'cccccccc' };
+    delete changed.tables.client_taxes;
+    changed.items = [normalise({ pk: `CLIENT#${CLIENT}`, sk: 'BATCH#20200130', stage: 'COMPLETE', generation: 2 }, CLIENT)];
+    changed.events.push({ portfolio_reference: 'p1', version: 2 });
+    changed.gaveUp = ['FAILURE#20200130#tax'];
+    const found = differences(base(), changed);
+    expect(found).toEqual([
+      'table accounts: 3 rows (aaaaaaaa) in the clean run, 4 rows (cccccccc) here',
+      'table client_taxes: 2 rows (bbbbbbbb) in the clean run, absent here',
+      expect.stringMatching(/^metastore: missing or different here: .*"generation":1/),
+      expect.stringMatching(/^metastore: only here: .*"generation":2/),
+      'events: 1 in the clean run, 2 here',
+      expect.stringMatching(/^events: 1 differ from the clean run's, e\.g\. .*"version":2/),
+      'gave up: FAILURE#20200130#tax',
+    ]);
+  });
+});
