@@ -5,6 +5,7 @@ import { awsClients } from './aws';
 import { readConfig } from './config';
 import { builtOnFirstEvent, lambda } from './handler';
 import { logger } from './logger';
+import { safeError } from './safe-error';
 import { createMetastore, type Metastore, MetastoreEnv } from './metastore';
 
 /**
@@ -27,7 +28,7 @@ export const createRegistration = (metastore: Metastore, contribution?: Contribu
       logger.info('registry updated', { request: event.RequestType, transformer: name, required });
     } catch (error) {
       outcome = { Status: 'FAILED', Reason: (error as Error).message };
-      logger.error('registration failed', { request: event.RequestType, transformer: name, error: error as Error });
+      logger.error('registration failed', { request: event.RequestType, transformer: name, error: safeError(error) });
     }
     const response = await fetch(event.ResponseURL, {
       method: 'PUT',

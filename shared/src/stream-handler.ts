@@ -5,6 +5,7 @@ import { Batch, isoDate } from '@dataharvest/events/batch';
 import type { FailedRecordAt } from './failures';
 import { lambda } from './handler';
 import { logger } from './logger';
+import { maskValues, safeError } from './safe-error';
 
 const BATCH_KEYS = ['client', 'batch_date', 'generation'];
 
@@ -44,7 +45,7 @@ export function metastoreStreamHandler(process: (batch: Batch) => Promise<void>,
         logger.appendKeys({ client: batch.client, batch_date: batch.batch_date, generation: batch.generation });
         await process(batch);
       } catch (error) {
-        logger.error('record failed', { error: error as Error });
+        logger.error('record failed', { error: safeError(error) });
         if (!batch) return failedFrom(firstFailed ?? i);
         if (failures) await recordFailure(failures, batch, record, error as Error);
         failed.add(itemKey(batch));
@@ -74,9 +75,9 @@ const recordAt = (record: KinesisStreamRecord): FailedRecordAt => ({ shardId: re
 /** A failure item that cannot be written must not hide the failure itself: the platform retries the record anyway. */
 async function recordFailure(failures: FailureRecorder, batch: Batch, record: KinesisStreamRecord, error: Error): Promise<void> {
   try {
-    await failures.recordFailure(batch, failures.name, `${error.name}: ${error.message}`, recordAt(record));
+    await failures.recordFailure(batch, failures.name, `${error.name}: ${maskValues(error.message)}`, recordAt(record));
   } catch (recordError) {
-    logger.error('could not record the failure in the metastore', { error: recordError as Error });
+    logger.error('could not record the failure in the metastore', { error: safeError(recordError) });
   }
 }
 

@@ -6,6 +6,7 @@ import { fromEnvironment, type StepDeps } from './environment';
 import { builtOnFirstEvent } from './handler';
 import { logger } from './logger';
 import { recordStepDuration } from './metrics';
+import { maskValues } from './safe-error';
 import { isDataError } from './pg';
 import { isoBatchDate, recordedStreamHandler } from './stream-handler';
 
@@ -107,7 +108,7 @@ export function createTransformer(definition: TransformerDefinition, { metastore
     } catch (error) {
       if (!isDataError(error)) throw error; // the platform retries, then the on-failure queue keeps the record
       // The batch's data cannot go through this SQL (an overflow, a broken constraint): retrying cannot help.
-      const reason = `${name}: ${(error as Error).message}`;
+      const reason = `${name}: ${maskValues((error as Error).message)}`;
       await metastore.recordTransformer(seen, name, { status: 'FAILED', generation: seen.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, reason });
       await metastore.markFailed(seen, name, reason);
       logger.error('transformer failed on the batch data', { transformer: name, reason });

@@ -5,6 +5,7 @@ import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
+import { safeError } from '@dataharvest/shared/safe-error';
 import { type LoaderDeps, loadChunk } from './load-chunk';
 
 const CHUNK_KEYS = ['client', 'batch_date', 'type', 'upload_id', 'chunk'];
@@ -24,7 +25,7 @@ export function createHandler(deps: LoaderDeps) {
         // Peak memory so far: it must stay flat whatever the chunk's size (docs/performance.md).
         logger.info('chunk handled', { outcome, of: chunk.total, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
       } catch (error) {
-        logger.error('chunk failed', { error: error as Error });
+        logger.error('chunk failed', { error: safeError(error) });
         return { batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) };
       } finally {
         logger.removeKeys(CHUNK_KEYS);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { readConfig } from '@dataharvest/shared/config';
 import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
+import { safeError } from '@dataharvest/shared/safe-error';
 import { type ItemChange, notificationsOf } from './notifications';
 import { publishNotification } from './publish';
 
@@ -30,7 +31,7 @@ export const createHandler = ({ sns, topicArn }: NotifierDeps) =>
           logger.info('notification published', { notification_id: notification.id, kind: notification.kind, status: notification.status });
         }
       } catch (error) {
-        logger.error('record failed', { error: error as Error });
+        logger.error('record failed', { error: safeError(error) });
         return { batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) };
       }
     }
