@@ -44,9 +44,9 @@ export interface LocalCloud extends Services {
   deploy(serviceDir: string): Promise<void>;
   /** Synchronous invocation; rejects with the function's error. */
   invoke(functionName: string, event: unknown): Promise<unknown>;
-  /** A session of one of the templates' roles, as STS AssumeRole with session tags gives it (sessions.ts). */
   /** Test hook (the chaos suite): kills the function's running containers mid-invocation (runtime.ts); how many. */
   killContainers(functionName: string): number;
+  /** A session of one of the templates' roles, as STS AssumeRole with session tags gives it (sessions.ts). */
   assumeRole(roleArn: string, opts: { caller: string; tags?: Record<string, string> }): Promise<RoleSession>;
   /** Resolves once no invocation runs, no asynchronous invocation is pending and every poller is caught up, for quietMs in a row. */
   idle(opts?: { quietMs?: number; timeoutMs?: number }): Promise<void>;
@@ -376,10 +376,10 @@ export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
     },
     deploy: (dir) => deploy(loadStack(resolve(root, dir))),
     invoke: (fn, event) => runtime.invoke(fn, event),
+    killContainers: (fn) => runtime.kill(fn),
     async assumeRole(roleArn, { caller, tags = {} }) {
       const role = roles.get(roleArn);
       if (!role) throw new CloudError(`no deployed stack holds the role ${roleArn}`);
-    killContainers: (fn) => runtime.kill(fn),
       const session = await assumeRole({
         roleArn,
         role: role(),
