@@ -24,34 +24,23 @@ export class RangeScan {
   private length = 0;
 
   push(chunk: Buffer): void {
+    // Two cursors, each only moving forward: the next quote and the next line feed.
+    let quote = chunk.indexOf(QUOTE);
     let p = 0;
-    // Until both candidates are known, walk line feed to line feed, counting the quotes in between.
-    while (p < chunk.length && !(this.ends[0] && this.ends[1])) {
+    // Until both candidates are known, walk line feed to line feed, counting the quotes before each.
+    while (!(this.ends[0] && this.ends[1])) {
       const lf = chunk.indexOf(LF, p);
-      const stop = lf < 0 ? chunk.length : lf;
-      this.quotes += countByte(chunk, QUOTE, p, stop);
-      if (lf < 0) {
-        p = chunk.length;
-        break;
-      }
+      if (lf < 0) break;
+      for (; quote >= 0 && quote < lf; quote = chunk.indexOf(QUOTE, quote + 1)) this.quotes++;
       this.lines++;
       // Outside quotes at this line feed when the quotes before it, this range's plus the start's, are even.
-      const parity = this.quotes & 1;
-      this.ends[parity] ??= { after: this.length + lf + 1, lines: this.lines };
+      this.ends[this.quotes & 1] ??= { after: this.length + lf + 1, lines: this.lines };
       p = lf + 1;
     }
-    if (p < chunk.length) {
-      this.quotes += countByte(chunk, QUOTE, p, chunk.length);
-      this.lines += countByte(chunk, LF, p, chunk.length);
-    }
+    for (; quote >= 0; quote = chunk.indexOf(QUOTE, quote + 1)) this.quotes++;
+    for (let lf = chunk.indexOf(LF, p); lf >= 0; lf = chunk.indexOf(LF, lf + 1)) this.lines++;
     this.length += chunk.length;
   }
-}
-
-function countByte(buf: Buffer, byte: number, from: number, to: number): number {
-  let n = 0;
-  for (let i = buf.indexOf(byte, from); i >= 0 && i < to; i = buf.indexOf(byte, i + 1)) n++;
-  return n;
 }
 
 /** Where a chunk starts: a byte offset at a record start, and the file line of that record (header = 1). */
