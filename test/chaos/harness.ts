@@ -1,5 +1,4 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Batch, FileType } from '@dataharvest/events/batch';
 import pg from 'pg';
 import type { LocalCloud } from '../../local/src/cloud/index';
@@ -87,17 +86,7 @@ export function harness(cloud: LocalCloud): Harness {
       ).catch(async (e: Error) => {
         // What the steps recorded of their failed attempts is what explains a batch that never settled.
         const failures = (await on.metastore.listFailures(client, DATE)).map((f) => `${f.function}${f.gave_up ? ' gave up' : ''}: ${f.reason.slice(0, 200)}`);
-        // An idempotency record left INPROGRESS by an attempt that died refuses every retry until it expires.
-        const { Items = [] } = await on.aws.dynamo.send(
-          new ScanCommand({
-            TableName: cloud.exports[`dataharvest-${cloud.stage}-idempotency-table`],
-            FilterExpression: '#s = :p',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':p': 'INPROGRESS' },
-          }),
-        );
-        const stuck = Items.map((i) => `idempotency record INPROGRESS until ${new Date(Number(i.in_progress_expiration)).toISOString()}`);
-        const why = [...failures, ...stuck];
+        const why = failures;
         throw new ChaosTimeout(`${e.message} (stage ${last?.stage ?? 'none'}, generation ${last?.generation ?? '-'}${why.length ? `; ${why.join('; ')}` : ''})`);
       });
       // Whatever the faults left queued (retries, replays) runs out before the outcome is read.

@@ -1,6 +1,3 @@
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { z } from 'zod';
 import { isOwnObject } from '@dataharvest/events/object-key';
 import { awsClients } from '@dataharvest/shared/aws';
@@ -26,22 +23,16 @@ const S3Event = z.object({
 /** S3 event keys are URL-encoded, with '+' for a space. */
 export const decodeKey = (key: string) => decodeURIComponent(key.replaceAll('+', ' '));
 
-export interface PersistenceDeps extends PersistDeps {
-  /** Where the idempotency records are kept. */
-  idempotencyStore: BasePersistenceLayer;
-}
-
 /**
- * Exactly once per upload: the idempotency record (keyed on bucket, key, version or ETag, and the event's sequencer,
- * which a duplicate delivery repeats and a new upload changes) answers a duplicate event with the first outcome; a
- * failed attempt leaves no record, so the platform's retry loads the file.
+ * Each record once in effect, with no claim that an attempt killed mid-load could leave behind to refuse the
+ * platform's retries: the object is read only while it is the version the event names (If-Match on its ETag), an
+ * event whose object has moved on finds it GONE, bytes the slice already holds are archived without a reload, and two
+ * loads of one file (a duplicate delivery racing the first) queue on the slice's lock and count once (the metastore's
+ * conditional write). A failed attempt throws, and the platform's retry loads the file.
  */
-export function createHandler({ idempotencyStore, ...deps }: PersistenceDeps) {
-  const config = new IdempotencyConfig({ throwOnNoIdempotencyKey: true, expiresAfterSeconds: 7 * 24 * 3600 });
-  const persist = makeIdempotent((object: S3Object) => persistObject(deps, object), { persistenceStore: idempotencyStore, config });
-  return lambda(async (event: unknown, context) => {
+export function createHandler(deps: PersistDeps) {
+  return lambda(async (event: unknown) => {
     const { Records } = S3Event.parse(event);
-    config.registerLambdaContext(context);
     const outcomes: Outcome[] = [];
     for (const { s3 } of Records) {
       const key = decodeKey(s3.object.key);
@@ -51,7 +42,7 @@ export function createHandler({ idempotencyStore, ...deps }: PersistenceDeps) {
         continue;
       }
       const version = s3.object.versionId ?? s3.object.eTag ?? '';
-      outcomes.push(await persist({ bucket: s3.bucket.name, key, etag: version, sequencer: s3.object.sequencer }));
+      outcomes.push(await persistObject(deps, { bucket: s3.bucket.name, key, etag: version, eTag: s3.object.eTag, sequencer: s3.object.sequencer }));
     }
     return outcomes;
   });
@@ -64,7 +55,6 @@ export const handler = builtOnFirstEvent(() => {
     env,
     {
       ...ClientTrackingEnv,
-      IDEMPOTENCY_TABLE: z.string().min(1),
       LENIENT_CLIENTS: z.string().default(''),
       CHUNK_SIZE: z.coerce.number().int().min(1024),
       CHUNK_STREAM: z.string().min(1),
@@ -78,6 +68,5 @@ export const handler = builtOnFirstEvent(() => {
     kinesis: aws.kinesis,
     chunking: { chunkSize: config.CHUNK_SIZE, stream: config.CHUNK_STREAM, lanes: config.CHUNK_LANES },
     lenientClients: parseClientList(config.LENIENT_CLIENTS),
-    idempotencyStore: new DynamoDBPersistenceLayer({ tableName: config.IDEMPOTENCY_TABLE }),
   });
 });

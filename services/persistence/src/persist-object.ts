@@ -19,6 +19,8 @@ export interface S3Object {
   bucket: string;
   key: string;
   etag: string;
+  /** The ETag the event names: the object is read only while it is still that one. */
+  eTag?: string;
   sequencer?: string;
 }
 export interface Outcome {
@@ -57,7 +59,7 @@ export const recordedName = (fileName: string) =>
  * Loads one uploaded object, or refuses it with a report. Either way the metastore and the bucket say what
  * happened: loaded files move to archive/, refused ones to quarantine/ beside errors/<key>.json.
  */
-export async function persistObject(deps: PersistDeps, { bucket, key, etag, sequencer }: S3Object): Promise<Outcome> {
+export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag, sequencer }: S3Object): Promise<Outcome> {
   const { metastore, s3, lenientClients } = deps;
   const parsed = parseObjectKey(key);
   if (!parsed.ok) {
@@ -75,9 +77,10 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, sequ
     await moveObject(s3, bucket, key, 'archive');
     return { status: 'PERSISTED', rows: loaded.rows };
   }
-  const object = await openObject(s3, bucket, key);
+  const object = await openObject(s3, bucket, key, eTag);
   if (!object) {
-    // An earlier attempt settled this version and moved it on; its outcome is already recorded.
+    // An earlier attempt settled this version and moved it on (its outcome is recorded), or a newer upload replaced it
+    // (its own event loads it).
     logger.info('object already settled by an earlier attempt', { key });
     return { status: 'GONE', rows: 0 };
   }
@@ -93,7 +96,7 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, sequ
       const chunked = await chunkUpload(deps, upload);
       if (chunked) return { status: 'CHUNKED', rows: 0, chunks: chunked.chunks };
       // No record after the header: the single path reads it again and reports why.
-      const again = await openObject(s3, bucket, key);
+      const again = await openObject(s3, bucket, key, eTag);
       if (!again) return { status: 'GONE', rows: 0 };
       object.body = again.body;
     }

@@ -32,12 +32,24 @@ describe('the persistence handler on real S3 events', () => {
     expect((await sliceRows(h.db, 'clients', 'EXT_CLIENT', '2020-01-30'))[0]).toMatchObject({ first_name: 'Frida', last_name: 'Müller', tax_free_allowance: '801.00' });
   });
 
-  it('answers a duplicated event with the first outcome, even once the object has moved to archive/', async () => {
+  it('answers a duplicated event with the first outcome and changes nothing, after the first or while it still loads', async () => {
     const event = await h.upload('incoming/DUP_CO/transactions_20200131.csv', sample('transactions_20200130.csv'));
     const first = await h.invoke(event);
     expect(first).toEqual([{ status: 'PERSISTED', rows: 2 }]);
     const updated = (await h.metastore.getBatch('DUP_CO', '20200131'))?.updated_at;
     expect(await h.invoke(event)).toEqual(first);
+    expect((await h.metastore.getBatch('DUP_CO', '20200131'))?.updated_at).toBe(updated);
+    // Both deliveries at once: the second queues on the slice's lock, and the same bytes count once.
+    const racing = await h.upload('incoming/RACE_CO/transactions_20200131.csv', sample('transactions_20200130.csv'));
+    const outcomes = (await Promise.all([h.invoke(racing), h.invoke(racing)])).flat();
+    expect(outcomes).toContainEqual({ status: 'PERSISTED', rows: 2 });
+    expect(await sliceRows(h.db, 'transactions', 'RACE_CO', '2020-01-31')).toHaveLength(2);
+    // A late event of an upload the key no longer holds reads nothing: the newer upload's own event loads it.
+    const key = 'incoming/LATE_CO/transactions_20200131.csv';
+    const older = await h.upload(key, `${H}1,12345678,a1,10.00,DEPOSIT\n`);
+    const newer = await h.upload(key, `${H}1,12345678,a1,11.00,DEPOSIT\n2,12345678,a2,12.00,DEPOSIT\n`);
+    expect(await h.invoke(older)).toEqual([{ status: 'GONE', rows: 0 }]);
+    expect(await h.invoke(newer)).toEqual([{ status: 'PERSISTED', rows: 2 }]);
     expect((await h.metastore.getBatch('DUP_CO', '20200131'))?.updated_at).toBe(updated);
     expect(await sliceRows(h.db, 'transactions', 'DUP_CO', '2020-01-31')).toHaveLength(2);
   });

@@ -1,6 +1,5 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import type pg from 'pg';
 import type { AwsClients } from '@dataharvest/shared/aws';
@@ -17,7 +16,6 @@ export const BUCKET = 'dataharvest-ingest-test';
 /** Files of this client load leniently (LENIENT_CLIENTS). */
 export const LENIENT_CLIENT = 'LENIENT_CO';
 const METASTORE_TABLE = 'dataharvest-metastore-test';
-const IDEMPOTENCY_TABLE = 'dataharvest-idempotency-test';
 
 export interface Harness {
   services: Services;
@@ -68,14 +66,6 @@ export async function startHarness(): Promise<Harness> {
       ],
     }),
   );
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: IDEMPOTENCY_TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
   await aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const db = newPool({ connectionString: services.postgresUrl, max: 6 });
   const metastore = createMetastore(aws.dynamo, METASTORE_TABLE);
@@ -90,7 +80,6 @@ export async function startHarness(): Promise<Harness> {
     // the cloud tests cover, test/chunked-load.test.ts).
     chunking: { chunkSize: 64 * 2 ** 20, stream: 'dataharvest-chunks-test', lanes: 4 },
     lenientClients: new Set([LENIENT_CLIENT]),
-    idempotencyStore: new DynamoDBPersistenceLayer({ tableName: IDEMPOTENCY_TABLE, awsSdkV3Client: dynamodb }),
   });
   return {
     services,

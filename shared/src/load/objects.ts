@@ -25,13 +25,16 @@ export function settledKey(folder: 'archive' | 'quarantine' | 'errors', key: str
   return `${folder}/_unsafe-keys/${Buffer.byteLength(encoded) <= MAX_SEGMENT_BYTES - 5 ? encoded : createHash('sha256').update(key).digest('hex')}`;
 }
 
-/** The object's body, ETag and size, or undefined when it is gone (an earlier attempt already moved it on). */
-export async function openObject(s3: S3Client, bucket: string, key: string): Promise<{ body: Readable; etag?: string; size?: number } | undefined> {
+/**
+ * The object's body, ETag and size, or undefined when it is gone (an earlier attempt already moved it on) or, given
+ * `ifMatch`, is no longer that version (a newer upload replaced it).
+ */
+export async function openObject(s3: S3Client, bucket: string, key: string, ifMatch?: string): Promise<{ body: Readable; etag?: string; size?: number } | undefined> {
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch }));
     return { body: out.Body as Readable, etag: out.ETag, size: out.ContentLength };
   } catch (error) {
-    if (isMissing(error)) return undefined;
+    if (isMissing(error) || (error as { name?: string }).name === 'PreconditionFailed') return undefined;
     throw error;
   }
 }
