@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +8,7 @@ import { generate } from '../local/src/generate/index';
 
 interface Report {
   stage: string;
-  files: Record<string, { status: string; rows: number; chunks?: number }>;
+  files: Record<string, { status: string; rows: number; chunks?: number; errors: Array<{ line: number; column?: string; reason: string }> }>;
   events: Array<Record<string, unknown>>;
 }
 
@@ -44,5 +44,30 @@ describe('a batch loaded in chunks', () => {
     }
     expect(chunked.events).toHaveLength(ROWS);
     expect(comparable(chunked.events)).toEqual(comparable(single.events));
+  }, 600_000);
+
+  it('refuses an invalid row in one chunk with the single path report, and record ids repeated across chunks', async () => {
+    const files = join(dir, 'bad');
+    const out = (type: string) => join(files, `${type}_20200130.csv`);
+    for (const type of FILE_TYPES) await generate({ type, rows: ROWS, seed: 6, client: 'CHUNKY', accounts: ROWS, out: out(type) });
+    // Line 20,001 (record 20,000) gets an amount that is not money, in a chunk well after the first.
+    const lines = readFileSync(out('transactions'), 'utf8').split('\n');
+    lines[20_000] = lines[20_000]!.replace(/,(-?\d+\.\d\d),/, ',12.5x,');
+    writeFileSync(out('transactions'), lines.join('\n'));
+    // Record 29,000 of the clients file takes record 2's id: the chunks that hold them are far apart.
+    const clients = readFileSync(out('clients'), 'utf8').split('\n');
+    clients[29_000] = clients[29_000]!.replace(/^\d+,/, '2,');
+    writeFileSync(out('clients'), clients.join('\n'));
+
+    const single = await run(files, join(dir, 'bad-single')).catch((e: { stdout: string }) => JSON.parse(e.stdout) as Report);
+    const chunked = await run(files, join(dir, 'bad-chunked'), ['--chunk-size', '1MiB']).catch((e: { stdout: string }) => JSON.parse(e.stdout) as Report);
+    expect(chunked.files.transactions).toMatchObject({ status: 'REJECTED', rows: 0 });
+    expect(chunked.files.transactions!.chunks).toBeGreaterThan(1);
+    expect(chunked.files.transactions!.errors).toEqual(single.files.transactions!.errors);
+    expect(chunked.files.transactions!.errors[0]).toMatchObject({ line: 20_001, column: 'amount' });
+    expect(single.files.clients).toMatchObject({ status: 'REJECTED' });
+    expect(chunked.files.clients).toMatchObject({ status: 'REJECTED', rows: 0 });
+    expect(chunked.files.clients!.chunks).toBeGreaterThan(1);
+    expect(chunked.files.clients!.errors).toEqual([expect.objectContaining({ column: 'record_id', reason: expect.stringMatching(/duplicate record_id 2\b/) })]);
   }, 600_000);
 });
