@@ -19,7 +19,9 @@ export type AwsClients = ReturnType<typeof awsClients>;
 export function awsClients(opts: AwsOptions = {}) {
   const { endpoints = {}, ...common } = opts;
   return {
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }), { marshallOptions: { removeUndefinedValues: true } }),
+    // The metastore is every step's only coordinator: a call rides out a short outage (ten attempts, as the v2 SDK
+    // gave DynamoDB, backing off up to seconds) instead of failing the step and spending the platform's retries.
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb, maxAttempts: 10 }), { marshallOptions: { removeUndefinedValues: true } }),
     // Checksums only when required: otherwise streamed uploads are framed as aws-chunked, which s3rver stores verbatim.
     s3: new S3Client({
       ...common,

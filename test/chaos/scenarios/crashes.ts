@@ -35,6 +35,7 @@ export const crashes: Scenario[] = [
       await h.clean('small');
       await h.upload(client, await h.input('small'));
       await h.until('the first file recorded', () => h.on.metastore.getBatch(client, DATE));
+      // Five seconds down, plus DynamoDB Local's own restart: every step's calls ride it out (shared/src/aws.ts).
       await h.cloud.dynamodbOutage(5000);
       return h.compare(client, 'small');
     },
