@@ -1,24 +1,15 @@
 import type { BatchReport } from '../cli/batch-report';
+import type { QueuedFailure } from '../cli/failure-queues';
 import type { StatusReport } from '../cli/status';
 import type { ClientReport } from '../cli/status-clients';
 
 /** The console's JSON API, shared by its server and its page (types only: the page bundle takes none of the CLI). */
 
-/** One message of an on-failure queue as the page lists it; `id` is what a redrive takes. */
-export interface QueuedView {
-  id: string;
-  service: string;
-  condition: string;
-  client?: string;
-  batchDate?: string;
-  generation?: number;
-  reason: string;
-  attempts: number;
-  firstSeen: string;
-  lastSeen: string;
+/** One message of an on-failure queue as the page lists it (`failures` lists the same); `id` is what a redrive takes. */
+export type QueuedView = Pick<QueuedFailure, 'id' | 'service' | 'condition' | 'client' | 'batchDate' | 'generation' | 'reason' | 'attempts' | 'firstSeen' | 'lastSeen'> & {
   /** Mapped to a batch in the metastore: a redrive can re-trigger its step (else it stays queued). */
   redrivable: boolean;
-}
+};
 
 /** GET /api/state. */
 export interface ConsoleState {
