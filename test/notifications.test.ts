@@ -5,7 +5,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/connection';
-import { notificationLine, notificationsTopic, type ReceivedNotification, type Watch, watchNotifications } from '../local/src/cli/notifications';
+import type { Notification } from '@dataharvest/events/notification';
+import { notificationLine, notificationsTopic, type Watch, watchNotifications } from '../local/src/cli/notifications';
 import { testAws } from './support/clients';
 
 const SAMPLE = 'examples/sample-batch';
@@ -18,10 +19,10 @@ describe('notifications on the SNS topic', () => {
   let cloud: LocalCloud;
   let on: Connection;
   let watch: Watch;
-  const received: ReceivedNotification[] = [];
+  const received: Notification[] = [];
   const upload = (key: string, body: Buffer | string) => on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${key}`, Body: body }));
 
-  async function arrived(match: (n: ReceivedNotification) => boolean, timeoutMs = 60_000): Promise<ReceivedNotification> {
+  async function arrived(match: (n: Notification) => boolean, timeoutMs = 60_000): Promise<Notification> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const found = received.find(match);

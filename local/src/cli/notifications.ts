@@ -1,5 +1,6 @@
 import { SubscribeCommand, type SNSClient, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { Notification } from '@dataharvest/events/notification';
 import type { Deployment } from './connection';
 
 /** The notifier's topic, from its stack's export. */
@@ -7,21 +8,8 @@ export function notificationsTopic(d: Deployment): string | undefined {
   return d.exports[`dataharvest-${d.stage}-notifications-topic-arn`];
 }
 
-/** One notification as the notifier publishes it (services/notifier/src/notifications.ts). */
-export interface ReceivedNotification {
-  notification_id: string;
-  kind: 'file' | 'batch';
-  status: 'SUCCESS' | 'FAILURE';
-  client: string;
-  batch_date?: string;
-  file?: string;
-  stage?: string;
-  generation?: number;
-  msg: string;
-}
-
 /** One line per notification, for `up --notifications`. */
-export const notificationLine = (n: ReceivedNotification) => `notification ${n.status} ${n.kind} ${[n.client, n.batch_date, n.file ?? n.stage].filter(Boolean).join(' ')}: ${n.msg}`;
+export const notificationLine = (n: Notification) => `notification ${n.status} ${n.kind} ${[n.client, n.batch_date, n.file ?? n.stage].filter(Boolean).join(' ')}: ${n.msg}`;
 
 export interface Watch {
   stop(): Promise<void>;
@@ -31,7 +19,7 @@ export interface Watch {
  * Subscribes a queue of its own to the topic (raw delivery: the message is the notification) and hands every
  * notification on, each id once: SNS may deliver one twice. Stopping removes the subscription and the queue.
  */
-export async function watchNotifications(opts: { sns: SNSClient; sqs: SQSClient; topicArn: string; queueName: string; onNotification: (n: ReceivedNotification) => void }): Promise<Watch> {
+export async function watchNotifications(opts: { sns: SNSClient; sqs: SQSClient; topicArn: string; queueName: string; onNotification: (n: Notification) => void }): Promise<Watch> {
   const { sns, sqs } = opts;
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: opts.queueName }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
@@ -43,7 +31,7 @@ export async function watchNotifications(opts: { sns: SNSClient; sqs: SQSClient;
     while (running) {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
       for (const m of Messages) {
-        const n = JSON.parse(m.Body ?? '{}') as ReceivedNotification;
+        const n = Notification.parse(JSON.parse(m.Body ?? '{}'));
         if (seen.has(n.notification_id)) continue;
         seen.add(n.notification_id);
         opts.onNotification(n);

@@ -28,7 +28,7 @@ export const createHandler = ({ sns, topicArn }: NotifierDeps) =>
         for (const notification of notificationsOf(itemChange(record))) {
           await publishNotification(sns, topicArn, notification);
           // The id and outcome only: client and file names stay out of the logs.
-          logger.info('notification published', { notification_id: notification.id, kind: notification.kind, status: notification.status });
+          logger.info('notification published', { notification_id: notification.notification_id, kind: notification.kind, status: notification.status });
         }
       } catch (error) {
         logger.error('record failed', { error: safeError(error) });

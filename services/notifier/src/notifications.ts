@@ -2,28 +2,12 @@ import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Batch, FILE_TYPES, type FileDetail, RejectedKey } from '@dataharvest/events/batch';
+import type { Notification } from '@dataharvest/events/notification';
 
 /** One item change as Kinesis Data Streams for DynamoDB writes it: the record's data is this JSON. */
 export interface ItemChange {
   eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
   dynamodb: { Keys: Record<string, AttributeValue>; NewImage?: Record<string, AttributeValue>; OldImage?: Record<string, AttributeValue> };
-}
-
-/**
- * What goes to the topic: an outcome, never data. `file` is the uploaded file's name, `msg` a count or a stage,
- * never a row's values (a validator's reasons may quote them). `id` is the same for every replay of one transition,
- * so subscribers drop what they have seen: SNS standard topics deliver at least once.
- */
-export interface Notification {
-  id: string;
-  kind: 'file' | 'batch';
-  status: 'SUCCESS' | 'FAILURE';
-  client: string;
-  batch_date?: string;
-  file?: string;
-  stage?: string;
-  generation?: number;
-  msg: string;
 }
 
 /** The outcomes a batch settles in; every other stage is work in progress. */
@@ -52,7 +36,7 @@ function refusedKey(refused: RejectedKey, previous: Record<string, unknown> | un
   if (previous?.at === refused.at) return [];
   return [
     {
-      id: idOf('key', refused.client, refused.file_name, refused.at),
+      notification_id: idOf('key', refused.client, refused.file_name, refused.at),
       kind: 'file',
       status: 'FAILURE',
       client: refused.client,
@@ -72,7 +56,7 @@ function settledFiles(next: Batch, previous: Partial<Batch>): Notification[] {
     const status = SETTLED_FILE[file.status as keyof typeof SETTLED_FILE];
     return [
       {
-        id: idOf('file', next.client, next.batch_date, type, file.key, file.status, file.at),
+        notification_id: idOf('file', next.client, next.batch_date, type, file.key, file.status, file.at),
         kind: 'file' as const,
         status,
         client: next.client,
@@ -101,7 +85,7 @@ function outcome(next: Batch, previous: Partial<Batch>): Notification[] {
   const status = OUTCOMES[next.stage as keyof typeof OUTCOMES];
   return [
     {
-      id: idOf('batch', next.client, next.batch_date, next.generation, next.stage, next.updated_at),
+      notification_id: idOf('batch', next.client, next.batch_date, next.generation, next.stage, next.updated_at),
       kind: 'batch',
       status,
       client: next.client,

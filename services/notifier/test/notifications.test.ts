@@ -1,5 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Batch, FileDetail } from '@dataharvest/events/batch';
+import { Notification } from '@dataharvest/events/notification';
 import { type ItemChange, notificationsOf } from '../src/notifications';
 
 const file = (status: FileDetail['status'], at: string, extra: Partial<FileDetail> = {}): FileDetail => ({
@@ -43,7 +44,7 @@ describe('notificationsOf', () => {
     const [n, ...more] = notificationsOf(change(loaded, loading));
     expect(more).toEqual([]);
     expect(n).toMatchObject({ kind: 'file', status: 'SUCCESS', client: 'ACME', batch_date: '20240102', file: 'accounts_20240102.csv', msg: '3 rows loaded' });
-    expect(notificationsOf(change(loaded, loading))[0]!.id).toBe(n!.id);
+    expect(notificationsOf(change(loaded, loading))[0]!.notification_id).toBe(n!.notification_id);
     expect(notificationsOf(change({ ...loaded, updated_at: 'later' }, loaded))).toEqual([]);
     expect(notificationsOf(change(loading))).toEqual([]);
   });
@@ -55,7 +56,7 @@ describe('notificationsOf', () => {
     expect(n).toMatchObject({ status: 'FAILURE', msg: 'rejected: 2 problems; first at line 4, column amount' });
     expect(JSON.stringify(n)).not.toContain('12x');
     const again = batch({ files: { accounts: file('REJECTED', 't3', { errors: [] }) } });
-    expect(notificationsOf(change(again, rejected))[0]!.id).not.toBe(n!.id);
+    expect(notificationsOf(change(again, rejected))[0]!.notification_id).not.toBe(n!.notification_id);
   });
 
   it('announces each batch outcome once per arrival, with no transformer reason', () => {
@@ -75,7 +76,7 @@ describe('notificationsOf', () => {
     const first = notificationsOf(change(rejected, batch())).find((x) => x.kind === 'batch');
     const second = notificationsOf(change(rejectedAgain, batch({ updated_at: 'r1b' }))).find((x) => x.kind === 'batch');
     expect(first).toMatchObject({ msg: 'batch rejected: accounts refused' });
-    expect(second!.id).not.toBe(first!.id);
+    expect(second!.notification_id).not.toBe(first!.notification_id);
   });
 
   it('announces a refused key once per upload, and ignores the registry and removals', () => {
@@ -83,8 +84,20 @@ describe('notificationsOf', () => {
     const [n] = notificationsOf(change(refused));
     expect(n).toMatchObject({ kind: 'file', status: 'FAILURE', client: 'ACME', file: 'junk.csv', msg: 'object key refused: unknown file type' });
     expect(notificationsOf(change(refused, refused))).toEqual([]);
-    expect(notificationsOf(change({ ...refused, at: 'a2' }, refused))[0]!.id).not.toBe(n!.id);
+    expect(notificationsOf(change({ ...refused, at: 'a2' }, refused))[0]!.notification_id).not.toBe(n!.notification_id);
     expect(notificationsOf(change({ pk: 'REGISTRY', sk: 'TRANSFORMER#tax', name: 'tax' }))).toEqual([]);
     expect(notificationsOf(change(batch({ stage: 'COMPLETE' }), batch(), 'REMOVE'))).toEqual([]);
+  });
+
+  it('makes each notification exactly the topic’s contract, which subscribers parse', () => {
+    const made = [
+      ...notificationsOf(change(batch({ files: { accounts: file('PERSISTED', 't1') } }), batch())),
+      ...notificationsOf(change(batch({ files: { accounts: file('REJECTED', 't2', { errors: [{ line: 2, reason: 'bad' }] }) } }), batch())),
+      ...notificationsOf(change(batch({ stage: 'COMPLETE', generation: 1, events_published: 2 }), batch({ stage: 'TRANSFORMED', generation: 1 }))),
+      ...notificationsOf(change({ pk: 'CLIENT#ACME', sk: 'REJECTED#junk.csv', client: 'ACME', key: 'incoming/ACME/junk.csv', file_name: 'junk.csv', stage: 'REJECTED', reason: 'unknown', at: 'a1' })),
+    ];
+    expect(made.map((n) => n.kind)).toEqual(['file', 'file', 'batch', 'file']);
+    // Strict: a field the contract does not name (an `id` of the notifier's own, say) fails here, not in a subscriber.
+    for (const n of made) expect(Notification.strict().parse(JSON.parse(JSON.stringify(n)))).toEqual(n);
   });
 });
