@@ -7,6 +7,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { announceCloud, type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
+import type { FailuresListing } from '../local/src/cli/failures';
 import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
 
 const SAMPLE = 'examples/sample-batch';
@@ -19,18 +20,6 @@ const cli = (dataDir: string, ...args: string[]) =>
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
-
-interface Listed {
-  id: string;
-  service: string;
-  client?: string;
-  batchDate?: string;
-  generation?: number;
-  reason: string;
-  attempts: number;
-  firstSeen: string;
-  lastSeen: string;
-}
 
 const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> => {
   const end = Date.now() + timeoutMs;
@@ -82,7 +71,7 @@ describe('a transformer whose records give up: failures lists it, redrive after 
     latestForBatch(await readOutputEvents(on.aws.kinesis, eventsStream(cloud!)), client, DATE).map(({ client: _c, event_id: _i, published_at: _p, ...rest }) => rest);
   const listed = async () => {
     const out = await cli(dataDir, 'failures', '--json');
-    return { code: out.code, failures: (JSON.parse(out.stdout) as { failures: Listed[] }).failures };
+    return { code: out.code, failures: (JSON.parse(out.stdout) as FailuresListing).failures };
   };
 
   beforeAll(start);

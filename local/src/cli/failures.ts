@@ -3,7 +3,11 @@ import type { Connection } from './connection';
 import { UsageError } from './errors';
 import { type QueuedFailure, readFailures, release, remove, sqsClient } from './failure-queues';
 
-/** The fields `failures --json` prints per message: no receipt handle, no internal item. */
+/** What `failures --json` prints: per message, its fields without the receipt handle, queue URL and internal item. */
+export interface FailuresListing {
+  failures: Array<Omit<QueuedFailure, 'receiptHandle' | 'queueUrl' | 'failure'>>;
+}
+
 const shown = ({ receiptHandle: _, queueUrl: __, failure: ___, ...rest }: QueuedFailure) => rest;
 
 const line = (f: QueuedFailure) =>
@@ -15,7 +19,7 @@ const line = (f: QueuedFailure) =>
 export async function failures(on: Connection, opts: { json: boolean }, sqs: SQSClient = sqsClient(on)): Promise<number> {
   const queued = await readFailures(on, sqs);
   await release(sqs, queued);
-  if (opts.json) process.stdout.write(`${JSON.stringify({ failures: queued.map(shown) })}\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ failures: queued.map(shown) } satisfies FailuresListing)}\n`);
   else if (!queued.length) process.stdout.write('no failures: every on-failure queue is empty\n');
   else {
     process.stdout.write('ID  SERVICE  CLIENT  BATCH  GENERATION  ATTEMPTS  FIRST … LAST SEEN  REASON\n');
