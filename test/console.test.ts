@@ -4,40 +4,16 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import pg from 'pg';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type Connection, ingestBucket, runningCloud } from '../local/src/cli/connection';
+import { databaseDown } from './support/database-down';
+import { until } from './support/until';
 
 const SAMPLE = 'examples/sample-batch';
 const DATE = '20200130';
 const FILE_TYPES = ['accounts', 'clients', 'portfolios', 'transactions'];
 /** Where the test leaves its screenshot of the page (docs/console.png is a copy of one). */
 const SCREENSHOT = join(tmpdir(), 'dataharvest-console.png');
-
-/** The database refuses every connection, as when PostgreSQL is down (as test/failures-redrive.test.ts does). */
-async function databaseDown(url: string, down: boolean) {
-  const target = new URL(url);
-  const name = target.pathname.slice(1);
-  target.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: target.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(name)} ALLOW_CONNECTIONS ${down ? 'false' : 'true'}`);
-    if (down) await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
-  } finally {
-    await admin.end();
-  }
-}
-
-const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> => {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 /** The status console of `dataharvest up`, in headless Chromium: a batch, a failure and its redrive, live. */
 describe('the status console', () => {

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import pg from 'pg';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { announceCloud, type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
 import type { FailuresListing } from '../local/src/cli/failures';
 import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
+import { databaseDown } from './support/database-down';
+import { until } from './support/until';
 
 const SAMPLE = 'examples/sample-batch';
 const DATE = '20200130';
@@ -20,34 +21,6 @@ const cli = (dataDir: string, ...args: string[]) =>
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
-
-const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> => {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
-/**
- * The database refuses every connection, as when PostgreSQL is down: no login to it, and the sessions it had are
- * cut. Run as the superuser from the maintenance database, so the switch itself keeps working.
- */
-async function databaseDown(url: string, down: boolean) {
-  const target = new URL(url);
-  const name = target.pathname.slice(1);
-  target.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: target.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(name)} ALLOW_CONNECTIONS ${down ? 'false' : 'true'}`);
-    if (down) await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
-  } finally {
-    await admin.end();
-  }
-}
 
 describe('a transformer whose records give up: failures lists it, redrive after the fix completes the batch', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dataharvest-redrive-'));
