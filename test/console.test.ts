@@ -1,12 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type Connection, ingestBucket, runningCloud } from '../local/src/cli/connection';
+import { startUp, type UpProcess } from './support/cli';
 import { databaseDown } from './support/database-down';
+import { cloudScratch } from './support/scratch';
 import { until } from './support/until';
 
 const SAMPLE = 'examples/sample-batch';
@@ -14,41 +15,27 @@ const DATE = '20200130';
 const FILE_TYPES = ['accounts', 'clients', 'portfolios', 'transactions'];
 /** Where the test leaves its screenshot of the page (docs/console.png is a copy of one). */
 const SCREENSHOT = join(tmpdir(), 'dataharvest-console.png');
+const CONSOLE_ADDRESS = /console {3}(http:\/\/127\.0\.0\.1:\d+\/)/;
 
 /** The status console of `dataharvest up`, in headless Chromium: a batch, a failure and its redrive, live. */
 describe('the status console', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dataharvest-console-'));
-  chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dirs inside
-  const dataDir = join(dir, 'cloud');
-  let up: ChildProcess | undefined;
-  let output = '';
+  const scratch = cloudScratch('console');
+  let up: UpProcess | undefined;
   let browser: Browser | undefined;
   let postgresUrl = '';
 
   afterAll(async () => {
     await browser?.close();
     if (postgresUrl) await databaseDown(postgresUrl, false).catch(() => undefined);
-    if (up && up.exitCode === null) {
-      const exited = new Promise((resolve) => up!.once('exit', resolve));
-      up.kill('SIGINT');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await up?.stop();
+    scratch.remove();
   });
 
   it('shows a batch COMPLETE with its rows, a failed batch and its reason, and redrives it on a click', async () => {
-    up = spawn('node', ['local/bin/dataharvest.mjs', 'up', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const s of [up.stdout!, up.stderr!]) s.on('data', (d: Buffer) => (output += d.toString()));
-    const address = await until(
-      'the console address',
-      async () => {
-        if (up!.exitCode !== null) throw new Error(`up exited with ${up!.exitCode}: ${output}`);
-        return /console {3}(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
-      },
-      240_000,
-    );
-    postgresUrl = /Postgres {2}(\S+)/.exec(output)![1]!;
-    const on: Connection = runningCloud(dataDir);
+    up = startUp('--data-dir', scratch.dataDir);
+    const address = (await up.printed(CONSOLE_ADDRESS, 240_000))[1]!;
+    postgresUrl = /Postgres {2}(\S+)/.exec(up.output())![1]!;
+    const on: Connection = runningCloud(scratch.dataDir);
     const upload = (client: string) =>
       Promise.all(readdirSync(SAMPLE).map((f) => on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(on.deployment), Key: `incoming/${client}/${f}`, Body: readFileSync(join(SAMPLE, f)) }))));
 
@@ -99,7 +86,7 @@ describe('the status console', () => {
   }, 600_000);
 
   it('refuses a redrive without the token of this start, from another origin, or not as POST', async () => {
-    const address = /console {3}(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)![1]!;
+    const address = CONSOLE_ADDRESS.exec(up!.output())![1]!;
     const post = (headers: Record<string, string>) => fetch(`${address}api/redrive`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"id":"x"}' });
     const html = await (await fetch(address)).text();
     const token = /name="console-token" content="([^"]+)"/.exec(html)![1]!;

@@ -1,31 +1,22 @@
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { announceCloud, type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
 import type { FailuresListing } from '../local/src/cli/failures';
 import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
+import { cli } from './support/cli';
 import { databaseDown } from './support/database-down';
+import { cloudScratch } from './support/scratch';
 import { until } from './support/until';
 
 const SAMPLE = 'examples/sample-batch';
 const DATE = '20200130';
 const TRANSFORMERS = ['deposit', 'tax', 'transaction'];
 
-/** The compiled CLI on the test's cloud; its exit code and output whether it succeeds or not. */
-const cli = (dataDir: string, ...args: string[]) =>
-  promisify(execFile)('node', ['local/bin/dataharvest.mjs', ...args, '--data-dir', dataDir], { timeout: 120_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-
 describe('a transformer whose records give up: failures lists it, redrive after the fix completes the batch', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dataharvest-redrive-'));
-  chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dirs inside
-  const dataDir = join(dir, 'cloud');
+  const scratch = cloudScratch('redrive');
+  const { dataDir } = scratch;
   let cloud: LocalCloud | undefined;
   let on: Connection;
   const start = async () => {
@@ -43,7 +34,7 @@ describe('a transformer whose records give up: failures lists it, redrive after 
   const figures = async (client: string) =>
     latestForBatch(await readOutputEvents(on.aws.kinesis, eventsStream(cloud!)), client, DATE).map(({ client: _c, event_id: _i, published_at: _p, ...rest }) => rest);
   const listed = async () => {
-    const out = await cli(dataDir, 'failures', '--json');
+    const out = await cli('failures', '--json', '--data-dir', dataDir);
     return { code: out.code, failures: (JSON.parse(out.stdout) as FailuresListing).failures };
   };
 
@@ -51,7 +42,7 @@ describe('a transformer whose records give up: failures lists it, redrive after 
   afterAll(async () => {
     if (cloud) await databaseDown(cloud.postgresUrl, false).catch(() => undefined);
     await cloud?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    scratch.remove();
   });
 
   it('lists what gave up with client, batch and reason, keeps it over a restart, and redrives it to a clean run’s events', async () => {
@@ -86,7 +77,7 @@ describe('a transformer whose records give up: failures lists it, redrive after 
 
     // The fix: PostgreSQL is back. Redrive re-runs the transformers for generation 1 and empties the queues.
     await databaseDown(cloud!.postgresUrl, false);
-    const redriven = await cli(dataDir, 'redrive', '--all');
+    const redriven = await cli('redrive', '--all', '--data-dir', dataDir);
     expect(redriven).toMatchObject({ code: 0 });
     expect(redriven.stdout.match(/BROKEN_CO\/20200130 generation 1: re-delivered/g)).toHaveLength(TRANSFORMERS.length);
     const done = await until('the redriven batch', stageOf('BROKEN_CO', 'COMPLETE'));

@@ -1,17 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from '../local/src/cloud/ports';
-
-/** The compiled CLI; its exit code, stdout and stderr whether it succeeds or not. */
-const cli = (...args: string[]) =>
-  promisify(execFile)('node', ['local/bin/dataharvest.mjs', ...args], { timeout: 180_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+import { cli, startUp } from './support/cli';
+import { cloudScratch } from './support/scratch';
 
 async function query(url: string): Promise<unknown> {
   const client = new pg.Client({ connectionString: url });
@@ -24,25 +16,17 @@ async function query(url: string): Promise<unknown> {
 }
 
 describe('dataharvest up for daily work, with run, reset and Ctrl-C', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dataharvest-workflow-'));
-  chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dirs inside
-  const dataDir = join(dir, 'cloud');
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const scratch = cloudScratch('workflow');
+  const { dir, dataDir } = scratch;
+  afterAll(() => scratch.remove());
 
   it('prints pasteable endpoints on fixed ports and readable logs; run uses it; reset waits for it to stop', async () => {
     const ports = { pg: await freePort(), s3: await freePort(), dynamodb: await freePort(), kinesis: await freePort(), sqs: await freePort() };
     const flags = Object.entries(ports).flatMap(([service, port]) => [`--${service}-port`, String(port)]);
-    const up = spawn('node', ['local/bin/dataharvest.mjs', 'up', '--data-dir', dataDir, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    for (const s of [up.stdout, up.stderr]) s.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+    const up = startUp('--data-dir', dataDir, ...flags);
     try {
-      await Promise.race([
-        new Promise<void>((resolve) => up.stdout.on('data', () => output.includes('  functions ') && resolve())),
-        exited.then((code) => {
-          throw new Error(`up exited with ${code}: ${output}`);
-        }),
-      ]);
+      await up.printed('  functions ', 240_000);
+      const output = up.output();
       expect(output).toContain(`S3        http://127.0.0.1:${ports.s3}\n`);
       expect(output).toContain(`DynamoDB  http://127.0.0.1:${ports.dynamodb}\n`);
       expect(output).toContain(`Kinesis   http://127.0.0.1:${ports.kinesis}\n`);
@@ -62,11 +46,11 @@ describe('dataharvest up for daily work, with run, reset and Ctrl-C', () => {
       expect(run).toMatchObject({ code: 0, stderr: '' });
       expect(run.stdout).toContain('using the local cloud that `dataharvest up` runs');
       expect(run.stdout).toContain('batch WORKFLOW/20200130: COMPLETE');
-      expect(up.exitCode).toBeNull();
+      expect(up.process.exitCode).toBeNull();
       // Function logs read as `time function LEVEL message key=value…`; the emulators' known noise is gone.
-      expect(output).toMatch(/^\d\d:\d\d:\d\d\.\d{3} dataharvest-persistence-\S+ INFO file settled key=incoming\/WORKFLOW\/accounts_20200130\.csv status=PERSISTED rows=2 /m);
-      expect(output).not.toMatch(/^\{/m);
-      expect(output).not.toContain('JAXB');
+      expect(up.output()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} dataharvest-persistence-\S+ INFO file settled key=incoming\/WORKFLOW\/accounts_20200130\.csv status=PERSISTED rows=2 /m);
+      expect(up.output()).not.toMatch(/^\{/m);
+      expect(up.output()).not.toContain('JAXB');
 
       // The timeout counts from the command's start: at 1 ms, nothing is uploaded.
       const late = await cli('run', 'examples/sample-batch', '--client', 'LATE', '--timeout', '0.001', '--data-dir', dataDir);
@@ -76,12 +60,12 @@ describe('dataharvest up for daily work, with run, reset and Ctrl-C', () => {
       expect(await cli('reset', '--data-dir', dataDir)).toEqual({
         code: 1,
         stdout: '',
-        stderr: `dataharvest: a local cloud (pid ${up.pid}) is running on ${dataDir}: stop it (Ctrl-C in its terminal) before reset\n`,
+        stderr: `dataharvest: a local cloud (pid ${up.process.pid}) is running on ${dataDir}: stop it (Ctrl-C in its terminal) before reset\n`,
       });
     } finally {
-      up.kill('SIGINT');
+      up.process.kill('SIGINT');
     }
-    expect(await exited).toBe(0);
+    expect(await up.exited).toBe(0);
     expect(await cli('reset', '--data-dir', dataDir)).toMatchObject({ code: 0, stderr: '' });
     expect(readdirSync(dataDir)).toEqual([]);
     expect(existsSync(join(dir, 'other', 'cloud.lock'))).toBe(false);
