@@ -12,7 +12,13 @@ interface Report {
   events: Array<Record<string, unknown>>;
 }
 
-const ROWS = 30_000;
+/**
+ * Rows of the holder files (accounts, clients, portfolios): enough that the clients file, the one with quoted names,
+ * spans two 1 MiB chunks. Transactions need more rows per MiB: 30,000 of them span two chunks too.
+ */
+const HOLDERS = 20_000;
+const TRANSACTIONS = 30_000;
+const rowsOf = (type: string) => (type === 'transactions' ? TRANSACTIONS : HOLDERS);
 const run = async (files: string, dataDir: string, extra: string[] = []) => {
   const { stdout } = await promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', files, '--client', 'CHUNKY', '--json', '--data-dir', dataDir, ...extra], {
     timeout: 300_000,
@@ -30,33 +36,36 @@ describe('a batch loaded in chunks', () => {
 
   it('loads exactly as the single path does: quoted commas, doubled quotes and line breaks across 1 MiB chunks', async () => {
     const files = join(dir, 'files');
-    for (const type of FILE_TYPES) await generate({ type, rows: ROWS, seed: 5, client: 'CHUNKY', accounts: ROWS, quoted: true, out: join(files, `${type}_20200130.csv`) });
+    for (const type of FILE_TYPES) await generate({ type, rows: rowsOf(type), seed: 5, client: 'CHUNKY', accounts: HOLDERS, quoted: true, out: join(files, `${type}_20200130.csv`) });
     const single = await run(files, join(dir, 'single'));
     const chunked = await run(files, join(dir, 'chunked'), ['--chunk-size', '1MiB']);
     expect(single.stage).toBe('COMPLETE');
     expect(chunked.stage).toBe('COMPLETE');
     for (const type of FILE_TYPES) {
       const size = statSync(join(files, `${type}_20200130.csv`)).size;
-      expect(chunked.files[type]).toMatchObject({ status: 'PERSISTED', rows: ROWS });
+      expect(chunked.files[type]).toMatchObject({ status: 'PERSISTED', rows: rowsOf(type) });
       expect(chunked.files[type]!.chunks).toBe(size > 2 ** 20 ? Math.ceil(size / 2 ** 20) : undefined);
-      expect(single.files[type]).toMatchObject({ status: 'PERSISTED', rows: ROWS });
+      expect(single.files[type]).toMatchObject({ status: 'PERSISTED', rows: rowsOf(type) });
       expect(single.files[type]!.chunks).toBeUndefined();
     }
-    expect(chunked.events).toHaveLength(ROWS);
+    for (const type of ['clients', 'portfolios', 'transactions']) expect(chunked.files[type]!.chunks).toBeGreaterThan(1);
+    expect(chunked.events).toHaveLength(HOLDERS);
     expect(comparable(chunked.events)).toEqual(comparable(single.events));
   }, 600_000);
 
   it('refuses an invalid row in one chunk with the single path report, and record ids repeated across chunks', async () => {
     const files = join(dir, 'bad');
     const out = (type: string) => join(files, `${type}_20200130.csv`);
-    for (const type of FILE_TYPES) await generate({ type, rows: ROWS, seed: 6, client: 'CHUNKY', accounts: ROWS, out: out(type) });
+    const LARGE: Record<string, number> = { transactions: TRANSACTIONS, clients: HOLDERS };
+    // Only the two refused files need chunks: the others are a few rows each.
+    for (const type of FILE_TYPES) await generate({ type, rows: LARGE[type] ?? 10, seed: 6, client: 'CHUNKY', accounts: 10, out: out(type) });
     // Line 20,001 (record 20,000) gets an amount that is not money, in a chunk well after the first.
     const lines = readFileSync(out('transactions'), 'utf8').split('\n');
     lines[20_000] = lines[20_000]!.replace(/,(-?\d+\.\d\d),/, ',12.5x,');
     writeFileSync(out('transactions'), lines.join('\n'));
-    // Record 29,000 of the clients file takes record 2's id: the chunks that hold them are far apart.
+    // Record 19,000 of the clients file takes record 2's id: the chunks that hold them are far apart.
     const clients = readFileSync(out('clients'), 'utf8').split('\n');
-    clients[29_000] = clients[29_000]!.replace(/^\d+,/, '2,');
+    clients[19_000] = clients[19_000]!.replace(/^\d+,/, '2,');
     writeFileSync(out('clients'), clients.join('\n'));
 
     const single = await run(files, join(dir, 'bad-single')).catch((e: { stdout: string }) => JSON.parse(e.stdout) as Report);
