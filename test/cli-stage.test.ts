@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ingestBucket } from '../local/src/cli/connection';
+import { connectCloud, ingestBucket } from '../local/src/cli/connection';
 import { type LocalCloud, startCloud } from '../local/src/cloud/index';
+import { until } from './support/until';
 
 const SAMPLE = 'examples/sample-batch';
 
@@ -47,14 +48,11 @@ describe('dataharvest status and backfill --stage', () => {
 
   it('status --stage dev --region R reads the batches from the tables the stage exports', async () => {
     expect(cloud.stage).toBe('dev');
-    let status: { batches: Array<{ stage: string }> } = { batches: [] };
-    let stderr = '';
-    for (let i = 0; i < 60 && status.batches[0]?.stage !== 'COMPLETE'; i++) {
-      const out = await cli(awsEnv(), 'status', '--stage', 'dev', '--region', 'eu-central-1', '--client', 'EXT_CLIENT', '--json');
-      status = JSON.parse(out.stdout);
-      stderr = out.stderr;
-      if (status.batches[0]?.stage !== 'COMPLETE') await new Promise((r) => setTimeout(r, 500));
-    }
+    // Waited for here rather than by polling the CLI: each of its runs is a process start.
+    const { metastore } = connectCloud(cloud);
+    await until('EXT_CLIENT COMPLETE', async () => ((await metastore.getBatch('EXT_CLIENT', '20200130'))?.stage === 'COMPLETE' ? true : undefined), 30_000);
+    const { stdout, stderr } = await cli(awsEnv(), 'status', '--stage', 'dev', '--region', 'eu-central-1', '--client', 'EXT_CLIENT', '--json');
+    const status = JSON.parse(stdout) as { batches: Array<{ stage: string }> };
     expect(status.batches[0]).toMatchObject({ client: 'EXT_CLIENT', batch_date: '20200130', stage: 'COMPLETE' });
     // The endpoints came from the environment, not from the CLI: it says so, in one line.
     expect(stderr).toMatch(/^dataharvest: stage dev is reached through the endpoints of .*AWS_ENDPOINT_URL_CLOUDFORMATION.*\n$/);
