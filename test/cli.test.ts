@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { runningCloud } from '../local/src/cli/connection';
+import { until } from './support/until';
 
 const cli = (...args: string[]) => promisify(execFile)('node', ['local/bin/dataharvest.mjs', ...args], { timeout: 120_000 });
 
@@ -37,11 +39,10 @@ describe('dataharvest up, upload, status', () => {
       const uploaded = await cli('upload', 'examples/sample-batch', '--client', 'EXT_CLIENT', '--data-dir', dataDir);
       expect(uploaded.stdout).toContain('uploaded incoming/EXT_CLIENT/accounts_20200130.csv');
 
-      let status: { batches: Array<{ stage: string }> } = { batches: [] };
-      for (let i = 0; i < 100 && status.batches[0]?.stage !== 'COMPLETE'; i++) {
-        status = JSON.parse((await cli('status', '--client', 'EXT_CLIENT', '--json', '--data-dir', dataDir)).stdout);
-        await new Promise((r) => setTimeout(r, 300));
-      }
+      // Waited for here rather than by polling the CLI: each of its runs is a process start.
+      const { metastore } = runningCloud(dataDir);
+      await until('EXT_CLIENT COMPLETE', async () => ((await metastore.getBatch('EXT_CLIENT', '20200130'))?.stage === 'COMPLETE' ? true : undefined), 60_000);
+      const status = JSON.parse((await cli('status', '--client', 'EXT_CLIENT', '--json', '--data-dir', dataDir)).stdout) as { batches: Array<{ stage: string }> };
       expect(status.batches[0]).toMatchObject({ client: 'EXT_CLIENT', batch_date: '20200130', stage: 'COMPLETE' });
     } finally {
       up.kill('SIGINT');
