@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FILE_TYPES } from '@dataharvest/events/batch';
+import { announceCloud } from '../local/src/cli/connection';
+import { type LocalCloud, startCloud } from '../local/src/cloud/index';
 import { generate } from '../local/src/generate/index';
 
 interface Report {
@@ -19,8 +21,8 @@ interface Report {
 const HOLDERS = 20_000;
 const TRANSACTIONS = 30_000;
 const rowsOf = (type: string) => (type === 'transactions' ? TRANSACTIONS : HOLDERS);
-const run = async (files: string, dataDir: string, extra: string[] = []) => {
-  const { stdout } = await promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', files, '--client', 'CHUNKY', '--json', '--data-dir', dataDir, ...extra], {
+const run = async (files: string, dataDir: string, extra: string[] = [], client = 'CHUNKY') => {
+  const { stdout } = await promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', files, '--client', client, '--json', '--data-dir', dataDir, ...extra], {
     timeout: 300_000,
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -32,25 +34,41 @@ const comparable = (events: Report['events']) => events.map(({ published_at: _, 
 describe('a batch loaded in chunks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dataharvest-chunked-'));
   chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dirs inside
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /**
+   * The single path's runs use one cloud of the test's, as a run uses the one `dataharvest up` runs on its data dir;
+   * the chunked path's runs start their own with `--chunk-size`.
+   */
+  const single = join(dir, 'single');
+  let cloud: LocalCloud | undefined;
+  let forget = () => {};
+  beforeAll(async () => {
+    cloud = await startCloud();
+    mkdirSync(single);
+    forget = announceCloud(single, cloud);
+  }, 120_000);
+  afterAll(async () => {
+    forget();
+    await cloud?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('loads exactly as the single path does: quoted commas, doubled quotes and line breaks across 1 MiB chunks', async () => {
     const files = join(dir, 'files');
     for (const type of FILE_TYPES) await generate({ type, rows: rowsOf(type), seed: 5, client: 'CHUNKY', accounts: HOLDERS, quoted: true, out: join(files, `${type}_20200130.csv`) });
-    const single = await run(files, join(dir, 'single'));
+    const whole = await run(files, single);
     const chunked = await run(files, join(dir, 'chunked'), ['--chunk-size', '1MiB']);
-    expect(single.stage).toBe('COMPLETE');
+    expect(whole.stage).toBe('COMPLETE');
     expect(chunked.stage).toBe('COMPLETE');
     for (const type of FILE_TYPES) {
       const size = statSync(join(files, `${type}_20200130.csv`)).size;
       expect(chunked.files[type]).toMatchObject({ status: 'PERSISTED', rows: rowsOf(type) });
       expect(chunked.files[type]!.chunks).toBe(size > 2 ** 20 ? Math.ceil(size / 2 ** 20) : undefined);
-      expect(single.files[type]).toMatchObject({ status: 'PERSISTED', rows: rowsOf(type) });
-      expect(single.files[type]!.chunks).toBeUndefined();
+      expect(whole.files[type]).toMatchObject({ status: 'PERSISTED', rows: rowsOf(type) });
+      expect(whole.files[type]!.chunks).toBeUndefined();
     }
     for (const type of ['clients', 'portfolios', 'transactions']) expect(chunked.files[type]!.chunks).toBeGreaterThan(1);
     expect(chunked.events).toHaveLength(HOLDERS);
-    expect(comparable(chunked.events)).toEqual(comparable(single.events));
+    expect(comparable(chunked.events)).toEqual(comparable(whole.events));
   }, 600_000);
 
   it('refuses an invalid row in one chunk with the single path report, and record ids repeated across chunks', async () => {
@@ -68,13 +86,14 @@ describe('a batch loaded in chunks', () => {
     clients[19_000] = clients[19_000]!.replace(/^\d+,/, '2,');
     writeFileSync(out('clients'), clients.join('\n'));
 
-    const single = await run(files, join(dir, 'bad-single')).catch((e: { stdout: string }) => JSON.parse(e.stdout) as Report);
+    // Another client on the single path's cloud, whose first test loaded CHUNKY's batch of the same date.
+    const whole = await run(files, single, [], 'CHUNKY_BAD').catch((e: { stdout: string }) => JSON.parse(e.stdout) as Report);
     const chunked = await run(files, join(dir, 'bad-chunked'), ['--chunk-size', '1MiB']).catch((e: { stdout: string }) => JSON.parse(e.stdout) as Report);
     expect(chunked.files.transactions).toMatchObject({ status: 'REJECTED', rows: 0 });
     expect(chunked.files.transactions!.chunks).toBeGreaterThan(1);
-    expect(chunked.files.transactions!.errors).toEqual(single.files.transactions!.errors);
+    expect(chunked.files.transactions!.errors).toEqual(whole.files.transactions!.errors);
     expect(chunked.files.transactions!.errors[0]).toMatchObject({ line: 20_001, column: 'amount' });
-    expect(single.files.clients).toMatchObject({ status: 'REJECTED' });
+    expect(whole.files.clients).toMatchObject({ status: 'REJECTED' });
     expect(chunked.files.clients).toMatchObject({ status: 'REJECTED', rows: 0 });
     expect(chunked.files.clients!.chunks).toBeGreaterThan(1);
     expect(chunked.files.clients!.errors).toEqual([expect.objectContaining({ column: 'record_id', reason: expect.stringMatching(/duplicate record_id 2\b/) })]);
