@@ -7,6 +7,7 @@ import { createFailureLog } from '@dataharvest/shared/failures';
 import type { StatusReport } from '../local/src/cli/status';
 import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/connection';
 import { type LocalCloud, startCloud } from '../local/src/cloud/index';
+import { until } from './support/until';
 
 const SAMPLE = 'examples/sample-batch';
 /** Two deposits whose sum overflows numeric(17,2): the deposit and transaction steps fail the batch for its data. */
@@ -49,11 +50,9 @@ describe('dataharvest status for operators', () => {
   });
 
   it("names a failed transformer's reason, times each stage the batch went through, and exits 1", async () => {
-    let out = await status('--client', 'HUGE', '--json');
-    for (let i = 0; i < 120 && (JSON.parse(out.stdout) as StatusReport).batches[0]?.stage !== 'FAILED'; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      out = await status('--client', 'HUGE', '--json');
-    }
+    // Waited for here rather than by polling the CLI: each of its runs is a process start.
+    await until('HUGE FAILED', async () => ((await on.metastore.getBatch('HUGE', '20200130'))?.stage === 'FAILED' ? true : undefined), 60_000);
+    const out = await status('--client', 'HUGE', '--json');
     expect(out.code).toBe(1);
     const [batch] = (JSON.parse(out.stdout) as StatusReport).batches;
     expect(batch).toMatchObject({
@@ -97,9 +96,14 @@ describe('dataharvest status for operators', () => {
   it('prints a JSON output far over 64 KiB whole into a pipe that reads slowly', async () => {
     const errors = Array.from({ length: 20 }, (_, i) => ({ line: i + 2, column: 'amount', reason: 'not an amount: digits with an optional minus sign and at most 2 decimals' }));
     const dates = Array.from({ length: 120 }, (_, i) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10).replaceAll('-', ''));
-    for (const date of dates) {
-      const key = `incoming/MANY/transactions_${date}.csv`;
-      await on.metastore.recordFile('MANY', date, 'transactions', { status: 'REJECTED', key, rows: 0, bytes: 100, reason: 'bad rows', error_count: 20, errors, at: new Date().toISOString() });
+    // One item per batch date, so the writes need no order: ten at a time.
+    for (let i = 0; i < dates.length; i += 10) {
+      await Promise.all(
+        dates.slice(i, i + 10).map((date) => {
+          const key = `incoming/MANY/transactions_${date}.csv`;
+          return on.metastore.recordFile('MANY', date, 'transactions', { status: 'REJECTED', key, rows: 0, bytes: 100, reason: 'bad rows', error_count: 20, errors, at: new Date().toISOString() });
+        }),
+      );
     }
     const out = await shell(`node local/bin/dataharvest.mjs status --client MANY --json --stage dev --region eu-central-1 --data-dir ${dataDir} | (sleep 1; cat)`);
     expect(out.stdout.length).toBeGreaterThan(128 * 1024);
