@@ -9,20 +9,11 @@ import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { backfill } from '../local/src/cli/backfill';
 import { type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
 import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
+import { until } from './support/until';
 
 const NAME = 'audit-probe';
 const SAMPLE = 'examples/sample-batch';
 const offline = { ...process.env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline', SLS_TELEMETRY_DISABLED: '1' };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /**
  * A checkout of its own to scaffold into, so the repository (and tests running beside this one) never see the new
