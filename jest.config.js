@@ -34,6 +34,7 @@ const unit = [
   'local/test/stream-lanes.test.ts',
   'local/test/template.test.ts',
   'services/persistence/test/chunk-plan.test.ts',
+  'shared/test/load/record-id-set.test.ts',
   'services/persistence/test/csv-validator.test.ts',
   'services/persistence/test/report-size.test.ts',
   'services/persistence/test/csv-validator.property.test.ts',

@@ -8,6 +8,7 @@ import { FILE_TYPES } from '@dataharvest/events/batch';
 import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/connection';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { generate } from '../local/src/generate/index';
+import { partitionName } from '@dataharvest/shared/load/slice-table';
 
 /**
  * Faults on the chunked path, through real events: loaders losing their connection mid-COPY (PostgreSQL terminates
@@ -52,6 +53,20 @@ describe('the chunked path under faults', () => {
     }
   };
 
+  /** Puts every descriptor of the chunk stream on it once more, as Kinesis may. */
+  const redeliverChunks = async () => {
+    const stream = cloud.exports[`dataharvest-${cloud.stage}-chunk-stream`]!;
+    const { kinesis } = on.aws;
+    const records = [];
+    for (const shard of (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? []) {
+      const it = await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }));
+      const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator! }));
+      records.push(...(out.Records ?? []).map((r) => ({ Data: r.Data!, PartitionKey: r.PartitionKey! })));
+    }
+    await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: records }));
+    return records.length;
+  };
+
   it('loads every row once though loaders die mid-chunk, and again when every chunk is redelivered', async () => {
     const files = join(dir, 'files');
     for (const type of FILE_TYPES) await generate({ type, rows: ROWS, seed: 9, client: CLIENT, accounts: ROWS, out: join(files, `${type}_${DATE}.csv`) });
@@ -80,19 +95,67 @@ describe('the chunked path under faults', () => {
     expect(first).toMatchObject({ rows: String(ROWS), ids: String(ROWS) });
 
     // Every descriptor of the chunk stream delivered once more: nothing changes.
-    const stream = cloud.exports[`dataharvest-${cloud.stage}-chunk-stream`]!;
-    const { kinesis } = on.aws;
-    const records = [];
-    for (const shard of (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? []) {
-      const it = await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }));
-      const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator! }));
-      records.push(...(out.Records ?? []).map((r) => ({ Data: r.Data!, PartitionKey: r.PartitionKey! })));
-    }
-    expect(records.length).toBeGreaterThan(4);
-    await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: records }));
+    expect(await redeliverChunks()).toBeGreaterThan(4);
     await cloud.idle({ quietMs: 1000, timeoutMs: 120_000 });
     expect(await slice()).toEqual(first);
     const after = await on.metastore.getBatch(CLIENT, DATE);
     expect(after).toMatchObject({ stage: 'COMPLETE', generation });
   }, 600_000);
+
+  it('settles a refused file once though deliveries race to settle it, cross-chunk duplicates included', async () => {
+    const date = '20200131';
+    const path = (type: string) => join(dir, 'files', `${type}_${date}.csv`);
+    const upload = (type: string, records: string[]) => on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${CLIENT}/${type}_${date}.csv`, Body: records.join('\n') }));
+    for (const type of ['clients', 'accounts'] as const) await generate({ type, rows: ROWS, seed: 9, client: CLIENT, accounts: ROWS, out: path(type) });
+    // The last client takes the first one's id: the two are chunks apart, and only the settling step can see it.
+    const clients = readFileSync(path('clients'), 'utf8').split('\n');
+    clients[ROWS] = clients[ROWS]!.replace(/^\d+,/, '1,');
+    // Accounts in reverse id order, too scattered for a chunk to keep as runs; the first takes the last one's id.
+    const [header, ...accounts] = readFileSync(path('accounts'), 'utf8').split('\n').filter(Boolean);
+    accounts.reverse();
+    accounts[0] = accounts[0]!.replace(/^\d+,/, '1,');
+    await upload('accounts', [header!, ...accounts]);
+
+    // The clients file's settling waits at its partition's lock, held here once the chunker has made the upload:
+    // the delivery that completes the count waits there, and so do the deliveries of every chunk again.
+    const partition = partitionName({ type: 'clients', client: CLIENT, batchDate: date });
+    const lock = new pg.Client({ connectionString: cloud.postgresUrl });
+    await lock.connect();
+    const until = async (what: string, done: () => Promise<boolean>) => {
+      for (const started = Date.now(); !(await done()); await new Promise((r) => setTimeout(r, 10))) if (Date.now() - started > 120_000) throw new Error(`never ${what}`);
+    };
+    const clientsUpload = async () =>
+      (
+        await lock.query<{ state: string }>('SELECT state FROM chunk_uploads WHERE partition = $1', [partition]).catch((error: { code?: string }) => {
+          if (error.code === '42P01') return { rows: [] }; // the chunker has not made its tables yet
+          throw error;
+        })
+      ).rows[0];
+    const waiting = async () => (await lock.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0]!.n;
+    try {
+      await upload('clients', clients);
+      await until('made the upload', async () => (await clientsUpload()) !== undefined);
+      await lock.query('SELECT pg_advisory_lock(hashtext($1))', [partition]);
+      expect(await clientsUpload()).toMatchObject({ state: 'LOADING' });
+      await until('waited to settle', async () => (await waiting()) >= 1);
+      await redeliverChunks();
+      await until('waited twice to settle', async () => (await waiting()) >= 2);
+    } finally {
+      await lock.end();
+    }
+    await cloud.idle({ quietMs: 1000, timeoutMs: 120_000 });
+
+    const refused = (await on.metastore.getBatch(CLIENT, date))!.files;
+    expect(refused.clients).toMatchObject({
+      status: 'REJECTED',
+      rows: 0,
+      errors: [expect.objectContaining({ column: 'record_id', reason: expect.stringMatching(/^duplicate record_id 1: in chunks 0, \d+ of the file$/) })],
+    });
+    expect(refused.accounts).toMatchObject({
+      status: 'REJECTED',
+      rows: 0,
+      errors: [expect.objectContaining({ column: 'record_id', reason: 'duplicate record_id 1: in more than one chunk of the file' })],
+    });
+    for (const file of [refused.clients!, refused.accounts!]) expect(file.chunks!.total).toBeGreaterThan(1);
+  }, 300_000);
 });

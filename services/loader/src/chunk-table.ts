@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ChunkDescriptor } from '@dataharvest/events/chunk';
 import type { RowError } from '@dataharvest/events/batch';
+import type { IdRuns } from '@dataharvest/shared/load/record-id-set';
 import type { LoadTarget, Reject } from '@dataharvest/shared/load/slice-loader';
 
 /** The chunk's upload is no longer loading (superseded by a newer upload, or settled): nothing to load. */
@@ -29,7 +30,6 @@ export class ChunkTable implements LoadTarget {
     await this.db.query('BEGIN');
     try {
       await claim(this.db, this.chunk);
-      await this.db.query("SELECT set_config('dataharvest.chunk', $1, true)", [String(this.chunk.index)]);
     } catch (error) {
       await this.db.query('ROLLBACK');
       throw error;
@@ -40,15 +40,17 @@ export class ChunkTable implements LoadTarget {
     return `COPY ${this.staging} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
   }
 
-  async commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number }): Promise<void> {
+  async commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns }): Promise<void> {
     const { upload_id, index } = this.chunk;
-    await this.db.query('UPDATE chunk_loads SET loaded = true, rows = $3, rejected = $4, errors = $5, error_count = $6 WHERE upload_id = $1 AND chunk = $2', [
+    await this.db.query('UPDATE chunk_loads SET loaded = true, rows = $3, rejected = $4, errors = $5, error_count = $6, ids = $7::int8multirange, ids_exact = $8 WHERE upload_id = $1 AND chunk = $2', [
       upload_id,
       index,
       result.rows,
       result.rejectedRows,
       JSON.stringify(result.errors),
       result.errorCount,
+      `{${result.ids.runs.map(([first, last]) => `[${first},${last}]`).join(',')}}`,
+      result.ids.exact,
     ]);
     if (rejects.length) {
       await this.db.query('INSERT INTO chunk_rejects (upload_id, line, reason, raw) SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[])', [

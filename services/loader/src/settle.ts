@@ -62,13 +62,15 @@ export async function settleIfComplete(deps: LoaderDeps, d: ChunkDescriptor): Pr
 
 const Totals = z.object({ rows: z.coerce.number(), rejected: z.coerce.number(), error_count: z.coerce.number(), invalid: z.coerce.number(), errors: z.array(RowError) });
 
-/** The settling transaction; undefined when the upload was superseded. Settled twice, it answers as the first time. */
+/** The settling transaction; undefined when the upload was superseded. Settled twice, it answers as the first time did. */
 async function settle(db: pg.ClientBase, d: ChunkDescriptor): Promise<Settled | undefined> {
   const slice = { type: d.type, client: d.client, batchDate: d.batch_date };
   const partition = partitionName(slice);
   await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [partition]);
-  const upload = (await db.query<{ state: string; staging: string }>('SELECT state, staging FROM chunk_uploads WHERE upload_id = $1 FOR UPDATE', [d.upload_id])).rows[0];
+  const upload = (await db.query<{ state: string; staging: string; settled: Settled | null }>('SELECT state, staging, settled FROM chunk_uploads WHERE upload_id = $1 FOR UPDATE', [d.upload_id]))
+    .rows[0];
   if (!upload || upload.state === 'SUPERSEDED') return undefined;
+  if (upload.settled) return upload.settled;
   const totals = Totals.parse(
     (
       await db.query(
@@ -80,10 +82,6 @@ async function settle(db: pg.ClientBase, d: ChunkDescriptor): Promise<Settled | 
       )
     ).rows[0],
   );
-  if (upload.state !== 'LOADING') {
-    const rows = upload.state === 'PERSISTED' ? totals.rows : 0;
-    return { state: upload.state as Settled['state'], rows, rejectedRows: totals.rejected, errors: totals.errors.slice(0, MAX_REPORTED), errorCount: totals.error_count };
-  }
   const strictErrors = !d.lenient && totals.error_count > 0;
   const repeated = strictErrors || totals.invalid > 0 ? [] : await repeatedIds(db, upload.staging, d);
   const errors = [...totals.errors, ...repeated].sort((a, b) => a.line - b.line);
@@ -91,11 +89,9 @@ async function settle(db: pg.ClientBase, d: ChunkDescriptor): Promise<Settled | 
   if (rejected) {
     if (totals.rows === 0 && errors.length === 0) errors.push({ line: 2, reason: 'the file has a header but no rows' });
     await db.query(`DROP TABLE IF EXISTS ${upload.staging}`);
-    await db.query("UPDATE chunk_uploads SET state = 'REJECTED', rows = 0, settled_at = now() WHERE upload_id = $1", [d.upload_id]);
-    return { state: 'REJECTED', rows: 0, rejectedRows: 0, errors: errors.slice(0, MAX_REPORTED), errorCount: Math.max(totals.error_count + repeated.length, errors.length) };
+    return recordSettled(db, d, { state: 'REJECTED', rows: 0, rejectedRows: 0, errors: errors.slice(0, MAX_REPORTED), errorCount: Math.max(totals.error_count + repeated.length, errors.length) });
   }
   await supersedeUploads(db, partition, d.upload_id);
-  await db.query(`ALTER TABLE ${upload.staging} DROP COLUMN _chunk`);
   await replaceSlice(db, slice, upload.staging);
   await db.query('INSERT INTO rejects (client, batch_date, type, line, reason, raw) SELECT $2, $3::date, $4, line, reason, raw FROM chunk_rejects WHERE upload_id = $1', [
     d.upload_id,
@@ -103,20 +99,40 @@ async function settle(db: pg.ClientBase, d: ChunkDescriptor): Promise<Settled | 
     isoDate(d.batch_date),
     d.type,
   ]);
-  await db.query("UPDATE chunk_uploads SET state = 'PERSISTED', rows = $2, settled_at = now() WHERE upload_id = $1", [d.upload_id, totals.rows]);
-  return { state: 'PERSISTED', rows: totals.rows, rejectedRows: totals.rejected, errors: totals.errors.slice(0, MAX_REPORTED), errorCount: totals.error_count };
+  return recordSettled(db, d, { state: 'PERSISTED', rows: totals.rows, rejectedRows: totals.rejected, errors: totals.errors.slice(0, MAX_REPORTED), errorCount: totals.error_count });
+}
+
+/** Keeps the decision with the upload, for every later delivery to answer with. */
+async function recordSettled(db: pg.ClientBase, d: ChunkDescriptor, settled: Settled): Promise<Settled> {
+  await db.query('UPDATE chunk_uploads SET state = $2, rows = $3, settled = $4, settled_at = now() WHERE upload_id = $1', [d.upload_id, settled.state, settled.rows, JSON.stringify(settled)]);
+  return settled;
 }
 
 /**
- * Record ids that two chunks both hold: a check each chunk cannot make alone. Reported at the first line of the later
- * chunk, which is as close as the staging table can say (it keeps each row's chunk, not its line).
+ * Record ids that two chunks both hold: a check each chunk cannot make alone. Each chunk recorded its ids as runs;
+ * where two chunks' runs meet, those ids are the repeated ones (or, for a chunk of scattered ids that kept only their
+ * span, the candidates, which the staging table then confirms). Reported at the first line of the later chunk, as
+ * close as the chunks' record can say.
  */
 async function repeatedIds(db: pg.ClientBase, staging: string, d: ChunkDescriptor): Promise<RowError[]> {
-  const { rows } = await db.query<{ record_id: number; line: number; chunks: number[] }>(
-    `SELECT s.record_id, max(l.first_line) AS line, array_agg(DISTINCT s._chunk ORDER BY s._chunk) AS chunks
-     FROM ${staging} s JOIN chunk_loads l ON l.upload_id = $1 AND l.chunk = s._chunk
-     GROUP BY s.record_id HAVING count(*) > 1 ORDER BY s.record_id LIMIT ${MAX_REPORTED}`,
-    [d.upload_id],
+  const shared = (
+    await db.query<{ common: string | null; exact: boolean }>(
+      `SELECT range_agg(a.ids * b.ids) AS common, bool_and(a.ids_exact AND b.ids_exact) AS exact
+       FROM chunk_loads a JOIN chunk_loads b ON b.upload_id = a.upload_id AND a.chunk < b.chunk AND a.ids && b.ids
+       WHERE a.upload_id = $1`,
+      [d.upload_id],
+    )
+  ).rows[0]!;
+  if (!shared.common) return [];
+  const ids = shared.exact
+    ? `SELECT id FROM unnest($2::int8multirange) r, generate_series(lower(r), upper(r) - 1) id ORDER BY id LIMIT ${MAX_REPORTED}`
+    : `SELECT record_id::int8 AS id FROM ${staging} WHERE record_id::int8 <@ $2::int8multirange GROUP BY record_id HAVING count(*) > 1 ORDER BY record_id LIMIT ${MAX_REPORTED}`;
+  const { rows } = await db.query<{ id: string; line: number; chunks: number[] }>(
+    `SELECT d.id, max(l.first_line) AS line, array_agg(l.chunk ORDER BY l.chunk) AS chunks
+     FROM (${ids}) d JOIN chunk_loads l ON l.upload_id = $1 AND l.ids @> d.id
+     GROUP BY d.id ORDER BY d.id`,
+    [d.upload_id, shared.common],
   );
-  return rows.map((r) => ({ line: r.line, column: 'record_id', reason: `duplicate record_id ${r.record_id}: in chunks ${r.chunks.join(', ')} of the file` }));
+  const where = (chunks: number[]) => (shared.exact ? `in chunks ${chunks.join(', ')} of the file` : 'in more than one chunk of the file');
+  return rows.map((r) => ({ line: r.line, column: 'record_id', reason: `duplicate record_id ${r.id}: ${where(r.chunks)}` }));
 }

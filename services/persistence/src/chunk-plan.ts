@@ -22,15 +22,18 @@ export interface ChunkPlan {
 const PARALLEL_READS = 4;
 
 /**
- * Cuts an object of `size` bytes into ranges of about `chunkSize` that each begin at a record start, reading every
+ * Cuts an object of `size` bytes into as many equal ranges as `chunkSize` asks for (equal, so that loaders running side
+ * by side finish together), each moved to begin at a record start, reading every
  * byte once in ranged GETs, `PARALLEL_READS` at a time, and holding one network chunk of each at most. Undefined when
  * the file has no record after its header (the single path reports that).
  */
 export async function planChunks(read: RangeReader, size: number, chunkSize: number): Promise<ChunkPlan | undefined> {
-  const starts = Array.from({ length: Math.ceil(size / chunkSize) }, (_, i) => i * chunkSize);
+  const count = Math.ceil(size / chunkSize);
+  const step = Math.ceil(size / count);
+  const starts = Array.from({ length: count }, (_, i) => i * step);
   const scans = await mapLimited(starts, PARALLEL_READS, async (start) => {
     const scan = new RangeScan();
-    for await (const chunk of await read(start, Math.min(start + chunkSize, size))) scan.push(chunk as Buffer);
+    for await (const chunk of await read(start, Math.min(start + step, size))) scan.push(chunk as Buffer);
     return scan;
   });
   const [header, ...rest] = recordStarts(starts, scans);

@@ -6,7 +6,7 @@ import { columnsDdl } from '@dataharvest/events/file-schemas';
 import { type FileDetail, isoDate } from '@dataharvest/events/batch';
 import { type ChunkDescriptor, chunkPartitionKey } from '@dataharvest/events/chunk';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
-import { CHUNK_COLUMN, chunkStaging, supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
+import { chunkStaging, supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
 import type { StepDeps } from '@dataharvest/shared/environment';
 import type { ClientTracking } from '@dataharvest/shared/client-tracking';
 import { putRecords } from '@dataharvest/shared/kinesis';
@@ -74,7 +74,7 @@ export async function chunkUpload({ s3, kinesis, chunking, database, metastore, 
     await db.query('INSERT INTO chunk_uploads (upload_id, partition, staging, total) VALUES ($1, $2, $3, $4)', [id, partition, staging, plan.chunks.length]);
     const columns = columnsDdl(u.slice.type, { client: u.slice.client, isoDate: isoDate(u.slice.batchDate) });
     const check = `client = ${db.escapeLiteral(u.slice.client)} AND batch_date = ${db.escapeLiteral(isoDate(u.slice.batchDate))}`;
-    await db.query(`CREATE TABLE ${staging} (${columns}, ${CHUNK_COLUMN}, CONSTRAINT ${staging}_slice CHECK (${check}))`);
+    await db.query(`CREATE TABLE ${staging} (${columns}, CONSTRAINT ${staging}_slice CHECK (${check}))`);
     return { state: 'LOADING', created: true };
   });
   // An earlier attempt got this upload loaded (or superseded) already; what happened to it is recorded.

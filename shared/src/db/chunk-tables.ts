@@ -13,6 +13,8 @@ export const CHUNK_TABLES_DDL: readonly string[] = [
      total int NOT NULL,
      state text NOT NULL DEFAULT 'LOADING' CHECK (state IN ('LOADING', 'PERSISTED', 'REJECTED', 'SUPERSEDED')),
      rows bigint,
+     -- What the settling transaction decided: later deliveries answer with it (the staging table is gone by then).
+     settled jsonb,
      created_at timestamptz NOT NULL DEFAULT now(),
      settled_at timestamptz)`,
   `CREATE INDEX IF NOT EXISTS chunk_uploads_loading ON chunk_uploads (partition) WHERE state = 'LOADING'`,
@@ -25,6 +27,9 @@ export const CHUNK_TABLES_DDL: readonly string[] = [
      rejected bigint NOT NULL DEFAULT 0,
      error_count int NOT NULL DEFAULT 0,
      errors jsonb NOT NULL DEFAULT '[]',
+     -- The chunk's record ids as runs (or, not exact, their span): the settling step intersects them across chunks.
+     ids int8multirange NOT NULL DEFAULT '{}',
+     ids_exact boolean NOT NULL DEFAULT true,
      PRIMARY KEY (upload_id, chunk))`,
   `CREATE TABLE IF NOT EXISTS chunk_rejects (
      upload_id text NOT NULL REFERENCES chunk_uploads ON DELETE CASCADE,
@@ -36,9 +41,6 @@ export const CHUNK_TABLES_DDL: readonly string[] = [
 
 /** The staging table of one chunked upload of a slice's partition. */
 export const chunkStaging = (partition: string, uploadId: string) => `${partition}_c${uploadId.slice(0, 12)}`;
-
-/** The column that tells which chunk a staged row came from: the chunk's transaction sets it, its COPY leaves it out. */
-export const CHUNK_COLUMN = `_chunk int NOT NULL DEFAULT current_setting('dataharvest.chunk')::int`;
 
 /**
  * Makes every chunked upload of the partition that is still loading, except `keep`, superseded, and drops its

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { FileType, RowError } from '@dataharvest/events/batch';
 import { columnForHeader, FILE_SCHEMAS, type ValueKind } from '@dataharvest/events/file-schemas';
-import { RecordIdSet } from './record-id-set';
+import { type IdRuns, RecordIdSet } from './record-id-set';
 import { utf8ErrorOffset } from './utf8';
 import { ANY_TABLE, badByteReason, ByteClass, formatReason, invalidValue, KIND_TABLE, MAX_LENGTH, recordIdValue, shapeCheck, type ShapeCheck } from './values';
 
@@ -96,6 +96,11 @@ export class CsvValidator {
       if (this.fatal || rest.length === 0) return;
     }
     this.scan(this.carry ? Buffer.concat([this.carry, rest]) : rest, false);
+  }
+
+  /** The record ids of the file's valid records so far, as runs. */
+  idRuns(): IdRuns {
+    return this.ids.runs();
   }
 
   /** Scans what is left (a last record without a line break) and settles whole-file problems. */

@@ -5,6 +5,7 @@ import type { FileType, RowError } from '@dataharvest/events/batch';
 import { CopySink } from './copy-sink';
 import { CorruptFileError, openCsv } from './csv-source';
 import { CsvValidator } from './csv-validator';
+import type { IdRuns } from './record-id-set';
 import { SliceTable, type Slice } from './slice-table';
 
 export interface LoadOptions {
@@ -19,7 +20,7 @@ export interface LoadOptions {
 export interface LoadTarget {
   begin(): Promise<void>;
   copySql(columns: readonly string[]): string;
-  commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number }): Promise<void>;
+  commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns }): Promise<void>;
   rollback(): Promise<void>;
 }
 
@@ -142,7 +143,7 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
         await table.rollback();
         return outcome(false, refused);
       }
-      await table.commit(rejects, { rows: validator.rows, rejectedRows: validator.records - validator.rows, errors: validator.errors, errorCount: validator.errorCount });
+      await table.commit(rejects, { rows: validator.rows, rejectedRows: validator.records - validator.rows, errors: validator.errors, errorCount: validator.errorCount, ids: validator.idRuns() });
       return outcome(true);
     } catch (error) {
       await abandon().catch(() => undefined);
