@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
-import { type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
+import { announceCloud, type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
 import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
 import { s3Event } from './support/s3-event';
 
@@ -146,26 +146,39 @@ describe('the sample batch through real events: S3 → persistence → metastore
       [2, '6000.00'],
     ]);
   });
-});
 
-describe('dataharvest run', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dataharvest-run-'));
-  const cli = (...args: string[]) => promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', SAMPLE, '--client', 'EXT_CLIENT', '--data-dir', dataDir, ...args], { timeout: 240_000 });
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  describe('dataharvest run', () => {
+    // The runs use this cloud as they use the one `dataharvest up` runs on their data dir: no cloud of their own to
+    // start, cold and stop twice (run-large and chunked-load run on a cloud of their own); a client of their own.
+    const dataDir = mkdtempSync(join(tmpdir(), 'dataharvest-run-'));
+    let forget = () => {};
+    beforeAll(() => {
+      forget = announceCloud(dataDir, cloud);
+    });
+    afterAll(() => {
+      forget();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const cli = (...args: string[]) => promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', SAMPLE, '--client', 'RUN_CO', '--data-dir', dataDir, ...args], { timeout: 240_000 });
 
-  it('prints one JSON object with the batch COMPLETE, 2 rows per file, and exits 0; a second run changes nothing', async () => {
-    const first = JSON.parse((await cli('--json')).stdout);
-    expect(first).toMatchObject({ client: 'EXT_CLIENT', batch_date: '20200130', stage: 'COMPLETE' });
-    for (const type of ['accounts', 'clients', 'portfolios', 'transactions']) expect(first.files[type]).toEqual({ status: 'PERSISTED', rows: 2, errors: [] });
-    for (const name of ['relationship', 'deposit', 'transaction', 'tax']) expect(first.transformers[name]).toEqual({ status: 'DONE', duration_ms: expect.any(Number) });
-    expect(first.events).toHaveLength(2);
+    it('prints one JSON object with the batch COMPLETE, 2 rows per file, and exits 0; a second run changes nothing', async () => {
+      const first = JSON.parse((await cli('--json')).stdout);
+      expect(first).toMatchObject({ client: 'RUN_CO', batch_date: '20200130', stage: 'COMPLETE' });
+      for (const type of ['accounts', 'clients', 'portfolios', 'transactions']) expect(first.files[type]).toEqual({ status: 'PERSISTED', rows: 2, errors: [] });
+      for (const name of ['relationship', 'deposit', 'transaction', 'tax']) expect(first.transformers[name]).toEqual({ status: 'DONE', duration_ms: expect.any(Number) });
+      expect(first.events).toHaveLength(2);
 
-    const second = JSON.parse((await cli('--json')).stdout);
-    expect(second.stage).toBe('COMPLETE');
-    expect(second.events).toEqual(first.events);
-  });
+      const second = JSON.parse((await cli('--json')).stdout);
+      expect(second.stage).toBe('COMPLETE');
+      expect(second.events).toEqual(first.events);
+      // A run on a cloud it did not start cannot wait for it to be idle: once it is, still the first generation.
+      await cloud.idle();
+      expect(await on.metastore.getBatch('RUN_CO', '20200130')).toMatchObject({ stage: 'COMPLETE', generation: 1 });
+      expect(latestForBatch(await readOutputEvents(on.aws.kinesis, eventsStream(cloud)), 'RUN_CO', '20200130')).toEqual(first.events);
+    });
 
-  it('exits 2 on a usage error with a one-line reason', async () => {
-    await expect(promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', SAMPLE])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--client ID is required') });
+    it('exits 2 on a usage error with a one-line reason', async () => {
+      await expect(promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', SAMPLE])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--client ID is required') });
+    });
   });
 });
