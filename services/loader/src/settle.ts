@@ -13,7 +13,7 @@ import type { LoaderDeps } from './load-chunk';
 const MAX_REPORTED = 100;
 
 /** What the database decided about a chunked upload once all its chunks were in. */
-interface Settled {
+export interface Settled {
   state: 'PERSISTED' | 'REJECTED';
   rows: number;
   rejectedRows: number;
@@ -34,7 +34,7 @@ export async function settleIfComplete(deps: LoaderDeps, d: ChunkDescriptor): Pr
   const done = count.rows[0]!.done;
   await metastore.recordChunksDone(d.client, d.batch_date, d.type, d.upload_id, done);
   if (done < d.total) return;
-  const settled = await database.inTransaction((db) => settle(db, d));
+  const settled = await database.inTransaction((db) => settleUpload(db, d));
   if (!settled) return;
   const current = (await metastore.getBatch(d.client, d.batch_date))?.files[d.type];
   // A newer upload of the file has been recorded since: it is what the metastore must say.
@@ -63,7 +63,7 @@ export async function settleIfComplete(deps: LoaderDeps, d: ChunkDescriptor): Pr
 const Totals = z.object({ rows: z.coerce.number(), rejected: z.coerce.number(), error_count: z.coerce.number(), invalid: z.coerce.number(), errors: z.array(RowError) });
 
 /** The settling transaction; undefined when the upload was superseded. Settled twice, it answers as the first time did. */
-async function settle(db: pg.ClientBase, d: ChunkDescriptor): Promise<Settled | undefined> {
+export async function settleUpload(db: pg.ClientBase, d: ChunkDescriptor): Promise<Settled | undefined> {
   const slice = { type: d.type, client: d.client, batchDate: d.batch_date };
   const partition = partitionName(slice);
   await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [partition]);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type pg from 'pg';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { columnsDdl } from '@dataharvest/events/file-schemas';
@@ -63,20 +64,8 @@ export async function chunkUpload({ s3, kinesis, chunking, database, metastore, 
   const plan = await planChunks(rangeReader(s3, u), u.size, chunking.chunkSize);
   if (!plan) return undefined;
   const id = uploadId(u);
-  const partition = partitionName(u.slice);
-  const staging = chunkStaging(partition, id);
   await database.ensureSchema(BASE_TABLES_DDL);
-  const { state, created } = await database.inTransaction(async (db) => {
-    await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [partition]);
-    const known = await db.query<{ state: string }>('SELECT state FROM chunk_uploads WHERE upload_id = $1', [id]);
-    if (known.rows[0]) return { state: known.rows[0].state, created: false };
-    await supersedeUploads(db, partition, id);
-    await db.query('INSERT INTO chunk_uploads (upload_id, partition, staging, total) VALUES ($1, $2, $3, $4)', [id, partition, staging, plan.chunks.length]);
-    const columns = columnsDdl(u.slice.type, { client: u.slice.client, isoDate: isoDate(u.slice.batchDate) });
-    const check = `client = ${db.escapeLiteral(u.slice.client)} AND batch_date = ${db.escapeLiteral(isoDate(u.slice.batchDate))}`;
-    await db.query(`CREATE TABLE ${staging} (${columns}, CONSTRAINT ${staging}_slice CHECK (${check}))`);
-    return { state: 'LOADING', created: true };
-  });
+  const { state, created } = await database.inTransaction((db) => openUpload(db, u.slice, id, plan.chunks.length));
   // An earlier attempt got this upload loaded (or superseded) already; what happened to it is recorded.
   if (state !== 'LOADING') return { chunks: plan.chunks.length };
   const detail: FileDetail = {
@@ -120,6 +109,25 @@ export async function chunkUpload({ s3, kinesis, chunking, database, metastore, 
   );
   logger.info('file handed to the chunk loaders', { key: u.key, bytes: u.size, chunks: descriptors.length });
   return { chunks: descriptors.length };
+}
+
+/**
+ * Records the upload LOADING with its chunk count and creates its staging table, making any older upload of the
+ * slice still loading superseded, under the partition's lock and in the caller's transaction. An upload recorded
+ * before (a retry) is left as it is: its state says what became of it.
+ */
+export async function openUpload(db: pg.ClientBase, slice: Slice, id: string, total: number): Promise<{ state: string; created: boolean }> {
+  const partition = partitionName(slice);
+  await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [partition]);
+  const known = await db.query<{ state: string }>('SELECT state FROM chunk_uploads WHERE upload_id = $1', [id]);
+  if (known.rows[0]) return { state: known.rows[0].state, created: false };
+  await supersedeUploads(db, partition, id);
+  const staging = chunkStaging(partition, id);
+  await db.query('INSERT INTO chunk_uploads (upload_id, partition, staging, total) VALUES ($1, $2, $3, $4)', [id, partition, staging, total]);
+  const columns = columnsDdl(slice.type, { client: slice.client, isoDate: isoDate(slice.batchDate) });
+  const check = `client = ${db.escapeLiteral(slice.client)} AND batch_date = ${db.escapeLiteral(isoDate(slice.batchDate))}`;
+  await db.query(`CREATE TABLE ${staging} (${columns}, CONSTRAINT ${staging}_slice CHECK (${check}))`);
+  return { state: 'LOADING', created: true };
 }
 
 async function readAll(body: Readable): Promise<Buffer> {

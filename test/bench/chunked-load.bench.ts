@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import type { ChunkDescriptor } from '@dataharvest/events/chunk';
+import { parseSize } from '@dataharvest/local/cli/sizes';
+import { startPostgres } from '@dataharvest/local/cloud/postgres';
+import { generate } from '@dataharvest/local/generate/index';
+import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
+import { chunkStaging } from '@dataharvest/shared/db/chunk-tables';
+import { loadRecords, loadSlice } from '@dataharvest/shared/load/slice-loader';
+import { partitionName } from '@dataharvest/shared/load/slice-table';
+import { applyDdl, transaction } from '@dataharvest/shared/pg';
+import { ChunkTable } from '../../services/loader/src/chunk-table';
+import { settleUpload } from '../../services/loader/src/settle';
+import { planChunks } from '../../services/persistence/src/chunk-plan';
+import { openUpload } from '../../services/persistence/src/chunker';
+
+/**
+ * `npm run bench:chunked -- [--rows N] [--chunk-size 64MiB] [--loaders N] [--reps R] [--json]`
+ *
+ * The chunked path's own work against the single path's, in one run on one PostgreSQL: the single path's load of a
+ * generated transactions file (`loadSlice`, as persistence runs it), against the chunker's plan, `--loaders`
+ * connections loading its chunks side by side (`ChunkTable` and the same validator, as each loader runs them) and
+ * the settling transaction. Both read the file from disk, as `npm run bench` does, so that what is compared is the
+ * load and not the local S3 emulator's share of the cores (the end-to-end figures through the local cloud are
+ * `npm run bench -- --chunked`). The loaders share this process's one JavaScript thread, where on Lambda each has
+ * its own: their validation is, if anything, slower here. Alternating runs; medians.
+ */
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '5000000' },
+    'chunk-size': { type: 'string', default: '64MiB' },
+    loaders: { type: 'string', default: String(availableParallelism()) },
+    reps: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const rows = Number(values.rows),
+  loaders = Number(values.loaders),
+  reps = Number(values.reps),
+  chunkSize = parseSize(values['chunk-size'], '--chunk-size');
+if (![rows, loaders, reps].every((n) => Number.isInteger(n) && n > 0)) {
+  process.stderr.write('usage: bench:chunked [--rows N] [--chunk-size 64MiB] [--loaders N] [--reps R] [--json]\n');
+  process.exit(2);
+}
+const file = join('.dataharvest', 'bench', `transactions_${rows}_1.csv`);
+if (!existsSync(file)) await generate({ type: 'transactions', rows, seed: 1, out: file });
+const size = statSync(file).size;
+const slice = { type: 'transactions' as const, client: 'BENCH', batchDate: '20200130' };
+const fileRange = async (start: number, end: number) => createReadStream(file, { start, end: end - 1, highWaterMark: 1 << 20 });
+
+async function single(db: pg.Client): Promise<void> {
+  const result = await loadSlice(db, slice, createReadStream(file, { highWaterMark: 1 << 20 }));
+  if (!result.loaded || result.rows !== rows) throw new Error(`the single path refused the file: ${JSON.stringify(result.errors.slice(0, 3))}`);
+}
+
+async function chunked(connections: pg.Client[]): Promise<number> {
+  const plan = (await planChunks(fileRange, size, chunkSize))!;
+  const id = randomBytes(20).toString('hex');
+  await transaction(connections[0]!, (db) => openUpload(db, slice, id, plan.chunks.length));
+  const header = await fileRange(plan.header.start, plan.header.end).then(async (r) => Buffer.concat(await r.toArray()));
+  const descriptors = plan.chunks.map(
+    (c): ChunkDescriptor => ({
+      ...{ upload_id: id, bucket: 'bench', key: file, etag: 'bench', version: 'bench', client: slice.client, batch_date: slice.batchDate, type: slice.type },
+      ...{ index: c.index, total: plan.chunks.length, start: c.start, end: c.end, first_line: c.firstLine, header: header.toString('base64'), lenient: false },
+    }),
+  );
+  const staging = chunkStaging(partitionName(slice), id);
+  const queue = [...descriptors];
+  // Each connection is one loader: it takes the next chunk when done with its last, as a free Lambda container would.
+  await Promise.all(
+    connections.map(async (db) => {
+      for (let d = queue.shift(); d; d = queue.shift()) {
+        const body = Readable.from(withHeader(header, await fileRange(d.start, d.end)));
+        const result = await loadRecords(db, d.type, new ChunkTable(db, d, staging), body, { firstLine: d.first_line });
+        if (!result.loaded) throw new Error(`chunk ${d.index} refused: ${JSON.stringify(result.errors.slice(0, 3))}`);
+      }
+    }),
+  );
+  const settled = await transaction(connections[0]!, (db) => settleUpload(db, descriptors.at(-1)!));
+  if (settled?.state !== 'PERSISTED' || settled.rows !== rows) throw new Error(`the chunked load did not settle: ${JSON.stringify(settled)}`);
+  return plan.chunks.length;
+}
+
+async function* withHeader(header: Buffer, range: Readable): AsyncGenerator<Buffer> {
+  yield header;
+  yield* range;
+}
+
+const checksum = async (db: pg.Client) =>
+  (await db.query<{ rows: string; md5: string }>(`SELECT count(*) AS rows, md5(string_agg(md5(t::text), '' ORDER BY record_id)) AS md5 FROM ${partitionName(slice)} t`)).rows[0]!;
+const seconds = async (fn: () => Promise<unknown>) => {
+  const started = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'dataharvest-bench-chunked-'));
+chmodSync(dir, 0o755); // embedded PostgreSQL runs as `postgres` when we are root
+const postgres = await startPostgres(dir, false, () => undefined);
+const connections = Array.from({ length: loaders }, () => new pg.Client({ connectionString: postgres.url }));
+const times = { single: [] as number[], chunked: [] as number[] };
+let chunks = 0;
+const sums: Array<{ rows: string; md5: string }> = [];
+try {
+  await Promise.all(connections.map((c) => c.connect()));
+  await applyDdl(connections[0]!, BASE_TABLES_DDL);
+  const db = connections[0]!;
+  for (let i = 0; i < reps; i++) {
+    times.single.push(await seconds(() => single(db)));
+    if (i === reps - 1) sums.push(await checksum(db));
+    times.chunked.push(
+      await seconds(async () => {
+        chunks = await chunked(connections);
+      }),
+    );
+    if (i === reps - 1) sums.push(await checksum(db));
+  }
+} finally {
+  await Promise.all(connections.map((c) => c.end()));
+  await postgres.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round = (x: number) => Math.round(x * 1000) / 1000;
+const line = {
+  rows,
+  bytes: size,
+  chunks,
+  loaders,
+  single_seconds: round(median(times.single)),
+  chunked_seconds: round(median(times.chunked)),
+  speedup: round(median(times.single) / median(times.chunked)),
+  rows_equal: sums[0]!.rows === sums[1]!.rows && Number(sums[0]!.rows) === rows,
+  checksum_equal: sums[0]!.md5 === sums[1]!.md5,
+  peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+};
+process.stdout.write(
+  values.json
+    ? `${JSON.stringify(line)}\n`
+    : `${rows} rows: single path ${line.single_seconds}s, chunked ${line.chunked_seconds}s (${chunks} chunks, ${loaders} loaders): ${line.speedup}×; same rows ${line.rows_equal}, same checksum ${line.checksum_equal}\n`,
+);
