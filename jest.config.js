@@ -15,6 +15,7 @@ const unit = [
   'events/test/object-key.test.ts',
   'events/test/state-machine.test.ts',
   'local/test/batch-report.test.ts',
+  'local/test/compose.test.ts',
   'local/test/event-shapes.test.ts',
   'local/test/failure-queues.test.ts',
   'local/test/dynamodb-noise.test.ts',

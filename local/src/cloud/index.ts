@@ -9,6 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { deployInDependencyOrder, loadComposedStacks } from './compose';
 import { CustomResources } from './custom-resources';
 import { DATABASE_RESOURCES, LocalDatabaseResources, NETWORK_RESOURCES, recordNetworkResource } from './database';
 import { CloudError } from './errors';
@@ -31,7 +32,7 @@ import { Runtime, type Progress } from './runtime';
 import { ACCOUNT, type Ports, REGION, startServices, type Services } from './services';
 import { checkOverrides, stackParameters } from './parameters';
 import { createSnsResource, SNS_RESOURCES } from './sns';
-import { arn, artifactOf, deployOrder, loadComposedStacks, loadStack, Resolver, type Physical, type Resource, type Stack } from './template';
+import { arn, artifactOf, deployOrder, loadStack, Resolver, type Physical, type Resource, type Stack } from './template';
 import { removeBundle, unzip } from './unzip';
 
 export interface LocalCloud extends Services {
@@ -360,7 +361,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
     })());
 
   try {
-    for (const stack of stacks) await deploy(stack);
+    await deployInDependencyOrder(stacks, deploy);
   } catch (error) {
     await stop();
     throw error;

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import yaml from 'js-yaml';
+import { basename, join } from 'node:path';
 import { CloudError } from './errors';
 import type { ParameterDeclaration } from './parameters';
 import { ACCOUNT, REGION } from './services';
@@ -23,29 +22,6 @@ export interface Stack {
   stackName: string;
   stage: string;
   template: Template;
-}
-
-/** The services of serverless-compose.yml in dependency order, each read from its packaged `.serverless/`. */
-export function loadComposedStacks(root: string): Stack[] {
-  const composeFile = join(root, 'serverless-compose.yml');
-  if (!existsSync(composeFile)) throw new CloudError(`no serverless-compose.yml in ${root}: run from the repository root`);
-  let compose: { services?: Record<string, { path: string; dependsOn?: string[] }> } | undefined;
-  try {
-    compose = yaml.load(readFileSync(composeFile, 'utf8')) as typeof compose;
-  } catch (error) {
-    throw new CloudError(`${composeFile} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-  const services = compose?.services ?? {};
-  const order: string[] = [];
-  const visit = (name: string, trail: string[]) => {
-    if (order.includes(name)) return;
-    if (trail.includes(name)) throw new CloudError(`serverless-compose.yml has a dependency cycle: ${[...trail, name].join(' -> ')}`);
-    if (!services[name]) throw new CloudError(`serverless-compose.yml: ${trail.at(-1)} depends on ${name}, which it does not define`);
-    for (const dep of services[name].dependsOn ?? []) visit(dep, [...trail, name]);
-    order.push(name);
-  };
-  for (const name of Object.keys(services)) visit(name, []);
-  return order.map((name) => loadStack(resolve(root, services[name]!.path)));
 }
 
 export function loadStack(dir: string): Stack {
