@@ -9,6 +9,7 @@ import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/co
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { generate } from '../local/src/generate/index';
 import { partitionName } from '@dataharvest/shared/load/slice-table';
+import { lenientPersistence } from './support/lenient';
 
 /**
  * Faults on the chunked path, through real events: loaders losing their connection mid-COPY (PostgreSQL terminates
@@ -157,5 +158,26 @@ describe('the chunked path under faults', () => {
       errors: [expect.objectContaining({ column: 'record_id', reason: 'duplicate record_id 1: in more than one chunk of the file' })],
     });
     for (const file of [refused.clients!, refused.accounts!]) expect(file.chunks!.total).toBeGreaterThan(1);
+  }, 300_000);
+
+  it("keeps a lenient client's valid rows of every chunk, each bad row reported at its line of the file", async () => {
+    const client = 'LENIENT_CHUNKS';
+    await cloud.deploy(lenientPersistence(join(dir, 'lenient'), client));
+    const file = join(dir, 'files', 'transactions_lenient.csv');
+    await generate({ type: 'transactions', rows: ROWS, seed: 3, client, accounts: ROWS, out: file });
+    const lines = readFileSync(file, 'utf8').split('\n');
+    // Records in the first chunk, the middle and the last: amounts that are not money.
+    const bad = [5, 20_000, 39_000];
+    for (const i of bad) lines[i] = lines[i]!.replace(/,(-?\d+\.\d\d),/, ',12.5x,');
+    await on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${client}/transactions_${DATE}.csv`, Body: lines.join('\n') }));
+    await cloud.idle({ quietMs: 1000, timeoutMs: 120_000 });
+    const detail = (await on.metastore.getBatch(client, DATE))!.files.transactions!;
+    expect(detail).toMatchObject({ status: 'PERSISTED', rows: ROWS - bad.length, rejected_rows: bad.length });
+    expect(detail.chunks!.total).toBeGreaterThan(4);
+    expect(detail.errors.map((e) => [e.line, e.column])).toEqual(bad.map((i) => [i + 1, 'amount']));
+    const rejects = await db.query<{ line: number }>('SELECT line FROM rejects WHERE client = $1 ORDER BY line', [client]);
+    expect(rejects.rows.map((r) => r.line)).toEqual(bad.map((i) => i + 1));
+    const loaded = await db.query<{ rows: string; ids: string }>('SELECT count(*) AS rows, count(DISTINCT record_id) AS ids FROM transactions WHERE client = $1', [client]);
+    expect(loaded.rows[0]).toEqual({ rows: String(ROWS - bad.length), ids: String(ROWS - bad.length) });
   }, 300_000);
 });

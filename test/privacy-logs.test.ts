@@ -1,10 +1,11 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/connection';
 import { type LocalCloud, startCloud } from '../local/src/cloud/index';
 import { FRIDA, FRITZ } from './support/chain';
+import { lenientPersistence } from './support/lenient';
 
 const SAMPLE = 'examples/sample-batch';
 const DATE = '20200130';
@@ -12,21 +13,6 @@ const sample = (type: string) => readFileSync(join(SAMPLE, `${type}_${DATE}.csv`
 /** Every personal value of the inputs: names, client references, account numbers. */
 const PERSONAL = [FRIDA.client, FRITZ.client, FRIDA.account, FRITZ.account, 'Frida', 'Müller', 'Fritz', 'Maier'];
 const mentions = (line: string) => PERSONAL.filter((v) => new RegExp(`(?<![\\p{L}\\p{N}])${v}(?![\\p{L}\\p{N}])`, 'iu').test(line));
-
-/** The packaged persistence service with one lenient client, as a deploy with that param would package it. */
-function lenientPersistence(scratch: string, client: string): string {
-  const dir = join(scratch, 'persistence');
-  cpSync('services/persistence/.serverless', join(dir, '.serverless'), { recursive: true });
-  const file = join(dir, '.serverless', 'cloudformation-template-update-stack.json');
-  const template = JSON.parse(readFileSync(file, 'utf8'));
-  const fn = Object.values(template.Resources as Record<string, { Properties?: { Environment?: { Variables?: Record<string, string> } } }>).find(
-    (r) => r.Properties?.Environment?.Variables?.LENIENT_CLIENTS !== undefined,
-  );
-  if (!fn) throw new Error('the packaged persistence function has no LENIENT_CLIENTS');
-  fn.Properties!.Environment!.Variables!.LENIENT_CLIENTS = client;
-  writeFileSync(file, JSON.stringify(template));
-  return dir;
-}
 
 /**
  * No personal value of the input reaches a log line, whatever happens to the files: every line every function (and

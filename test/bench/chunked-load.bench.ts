@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import type { ChunkDescriptor } from '@dataharvest/events/chunk';
 import { parseSize } from '@dataharvest/local/cli/sizes';
@@ -11,13 +11,13 @@ import { startPostgres } from '@dataharvest/local/cloud/postgres';
 import { generate } from '@dataharvest/local/generate/index';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { chunkStaging } from '@dataharvest/shared/db/chunk-tables';
-import { loadRecords, loadSlice } from '@dataharvest/shared/load/slice-loader';
+import { loadSlice } from '@dataharvest/shared/load/slice-loader';
 import { partitionName } from '@dataharvest/shared/load/slice-table';
 import { applyDdl, transaction } from '@dataharvest/shared/pg';
-import { ChunkTable } from '../../services/loader/src/chunk-table';
 import { settleUpload } from '../../services/loader/src/settle';
 import { planChunks } from '../../services/persistence/src/chunk-plan';
 import { openUpload } from '../../services/persistence/src/chunker';
+import type { ChunkDone, ChunkJob } from './chunk-loader.worker';
 
 /**
  * `npm run bench:chunked -- [--rows N] [--chunk-size 64MiB] [--loaders N] [--reps R] [--json]`
@@ -27,8 +27,8 @@ import { openUpload } from '../../services/persistence/src/chunker';
  * connections loading its chunks side by side (`ChunkTable` and the same validator, as each loader runs them) and
  * the settling transaction. Both read the file from disk, as `npm run bench` does, so that what is compared is the
  * load and not the local S3 emulator's share of the cores (the end-to-end figures through the local cloud are
- * `npm run bench -- --chunked`). The loaders share this process's one JavaScript thread, where on Lambda each has
- * its own: their validation is, if anything, slower here. Alternating runs; medians.
+ * `npm run bench -- --chunked`). Each loader is a worker thread with its connection (chunk-loader.worker.ts), as
+ * each is a sandbox of its own on Lambda. Alternating runs; medians.
  */
 const { values } = parseArgs({
   options: {
@@ -58,10 +58,10 @@ async function single(db: pg.Client): Promise<void> {
   if (!result.loaded || result.rows !== rows) throw new Error(`the single path refused the file: ${JSON.stringify(result.errors.slice(0, 3))}`);
 }
 
-async function chunked(connections: pg.Client[]): Promise<number> {
+async function chunked(db: pg.Client, workers: Worker[]): Promise<number> {
   const plan = (await planChunks(fileRange, size, chunkSize))!;
   const id = randomBytes(20).toString('hex');
-  await transaction(connections[0]!, (db) => openUpload(db, slice, id, plan.chunks.length));
+  await transaction(db, (tx) => openUpload(tx, slice, id, plan.chunks.length));
   const header = await fileRange(plan.header.start, plan.header.end).then(async (r) => Buffer.concat(await r.toArray()));
   const descriptors = plan.chunks.map(
     (c): ChunkDescriptor => ({
@@ -71,25 +71,33 @@ async function chunked(connections: pg.Client[]): Promise<number> {
   );
   const staging = chunkStaging(partitionName(slice), id);
   const queue = [...descriptors];
-  // Each connection is one loader: it takes the next chunk when done with its last, as a free Lambda container would.
+  // Each worker takes the next chunk when done with its last, as a free Lambda container would.
   await Promise.all(
-    connections.map(async (db) => {
-      for (let d = queue.shift(); d; d = queue.shift()) {
-        const body = Readable.from(withHeader(header, await fileRange(d.start, d.end)));
-        const result = await loadRecords(db, d.type, new ChunkTable(db, d, staging), body, { firstLine: d.first_line });
-        if (!result.loaded) throw new Error(`chunk ${d.index} refused: ${JSON.stringify(result.errors.slice(0, 3))}`);
+    workers.map(async (worker) => {
+      for (let descriptor = queue.shift(); descriptor; descriptor = queue.shift()) {
+        const done = await ask(worker, { descriptor, staging, file });
+        if (!done.loaded) throw new Error(`chunk ${done.index} refused: ${JSON.stringify(done.errors)}`);
       }
     }),
   );
-  const settled = await transaction(connections[0]!, (db) => settleUpload(db, descriptors.at(-1)!));
+  const settled = await transaction(db, (tx) => settleUpload(tx, descriptors.at(-1)!));
   if (settled?.state !== 'PERSISTED' || settled.rows !== rows) throw new Error(`the chunked load did not settle: ${JSON.stringify(settled)}`);
   return plan.chunks.length;
 }
 
-async function* withHeader(header: Buffer, range: Readable): AsyncGenerator<Buffer> {
-  yield header;
-  yield* range;
+/** A loader: a thread of its own (TypeScript through tsx, as this script runs), once it has connected. */
+async function startLoader(url: string): Promise<Worker> {
+  const entry = JSON.stringify(new URL('./chunk-loader.worker.ts', import.meta.url).href);
+  const worker = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${entry}); })`, { eval: true, workerData: { url } });
+  await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+  return worker;
 }
+
+const ask = (worker: Worker, job: ChunkJob) =>
+  new Promise<ChunkDone>((resolve, reject) => {
+    worker.once('message', resolve).once('error', reject);
+    worker.postMessage(job);
+  });
 
 const checksum = async (db: pg.Client) =>
   (await db.query<{ rows: string; md5: string }>(`SELECT count(*) AS rows, md5(string_agg(md5(t::text), '' ORDER BY record_id)) AS md5 FROM ${partitionName(slice)} t`)).rows[0]!;
@@ -102,26 +110,29 @@ const seconds = async (fn: () => Promise<unknown>) => {
 const dir = mkdtempSync(join(tmpdir(), 'dataharvest-bench-chunked-'));
 chmodSync(dir, 0o755); // embedded PostgreSQL runs as `postgres` when we are root
 const postgres = await startPostgres(dir, false, () => undefined);
-const connections = Array.from({ length: loaders }, () => new pg.Client({ connectionString: postgres.url }));
+const db = new pg.Client({ connectionString: postgres.url });
+const workers: Worker[] = [];
 const times = { single: [] as number[], chunked: [] as number[] };
 let chunks = 0;
 const sums: Array<{ rows: string; md5: string }> = [];
 try {
-  await Promise.all(connections.map((c) => c.connect()));
-  await applyDdl(connections[0]!, BASE_TABLES_DDL);
-  const db = connections[0]!;
+  await db.connect();
+  await applyDdl(db, BASE_TABLES_DDL);
+  for (let i = 0; i < loaders; i++) workers.push(await startLoader(postgres.url));
   for (let i = 0; i < reps; i++) {
     times.single.push(await seconds(() => single(db)));
     if (i === reps - 1) sums.push(await checksum(db));
     times.chunked.push(
       await seconds(async () => {
-        chunks = await chunked(connections);
+        chunks = await chunked(db, workers);
       }),
     );
     if (i === reps - 1) sums.push(await checksum(db));
   }
 } finally {
-  await Promise.all(connections.map((c) => c.end()));
+  for (const worker of workers) worker.postMessage('end');
+  await Promise.all(workers.map((w) => new Promise((resolve) => w.once('exit', resolve))));
+  await db.end();
   await postgres.stop();
   rmSync(dir, { recursive: true, force: true });
 }
