@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -247,6 +247,21 @@ describe('startCloud errors and restarts', () => {
     await expect(startCloud({ root: join(root, 'svc') })).rejects.toThrow(new CloudError(`no serverless-compose.yml in ${join(root, 'svc')}: run from the repository root`));
     writeFileSync(join(root, 'svc', 'serverless-compose.yml'), 'services: [\n');
     await expect(startCloud({ root: join(root, 'svc') })).rejects.toThrow(/^.*serverless-compose\.yml is not valid YAML: .+$/);
+  });
+
+  it('stops the start-up cleanly when one of the stacks deploying at once fails, deploying nothing that depends on it', async () => {
+    const root = tempDir();
+    const dataDir = join(root, '.dataharvest');
+    // base and failing depend on nothing, so they deploy at once; echo waits for both.
+    writeFileSync(
+      join(root, 'serverless-compose.yml'),
+      ['services:', ...['base', 'failing'].map((s) => `  ${s}:\n    path: ${join(FIXTURE, s)}`), `  echo:\n    path: ${join(FIXTURE, 'echo')}\n    dependsOn: [base, failing]`].join('\n'),
+    );
+    const lines: string[] = [];
+    await expect(startCloud({ root, dataDir, log: (l) => lines.push(l) })).rejects.toThrow(new CloudError('fixture-failing-test: custom resource Registration failed: no registration for failing'));
+    expect(logged(lines, 'fixture-echo-test-register')).toEqual([]);
+    // Stopped: the data dir is no longer held.
+    expect(existsSync(join(dataDir, 'cloud.lock'))).toBe(false);
   });
 
   it('redeploys onto a persistent data dir without replaying stream records already delivered', async () => {
