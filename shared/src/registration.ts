@@ -1,5 +1,5 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { Contribution } from '@dataharvest/events/batch';
+import type { Contribution, RegistryEntry } from '@dataharvest/events/batch';
 import { PortfolioEventCore } from '@dataharvest/events/portfolio-event';
 import { awsClients } from './aws';
 import { readConfig } from './config';
@@ -21,10 +21,8 @@ export const createRegistration = (metastore: Metastore, contribution?: Contribu
     let outcome: { Status: 'SUCCESS' | 'FAILED'; Reason?: string } = { Status: 'SUCCESS' };
     try {
       if (event.RequestType === 'Delete') await metastore.deregisterTransformer(name);
-      else {
-        if (contribution) await assertOwnFields(metastore, name, contribution);
-        await metastore.registerTransformer(name, required, contribution);
-      }
+      else if (contribution) await registerOwnFields(metastore, name, required, contribution);
+      else await metastore.registerTransformer(name, required);
       logger.info('registry updated', { request: event.RequestType, transformer: name, required });
     } catch (error) {
       outcome = { Status: 'FAILED', Reason: (error as Error).message };
@@ -50,10 +48,29 @@ export const createRegistration = (metastore: Metastore, contribution?: Contribu
 export const registrationHandler = (contribution?: Contribution) =>
   builtOnFirstEvent(() => createRegistration(createMetastore(awsClients().dynamo, readConfig(MetastoreEnv, process.env).METASTORE_TABLE), contribution));
 
-/** A field of the event belongs to one transformer: one that claims another's (or the core's) fails the deploy. */
-async function assertOwnFields(metastore: Metastore, name: string, contribution: Contribution): Promise<void> {
+/**
+ * A field of the event belongs to one transformer: one that claims another's (or the core's) fails the deploy.
+ * Checked before writing (the registry stays as it was) and again after, since transformer stacks deploy at once:
+ * of two writing at once, at least one reads the other's entry (reads are consistent), so no field gets two owners;
+ * the one refused puts its previous entry back.
+ */
+async function registerOwnFields(metastore: Metastore, name: string, required: boolean, contribution: Contribution): Promise<void> {
+  const before = await metastore.listRegistry();
+  assertOwnFields(before, name, contribution);
+  await metastore.registerTransformer(name, required, contribution);
+  try {
+    assertOwnFields(await metastore.listRegistry(), name, contribution);
+  } catch (error) {
+    const previous = before.find((e) => e.name === name);
+    if (previous) await metastore.registerTransformer(name, previous.required, previous.contribution);
+    else await metastore.deregisterTransformer(name);
+    throw error;
+  }
+}
+
+function assertOwnFields(registry: RegistryEntry[], name: string, contribution: Contribution): void {
   const owners = new Map<string, string>(Object.keys(PortfolioEventCore.shape).map((f) => [f, 'the event core']));
-  for (const entry of await metastore.listRegistry()) if (entry.name !== name) for (const f of Object.keys(entry.contribution?.fields ?? {})) owners.set(f, entry.name);
+  for (const entry of registry) if (entry.name !== name) for (const f of Object.keys(entry.contribution?.fields ?? {})) owners.set(f, entry.name);
   const taken = Object.keys(contribution.fields).filter((f) => owners.has(f));
   if (taken.length) throw new Error(`${name} contributes ${taken.map((f) => `${f} (already ${owners.get(f)}'s)`).join(', ')}: name its fields after itself`);
 }
