@@ -1,11 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { FILE_TYPES, type FileDetail } from '@dataharvest/events/batch';
 import { startServices, type Services } from '../../local/src/cloud/services';
-import { createResource } from '../../local/src/cloud/resources';
-import { loadStack, Resolver } from '../../local/src/cloud/template';
-import { testAws, testClients } from '../../test/support/clients';
+import { testClients } from '../../test/support/clients';
+import { createMetastoreStack } from '../../test/support/metastore-stack';
 import { type ClientTracking, createClientTracking } from '../src/client-tracking';
 import { createMetastore, type Metastore } from '../src/metastore';
 
@@ -40,16 +36,7 @@ describe('client tracking through the metastore client, against DynamoDB Local',
 
   beforeAll(async () => {
     services = await startServices();
-    const stack = loadStack('metastore');
-    const dynamodb = new DynamoDBClient({ ...testAws(services), endpoint: services.endpoints.dynamodb });
-    const kinesis = new KinesisClient({ ...testAws(services), endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() });
-    const physical = new Map();
-    const resolver = new Resolver(stack, physical, {});
-    // The metastore stack's own tables, from its packaged template as the local cloud would create them.
-    for (const type of ['AWS::Kinesis::Stream', 'AWS::DynamoDB::Table']) {
-      for (const [id, r] of Object.entries(stack.template.Resources).filter(([, r]) => r.Type === type))
-        physical.set(id, await createResource(id, r, resolver, stack.stackName, { dynamodb, kinesis } as never));
-    }
+    const stack = await createMetastoreStack(services);
     const { dynamo } = testClients(services);
     tracking = createClientTracking(dynamo, `dataharvest-client-tracking-${stack.stage}`, () => clock);
     m = createMetastore(dynamo, `dataharvest-metastore-${stack.stage}`, tracking);

@@ -1,15 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Contribution } from '@dataharvest/events/batch';
-import { createResource } from '../../local/src/cloud/resources';
 import { startServices, type Services } from '../../local/src/cloud/services';
-import { loadStack, Resolver } from '../../local/src/cloud/template';
 import { context } from '../../test/support/chain';
-import { testAws, testClients } from '../../test/support/clients';
+import { testClients } from '../../test/support/clients';
+import { createMetastoreStack } from '../../test/support/metastore-stack';
 import { logger } from '../src/logger';
 import { createMetastore, type Metastore } from '../src/metastore';
 import { createRegistration } from '../src/registration';
@@ -23,16 +19,7 @@ describe('transformer registration against DynamoDB Local', () => {
 
   beforeAll(async () => {
     services = await startServices();
-    const stack = loadStack('metastore');
-    const dynamodb = new DynamoDBClient({ ...testAws(services), endpoint: services.endpoints.dynamodb });
-    const kinesis = new KinesisClient({ ...testAws(services), endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() });
-    const physical = new Map();
-    const resolver = new Resolver(stack, physical, {});
-    // The metastore stack's own tables, from its packaged template; the change feed first: the table names it.
-    for (const type of ['AWS::Kinesis::Stream', 'AWS::DynamoDB::Table']) {
-      for (const [id, r] of Object.entries(stack.template.Resources).filter(([, r]) => r.Type === type))
-        physical.set(id, await createResource(id, r, resolver, stack.stackName, { dynamodb, kinesis } as never));
-    }
+    const stack = await createMetastoreStack(services);
     m = createMetastore(testClients(services).dynamo, `dataharvest-metastore-${stack.stage}`);
     logger.setLogLevel('SILENT'); // the refusals' error logs are expected
     // CloudFormation's side: the ResponseURL each registration PUTs its answer to, by request id.
