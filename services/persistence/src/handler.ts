@@ -4,7 +4,7 @@ import { awsClients } from '@dataharvest/shared/aws';
 import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
-import { type Outcome, parseClientList, type PersistDeps, persistObject, type S3Object } from './persist-object';
+import { type Outcome, parseClientList, type PersistDeps, persistObject } from './persist-object';
 
 const S3Event = z.object({
   Records: z
