@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { ChunkDescriptor } from '@dataharvest/events/chunk';
 import { loadRecords } from '@dataharvest/shared/load/slice-loader';
 import { ChunkTable } from '../../services/loader/src/chunk-table';
+import { withHeader } from '../../services/loader/src/load-chunk';
 
 /** What the bench asks of a loader: one chunk of the file, into the upload's staging table. */
 export interface ChunkJob {
@@ -39,8 +40,3 @@ port.on('message', async (job: ChunkJob | 'end') => {
   port.postMessage({ index: d.index, loaded: result.loaded, errors: result.errors.slice(0, 3) } satisfies ChunkDone);
 });
 port.postMessage('ready');
-
-async function* withHeader(header: Buffer, range: Readable): AsyncGenerator<Buffer> {
-  yield header;
-  yield* range;
-}

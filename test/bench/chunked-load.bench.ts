@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import type { ChunkDescriptor } from '@dataharvest/events/chunk';
 import { parseSize } from '@dataharvest/local/cli/sizes';
 import { startPostgres } from '@dataharvest/local/cloud/postgres';
 import { generate } from '@dataharvest/local/generate/index';
@@ -16,7 +15,7 @@ import { partitionName } from '@dataharvest/shared/load/slice-table';
 import { applyDdl, transaction } from '@dataharvest/shared/pg';
 import { settleUpload } from '../../services/loader/src/settle';
 import { planChunks } from '../../services/persistence/src/chunk-plan';
-import { openUpload } from '../../services/persistence/src/chunker';
+import { chunkDescriptors, openUpload } from '../../services/persistence/src/chunker';
 import type { ChunkDone, ChunkJob } from './chunk-loader.worker';
 
 /**
@@ -63,12 +62,8 @@ async function chunked(db: pg.Client, workers: Worker[]): Promise<number> {
   const id = randomBytes(20).toString('hex');
   await transaction(db, (tx) => openUpload(tx, slice, id, plan.chunks.length));
   const header = await fileRange(plan.header.start, plan.header.end).then(async (r) => Buffer.concat(await r.toArray()));
-  const descriptors = plan.chunks.map(
-    (c): ChunkDescriptor => ({
-      ...{ upload_id: id, bucket: 'bench', key: file, etag: 'bench', version: 'bench', client: slice.client, batch_date: slice.batchDate, type: slice.type },
-      ...{ index: c.index, total: plan.chunks.length, start: c.start, end: c.end, first_line: c.firstLine, header: header.toString('base64'), lenient: false },
-    }),
-  );
+  const upload = { bucket: 'bench', key: file, version: 'bench', etag: 'bench', size, slice, lenient: false };
+  const descriptors = chunkDescriptors(upload, id, plan, header);
   const staging = chunkStaging(partitionName(slice), id);
   const queue = [...descriptors];
   // Each worker takes the next chunk when done with its last, as a free Lambda container would.

@@ -81,7 +81,8 @@ async function loadRange({ database, s3 }: LoaderDeps, d: ChunkDescriptor): Prom
   }
 }
 
-async function* withHeader(header: Buffer, range: Readable): AsyncGenerator<Buffer> {
+/** The chunk's bytes as a file of their own: the header, then the range. */
+export async function* withHeader(header: Buffer, range: Readable): AsyncGenerator<Buffer> {
   yield header;
   for await (const chunk of range) yield chunk as Buffer;
 }

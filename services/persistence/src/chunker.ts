@@ -12,7 +12,7 @@ import type { StepDeps } from '@dataharvest/shared/environment';
 import type { ClientTracking } from '@dataharvest/shared/client-tracking';
 import { putRecords } from '@dataharvest/shared/kinesis';
 import { logger } from '@dataharvest/shared/logger';
-import { planChunks } from './chunk-plan';
+import { type ChunkPlan, planChunks } from './chunk-plan';
 import { partitionName, type Slice } from '@dataharvest/shared/load/slice-table';
 
 export interface ChunkingConfig {
@@ -83,25 +83,7 @@ export async function chunkUpload({ s3, kinesis, chunking, database, metastore, 
   // Counted once per upload: a retry finds the upload's row and does not count its chunks again.
   if (created) await tracking?.chunksQueued(u.slice.client, plan.chunks.length);
   const header = await readAll(await rangeReader(s3, u)(plan.header.start, plan.header.end));
-  const descriptors = plan.chunks.map(
-    (c): ChunkDescriptor => ({
-      upload_id: id,
-      bucket: u.bucket,
-      key: u.key,
-      etag: u.etag,
-      version: u.version,
-      client: u.slice.client,
-      batch_date: u.slice.batchDate,
-      type: u.slice.type,
-      index: c.index,
-      total: plan.chunks.length,
-      start: c.start,
-      end: c.end,
-      first_line: c.firstLine,
-      header: header.toString('base64'),
-      lenient: u.lenient,
-    }),
-  );
+  const descriptors = chunkDescriptors(u, id, plan, header);
   await putRecords(
     kinesis,
     chunking.stream,
@@ -110,6 +92,26 @@ export async function chunkUpload({ s3, kinesis, chunking, database, metastore, 
   logger.info('file handed to the chunk loaders', { key: u.key, bytes: u.size, chunks: descriptors.length });
   return { chunks: descriptors.length };
 }
+
+/** One descriptor per planned chunk of the upload, each with the file's header. */
+export const chunkDescriptors = (u: LargeUpload, id: string, plan: ChunkPlan, header: Buffer): ChunkDescriptor[] =>
+  plan.chunks.map((c) => ({
+    upload_id: id,
+    bucket: u.bucket,
+    key: u.key,
+    etag: u.etag,
+    version: u.version,
+    client: u.slice.client,
+    batch_date: u.slice.batchDate,
+    type: u.slice.type,
+    index: c.index,
+    total: plan.chunks.length,
+    start: c.start,
+    end: c.end,
+    first_line: c.firstLine,
+    header: header.toString('base64'),
+    lenient: u.lenient,
+  }));
 
 /**
  * Records the upload LOADING with its chunk count and creates its staging table, making any older upload of the
