@@ -218,6 +218,31 @@ describe('stream poller on Kinesis (kinesalite)', () => {
     expect(await receive(sqs, queueUrl)).toMatchObject({ requestContext: { condition: 'RecordAgeExceeded', approximateInvokeCount: 0 }, KinesisBatchInfo: { batchSize: 2 } });
   });
 
+  it('starts a LATEST mapping where it was created, however late its first read', async () => {
+    const s = await stream();
+    await putAll(s.name, [{ key: 'k', data: 'history' }]);
+    const fn = fakeFunction<KinesisStreamRecord>();
+    const poller = poll(s.arn, fn, { startingPosition: 'LATEST' });
+    // Written at once, before the poller can have taken an iterator: a LATEST iterator taken now would miss it.
+    await putAll(s.name, [{ key: 'k', data: 'new' }]);
+    await settled(poller);
+    expect(fn.batches.map(decoded)).toEqual([['new']]);
+  });
+
+  it('keeps a LATEST start across a restart before the first record', async () => {
+    const s = await stream();
+    await putAll(s.name, [{ key: 'k', data: 'history' }]);
+    const checkpointFile = join(mkdtempSync(join(tmpdir(), 'checkpoint-')), 'fn.json');
+    const created = poll(s.arn, fakeFunction<KinesisStreamRecord>(), { startingPosition: 'LATEST', checkpointFile });
+    await settled(created);
+    await created.stop();
+    await putAll(s.name, [{ key: 'k', data: 'while stopped' }]);
+
+    const fn = fakeFunction<KinesisStreamRecord>();
+    await settled(poll(s.arn, fn, { startingPosition: 'LATEST', checkpointFile }));
+    expect(fn.batches.map(decoded)).toEqual([['while stopped']]);
+  });
+
   it('stops without waiting for an invocation in flight, whose records the next start reads again', async () => {
     const s = await stream();
     await putAll(s.name, [{ key: 'k', data: 'slow' }]);

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { composeWith } from '../src/cli/scaffold';
 import { transformerServerlessYml } from '../src/cli/scaffold-templates';
 
 const withoutTitle = (yml: string) => yml.split('\n').slice(1).join('\n');
@@ -6,5 +8,21 @@ const withoutTitle = (yml: string) => yml.split('\n').slice(1).join('\n');
 describe('the transformer scaffold', () => {
   it.each(['deposit', 'transaction', 'tax'])('generates the same configuration the %s service deploys (all but its title line)', (name) => {
     expect(withoutTitle(transformerServerlessYml(name))).toBe(withoutTitle(readFileSync(`services/${name}/serverless.yml`, 'utf8')));
+  });
+});
+
+describe("the scaffold's compose entry", () => {
+  const compose = readFileSync('serverless-compose.yml', 'utf8');
+  const services = (text: string) => (yaml.load(text) as { services: Record<string, { path: string; dependsOn?: string[] }> }).services;
+
+  it('adds the transformer after the database and metastore and before persistence, keeping every comment', () => {
+    const updated = composeWith(compose, 'fx-exposure');
+    expect(services(updated)['fx-exposure']).toEqual({ path: 'services/fx-exposure', dependsOn: ['metastore', 'database'] });
+    expect(services(updated).persistence!.dependsOn).toEqual([...services(compose).persistence!.dependsOn!, 'fx-exposure']);
+    expect(updated.split('\n').filter((l) => l.trim().startsWith('#'))).toEqual(compose.split('\n').filter((l) => l.trim().startsWith('#')));
+  });
+
+  it('refuses a compose file without persistence rather than leave the deploy order to chance', () => {
+    expect(() => composeWith('services:\n  database:\n    path: database\n', 'fx-exposure')).toThrow(/no persistence entry/);
   });
 });

@@ -71,7 +71,8 @@ functions:
           type: kinesis
           arn: !ImportValue dataharvest-\${sls:stage}-metastore-change-feed-arn
           consumer: true
-          startingPosition: TRIM_HORIZON
+          # A consumer deployed onto a stage with history never replays it: history is reached by backfill (docs/metastore.md).
+          startingPosition: LATEST
           batchSize: 10
           batchWindow: 1
           maximumRetryAttempts: 3

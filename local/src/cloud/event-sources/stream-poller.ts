@@ -59,6 +59,8 @@ export interface StreamPoller {
 /** Lambda polls a shard four times a second; locally a little faster keeps tests quick. */
 const POLL_MS = 100;
 const DISCOVER_MS = 1000;
+/** A shard's saved position before its first record: the time a LATEST mapping was created (see `pinLatest`). */
+const SINCE = 'since:';
 
 interface ShardState {
   caughtUp: boolean;
@@ -76,6 +78,12 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
   const accept = compileFilters(config.filterPatterns);
   const view = config.kind === 'kinesis' ? (r: SourceRecord) => kinesisFilterView(r.event as never) : (r: SourceRecord) => r.event;
   const positions: Record<string, string> = config.checkpointFile && existsSync(config.checkpointFile) ? JSON.parse(readFileSync(config.checkpointFile, 'utf8')) : {};
+  // LATEST on Kinesis is pinned to the mapping's creation (Kinesis arrival times are exact to the millisecond): records
+  // arriving from then on are delivered however late the first iterator is taken, and a restart before the first
+  // record resumes there instead of skipping what arrived meanwhile. DynamoDB Streams' creation times are whole
+  // seconds, so a DynamoDB mapping takes a LATEST iterator as it starts.
+  const createdAt = Date.now();
+  const pinLatest = config.startingPosition === 'LATEST' && config.kind === 'kinesis';
   const shards = new Map<string, ShardState>();
   const abort = new AbortController();
   const pause = (ms: number) => delay(ms, undefined, { signal: abort.signal }).catch(() => undefined);
@@ -107,7 +115,10 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
   };
 
   async function readShard(shardId: string, initial: Position, state: ShardState): Promise<void> {
-    const saved = positions[shardId];
+    const pinned = positions[shardId]?.startsWith(SINCE) ? Number(positions[shardId]!.slice(SINCE.length)) : undefined;
+    const saved = pinned === undefined ? positions[shardId] : undefined;
+    // Records that arrived before a pinned LATEST mapping existed count as processed, as records the filters drop do.
+    const wanted = (record: SourceRecord) => (pinned === undefined || record.arrival.getTime() >= pinned) && accept(view(record));
     const lanes = new StreamLanes(config.parallelization ?? 1, (r) => orderingKey(config.kind, r));
     const busy = lanes.pending.map(() => false);
     const windowStarts = lanes.pending.map(() => 0);
@@ -175,7 +186,7 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
         closed = !iterator;
         for (const record of page.records) {
           lastRead = record.sequenceNumber;
-          lanes.read(record, accept(view(record)));
+          lanes.read(record, wanted(record));
         }
         pump();
         save();
@@ -237,8 +248,9 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
     // Parents before children, whatever order the listing uses.
     const depth = (id: string | undefined): number => (id && parentOf.has(id) ? 1 + depth(parentOf.get(id)) : 0);
     for (const shard of fresh.sort((a, b) => depth(a.shardId) - depth(b.shardId))) {
+      if (first && pinLatest && !positions[shard.shardId]) checkpoint(shard.shardId, `${SINCE}${createdAt}`);
       // Shards that appear later hold only new records: they are read from their start.
-      const initial: Position = { type: first ? config.startingPosition : 'TRIM_HORIZON' };
+      const initial: Position = { type: first && !pinLatest ? config.startingPosition : 'TRIM_HORIZON' };
       startShard(shard.shardId, shard.parentShardId ? shards.get(shard.parentShardId) : undefined, initial);
     }
     listedAfter = closedBefore;
