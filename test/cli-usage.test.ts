@@ -107,6 +107,17 @@ describe('dataharvest usage', () => {
   });
 
   it.each([
+    [['status', '--date', '2024-03-15'], '--date takes a calendar date as YYYYMMDD, not 2024-03-15'],
+    [['status', '--client', 'C', '--date', '20240230'], '--date takes a calendar date as YYYYMMDD, not 20240230'],
+    [['backfill', 'fx', '--since', '20230229'], '--since takes a calendar date as YYYYMMDD, not 20230229'],
+    [['backfill', 'fx', '--since', '2024'], '--since takes a calendar date as YYYYMMDD, not 2024'],
+    [['status', '--date', '21010101'], '--date 21010101 is outside 1900-01-01..2100-12-31'],
+  ])('%j refuses a date that is no batch date in one line before connecting, exit 2', async (args, message) => {
+    // No cloud runs on this data dir: a date checked only after connecting would be a "no local cloud" exit 1.
+    expect(await cli(...args, '--data-dir', join(tmpdir(), 'dataharvest-never-started'))).toEqual({ code: 2, stdout: '', stderr: `dataharvest: ${message}\n` });
+  });
+
+  it.each([
     ['--pg-port', 'x', 'dataharvest: --pg-port takes a port number (1-65535), not x\n'],
     ['--s3-port', '70000', 'dataharvest: --s3-port takes a port number (1-65535), not 70000\n'],
     ['--log-format', 'xml', 'dataharvest: --log-format takes text or json, not xml\n'],

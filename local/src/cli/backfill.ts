@@ -17,7 +17,6 @@ const RELATED_STAGES: Stage[] = fromStages('reopen');
  * It only writes to the metastore; the transformer itself reacts through its stream filter, as for any batch.
  */
 export async function backfill(metastore: Metastore, opts: BackfillOptions): Promise<number> {
-  if (opts.since && !/^\d{8}$/.test(opts.since)) throw new UsageError('--since takes a date as YYYYMMDD');
   if (!(await metastore.listRegistry()).some((e) => e.name === opts.name)) {
     throw new UsageError(`transformer "${opts.name}" is not registered: deploy its service first`);
   }

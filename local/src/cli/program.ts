@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import pkg from '../../../package.json' with { type: 'json' };
+import { dateOption } from './dates';
 import { UsageError } from './errors';
 import { chunkSizeParameters } from './sizes';
 
@@ -112,7 +113,7 @@ export function program(done: (code: number) => void): Command {
         .command('status')
         .description('how batches are doing, from the metastore')
         .option('--client <id>', "one client's batches")
-        .option('--date <yyyymmdd>', 'one batch date')
+        .option('--date <yyyymmdd>', 'one batch date', dateOption('--date'))
         .option('--clients', "every client's progress, from the client tracking table", false)
         .option('--json', 'print one JSON object', false)
         .addHelpText('after', STATUS_EXIT_CODES),
@@ -171,7 +172,7 @@ export function program(done: (code: number) => void): Command {
         .description('run a transformer over batches already related')
         .argument('<name>', 'the transformer name')
         .option('--client <id>', "only this client's batches")
-        .option('--since <yyyymmdd>', 'only batches of this date or later'),
+        .option('--since <yyyymmdd>', 'only batches of this date or later', dateOption('--since')),
     ),
   ).action(
     act(async (name: string, o: { client?: string; since?: string; stage?: string; region?: string; dataDir: string }) => {
