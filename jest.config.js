@@ -27,6 +27,7 @@ const unit = [
   'local/test/log-format.test.ts',
   'local/test/recorded.test.ts',
   'local/test/node-binary.test.ts',
+  'local/test/node-version.test.ts',
   'local/test/runtime.test.ts',
   'local/test/sns.test.ts',
   'local/test/scaffold-templates.test.ts',
