@@ -17,6 +17,8 @@ const unit = [
   'local/test/batch-report.test.ts',
   'local/test/compose.test.ts',
   'local/test/event-shapes.test.ts',
+  'local/test/event-selection.test.ts',
+  'local/test/file-reports.test.ts',
   'local/test/failure-queues.test.ts',
   'local/test/dynamodb-noise.test.ts',
   'local/test/filter.test.ts',

@@ -1,21 +1,10 @@
-import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { PortfolioEvent } from '@dataharvest/events/portfolio-event';
+import { StreamReader } from './stream-reader';
 
 /** Every portfolio event on the output stream, oldest first (a consumer's view, from TRIM_HORIZON). */
 export async function readOutputEvents(kinesis: KinesisClient, streamName: string): Promise<PortfolioEvent[]> {
-  const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-  const events: PortfolioEvent[] = [];
-  for (const shard of Shards) {
-    let { ShardIterator: iterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
-    while (iterator) {
-      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-      for (const record of page.Records ?? []) events.push(PortfolioEvent.parse(JSON.parse(Buffer.from(record.Data!).toString('utf8'))));
-      // A page may be cut short (10,000 records or 10 MiB): the shard is read once a page is empty at its tip.
-      if (!page.Records?.length && !page.MillisBehindLatest) break;
-      iterator = page.NextShardIterator;
-    }
-  }
-  return events;
+  return (await new StreamReader(kinesis, streamName).read()).map((data) => PortfolioEvent.parse(data));
 }
 
 /** The latest version of each portfolio's event for one batch: what a downstream consumer ends up with. */

@@ -219,5 +219,44 @@ export function program(done: (code: number) => void): Command {
       return onTarget(o, (on) => redrive(on, o));
     }),
   );
+
+  // What was published, and what was refused: `events` reads the output stream, `reports` the metastore and bucket.
+  dataDir(
+    stage(
+      cli
+        .command('events')
+        .description('the portfolio events published for a client, from the output stream (the highest version per portfolio)')
+        .option('--client <id>', 'the client (required)')
+        .option('--date <yyyymmdd>', 'one batch date', dateOption('--date'))
+        .option('--all-versions', 'every version of each portfolio, not only the highest', false)
+        .option('--follow', 'keep reading new events until Ctrl-C (with --json: one event per line)', false)
+        .option('--json', 'print one JSON object, {"events":[…]}, each event as published', false)
+        .addHelpText('after', '\nExit codes: 0 events found (or --follow stopped by Ctrl-C); 1 none match; 2 usage error.'),
+    ),
+  ).action(
+    act(async (o: { client?: string; date?: string; allVersions: boolean; follow: boolean; json: boolean; stage?: string; region?: string; dataDir: string }) => {
+      const client = required(o.client, '--client ID');
+      const [{ onTarget }, { events }] = await Promise.all([import('./deployed'), import('./events')]);
+      return onTarget(o, (on) => events(on, { client, date: o.date, allVersions: o.allVersions, follow: o.follow, json: o.json }));
+    }),
+  );
+  dataDir(
+    stage(
+      cli
+        .command('reports')
+        .description("a client's refused and leniently loaded files: their errors, quarantined copy and full report")
+        .option('--client <id>', 'the client (required)')
+        .option('--date <yyyymmdd>', 'one batch date', dateOption('--date'))
+        .option('--show <file>', "print one file's full report from the ingest bucket (an object key or a file name)")
+        .option('--json', 'print one JSON object', false)
+        .addHelpText('after', '\nExit codes: 0 nothing refused (or --show printed the report); 1 a file was refused (or --show found no report); 2 usage error.'),
+    ),
+  ).action(
+    act(async (o: { client?: string; date?: string; show?: string; json: boolean; stage?: string; region?: string; dataDir: string }) => {
+      const client = required(o.client, '--client ID');
+      const [{ onTarget }, { reports }] = await Promise.all([import('./deployed'), import('./reports')]);
+      return onTarget(o, (on) => reports(on, { client, date: o.date, json: o.json, show: o.show }));
+    }),
+  );
   return cli;
 }
