@@ -60,8 +60,6 @@ describe('which published events `dataharvest events` shows', () => {
   });
 
   it('prints an event as one line with its key figures and the fields of later transformers', () => {
-    expect(eventLine(event('C', '20200130', P1, 2, { audit_probe_count: 3 }))).toBe(
-      `C 20200130 ${P1} v2: deposits 5000.00, transactions 2, net 4210.44, taxes paid 0.00, audit_probe_count 3`,
-    );
+    expect(eventLine(event('C', '20200130', P1, 2, { audit_probe_count: 3 }))).toBe(`C 20200130 ${P1} v2: deposits 5000.00, transactions 2, net 4210.44, taxes paid 0.00, audit_probe_count 3`);
   });
 });

@@ -22,7 +22,16 @@ const batch = {
   },
   transformers: {},
 } as unknown as Batch;
-const rejectedKey = (key: string, fileName: string): RejectedKey => ({ pk: 'CLIENT#C', sk: `REJECTED#${fileName}`, client: 'C', key, file_name: fileName, stage: 'REJECTED', reason: 'unknown file type', at: '' });
+const rejectedKey = (key: string, fileName: string): RejectedKey => ({
+  pk: 'CLIENT#C',
+  sk: `REJECTED#${fileName}`,
+  client: 'C',
+  key,
+  file_name: fileName,
+  stage: 'REJECTED',
+  reason: 'unknown file type',
+  at: '',
+});
 
 describe('the refused and leniently loaded files `dataharvest reports` lists', () => {
   const entries = fileReports([batch], [rejectedKey('incoming/C/notes_20200130.csv', 'notes_20200130.csv'), rejectedKey('other/notes_20200131.csv', 'notes_20200131.csv')]);
