@@ -23,6 +23,7 @@ const unit = [
   'local/test/dynamodb-noise.test.ts',
   'local/test/filter.test.ts',
   'local/test/generate.test.ts',
+  'local/test/generate-batch.test.ts',
   'local/test/iam.test.ts',
   'local/test/iam-conditions.test.ts',
   'local/test/mapping-config.test.ts',

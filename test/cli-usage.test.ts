@@ -22,7 +22,7 @@ describe('dataharvest usage', () => {
     expect(stdout).toContain('Exit codes: 0 ok; 1 failed or rejected');
   });
 
-  it.each([...COMMANDS.map((c) => [c]), ['new transformer']])('%s: --help and help print its usage, exit 0', async (command) => {
+  it.each([...COMMANDS.map((c) => [c]), ['new transformer'], ['generate batch']])('%s: --help and help print its usage, exit 0', async (command) => {
     const words = command.split(' ');
     const direct = await cli(...words, '--help');
     expect(direct).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(new RegExp(`^Usage: dataharvest ${command} `)) });
@@ -115,6 +115,37 @@ describe('dataharvest usage', () => {
   ])('%j refuses a date that is no batch date in one line before connecting, exit 2', async (args, message) => {
     // No cloud runs on this data dir: a date checked only after connecting would be a "no local cloud" exit 1.
     expect(await cli(...args, '--data-dir', join(tmpdir(), 'dataharvest-never-started'))).toEqual({ code: 2, stdout: '', stderr: `dataharvest: ${message}\n` });
+  });
+
+  it.each([
+    [['generate', 'batch', '--client', 'C', '--portfolios', '3'], '--date YYYYMMDD is required'],
+    [['generate', 'batch', '--client', 'C', '--date', '20240230', '--portfolios', '3'], '--date takes a calendar date as YYYYMMDD, not 20240230'],
+    [['generate', 'batch', '--client', 'C/D', '--date', '20240318', '--portfolios', '3'], '--client C/D is no client id: letters, digits, _ and - only, at most 64, starting with a letter or digit'],
+    [['generate', 'batch', '--client', 'C', '--date', '20240318', '--portfolios', '0'], '--portfolios takes a whole number of at least 1, not 0'],
+    [['generate', 'batch', '--client', 'C', '--date', '20240318', '--portfolios', '2', '--orphans', '120%'], '--orphans takes a percentage from 0% to 100%, not 120%'],
+    [['generate', '--type', 'accounts', '--rows', '2', '--date', '2024-03-18'], '--date takes a calendar date as YYYYMMDD, not 2024-03-18'],
+  ])('%j is a usage error in one line, nothing written, exit 2', async (args, message) => {
+    expect(await cli(...args, ...(args.includes('batch') ? ['--out', join(tmpdir(), 'dataharvest-never-written')] : []))).toEqual({ code: 2, stdout: '', stderr: `dataharvest: ${message}\n` });
+    expect(existsSync(join(tmpdir(), 'dataharvest-never-written'))).toBe(false);
+  });
+
+  it('generate batch writes the four files of a batch named for the client and date; generate --type takes --date too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dataharvest-generate-'));
+    const batch = await cli('generate', 'batch', '--client', 'ACME_BANK', '--date', '20240318', '--portfolios', '20', '--transactions-per-account', '3', '--orphans', '5%', '--out', dir);
+    expect(batch).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        ...['accounts 20', 'clients 20', 'portfolios 20', 'transactions 60'].map((f) => `wrote ${f.split(' ')[1]} ${f.split(' ')[0]} rows to ${join(dir, `${f.split(' ')[0]}_20240318.csv`)}`),
+        '3 transaction(s) name an account the batch does not have (data quality fails the batch above 1% by default)',
+        `run it: npx dataharvest run ${dir} --client ACME_BANK`,
+        '',
+      ].join('\n'),
+    });
+    const single = await cli('generate', '--type', 'portfolios', '--rows', '2', '--date', '20240319', '--out', join(dir, 'portfolios_20240319.csv'));
+    expect(single).toMatchObject({ code: 0, stdout: `wrote 2 portfolios rows to ${join(dir, 'portfolios_20240319.csv')}\n` });
+    expect(readdirSync(dir).sort()).toEqual(['accounts_20240318.csv', 'clients_20240318.csv', 'portfolios_20240318.csv', 'portfolios_20240319.csv', 'transactions_20240318.csv']);
+    rmSync(dir, { recursive: true });
   });
 
   it.each([

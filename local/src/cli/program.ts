@@ -57,6 +57,8 @@ export function program(done: (code: number) => void): Command {
     .helpOption('-h, --help', 'print help')
     .helpCommand('help [command]', 'print help for a command')
     .showSuggestionAfterError(true)
+    // A command's options follow its name, so `generate batch --date` is batch's, not generate's own --date.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (message, write) => write(oneLine(message)) })
     .addHelpText('after', AFTER_HELP);
@@ -148,14 +150,34 @@ export function program(done: (code: number) => void): Command {
     }),
   );
 
-  cli
+  // `generate --type` writes one file; `generate batch` four that fit together (positional: after `batch`, --date
+  // and --seed are the batch's).
+  const generate = cli
     .command('generate')
-    .description('a seeded, valid file of N rows')
+    .description('a seeded, valid file of N rows; `generate batch`: the four files of a batch that passes data quality')
+    .enablePositionalOptions()
+    .helpCommand('help [command]', 'print help for a command')
     .option('--type <type>', 'the file type (required)')
     .option('--rows <n>', 'how many rows (required)')
+    .option('--date <yyyymmdd>', 'the batch date of the file name', dateOption('--date'), '20200130')
     .option('--seed <s>', 'the seed', '1')
-    .option('--out <file>', 'where to write it (default <type>_20200130.csv)')
-    .action(act(async (o: { type?: string; rows?: string; seed: string; out?: string }) => (await import('./generate')).generateCommand(o)));
+    .option('--out <file>', 'where to write it (default <type>_<date>.csv)')
+    .action(act(async (o: { type?: string; rows?: string; date: string; seed: string; out?: string }) => (await import('./generate')).generateCommand(o)));
+  generate
+    .command('batch')
+    .description("a client's accounts, clients, portfolios and transactions files of one date, related: one account and client per portfolio")
+    .option('--client <id>', 'the client (required)')
+    .option('--date <yyyymmdd>', 'the batch date (required)', dateOption('--date'))
+    .option('--portfolios <n>', 'how many portfolios, accounts and clients (required)')
+    .option('--transactions-per-account <k>', 'transactions per account, on average', '10')
+    .option('--orphans <percent>', 'the share of transactions on an account the batch does not have, e.g. 2% (above 1% fails data quality by default)', '0%')
+    .option('--seed <s>', 'the seed (with the client: the references; with the date: the figures)', '1')
+    .option('--out <dir>', 'the folder for the four files (default <client>/<date>)')
+    .action(
+      act(async (o: { client?: string; date?: string; portfolios?: string; transactionsPerAccount: string; orphans: string; seed: string; out?: string }) =>
+        (await import('./generate')).generateBatchCommand(o),
+      ),
+    );
 
   cli
     .command('new')

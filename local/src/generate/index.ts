@@ -16,19 +16,25 @@ export interface GenerateOptions {
   accounts?: number;
   /** Some client names quoted with a line break or doubled quotes inside, as RFC 4180 allows. */
   quoted?: boolean;
+  /** Mixed into the values only (amounts, names), not the references: a client's batches of two days differ in figures, not in who. */
+  day?: string;
+  /** How many transactions name an account the batch does not have, spread evenly over the file. */
+  orphans?: number;
 }
 
 /** Rows per chunk: big enough to amortise the stream's overhead, small enough to keep memory flat. */
 const ROWS_PER_CHUNK = 2000;
 
 /** A seeded, valid CSV file of `rows` rows (LF line breaks, final newline), produced chunk by chunk. */
-export function generateFile({ type, rows, seed = 1, client, accounts, quoted }: GenerateOptions): Readable {
+export function generateFile({ type, rows, seed = 1, client, accounts, quoted, day, orphans = 0 }: GenerateOptions): Readable {
   const effectiveSeed = client === undefined ? seed : mix(seed, client);
   const context = {
     seed: effectiveSeed,
-    random: seededRandom(effectiveSeed),
+    random: seededRandom(day === undefined ? effectiveSeed : mix(effectiveSeed, day)),
     accounts: accounts ?? (type === 'transactions' ? Math.max(1, Math.ceil(rows / 10)) : rows),
     quoted,
+    // Exactly `orphans` of the ids 1..rows, evenly apart: id is one where floor(id * orphans / rows) steps up.
+    orphan: orphans > 0 ? (id: number) => Math.floor((id * orphans) / rows) > Math.floor(((id - 1) * orphans) / rows) : undefined,
   };
   let next = 0;
   return new Readable({

@@ -34,6 +34,8 @@ export interface RowContext {
   accounts: number;
   /** Quote some names with a line break or doubled quotes inside. */
   quoted?: boolean;
+  /** Transactions whose account the batch does not have (a data-quality orphan): true for those ids. */
+  orphan?: (id: number) => boolean;
 }
 
 /**
@@ -64,7 +66,9 @@ export function row(type: FileType, id: number, ctx: RowContext): string {
       let reference = '';
       for (let i = 0, n = 8 + Math.floor(r() * 5); i < n; i++) reference += pick(r, HEX);
       const account = 1 + Math.floor(r() * accounts);
-      return `${id},${accountNumber(account)},${reference},${money(Math.floor(r() * 2_000_000) - 1_000_000)},${pick(r, KEYWORDS)}`;
+      // An orphan names an account past the batch's ones, one of its own (so the draw above still happens).
+      const number = ctx.orphan?.(id) ? accountNumber(accounts + id) : accountNumber(account);
+      return `${id},${number},${reference},${money(Math.floor(r() * 2_000_000) - 1_000_000)},${pick(r, KEYWORDS)}`;
     }
   }
 }
