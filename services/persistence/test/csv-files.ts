@@ -110,6 +110,7 @@ export interface Validated {
   errorCount: number;
   errors: unknown[];
   copyColumns: string[] | undefined;
+  fatal: boolean;
 }
 
 /** Runs the validator over `bytes` cut at `cuts` (offsets, any order), as the object store's chunks would arrive. */
@@ -122,7 +123,7 @@ export function validate(type: FileType, bytes: Buffer, cuts: number[] = []): Va
   }
   v.push(bytes.subarray(from));
   v.end();
-  return { rows: v.rows, records: v.records, errorCount: v.errorCount, errors: v.errors, copyColumns: v.copyColumns };
+  return { rows: v.rows, records: v.records, errorCount: v.errorCount, errors: v.errors, copyColumns: v.copyColumns, fatal: v.fatal };
 }
 
 /** What a lenient load would send to COPY (the complete records minus the rejected ones), and what it rejects. */

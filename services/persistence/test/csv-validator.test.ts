@@ -97,9 +97,63 @@ describe('CsvValidator', () => {
     ['an empty value', tx('1,,a,1,X'), [{ line: 2, column: 'accout_number', reason: /empty/ }]],
     ['a lower-case keyword', tx('1,1,a,1,deposit'), [{ line: 2, column: 'keyword', reason: /capital letters/ }]],
     ['a line break inside a quoted amount', tx('1,1,a,"1\n0",X'), [{ line: 2, column: 'amount', reason: /amount/ }]],
+    ['a bare carriage return inside quotes', tx('1,1,"a\rb",1,X'), [{ line: 2, column: 'transaction_reference', reason: /^carriage return without line feed$/ }]],
+    [
+      'text after the closing quote of a header cell',
+      bytes('record_id,accout_number,transaction_reference,amount,"keyword"x\n1,1,a,1,X\n'),
+      [{ line: 1, column: 'keyword', reason: /after a closing quote/ }],
+    ],
+    [
+      'a space after the closing quote of a header cell',
+      bytes('record_id,"accout_number" ,transaction_reference,amount,keyword\n1,1,a,1,X\n'),
+      [{ line: 1, column: 'accout_number', reason: /after a closing quote/ }],
+    ],
+    [
+      'every error of a line: a repeated record id beside a bad value',
+      tx('7,1,a,1,X', '7,1,a,bad,X'),
+      [
+        { line: 3, column: 'amount', reason: /amount/ },
+        { line: 3, column: 'record_id', reason: /duplicate/ },
+      ],
+    ],
   ])('reports %s', (_, input, expected) => {
     const result = validate('transactions', input);
     expect(result.errors).toEqual(expected.map((e) => ({ ...e, reason: expect.stringMatching(e.reason) })));
+  });
+
+  describe('text values (a clients file)', () => {
+    const C = 'record_id,first_name,last_name,client_reference,tax_free_allowance';
+    const clients = (firstName: string | Buffer) => Buffer.concat([bytes(`${C}\n1,`), Buffer.from(firstName), bytes(',Maier,9e40659b-8b9f-4fc4-814b-5a7b5a23b64d,801\n')]);
+    const errors = (input: Buffer) => validate('clients', input).errors;
+
+    it('measures a quoted value without its doubled quotes: 200 bytes pass, 201 do not', () => {
+      expect(errors(clients(`"${'x'.repeat(199)}"""`))).toEqual([]);
+      expect(errors(clients(`"""${'x'.repeat(199)}"`))).toEqual([]);
+      expect(errors(clients(`"${'x'.repeat(200)}"""`))).toEqual([{ line: 2, column: 'first_name', reason: 'text longer than 200 bytes' }]);
+      expect(errors(clients('""""'))).toEqual([]);
+    });
+
+    it('refuses a bare carriage return inside quotes, and takes a quoted CRLF', () => {
+      expect(errors(clients('"a\rb"'))).toEqual([{ line: 2, column: 'first_name', reason: 'carriage return without line feed' }]);
+      expect(errors(clients('"a\r"'))).toEqual([{ line: 2, column: 'first_name', reason: 'carriage return without line feed' }]);
+      expect(errors(clients('"a\r\nb"'))).toEqual([]);
+    });
+
+    it('refuses C1 control characters (U+0080 to U+009F), quoted or not, and takes the characters beside them', () => {
+      for (const value of ['a\u0085b', '"a\u0080"', '\u009f']) {
+        expect([value, errors(clients(value))]).toEqual([value, [{ line: 2, column: 'first_name', reason: expect.stringMatching(/^control character U\+00[89]/) }]]);
+      }
+      expect(errors(clients('\u0085'))).toEqual([expect.objectContaining({ reason: 'control character U+0085' })]);
+      expect(errors(clients('£µ\u00a0\u00bfž'))).toEqual([]);
+    });
+  });
+
+  it('refuses a file with a record longer than 1 MiB at that record, whether it comes in 64 KiB chunks or as one buffer', () => {
+    const input = tx('1,1,a,1,X', `2,1,"${'a'.repeat(1.5 * (1 << 20))}",1,X`, '3,1,a,1,X\n');
+    const whole = validate('transactions', input);
+    expect(whole).toMatchObject({ fatal: true, errors: [{ line: 3, reason: expect.stringMatching(/longer than 1 MiB/) }], errorCount: 1 });
+    const chunks = Array.from({ length: Math.ceil(input.length / 65536) }, (_, i) => i * 65536);
+    expect(validate('transactions', input, chunks)).toEqual(whole);
   });
 
   it("never echoes a headerless file's first row: unknown cells are named by position and length", () => {

@@ -2,16 +2,20 @@ import { isUtf8 } from 'node:buffer';
 import type { FileType, RowError } from '@dataharvest/events/batch';
 import { columnForHeader, FILE_SCHEMAS, type ValueKind } from '@dataharvest/events/file-schemas';
 import { type IdRuns, RecordIdSet } from './record-id-set';
-import { utf8ErrorOffset } from './utf8';
+import { c1Offset, c1Reason, utf8ErrorOffset } from './utf8';
 import { ANY_TABLE, badByteReason, ByteClass, formatReason, invalidValue, KIND_TABLE, MAX_LENGTH, recordIdValue, shapeCheck, type ShapeCheck } from './values';
 
 const QUOTE = 34,
   LF = 10,
   CR = 13;
-/** A record that has not ended after this many bytes is not CSV we can load (typically an unterminated quote). */
+/**
+ * A record longer than this (its line break aside) is not CSV we can load (typically an unterminated quote): the file
+ * is refused at it, whether the record arrives whole or across chunks.
+ */
 const MAX_RECORD_BYTES = 1 << 20;
-/** Inside quotes only a closing quote, a line feed (counted) and control characters matter. */
-const QUOTED_TABLE = ANY_TABLE.map((c, b) => (b === QUOTE ? ByteClass.Quote : b === LF ? ByteClass.Lf : b === CR || c === ByteClass.Comma ? ByteClass.Ok : c));
+const TOO_LONG = 'a record longer than 1 MiB: is a quote left open?';
+/** Inside quotes only a closing quote, a line feed (counted), a carriage return (CRLF only) and control characters matter. */
+const QUOTED_TABLE = ANY_TABLE.map((c, b) => (b === QUOTE ? ByteClass.Quote : b === LF ? ByteClass.Lf : b === CR ? ByteClass.Cr : c === ByteClass.Comma ? ByteClass.Ok : c));
 
 /** A data record that failed, as offsets into `region` (lenient loads cut these out). */
 export interface RejectedRecord {
@@ -66,8 +70,10 @@ export class CsvValidator {
   private shapes: Array<ShapeCheck | undefined> = [];
   private idColumn = -1;
   private readonly ids = new RecordIdSet();
-  private nextBadUtf8 = Infinity;
+  /** The next invalid UTF-8 sequence or C1 control character in the region; `utf8End`: where its complete records end. */
+  private nextBadChar = Infinity;
   private utf8End = 0;
+  private regionIsUtf8 = true;
   /** The current record's problems; a count instead of array lengths, which are slow to reset on every record. */
   private readonly pendingColumns: Array<number | undefined> = [];
   private readonly pendingReasons: string[] = [];
@@ -135,7 +141,8 @@ export class CsvValidator {
     // Complete records end at a line feed (ASCII), so [0, limit) never splits a UTF-8 sequence.
     const limit = final ? buf.length : buf.lastIndexOf(LF) + 1;
     this.utf8End = limit;
-    this.nextBadUtf8 = isUtf8(buf.subarray(0, limit)) ? Infinity : utf8ErrorOffset(buf, 0, limit);
+    this.regionIsUtf8 = isUtf8(buf.subarray(0, limit));
+    this.nextBadChar = this.badCharFrom(buf, 0);
     this.rejected.length = 0;
     let p = 0;
     if (this.fileStart && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = 3; // UTF-8 BOM
@@ -153,10 +160,17 @@ export class CsvValidator {
     this.regionEnd = p;
     if (final || this.fatal) return;
     this.carry = p < buf.length ? buf.subarray(p) : undefined;
-    if (this.carry && this.carry.length > MAX_RECORD_BYTES) {
-      this.report(this.line, undefined, 'a record longer than 1 MiB: is a quote left open?');
+    // The record so far, less a last CR that may start its CRLF: longer than the limit whatever follows.
+    if (this.carry && this.carry.length - (this.carry[this.carry.length - 1] === CR ? 1 : 0) > MAX_RECORD_BYTES) {
+      this.report(this.line, undefined, TOO_LONG);
       this.fatal = true;
     }
+  }
+
+  /** Where the first invalid UTF-8 sequence or C1 control character at or after `from` in the region is. */
+  private badCharFrom(buf: Buffer, from: number): number {
+    const c1 = c1Offset(buf, from, this.utf8End);
+    return this.regionIsUtf8 ? c1 : Math.min(c1, utf8ErrorOffset(buf, from, this.utf8End));
   }
 
   /**
@@ -165,7 +179,7 @@ export class CsvValidator {
    * scans in full. Only a line feed before the end of `buf` can stop its byte loops, hence no bounds checks.
    */
   private cleanRecords(buf: Buffer, start: number, limit: number): number {
-    const { tables, maxLengths, shapes, idColumn, ids, crlf: crlfFile, nextBadUtf8 } = this;
+    const { tables, maxLengths, shapes, idColumn, ids, crlf: crlfFile, nextBadChar } = this;
     const last = tables.length - 1;
     let p = start,
       next = start,
@@ -194,7 +208,7 @@ export class CsvValidator {
         if (buf[p] !== LF) break;
         p++;
       }
-      if (crlf !== crlfFile || nextBadUtf8 < p || id <= 0 || !ids.add(id)) break;
+      if (crlf !== crlfFile || nextBadChar < p || id <= 0 || !ids.add(id)) break;
       next = p;
       clean++;
     }
@@ -227,7 +241,8 @@ export class CsvValidator {
       const kind = field < this.kinds.length ? this.kinds[field] : undefined;
       const fieldStart = p;
       let content = p,
-        contentEnd: number;
+        contentEnd: number,
+        escapes = 0;
       let problem: string | undefined;
       if (buf[p] === QUOTE) {
         let escaped = false,
@@ -245,9 +260,13 @@ export class CsvValidator {
           if (c === ByteClass.Lf) {
             lines++;
             newline = true;
+          } else if (c === ByteClass.Cr) {
+            // Part of a quoted CRLF (its LF is counted next), or a bare CR: an error in quotes as outside them.
+            if (buf[q + 1] !== LF) problem ??= 'carriage return without line feed';
           } else if (c === ByteClass.Bad) problem ??= badByteReason(kind ?? 'text', buf[q]!);
           else if (buf[q + 1] === QUOTE) {
             escaped = true;
+            escapes++;
             q++;
           } else break;
           q++;
@@ -285,13 +304,16 @@ export class CsvValidator {
         }
         contentEnd = p;
       }
-      if (this.nextBadUtf8 < p) {
-        problem = 'invalid UTF-8';
-        this.nextBadUtf8 = utf8ErrorOffset(buf, p, this.utf8End);
+      if (this.nextBadChar < p) {
+        problem = c1Reason(buf, this.nextBadChar) ?? 'invalid UTF-8';
+        this.nextBadChar = this.badCharFrom(buf, p);
       }
-      if (names) names.push(quotedName(buf, fieldStart, content, contentEnd));
-      else if (kind !== undefined) {
-        problem ??= invalidValue(kind, buf, content, contentEnd);
+      if (names) {
+        names.push(quotedName(buf, fieldStart, content, contentEnd));
+        if (problem !== undefined) this.pend(field, problem);
+      } else if (kind !== undefined) {
+        // A value's length, not its encoding's: a doubled quote counts once.
+        problem ??= invalidValue(kind, buf, content, contentEnd, escapes);
         if (problem !== undefined) this.pend(field, problem);
         else if (field === this.idColumn) id = recordIdValue(buf, content, contentEnd);
       } else if (problem !== undefined) this.pend(field, problem);
@@ -303,6 +325,11 @@ export class CsvValidator {
       // The record ends: at a line feed, a CRLF, or the end of the file.
       const crlf = cls === ByteClass.Cr;
       const end = p >= limit ? limit : p + (crlf ? 2 : 1);
+      if (p - start > MAX_RECORD_BYTES) {
+        this.report(this.line, undefined, TOO_LONG);
+        this.fatal = true;
+        return -1;
+      }
       if (names) {
         this.readHeader(names);
         this.crlf = p >= limit ? undefined : crlf;
@@ -332,8 +359,9 @@ export class CsvValidator {
   private commit(start: number, end: number, lines: number, id: number, data: boolean, emptyLine: boolean): number {
     const line = this.line;
     this.line += 1 + lines;
+    // Every error of the record is reported: a repeated id beside other errors too. Only valid rows' ids count as seen.
     if (emptyLine) this.pend(undefined, 'empty line');
-    else if (this.pending === 0 && this.idColumn >= 0 && !this.ids.add(id)) this.pend(this.idColumn, 'duplicate record_id');
+    else if (id > 0 && (this.pending === 0 ? !this.ids.add(id) : this.ids.has(id))) this.pend(this.idColumn, 'duplicate record_id');
     if (data) this.records++;
     if (this.pending === 0) {
       this.rows++;
@@ -344,11 +372,13 @@ export class CsvValidator {
     return end;
   }
 
+  /** The header's names, and its cells' own problems (pending: a quote, a control character) as in a data row. */
   private readHeader(names: string[]): void {
     const schema = names.map((n) => columnForHeader(this.type, n));
     const seen = new Set<string>();
     // An unknown header cell may be data (a headerless file's first row): reports name it only when it is safe.
     this.header = names.map((n, i) => (schema[i] ? n : headerLabel(n, i)));
+    for (let i = 0; i < this.pending; i++) this.report(1, this.pendingColumns[i], this.pendingReasons[i]!);
     schema.forEach((column, i) => {
       if (!column) this.report(1, i, `unknown column ${SAFE_NAME.test(names[i]!) ? `"${names[i]}"` : `${i + 1} (${characters(names[i]!)})`} for a ${this.type} file`);
       else if (seen.has(column.name)) this.report(1, i, `column ${column.name} appears twice`);

@@ -45,6 +45,12 @@ export class RecordIdSet {
     return true;
   }
 
+  has(id: number): boolean {
+    if (id >= RecordIdSet.BITMAP_LIMIT) return this.sparse.has(id);
+    const byte = id >>> 3;
+    return byte < this.bits.length && (this.bits[byte]! & (1 << (id & 7))) !== 0;
+  }
+
   runs(): IdRuns {
     if (!this.exact) return { runs: [[this.min, this.max]], exact: false };
     return { runs: this.starts.map((start, i) => [start, this.ends[i]!]), exact: true };

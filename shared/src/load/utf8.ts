@@ -34,3 +34,21 @@ export function utf8ErrorOffset(buf: Uint8Array, from: number, to: number): numb
   }
   return Infinity;
 }
+
+/**
+ * Offset of the first C1 control character (U+0080..U+009F, encoded C2 80..C2 9F) in [from, to), or Infinity. Text
+ * refuses them like the C0 ones; a byte table cannot, as 80..9F also continue other characters.
+ */
+export function c1Offset(buf: Uint8Array, from: number, to: number): number {
+  for (let i = buf.indexOf(0xc2, from); i >= 0 && i < to; i = buf.indexOf(0xc2, i + 1)) {
+    const next = buf[i + 1]!;
+    if (next >= 0x80 && next <= 0x9f) return i;
+  }
+  return Infinity;
+}
+
+/** The reason for the C1 control character at `at`, or undefined when there is none there. */
+export function c1Reason(buf: Uint8Array, at: number): string | undefined {
+  const next = buf[at + 1]!;
+  return buf[at] === 0xc2 && next >= 0x80 && next <= 0x9f ? `control character U+00${next.toString(16).toUpperCase()}` : undefined;
+}

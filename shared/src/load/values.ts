@@ -149,10 +149,11 @@ export const shapeCheck: Partial<Record<ValueKind, ShapeCheck>> = {
 
 /**
  * Why the field's bytes are not a valid value of the kind, or undefined when they are. Every byte has already
- * passed the kind's table; this checks length and shape.
+ * passed the kind's table; this checks length and shape. `escapes`: doubled quotes in the bytes (quoted text), each
+ * one byte of the value.
  */
-export function invalidValue(kind: ValueKind, buf: Uint8Array, start: number, end: number): string | undefined {
-  const len = end - start;
+export function invalidValue(kind: ValueKind, buf: Uint8Array, start: number, end: number, escapes = 0): string | undefined {
+  const len = end - start - escapes;
   if (len === 0) return 'value is empty';
   if (len > MAX_LENGTH[kind]) return FORMAT[kind];
   const shape = shapeCheck[kind];
