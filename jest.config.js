@@ -20,6 +20,7 @@ const unit = [
   'local/test/event-selection.test.ts',
   'local/test/file-reports.test.ts',
   'local/test/failure-queues.test.ts',
+  'local/test/failure-resolution.test.ts',
   'local/test/dynamodb-noise.test.ts',
   'local/test/filter.test.ts',
   'local/test/generate.test.ts',

@@ -370,6 +370,16 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     return { batches, rejected };
   }
 
+  /** Keys refused outright, of every client: the by-stage index holds them under STAGE#REJECTED, sorted `_#<client>#…`. */
+  async function listRejectedKeys(): Promise<RejectedKey[]> {
+    const items = await queryAll({
+      IndexName: 'by-stage',
+      KeyConditionExpression: 'gsi1pk = :g AND begins_with(gsi1sk, :keys)',
+      ExpressionAttributeValues: { ':g': 'STAGE#REJECTED', ':keys': '_#' },
+    });
+    return items.filter((i) => String(i.sk).startsWith('REJECTED#')).map((i) => RejectedKey.parse(i));
+  }
+
   /** Batches in any of the given stages. */
   async function listByStages(stages: readonly Stage[]): Promise<Batch[]> {
     return (await Promise.all(stages.map((s) => listByStage(s)))).flat();
@@ -447,6 +457,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     deregisterTransformer,
     listRegistry,
     listClient,
+    listRejectedKeys,
     listByStages,
     listByStage,
     reopenForTransformer,

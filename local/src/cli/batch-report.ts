@@ -24,6 +24,10 @@ export interface FailureReport {
   last_seen?: string;
   /** False while the platform still retries; absent (run's queue messages) means it gave up. */
   gave_up?: boolean;
+  /** The upload an S3-triggered (persistence) failure was about. */
+  object_key?: string;
+  /** Why it no longer holds the batch (it moved on since); `failures discard --resolved` removes it. */
+  resolved?: string;
 }
 
 export interface BatchReport {
@@ -51,7 +55,8 @@ export interface BatchReport {
 const RESTING = new Set(['COMPLETE', 'FAILED', 'REJECTED']);
 
 /** A failure that holds the batch: given up, for the batch's current generation (or of a run, which has one). */
-export const holdsBatch = (f: FailureReport, generation: number | undefined) => f.gave_up !== false && (f.generation === undefined || generation === undefined || f.generation === generation);
+export const holdsBatch = (f: FailureReport, generation: number | undefined) =>
+  f.gave_up !== false && !f.resolved && (f.generation === undefined || generation === undefined || f.generation === generation);
 
 /**
  * The one per-batch object `run --json` and `status --json` print: files by type, refused keys by file name. A batch

@@ -23,8 +23,10 @@ export interface QueuedFailure {
   /** Where a change-feed record sits, when the message is about one. */
   shardId?: string;
   sequenceNumbers?: [string, string];
-  /** The object an S3-triggered invocation was about. */
+  /** The object an S3-triggered invocation was about (its key decoded), in which bucket, and which upload of it. */
   objectKey?: string;
+  bucket?: string;
+  eTag?: string;
   /** The metastore's failure item it maps to (stream failures recorded by the handler). */
   failure?: FailureRecord;
 }
@@ -90,7 +92,7 @@ interface DestinationRecord {
   timestamp?: string;
   requestContext?: { condition?: string; approximateInvokeCount?: number };
   responsePayload?: { errorType?: string; errorMessage?: string };
-  requestPayload?: { Records?: Array<{ s3?: { object?: { key?: string } } }> };
+  requestPayload?: { Records?: Array<{ s3?: { bucket?: { name?: string }; object?: { key?: string; eTag?: string } } }> };
   KinesisBatchInfo?: BatchInfo;
   DDBStreamBatchInfo?: BatchInfo;
 }
@@ -136,12 +138,14 @@ export function describe(message: Message, queue: { service: string; url: string
       lastSeen: failure.last_seen,
     };
   }
-  const objectKey = body.requestPayload?.Records?.[0]?.s3?.object?.key;
-  const parsed = objectKey ? parseObjectKey(decodeURIComponent(objectKey.replaceAll('+', ' '))) : undefined;
+  const s3 = body.requestPayload?.Records?.[0]?.s3;
+  // S3 events carry the key URL-encoded, with '+' for a space.
+  const objectKey = s3?.object?.key ? decodeURIComponent(s3.object.key.replaceAll('+', ' ')) : undefined;
+  const parsed = objectKey ? parseObjectKey(objectKey) : undefined;
   const error = body.responsePayload;
   return {
     ...base,
-    objectKey,
+    ...(objectKey ? { objectKey, bucket: s3?.bucket?.name, eTag: s3?.object?.eTag } : {}),
     ...(parsed?.ok ? { client: parsed.client, batchDate: parsed.batchDate } : {}),
     reason: error ? `${error.errorType ?? 'Error'}: ${error.errorMessage ?? ''}` : base.condition,
   };

@@ -202,10 +202,30 @@ export function program(done: (code: number) => void): Command {
       return onTarget(o, ({ metastore }) => backfill(metastore, { name, client: o.client, since: o.since }));
     }),
   );
-  dataDir(stage(cli.command('failures').description('what sits in every on-failure queue, with its batch and reason').option('--json', 'print one JSON object', false))).action(
+  // Positional: after `discard`, --json and --data-dir are discard's.
+  const failuresCommand = dataDir(
+    stage(cli.command('failures').description('what sits in every on-failure queue, with its batch and reason').option('--json', 'print one JSON object', false).enablePositionalOptions()),
+  );
+  failuresCommand.action(
     act(async (o: { json: boolean; stage?: string; region?: string; dataDir: string }) => {
       const [{ onTarget }, { failures }] = await Promise.all([import('./deployed'), import('./failures')]);
       return onTarget(o, (on) => failures(on, o));
+    }),
+  );
+  dataDir(
+    stage(
+      failuresCommand
+        .command('discard')
+        .description('remove on-failure messages that need no redrive, recording each in the metastore')
+        .option('--id <id>', 'one message, as `failures` lists it, whatever it is about')
+        .option('--resolved', 'every message whose batch has moved on since (COMPLETE at a later generation, or its file settled by a later upload)', false)
+        .option('--json', 'print one JSON object', false),
+    ),
+  ).action(
+    act(async (o: { id?: string; resolved: boolean; json: boolean; stage?: string; region?: string; dataDir: string }) => {
+      if (!o.resolved === !o.id) throw new UsageError('failures discard takes --id ID (from `dataharvest failures`) or --resolved');
+      const [{ onTarget }, { discard }] = await Promise.all([import('./deployed'), import('./discard')]);
+      return onTarget(o, (on) => discard(on, o));
     }),
   );
 

@@ -1,3 +1,4 @@
+import { errorPlace } from '@dataharvest/events/error-place';
 import type { BatchReport, FileReport } from './batch-report';
 import { qualityLines } from './quality-view';
 import { formatDuration } from './stage-timings';
@@ -30,16 +31,23 @@ export function statusLines(r: BatchReport): string[] {
   if (r.quality) out.push(...qualityLines(r.quality).map((l) => `  ${l}`));
   for (const f of r.failures ?? []) {
     const superseded = f.generation !== undefined && r.generation !== undefined && f.generation < r.generation;
-    const state = f.gave_up === false ? 'retrying' : superseded ? 'gave up, superseded by a newer generation' : 'gave up, in its on-failure queue';
+    const state = f.resolved
+      ? `gave up, resolved since (${f.resolved}): \`dataharvest failures discard --resolved\` removes it`
+      : f.gave_up === false
+        ? 'retrying'
+        : superseded
+          ? 'gave up, superseded by a newer generation'
+          : 'gave up, in its on-failure queue';
     const seen = f.first_seen ? `, first ${f.first_seen}, last ${f.last_seen}` : '';
-    out.push(`  failure ${f.function}: ${state} (generation ${f.generation ?? '-'}, ${f.attempts ?? '?'} attempts${seen}): ${f.reason}`);
+    const file = f.object_key ? ` ${f.object_key.split('/').at(-1)}` : '';
+    out.push(`  failure ${f.function}${file}: ${state} (generation ${f.generation ?? '-'}, ${f.attempts ?? '?'} attempts${seen}): ${f.reason}`);
   }
   return out;
 }
 
 function refusal(name: string, f: FileReport): string[] {
   const lines = [`  ${name} ${f.status}${f.reason ? `: ${f.reason}` : ''}`];
-  for (const e of f.errors.slice(0, SHOWN_ERRORS)) lines.push(`    line ${e.line}${e.column ? `, column ${e.column}` : ''}: ${e.reason}`);
+  for (const e of f.errors.slice(0, SHOWN_ERRORS)) lines.push(`    ${errorPlace(e)}: ${e.reason}`);
   const more = (f.error_count ?? f.errors.length) - Math.min(f.errors.length, SHOWN_ERRORS);
   if (more > 0) lines.push(`    … and ${more} more errors (use --json for all)`);
   return lines;

@@ -7,7 +7,7 @@ import type { ClientReport } from '../cli/status-clients';
 
 /** One message of an on-failure queue as the page lists it (`failures` lists the same); `id` is what a redrive takes. */
 export type QueuedView = Pick<QueuedFailure, 'id' | 'service' | 'condition' | 'client' | 'batchDate' | 'generation' | 'reason' | 'attempts' | 'firstSeen' | 'lastSeen'> & {
-  /** Mapped to a batch in the metastore: a redrive can re-trigger its step (else it stays queued). */
+  /** Mapped to a batch in the metastore, or about an upload: a redrive can re-trigger its step (else it stays queued). */
   redrivable: boolean;
 };
 

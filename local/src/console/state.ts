@@ -20,7 +20,7 @@ const view = (f: QueuedFailure): QueuedView => ({
   attempts: f.attempts,
   firstSeen: f.firstSeen,
   lastSeen: f.lastSeen,
-  redrivable: Boolean(f.failure),
+  redrivable: Boolean(f.failure ?? f.objectKey),
 });
 
 /**
@@ -49,5 +49,17 @@ export async function consoleState(on: Connection, queued: QueuedView[], now = n
   const batches: Batch[] = listed.flatMap((l) => l.batches);
   const rejected: RejectedKey[] = listed.flatMap((l) => l.rejected);
   const report = statusReport(batches, rejected, failures, now.getTime());
-  return { at: now.toISOString(), clients: tracked.map((c) => clientReport(c, now)), batches: report.batches, rejected: report.rejected, queued };
+  return {
+    at: now.toISOString(),
+    clients: tracked.map((c) =>
+      clientReport(
+        c,
+        now,
+        queued.filter((q) => q.client === c.client),
+      ),
+    ),
+    batches: report.batches,
+    rejected: report.rejected,
+    queued,
+  };
 }
