@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `node local/bin/package-changed.mjs [--all] [serverless options]`: packages the services of serverless-compose.yml
-// whose inputs changed since their last packaging (all of them with --all), so `npm start` on an unchanged checkout
+// `node local/bin/package-changed.mjs [--all | --only <service>] [serverless options]`: packages the services of
+// serverless-compose.yml whose inputs changed since their last packaging (all of them with --all; of them only the one
+// named with --only, for `dataharvest deploy <service>`), so `npm start` on an unchanged checkout
 // does not spend ~20 s re-packaging. A stamp in each service's .serverless/ records what it was packaged from.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
@@ -62,11 +63,18 @@ function serverless(root, args) {
 
 export function packageChanged(root, argv) {
   const all = argv.includes('--all');
-  const options = argv.filter((a) => a !== '--all');
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
+  const options = argv.filter((a, i) => a !== '--all' && i !== onlyAt && (onlyAt < 0 || i !== onlyAt + 1));
   const services = Object.entries(yaml.load(readFileSync(join(root, 'serverless-compose.yml'), 'utf8')).services).map(([name, s]) => ({ name, path: s.path }));
-  const changed = all ? services : services.filter((s) => !fresh(root, s.path, options));
+  if (onlyAt >= 0 && !services.some((s) => s.name === only)) {
+    process.stderr.write(`packaging: serverless-compose.yml has no service ${only}\n`);
+    return 2;
+  }
+  const candidates = only ? services.filter((s) => s.name === only) : services;
+  const changed = all ? candidates : candidates.filter((s) => !fresh(root, s.path, options));
   if (!changed.length) {
-    process.stderr.write('packaging: no service changed since its last packaging\n');
+    process.stderr.write(`packaging: ${only ?? 'no service'} ${only ? 'has not changed' : 'changed'} since its last packaging\n`);
     return 0;
   }
   process.stderr.write(`packaging ${changed.map((s) => s.name).join(', ')}\n`);
@@ -82,4 +90,5 @@ export function packageChanged(root, argv) {
   return 0;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) process.exitCode = packageChanged(process.cwd(), process.argv.slice(2));
+// Real paths: run through a symlinked checkout, argv names the link and import.meta.url the file.
+if (realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = packageChanged(process.cwd(), process.argv.slice(2));

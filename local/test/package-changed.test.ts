@@ -45,6 +45,13 @@ describe('package-changed', () => {
     expect(await packageChanged()).toBe('packaging metastore');
   });
 
+  it('--only considers the one service `dataharvest deploy` names, and refuses one compose does not list', async () => {
+    expect(await packageChanged('--only', 'metastore')).toBe('packaging: metastore has not changed since its last packaging');
+    appendFileSync(join(root, 'metastore', 'serverless.yml'), '# edited again\n');
+    expect(await packageChanged('--only', 'metastore')).toBe('packaging metastore');
+    await expect(packageChanged('--only', 'fx-exposure')).rejects.toMatchObject({ code: 2, stderr: 'packaging: serverless-compose.yml has no service fx-exposure\n' });
+  });
+
   it('--all packages every service whatever changed', async () => {
     expect(await packageChanged('--all')).toBe('packaging metastore');
   });

@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { until } from './until';
 
@@ -12,8 +13,11 @@ export interface CliResult {
 }
 
 /** The compiled CLI in a process of its own: its exit code and output, whether it succeeds or not. */
-export const cli = (...args: string[]): Promise<CliResult> =>
-  promisify(execFile)('node', [BIN, ...args], { timeout: 180_000 }).then(
+export const cli = (...args: string[]): Promise<CliResult> => cliIn(undefined, ...args);
+
+/** The CLI run from another checkout (a scratch copy holding a new service), as a user runs it from theirs. */
+export const cliIn = (cwd: string | undefined, ...args: string[]): Promise<CliResult> =>
+  promisify(execFile)('node', [resolve(BIN), ...args], { timeout: 240_000, cwd }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (e: CliResult) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
@@ -30,10 +34,13 @@ export interface UpProcess {
   stop(): Promise<number | null>;
 }
 
-const spawnUp = (args: string[]) => spawn('node', [BIN, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+const spawnUp = (args: string[], cwd?: string) => spawn('node', [resolve(BIN), 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
 
-export function startUp(...args: string[]): UpProcess {
-  const child = spawnUp(args);
+export const startUp = (...args: string[]): UpProcess => startUpIn(undefined, ...args);
+
+/** `up` started from another checkout: it deploys that checkout's serverless-compose.yml. */
+export function startUpIn(cwd: string | undefined, ...args: string[]): UpProcess {
+  const child = spawnUp(args, cwd);
   let output = '';
   for (const s of [child.stdout, child.stderr]) s.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -1,4 +1,5 @@
-import type { Stage } from '@dataharvest/events/batch';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type Batch, eventVersion, type Stage } from '@dataharvest/events/batch';
 import { fromStages } from '@dataharvest/events/state-machine';
 import type { Metastore } from '@dataharvest/shared/metastore';
 import { UsageError } from './errors';
@@ -7,7 +8,11 @@ export interface BackfillOptions {
   name: string;
   client?: string;
   since?: string;
+  /** Wait until every queued batch is COMPLETE (or FAILED) again, at most this long. */
+  waitSeconds?: number;
 }
+
+const POLL_MS = 250;
 
 /** Stages in which a batch's relations are established, so a transformer can run over it. */
 const RELATED_STAGES: Stage[] = fromStages('reopen');
@@ -22,8 +27,41 @@ export async function backfill(metastore: Metastore, opts: BackfillOptions): Pro
   }
   const batches = opts.client ? (await metastore.listClient(opts.client)).batches : await metastore.listByStages(RELATED_STAGES);
   const candidates = batches.filter((b) => b.relation_established && RELATED_STAGES.includes(b.stage) && (!opts.since || b.batch_date >= opts.since));
-  let reopened = 0;
-  for (const batch of candidates) if (await metastore.reopenForTransformer(batch, opts.name)) reopened += 1;
-  process.stdout.write(`backfill ${opts.name}: ${reopened} of ${candidates.length} related batch(es) queued\n`);
-  return 0;
+  const queued: Batch[] = [];
+  for (const batch of candidates) if (await metastore.reopenForTransformer(batch, opts.name)) queued.push(batch);
+  const ids = queued.map((b) => `${b.client}/${b.batch_date}`);
+  process.stdout.write(`backfill ${opts.name}: ${queued.length} of ${candidates.length} related batch(es) queued${ids.length ? `: ${ids.join(', ')}` : ''}\n`);
+  return opts.waitSeconds === undefined ? 0 : waitForBatches(metastore, opts.name, queued, opts.waitSeconds);
+}
+
+/**
+ * `--wait`: each queued batch once it is settled again, COMPLETE with its republished events (a version higher than
+ * before the backfill) or FAILED; exit 0 only when all completed in time.
+ */
+async function waitForBatches(metastore: Metastore, name: string, queued: Batch[], waitSeconds: number): Promise<number> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  const pending = new Map(queued.map((b) => [`${b.client}/${b.batch_date}`, b]));
+  let failed = 0;
+  while (pending.size) {
+    for (const [id, before] of pending) {
+      const now = await metastore.getBatch(before.client, before.batch_date);
+      const republished = now?.stage === 'COMPLETE' && now.transformers[name]?.status === 'DONE' && eventVersion(now) > eventVersion(before);
+      const settled = republished || now?.stage === 'FAILED' || now === undefined || now.generation !== before.generation;
+      if (!settled) continue;
+      pending.delete(id);
+      if (republished) process.stdout.write(`${id}: COMPLETE, version ${eventVersion(now)}, ${now.events_published ?? 0} event(s) published\n`);
+      else if (now && now.generation !== before.generation) process.stdout.write(`${id}: superseded by a new upload, which runs every transformer\n`);
+      else {
+        failed += 1;
+        process.stdout.write(`${id}: ${now?.stage ?? 'no longer in the metastore'}${now?.failure ? `: ${now.failure.reason}` : ''}\n`);
+      }
+    }
+    if (!pending.size) break;
+    if (Date.now() > deadline) {
+      process.stdout.write(`timed out after ${waitSeconds}s; still running: ${[...pending.keys()].join(', ')}\n`);
+      return 1;
+    }
+    await delay(POLL_MS);
+  }
+  return failed ? 1 : 0;
 }

@@ -5,6 +5,7 @@ import { createMetastore, type Metastore } from '@dataharvest/shared/metastore';
 import type { LocalCloud } from '../cloud/index';
 import { CloudError } from '../cloud/errors';
 import { isAlive } from '../cloud/pid';
+import type { ControlAddress } from './control';
 import { UsageError } from './errors';
 
 /** What `dataharvest up` leaves in its data dir so that `upload` and `status` can reach the running cloud. */
@@ -13,12 +14,15 @@ interface CloudFile {
   stage: string;
   env: Record<string, string>;
   exports: Record<string, string>;
+  /** Where `up` takes commands (`dataharvest deploy`). */
+  control?: ControlAddress;
 }
 
 const cloudFile = (dataDir: string) => join(dataDir, 'cloud.json');
 
-export function announceCloud(dataDir: string, cloud: LocalCloud): () => void {
-  const file: CloudFile = { pid: process.pid, stage: cloud.stage, env: cloud.env, exports: cloud.exports };
+/** Writes (again, after a deploy adds exports) what other commands need to reach the cloud; returns its removal. */
+export function announceCloud(dataDir: string, cloud: LocalCloud, control?: ControlAddress): () => void {
+  const file: CloudFile = { pid: process.pid, stage: cloud.stage, env: cloud.env, exports: cloud.exports, control };
   writeFileSync(cloudFile(dataDir), JSON.stringify(file, null, 2), { mode: 0o600 });
   return () => rmSync(cloudFile(dataDir), { force: true });
 }

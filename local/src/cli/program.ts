@@ -194,14 +194,25 @@ export function program(done: (code: number) => void): Command {
         .description('run a transformer over batches already related')
         .argument('<name>', 'the transformer name')
         .option('--client <id>', "only this client's batches")
-        .option('--since <yyyymmdd>', 'only batches of this date or later', dateOption('--since')),
+        .option('--since <yyyymmdd>', 'only batches of this date or later', dateOption('--since'))
+        .option('--wait', 'wait until every queued batch is COMPLETE again and print its events; exit 1 unless all completed', false)
+        .option('--timeout <seconds>', 'how long --wait waits', '300'),
     ),
   ).action(
-    act(async (name: string, o: { client?: string; since?: string; stage?: string; region?: string; dataDir: string }) => {
+    act(async (name: string, o: { client?: string; since?: string; wait: boolean; timeout: string; stage?: string; region?: string; dataDir: string }) => {
+      const timeoutSeconds = Number(o.timeout);
+      if (!(timeoutSeconds > 0)) throw new UsageError('--timeout takes a number of seconds');
       const [{ onTarget }, { backfill }] = await Promise.all([import('./deployed'), import('./backfill')]);
-      return onTarget(o, ({ metastore }) => backfill(metastore, { name, client: o.client, since: o.since }));
+      return onTarget(o, ({ metastore }) => backfill(metastore, { name, client: o.client, since: o.since, waitSeconds: o.wait ? timeoutSeconds : undefined }));
     }),
   );
+
+  dataDir(
+    cli
+      .command('deploy')
+      .description('package one service and deploy it into the local cloud that `up` runs, without a restart')
+      .argument('<service>', 'a service of serverless-compose.yml, e.g. a newly scaffolded transformer'),
+  ).action(act(async (service: string, o: { dataDir: string }) => (await import('./deploy')).deploy(service, o)));
   // Positional: after `discard`, --json and --data-dir are discard's.
   const failuresCommand = dataDir(
     stage(cli.command('failures').description('what sits in every on-failure queue, with its batch and reason').option('--json', 'print one JSON object', false).enablePositionalOptions()),

@@ -1,9 +1,12 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { readCompose } from '../cloud/compose';
+import { CloudError } from '../cloud/errors';
 import { startCloud, type LocalCloud } from '../cloud/index';
 import type { Ports } from '../cloud/services';
 import { startConsole } from '../console/server';
 import { announceCloud, connectCloud, databaseSecretArn } from './connection';
+import { type Control, startControl } from './control';
 import { formatLogLine, type LogFormat } from './log-format';
 import { notificationLine, notificationsTopic, type Watch, watchNotifications } from './notifications';
 
@@ -22,9 +25,11 @@ export interface UpOptions {
 /** `dataharvest up`: the local cloud in the foreground until Ctrl-C, its endpoints printed for other tools. */
 export async function up(opts: UpOptions): Promise<number> {
   const cloud = await startCloud({ dataDir: opts.dataDir, ports: opts.ports, parameters: opts.parameters, log: (l, fn) => process.stdout.write(`${formatLogLine(l, opts.logFormat, fn)}\n`) });
-  const forget = announceCloud(opts.dataDir, cloud);
+  const control = await serveDeploys(cloud, opts.dataDir);
+  const forget = announceCloud(opts.dataDir, cloud, control);
   const statusConsole = await startConsole(connectCloud(cloud), opts.consolePort).catch(async (error: unknown) => {
     forget();
+    await control.stop();
     await cloud.stop();
     throw error;
   });
@@ -49,10 +54,29 @@ export async function up(opts: UpOptions): Promise<number> {
   });
   process.stdout.write('stopping…\n');
   forget();
+  await control.stop();
   await watch?.stop();
   await statusConsole.stop();
   await cloud.stop();
   return 0;
+}
+
+/**
+ * `dataharvest deploy <service>` into this cloud: the service's packaged stack is deployed (again) as `sls deploy`
+ * would, its transformer registered, and cloud.json rewritten with the exports it adds.
+ */
+async function serveDeploys(cloud: LocalCloud, dataDir: string): Promise<Control> {
+  const control: Control = await startControl({
+    async deploy(service) {
+      const composed = readCompose(process.cwd()).find((s) => s.name === service);
+      if (!composed) throw new CloudError(`serverless-compose.yml has no service ${service}`);
+      await cloud.deploy(composed.path);
+      announceCloud(dataDir, cloud, control);
+      process.stdout.write(`deployed ${service}; functions ${cloud.functions.join(', ')}\n`);
+      return { functions: cloud.functions };
+    },
+  });
+  return control;
 }
 
 /** Subscribes a queue of `up`'s own to the notifier's topic and prints each notification on a line. */

@@ -1,0 +1,86 @@
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findRunningCloud, connectCloud, eventsStream } from '../../local/src/cli/connection';
+import { readOutputEvents } from '../../local/src/cli/output-events';
+import { cliIn, startUpIn, type UpProcess } from '../support/cli';
+import { cloudScratch, scratchCheckout } from '../support/scratch';
+
+const NAME = 'audit-probe';
+const FIELD = 'audit_probe_transaction_count';
+const OLD = ['20200130', '20200131', '20200203'];
+
+/**
+ * An engineer adds a transformer to a local cloud that already holds completed batches, as
+ * docs/adding-a-transformer.md tells it: scaffold, deploy into the running cloud, backfill, read the events.
+ */
+describe('journey: adding a transformer to a cloud with history', () => {
+  const scratch = cloudScratch('add-transformer');
+  const checkout = scratchCheckout();
+  const { dataDir } = scratch;
+  const dh = (...args: string[]) => cliIn(checkout.root, ...args);
+  let up: UpProcess;
+
+  /** The sample batch as a client would send it on `date`. */
+  const batchDir = (date: string) => {
+    const dir = join(scratch.dir, `batch-${date}`);
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync('examples/sample-batch')) copyFileSync(join('examples/sample-batch', f), join(dir, f.replace('20200130', date)));
+    return dir;
+  };
+  /** Every event on the output stream, as a consumer reading it from the start sees them. */
+  const published = async () => {
+    const cloud = findRunningCloud(dataDir)!;
+    return readOutputEvents(connectCloud(cloud).aws.kinesis, eventsStream(cloud));
+  };
+  const transformersOf = async (date: string) => {
+    const { batches } = JSON.parse((await dh('status', '--client', 'EXT_CLIENT', '--date', date, '--json', '--data-dir', dataDir)).stdout) as {
+      batches: Array<{ transformers: Record<string, unknown> }>;
+    };
+    return Object.keys(batches[0]!.transformers);
+  };
+
+  beforeAll(async () => {
+    up = startUpIn(checkout.root, '--data-dir', dataDir);
+    await up.printed('  functions ', 240_000);
+  });
+  afterAll(async () => {
+    await up?.stop();
+    checkout.remove();
+    scratch.remove();
+  });
+
+  it('deploys into the running cloud, touches no old batch until backfill, then republishes each a version higher, once', async () => {
+    for (const date of OLD) expect(await dh('run', batchDir(date), '--client', 'EXT_CLIENT', '--data-dir', dataDir)).toMatchObject({ code: 0 });
+    const before = await published();
+
+    expect(await dh('new', 'transformer', NAME)).toMatchObject({ code: 0 });
+    const compose = readFileSync(join(checkout.root, 'serverless-compose.yml'), 'utf8');
+    expect(compose).toMatch(new RegExp(`persistence:\\n.*\\n    dependsOn: \\[.*, ${NAME}\\]`));
+    const deployed = await dh('deploy', NAME, '--data-dir', dataDir);
+    expect(deployed).toMatchObject({ code: 0, stdout: `deployed ${NAME} into the local cloud on ${dataDir}: dataharvest-${NAME}-dev-transform, dataharvest-${NAME}-dev-register\n` });
+    await up.printed(`deployed ${NAME}; functions `);
+
+    // A batch after the deploy runs the new transformer; by the time it completes, the new consumer has read every
+    // older record of the feed, and touched none of the old batches (it starts at LATEST).
+    expect(await dh('run', batchDir('20200204'), '--client', 'EXT_CLIENT', '--data-dir', dataDir)).toMatchObject({ code: 0 });
+    expect(await transformersOf('20200204')).toContain(NAME);
+    for (const date of OLD) expect([date, await transformersOf(date)]).toEqual([date, expect.not.arrayContaining([NAME])]);
+    expect((await published()).length).toBe(before.length + 2);
+
+    const backfill = await dh('backfill', NAME, '--since', '20200101', '--wait', '--data-dir', dataDir);
+    expect(backfill).toMatchObject({ code: 0 });
+    expect(backfill.stdout).toContain(`backfill ${NAME}: 3 of 4 related batch(es) queued: ${OLD.map((d) => `EXT_CLIENT/${d}`).join(', ')}\n`);
+    for (const date of OLD) expect(backfill.stdout).toContain(`EXT_CLIENT/${date}: COMPLETE, version 2, 2 event(s) published\n`);
+
+    const events = await published();
+    for (const date of OLD) {
+      const latest = events.filter((e) => e.batch_date === date && e.version === 2);
+      expect([date, latest.map((e) => e[FIELD as keyof typeof e])]).toEqual([date, [1, 1]]);
+    }
+
+    // Twice changes nothing: nothing queued, nothing published.
+    const again = await dh('backfill', NAME, '--since', '20200101', '--wait', '--data-dir', dataDir);
+    expect(again).toMatchObject({ code: 0, stdout: `backfill ${NAME}: 0 of 4 related batch(es) queued\n` });
+    expect((await published()).length).toBe(events.length);
+  }, 480_000);
+});
