@@ -1,6 +1,7 @@
+import { jest } from '@jest/globals';
 import type { Batch } from '@dataharvest/events/batch';
 import { batchReport, exitCode, unhealthy } from '../src/cli/batch-report';
-import { summaryLines } from '../src/cli/progress';
+import { Progress, summaryLines } from '../src/cli/progress';
 import { formatDuration } from '../src/cli/stage-timings';
 import { statusReport } from '../src/cli/status';
 import { statusLines } from '../src/cli/status-view';
@@ -150,5 +151,67 @@ describe('stage timings and the status report', () => {
       ['C', '20200129', 'COMPLETE'],
     ]);
     expect(report.batches[0]!.failures).toEqual([expect.objectContaining({ function: 'persistence', reason: 'access denied', gave_up: true })]);
+  });
+});
+
+describe('where an error is', () => {
+  const errors = [
+    { line: 1, column: 'column 2', reason: 'unknown column 2 (5 characters) for a clients file' },
+    { line: 3, column: 'amount', reason: 'not an amount' },
+    { line: 4, reason: 'too many values' },
+  ];
+  const refused = { ...complete, files: { ...complete.files, clients: { ...file(0), status: 'REJECTED', error_count: 3, errors } } } as unknown as Batch;
+
+  it('reads "column 2" for a header column without a shown name, never "column column 2", in run and status', () => {
+    const expected = ['line 1, column 2: unknown column 2 (5 characters) for a clients file', 'line 3, column amount: not an amount', 'line 4: too many values'];
+    expect(
+      summaryLines(batchReport('C', refused, [], []))
+        .filter((l) => l.startsWith('      line '))
+        .map((l) => l.trim()),
+    ).toEqual(expected);
+    expect(
+      statusLines(batchReport('C', refused, [], undefined))
+        .filter((l) => l.startsWith('    line '))
+        .map((l) => l.trim()),
+    ).toEqual(expected);
+  });
+});
+
+describe("a run's progress lines", () => {
+  const at = (s: number) => `2024-03-18T10:00:${String(s).padStart(2, '0')}.000Z`;
+  const portfolios = (status: string, etag: string, s: number, extra = {}) => ({ ...file(2), status, etag, at: at(s), ...extra });
+  const firstAttempt = {
+    ...complete,
+    stage: 'RECEIVING',
+    files: { ...complete.files, portfolios: portfolios('REJECTED', 'bad', 1, { reason: 'refused', error_count: 1 }) },
+  } as unknown as Batch;
+  const corrected = { ...complete, generation: 2, events_published: 2, files: { ...complete.files, portfolios: portfolios('PERSISTED', 'good', 9) } } as unknown as Batch;
+
+  let printed: string[];
+  beforeEach(() => {
+    printed = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((text) => {
+      printed.push(...String(text).trimEnd().split('\n'));
+      return true;
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  const lines = () => printed.map((l) => l.replace(/^\[ *[\d.]+s\] /, '').replace(/ +/g, ' '));
+
+  it("prints only the current attempt's lines: nothing the metastore held before the run's uploads", () => {
+    const progress = new Progress(true);
+    progress.baseline(firstAttempt, []);
+    progress.observe(firstAttempt, []); // the uploads not handled yet: the metastore still shows the previous attempt
+    progress.observe(corrected, []);
+    expect(lines()).toEqual(['portfolios PERSISTED 2 rows in ? ms', 'stage COMPLETE (2 events published)']);
+  });
+
+  it('prints a file uploaded again unchanged (same etag) once the upload is handled', () => {
+    const progress = new Progress(true);
+    const done = { ...corrected, generation: 1 } as Batch;
+    progress.baseline(done, []);
+    progress.observe(done, []);
+    progress.observe({ ...done, generation: 2, files: { ...done.files, portfolios: portfolios('PERSISTED', 'good', 20) } } as Batch, []);
+    expect(lines()).toEqual(['portfolios PERSISTED 2 rows in ? ms', 'stage COMPLETE (2 events published)']);
   });
 });

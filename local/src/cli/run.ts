@@ -39,6 +39,9 @@ export async function run(opts: RunOptions): Promise<number> {
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), Math.max(deadline - Date.now(), 0));
   try {
+    // A re-run (a corrected file) finds the previous attempt in the metastore: its lines are not this run's.
+    const before = await readState(target.metastore, opts.client, batchDate);
+    progress.baseline(before.batch, before.rejected);
     const uploaded: Uploaded[] = [];
     for (const path of files) {
       if (timeout.signal.aborted) break;

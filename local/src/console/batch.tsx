@@ -1,3 +1,4 @@
+import { errorPlace } from '@dataharvest/events/error-place';
 import type { BatchReport, FileReport } from '../cli/batch-report';
 import { formatDuration } from '../cli/stage-timings';
 
@@ -76,8 +77,7 @@ function Files({ files }: { files: Record<string, FileReport> }) {
               {f.reason && <div class="reason">{f.reason}</div>}
               {f.errors.slice(0, SHOWN_ERRORS).map((e) => (
                 <div key={`${e.line}:${e.column ?? ''}`} class="reason">
-                  line {e.line}
-                  {e.column ? `, column ${e.column}` : ''}: {e.reason}
+                  {errorPlace(e)}: {e.reason}
                 </div>
               ))}
               {(f.error_count ?? f.errors.length) > SHOWN_ERRORS && <div class="muted">… {(f.error_count ?? f.errors.length) - SHOWN_ERRORS} more</div>}

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Batch, FILE_TYPES, type FileDetail, RejectedKey } from '@dataharvest/events/batch';
+import { errorPlace } from '@dataharvest/events/error-place';
 import type { Notification } from '@dataharvest/events/notification';
 
 /** One item change as Kinesis Data Streams for DynamoDB writes it: the record's data is this JSON. */
@@ -71,7 +72,7 @@ function settledFiles(next: Batch, previous: Partial<Batch>): Notification[] {
 function fileMessage(file: FileDetail): string {
   if (file.status === 'PERSISTED') return `${plural(file.rows, 'row')} loaded${file.rejected_rows ? `, ${plural(file.rejected_rows, 'row')} rejected` : ''}`;
   const first = file.errors[0];
-  const where = first ? `; first at line ${first.line}${first.column ? `, column ${first.column}` : ''}` : '';
+  const where = first ? `; first at ${errorPlace(first)}` : '';
   return `rejected: ${plural(file.error_count ?? file.errors.length, 'problem')}${where}`;
 }
 

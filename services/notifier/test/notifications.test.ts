@@ -57,6 +57,9 @@ describe('notificationsOf', () => {
     expect(JSON.stringify(n)).not.toContain('12x');
     const again = batch({ files: { accounts: file('REJECTED', 't3', { errors: [] }) } });
     expect(notificationsOf(change(again, rejected))[0]!.notification_id).not.toBe(n!.notification_id);
+    // A header column without a shown name is reported as `column 2` already.
+    const header = batch({ files: { accounts: file('REJECTED', 't4', { error_count: 1, errors: [{ line: 1, column: 'column 2', reason: 'unknown column 2' }] }) } });
+    expect(notificationsOf(change(header, again))[0]).toMatchObject({ msg: 'rejected: 1 problem; first at line 1, column 2' });
   });
 
   it('announces each batch outcome once per arrival, with no transformer reason', () => {
