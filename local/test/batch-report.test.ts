@@ -211,7 +211,7 @@ describe("a run's progress lines", () => {
     const done = { ...corrected, generation: 1 } as Batch;
     progress.baseline(done, []);
     progress.observe(done, []);
-    progress.observe({ ...done, generation: 2, files: { ...done.files, portfolios: portfolios('PERSISTED', 'good', 20) } } as Batch, []);
+    progress.observe({ ...done, generation: 2, files: { ...done.files, portfolios: portfolios('PERSISTED', 'good', 20) } } as unknown as Batch, []);
     expect(lines()).toEqual(['portfolios PERSISTED 2 rows in ? ms', 'stage COMPLETE (2 events published)']);
   });
 });
