@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { s3Event, sliceRows, startHarness, type Harness } from '../services/persistence/test/harness';
+import { LENIENT_CLIENT, s3Event, sliceRows, startHarness, type Harness } from '../services/persistence/test/harness';
 
 /**
  * Malformed uploads, each through the persistence handler on a real S3 event: every one is refused with the
@@ -155,6 +155,25 @@ describe('bad input: privacy of reports', () => {
       expect(item).not.toContain(value);
       expect(report).not.toContain(value);
     }
+  });
+});
+
+describe("bad input: a lenient client's refused rows", () => {
+  it('keeps every byte of a refused row (a NUL, broken UTF-8, a cut character) and loads the valid rows', async () => {
+    const key = `incoming/${LENIENT_CLIENT}/transactions_20200301.csv`;
+    const nul = Buffer.from('2,12,a\u0000b,5,TAX\n');
+    const broken = Buffer.concat([Buffer.from('3,12,c'), Buffer.from([0xff, 0xc2, 0x85]), Buffer.from(',5,TAX\n')]);
+    // Kept to its first KiB, which ends inside a two-byte character.
+    const long = Buffer.from(`4,12,${'ü'.repeat(600)},5,TAX\n`);
+    const body = Buffer.concat([Buffer.from(`${T}\n1,12,ab,5,TAX\n`), nul, broken, long]);
+    expect(await h.invoke(await h.upload(key, body))).toEqual([{ status: 'PERSISTED', rows: 1 }]);
+    expect((await sliceRows(h.db, 'transactions', LENIENT_CLIENT, '2020-03-01')).map((r) => r.record_id)).toEqual([1]);
+    const rejects = await h.db.query("SELECT line, reason, raw FROM rejects WHERE client = $1 AND batch_date = '2020-03-01' ORDER BY line", [LENIENT_CLIENT]);
+    expect(rejects.rows).toEqual([
+      { line: 3, reason: 'binary content (NUL byte)', raw: nul },
+      { line: 4, reason: 'invalid UTF-8', raw: broken },
+      { line: 5, reason: expect.stringMatching(/reference/), raw: long.subarray(0, 1024) },
+    ]);
   });
 });
 

@@ -68,9 +68,12 @@ export function baseTableDdl(type: FileType): string {
   return `CREATE TABLE IF NOT EXISTS ${type} (${columnsDdl(type)}) PARTITION BY RANGE (client, batch_date)`;
 }
 
-/** Rows a lenient load left out, per slice; replaced together with the slice. */
+/**
+ * Rows a lenient load left out, per slice; replaced together with the slice. `raw` is the row's first KiB as bytes:
+ * a refused row may hold any byte (a NUL, broken UTF-8), which a text column would refuse.
+ */
 export const REJECTS_DDL = `CREATE TABLE IF NOT EXISTS rejects (client text NOT NULL, batch_date date NOT NULL, type text NOT NULL,
-  line integer NOT NULL, reason text NOT NULL, raw text NOT NULL, PRIMARY KEY (client, batch_date, type, line))`;
+  line integer NOT NULL, reason text NOT NULL, raw bytea NOT NULL, PRIMARY KEY (client, batch_date, type, line))`;
 
 /** A string as an SQL literal (standard_conforming_strings is on since PostgreSQL 9.1). */
 function sqlLiteral(value: string): string {

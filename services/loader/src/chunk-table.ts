@@ -53,7 +53,7 @@ export class ChunkTable implements LoadTarget {
       result.ids.exact,
     ]);
     if (rejects.length) {
-      await this.db.query('INSERT INTO chunk_rejects (upload_id, line, reason, raw) SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[])', [
+      await this.db.query('INSERT INTO chunk_rejects (upload_id, line, reason, raw) SELECT $1, * FROM unnest($2::int[], $3::text[], $4::bytea[])', [
         upload_id,
         rejects.map((r) => r.line),
         rejects.map((r) => r.reason),

@@ -120,8 +120,8 @@ describe('the persistence handler on real S3 events', () => {
     expect((await sliceRows(h.db, 'transactions', LENIENT_CLIENT, '2020-01-30')).map((r) => r.record_id)).toEqual([1, 4]);
     const rejects = await h.db.query('SELECT line, reason, raw FROM rejects WHERE client = $1 ORDER BY line', [LENIENT_CLIENT]);
     expect(rejects.rows).toEqual([
-      { line: 3, reason: expect.stringMatching(/not an amount/), raw: '2,12345678,a2,ten,DEPOSIT\n' },
-      { line: 4, reason: expect.stringMatching(/reference/), raw: '3,12345678,"a,3",30.00,FEE\n' },
+      { line: 3, reason: expect.stringMatching(/not an amount/), raw: Buffer.from('2,12345678,a2,ten,DEPOSIT\n') },
+      { line: 4, reason: expect.stringMatching(/reference/), raw: Buffer.from('3,12345678,"a,3",30.00,FEE\n') },
     ]);
     expect((await h.metastore.getBatch(LENIENT_CLIENT, '20200130'))?.files.transactions).toMatchObject({ status: 'PERSISTED', rows: 2, rejected_rows: 2, error_count: 2 });
   });

@@ -100,6 +100,35 @@ describe('loadSlice against PostgreSQL', () => {
     }
   });
 
+  it("converts an older schema's text raw column of rejected rows to bytes, once, keeping what it holds", async () => {
+    await h.db.query('DROP SCHEMA IF EXISTS raw_text CASCADE; CREATE SCHEMA raw_text');
+    try {
+      await withClient(async (db) => {
+        await db.query('SET search_path TO raw_text');
+        try {
+          // The schema as the previous release made it.
+          await applyDdl(
+            db,
+            BASE_TABLES_DDL.filter((ddl) => !ddl.startsWith('DO')).map((ddl) => ddl.replace('raw bytea', 'raw text')),
+          );
+          await db.query("INSERT INTO rejects VALUES ('C', '2020-01-30', 'clients', 2, 'r', '1,Zoë,\"x\"\n')");
+          await applyDdl(db, BASE_TABLES_DDL);
+          await applyDdl(db, BASE_TABLES_DDL);
+          const types = await db.query("SELECT table_name, data_type FROM information_schema.columns WHERE table_schema = 'raw_text' AND column_name = 'raw' ORDER BY 1");
+          expect(types.rows).toEqual([
+            { table_name: 'chunk_rejects', data_type: 'bytea' },
+            { table_name: 'rejects', data_type: 'bytea' },
+          ]);
+          expect((await db.query('SELECT raw FROM rejects')).rows).toEqual([{ raw: Buffer.from('1,Zoë,"x"\n') }]);
+        } finally {
+          await db.query('RESET search_path');
+        }
+      });
+    } finally {
+      await h.db.query('DROP SCHEMA raw_text CASCADE');
+    }
+  });
+
   it('swaps slices of one table from concurrent loads without deadlock, each replacing only its own', async () => {
     const load = (client: string, seed: number) =>
       withClient((db) => loadSlice(db, { type: 'transactions', client, batchDate: '20200130' }, generateFile({ type: 'transactions', rows: 20_000, seed })));

@@ -16,6 +16,11 @@ export interface Holding {
 }
 
 const UUID_PATTERN = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+/**
+ * A rejected row's raw bytes as text to search: ASCII as it is, any other byte (a NUL, UTF-8 beyond ASCII) as an octal
+ * escape. The identifiers looked for (UUIDs, digits) are ASCII, and no byte can make the conversion fail.
+ */
+export const RAW_TEXT = (column: string) => `encode(${column}, 'escape')`;
 const hashed = (value: string) => `encode(sha256(convert_to($1 || ${value}, 'UTF8')), 'hex') = $2`;
 
 /**
@@ -29,7 +34,7 @@ export async function referenceOf(db: pg.ClientBase, salt: string, hash: string)
        UNION ALL
        (SELECT client_reference::text FROM portfolios WHERE ${hashed('client_reference::text')} LIMIT 1)
        UNION ALL
-       (SELECT lower(m[1]) FROM rejects, regexp_matches(raw, '(${UUID_PATTERN})', 'g') m WHERE ${hashed('lower(m[1])')} LIMIT 1)
+       (SELECT lower(m[1]) FROM rejects, regexp_matches(${RAW_TEXT('raw')}, '(${UUID_PATTERN})', 'g') m WHERE ${hashed('lower(m[1])')} LIMIT 1)
      ) found LIMIT 1`,
     [salt, hash],
   );

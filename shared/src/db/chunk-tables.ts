@@ -35,7 +35,7 @@ export const CHUNK_TABLES_DDL: readonly string[] = [
      upload_id text NOT NULL REFERENCES chunk_uploads ON DELETE CASCADE,
      line int NOT NULL,
      reason text NOT NULL,
-     raw text NOT NULL)`,
+     raw bytea NOT NULL)`,
   'CREATE INDEX IF NOT EXISTS chunk_rejects_upload ON chunk_rejects (upload_id)',
 ];
 

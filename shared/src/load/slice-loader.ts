@@ -44,7 +44,8 @@ const MAX_REPORTED = 100;
 export interface Reject {
   line: number;
   reason: string;
-  raw: string;
+  /** The row's first KiB exactly as the file has it, any byte included. */
+  raw: Buffer;
 }
 
 /**
@@ -106,7 +107,8 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
       const { region, regionEnd } = validator;
       let from = 0;
       for (const r of validator.rejected) {
-        if (rejects.length < MAX_KEPT_REJECTS) rejects.push({ line: r.line, reason: r.reason, raw: region.toString('utf8', r.start, Math.min(r.end, r.start + MAX_RAW_BYTES)) });
+        // A copy: a view would keep the whole chunk it lies in.
+        if (rejects.length < MAX_KEPT_REJECTS) rejects.push({ line: r.line, reason: r.reason, raw: Buffer.from(region.subarray(r.start, Math.min(r.end, r.start + MAX_RAW_BYTES))) });
         if (r.start > from) await sink.write(region.subarray(from, r.start));
         from = r.end;
       }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { isoDate, nextIsoDate, type FileType } from '@dataharvest/events/batch';
-import type { LoadTarget } from './slice-loader';
+import type { LoadTarget, Reject } from './slice-loader';
 import { columnsDdl } from '@dataharvest/events/file-schemas';
 import { supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
 
@@ -56,13 +56,13 @@ export class SliceTable implements LoadTarget {
    * Replaces the slice's partition with the staging table and the slice's rejects with `rejects`, then commits. A
    * chunked upload of the same file still loading is older than this one: it is superseded.
    */
-  async commit(rejects: ReadonlyArray<{ line: number; reason: string; raw: string }>): Promise<void> {
+  async commit(rejects: ReadonlyArray<Reject>): Promise<void> {
     await supersedeUploads(this.db, this.partition);
     await replaceSlice(this.db, this.slice, this.staging);
     if (rejects.length) {
       await this.db.query(
         `INSERT INTO rejects (client, batch_date, type, line, reason, raw)
-         SELECT ${this.client}, ${this.from}, '${this.slice.type}', * FROM unnest($1::int[], $2::text[], $3::text[])`,
+         SELECT ${this.client}, ${this.from}, '${this.slice.type}', * FROM unnest($1::int[], $2::text[], $3::bytea[])`,
         [rejects.map((r) => r.line), rejects.map((r) => r.reason), rejects.map((r) => r.raw)],
       );
     }
