@@ -3,17 +3,17 @@ import type { FileType } from './batch';
 /**
  * One schema per file type: the columns a client's file must have (matched by header name, in any order,
  * through aliases such as the real-world `accout_number`), how each value is checked, and the SQL type it loads as.
- * The checks themselves live with the validator (services/persistence/src/values.ts); what each kind accepts:
+ * The checks themselves live with the validator (shared/src/load/values.ts); what each kind accepts:
  *   record_id  whole number 1..2147483647, no leading zero, unique within the file
  *   account    1 to 34 digits (kept as text: leading zeros matter)
  *   money      -?D{1,15}(.D{1,2})?  loaded as NUMERIC(17,2), never a float
- *   currency   an active ISO 4217 code (three capital letters from the list)
+ *   currency   an ISO 4217 List One code (shared/src/load/currencies.ts)
  *   uuid       8-4-4-4-12 hex digits, any version
  *   reference  1 to 64 letters, digits, - or _
  *   keyword    1 to 32 capital letters or _: permissive on purpose, since the issue names no closed set; transformers
  *              decide what a keyword means and count the ones they do not know
  *   code       1 to 16 digits or capital letters
- *   text       any UTF-8 without control characters (tab allowed), 1 to 200 bytes
+ *   text       any UTF-8 without control characters (C0, DEL, C1; tab allowed), 1 to 200 bytes (a doubled quote counts once)
  */
 export type ValueKind = 'record_id' | 'account' | 'money' | 'currency' | 'uuid' | 'reference' | 'keyword' | 'text' | 'code';
 

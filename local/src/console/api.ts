@@ -1,5 +1,7 @@
 import type { BatchReport } from '../cli/batch-report';
+import type { PublishedEvent } from '../cli/event-selection';
 import type { QueuedFailure } from '../cli/failure-queues';
+import type { FileReportEntry } from '../cli/file-reports';
 import type { StatusReport } from '../cli/status';
 import type { ClientReport } from '../cli/status-clients';
 
@@ -17,7 +19,14 @@ export interface ConsoleState {
   clients: ClientReport[];
   batches: BatchReport[];
   rejected: StatusReport['rejected'];
+  /** Refused and leniently loaded uploads, as `reports --json` lists them: each links to its report. */
+  reports: FileReportEntry[];
   queued: QueuedView[];
+}
+
+/** GET /api/events?client=C&date=D: the batch's published events, the highest version per portfolio (`events --json`). */
+export interface EventsResult {
+  events: PublishedEvent[];
 }
 
 /** POST /api/redrive answers with redrive's exit code (0: re-triggered, 1: left queued) or why it refused. */

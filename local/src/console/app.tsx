@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { ConsoleState, QueuedView, RedriveResult } from './api';
 import { TOKEN_HEADER } from './api';
-import { BatchCard } from './batch';
+import { BatchCard, ReportLink } from './batch';
 
 /** The status console's page: polls GET /api/state every second and redrives through POST /api/redrive. */
 const POLL_MS = 1000;
@@ -82,14 +82,21 @@ function Body({ state }: { state: ConsoleState }) {
       <h2>On-failure queues</h2>
       <Queued queued={state.queued} />
       <h2>Batches</h2>
-      {state.batches.length ? state.batches.map((b) => <BatchCard key={`${b.client}/${b.batch_date}`} batch={b} />) : <p class="muted">no batches yet</p>}
+      {state.batches.length ? (
+        state.batches.map((b) => <BatchCard key={`${b.client}/${b.batch_date}`} batch={b} reports={state.reports.filter((r) => r.client === b.client && r.batch_date === b.batch_date)} />)
+      ) : (
+        <p class="muted">no batches yet</p>
+      )}
       {state.rejected.length > 0 && (
         <>
           <h2>Refused uploads</h2>
           {state.rejected.map((r) => (
-            <p key={r.key} class="reason">
-              {r.client} {r.file_name}: {r.reason}
-            </p>
+            <div key={r.key} class="rejected" data-rejected={r.key}>
+              <p class="reason">
+                {r.client} {r.file_name}: {r.reason}
+              </p>
+              <ReportLink entry={state.reports.find((e) => e.key === r.key)} />
+            </div>
           ))}
         </>
       )}

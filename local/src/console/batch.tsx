@@ -1,6 +1,10 @@
 import { errorPlace } from '@dataharvest/events/error-place';
+import { useEffect, useState } from 'preact/hooks';
 import type { BatchReport, FileReport } from '../cli/batch-report';
+import type { PublishedEvent } from '../cli/event-selection';
+import type { FileReportEntry } from '../cli/file-reports';
 import { formatDuration } from '../cli/stage-timings';
+import type { EventsResult } from './api';
 
 /** How many of a file's errors the page lists, as status's human view does. */
 const SHOWN_ERRORS = 3;
@@ -9,8 +13,11 @@ const percent = (x: number | undefined) => `${((x ?? 0) * 100).toFixed(2)}%`;
 
 export const Badge = ({ value }: { value: string }) => <span class={`stage ${value}`}>{value}</span>;
 
-/** One batch as `status` shows it: stage, timeline, files with rows and errors, transformers, quality, failures. */
-export function BatchCard({ batch }: { batch: BatchReport }) {
+/**
+ * One batch as `status` shows it: stage, timeline, files with rows and errors (each refused or lenient one linked to
+ * its report, as `reports` lists it), transformers, quality, failures, and its published events on demand.
+ */
+export function BatchCard({ batch, reports }: { batch: BatchReport; reports: FileReportEntry[] }) {
   const id = `${batch.client}/${batch.batch_date ?? '-'}`;
   return (
     <section class="card batch" data-batch={id}>
@@ -28,10 +35,11 @@ export function BatchCard({ batch }: { batch: BatchReport }) {
           failed at {batch.failure.step}: {batch.failure.reason}
         </p>
       )}
-      <Files files={batch.files} />
+      <Files files={batch.files} reports={reports} />
       <Transformers batch={batch} />
       <Quality batch={batch} />
       <Failures batch={batch} />
+      <Events batch={batch} />
     </section>
   );
 }
@@ -52,7 +60,7 @@ function Timeline({ batch }: { batch: BatchReport }) {
   );
 }
 
-function Files({ files }: { files: Record<string, FileReport> }) {
+function Files({ files, reports }: { files: Record<string, FileReport>; reports: FileReportEntry[] }) {
   const entries = Object.entries(files);
   if (!entries.length) return <p class="muted">no files yet</p>;
   return (
@@ -81,6 +89,7 @@ function Files({ files }: { files: Record<string, FileReport> }) {
                 </div>
               ))}
               {(f.error_count ?? f.errors.length) > SHOWN_ERRORS && <div class="muted">… {(f.error_count ?? f.errors.length) - SHOWN_ERRORS} more</div>}
+              <ReportLink entry={reports.find((r) => r.file_name.startsWith(`${name}_`))} />
             </td>
           </tr>
         ))}
@@ -140,5 +149,83 @@ function Failures({ batch }: { batch: BatchReport }) {
         </div>
       ))}
     </div>
+  );
+}
+
+/** Where a refused or leniently loaded file's report and copy are: the report opens from the bucket through the API. */
+export function ReportLink({ entry }: { entry: FileReportEntry | undefined }) {
+  if (!entry) return null;
+  return (
+    <div class="report">
+      {entry.report ? (
+        <a href={`/api/report?key=${encodeURIComponent(entry.report)}`} target="_blank" rel="noreferrer">
+          full report
+        </a>
+      ) : (
+        <span>{entry.rejected_rows} rows left out (PostgreSQL's rejects table)</span>
+      )}{' '}
+      <span class="muted">copy: {entry.copy}</span>
+    </div>
+  );
+}
+
+/** The batch's published events, the highest version per portfolio, read from the output stream when expanded. */
+function Events({ batch }: { batch: BatchReport }) {
+  const [open, setOpen] = useState(false);
+  const [events, setEvents] = useState<PublishedEvent[]>();
+  const [error, setError] = useState<string>();
+  // Read again when a new generation (or a backfill) publishes.
+  const published = `${batch.generation}:${batch.events_published}`;
+  useEffect(() => {
+    if (!open) return;
+    let current = true;
+    fetch(`/api/events?client=${encodeURIComponent(batch.client)}&date=${batch.batch_date}`, { cache: 'no-store' })
+      .then(async (res) => {
+        if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
+        return (await res.json()) as EventsResult;
+      })
+      .then(
+        (r) => current && setEvents(r.events),
+        (e: Error) => current && setError(`cannot read the events: ${e.message}`),
+      );
+    return () => {
+      current = false;
+    };
+  }, [open, published, batch.client, batch.batch_date]);
+  if (!batch.events_published || !batch.batch_date) return null;
+  return (
+    <details class="events" onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>{batch.events_published} events published</summary>
+      {error ? (
+        <p class="reason">{error}</p>
+      ) : !events ? (
+        <p class="muted">reading the output stream…</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>portfolio</th>
+              <th>version</th>
+              <th>deposits</th>
+              <th>transactions</th>
+              <th>net</th>
+              <th>taxes paid</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.map((e) => (
+              <tr key={e.event_id} data-event={e.event_id} title={JSON.stringify(e)}>
+                <td>{e.portfolio_reference}</td>
+                <td class="version">{e.version}</td>
+                <td>{String(e.deposits_total ?? '-')}</td>
+                <td>{String(e.transaction_count ?? '-')}</td>
+                <td>{String(e.net_amount ?? '-')}</td>
+                <td>{String(e.taxes_paid ?? '-')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </details>
   );
 }

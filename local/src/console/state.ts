@@ -4,6 +4,7 @@ import { createClientTracking } from '@dataharvest/shared/client-tracking';
 import { createFailureLog } from '@dataharvest/shared/failures';
 import { type Connection, clientTrackingTable } from '../cli/connection';
 import { type QueuedFailure, readFailures, release } from '../cli/failure-queues';
+import { fileReports } from '../cli/file-reports';
 import { clientReport } from '../cli/status-clients';
 import { statusReport } from '../cli/status';
 import type { ConsoleState, QueuedView } from './api';
@@ -59,7 +60,7 @@ export async function consoleState(on: Connection, queued: QueuedView[], now = n
       ),
     ),
     batches: report.batches,
-    rejected: report.rejected,
+    rejected: report.rejected, reports: fileReports(batches, rejected),
     queued,
   };
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { FILE_TYPES, type FileType } from '@dataharvest/events/batch';
 import { FILE_SCHEMAS, type ValueKind } from '@dataharvest/events/file-schemas';
+import { CURRENCY_CODES } from '@dataharvest/shared/load/currencies';
 import { CsvValidator } from '@dataharvest/shared/load/csv-validator';
 
 /** Generators of valid CSV files for the property tests, with what each file should load as. */
@@ -10,7 +11,7 @@ const digits = (min: number, max: number) => fc.stringMatching(new RegExp(`^[0-9
 const validValue: Record<Exclude<ValueKind, 'record_id'>, fc.Arbitrary<string>> = {
   account: digits(1, 34),
   money: fc.tuple(fc.boolean(), digits(1, 15), fc.option(digits(1, 2), { nil: undefined })).map(([neg, int, dec]) => `${neg ? '-' : ''}${int}${dec === undefined ? '' : `.${dec}`}`),
-  currency: fc.constantFrom('EUR', 'USD', 'CHF', 'GBP', 'JPY', 'SEK'),
+  currency: fc.constantFrom(...CURRENCY_CODES),
   uuid: fc.uuid(),
   reference: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
   keyword: fc.stringMatching(/^[A-Z_]{1,32}$/),
@@ -26,7 +27,7 @@ export const invalidValue: Record<ValueKind, fc.Arbitrary<string>> = {
   record_id: fc.constantFrom('0', '-1', 'abc', '1.5', '2147483648', '', '01', ' 1'),
   account: fc.constantFrom('A12', '12-3', '', '1 2', '1'.repeat(35)),
   money: fc.constantFrom('1.234', 'abc', '1,5', '--1', '1e5', '.5', '1.', '', '+1', '1234567890123456'),
-  currency: fc.constantFrom('EURO', 'eur', 'XXY', 'E1R', ''),
+  currency: fc.constantFrom('EURO', 'eur', 'XXY', 'E1R', '', 'XXX'),
   uuid: fc.constantFrom('not-a-uuid', '9e40659b-8b9f-4fc4-814b-5a7b5a23b64', '9e40659b8b9f-4fc4-814b-5a7b5a23b64d0', 'ge40659b-8b9f-4fc4-814b-5a7b5a23b64d'),
   reference: fc.constantFrom('a b', 'a.b', 'x'.repeat(65), '', 'a,b'),
   keyword: fc.constantFrom('deposit', 'DEP OSIT', '1X', ''),

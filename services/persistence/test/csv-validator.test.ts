@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FileType } from '@dataharvest/events/batch';
 import { baseTableDdl, columnForHeader, columnsDdl } from '@dataharvest/events/file-schemas';
 import { CsvValidator } from '@dataharvest/shared/load/csv-validator';
+import { CURRENCY_CODES, ISO_4217_PUBLISHED } from '@dataharvest/shared/load/currencies';
 import { invalidValue } from '@dataharvest/shared/load/values';
 import { lenientCut, validate } from './csv-files';
 
@@ -32,7 +33,7 @@ describe('value checks', () => {
   it.each([
     ['money', ['0', '5000', '-789.56', '15000.00', '0.5', '007', '123456789012345.99']],
     ['record_id', ['1', '2147483647']],
-    ['currency', ['EUR', 'USD', 'JPY']],
+    ['currency', ['EUR', 'USD', 'JPY', 'VED', 'CUC', 'ZWG', 'SLE', 'BOV', 'CHE', 'XAU', 'XDR']],
     ['uuid', ['9e40659b-8b9f-4fc4-814b-5a7b5a23b64d', '9E40659B-8B9F-4FC4-814B-5A7B5A23B64D']],
   ] as const)('accepts valid %s values', (kind, values) => {
     for (const v of values) expect([v, ok(kind, v)]).toEqual([v, true]);
@@ -40,10 +41,15 @@ describe('value checks', () => {
   it.each([
     ['money', ['', '1.234', '1.', '.5', '-', '1-2', '1.2.3', '1234567890123456']],
     ['record_id', ['', '0', '01', '2147483648', '99999999999']],
-    ['currency', ['EU', 'EURO', 'XXY', 'AAA']],
+    ['currency', ['EU', 'EURO', 'XXY', 'AAA', 'XTS', 'XXX', 'HRK', 'VEF']],
     ['uuid', ['9e40659b-8b9f-4fc4-814b-5a7b5a23b64', '9e40659b8b9f-4fc4-814b-5a7b5a23b64d-']],
   ] as const)('refuses invalid %s values', (kind, values) => {
     for (const v of values) expect([v, ok(kind, v)]).toEqual([v, false]);
+  });
+  it('takes the currencies of ISO 4217 List One as the pinned package ships it, less XTS and XXX', () => {
+    expect(ISO_4217_PUBLISHED).toBe('2024-06-25');
+    expect(CURRENCY_CODES).toHaveLength(177);
+    for (const code of CURRENCY_CODES) expect([code, ok('currency', code)]).toEqual([code, true]);
   });
 });
 

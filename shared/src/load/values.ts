@@ -1,4 +1,5 @@
 import type { ValueKind } from '@dataharvest/events/file-schemas';
+import { isCurrency } from './currencies';
 
 /**
  * Per-kind value checks in two steps, both on raw bytes so that no row is ever turned into strings:
@@ -13,19 +14,6 @@ export const enum ByteClass {
   Quote = 4,
   Bad = 5,
 }
-
-/** Active ISO 4217 codes (2024), for the `currency` column. */
-const ISO_4217 = (
-  'AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF ' +
-  'CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR ' +
-  'IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK ' +
-  'MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD ' +
-  'SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG'
-).split(' ');
-/** Three capital letters as one index, so a currency is checked without building a string. */
-const code3 = (a: number, b: number, c: number) => (a - 65) * 676 + (b - 65) * 26 + (c - 65);
-const CURRENCY = new Uint8Array(26 * 26 * 26);
-for (const c of ISO_4217) CURRENCY[code3(c.charCodeAt(0), c.charCodeAt(1), c.charCodeAt(2))] = 1;
 
 const DIGITS = '0123456789';
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -143,7 +131,7 @@ export type ShapeCheck = (buf: Uint8Array, start: number, end: number) => boolea
 export const shapeCheck: Partial<Record<ValueKind, ShapeCheck>> = {
   record_id: (buf, start, end) => recordIdValue(buf, start, end) > 0,
   money: isMoney,
-  currency: (buf, start, end) => end - start === 3 && CURRENCY[code3(buf[start]!, buf[start + 1]!, buf[start + 2]!)] === 1,
+  currency: isCurrency,
   uuid: isUuid,
 };
 
