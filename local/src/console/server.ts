@@ -12,6 +12,7 @@ import { sqsClient } from '../cli/failure-queues';
 import { redrive } from '../cli/failures';
 import { type ConsoleState, type QueuedView, type RedriveResult, TOKEN_HEADER } from './api';
 import { page, styles } from './page';
+import { type Answer, batchEvents, storedReport } from './published';
 import { consoleState, queuedFailures } from './state';
 
 export interface Console {
@@ -69,6 +70,9 @@ export async function startConsole(on: Connection, port = 0, sqs: SQSClient = sq
       const state: ConsoleState = await consoleState(on, await currentQueued());
       return send(res, 200, 'application/json', JSON.stringify(state));
     }
+    const answer = (a: Answer) => send(res, a.status, 'application/json', a.body);
+    if (route === 'GET /api/events') return answer(await batchEvents(on, url.searchParams));
+    if (route === 'GET /api/report') return answer(await storedReport(on, url.searchParams));
     if (url.pathname === '/api/redrive') {
       if (req.method !== 'POST') return send(res, 405, 'text/plain', 'POST only\n', { allow: 'POST' });
       const refusal = checkRequest(req, origin, token);

@@ -60,7 +60,8 @@ export async function consoleState(on: Connection, queued: QueuedView[], now = n
       ),
     ),
     batches: report.batches,
-    rejected: report.rejected, reports: fileReports(batches, rejected),
+    rejected: report.rejected,
+    reports: fileReports(batches, rejected),
     queued,
   };
 }
