@@ -1,7 +1,7 @@
 import yaml from 'js-yaml';
 import { feedFilter, observerFilter, type TRIGGERS } from '@dataharvest/events/state-machine';
 import { transformerServerlessYml } from '../local/src/cli/scaffold-templates';
-import { loadComposedStacks } from '../local/src/cloud/compose';
+import { loadComposedStacks } from '../local/src/cloud/cloudformation/compose';
 
 /**
  * What AWS would otherwise say at deploy or at 3 a.m., asserted on the packaged templates of every stack in

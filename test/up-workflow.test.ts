@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from '../local/src/cloud/ports';
+import { freePort } from '../local/src/cloud/emulators/ports';
 import { cli, startUp } from './support/cli';
 import { cloudScratch } from './support/scratch';
 

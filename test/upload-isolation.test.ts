@@ -1,7 +1,7 @@
-import { decide, resourcePolicyStatements, roleStatements, type Statement, allows } from '../local/src/cloud/iam';
-import type { RequestContext } from '../local/src/cloud/iam-conditions';
-import { ACCOUNT } from '../local/src/cloud/services';
-import { loadStack, Resolver, type Physical } from '../local/src/cloud/template';
+import { decide, resourcePolicyStatements, roleStatements, type Statement, allows } from '../local/src/cloud/iam/proxy';
+import type { RequestContext } from '../local/src/cloud/iam/conditions';
+import { ACCOUNT } from '../local/src/cloud/emulators/services';
+import { loadStack, Resolver, type Physical } from '../local/src/cloud/cloudformation/template';
 
 /**
  * Client isolation (docs/security.md), judged by the project's IAM evaluator on the packaged persistence template:

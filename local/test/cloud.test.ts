@@ -8,7 +8,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CloudError } from '../src/cloud/errors';
 import { startCloud, type LocalCloud } from '../src/cloud/index';
-import { CONTAINERS_PER_FUNCTION } from '../src/cloud/runtime';
+import { CONTAINERS_PER_FUNCTION } from '../src/cloud/lambda/runtime';
 
 const FIXTURE = resolve('local/test/fixtures/cloud');
 const SERVERLESS = resolve('node_modules/.bin/serverless');

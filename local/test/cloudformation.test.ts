@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { deployedStage } from '../src/cli/deployed';
-import { type CloudFormation, startCloudFormation } from '../src/cloud/cloudformation';
+import { type CloudFormation, startCloudFormation } from '../src/cloud/cloudformation/list-exports';
 
 const exported = [
   ...Array.from({ length: 5 }, (_, i) => ({ name: `dataharvest-x-thing-${i}`, value: `value <${i}> & more`, stackName: 'dataharvest-things-x' })),

@@ -1,6 +1,6 @@
-import { checkImports, type ComposedStack, deployInDependencyOrder, readCompose } from '../src/cloud/compose';
+import { checkImports, type ComposedStack, deployInDependencyOrder, readCompose } from '../src/cloud/cloudformation/compose';
 import { CloudError } from '../src/cloud/errors';
-import type { Template } from '../src/cloud/template';
+import type { Template } from '../src/cloud/cloudformation/template';
 
 /** A deploy whose stacks finish only when the test says so, recording which ones are running at each step. */
 function controlledDeploy() {

@@ -4,8 +4,8 @@ import pg from 'pg';
 import { awsClients } from '@dataharvest/shared/aws';
 import { readConfig } from '@dataharvest/shared/config';
 import { connectionConfig, DatabaseEnv } from '@dataharvest/shared/pg';
-import { type IamProxy, type Statement, startIamProxy } from '../src/cloud/iam';
-import { startServices, type Services } from '../src/cloud/services';
+import { type IamProxy, type Statement, startIamProxy } from '../src/cloud/iam/proxy';
+import { startServices, type Services } from '../src/cloud/emulators/services';
 
 /** The local database path as functions meet it: a secret behind IAM, TLS required and verified, S3's 403. */
 describe('the local database, its secret and TLS', () => {

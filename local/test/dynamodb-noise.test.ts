@@ -1,4 +1,4 @@
-import { withoutKnownNoise } from '../src/cloud/dynamodb';
+import { withoutKnownNoise } from '../src/cloud/emulators/dynamodb';
 
 const filtered = (lines: string[]) => {
   const out: string[] = [];

@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createAsyncInvoker } from '../src/cloud/event-sources/async-invoke';
-import { MAX_ASYNC_PAYLOAD_BYTES, payloadBytes } from '../src/cloud/payload-limits';
-import { startSqs, type Sqs } from '../src/cloud/sqs';
+import { MAX_ASYNC_PAYLOAD_BYTES, payloadBytes } from '../src/cloud/lambda/payload-limits';
+import { startSqs, type Sqs } from '../src/cloud/emulators/sqs';
 import { aws, createQueue, receive, waitFor } from './event-sources-helpers';
 
 let sqsServer: Sqs;

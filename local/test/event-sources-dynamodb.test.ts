@@ -5,9 +5,9 @@ import { CreateTableCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand }
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { startDynamoDb, type DynamoDb } from '../src/cloud/dynamodb';
+import { startDynamoDb, type DynamoDb } from '../src/cloud/emulators/dynamodb';
 import { startStreamPoller, type StreamPoller, type StreamPollerConfig, PLAIN_MAPPING } from '../src/cloud/event-sources/stream-poller';
-import { startSqs, type Sqs } from '../src/cloud/sqs';
+import { startSqs, type Sqs } from '../src/cloud/emulators/sqs';
 import { aws, createQueue, fakeFunction, receive, settled, waitFor } from './event-sources-helpers';
 
 let dynamodb: DynamoDb;

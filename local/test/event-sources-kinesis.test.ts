@@ -6,8 +6,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { startStreamPoller, type StreamPoller, type StreamPollerConfig, PLAIN_MAPPING } from '../src/cloud/event-sources/stream-poller';
-import { startKinesis, type Kinesis } from '../src/cloud/kinesis';
-import { startSqs, type Sqs } from '../src/cloud/sqs';
+import { startKinesis, type Kinesis } from '../src/cloud/emulators/kinesis';
+import { startSqs, type Sqs } from '../src/cloud/emulators/sqs';
 import { aws, createQueue, fakeFunction, receive, settled, waitFor } from './event-sources-helpers';
 
 let kinesisServer: Kinesis;

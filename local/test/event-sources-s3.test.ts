@@ -5,7 +5,7 @@ import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } 
 import { Upload } from '@aws-sdk/lib-storage';
 import fc from 'fast-check';
 import { encodeS3Key, matchS3Event, matchS3Rule, s3NotificationEvent, type S3rverEvent } from '../src/cloud/event-sources/s3-notifications';
-import { startS3, type S3 } from '../src/cloud/s3';
+import { startS3, type S3 } from '../src/cloud/emulators/s3';
 import { waitFor } from './event-sources-helpers';
 
 describe('S3 notifications', () => {

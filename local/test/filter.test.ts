@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { compileFilters, FilterPatternError, kinesisFilterView } from '../src/cloud/filter';
+import { compileFilters, FilterPatternError, kinesisFilterView } from '../src/cloud/event-sources/filter';
 
 const matches = (pattern: unknown, record: unknown) => compileFilters([JSON.stringify(pattern)])(record);
 

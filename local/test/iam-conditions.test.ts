@@ -1,6 +1,6 @@
-import { allows, decide, resourcePolicyStatements, roleStatements, type Statement, UnsupportedPolicy } from '../src/cloud/iam';
-import { bucketPolicyStatements, deniedByBucketPolicy, s3RequestContext } from '../src/cloud/iam-bucket-policy';
-import { conditionsHold, substitute, UnsupportedCondition } from '../src/cloud/iam-conditions';
+import { allows, decide, resourcePolicyStatements, roleStatements, type Statement, UnsupportedPolicy } from '../src/cloud/iam/proxy';
+import { bucketPolicyStatements, deniedByBucketPolicy, s3RequestContext } from '../src/cloud/iam/bucket-policy';
+import { conditionsHold, substitute, UnsupportedCondition } from '../src/cloud/iam/conditions';
 
 const put = (key: string) => ({ action: 's3:PutObject', resource: `arn:aws:s3:::ingest/${key}` });
 const tagged = (client: string) => ({ 'aws:PrincipalTag/client': client });

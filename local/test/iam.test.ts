@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { allows, permissionsOf, roleStatements, startIamProxy, type Statement } from '../src/cloud/iam';
-import { UnreadableRequest } from '../src/cloud/iam-request';
+import { allows, permissionsOf, roleStatements, startIamProxy, type Statement } from '../src/cloud/iam/proxy';
+import { UnreadableRequest } from '../src/cloud/iam/request';
 
 const TABLE = 'arn:aws:dynamodb:eu-central-1:000000000000:table/meta';
 const json = (operation: string, input: unknown, prefix = 'DynamoDB_20120810') => permissionsOf('POST', '/', { 'x-amz-target': `${prefix}.${operation}` }, Buffer.from(JSON.stringify(input)));

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { declaredNode, functionNode, nodeMajor } from '../src/cloud/node-binary';
+import { declaredNode, functionNode, nodeMajor } from '../src/cloud/lambda/node-binary';
 
 describe('the Node a function runs on', () => {
   it('is the declared major from node-linux-<arch>, executable as installed', () => {

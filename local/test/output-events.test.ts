@@ -2,7 +2,7 @@ import { CreateStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type PortfolioEvent, portfolioEventId } from '@dataharvest/events/portfolio-event';
 import { readOutputEvents } from '../src/cli/output-events';
-import { type Kinesis, startKinesis } from '../src/cloud/kinesis';
+import { type Kinesis, startKinesis } from '../src/cloud/emulators/kinesis';
 
 /** More records than one GetRecords page returns (10,000), all on one shard. */
 const RECORDS = 10_050;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CloudError } from '../src/cloud/errors';
-import { firstBarrier } from '../src/cloud/postgres-access';
-import { startServices } from '../src/cloud/services';
+import { firstBarrier } from '../src/cloud/emulators/postgres-access';
+import { startServices } from '../src/cloud/emulators/services';
 
 /** As root the local cloud runs PostgreSQL as `postgres`, who cannot enter a 0700 directory of root's (a clone under /root). */
 describe('a data dir the user postgres cannot reach', () => {

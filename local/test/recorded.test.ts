@@ -1,5 +1,5 @@
-import { recordedNotices, recordResource } from '../src/cloud/recorded';
-import type { Template } from '../src/cloud/template';
+import { recordedNotices, recordResource } from '../src/cloud/providers/recorded';
+import type { Template } from '../src/cloud/cloudformation/template';
 
 describe('what the local cloud records without evaluating', () => {
   it('says in one line per kind what a stack declares that only AWS acts on', () => {

@@ -1,6 +1,6 @@
 import { CloudError } from '../src/cloud/errors';
-import { createResource } from '../src/cloud/resources';
-import { Resolver } from '../src/cloud/template';
+import { createResource } from '../src/cloud/providers/data-stores';
+import { Resolver } from '../src/cloud/cloudformation/template';
 
 const resolver = new Resolver({ service: 'svc', dir: '/nowhere', stackName: 'svc-dev', stage: 'dev', template: { Resources: {} } }, new Map(), {});
 

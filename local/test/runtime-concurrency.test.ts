@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_PAYLOAD_BYTES, MAX_RESPONSE_BYTES, payloadBytes } from '../src/cloud/payload-limits';
-import { CONTAINERS_PER_FUNCTION, FunctionError, Runtime } from '../src/cloud/runtime';
+import { MAX_PAYLOAD_BYTES, MAX_RESPONSE_BYTES, payloadBytes } from '../src/cloud/lambda/payload-limits';
+import { CONTAINERS_PER_FUNCTION, FunctionError, Runtime } from '../src/cloud/lambda/runtime';
 
 let dir: string;
 let runtime: Runtime;

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { reservedKeys } from '../src/cloud/function-environment';
-import { removeBundle, unzip } from '../src/cloud/unzip';
+import { reservedKeys } from '../src/cloud/lambda/function-environment';
+import { removeBundle, unzip } from '../src/cloud/lambda/unzip';
 
 const run = promisify(execFile);
 let scratch: string;
@@ -32,7 +32,7 @@ export const probe = async () => ({
   heapMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20), pid: process.pid,
 });`,
     );
-    const script = `import { Runtime } from ${JSON.stringify(resolve('local/src/cloud/runtime.ts'))};
+    const script = `import { Runtime } from ${JSON.stringify(resolve('local/src/cloud/lambda/runtime.ts'))};
 const runtime = new Runtime(() => {}, () => {});
 runtime.add({ name: 'probe', service: 'svc', dir: ${JSON.stringify(root)}, handler: 'src/handler.probe', env: {}, timeoutSeconds: 10, memoryMb: 128, runtime: 'nodejs24.x' });
 runtime.add({ name: 'large', service: 'svc', dir: ${JSON.stringify(root)}, handler: 'src/handler.probe', env: {}, timeoutSeconds: 10, memoryMb: 1152, runtime: 'nodejs24.x' });

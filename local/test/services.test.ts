@@ -13,8 +13,8 @@ import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClien
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import pg from 'pg';
 import { CloudError } from '../src/cloud/errors';
-import { startPostgres } from '../src/cloud/postgres';
-import { startServices, type Services } from '../src/cloud/services';
+import { startPostgres } from '../src/cloud/emulators/postgres';
+import { startServices, type Services } from '../src/cloud/emulators/services';
 
 let services: Services;
 beforeAll(async () => {
@@ -175,7 +175,7 @@ describe('startServices lifecycle', () => {
 
   it('says how to install Java when there is none', async () => {
     // child_process reads the real environment, not jest's copy: the check runs in a process whose PATH has no java.
-    const script = `import('./local/src/cloud/dynamodb.ts').then((m) => m.startDynamoDb(undefined, () => {})).catch((e) => console.log(e.constructor.name, e.message))`;
+    const script = `import('./local/src/cloud/emulators/dynamodb.ts').then((m) => m.startDynamoDb(undefined, () => {})).catch((e) => console.log(e.constructor.name, e.message))`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], { env: { PATH: scratch() } });
     expect(stdout.trim()).toBe('CloudError DynamoDB Local needs Java 17+: install a JDK (apt-get install openjdk-17-jre-headless)');
   });

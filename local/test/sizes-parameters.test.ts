@@ -1,8 +1,8 @@
 import { UsageError } from '../src/cli/errors';
 import { chunkSizeParameters, parseSize } from '../src/cli/sizes';
 import { CloudError } from '../src/cloud/errors';
-import { checkOverrides, stackParameters } from '../src/cloud/parameters';
-import type { Stack } from '../src/cloud/template';
+import { checkOverrides, stackParameters } from '../src/cloud/cloudformation/parameters';
+import type { Stack } from '../src/cloud/cloudformation/template';
 
 const stack = (Parameters: NonNullable<Stack['template']['Parameters']>): Stack => ({ service: 's', dir: '.', stackName: 's-dev', stage: 'dev', template: { Parameters, Resources: {} } });
 

@@ -1,7 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createSnsResource } from '../src/cloud/sns';
-import { type Sqs, startSqs } from '../src/cloud/sqs';
+import { createSnsResource } from '../src/cloud/providers/sns';
+import { type Sqs, startSqs } from '../src/cloud/emulators/sqs';
 
 /** AWS::SNS::Topic and AWS::SNS::Subscription as the local cloud deploys them, on a real fauxqs. */
 describe('SNS resources on fauxqs', () => {

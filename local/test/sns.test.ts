@@ -1,5 +1,5 @@
 import { CloudError } from '../src/cloud/errors';
-import { checkProtocol, createSnsResource } from '../src/cloud/sns';
+import { checkProtocol, createSnsResource } from '../src/cloud/providers/sns';
 
 describe('SNS subscriptions in the local cloud', () => {
   it.each(['email', 'email-json', 'https', 'lambda', 'sms', undefined])('refuses protocol %p at deploy, naming the resource', (protocol) => {

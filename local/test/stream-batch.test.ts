@@ -1,5 +1,5 @@
 import { firstFailure, fitting, throttleBackoff } from '../src/cloud/event-sources/stream-batch';
-import { MAX_PAYLOAD_BYTES } from '../src/cloud/payload-limits';
+import { MAX_PAYLOAD_BYTES } from '../src/cloud/lambda/payload-limits';
 import type { SourceRecord } from '../src/cloud/event-sources/stream-sources';
 
 const record = (sequenceNumber: string, event: Record<string, unknown> = { a: 'x' }): SourceRecord => ({ sequenceNumber, arrival: new Date(0), event });

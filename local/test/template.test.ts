@@ -1,5 +1,5 @@
 import { CloudError } from '../src/cloud/errors';
-import { deployOrder, Resolver, type Physical, type Stack, type Template } from '../src/cloud/template';
+import { deployOrder, Resolver, type Physical, type Stack, type Template } from '../src/cloud/cloudformation/template';
 
 const stack = (template: Template = { Resources: {} }): Stack => ({ service: 'svc', dir: '/nowhere', stackName: 'svc-dev', stage: 'dev', template });
 

@@ -51,17 +51,19 @@ export function createClientTracking(dynamo: DynamoDBDocumentClient, tableName: 
   /**
    * Adds to the total and today's counters in one update. Today's counters belong to `day`: the first writer of a
    * new day resets them (conditional on the stored day being older), a writer whose day is already past adds to the
-   * totals only. Extra SET/ADD/DELETE clauses ride along in every attempt.
+   * totals only. Extra SET/ADD/DELETE clauses ride along in every attempt. `totalsOf` adds other amounts to the totals
+   * than to today's counters (a replaced upload's figures leave the totals, not what was loaded today).
    */
-  async function count(client: string, counters: Record<string, number>, extra: { set?: string[]; add?: string[]; values?: Record<string, unknown> } = {}) {
+  async function count(client: string, counters: Record<string, number>, extra: { set?: string[]; add?: string[]; values?: Record<string, unknown> } = {}, totalsOf = counters) {
     const at = clock().toISOString();
     const day = at.slice(0, 10);
     const names = Object.keys(counters);
-    const values = { ...extra.values, ...Object.fromEntries(names.map((n) => [`:${n}`, counters[n]])), ':at': at };
+    const totalValues = { ...extra.values, ...Object.fromEntries(names.map((n) => [`:total_${n}`, totalsOf[n] ?? counters[n]])), ':at': at };
+    const values = { ...totalValues, ...Object.fromEntries(names.map((n) => [`:${n}`, counters[n]])) };
     // Counter names such as `rows` and `bytes` are reserved words: every one goes through a placeholder.
     const totalNames = Object.fromEntries(names.map((n) => [`#${n}`, n]));
     const todayNames = Object.fromEntries(names.map((n) => [`#${n}_today`, `${n}_today`]));
-    const totals = names.map((n) => `#${n} :${n}`);
+    const totals = names.map((n) => `#${n} :total_${n}`);
     const today = names.map((n) => `#${n}_today :${n}`);
     const set = ['updated_at = :at', ...(extra.set ?? [])];
     const add = extra.add ?? [];
@@ -74,13 +76,20 @@ export function createClientTracking(dynamo: DynamoDBDocumentClient, tableName: 
     if (await update(client, newDay)) return;
     // The stored day is today (another writer reset it meanwhile) or later (this writer's clock is behind).
     if (await update(client, sameDay)) return;
-    await update(client, { UpdateExpression: clauses([], totals), ExpressionAttributeNames: totalNames, ExpressionAttributeValues: values });
+    await update(client, { UpdateExpression: clauses([], totals), ExpressionAttributeNames: totalNames, ExpressionAttributeValues: totalValues });
   }
 
-  /** One file's outcome, recorded once: a load counts its rows and bytes and puts the batch in flight; a refusal is a failure. */
-  async function fileSettled(client: string, batchDate: string, type: FileType, detail: FileDetail): Promise<void> {
+  /**
+   * One file's outcome, recorded once: a load counts its rows and bytes and puts the batch in flight; a refusal is a
+   * failure; a chunked upload starting (LOADING) is neither yet. A load that replaces an earlier load of the file (a
+   * corrected upload) takes the replaced one's file, rows and bytes out of the totals: they count what is loaded now.
+   */
+  async function fileSettled(client: string, batchDate: string, type: FileType, detail: FileDetail, replaced?: Pick<FileDetail, 'rows' | 'bytes'>): Promise<void> {
+    if (detail.status === 'LOADING') return;
     if (detail.status === 'PERSISTED') {
-      await count(client, { files: 1, rows: detail.rows, bytes: detail.bytes }, { add: ['in_flight :batch'], values: { ':batch': new Set([batchDate]) } });
+      const loaded = { files: 1, rows: detail.rows, bytes: detail.bytes };
+      const totals = replaced ? { files: 0, rows: detail.rows - replaced.rows, bytes: detail.bytes - replaced.bytes } : loaded;
+      await count(client, loaded, { add: ['in_flight :batch'], values: { ':batch': new Set([batchDate]) } }, totals);
       return;
     }
     // The reason and row errors may quote values; the tracking item says only which file failed and how often.

@@ -56,8 +56,8 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     }
   }
 
-  /** Creates the batch item if it is new; never touches an existing one's state. */
-  async function ensureBatch(client: string, batchDate: string): Promise<void> {
+  /** Creates the batch item if it is new; never touches an existing one's state. Returns the item as it is now. */
+  async function ensureBatch(client: string, batchDate: string): Promise<Batch | undefined> {
     const flags = Object.fromEntries(Object.values(persistedFlag).map((f) => [f, false]));
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {
@@ -89,7 +89,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
       names[`#f${i}`] = flag;
       sets.push(`#f${i} = if_not_exists(#f${i}, :false)`);
     });
-    await update({ Key: batchKey(client, batchDate), UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
+    return update({ Key: batchKey(client, batchDate), UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
   }
 
   /** The condition that the batch is in a stage the step may move it from (events/src/state-machine.ts). */
@@ -132,7 +132,9 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
   }
 
   async function recordFile(client: string, batchDate: string, type: FileType, detail: FileDetail): Promise<Batch> {
-    await ensureBatch(client, batchDate);
+    // The upload this one replaces, as it was just now: a racing upload of the same file could slip in between, and
+    // then only the client tracking totals would be off by its figures.
+    const before = (await ensureBatch(client, batchDate))?.files[type];
     const persisted = detail.status === 'PERSISTED';
     const image = await update({
       Key: batchKey(client, batchDate),
@@ -150,7 +152,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
       return persisted ? current : settleReceivingStage(current, false);
     }
     // Counted before the stage moves on, so a batch is in flight before any later step can end it.
-    await tracking?.fileSettled(client, batchDate, type, detail);
+    await tracking?.fileSettled(client, batchDate, type, detail, persisted && before?.status === 'PERSISTED' ? before : undefined);
     const settled = await settleReceivingStage(image, persisted);
     if (settled.stage === 'REJECTED') await tracking?.batchEnded(client, batchDate, 'REJECTED');
     return settled;

@@ -1,5 +1,5 @@
 import { FILE_TYPES, type FileDetail } from '@dataharvest/events/batch';
-import { startServices, type Services } from '../../local/src/cloud/services';
+import { startServices, type Services } from '../../local/src/cloud/emulators/services';
 import { testClients } from '../../test/support/clients';
 import { createMetastoreStack } from '../../test/support/metastore-stack';
 import { type ClientTracking, createClientTracking } from '../src/client-tracking';
@@ -99,6 +99,19 @@ describe('client tracking through the metastore client, against DynamoDB Local',
     clock = new Date('2026-03-01T23:59:59Z');
     await m.recordFile(client, '20200130', 'portfolios', detail('PERSISTED'));
     expect(await item(client)).toMatchObject({ day: '2026-03-02', files: 3, rows: 6, files_today: 1, rows_today: 2 });
+  });
+
+  it("counts what is loaded now: a corrected load replaces the earlier one's figures in the totals, today counts both", async () => {
+    const client = newClient();
+    clock = new Date('2026-03-03T10:00:00Z');
+    await m.recordFile(client, '20200130', 'accounts', detail('PERSISTED'));
+    await m.recordFile(client, '20200130', 'accounts', { ...detail('PERSISTED', 'e2'), rows: 5, bytes: 30 });
+    expect(await item(client)).toMatchObject({ files: 1, rows: 5, bytes: 30, files_today: 2, rows_today: 7, bytes_today: 40 });
+    // A chunked upload's first record (LOADING) is neither a load nor a refusal yet.
+    await m.recordFile(client, '20200130', 'clients', { ...detail('LOADING', 'e3'), rows: 0 });
+    const after = await item(client);
+    expect(after).toMatchObject({ files: 1, rows: 5 });
+    expect(after?.failures).toBeUndefined();
   });
 
   it('counts chunks in flight up and down', async () => {

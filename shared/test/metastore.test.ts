@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { FILE_TYPES, type FileDetail, type FileType } from '@dataharvest/events/batch';
-import { startServices, type Services } from '../../local/src/cloud/services';
-import { createResource } from '../../local/src/cloud/resources';
-import { loadStack, Resolver } from '../../local/src/cloud/template';
+import { startServices, type Services } from '../../local/src/cloud/emulators/services';
+import { createResource } from '../../local/src/cloud/providers/data-stores';
+import { loadStack, Resolver } from '../../local/src/cloud/cloudformation/template';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { startServices, type Services } from '../../local/src/cloud/services';
+import { startServices, type Services } from '../../local/src/cloud/emulators/services';
 import { logger } from '../src/logger';
 import { newPool } from '../src/pg';
 

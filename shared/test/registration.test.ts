@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Contribution } from '@dataharvest/events/batch';
-import { startServices, type Services } from '../../local/src/cloud/services';
+import { startServices, type Services } from '../../local/src/cloud/emulators/services';
 import { context } from '../../test/support/chain';
 import { testClients } from '../../test/support/clients';
 import { createMetastoreStack } from '../../test/support/metastore-stack';

@@ -18,10 +18,10 @@ import { createHandler as createRelationship } from '../../services/relationship
 import type { QualityConfig } from '../../services/relationship/src/quality';
 import { definition as tax } from '../../services/tax/src/handler';
 import { definition as transaction } from '../../services/transaction/src/handler';
-import { compileFilters, kinesisFilterView } from '../../local/src/cloud/filter';
-import { createResource } from '../../local/src/cloud/resources';
-import { REGION, startServices, type Services } from '../../local/src/cloud/services';
-import { loadStack, type Physical, Resolver } from '../../local/src/cloud/template';
+import { compileFilters, kinesisFilterView } from '../../local/src/cloud/event-sources/filter';
+import { createResource } from '../../local/src/cloud/providers/data-stores';
+import { REGION, startServices, type Services } from '../../local/src/cloud/emulators/services';
+import { loadStack, type Physical, Resolver } from '../../local/src/cloud/cloudformation/template';
 import { testAws, testClients, testDatabase } from './clients';
 import { deployedQuality } from './quality';
 

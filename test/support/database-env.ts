@@ -1,4 +1,4 @@
-import type { Services } from '../../local/src/cloud/services';
+import type { Services } from '../../local/src/cloud/emulators/services';
 
 /**
  * The environment shared/database.yml gives a function, for handlers a test runs in its own process: the local

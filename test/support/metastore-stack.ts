@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { createResource } from '../../local/src/cloud/resources';
-import type { Services } from '../../local/src/cloud/services';
-import { loadStack, Resolver } from '../../local/src/cloud/template';
+import { createResource } from '../../local/src/cloud/providers/data-stores';
+import type { Services } from '../../local/src/cloud/emulators/services';
+import { loadStack, Resolver } from '../../local/src/cloud/cloudformation/template';
 import { testAws } from './clients';
 
 /**

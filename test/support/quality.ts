@@ -1,6 +1,6 @@
 import { readConfig } from '@dataharvest/shared/config';
 import { type QualityConfig, QualityEnv } from '../../services/relationship/src/quality';
-import { loadStack } from '../../local/src/cloud/template';
+import { loadStack } from '../../local/src/cloud/cloudformation/template';
 
 /** The relationship function's environment as `npm run package` wrote it into its template. */
 export function packagedRelationshipEnv(dir = 'services/relationship'): Record<string, string> {

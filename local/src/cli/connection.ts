@@ -4,7 +4,7 @@ import { type AwsClients, awsClients } from '@dataharvest/shared/aws';
 import { createMetastore, type Metastore } from '@dataharvest/shared/metastore';
 import type { LocalCloud } from '../cloud/index';
 import { CloudError } from '../cloud/errors';
-import { isAlive } from '../cloud/pid';
+import { isAlive } from '../cloud/emulators/pid';
 import type { ControlAddress } from './control';
 import { UsageError } from './errors';
 

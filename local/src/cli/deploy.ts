@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { readCompose } from '../cloud/compose';
+import { readCompose } from '../cloud/cloudformation/compose';
 import { CloudError } from '../cloud/errors';
 import { findRunningCloud } from './connection';
 import { requestDeploy } from './control';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudError } from '../cloud/errors';
-import { removeBundle } from '../cloud/unzip';
+import { removeBundle } from '../cloud/lambda/unzip';
 import { cloudHolding } from './connection';
 
 /** What the local cloud writes in its data dir: reset removes these and refuses a directory holding anything else. */

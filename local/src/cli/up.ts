@@ -1,9 +1,9 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { readCompose } from '../cloud/compose';
+import { readCompose } from '../cloud/cloudformation/compose';
 import { CloudError } from '../cloud/errors';
 import { startCloud, type LocalCloud } from '../cloud/index';
-import type { Ports } from '../cloud/services';
+import type { Ports } from '../cloud/emulators/services';
 import { startConsole } from '../console/server';
 import { announceCloud, connectCloud, databaseSecretArn } from './connection';
 import { type Control, startControl } from './control';

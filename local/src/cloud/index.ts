@@ -9,15 +9,15 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { deployInDependencyOrder, loadComposedStacks } from './compose';
-import { CustomResources } from './custom-resources';
-import { DATABASE_RESOURCES, LocalDatabaseResources, NETWORK_RESOURCES, recordNetworkResource } from './database';
+import { deployInDependencyOrder, loadComposedStacks } from './cloudformation/compose';
+import { CustomResources } from './providers/custom-resources';
+import { DATABASE_RESOURCES, LocalDatabaseResources, NETWORK_RESOURCES, recordNetworkResource } from './providers/database';
 import { CloudError } from './errors';
-import { compileFilters } from './filter';
-import { reservedKeys } from './function-environment';
-import { roleStatements, startIamProxy, type IamProxy, type Statement } from './iam';
-import { bucketPolicyStatements, deniedByBucketPolicy, s3RequestContext } from './iam-bucket-policy';
-import { assumeRole, type RoleSession } from './sessions';
+import { compileFilters } from './event-sources/filter';
+import { reservedKeys } from './lambda/function-environment';
+import { roleStatements, startIamProxy, type IamProxy, type Statement } from './iam/proxy';
+import { bucketPolicyStatements, deniedByBucketPolicy, s3RequestContext } from './iam/bucket-policy';
+import { assumeRole, type RoleSession } from './iam/sessions';
 import { createAsyncInvoker, type AsyncConfig } from './event-sources/async-invoke';
 import { eventInvokeConfig, streamMappingConfig } from './event-sources/mapping-config';
 import { type Precision, startChangeFeed } from './event-sources/change-feed';
@@ -25,15 +25,15 @@ import type { GaveUp } from './event-sources/failure-destination';
 import { matchS3Event, matchS3Rule, s3NotificationEvent, type S3Rule } from './event-sources/s3-notifications';
 import { startStreamPoller, type StreamPoller } from './event-sources/stream-poller';
 import { dynamodbSource, kinesisSource } from './event-sources/stream-sources';
-import { createResource, DATA_RESOURCES, notCreated, type Clients } from './resources';
-import { RECORDED_RESOURCES, recordedNotices, recordResource } from './recorded';
-import { declaredNode, nodeMajor } from './node-binary';
-import { Runtime, type Progress } from './runtime';
-import { ACCOUNT, type Ports, REGION, startServices, type Services } from './services';
-import { checkOverrides, stackParameters } from './parameters';
-import { createSnsResource, SNS_RESOURCES } from './sns';
-import { arn, artifactOf, deployOrder, loadStack, Resolver, type Physical, type Resource, type Stack } from './template';
-import { removeBundle, unzip } from './unzip';
+import { createResource, DATA_RESOURCES, notCreated, type Clients } from './providers/data-stores';
+import { RECORDED_RESOURCES, recordedNotices, recordResource } from './providers/recorded';
+import { declaredNode, nodeMajor } from './lambda/node-binary';
+import { Runtime, type Progress } from './lambda/runtime';
+import { ACCOUNT, type Ports, REGION, startServices, type Services } from './emulators/services';
+import { checkOverrides, stackParameters } from './cloudformation/parameters';
+import { createSnsResource, SNS_RESOURCES } from './providers/sns';
+import { arn, artifactOf, deployOrder, loadStack, Resolver, type Physical, type Resource, type Stack } from './cloudformation/template';
+import { removeBundle, unzip } from './lambda/unzip';
 
 export interface LocalCloud extends Services {
   stage: string;
@@ -345,7 +345,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
 
   const pollers = () => [...deployments.values()].flatMap((d) => d.pollers);
   // ListExports of what the stacks export, for tools that find a stage's resources as on AWS (`status --stage`).
-  const { startCloudFormation } = await import('./cloudformation');
+  const { startCloudFormation } = await import('./cloudformation/list-exports');
   const cloudformation = await startCloudFormation({ exports: () => Object.entries(exports).map(([name, value]) => ({ name, value, stackName: exportedBy.get(name)! })) });
   services.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cloudformation.endpoint;
   const stop = () =>

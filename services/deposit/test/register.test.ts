@@ -5,7 +5,7 @@ import { logger } from '@dataharvest/shared/logger';
 import { createMetastore } from '@dataharvest/shared/metastore';
 import { createRegistration } from '@dataharvest/shared/registration';
 import { contributionOf } from '@dataharvest/shared/transformer';
-import { loadStack } from '../../../local/src/cloud/template';
+import { loadStack } from '../../../local/src/cloud/cloudformation/template';
 import { context, startChain, type Chain } from '../../../test/support/chain';
 import { definition } from '../src/handler';
 

@@ -6,7 +6,7 @@ import type { AwsClients } from '@dataharvest/shared/aws';
 import { createMetastore, type Metastore } from '@dataharvest/shared/metastore';
 // The services' pool maker: NUMERIC and DATE come back as text, as every service reads them.
 import { newPool } from '@dataharvest/shared/pg';
-import { startServices, type Services } from '../../../local/src/cloud/services';
+import { startServices, type Services } from '../../../local/src/cloud/emulators/services';
 import { testAws, testClients, testDatabase } from '../../../test/support/clients';
 import { createHandler } from '../src/handler';
 import { s3Event as s3EventOf } from '../../../test/support/s3-event';

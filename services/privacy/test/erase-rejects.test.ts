@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { applyDdl, newPool } from '@dataharvest/shared/pg';
-import { startServices, type Services } from '../../../local/src/cloud/services';
+import { startServices, type Services } from '../../../local/src/cloud/emulators/services';
 import { eraseTables } from '../src/erase-tables';
 import { referenceOf } from '../src/person';
 

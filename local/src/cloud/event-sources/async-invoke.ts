@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { MAX_ASYNC_PAYLOAD_BYTES, requestTooLarge } from '../payload-limits';
-import { FunctionError } from '../runtime';
-import { arn } from '../template';
-import { throttled } from '../throttling';
+import { MAX_ASYNC_PAYLOAD_BYTES, requestTooLarge } from '../lambda/payload-limits';
+import { FunctionError } from '../lambda/runtime';
+import { arn } from '../cloudformation/template';
+import { throttled } from '../lambda/throttling';
 import { asyncFailureRecord, sendToDestination, type GaveUp } from './failure-destination';
 
 export interface AsyncConfig {

@@ -1,4 +1,4 @@
-import { REGION } from '../services';
+import { REGION } from '../emulators/services';
 
 export interface S3Rule {
   bucket: string;

@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { MAX_PAYLOAD_BYTES } from '../payload-limits';
-import { arn } from '../template';
-import { throttled } from '../throttling';
+import { MAX_PAYLOAD_BYTES } from '../lambda/payload-limits';
+import { arn } from '../cloudformation/template';
+import { throttled } from '../lambda/throttling';
 import { sendToDestination, streamFailureRecord, type GaveUp } from './failure-destination';
 import type { SourceRecord } from './stream-sources';
 

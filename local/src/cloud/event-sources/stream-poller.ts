@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { compileFilters, kinesisFilterView } from '../filter';
+import { compileFilters, kinesisFilterView } from './filter';
 import type { GaveUp } from './failure-destination';
 import { createBatchDelivery } from './stream-batch';
 import { orderingKey, StreamLanes } from './stream-lanes';

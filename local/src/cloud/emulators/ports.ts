@@ -1,5 +1,5 @@
 import { connect, createServer } from 'node:net';
-import { CloudError } from './errors';
+import { CloudError } from '../errors';
 
 /** A free loopback port, found by letting the kernel pick one. */
 export function freePort(): Promise<number> {

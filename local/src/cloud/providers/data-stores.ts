@@ -2,9 +2,9 @@ import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type 
 import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { CloudError } from './errors';
-import { ACCOUNT, REGION } from './services';
-import { arn, type Physical, type Resolver, type Resource } from './template';
+import { CloudError } from '../errors';
+import { ACCOUNT, REGION } from '../emulators/services';
+import { arn, type Physical, type Resolver, type Resource } from '../cloudformation/template';
 
 export interface Clients {
   dynamodb: DynamoDBClient;

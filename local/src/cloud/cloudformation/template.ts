@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { CloudError } from './errors';
+import { CloudError } from '../errors';
 import type { ParameterDeclaration } from './parameters';
-import { ACCOUNT, REGION } from './services';
+import { ACCOUNT, REGION } from '../emulators/services';
 
 export interface Resource {
   Type: string;

@@ -1,11 +1,11 @@
 import { request as forward, type IncomingMessage } from 'node:http';
-import { bufferingServer, type Listening, listenOnLoopback } from './http';
-import { conditionsHold, globOf, likePattern, type RequestContext } from './iam-conditions';
-import { dynamodbPermissions } from './iam-dynamodb';
-import { UnreadableRequest, type Permission } from './iam-request';
-import { s3Permissions } from './iam-s3';
-import { isSnsRequest, snsPermissions } from './iam-sns';
-import { arn } from './template';
+import { bufferingServer, type Listening, listenOnLoopback } from '../http';
+import { conditionsHold, globOf, likePattern, type RequestContext } from './conditions';
+import { dynamodbPermissions } from './dynamodb';
+import { UnreadableRequest, type Permission } from './request';
+import { s3Permissions } from './s3';
+import { isSnsRequest, snsPermissions } from './sns';
+import { arn } from '../cloudformation/template';
 
 /** One statement of a role's inline policies, its intrinsics resolved. */
 export interface Statement {

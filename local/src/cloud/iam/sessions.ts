@@ -1,6 +1,6 @@
-import { allows, type IamProxy, resourcePolicyStatements, roleStatements, startIamProxy, type Statement, type Targets } from './iam';
-import { s3RequestContext } from './iam-bucket-policy';
-import type { Permission } from './iam-request';
+import { allows, type IamProxy, resourcePolicyStatements, roleStatements, startIamProxy, type Statement, type Targets } from './proxy';
+import { s3RequestContext } from './bucket-policy';
+import type { Permission } from './request';
 
 /** AssumeRole refused by the role's trust policy, as STS answers it. */
 export class AssumeRoleDenied extends Error {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { UnreadableRequest, type Permission } from './iam-request';
-import { arn } from './template';
+import { UnreadableRequest, type Permission } from './request';
+import { arn } from '../cloudformation/template';
 
 type Actions = Partial<Record<string, string>>;
 

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CloudError } from './errors';
+import { CloudError } from '../errors';
 
 /** Who a directory's permission bits apply to: an account's uid and every group it is in. */
 export interface Account {

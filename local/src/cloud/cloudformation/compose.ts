@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yaml from 'js-yaml';
-import { CloudError } from './errors';
+import { CloudError } from '../errors';
 import { loadStack, type Stack } from './template';
 
 /** A service of serverless-compose.yml: its name there, its path and the services its `dependsOn` names. */

@@ -1,6 +1,6 @@
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CloudError } from './errors';
-import type { Physical } from './template';
+import { CloudError } from '../errors';
+import type { Physical } from '../cloudformation/template';
 
 type Props = Record<string, unknown>;
 

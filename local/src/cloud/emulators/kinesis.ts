@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import kinesalite from 'kinesalite';
-import { type Listening, listenOnLoopback } from './http';
+import { type Listening, listenOnLoopback } from '../http';
 import { pickPort } from './ports';
 
 export type Kinesis = Listening;

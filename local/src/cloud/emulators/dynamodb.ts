@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CloudError } from './errors';
+import { CloudError } from '../errors';
 import { pickPort, waitForPort } from './ports';
 import { reapOnExit } from './reaper';
 

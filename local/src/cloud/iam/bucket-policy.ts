@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { CloudError } from './errors';
-import { decide, resourcePolicyStatements, type Statement, UnsupportedPolicy } from './iam';
-import { conditionsHold, type RequestContext, UnsupportedCondition } from './iam-conditions';
-import type { Permission } from './iam-request';
+import { CloudError } from '../errors';
+import { decide, resourcePolicyStatements, type Statement, UnsupportedPolicy } from './proxy';
+import { conditionsHold, type RequestContext, UnsupportedCondition } from './conditions';
+import type { Permission } from './request';
 
 /**
  * The request context of one function request, as a bucket policy's conditions read it. aws:SecureTransport is

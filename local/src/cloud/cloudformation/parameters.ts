@@ -1,4 +1,4 @@
-import { CloudError } from './errors';
+import { CloudError } from '../errors';
 import type { Stack } from './template';
 
 /** A template's parameter as CloudFormation declares it (the properties the local cloud checks). */

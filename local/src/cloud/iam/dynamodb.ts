@@ -1,5 +1,5 @@
-import { UnreadableRequest, type Permission } from './iam-request';
-import { arn } from './template';
+import { UnreadableRequest, type Permission } from './request';
+import { arn } from '../cloudformation/template';
 
 type Input = Record<string, unknown>;
 

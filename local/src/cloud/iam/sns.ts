@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { UnreadableRequest, type Permission } from './iam-request';
+import { UnreadableRequest, type Permission } from './request';
 
 /**
  * SNS speaks the query protocol (a form body with `Action=…`, no X-Amz-Target), so its requests are known by the

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDynamoDb } from './dynamodb';
-import { CloudError } from './errors';
+import { CloudError } from '../errors';
 import { startKinesis } from './kinesis';
 import { type Postgres, startPostgres } from './postgres';
 import { isAlive } from './pid';

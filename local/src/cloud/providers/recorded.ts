@@ -1,5 +1,5 @@
-import { ACCOUNT, REGION } from './services';
-import type { Physical, Template } from './template';
+import { ACCOUNT, REGION } from '../emulators/services';
+import type { Physical, Template } from '../cloudformation/template';
 
 type Props = Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { CloudError } from './errors';
-import type { SecretsManager } from './secrets';
-import { ACCOUNT, REGION } from './services';
-import type { Physical } from './template';
+import { CloudError } from '../errors';
+import type { SecretsManager } from '../emulators/secrets';
+import { ACCOUNT, REGION } from '../emulators/services';
+import type { Physical } from '../cloudformation/template';
 
 type Props = Record<string, unknown>;
 
