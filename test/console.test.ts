@@ -85,6 +85,40 @@ describe('the status console', () => {
     expect(requests.filter((u) => !u.startsWith(address))).toEqual([]);
   }, 600_000);
 
+  it("lists a batch's published events when expanded, and links a refused file to its report", async () => {
+    const address = CONSOLE_ADDRESS.exec(up!.output())![1]!;
+    const on: Connection = runningCloud(scratch.dataDir);
+    // An accounts file of the next day whose balance is no number: refused, quarantined, its report under errors/.
+    await on.aws.s3.send(
+      new PutObjectCommand({
+        Bucket: ingestBucket(on.deployment),
+        Key: 'incoming/CLEAN_CO/accounts_20200131.csv',
+        Body: 'record_id,accout_number,cash_balance,currency,taxes_paid\n1,12345678,lots,EUR,0.00\n',
+      }),
+    );
+    const page = await browser!.newPage();
+    await page.goto(address);
+    const clean = page.locator('[data-batch="CLEAN_CO/20200130"]');
+    await clean.locator('details.events summary', { hasText: '2 events published' }).click();
+    const rows = clean.locator('details.events tr[data-event]');
+    await rows.nth(1).waitFor();
+    expect(await rows.count()).toBe(2);
+    expect(await rows.locator('.version').allTextContents()).toEqual(['1', '1']);
+
+    const refused = page.locator('[data-batch="CLEAN_CO/20200131"] tr[data-file="accounts"]');
+    await refused.locator('.stage', { hasText: 'REJECTED' }).waitFor({ timeout: 60_000 });
+    expect(await refused.locator('.report .muted').textContent()).toBe('copy: quarantine/CLEAN_CO/accounts_20200131.csv');
+    const href = await refused.getByRole('link', { name: 'full report' }).getAttribute('href');
+    expect(href).toBe(`/api/report?key=${encodeURIComponent('errors/CLEAN_CO/accounts_20200131.csv.json')}`);
+    const report = await fetch(new URL(href!, address));
+    expect(report.status).toBe(200);
+    expect(await report.json()).toMatchObject({ key: 'incoming/CLEAN_CO/accounts_20200131.csv', status: 'REJECTED', error_count: 1, errors: [{ line: 2, column: 'cash_balance' }] });
+    // Reports only: no other object of the bucket, such as an archived file with its rows, is served.
+    expect((await fetch(`${address}api/report?key=${encodeURIComponent('archive/CLEAN_CO/clients_20200130.csv')}`)).status).toBe(400);
+    expect((await fetch(`${address}api/report?key=${encodeURIComponent('errors/CLEAN_CO/none.json')}`)).status).toBe(404);
+    await page.close();
+  }, 120_000);
+
   it('refuses a redrive without the token of this start, from another origin, or not as POST', async () => {
     const address = CONSOLE_ADDRESS.exec(up!.output())![1]!;
     const post = (headers: Record<string, string>) => fetch(`${address}api/redrive`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"id":"x"}' });

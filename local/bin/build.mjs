@@ -59,7 +59,7 @@ export default async function build() {
   }
   // runtime.ts forks its function containers from function-worker.mjs next to itself: here, next to the chunks.
   const worker = join(dist, 'function-worker.mjs');
-  copyFileSync(join(local, 'src/cloud/function-worker.mjs'), `${worker}.tmp${process.pid}`);
+  copyFileSync(join(local, 'src/cloud/lambda/function-worker.mjs'), `${worker}.tmp${process.pid}`);
   renameSync(`${worker}.tmp${process.pid}`, worker);
   written.add(worker);
   for (const name of readdirSync(dist)) if (!written.has(join(dist, name)) && !name.includes('.tmp')) rmSync(join(dist, name), { recursive: true });

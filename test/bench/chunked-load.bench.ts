@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { parseSize } from '@dataharvest/local/cli/sizes';
-import { startPostgres } from '@dataharvest/local/cloud/postgres';
+import { startPostgres } from '@dataharvest/local/cloud/emulators/postgres';
 import { generate } from '@dataharvest/local/generate/index';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { chunkStaging } from '@dataharvest/shared/db/chunk-tables';

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { startPostgres } from '@dataharvest/local/cloud/postgres';
+import { startPostgres } from '@dataharvest/local/cloud/emulators/postgres';
 import { generate } from '@dataharvest/local/generate/index';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { applyDdl } from '@dataharvest/shared/pg';
