@@ -1,6 +1,6 @@
 import { decide, resourcePolicyStatements, roleStatements, type Statement, allows } from '../local/src/cloud/iam/proxy';
 import type { RequestContext } from '../local/src/cloud/iam/conditions';
-import { ACCOUNT } from '../local/src/cloud/emulators/services';
+import { ACCOUNT } from '../local/src/cloud/account';
 import { loadStack, Resolver, type Physical } from '../local/src/cloud/cloudformation/template';
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ingestBucket } from '../local/src/cli/connection';
 import { type LocalCloud, startCloud } from '../local/src/cloud/index';
-import { ACCOUNT } from '../local/src/cloud/emulators/services';
+import { ACCOUNT } from '../local/src/cloud/account';
 
 /**
  * Client isolation through the local cloud (docs/security.md): the upload broker assumes the uploader role of the

@@ -29,10 +29,12 @@ import { createResource, DATA_RESOURCES, notCreated, type Clients } from './prov
 import { RECORDED_RESOURCES, recordedNotices, recordResource } from './providers/recorded';
 import { declaredNode, nodeMajor } from './lambda/node-binary';
 import { Runtime, type Progress } from './lambda/runtime';
-import { ACCOUNT, type Ports, REGION, startServices, type Services } from './emulators/services';
+import { ACCOUNT, REGION } from './account';
+import { type Ports, startServices, type Services } from './emulators/services';
 import { checkOverrides, stackParameters } from './cloudformation/parameters';
 import { createSnsResource, SNS_RESOURCES } from './providers/sns';
-import { arn, artifactOf, deployOrder, loadStack, Resolver, type Physical, type Resource, type Stack } from './cloudformation/template';
+import { arn } from './account';
+import { artifactOf, deployOrder, loadStack, Resolver, type Physical, type Resource, type Stack } from './cloudformation/template';
 import { removeBundle, unzip } from './lambda/unzip';
 
 export interface LocalCloud extends Services {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { bufferingServer, type Listening, listenOnLoopback } from '../http';
-import { ACCOUNT, REGION } from '../emulators/services';
+import { ACCOUNT, REGION } from '../account';
 
 /** One CloudFormation export of the local cloud, with the stack that exports it. */
 export interface LocalExport {

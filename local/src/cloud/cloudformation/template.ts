@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CloudError } from '../errors';
 import type { ParameterDeclaration } from './parameters';
-import { ACCOUNT, REGION } from '../emulators/services';
+import { ACCOUNT, REGION } from '../account';
 
 export interface Resource {
   Type: string;
@@ -81,15 +81,6 @@ export interface Physical {
   ref: string;
   attributes: Record<string, string>;
 }
-
-export const arn = {
-  table: (name: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`,
-  queue: (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`,
-  stream: (name: string) => `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${name}`,
-  bucket: (name: string) => `arn:aws:s3:::${name}`,
-  function: (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`,
-  secret: (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}`,
-};
 
 /** Resolves CloudFormation intrinsic functions against what the local cloud has created so far. */
 export class Resolver {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bufferingServer, listenOnLoopback } from '../http';
-import { arn } from '../cloudformation/template';
+import { arn } from '../account';
 
 /** One secret as Secrets Manager keeps it (its current version only). */
 interface Secret {

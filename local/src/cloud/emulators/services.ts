@@ -10,9 +10,7 @@ import { assertPostgresCanReach } from './postgres-access';
 import { startS3, type S3 } from './s3';
 import { type SecretsManager, startSecretsManager } from './secrets';
 import { startSqs } from './sqs';
-
-export const REGION = 'eu-central-1';
-export const ACCOUNT = '000000000000';
+import { REGION } from '../account';
 
 /** Fixed ports, for tools that need to know them in advance; every service not named gets a free one. */
 export interface Ports {

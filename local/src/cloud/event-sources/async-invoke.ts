@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_ASYNC_PAYLOAD_BYTES, requestTooLarge } from '../lambda/payload-limits';
 import { FunctionError } from '../lambda/runtime';
-import { arn } from '../cloudformation/template';
+import { arn } from '../account';
 import { throttled } from '../lambda/throttling';
 import { asyncFailureRecord, sendToDestination, type GaveUp } from './failure-destination';
 

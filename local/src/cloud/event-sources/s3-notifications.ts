@@ -1,4 +1,4 @@
-import { REGION } from '../emulators/services';
+import { REGION } from '../account';
 
 export interface S3Rule {
   bucket: string;

@@ -1,6 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_PAYLOAD_BYTES } from '../lambda/payload-limits';
-import { arn } from '../cloudformation/template';
+import { arn } from '../account';
 import { throttled } from '../lambda/throttling';
 import { sendToDestination, streamFailureRecord, type GaveUp } from './failure-destination';
 import type { SourceRecord } from './stream-sources';

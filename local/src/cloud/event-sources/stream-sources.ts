@@ -6,7 +6,7 @@ import {
   type _Record as DdbRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type _Record as KinesisRecord, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { ACCOUNT, REGION } from '../emulators/services';
+import { ACCOUNT, REGION } from '../account';
 
 export interface Shard {
   shardId: string;

@@ -1,5 +1,5 @@
 import { UnreadableRequest, type Permission } from './request';
-import { arn } from '../cloudformation/template';
+import { arn } from '../account';
 
 type Input = Record<string, unknown>;
 

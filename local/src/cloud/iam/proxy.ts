@@ -5,7 +5,7 @@ import { dynamodbPermissions } from './dynamodb';
 import { UnreadableRequest, type Permission } from './request';
 import { s3Permissions } from './s3';
 import { isSnsRequest, snsPermissions } from './sns';
-import { arn } from '../cloudformation/template';
+import { arn } from '../account';
 
 /** One statement of a role's inline policies, its intrinsics resolved. */
 export interface Statement {

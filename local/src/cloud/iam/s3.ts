@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { UnreadableRequest, type Permission } from './request';
-import { arn } from '../cloudformation/template';
+import { arn } from '../account';
 
 type Actions = Partial<Record<string, string>>;
 

@@ -5,9 +5,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { functionNode } from './node-binary';
 import { MAX_PAYLOAD_BYTES, requestTooLarge, responseTooLarge } from './payload-limits';
-import { REGION } from '../emulators/services';
+import { REGION } from '../account';
 import { THROTTLED } from './throttling';
-import { arn } from '../cloudformation/template';
+import { arn } from '../account';
 import { bundlePath } from './unzip';
 
 export interface FunctionConfig {

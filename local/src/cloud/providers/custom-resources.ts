@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloudError } from '../errors';
 import { bufferingServer, type Listening, listenOnLoopback } from '../http';
-import { ACCOUNT, REGION } from '../emulators/services';
+import { ACCOUNT, REGION } from '../account';
 
 interface Response {
   Status?: string;

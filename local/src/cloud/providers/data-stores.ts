@@ -3,8 +3,9 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseExcepti
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { CloudError } from '../errors';
-import { ACCOUNT, REGION } from '../emulators/services';
-import { arn, type Physical, type Resolver, type Resource } from '../cloudformation/template';
+import { ACCOUNT, REGION } from '../account';
+import { arn } from '../account';
+import { type Physical, type Resolver, type Resource } from '../cloudformation/template';
 
 export interface Clients {
   dynamodb: DynamoDBClient;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { CloudError } from '../errors';
 import type { SecretsManager } from '../emulators/secrets';
-import { ACCOUNT, REGION } from '../emulators/services';
+import { ACCOUNT, REGION } from '../account';
 import type { Physical } from '../cloudformation/template';
 
 type Props = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { ACCOUNT, REGION } from '../emulators/services';
+import { ACCOUNT, REGION } from '../account';
 import type { Physical, Template } from '../cloudformation/template';
 
 type Props = Record<string, unknown>;
