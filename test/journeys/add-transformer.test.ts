@@ -1,7 +1,6 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findRunningCloud, connectCloud, eventsStream } from '../../local/src/cli/connection';
-import { readOutputEvents } from '../../local/src/cli/output-events';
+import type { PortfolioEvent } from '@dataharvest/events/portfolio-event';
 import { cliIn, startUpIn, type UpProcess } from '../support/cli';
 import { cloudScratch, scratchCheckout } from '../support/scratch';
 
@@ -27,10 +26,10 @@ describe('journey: adding a transformer to a cloud with history', () => {
     for (const f of readdirSync('examples/sample-batch')) copyFileSync(join('examples/sample-batch', f), join(dir, f.replace('20200130', date)));
     return dir;
   };
-  /** Every event on the output stream, as a consumer reading it from the start sees them. */
-  const published = async () => {
-    const cloud = findRunningCloud(dataDir)!;
-    return readOutputEvents(connectCloud(cloud).aws.kinesis, eventsStream(cloud));
+  /** The client's events as `dataharvest events` prints them: every version, or the highest per portfolio. */
+  const published = async (...flags: string[]) => {
+    const out = await dh('events', '--client', 'EXT_CLIENT', '--json', ...flags, '--data-dir', dataDir);
+    return (JSON.parse(out.stdout) as { events: Array<PortfolioEvent & Record<string, unknown>> }).events;
   };
   const transformersOf = async (date: string) => {
     const { batches } = JSON.parse((await dh('status', '--client', 'EXT_CLIENT', '--date', date, '--json', '--data-dir', dataDir)).stdout) as {
@@ -51,7 +50,7 @@ describe('journey: adding a transformer to a cloud with history', () => {
 
   it('deploys into the running cloud, touches no old batch until backfill, then republishes each a version higher, once', async () => {
     for (const date of OLD) expect(await dh('run', batchDir(date), '--client', 'EXT_CLIENT', '--data-dir', dataDir)).toMatchObject({ code: 0 });
-    const before = await published();
+    const before = await published('--all-versions');
 
     expect(await dh('new', 'transformer', NAME)).toMatchObject({ code: 0 });
     const compose = readFileSync(join(checkout.root, 'serverless-compose.yml'), 'utf8');
@@ -65,22 +64,41 @@ describe('journey: adding a transformer to a cloud with history', () => {
     expect(await dh('run', batchDir('20200204'), '--client', 'EXT_CLIENT', '--data-dir', dataDir)).toMatchObject({ code: 0 });
     expect(await transformersOf('20200204')).toContain(NAME);
     for (const date of OLD) expect([date, await transformersOf(date)]).toEqual([date, expect.not.arrayContaining([NAME])]);
-    expect((await published()).length).toBe(before.length + 2);
+    expect((await published('--all-versions')).length).toBe(before.length + 2);
 
     const backfill = await dh('backfill', NAME, '--since', '20200101', '--wait', '--data-dir', dataDir);
     expect(backfill).toMatchObject({ code: 0 });
     expect(backfill.stdout).toContain(`backfill ${NAME}: 3 of 4 related batch(es) queued: ${OLD.map((d) => `EXT_CLIENT/${d}`).join(', ')}\n`);
     for (const date of OLD) expect(backfill.stdout).toContain(`EXT_CLIENT/${date}: COMPLETE, version 2, 2 event(s) published\n`);
 
-    const events = await published();
+    const latest = await published();
     for (const date of OLD) {
-      const latest = events.filter((e) => e.batch_date === date && e.version === 2);
-      expect([date, latest.map((e) => e[FIELD as keyof typeof e])]).toEqual([date, [1, 1]]);
+      const batch = latest.filter((e) => e.batch_date === date);
+      expect([date, batch.map((e) => [e.version, e[FIELD]])]).toEqual([
+        date,
+        [
+          [2, 1],
+          [2, 1],
+        ],
+      ]);
     }
+    const all = await published('--all-versions');
 
     // Twice changes nothing: nothing queued, nothing published.
     const again = await dh('backfill', NAME, '--since', '20200101', '--wait', '--data-dir', dataDir);
     expect(again).toMatchObject({ code: 0, stdout: `backfill ${NAME}: 0 of 4 related batch(es) queued\n` });
-    expect((await published()).length).toBe(events.length);
-  }, 480_000);
+    expect((await published('--all-versions')).length).toBe(all.length);
+
+    // After a restart nothing replays: every reader resumes where it was, and a new batch runs the new transformer.
+    await up.stop();
+    up = startUpIn(checkout.root, '--data-dir', dataDir);
+    await up.printed('  functions ', 240_000);
+    expect(await dh('run', batchDir('20200205'), '--client', 'EXT_CLIENT', '--data-dir', dataDir)).toMatchObject({ code: 0 });
+    const after = await published('--all-versions');
+    expect(after.length).toBe(all.length + 2);
+    expect(after.filter((e) => e.batch_date === '20200205').map((e) => [e.version, e[FIELD]])).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
+  }, 600_000);
 });
