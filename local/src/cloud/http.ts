@@ -7,9 +7,24 @@ export interface Listening {
   stop(): Promise<void>;
 }
 
+/**
+ * Whether a Host header names loopback (any port: the IAM proxies pass a function's Host on unchanged). A page that
+ * DNS rebinding pointed at 127.0.0.1 still sends its own name, and is refused.
+ */
+export const isLoopbackHost = (host: string | undefined) => host !== undefined && /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i.test(host);
+
+/** Answers 421 to a request whose Host is not loopback; true when it did. */
+export function refusedHost(req: IncomingMessage, res: ServerResponse): boolean {
+  if (isLoopbackHost(req.headers.host)) return false;
+  req.resume();
+  res.writeHead(421, { 'content-type': 'text/plain', connection: 'close' }).end('misdirected request\n');
+  return true;
+}
+
 /** An HTTP server that hands over each request with its whole body: the emulators here answer small API calls. */
 export function bufferingServer(handle: (req: IncomingMessage, body: Buffer, res: ServerResponse) => void): Server {
   return createServer((req, res) => {
+    if (refusedHost(req, res)) return;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => handle(req, Buffer.concat(chunks), res));

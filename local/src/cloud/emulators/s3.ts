@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import S3rver from 's3rver';
+import { isLoopbackHost } from '../http';
 import { pickPort } from './ports';
+import { SafeStore } from './s3-store';
 
 export interface S3ObjectEvent {
   Records: Array<{ eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer: string } } }>;
@@ -43,13 +45,35 @@ const ifMatch: Middleware = async (ctx, next) => {
     '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-Match</Condition></Error>';
 };
 
+/** A request whose Host is not loopback (a DNS-rebinding page's) is refused before s3rver reads it. */
+const loopbackOnly: Middleware = async (ctx, next) => {
+  if (isLoopbackHost(ctx.get('host'))) return next();
+  ctx.status = 421;
+  ctx.type = 'text/plain';
+  ctx.body = 'misdirected request\n';
+};
+
+/**
+ * Control characters in XML answers (keys in a listing) as character references, as S3 writes them: a raw CR would
+ * reach the client as LF (XML's line-end normalisation), and the key it lists would not be the key stored.
+ */
+const xmlControls: Middleware = async (ctx, next) => {
+  await next();
+  // C0 controls but TAB and LF (which XML keeps as they are); DEL and C1 are plain characters in XML 1.0.
+  const reference = (c: string) => (c === '\t' || c === '\n' || c.charCodeAt(0) > 0x1f ? c : `&#${c.charCodeAt(0)};`);
+  if (typeof ctx.body === 'string' && ctx.type === 'application/xml') ctx.body = ctx.body.replace(/\p{Cc}/gu, reference);
+};
+
 /** s3rver in-process; it emits S3-shaped notifications for every object written, which the local cloud routes. */
 export async function startS3(dir: string, fixedPort?: number): Promise<S3> {
   const directory = join(dir, 's3');
   mkdirSync(directory, { recursive: true });
   const server = new S3rver({ port: fixedPort === undefined ? 0 : await pickPort(fixedPort, 'S3'), address: '127.0.0.1', silent: true, directory, allowMismatchedSignatures: true });
+  // Objects under hashed file names: no key names a path outside the bucket's folder (s3-store.ts).
+  const internals = server as unknown as { store: unknown; context: { store: unknown }; middleware: Middleware[] };
+  internals.store = internals.context.store = new SafeStore(directory);
   // First of all of s3rver's middleware (Koa composes them when the server starts).
-  (server as unknown as { middleware: Middleware[] }).middleware.unshift(ifMatch);
+  internals.middleware.unshift(loopbackOnly, xmlControls, ifMatch);
   const { port } = (await server.run()) as { port: number };
   return {
     endpoint: `http://127.0.0.1:${port}`,
