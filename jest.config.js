@@ -52,6 +52,7 @@ const unit = [
   'shared/test/safe-error.test.ts',
   'services/privacy/test/redact.test.ts',
   'test/cli-usage.test.ts',
+  'test/cli-logs.test.ts',
   'test/chaos/snapshot.test.ts',
 ];
 

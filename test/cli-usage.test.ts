@@ -11,7 +11,7 @@ const cli = (...args: string[]) =>
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
 
-const COMMANDS = ['up', 'reset', 'upload', 'status', 'run', 'generate', 'new', 'backfill'];
+const COMMANDS = ['up', 'reset', 'upload', 'status', 'run', 'generate', 'new', 'backfill', 'events', 'reports', 'logs'];
 
 describe('dataharvest usage', () => {
   it.each([['--help'], ['-h'], ['help']])('%s prints the help of every command and the exit codes, exit 0', async (flag) => {
@@ -111,6 +111,8 @@ describe('dataharvest usage', () => {
     [['status', '--client', 'C', '--date', '20240230'], '--date takes a calendar date as YYYYMMDD, not 20240230'],
     [['backfill', 'fx', '--since', '20230229'], '--since takes a calendar date as YYYYMMDD, not 20230229'],
     [['backfill', 'fx', '--since', '2024'], '--since takes a calendar date as YYYYMMDD, not 2024'],
+    [['events', '--client', 'C', '--date', '2020-01-30'], '--date takes a calendar date as YYYYMMDD, not 2020-01-30'],
+    [['reports', '--client', 'C', '--date', '20200230'], '--date takes a calendar date as YYYYMMDD, not 20200230'],
     [['status', '--date', '21010101'], '--date 21010101 is outside 1900-01-01..2100-12-31'],
   ])('%j refuses a date that is no batch date in one line before connecting, exit 2', async (args, message) => {
     // No cloud runs on this data dir: a date checked only after connecting would be a "no local cloud" exit 1.

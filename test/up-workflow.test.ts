@@ -51,6 +51,16 @@ describe('dataharvest up for daily work, with run, reset and Ctrl-C', () => {
       expect(up.output()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} dataharvest-persistence-\S+ INFO file settled key=incoming\/WORKFLOW\/accounts_20200130\.csv status=PERSISTED rows=2 /m);
       expect(up.output()).not.toMatch(/^\{/m);
       expect(up.output()).not.toContain('JAXB');
+      // up keeps them in DIR/cloud.log too: `logs` prints them as up does, one function's with --function.
+      const logs = await cli('logs', '--function', 'persistence', '--data-dir', dataDir);
+      expect(logs).toMatchObject({ code: 0, stderr: '' });
+      expect(logs.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} dataharvest-persistence-\S+ INFO file settled key=incoming\/WORKFLOW\/accounts_20200130\.csv status=PERSISTED rows=2 /m);
+      expect(
+        logs.stdout
+          .trimEnd()
+          .split('\n')
+          .filter((l) => !l.includes(' dataharvest-persistence-')),
+      ).toEqual([]);
 
       // The timeout counts from the command's start: at 1 ms, nothing is uploaded.
       const late = await cli('run', 'examples/sample-batch', '--client', 'LATE', '--timeout', '0.001', '--data-dir', dataDir);

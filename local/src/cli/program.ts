@@ -84,6 +84,16 @@ export function program(done: (code: number) => void): Command {
     }),
   );
 
+  dataDir(
+    cli
+      .command('logs')
+      .description("the local cloud's function logs as `up` prints them (from DIR/cloud.log, which up and run write)")
+      .option('--function <name>', 'only the functions whose name contains this, e.g. tax')
+      .option('--follow', 'keep printing new lines until Ctrl-C', false)
+      .option('--json', 'print one JSON object, {"logs":[…]}, each entry as logged (with --follow: one entry per line)', false)
+      .addHelpText('after', '\nExit codes: 0 printed (or --follow stopped by Ctrl-C); 1 no logs in the data dir; 2 usage error.'),
+  ).action(act(async (o: { function?: string; follow: boolean; json: boolean; dataDir: string }) => (await import('./logs')).logs(o)));
+
   dataDir(cli.command('reset').description("remove the local cloud's state from its data directory; refused while a cloud runs on it")).action(
     act(async (o: { dataDir: string }) => (await import('./reset')).reset(o.dataDir)),
   );

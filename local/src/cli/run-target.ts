@@ -1,9 +1,8 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { startCloud } from '../cloud/index';
 import type { BatchReport } from './batch-report';
 import { type Connection, connectCloud, findRunningCloud } from './connection';
 import { UsageError } from './errors';
+import { logFile, openLogFile } from './log-file';
 import type { Progress } from './progress';
 
 /** The cloud a run uses: the one `dataharvest up` runs on the data dir, or one of its own for the command. */
@@ -24,13 +23,13 @@ export async function runTarget(dataDir: string, progress: Progress, parameters:
     // Another process's cloud cannot say whether it is busy: a pause between two reads of the metastore stands in.
     return { ...connectCloud(running), failures: [], quiet: () => new Promise((resolve) => setTimeout(() => resolve(true), 300)), release: async () => undefined };
   }
-  // Function logs (JSON, one line each) go to a file: the terminal shows progress, the file shows why.
-  mkdirSync(dataDir, { recursive: true });
-  const logFile = join(dataDir, 'cloud.log');
-  const logs = createWriteStream(logFile, { flags: 'a' });
-  const cloud = await startCloud({ dataDir, parameters, log: (l) => logs.write(`${l}\n`) });
+  // Function logs go to cloud.log, as up's do: the terminal shows progress, `dataharvest logs` shows why.
+  const logs = openLogFile(dataDir);
+  const cloud = await startCloud({ dataDir, parameters, log: (l, fn) => logs.write(l, fn) });
   const failures: RunTarget['failures'] = [];
-  cloud.on('error', (e: { functionName: string; error?: string }) => progress.line(`! ${e.functionName}: ${e.error ?? 'failed'} (the platform retries; details in ${logFile})`));
+  cloud.on('error', (e: { functionName: string; error?: string }) =>
+    progress.line(`! ${e.functionName}: ${e.error ?? 'failed'} (the platform retries; details in ${logFile(dataDir)}: \`dataharvest logs --function ${e.functionName}\`)`),
+  );
   // A record whose retries ran out can never finish the batch: the run ends as soon as the cloud is quiet.
   cloud.on('gave-up', (e) => {
     failures.push({ function: e.functionName, reason: e.reason });

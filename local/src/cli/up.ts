@@ -7,6 +7,7 @@ import type { Ports } from '../cloud/emulators/services';
 import { startConsole } from '../console/server';
 import { announceCloud, connectCloud, databaseSecretArn } from './connection';
 import { type Control, startControl } from './control';
+import { openLogFile } from './log-file';
 import { formatLogLine, type LogFormat } from './log-format';
 import { notificationLine, notificationsTopic, type Watch, watchNotifications } from './notifications';
 
@@ -24,7 +25,13 @@ export interface UpOptions {
 
 /** `dataharvest up`: the local cloud in the foreground until Ctrl-C, its endpoints printed for other tools. */
 export async function up(opts: UpOptions): Promise<number> {
-  const cloud = await startCloud({ dataDir: opts.dataDir, ports: opts.ports, parameters: opts.parameters, log: (l, fn) => process.stdout.write(`${formatLogLine(l, opts.logFormat, fn)}\n`) });
+  // The terminal shows the function logs as they come; cloud.log keeps them for `dataharvest logs`.
+  const logs = openLogFile(opts.dataDir);
+  const log = (l: string, fn?: string) => {
+    process.stdout.write(`${formatLogLine(l, opts.logFormat, fn)}\n`);
+    logs.write(l, fn);
+  };
+  const cloud = await startCloud({ dataDir: opts.dataDir, ports: opts.ports, parameters: opts.parameters, log });
   const control = await serveDeploys(cloud, opts.dataDir);
   const forget = announceCloud(opts.dataDir, cloud, control);
   const statusConsole = await startConsole(connectCloud(cloud), opts.consolePort).catch(async (error: unknown) => {
@@ -58,6 +65,7 @@ export async function up(opts: UpOptions): Promise<number> {
   await watch?.stop();
   await statusConsole.stop();
   await cloud.stop();
+  logs.end();
   return 0;
 }
 
