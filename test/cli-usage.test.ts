@@ -11,7 +11,7 @@ const cli = (...args: string[]) =>
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
 
-const COMMANDS = ['up', 'reset', 'upload', 'status', 'run', 'generate', 'new', 'backfill', 'events', 'reports', 'logs'];
+const COMMANDS = ['up', 'reset', 'upload', 'status', 'run', 'generate', 'new', 'backfill', 'events', 'reports', 'logs', 'doctor'];
 
 describe('dataharvest usage', () => {
   it.each([['--help'], ['-h'], ['help']])('%s prints the help of every command and the exit codes, exit 0', async (flag) => {

@@ -61,12 +61,22 @@ function serverless(root, args) {
   return status ?? 1;
 }
 
+const composeServices = (root) => Object.entries(yaml.load(readFileSync(join(root, 'serverless-compose.yml'), 'utf8')).services).map(([name, s]) => ({ name, path: s.path }));
+
+/** Each service of serverless-compose.yml with its package's state: fresh, stale (inputs changed) or missing. */
+export function packagingStates(root, options = []) {
+  return composeServices(root).map((s) => ({
+    ...s,
+    state: !existsSync(join(root, s.path, '.serverless', 'cloudformation-template-update-stack.json')) ? 'missing' : fresh(root, s.path, options) ? 'fresh' : 'stale',
+  }));
+}
+
 export function packageChanged(root, argv) {
   const all = argv.includes('--all');
   const onlyAt = argv.indexOf('--only');
   const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
   const options = argv.filter((a, i) => a !== '--all' && i !== onlyAt && (onlyAt < 0 || i !== onlyAt + 1));
-  const services = Object.entries(yaml.load(readFileSync(join(root, 'serverless-compose.yml'), 'utf8')).services).map(([name, s]) => ({ name, path: s.path }));
+  const services = composeServices(root);
   if (onlyAt >= 0 && !services.some((s) => s.name === only)) {
     process.stderr.write(`packaging: serverless-compose.yml has no service ${only}\n`);
     return 2;
@@ -91,4 +101,4 @@ export function packageChanged(root, argv) {
 }
 
 // Real paths: run through a symlinked checkout, argv names the link and import.meta.url the file.
-if (realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = packageChanged(process.cwd(), process.argv.slice(2));
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = packageChanged(process.cwd(), process.argv.slice(2));

@@ -94,6 +94,14 @@ export function program(done: (code: number) => void): Command {
       .addHelpText('after', '\nExit codes: 0 printed (or --follow stopped by Ctrl-C); 1 no logs in the data dir; 2 usage error.'),
   ).action(act(async (o: { function?: string; follow: boolean; json: boolean; dataDir: string }) => (await import('./logs')).logs(o)));
 
+  dataDir(
+    cli
+      .command('doctor')
+      .description('check what the local cloud needs (Node, Java, the data dir for postgres, ports, packaged services), one line each')
+      .option('--json', 'print one JSON object, {"ok":…,"findings":[{"check","level","message"}]}', false)
+      .addHelpText('after', '\nEach finding is ok, warn or fail. Exit codes: 0 nothing failed; 1 something failed; 2 usage error.'),
+  ).action(act(async (o: { json: boolean; dataDir: string }) => (await import('./doctor')).doctor(o)));
+
   dataDir(cli.command('reset').description("remove the local cloud's state from its data directory; refused while a cloud runs on it")).action(
     act(async (o: { dataDir: string }) => (await import('./reset')).reset(o.dataDir)),
   );

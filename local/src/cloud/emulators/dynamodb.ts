@@ -19,12 +19,19 @@ export interface DynamoDb {
 
 const JAVA_MISSING = 'DynamoDB Local needs Java 17+: install a JDK (apt-get install openjdk-17-jre-headless)';
 
-/** AWS's DynamoDB Local (shipped in npm `amplify-dynamodb-simulator`), streams included, on a free (or the given) port. */
-export async function startDynamoDb(dir: string | undefined, log: (l: string) => void, fixedPort?: number): Promise<DynamoDb> {
+/** The version of the `java` DynamoDB Local runs on, as `java -version` names it; a CloudError when missing or older than 17. */
+export function javaVersion(): string {
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (java.error || java.status !== 0) throw new CloudError(JAVA_MISSING);
-  const major = Number(/version "(?:1\.)?(\d+)/.exec(java.stderr)?.[1] ?? 0);
+  const version = /version "([^"]+)"/.exec(java.stderr)?.[1] ?? '0';
+  const major = Number(/^(?:1\.)?(\d+)/.exec(version)?.[1] ?? 0);
   if (major < 17) throw new CloudError(`${JAVA_MISSING}; found Java ${major}`);
+  return version;
+}
+
+/** AWS's DynamoDB Local (shipped in npm `amplify-dynamodb-simulator`), streams included, on a free (or the given) port. */
+export async function startDynamoDb(dir: string | undefined, log: (l: string) => void, fixedPort?: number): Promise<DynamoDb> {
+  javaVersion();
 
   const home = join(dirname(createRequire(import.meta.url).resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
   const port = await pickPort(fixedPort, 'DynamoDB Local');
