@@ -13,6 +13,16 @@ export interface S3rverEvent {
   Records: Array<{ eventName: string; eventTime?: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer: string } } }>;
 }
 
+/** A bucket's NotificationConfiguration (resolved): one rule per Lambda configuration. */
+export function notificationRules(bucket: string, props: Record<string, unknown>): S3Rule[] {
+  const configs = (props.NotificationConfiguration as { LambdaConfigurations?: Array<Record<string, unknown>> } | undefined)?.LambdaConfigurations ?? [];
+  return configs.map((c) => {
+    const rules = (c.Filter as { S3Key?: { Rules?: Array<{ Name: string; Value: string }> } } | undefined)?.S3Key?.Rules ?? [];
+    const rule = (name: string) => rules.find((x) => x.Name.toLowerCase() === name)?.Value;
+    return { bucket, events: [String(c.Event)], prefix: rule('prefix'), suffix: rule('suffix'), functionName: String(c.Function).split(':').pop()! };
+  });
+}
+
 /**
  * A bucket notification's S3Key filter: the key starts with the prefix and ends with the suffix. S3 compares them
  * with the URL-encoded key, the one its events carry: a rule `my folder/` never matches, `my+folder/` does.

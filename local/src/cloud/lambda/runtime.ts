@@ -5,9 +5,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { functionNode } from './node-binary';
 import { MAX_PAYLOAD_BYTES, requestTooLarge, responseTooLarge } from './payload-limits';
-import { REGION } from '../account';
+import { arn, REGION } from '../account';
 import { THROTTLED } from './throttling';
-import { arn } from '../account';
 import { bundlePath } from './unzip';
 
 export interface FunctionConfig {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CloudError } from '../errors';
 import { bufferingServer, type Listening, listenOnLoopback } from '../http';
 import { ACCOUNT, REGION } from '../account';
+import { functionName, type ResourceProvider } from './provider';
 
 interface Response {
   Status?: string;
@@ -88,3 +89,21 @@ export class CustomResources {
     await (await this.server)?.stop();
   }
 }
+
+/** Lambda-backed custom resources (`Custom::*` and AWS::CloudFormation::CustomResource): the function creates them. */
+export const customResources: ResourceProvider = {
+  types: ['AWS::CloudFormation::CustomResource'],
+  async create({ cloud, stack, logicalId, resource, props }) {
+    const properties = props();
+    const token = String(properties.ServiceToken);
+    if (!token.startsWith('arn:aws:lambda:')) throw new CloudError(`${stack.stackName}: custom resource ${logicalId} has ServiceToken ${token}; the local cloud runs only Lambda-backed ones`);
+    const { physicalId, data } = await cloud.customResourceRequests.create({
+      stackName: stack.stackName,
+      logicalId,
+      type: resource.Type,
+      properties,
+      invoke: (e) => cloud.runtime.invoke(functionName(token), e, 'cloudformation'),
+    });
+    return { ref: physicalId, attributes: data };
+  },
+};

@@ -1,18 +1,14 @@
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { Clients } from '../emulators/clients';
 import { CloudError } from '../errors';
-import { ACCOUNT, REGION } from '../account';
-import { arn } from '../account';
-import { type Physical, type Resolver, type Resource } from '../cloudformation/template';
-
-export interface Clients {
-  dynamodb: DynamoDBClient;
-  kinesis: KinesisClient;
-  s3: S3Client;
-  sqs: SQSClient;
-}
+import { notificationRules } from '../event-sources/s3-notifications';
+import type { Precision } from '../event-sources/change-feed';
+import { ownerOf, type ResourceProvider } from './provider';
+import { arn, REGION } from '../account';
+import type { Physical, Resolver, Resource } from '../cloudformation/template';
 
 type Props = Record<string, unknown>;
 
@@ -68,30 +64,24 @@ export async function createResource(logicalId: string, resource: Resource, reso
 }
 
 /**
- * What a resource the local cloud does not create (IAM, log groups, permissions, the deployment bucket...) answers
- * to Ref and Fn::GetAtt, so that outputs and properties naming it still resolve: its name, and its ARN where
- * it has a well-known shape.
+ * The data stores: tables, queues, streams and buckets, with what they wire: a queue becomes a destination functions
+ * can name, a bucket's notifications and a table's change feed start invoking and writing.
  */
-export function notCreated(logicalId: string, resource: Resource, resolver: Resolver, stackName: string): Physical {
-  const named = (property: string) => {
-    const value = resource.Properties?.[property];
-    return value === undefined ? undefined : String(resolver.resolve(value));
-  };
-  switch (resource.Type) {
-    case 'AWS::IAM::Role': {
-      const name = named('RoleName') ?? `${stackName}-${logicalId}`;
-      return { ref: name, attributes: { Arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, RoleId: name } };
-    }
-    case 'AWS::Logs::LogGroup': {
-      const name = named('LogGroupName') ?? `${stackName}-${logicalId}`;
-      return { ref: name, attributes: { Arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:*` } };
-    }
-    case 'AWS::S3::Bucket':
-      return { ref: `${stackName}-${logicalId}`.toLowerCase(), attributes: {} };
-    default:
-      return { ref: `${stackName}-${logicalId}`, attributes: {} };
-  }
-}
+export const dataStores: ResourceProvider = {
+  types: [...DATA_RESOURCES],
+  async create(ctx) {
+    const { cloud, resource } = ctx;
+    const created = await createResource(ctx.logicalId, resource, ctx.resolver, ctx.stack.stackName, cloud.clients);
+    const props = ctx.props();
+    if (resource.Type === 'AWS::SQS::Queue') cloud.eventSources.addQueue(created.attributes.Arn!, created.ref);
+    if (resource.Type === 'AWS::S3::Bucket') cloud.eventSources.notifyOn(ownerOf(ctx), notificationRules(created.ref, props));
+    const feed = props.KinesisStreamSpecification as { StreamArn?: string; ApproximateCreationDateTimePrecision?: Precision } | undefined;
+    if (resource.Type === 'AWS::DynamoDB::Table' && feed?.StreamArn)
+      await cloud.eventSources.startChangeFeed(ownerOf(ctx), created.ref, feed.StreamArn, feed.ApproximateCreationDateTimePrecision ?? 'MICROSECOND');
+    return created;
+  },
+  delete: (ctx) => ctx.cloud.eventSources.remove(ownerOf(ctx)),
+};
 
 async function createTable(props: Props, name: string, dynamodb: DynamoDBClient): Promise<Physical> {
   // Only the key schema, indexes and stream shape the emulator: capacity, SSE, point-in-time recovery and TTL are

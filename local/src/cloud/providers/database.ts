@@ -3,6 +3,7 @@ import { CloudError } from '../errors';
 import type { SecretsManager } from '../emulators/secrets';
 import { ACCOUNT, REGION } from '../account';
 import type { Physical } from '../cloudformation/template';
+import type { ResourceProvider } from './provider';
 
 type Props = Record<string, unknown>;
 
@@ -163,3 +164,12 @@ export class LocalDatabaseResources {
     }
   }
 }
+
+/** The database stack: its cluster, proxy and secrets on the embedded PostgreSQL, its network recorded. */
+export const database: ResourceProvider = {
+  types: [...DATABASE_RESOURCES, ...NETWORK_RESOURCES],
+  async create({ cloud, stack, logicalId, resource, props }) {
+    if (DATABASE_RESOURCES.has(resource.Type)) return cloud.database.create(stack.stackName, logicalId, resource.Type, props());
+    return recordNetworkResource(stack.stackName, logicalId, resource.Type, props());
+  },
+};

@@ -1,5 +1,6 @@
 import { ACCOUNT, REGION } from '../account';
-import type { Physical, Template } from '../cloudformation/template';
+import type { Physical, Resolver, Resource, Template } from '../cloudformation/template';
+import type { ResourceProvider } from './provider';
 
 type Props = Record<string, unknown>;
 
@@ -41,4 +42,42 @@ export function recordedNotices(stackName: string, template: Template): string[]
     if (rules?.length) notices.push(`${stackName}: ${id} lifecycle rules (${rules.map((rule) => rule.Id ?? '?').join(', ')}) recorded, not applied: s3rver keeps every object`);
   }
   return notices;
+}
+
+/** Alarms and keys: recorded, their properties resolved. */
+export const recorded: ResourceProvider = {
+  types: [...RECORDED_RESOURCES],
+  create: async (ctx) => recordResource(ctx.stack.stackName, ctx.logicalId, ctx.resource.Type, ctx.props()),
+};
+
+/** Every type no provider takes (IAM policies, log groups, permissions...): not created, only named. */
+export const notCreatedResources: ResourceProvider = {
+  types: [],
+  create: async (ctx) => notCreated(ctx.logicalId, ctx.resource, ctx.resolver, ctx.stack.stackName),
+};
+
+/**
+ * What a resource the local cloud does not create (IAM, log groups, permissions, the deployment bucket...) answers
+ * to Ref and Fn::GetAtt, so that outputs and properties naming it still resolve: its name, and its ARN where
+ * it has a well-known shape.
+ */
+export function notCreated(logicalId: string, resource: Resource, resolver: Resolver, stackName: string): Physical {
+  const named = (property: string) => {
+    const value = resource.Properties?.[property];
+    return value === undefined ? undefined : String(resolver.resolve(value));
+  };
+  switch (resource.Type) {
+    case 'AWS::IAM::Role': {
+      const name = named('RoleName') ?? `${stackName}-${logicalId}`;
+      return { ref: name, attributes: { Arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, RoleId: name } };
+    }
+    case 'AWS::Logs::LogGroup': {
+      const name = named('LogGroupName') ?? `${stackName}-${logicalId}`;
+      return { ref: name, attributes: { Arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:*` } };
+    }
+    case 'AWS::S3::Bucket':
+      return { ref: `${stackName}-${logicalId}`.toLowerCase(), attributes: {} };
+    default:
+      return { ref: `${stackName}-${logicalId}`, attributes: {} };
+  }
 }

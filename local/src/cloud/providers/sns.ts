@@ -1,6 +1,7 @@
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CloudError } from '../errors';
 import type { Physical } from '../cloudformation/template';
+import type { ResourceProvider } from './provider';
 
 type Props = Record<string, unknown>;
 
@@ -47,3 +48,9 @@ export async function createSnsResource(where: string, type: string, props: Prop
   );
   return { ref: SubscriptionArn!, attributes: { Arn: SubscriptionArn! } };
 }
+
+export const sns: ResourceProvider = {
+  types: [...SNS_RESOURCES],
+  create: ({ cloud, stack, logicalId, resource, props }) =>
+    createSnsResource(`${stack.stackName}: ${logicalId} (${resource.Type})`, resource.Type, props(), `${stack.stackName}-${logicalId}`, cloud.clients.sns),
+};
