@@ -68,6 +68,15 @@ describe('dataharvest usage', () => {
     expect(await cli(...args)).toEqual({ code: 2, stdout: '', stderr: `dataharvest: unknown option '${option}'\n` });
   });
 
+  it.each([
+    [['forget'], '--client-reference takes a client reference (a UUID)'],
+    [['forget', '--client-reference', 'not-a-uuid'], '--client-reference takes a client reference (a UUID)'],
+    [['redrive'], 'redrive takes --id ID (from `dataharvest failures`) or --all'],
+    [['redrive', '--id', 'x', '--all'], 'redrive takes --id ID (from `dataharvest failures`) or --all'],
+  ])('%j is a usage error before connecting (no cloud runs there), exit 2', async (args, message) => {
+    expect(await cli(...args, '--data-dir', join(tmpdir(), 'dataharvest-never-started'))).toEqual({ code: 2, stdout: '', stderr: `dataharvest: ${message}\n` });
+  });
+
   it('a usage error of a command is one line, exit 2', async () => {
     expect(await cli('run', 'examples/sample-batch')).toEqual({ code: 2, stdout: '', stderr: 'dataharvest: --client ID is required\n' });
     expect(await cli('up', 'extra')).toMatchObject({ code: 2, stderr: "dataharvest: too many arguments for 'up'. Expected 0 arguments but got 1.\n" });

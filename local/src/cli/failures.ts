@@ -45,6 +45,11 @@ export async function failures(on: Connection, opts: { json: boolean }, sqs: SQS
   return queued.length ? 1 : 0;
 }
 
+/** One message or all of them, checked before the command connects anywhere: a usage error otherwise. */
+export function checkRedrive(opts: { id?: string; all: boolean }): void {
+  if (!opts.all === !opts.id) throw new UsageError('redrive takes --id ID (from `dataharvest failures`) or --all');
+}
+
 /**
  * `dataharvest redrive [--id ID | --all]`: after a fix, re-triggers the step each chosen message is about through the
  * metastore (metastore.redriveBatch: the change feed delivers the batch again for its current generation, a FAILED
@@ -53,7 +58,7 @@ export async function failures(on: Connection, opts: { json: boolean }, sqs: SQS
  * has left incoming/ stays, with what to do instead. A message that names no batch stays.
  */
 export async function redrive(on: Connection, opts: { id?: string; all: boolean }, sqs: SQSClient = sqsClient(on)): Promise<number> {
-  if (!opts.all === !opts.id) throw new UsageError('redrive takes --id ID (from `dataharvest failures`) or --all');
+  checkRedrive(opts);
   // Hidden while we work, so a second redrive does not take the same messages.
   const queued = await readFailures(on, sqs, 120);
   const chosen = opts.all ? queued : queued.filter((f) => f.id === opts.id);

@@ -12,6 +12,12 @@ export interface ForgetOptions {
   pollMs?: number;
 }
 
+/** The reference is a UUID, checked before the command connects anywhere: a usage error otherwise. */
+export function checkedReference(value: string | undefined): string {
+  if (!value || !UUID.test(normalReference(value))) throw new UsageError('--client-reference takes a client reference (a UUID)');
+  return value;
+}
+
 /**
  * `dataharvest forget --client-reference <uuid>`: asks the privacy service to erase a person (GDPR art. 17). The CLI
  * cannot reach the database (on AWS it is in a private VPC), so it writes an erasure request to the metastore, which
@@ -19,9 +25,8 @@ export interface ForgetOptions {
  * counts, never the reference.
  */
 export async function forget(on: Connection, opts: ForgetOptions): Promise<number> {
-  if (!opts.clientReference || !UUID.test(normalReference(opts.clientReference))) throw new UsageError('--client-reference takes a client reference (a UUID)');
   const erasures = createErasures(on.aws.dynamo, metastoreTable(on.deployment));
-  const request = await erasures.request(opts.clientReference);
+  const request = await erasures.request(checkedReference(opts.clientReference));
   const until = Date.now() + opts.timeoutSeconds * 1000;
   let seen: ErasureRequest | undefined = request;
   while (seen?.status !== 'DONE') {

@@ -271,8 +271,9 @@ export function program(done: (code: number) => void): Command {
     act(async (o: { clientReference?: string; timeout: string; json: boolean; stage?: string; region?: string; dataDir: string }) => {
       const timeoutSeconds = Number(o.timeout);
       if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) throw new UsageError('--timeout takes a whole number of seconds');
-      const [{ onTarget }, { forget }] = await Promise.all([import('./deployed'), import('./forget')]);
-      return onTarget(o, (on) => forget(on, { clientReference: required(o.clientReference, '--client-reference'), json: o.json, timeoutSeconds }));
+      const [{ onTarget }, { checkedReference, forget }] = await Promise.all([import('./deployed'), import('./forget')]);
+      const clientReference = checkedReference(o.clientReference);
+      return onTarget(o, (on) => forget(on, { clientReference, json: o.json, timeoutSeconds }));
     }),
   );
 
@@ -286,7 +287,8 @@ export function program(done: (code: number) => void): Command {
     ),
   ).action(
     act(async (o: { id?: string; all: boolean; stage?: string; region?: string; dataDir: string }) => {
-      const [{ onTarget }, { redrive }] = await Promise.all([import('./deployed'), import('./failures')]);
+      const [{ onTarget }, { checkRedrive, redrive }] = await Promise.all([import('./deployed'), import('./failures')]);
+      checkRedrive(o);
       return onTarget(o, (on) => redrive(on, o));
     }),
   );
