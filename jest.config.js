@@ -16,6 +16,7 @@ const unit = [
   'events/test/state-machine.test.ts',
   'local/test/batch-report.test.ts',
   'local/test/compose.test.ts',
+  'local/test/conditions.test.ts',
   'local/test/doctor.test.ts',
   'local/test/event-shapes.test.ts',
   'local/test/event-selection.test.ts',

@@ -2,12 +2,22 @@ import yaml from 'js-yaml';
 import { feedFilter, observerFilter, type TRIGGERS } from '@dataharvest/events/state-machine';
 import { transformerServerlessYml } from '../local/src/cli/scaffold-templates';
 import { loadComposedStacks } from '../local/src/cloud/cloudformation/compose';
+import {
+  type Entry,
+  endpointPolicyViolations,
+  functionAlarmViolations,
+  logRetentionViolations,
+  mappingRoleViolations,
+  openEgressViolations,
+  tracingViolations,
+  watchedViolations,
+} from './support/template-rules';
 
 /**
  * What AWS would otherwise say at deploy or at 3 a.m., asserted on the packaged templates of every stack in
  * serverless-compose.yml (`npm test` packages them first).
  */
-type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Resource = Entry['r'];
 const stacks = loadComposedStacks('.');
 const all = stacks.flatMap((s) => Object.entries(s.template.Resources).map(([id, r]) => ({ stack: s.service, id, r: r as Resource })));
 const ofType = (type: string) => all.filter((x) => x.r.Type === type);
@@ -158,13 +168,14 @@ describe('the packaged templates', () => {
 
   it('alarm on every function, on-failure queue and stream mapping, to the encrypted alarm topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    const topic = { 'Fn::ImportValue': 'dataharvest-dev-alarm-topic-arn' };
-    for (const { id, r } of alarms) expect([id, r.Properties!.AlarmActions, r.Properties!.OKActions]).toEqual([id, [topic], [topic]]);
+    // The metastore defines the topic (and cannot import its own export); every other stack imports it.
+    const topicOf = (stack: string) => (stack === 'dataharvest-metastore' ? { Ref: 'AlarmTopic' } : { 'Fn::ImportValue': 'dataharvest-dev-alarm-topic-arn' });
+    for (const { stack, id, r } of alarms) expect([id, r.Properties!.AlarmActions, r.Properties!.OKActions]).toEqual([id, [topicOf(stack)], [topicOf(stack)]]);
     /** What a stack's alarms on one metric watch: their dimension values. */
     const watched = (stack: string, namespace: string, metric: string) =>
       alarms
         .filter((a) => a.stack === stack && a.r.Properties!.Namespace === namespace && a.r.Properties!.MetricName === metric)
-        .map((a) => json((a.r.Properties!.Dimensions as Array<{ Value: unknown }>)[0]!.Value));
+        .map((a) => json((a.r.Properties!.Dimensions as Array<{ Value: unknown }>)[0]?.Value));
     expect(functions.length).toBeGreaterThan(0);
     for (const f of functions)
       for (const metric of ['Errors', 'Throttles']) expect([f.stack, metric, watched(f.stack, 'AWS/Lambda', metric)]).toEqual([f.stack, metric, expect.arrayContaining([json({ Ref: f.id })])]);
@@ -188,10 +199,12 @@ describe('the packaged templates', () => {
     expect(metastore.Outputs!.AlarmTopicArn).toMatchObject({ Value: { Ref: 'AlarmTopic' }, Export: { Name: 'dataharvest-dev-alarm-topic-arn' } });
   });
 
-  it('keep every log group for a limited time', () => {
+  it("keep every log group for a limited time, the database's and the VPC flow logs' included", () => {
+    expect(logRetentionViolations(all)).toEqual([]);
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(functions.length);
-    for (const { stack, id, r } of groups) expect([stack, id, r.Properties!.RetentionInDays]).toEqual([stack, id, 30]);
+    // One per function, the database's postgresql log, the flow logs.
+    expect(groups.length).toBe(functions.length + 2);
+    for (const { stack, id, r } of groups) expect([stack, id, r.Properties!.RetentionInDays]).toEqual([stack, id, id === 'FlowLogGroup' ? 365 : 30]);
   });
 
   it('move settled files to colder storage, expire refused ones and abort stale multipart uploads in the ingest bucket', () => {
@@ -211,5 +224,159 @@ describe('the packaged templates', () => {
 
   it('run every function on the newest Node.js runtime the framework accepts', () => {
     expect(new Set(functions.map((f) => f.r.Properties!.Runtime))).toEqual(new Set(['nodejs24.x']));
+  });
+
+  it('grant every stream mapping what AWS checks when it creates the mapping', () => {
+    expect(ofType('AWS::Lambda::EventSourceMapping').length).toBeGreaterThanOrEqual(8);
+    expect(mappingRoleViolations(all)).toEqual([]);
+  });
+
+  it("close the network: endpoint policies name the stage's resources only, no egress to the internet, flow logs on", () => {
+    expect(ofType('AWS::EC2::VPCEndpoint').length).toBe(4);
+    expect(endpointPolicyViolations(all, 'dev')).toEqual([]);
+    expect(openEgressViolations(all)).toEqual([]);
+    // The functions' 443 goes to the gateway endpoints' prefix lists and the interface endpoints' group only.
+    const fnGroup = all.find((x) => x.id === 'FunctionSecurityGroup')!.r.Properties!;
+    for (const rule of fnGroup.SecurityGroupEgress as Array<Record<string, unknown>>)
+      expect(rule).toMatchObject({ FromPort: 443, ToPort: 443, DestinationPrefixListId: expect.stringMatching(/^pl-/) });
+    const extra = ofType('AWS::EC2::SecurityGroupEgress').map((e) => [e.r.Properties!.FromPort, json(e.r.Properties!.DestinationSecurityGroupId)]);
+    expect(extra.sort()).toEqual([
+      [443, json({ 'Fn::GetAtt': ['EndpointSecurityGroup', 'GroupId'] })],
+      [5432, json({ 'Fn::GetAtt': ['ProxySecurityGroup', 'GroupId'] })],
+    ]);
+  });
+
+  it('alarm on every function near its timeout, and on the change feed replication, streams, cluster and proxy', () => {
+    expect(functionAlarmViolations(all)).toEqual([]);
+    expect(watchedViolations(all)).toEqual([]);
+    expect(ofType('AWS::CloudWatch::Dashboard').map((d) => d.r.Properties!.DashboardName)).toEqual(['dataharvest-dev']);
+  });
+
+  it('trace every function with X-Ray', () => {
+    expect(tracingViolations(all)).toEqual([]);
+  });
+
+  it('log no statement or DETAIL from the database, keep 14 days of backups and upgrade only on purpose', () => {
+    const [cluster] = ofType('AWS::RDS::DBCluster');
+    const parameters = all.find((x) => x.id === 'DatabaseParameters')!.r.Properties!.Parameters;
+    expect(parameters).toMatchObject({ log_error_verbosity: 'terse', log_min_error_statement: 'panic' });
+    expect(Number(cluster!.r.Properties!.BackupRetentionPeriod)).toBeGreaterThanOrEqual(14);
+    // Pinned minor version, so no instance may upgrade on its own: the next deploy would be a downgrade.
+    expect(String(cluster!.r.Properties!.EngineVersion)).toMatch(/^\d+\.\d+$/);
+    const instances = ofType('AWS::RDS::DBInstance');
+    expect(instances.map((i) => i.id).sort()).toEqual(['DatabaseReader', 'DatabaseWriter']);
+    for (const i of instances) expect([i.id, i.r.Properties!.AutoMinorVersionUpgrade, i.r.DeletionPolicy]).toEqual([i.id, false, 'Retain']);
+    expect((instances.find((i) => i.id === 'DatabaseReader')!.r as { Condition?: string }).Condition).toBe('WithReader');
+    // The retained cluster keeps using its secret: the secret is retained with it.
+    expect(all.find((x) => x.id === 'DatabaseSecret')!.r).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('keep the ingest bucket recoverable and audited, and let it take uploads only under incoming/<client>/', () => {
+    const ingest = all.find((x) => x.id === 'S3BucketIngest')!;
+    const p = ingest.r.Properties!;
+    expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    const rules = (p.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> }).Rules;
+    expect(rules).toContainEqual(expect.objectContaining({ Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 } }));
+    const logs = all.find((x) => x.stack === ingest.stack && x.id === (p.LoggingConfiguration as { DestinationBucketName: { Ref: string } }).DestinationBucketName.Ref)!;
+    expect(logs.r).toMatchObject({ Type: 'AWS::S3::Bucket', DeletionPolicy: 'Retain' });
+    expect(json(logs.r.Properties!.LifecycleConfiguration)).toContain('"ExpirationInDays":365');
+    const notification = (p.NotificationConfiguration as { LambdaConfigurations: Array<{ Filter?: unknown }> }).LambdaConfigurations;
+    for (const n of notification) expect(n.Filter).toEqual({ S3Key: { Rules: [{ Name: 'prefix', Value: 'incoming/' }] } });
+    const policy = json(all.find((x) => x.id === 'IngestBucketPolicy')!.r.Properties!.PolicyDocument);
+    expect(policy).toContain('"Sid":"DenyWritesOutsideOwnClientFolder","Effect":"Deny","Principal":"*","Action":"s3:PutObject","NotResource"');
+    // The session's own client tag, as the uploader role names it (a literal policy variable, Fn::Sub-escaped).
+    expect(policy).toContain(['/incoming/$', '{!aws:PrincipalTag/client}/*'].join(''));
+  });
+});
+
+/** Each rule above, seen to fail: the same templates with one thing broken. */
+describe('the template rules, on a deliberately broken template', () => {
+  const broken = (id: string, stack: string | undefined, change: (r: Resource) => void): Entry[] => {
+    const copy = structuredClone(all) as Entry[];
+    const target = copy.find((x) => x.id === id && (!stack || x.stack === stack));
+    if (!target) throw new Error(`no ${id} to break`);
+    change(target.r);
+    return copy;
+  };
+  const statements = (r: Resource) => (r.Properties!.Policies as Array<{ PolicyDocument: { Statement: Array<{ Action: string[] }> } }>)[0]!.PolicyDocument.Statement;
+  const without = (r: Resource, action: string) => {
+    for (const s of statements(r)) s.Action = [s.Action].flat().filter((a) => a !== action);
+  };
+
+  it('a Kinesis mapping whose role lacks ListShards, DescribeStream or SubscribeToShard', () => {
+    expect(mappingRoleViolations(broken('IamRoleLambdaExecution', 'dataharvest-loader', (r) => without(r, 'kinesis:ListShards')))).toEqual([
+      expect.stringMatching(/^dataharvest-loader\/.*lacks kinesis:ListShards/),
+    ]);
+    expect(mappingRoleViolations(broken('IamRoleLambdaExecution', 'dataharvest-tax', (r) => without(r, 'kinesis:DescribeStream')))).toEqual([
+      expect.stringMatching(/^dataharvest-tax\/.*lacks kinesis:DescribeStream/),
+    ]);
+    expect(mappingRoleViolations(broken('IamRoleLambdaExecution', 'dataharvest-tax', (r) => without(r, 'kinesis:SubscribeToShard')))).toEqual([
+      expect.stringMatching(/^dataharvest-tax\/.*lacks kinesis:SubscribeToShard/),
+    ]);
+  });
+
+  it('a DynamoDB or SQS mapping whose role lacks what AWS requires', () => {
+    const withMapping = (source: unknown) =>
+      broken('LoadEventSourceMappingKinesisChunkStream', 'dataharvest-loader', (r) => {
+        r.Properties!.EventSourceArn = source;
+      });
+    expect(mappingRoleViolations(withMapping({ 'Fn::GetAtt': ['FailureQueue', 'Arn'] }))).toEqual([expect.stringMatching(/lacks sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes/)]);
+    expect(mappingRoleViolations(withMapping({ 'Fn::GetAtt': ['SomeTable', 'StreamArn'] }))).toEqual([expect.stringMatching(/lacks dynamodb:DescribeStream, dynamodb:GetRecords/)]);
+  });
+
+  it('a gateway endpoint without a policy, or one naming every resource', () => {
+    expect(
+      endpointPolicyViolations(
+        broken('S3Endpoint', undefined, (r) => delete r.Properties!.PolicyDocument),
+        'dev',
+      ),
+    ).toEqual(['dataharvest-database/S3Endpoint: no endpoint policy']);
+    const star = broken('DynamoDbEndpoint', undefined, (r) => {
+      (r.Properties!.PolicyDocument as { Statement: Array<{ Resource: unknown }> }).Statement[0]!.Resource = '*';
+    });
+    expect(endpointPolicyViolations(star, 'dev')).toEqual(['dataharvest-database/DynamoDbEndpoint: its policy names "*"']);
+  });
+
+  it('an egress rule to 0.0.0.0/0', () => {
+    const open = broken('FunctionSecurityGroup', undefined, (r) => {
+      (r.Properties!.SecurityGroupEgress as unknown[]).push({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' });
+    });
+    expect(openEgressViolations(open)).toEqual(['dataharvest-database/FunctionSecurityGroup: egress to the internet']);
+  });
+
+  it("a log group without retention, the database's log left to RDS, a VPC without flow logs", () => {
+    expect(logRetentionViolations(broken('PersistLogGroup', undefined, (r) => delete r.Properties!.RetentionInDays))).toEqual(['dataharvest-persistence/PersistLogGroup: no retention']);
+    expect(logRetentionViolations(broken('DatabaseCluster', undefined, (r) => delete r.DependsOn))).toEqual([expect.stringMatching(/DatabaseCluster: its postgresql log has no log group/)]);
+    expect(logRetentionViolations(broken('DatabaseLogGroup', undefined, (r) => delete r.Properties!.RetentionInDays))).toEqual(['dataharvest-database/DatabaseLogGroup: no retention']);
+    expect(logRetentionViolations(broken('VpcFlowLog', undefined, (r) => (r.Properties!.ResourceId = 'vpc-other')))).toEqual(['dataharvest-database/Vpc: no flow log']);
+  });
+
+  it('a function without an Errors, Throttles or near-timeout alarm', () => {
+    for (const [alarm, metric] of [
+      ['PublishErrorsAlarm', 'Errors'],
+      ['PublishThrottlesAlarm', 'Throttles'],
+      ['PublishNearTimeoutAlarm', 'Duration'],
+    ] as const)
+      expect(functionAlarmViolations(broken(alarm, undefined, (r) => (r.Type = 'AWS::CloudFormation::WaitConditionHandle')))).toEqual([
+        `dataharvest-catapult/PublishLambdaFunction: no ${metric} alarm`,
+      ]);
+    expect(functionAlarmViolations(broken('PublishNearTimeoutAlarm', undefined, (r) => (r.Properties!.Threshold = 300000)))).toEqual([
+      'dataharvest-catapult/PublishLambdaFunction: its Duration alarm fires only at or past its timeout',
+    ]);
+  });
+
+  it('the metastore replication, a stream, the cluster or the proxy unwatched', () => {
+    const gone = (id: string) => watchedViolations(broken(id, undefined, (r) => (r.Type = 'AWS::CloudFormation::WaitConditionHandle')));
+    expect(gone('MetastoreTableReplicationAgeAlarm')).toEqual(['dataharvest-metastore/MetastoreTable: replication (AgeOfOldestUnreplicatedRecord) unwatched']);
+    expect(gone('MetastoreTableReplicationThrottlesAlarm')).toEqual(['dataharvest-metastore/MetastoreTable: replication (ThrottledPutRecordCount) unwatched']);
+    expect(gone('ChunkStreamWriteThrottlesAlarm')).toEqual(['dataharvest-loader/ChunkStream: write throttling unwatched']);
+    expect(gone('DatabaseClusterCapacityAlarm')).toEqual(['dataharvest-database/DatabaseCluster: ACUUtilization unwatched']);
+    expect(gone('DatabaseProxyBorrowLatencyAlarm')).toEqual(['dataharvest-database/DatabaseProxy: DatabaseConnectionsBorrowLatency unwatched']);
+  });
+
+  it('a function not traced, or whose role may not write traces', () => {
+    expect(tracingViolations(broken('PublishLambdaFunction', undefined, (r) => delete r.Properties!.TracingConfig))).toEqual(['dataharvest-catapult/PublishLambdaFunction: not traced']);
+    const register = broken('RegisterRole', 'dataharvest-tax', (r) => (r.Properties!.ManagedPolicyArns = [(r.Properties!.ManagedPolicyArns as string[])[0]]));
+    expect(tracingViolations(register)).toEqual(['dataharvest-tax/RegisterLambdaFunction: role RegisterRole may not write traces']);
   });
 });

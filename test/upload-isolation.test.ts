@@ -64,9 +64,30 @@ describe('the uploader role and the ingest bucket policy', () => {
     expect(assume({ ...tags, 'aws:TagKeys': ['client', 'admin'] })).toBe(false);
   });
 
-  it("would let one client write into another's folder were the role scoped to incoming/* (the check can fail)", () => {
+  it("keep a session out of another client's folder even were the role scoped to incoming/*: the bucket policy denies it itself", () => {
     const wrong = uploader.map((s) => ({ ...s, resources: s.resources.map((r) => r.replace('${aws:PrincipalTag/client}/', '')) }));
     expect(wrong.flatMap((s) => s.resources)).toEqual([object('incoming/*')]);
-    expect(may(wrong, 's3:PutObject', 'incoming/B/accounts_20250101.csv', session('A'))).toBe(true);
+    expect(may(wrong, 's3:PutObject', 'incoming/B/accounts_20250101.csv', session('A'))).toBe(false);
+    expect(may(wrong, 's3:PutObject', 'incoming/A/accounts_20250101.csv', session('A'))).toBe(true);
+    // The check can fail: without the bucket policy's statement, the wrong role alone lets A write into B's folder.
+    const withoutFolderRule = bucketPolicy.filter((s) => !s.notResources);
+    expect(decide({ principal, identity: wrong, resourcePolicy: withoutFolderRule, permission: { action: 's3:PutObject', resource: object('incoming/B/x.csv') }, context: session('A') })).toBe(true);
+  });
+
+  it('let only the services that settle uploads write outside incoming/, whatever a principal is allowed', () => {
+    const admin: Statement[] = [{ effect: 'Allow', actions: ['s3:*'], resources: ['*'] }];
+    const put = (principalArn: string, key: string) =>
+      decide({
+        principal,
+        identity: admin,
+        resourcePolicy: bucketPolicy,
+        permission: { action: 's3:PutObject', resource: object(key) },
+        context: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': principalArn },
+      });
+    const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+    for (const service of ['persistence', 'loader', 'privacy']) expect(put(role(`dataharvest-${service}-${stack.stage}-eu-central-1-lambdaRole`), 'archive/A/x.csv')).toBe(true);
+    expect(put(role(`dataharvest-catapult-${stack.stage}-eu-central-1-lambdaRole`), 'archive/A/x.csv')).toBe(false);
+    expect(put(role('an-administrator'), 'archive/A/x.csv')).toBe(false);
+    expect(put(role('an-administrator'), 'incoming/A/x.csv')).toBe(false);
   });
 });

@@ -89,7 +89,21 @@ describe('resource policies', () => {
 
   it('refuse what they would invert if read as its positive twin', () => {
     expect(() => resourcePolicyStatements({ Statement: { Effect: 'Deny', NotPrincipal: { AWS: 'x' }, Action: 's3:*', Resource: '*' } })).toThrow(UnsupportedPolicy);
-    expect(() => resourcePolicyStatements({ Statement: { Effect: 'Deny', Principal: { Service: 'x' }, Action: 's3:*', Resource: '*' } })).toThrow(UnsupportedPolicy);
+    expect(() => resourcePolicyStatements({ Statement: { Effect: 'Deny', Principal: { Federated: 'x' }, Action: 's3:*', Resource: '*' } })).toThrow(UnsupportedPolicy);
+    expect(() => resourcePolicyStatements({ Statement: { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: '*', NotResource: 'x' } })).toThrow(UnsupportedPolicy);
+  });
+
+  it('read a service principal as one no local requester is, and NotResource as every resource but those', () => {
+    const [service] = resourcePolicyStatements({ Statement: { Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject', Resource: '*' } });
+    expect(service!.principals).toEqual(['service:logging.s3.amazonaws.com']);
+    const policy = resourcePolicyStatements({ Statement: { Effect: 'Deny', Principal: '*', Action: 's3:PutObject', NotResource: 'arn:aws:s3:::b/incoming/${aws:PrincipalTag/c}/*' } });
+    const admin = [{ effect: 'Allow' as const, actions: ['*'], resources: ['*'] }];
+    const put = (key: string, context: Record<string, string>) =>
+      decide({ principal: 'arn:aws:sts::000000000000:assumed-role/R/s', identity: admin, resourcePolicy: policy, permission: { action: 's3:PutObject', resource: `arn:aws:s3:::b/${key}` }, context });
+    expect(put('incoming/A/x', { 'aws:PrincipalTag/c': 'A' })).toBe(true);
+    expect(put('incoming/B/x', { 'aws:PrincipalTag/c': 'A' })).toBe(false);
+    // Without the tag the excluded folder is no folder: every put is denied.
+    expect(put('incoming/A/x', {})).toBe(false);
   });
 });
 

@@ -19,16 +19,28 @@ describe('what the local cloud records without evaluating', () => {
                 { Id: 'abort', Status: 'Enabled' },
               ],
             },
+            VersioningConfiguration: { Status: 'Enabled' },
+            LoggingConfiguration: { DestinationBucketName: 'logs' },
           },
         },
+        Board: { Type: 'AWS::CloudWatch::Dashboard', Properties: { DashboardBody: '{}' } },
+        Fn: { Type: 'AWS::Lambda::Function', Properties: { TracingConfig: { Mode: 'Active' } } },
+        Flow: { Type: 'AWS::EC2::FlowLog', Properties: {} },
+        Params: { Type: 'AWS::RDS::DBClusterParameterGroup', Properties: { Parameters: { 'rds.force_ssl': '1', log_error_verbosity: 'terse' } } },
         Plain: { Type: 'AWS::S3::Bucket', Properties: {} },
       },
     };
     expect(recordedNotices('s-dev', template)).toEqual([
       's-dev: 2 CloudWatch alarms recorded, not evaluated: no CloudWatch locally',
+      's-dev: 1 CloudWatch dashboard recorded, not drawn: no CloudWatch locally',
+      's-dev: X-Ray tracing (Active) of 1 function recorded, not applied: no X-Ray locally',
+      's-dev: 1 VPC flow log recorded, not written: functions talk over loopback',
+      's-dev: Params log_error_verbosity recorded, not applied: the embedded PostgreSQL logs to the CLI',
       's-dev: 1 KMS key recorded, not created: encryption at rest has no local meaning',
-      's-dev: log retention (30 days) of 1 log group recorded, not applied: function logs go to the CLI',
+      's-dev: log retention (30 days) of 1 log group recorded, not applied: logs go to the CLI',
       's-dev: Ingest lifecycle rules (archive, abort) recorded, not applied: s3rver keeps every object',
+      's-dev: Ingest versioning recorded, not applied: s3rver keeps the current version only',
+      's-dev: Ingest server access logging recorded, not applied: s3rver writes no access logs',
     ]);
     expect(recordedNotices('s-dev', { Resources: { Plain: { Type: 'AWS::S3::Bucket' } } })).toEqual([]);
   });
@@ -38,6 +50,8 @@ describe('what the local cloud records without evaluating', () => {
       ref: 'a-errors',
       attributes: { Arn: expect.stringMatching(/^arn:aws:cloudwatch:[^:]+:\d{12}:alarm:a-errors$/) },
     });
+    expect(recordResource('s-dev', 'Board', 'AWS::CloudWatch::Dashboard', { DashboardName: 'd', DashboardBody: '{"widgets":[]}' }).ref).toBe('d');
+    expect(() => recordResource('s-dev', 'Board', 'AWS::CloudWatch::Dashboard', { DashboardBody: '{"widgets":' })).toThrow(/DashboardBody that is not JSON/);
     expect(recordResource('s-dev', 'AlarmKey', 'AWS::KMS::Key', {}).attributes.Arn).toMatch(/^arn:aws:kms:[^:]+:\d{12}:key\/s-dev-AlarmKey$/);
   });
 });

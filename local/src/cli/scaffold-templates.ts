@@ -34,6 +34,9 @@ provider:
   timeout: 300
   deploymentBucket:
     blockPublicAccess: true
+  # X-Ray: every invocation traced, its AWS calls as subsegments (docs/operations.md).
+  tracing:
+    lambda: true
   environment:
     POWERTOOLS_SERVICE_NAME: ${name}
     METASTORE_TABLE: !ImportValue dataharvest-\${sls:stage}-metastore-table
@@ -44,6 +47,11 @@ provider:
   iam:
     role:
       statements:
+        # With the framework's own statements, all that AWSLambdaKinesisExecutionRole lists: what Lambda checks when
+        # it creates the change-feed mapping (test/templates.test.ts holds the list).
+        - Effect: Allow
+          Action: [kinesis:DescribeStream, kinesis:ListStreams]
+          Resource: !ImportValue dataharvest-\${sls:stage}-metastore-change-feed-arn
         # Counts its transitions in the client tracking table, one atomic update each (docs/metastore.md).
         - Effect: Allow
           Action: [dynamodb:UpdateItem]
@@ -119,6 +127,8 @@ resources:
               Action: sts:AssumeRole
         ManagedPolicyArns:
           - arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole
+          # Active tracing: Lambda refuses a traced function whose role may not write to X-Ray.
+          - arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess
         Policies:
           - PolicyName: transformer-registry
             PolicyDocument:

@@ -8,9 +8,12 @@ export interface Resource {
   Type: string;
   Properties?: Record<string, unknown>;
   DependsOn?: string | string[];
+  /** A condition of the template's Conditions: the resource exists only when it holds (conditions.ts). */
+  Condition?: string;
 }
 export interface Template {
   Parameters?: Record<string, ParameterDeclaration>;
+  Conditions?: Record<string, unknown>;
   Resources: Record<string, Resource>;
   Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
 }

@@ -71,6 +71,8 @@ const OPERATORS: Record<string, { match: Match; negated: boolean }> = {
   StringNotLike: { match: (a, e, c) => likePattern(e, c)?.test(a) ?? false, negated: true },
   ArnEquals: { match: (a, e, c) => likePattern(e, c)?.test(a) ?? false, negated: false },
   ArnLike: { match: (a, e, c) => likePattern(e, c)?.test(a) ?? false, negated: false },
+  ArnNotEquals: { match: (a, e, c) => likePattern(e, c)?.test(a) ?? false, negated: true },
+  ArnNotLike: { match: (a, e, c) => likePattern(e, c)?.test(a) ?? false, negated: true },
   Bool: { match: (a, e) => a.toLowerCase() === e.toLowerCase(), negated: false },
 };
 

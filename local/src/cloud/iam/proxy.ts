@@ -12,6 +12,8 @@ export interface Statement {
   effect: 'Allow' | 'Deny';
   actions: string[];
   resources: string[];
+  /** A resource policy's NotResource: the statement matches every resource but these. */
+  notResources?: string[];
   /** The statement's Condition block: evaluated only when a request context is given (see `allows`). */
   conditions?: Record<string, Record<string, unknown>>;
   /** A resource policy's Principal: `*`, or the ARNs of `{ AWS: … }`. */
@@ -35,17 +37,19 @@ export function roleStatements(roleProperties: Record<string, unknown> | undefin
 
 /**
  * The statements of a resource policy (an `AWS::S3::BucketPolicy`'s PolicyDocument), each with its Principal. A
- * NotPrincipal, NotAction or NotResource is refused: read as its positive twin it would invert the statement.
+ * NotPrincipal or NotAction is refused: read as its positive twin it would invert the statement. A service principal
+ * (`{ Service: logging.s3.amazonaws.com }`) is kept as `service:<name>`, which names no local requester.
  */
 export function resourcePolicyStatements(document: { Statement?: unknown } | undefined): Statement[] {
   return statementsOf(document).map((s) => {
-    const not = ['NotPrincipal', 'NotAction', 'NotResource'].find((k) => k in s);
+    const not = ['NotPrincipal', 'NotAction'].find((k) => k in s);
     if (not) throw new UnsupportedPolicy(`a resource policy statement with ${not} is not read by the local IAM evaluator`);
-    const principal = s.Principal as string | { AWS?: unknown } | undefined;
-    const principals = principal === '*' ? ['*'] : list(typeof principal === 'object' ? principal.AWS : undefined);
-    if (principal !== '*' && typeof principal === 'object' && Object.keys(principal).some((k) => k !== 'AWS'))
-      throw new UnsupportedPolicy(`a resource policy Principal other than * or AWS (${Object.keys(principal).join(', ')}) is not read by the local IAM evaluator`);
-    return { ...statementOf(s), principals };
+    if ('NotResource' in s && 'Resource' in s) throw new UnsupportedPolicy('a statement has both Resource and NotResource, which IAM refuses');
+    const principal = s.Principal as string | { AWS?: unknown; Service?: unknown } | undefined;
+    const principals = principal === '*' ? ['*'] : typeof principal === 'object' ? [...list(principal.AWS), ...list(principal.Service).map((p) => `service:${p}`)] : [];
+    if (principal !== '*' && typeof principal === 'object' && Object.keys(principal).some((k) => k !== 'AWS' && k !== 'Service'))
+      throw new UnsupportedPolicy(`a resource policy Principal other than *, AWS or Service (${Object.keys(principal).join(', ')}) is not read by the local IAM evaluator`);
+    return { ...statementOf(s), principals, ...('NotResource' in s ? { notResources: list(s.NotResource) } : {}) };
   });
 }
 
@@ -70,8 +74,10 @@ export function allows(statements: Statement[], permission: Permission, context?
 
 function matches(s: Statement, { action, resource }: Permission, context: RequestContext | undefined): boolean {
   if (!s.actions.some((a) => glob(a, 'i').test(action))) return false;
-  if (!context) return s.resources.some((r) => glob(r).test(resource));
-  return s.resources.some((r) => likePattern(r, context)?.test(resource) ?? false) && conditionsHold(s.conditions, context);
+  // A NotResource whose policy variable has no value excludes nothing: the statement covers every resource.
+  const named = (r: string) => (context ? (likePattern(r, context)?.test(resource) ?? false) : glob(r).test(resource));
+  const covered = s.notResources ? !s.notResources.some(named) : s.resources.some(named);
+  return covered && (!context || conditionsHold(s.conditions, context));
 }
 
 /** Whether a resource policy statement names the principal: `*`, its own ARN, or its account's root. */

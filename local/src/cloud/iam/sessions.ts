@@ -1,6 +1,7 @@
 import { allows, type IamProxy, resourcePolicyStatements, roleStatements, startIamProxy, type Statement, type Targets } from './proxy';
 import { s3RequestContext } from './bucket-policy';
 import type { Permission } from './request';
+import type { RequestContext } from './conditions';
 
 /** AssumeRole refused by the role's trust policy, as STS answers it. */
 export class AssumeRoleDenied extends Error {
@@ -26,7 +27,8 @@ export async function assumeRole(opts: {
   caller: string;
   tags: Record<string, string>;
   targets: Targets;
-  resourceDenies: (permission: Permission, principal: string, headers: Parameters<typeof s3RequestContext>[1]) => boolean;
+  /** Whether a bucket policy denies the request, judged with the session's request context (its tags included). */
+  resourceDenies: (permission: Permission, principal: string, context: RequestContext) => boolean;
   onDenied: (message: string) => void;
 }): Promise<RoleSession> {
   const { roleArn, role, caller, tags } = opts;
@@ -49,7 +51,7 @@ export async function assumeRole(opts: {
     opts.targets,
     (refused) => opts.onDenied(refused instanceof Error ? `${name}: AccessDenied: ${refused.message}` : `${name}: AccessDenied: ${refused.action} on ${refused.resource}`),
     undefined,
-    (permission, headers) => opts.resourceDenies(permission, principal, headers),
+    (permission, headers) => opts.resourceDenies(permission, principal, { ...s3RequestContext(principal, headers), ...session }),
     (headers) => ({ ...s3RequestContext(principal, headers), ...session }),
   );
   return proxy;

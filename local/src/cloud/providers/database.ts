@@ -43,6 +43,7 @@ const NETWORK_IDS: Record<string, string> = {
   'AWS::EC2::RouteTable': 'rtb',
   'AWS::EC2::SubnetRouteTableAssociation': 'rtbassoc',
   'AWS::EC2::VPCEndpoint': 'vpce',
+  'AWS::EC2::FlowLog': 'fl',
 };
 export const NETWORK_RESOURCES = new Set(Object.keys(NETWORK_IDS));
 

@@ -1,3 +1,4 @@
+import { CloudError } from '../errors';
 import { ACCOUNT, REGION } from '../account';
 import type { Physical, Resolver, Resource, Template } from '../cloudformation/template';
 import type { ResourceProvider } from './provider';
@@ -9,13 +10,23 @@ type Props = Record<string, unknown>;
  * nothing here could. Their properties are still resolved, so what they name must exist; `recordedNotices` says at
  * deploy what is not evaluated (docs/local-cloud.md).
  */
-export const RECORDED_RESOURCES = new Set(['AWS::CloudWatch::Alarm', 'AWS::KMS::Key']);
+export const RECORDED_RESOURCES = new Set(['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard', 'AWS::KMS::Key']);
 
 /** What Ref and Fn::GetAtt answer for a recorded resource; `props` are resolved. */
 export function recordResource(stackName: string, logicalId: string, type: string, props: Props): Physical {
   if (type === 'AWS::CloudWatch::Alarm') {
     const name = String(props.AlarmName ?? `${stackName}-${logicalId}`);
     return { ref: name, attributes: { Arn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}` } };
+  }
+  if (type === 'AWS::CloudWatch::Dashboard') {
+    const name = String(props.DashboardName ?? `${stackName}-${logicalId}`);
+    // CloudFormation refuses a body that is not JSON; so does the local cloud.
+    try {
+      JSON.parse(String(props.DashboardBody));
+    } catch (e) {
+      throw new CloudError(`${stackName}: dashboard ${logicalId} has a DashboardBody that is not JSON (${(e as Error).message})`);
+    }
+    return { ref: name, attributes: {} };
   }
   const keyId = `${stackName}-${logicalId}`;
   return { ref: keyId, attributes: { Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`, KeyId: keyId } };
@@ -30,16 +41,29 @@ export function recordedNotices(stackName: string, template: Template): string[]
   const notices: string[] = [];
   const alarms = ofType('AWS::CloudWatch::Alarm').length;
   if (alarms) notices.push(`${stackName}: ${plural(alarms, 'CloudWatch alarm')} recorded, not evaluated: no CloudWatch locally`);
+  const dashboards = ofType('AWS::CloudWatch::Dashboard').length;
+  if (dashboards) notices.push(`${stackName}: ${plural(dashboards, 'CloudWatch dashboard')} recorded, not drawn: no CloudWatch locally`);
+  const traced = ofType('AWS::Lambda::Function').filter(([, r]) => (r.Properties?.TracingConfig as { Mode?: string } | undefined)?.Mode === 'Active').length;
+  if (traced) notices.push(`${stackName}: X-Ray tracing (Active) of ${plural(traced, 'function')} recorded, not applied: no X-Ray locally`);
+  const flowLogs = ofType('AWS::EC2::FlowLog').length;
+  if (flowLogs) notices.push(`${stackName}: ${plural(flowLogs, 'VPC flow log')} recorded, not written: functions talk over loopback`);
+  for (const [id, r] of ofType('AWS::RDS::DBClusterParameterGroup')) {
+    const logging = Object.keys((r.Properties?.Parameters as Props | undefined) ?? {}).filter((k) => k.startsWith('log_'));
+    if (logging.length) notices.push(`${stackName}: ${id} ${logging.join(', ')} recorded, not applied: the embedded PostgreSQL logs to the CLI`);
+  }
   const keys = ofType('AWS::KMS::Key').length;
   if (keys) notices.push(`${stackName}: ${plural(keys, 'KMS key')} recorded, not created: encryption at rest has no local meaning`);
   const retained = ofType('AWS::Logs::LogGroup').filter(([, r]) => r.Properties?.RetentionInDays !== undefined);
   if (retained.length) {
     const days = [...new Set(retained.map(([, r]) => JSON.stringify(r.Properties!.RetentionInDays)))].join(', ');
-    notices.push(`${stackName}: log retention (${days} days) of ${plural(retained.length, 'log group')} recorded, not applied: function logs go to the CLI`);
+    notices.push(`${stackName}: log retention (${days} days) of ${plural(retained.length, 'log group')} recorded, not applied: logs go to the CLI`);
   }
   for (const [id, r] of ofType('AWS::S3::Bucket')) {
     const rules = (r.Properties?.LifecycleConfiguration as { Rules?: Array<{ Id?: string }> } | undefined)?.Rules;
     if (rules?.length) notices.push(`${stackName}: ${id} lifecycle rules (${rules.map((rule) => rule.Id ?? '?').join(', ')}) recorded, not applied: s3rver keeps every object`);
+    if ((r.Properties?.VersioningConfiguration as { Status?: string } | undefined)?.Status === 'Enabled')
+      notices.push(`${stackName}: ${id} versioning recorded, not applied: s3rver keeps the current version only`);
+    if (r.Properties?.LoggingConfiguration) notices.push(`${stackName}: ${id} server access logging recorded, not applied: s3rver writes no access logs`);
   }
   return notices;
 }
