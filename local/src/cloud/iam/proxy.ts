@@ -1,5 +1,6 @@
-import { request as forward, type IncomingMessage } from 'node:http';
-import { bufferingServer, type Listening, listenOnLoopback } from '../http';
+import { Agent, createServer, request as forward, type IncomingMessage, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import { type Listening, listenOnLoopback, refusedHost } from '../http';
 import { conditionsHold, globOf, likePattern, type RequestContext } from './conditions';
 import { dynamodbPermissions } from './dynamodb';
 import { UnreadableRequest, type Permission } from './request';
@@ -194,12 +195,47 @@ export async function startIamProxy(
   /** A session's request context (its tags): given, the role's conditions and policy variables are evaluated. */
   identityContext?: (headers: IncomingMessage['headers']) => RequestContext,
 ): Promise<IamProxy> {
-  const server = bufferingServer((req, body, res) => {
+  // Few idle connections to the emulators are kept: a storm of requests must not leave hundreds open.
+  const agent = new Agent({ keepAlive: true, maxFreeSockets: 8 });
+  const server = createServer((req, res) => handle(req, res, false));
+  // A caller that waits for 100 Continue before its body (the SDK's large PUTs) is judged before it sends a byte.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handle(req, res, true));
+
+  function handle(req: IncomingMessage, res: ServerResponse, expecting: boolean) {
+    if (refusedHost(req, res)) return;
     const target = String(req.headers['x-amz-target'] ?? '');
+    // S3 is judged from the request line and headers, its body streamed on as it comes (never held here); a JSON or
+    // SNS call names its resource in a small body, read first up to what any of those APIs accepts.
+    if (!target && !isSnsRequest(req.headers)) return judge(req, res, target, undefined, expecting);
+    if (expecting) res.writeContinue();
+    readApiBody(req).then(
+      (body) => (body ? judge(req, res, target, body, false) : refuse(req, res, target, new UnreadableRequest(`its body is over ${MAX_API_BODY} bytes`), false)),
+      () => res.destroy(),
+    );
+  }
+
+  /**
+   * A caller waiting for 100 Continue sends no body: it is answered at once, and the connection closed. Any other
+   * caller's body is read to its end and dropped, never kept, before the answer (answered first, Node would stop
+   * reading the connection, and the caller's upload would stall until the keep-alive timeout cut it).
+   */
+  function refuse(req: IncomingMessage, res: ServerResponse, target: string, refused: Refusal | UnreadableRequest, expecting: boolean) {
+    onDenied(refused);
+    const d = denial(Boolean(target), principal, refused);
+    const answer = () => res.writeHead(d.status, { 'content-type': d.type, 'x-amzn-errortype': 'AccessDeniedException', ...(expecting ? { connection: 'close' } : {}) }).end(d.body);
+    if (expecting || req.readableEnded) return answer();
+    req
+      .on('end', answer)
+      .on('error', () => res.destroy())
+      .resume();
+  }
+
+  /** `body` is a read API call's; without one, the request's body is streamed on once it is allowed. */
+  function judge(req: IncomingMessage, res: ServerResponse, target: string, body: Buffer | undefined, expecting: boolean) {
     let permissions: Permission[] = [];
     let refused: Refusal | UnreadableRequest | undefined;
     try {
-      permissions = permissionsOf(req.method ?? 'GET', req.url ?? '/', req.headers, body, secretArn);
+      permissions = permissionsOf(req.method ?? 'GET', req.url ?? '/', req.headers, body ?? Buffer.alloc(0), secretArn);
       const denied = !target && permissions.find((p) => resourceDenies(p, req.headers));
       const context = identityContext?.(req.headers);
       refused = permissions.find((p) => !allows(statements, p, context)) ?? (denied ? { ...denied, byResourcePolicy: true } : undefined);
@@ -207,14 +243,9 @@ export async function startIamProxy(
       // Fail closed: what cannot be read cannot be checked, and the emulator might read it otherwise.
       refused = error instanceof UnreadableRequest ? error : new UnreadableRequest(`it cannot be read (${(error as Error).message})`);
     }
-    if (refused) {
-      onDenied(refused);
-      const d = denial(Boolean(target), principal, refused);
-      res.writeHead(d.status, { 'content-type': d.type, 'x-amzn-errortype': 'AccessDeniedException' }).end(d.body);
-      return;
-    }
+    if (refused) return refuse(req, res, target, refused, expecting);
     const base = new URL(!target && isSnsRequest(req.headers) ? targets.sns : targetOf(target, targets));
-    const upstream = forward({ host: base.hostname, port: base.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+    const upstream = forward({ host: base.hostname, port: base.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
       const read = permissions[0];
       // S3 answers a missing key with 403, not 404, to whoever may not list the bucket: it would tell them it is missing.
       const listing = !target && read?.action === 's3:GetObject' ? { action: 's3:ListBucket', resource: read.resource.split('/')[0]! } : undefined;
@@ -225,10 +256,45 @@ export async function startIamProxy(
         return;
       }
       res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      // pipeline, not pipe: a caller that goes away (a refused file read no further than its header) destroys the
+      // emulator's answer too, which pipe left open, holding a socket and its unread data for good.
+      pipeline(answer, res, () => undefined);
     });
-    upstream.on('error', (e) => res.writeHead(502).end(String(e)));
-    upstream.end(body);
+    upstream.on('error', (e) => (res.headersSent ? res.destroy() : res.writeHead(502).end(String(e))));
+    // A caller gone before the answer came takes the upstream request with it.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    if (body) return upstream.end(body);
+    if (expecting) res.writeContinue();
+    pipeline(req, upstream, () => undefined);
+  }
+  const listening = await listenOnLoopback(server);
+  return {
+    ...listening,
+    stop: async () => {
+      await listening.stop();
+      agent.destroy();
+    },
+  };
+}
+
+/** What a JSON or query API request may carry: DynamoDB's 16 MB limit, which is the largest of those proxied. */
+const MAX_API_BODY = 16 * 1024 * 1024;
+
+/** The body of an API call, or undefined when it is over MAX_API_BODY (the rest is left for the refusal to drop). */
+function readApiBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const take = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_API_BODY) return chunks.push(chunk);
+      req.off('data', take);
+      resolve(undefined);
+    };
+    req.on('data', take);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
   });
-  return listenOnLoopback(server);
 }
