@@ -153,6 +153,14 @@ describe('dataharvest usage', () => {
         '',
       ].join('\n'),
     });
+    const json = await cli('generate', 'batch', '--client', 'ACME_BANK', '--date', '20240318', '--portfolios', '20', '--transactions-per-account', '3', '--orphans', '5%', '--out', dir, '--json');
+    expect(JSON.parse(json.stdout)).toEqual({
+      client: 'ACME_BANK',
+      batch_date: '20240318',
+      out: dir,
+      files: ['accounts', 'clients', 'portfolios', 'transactions'].map((type) => ({ type, path: join(dir, `${type}_20240318.csv`), rows: type === 'transactions' ? 60 : 20 })),
+      orphans: 3,
+    });
     const single = await cli('generate', '--type', 'portfolios', '--rows', '2', '--date', '20240319', '--out', join(dir, 'portfolios_20240319.csv'));
     expect(single).toMatchObject({ code: 0, stdout: `wrote 2 portfolios rows to ${join(dir, 'portfolios_20240319.csv')}\n` });
     expect(readdirSync(dir).sort()).toEqual(['accounts_20240318.csv', 'clients_20240318.csv', 'portfolios_20240318.csv', 'portfolios_20240319.csv', 'transactions_20240318.csv']);

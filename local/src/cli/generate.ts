@@ -47,6 +47,7 @@ export async function generateBatchCommand(values: {
   orphans: string;
   seed?: string;
   out?: string;
+  json?: boolean;
 }): Promise<number> {
   if (!values.client) throw new UsageError('--client ID is required');
   if (!values.date) throw new UsageError('--date YYYYMMDD is required');
@@ -59,6 +60,10 @@ export async function generateBatchCommand(values: {
   const out = values.out ?? join(client, date);
   const { generateBatch } = await import('../generate/batch');
   const { files, orphans } = await generateBatch({ client, date, portfolios, transactionsPerAccount, orphanShare: share, seed: seedOf(values.seed), out });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ client, batch_date: date, out, files, orphans })}\n`);
+    return 0;
+  }
   for (const f of files) process.stdout.write(`wrote ${f.rows} ${f.type} rows to ${f.path}\n`);
   if (orphans) process.stdout.write(`${orphans} transaction(s) name an account the batch does not have (data quality fails the batch above 1% by default)\n`);
   process.stdout.write(`run it: npx dataharvest run ${out} --client ${client}\n`);

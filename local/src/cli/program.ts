@@ -191,8 +191,9 @@ export function program(done: (code: number) => void): Command {
     .option('--orphans <percent>', 'the share of transactions on an account the batch does not have, e.g. 2% (above 1% fails data quality by default)', '0%')
     .option('--seed <s>', 'the seed (with the client: the references; with the date: the figures)', '1')
     .option('--out <dir>', 'the folder for the four files (default <client>/<date>)')
+    .option('--json', 'print one JSON object, {"client","batch_date","out","files":[{"type","path","rows"}],"orphans"}', false)
     .action(
-      act(async (o: { client?: string; date?: string; portfolios?: string; transactionsPerAccount: string; orphans: string; seed: string; out?: string }) =>
+      act(async (o: { client?: string; date?: string; portfolios?: string; transactionsPerAccount: string; orphans: string; seed: string; out?: string; json: boolean }) =>
         (await import('./generate')).generateBatchCommand(o),
       ),
     );
