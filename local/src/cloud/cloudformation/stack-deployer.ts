@@ -1,6 +1,7 @@
 import { CloudError } from '../errors';
 import type { CloudParts, Props, ResourceContext, ResourceProvider } from '../providers/provider';
 import { notCreatedResources, recordedNotices } from '../providers/recorded';
+import { conditionValues } from './conditions';
 import { stackParameters } from './parameters';
 import { deployOrder, type Physical, Resolver, type Stack } from './template';
 
@@ -41,8 +42,13 @@ export class StackDeployer {
     this.created.set(stack.stackName, created);
     const physical = new Map<string, Physical>();
     const resolver = new Resolver(stack, physical, this.exports, stackParameters(stack, this.parameters));
+    const conditions = conditionValues(stack.template, resolver, stack.stackName);
     for (const id of deployOrder(stack.template)) {
       const resource = stack.template.Resources[id]!;
+      if (resource.Condition !== undefined && !conditions.get(resource.Condition)) {
+        if (!conditions.has(resource.Condition)) throw new CloudError(`${stack.stackName}: ${id} names condition ${resource.Condition}, which the template does not declare`);
+        continue;
+      }
       const provider = FRAMEWORK_INTERNALS.has(id) ? notCreatedResources : this.providerFor(resource.Type);
       const ctx: ResourceContext = { cloud: this.cloud, stack, logicalId: id, resource, resolver, props: () => resolver.resolve(resource.Properties ?? {}) as Props };
       // An emulator refusing a resource is a deploy failure like CloudFormation's: one line naming the resource.

@@ -66,7 +66,7 @@ export class LocalIam {
       caller,
       tags,
       targets: this.emulators.endpoints,
-      resourceDenies: (permission, principal, headers) => deniedByBucketPolicy(permission, principal, s3RequestContext(principal, headers), this.policyOf),
+      resourceDenies: (permission, principal, context) => deniedByBucketPolicy(permission, principal, context, this.policyOf),
       onDenied: (message) => this.log(message),
     });
     this.sessions.push(session);

@@ -90,5 +90,7 @@ async function roleProxy({ cloud, stack, resource, resolver }: ResourceContext, 
     return {};
   }
   const statements = roleStatements(resolver.resolve(roleResource.Properties ?? {}) as Props);
-  return cloud.iam.proxyFunction(name, `arn:aws:sts::${ACCOUNT}:assumed-role/${roleId}/${name}`, statements);
+  // The session AWS would give the function: its role's name, so bucket policies see the role's ARN (aws:PrincipalArn).
+  const roleName = String(resolver.resolve(resource.Properties!.Role)).split('/').pop()!;
+  return cloud.iam.proxyFunction(name, `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName}/${name}`, statements);
 }
