@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +86,20 @@ describe('startServices (ephemeral)', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"hello":1}' }));
     const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
     expect(Messages?.map((m) => m.Body)).toEqual(['{"hello":1}']);
+  });
+
+  it('every endpoint refuses a Host that is not loopback (DNS rebinding), and serves loopback ones', async () => {
+    const status = (endpoint: string, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const { port } = new URL(endpoint);
+        request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { host, 'content-type': 'application/x-amz-json-1.0' } }, (res) => resolve(res.resume().statusCode ?? 0))
+          .on('error', reject)
+          .end('{}');
+      });
+    for (const [name, endpoint] of Object.entries(services.endpoints)) {
+      expect([name, await status(endpoint, 'rebind.example')]).toEqual([name, 421]);
+      expect([name, await status(endpoint, `localhost:${new URL(endpoint).port}`)]).not.toEqual([name, 421]);
+    }
   });
 
   it('PostgreSQL: SELECT 1 on the dataharvest database', async () => {

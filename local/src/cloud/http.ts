@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 
 /** A loopback HTTP server the local cloud runs: where it listens, and how to stop it. */
@@ -49,5 +50,34 @@ export async function listenOnLoopback(server: Server, port = 0): Promise<Listen
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/**
+ * A loopback front for a server the local cloud cannot change (DynamoDB Local): the Host is checked, requests and
+ * answers stream through, and a caller that goes away takes its upstream request and answer with it. While the
+ * server is down its callers' connections are cut, as a refused connection would be.
+ */
+export async function hostCheckingFront(targetPort: number, port = 0): Promise<Listening> {
+  const agent = new Agent({ keepAlive: true, maxFreeSockets: 8 });
+  const server = createServer((req, res) => {
+    if (refusedHost(req, res)) return;
+    const upstream = request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      pipeline(answer, res, () => undefined);
+    });
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    pipeline(req, upstream, () => undefined);
+  });
+  const listening = await listenOnLoopback(server, port);
+  return {
+    ...listening,
+    stop: async () => {
+      await listening.stop();
+      agent.destroy();
+    },
   };
 }

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CloudError } from '../errors';
-import { pickPort, waitForPort } from './ports';
+import { hostCheckingFront, type Listening } from '../http';
+import { freePort, pickPort, waitForPort } from './ports';
 import { reapOnExit } from './reaper';
 
 export interface DynamoDb {
@@ -34,7 +35,9 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
   javaVersion();
 
   const home = join(dirname(createRequire(import.meta.url).resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
-  const port = await pickPort(fixedPort, 'DynamoDB Local');
+  // DynamoDB Local cannot check a Host header: it listens on a port of its own, behind a front that does.
+  const front = await pickPort(fixedPort, 'DynamoDB Local');
+  const port = await freePort();
   if (dir) mkdirSync(join(dir, 'dynamodb'), { recursive: true });
   const storage = dir ? ['-dbPath', join(dir, 'dynamodb')] : ['-inMemory'];
   const launch = () => {
@@ -79,12 +82,15 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
   };
   let running = launch();
   let stopped = false;
-  const stop = () => {
+  let fronted: Listening | undefined;
+  const stop = async () => {
     stopped = true;
+    await fronted?.stop();
     return running.stop();
   };
   try {
     await running.ready;
+    fronted = await hostCheckingFront(port, front);
   } catch (error) {
     await stop();
     throw error;
@@ -98,7 +104,7 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
     running = launch();
     await running.ready;
   };
-  return { endpoint: `http://127.0.0.1:${port}`, outage, stop };
+  return { endpoint: fronted.endpoint, outage, stop };
 }
 
 /** java.util.logging's first line of a record ("Dec 01, 2026 10:22:50 PM com.amazonaws.log.JulLog warn"). */

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import kinesalite from 'kinesalite';
-import { type Listening, listenOnLoopback } from '../http';
+import { type Listening, listenOnLoopback, refusedHost } from '../http';
 import { pickPort } from './ports';
 
 export type Kinesis = Listening;
@@ -13,5 +13,9 @@ export async function startKinesis(dir: string | undefined, fixedPort?: number):
   const path = dir ? join(dir, 'kinesis') : undefined;
   if (path) mkdirSync(path, { recursive: true });
   const server: Server = kinesalite({ path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
+  // kinesalite's own handler, behind a loopback Host check.
+  const [serve] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => refusedHost(req, res) || serve!(req, res));
   return listenOnLoopback(server, port);
 }

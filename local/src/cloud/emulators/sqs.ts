@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp, type BuildAppOptions } from 'fauxqs';
+import { isLoopbackHost } from '../http';
 import { pickPort } from './ports';
 
 export interface Sqs {
@@ -41,6 +42,11 @@ async function stores(): Promise<Stores> {
  */
 export async function startSqs(region = 'eu-central-1', fixedPort?: number, snapshotFile?: string): Promise<Sqs> {
   const app = buildApp({ logger: false, defaultRegion: region, stores: await stores() });
+  // A Host that is not loopback (a DNS-rebinding page's) is refused before fauxqs reads the request.
+  type Reply = { code(status: number): { type(type: string): { send(body: string): void } } };
+  app.addHook('onRequest', (req: { headers: { host?: string } }, reply: Reply, done: () => void) =>
+    isLoopbackHost(req.headers.host) ? done() : reply.code(421).type('text/plain').send('misdirected request\n'),
+  );
   await app.listen({ port: fixedPort === undefined ? 0 : await pickPort(fixedPort, 'SQS'), host: '127.0.0.1' });
   const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const sqs = new SQSClient({ region, endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
