@@ -35,8 +35,10 @@ export async function logs(opts: LogsOptions): Promise<number> {
   const selected = (entry: Record<string, unknown>) => !opts.function || String(entry.function_name ?? '').includes(opts.function);
   const text = (line: string, entry: Record<string, unknown>) => formatLogLine(line, 'text', typeof entry.function_name === 'string' ? entry.function_name : undefined);
 
-  const past = [previousLogFile(opts.dataDir), path].filter((p) => existsSync(p));
-  const lines = past.flatMap((p) => readFileSync(p, 'utf8').split('\n').filter(Boolean));
+  // cloud.log through the tail from its start, so that --follow goes on exactly where the past lines end.
+  const previous = previousLogFile(opts.dataDir);
+  const tail = new Tail(path);
+  const lines = [...(existsSync(previous) ? readFileSync(previous, 'utf8').split('\n').filter(Boolean) : []), ...tail.read(previous)];
   const shown = lines.map((line) => ({ line, entry: entryOf(line) })).filter((l) => selected(l.entry));
   if (opts.json && !opts.follow) {
     process.stdout.write(`${JSON.stringify({ logs: shown.map((l) => l.entry) })}\n`);
@@ -55,9 +57,8 @@ export async function logs(opts: LogsOptions): Promise<number> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const tail = new Tail(path, existsSync(path) ? statSync(path).size : 0);
   while (!stopped) {
-    for (const line of tail.read(previousLogFile(opts.dataDir))) print(line);
+    for (const line of tail.read(previous)) print(line);
     await delay(POLL_MS);
   }
   return 0;
@@ -66,11 +67,9 @@ export async function logs(opts: LogsOptions): Promise<number> {
 /** The new whole lines of a file that grows, and is rotated (renamed to `rotated`) now and then. */
 class Tail {
   private ino: number | undefined;
+  private position = 0;
 
-  constructor(
-    private readonly path: string,
-    private position: number,
-  ) {
+  constructor(private readonly path: string) {
     this.ino = existsSync(path) ? statSync(path).ino : undefined;
   }
 
