@@ -104,7 +104,7 @@ describe('dataharvest events and reports', () => {
     // A third version of one portfolio's event, and another client's event, published after the command started.
     const [first] = lines().map((l) => JSON.parse(l) as PublishedEvent);
     const next = (client: string) => {
-      const key = { type: first!.type, client, batch_date: first!.batch_date, version: 3, portfolio_reference: first!.portfolio_reference };
+      const key = { type: 'portfolio.batch.v1' as const, client, batch_date: first!.batch_date, version: 3, portfolio_reference: first!.portfolio_reference };
       return { ...first!, ...key, event_id: portfolioEventId(key) };
     };
     for (const e of [next('SOMEONE_ELSE'), next(CLIENT)]) {

@@ -59,6 +59,12 @@ describe('which published events `dataharvest events` shows', () => {
     expect(s.add([event('C', '20200130', P1, 3)]).map((e) => e.version)).toEqual([3]);
   });
 
+  it('lists an event as published even when the contract has gained fields since (only its name is checked)', () => {
+    const { client_reference: _, account_number: __, published_at: ___, ...older } = event('C', '20200129', P1, 1);
+    const s = new EventSelection({ client: 'C', allVersions: false });
+    expect(s.add([older])).toEqual([older]);
+  });
+
   it('prints an event as one line with its key figures and the fields of later transformers', () => {
     expect(eventLine(event('C', '20200130', P1, 2, { audit_probe_count: 3 }))).toBe(`C 20200130 ${P1} v2: deposits 5000.00, transactions 2, net 4210.44, taxes paid 0.00, audit_probe_count 3`);
   });

@@ -1,7 +1,14 @@
-import { type ComposedEvent, PortfolioEvent, PortfolioEventCore } from '@dataharvest/events/portfolio-event';
+import { PortfolioEvent, PortfolioEventCore } from '@dataharvest/events/portfolio-event';
+import type { z } from 'zod';
 
-/** An event as the catapult published it: the core that names it, and whatever figures its transformers added. */
-export type PublishedEvent = ComposedEvent;
+/**
+ * What names an event: all a listing needs of it. Only these are checked, so events published before a later field
+ * joined the contract are listed too, each exactly as it was published.
+ */
+const EventName = PortfolioEventCore.pick({ event_id: true, client: true, batch_date: true, portfolio_reference: true, version: true });
+
+/** An event as the catapult published it: the fields that name it, and everything else it carries. */
+export type PublishedEvent = z.infer<typeof EventName> & Record<string, unknown>;
 
 export interface EventFilter {
   client: string;
@@ -24,7 +31,7 @@ export class EventSelection {
   add(records: unknown[]): PublishedEvent[] {
     const added: PublishedEvent[] = [];
     for (const data of records) {
-      if (!PortfolioEventCore.safeParse(data).success) continue;
+      if (!EventName.safeParse(data).success) continue;
       const e = data as PublishedEvent;
       if (e.client !== this.filter.client || (this.filter.date && e.batch_date !== this.filter.date)) continue;
       const key = this.filter.allVersions ? e.event_id : `${e.batch_date}#${e.portfolio_reference}`;
