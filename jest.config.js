@@ -31,6 +31,8 @@ const unit = [
   'local/test/iam-conditions.test.ts',
   'local/test/mapping-config.test.ts',
   'local/test/log-format.test.ts',
+  'local/test/printable.test.ts',
+  'local/test/text-views.test.ts',
   'local/test/recorded.test.ts',
   'local/test/node-binary.test.ts',
   'local/test/node-version.test.ts',

@@ -24,6 +24,12 @@ describe('log lines of dataharvest up', () => {
     for (const line of ['dataharvest-tax-dev-apply: plain output', '{not json', '[1,2]']) expect(formatLogLine(line, 'text')).toBe(line);
   });
 
+  it('escapes control characters of keys, messages and plain lines: an upload cannot drive the terminal', () => {
+    const line = JSON.stringify({ level: 'WARN', message: 'object key refused\r', timestamp: '2026-12-01T22:22:54.271Z', key: 'incoming/\x1b]0;owned\x07/x\u009b2J.csv', reason: 'bad\rkey' });
+    expect(formatLogLine(line, 'text', 'fn')).toBe('22:22:54.271 fn WARN object key refused\\r key="incoming/\\u001b]0;owned\\u0007/x\\u009b2J.csv" reason="bad\\rkey"');
+    expect(formatLogLine('plain \x1b[2Joutput\r', 'text', 'fn')).toBe('plain \\u001b[2Joutput\\r');
+  });
+
   it('--log-format json keeps JSON lines and makes one JSON object of any other line', () => {
     expect(formatLogLine(POWERTOOLS, 'json')).toBe(POWERTOOLS);
     expect(JSON.parse(formatLogLine('the templates declare nodejs24.x', 'json', 'fn'))).toEqual({ timestamp: expect.any(String), function_name: 'fn', message: 'the templates declare nodejs24.x' });

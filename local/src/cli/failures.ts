@@ -3,6 +3,7 @@ import { type Connection, ingestBucket } from './connection';
 import { UsageError } from './errors';
 import { type QueuedFailure, readFailures, release, remove, sqsClient } from './failure-queues';
 import { standings } from './failure-resolution';
+import { printable } from './printable';
 import { retriggerUpload } from './retrigger';
 
 /** What `failures --json` prints: per message, its fields without the receipt handle, queue URL and internal item. */
@@ -15,18 +16,21 @@ const shown = ({ receiptHandle: _, queueUrl: __, failure: ___, ...rest }: Queued
 /** The file an S3-triggered failure was about: its name, as the client uploaded it. */
 export const fileOf = (f: QueuedFailure) => (f.objectKey ? (f.objectKey.split('/').at(-1) ?? f.objectKey) : '-');
 
-const line = (f: QueuedFailure, resolved: string | undefined) =>
-  [
-    f.id,
-    f.service,
-    f.client ?? '?',
-    f.batchDate ?? '?',
-    fileOf(f),
-    f.generation === undefined ? 'gen ?' : `gen ${f.generation}`,
-    `${f.attempts} attempt(s)`,
-    `${f.firstSeen} … ${f.lastSeen}`,
-    f.reason + (resolved ? ` (resolved: ${resolved}; \`failures discard --resolved\` removes it)` : ''),
-  ].join('  ');
+/** One message's line in the listing; its file name and reason may come from an upload, so it is `printable`. */
+export const failureLine = (f: QueuedFailure, resolved: string | undefined) =>
+  printable(
+    [
+      f.id,
+      f.service,
+      f.client ?? '?',
+      f.batchDate ?? '?',
+      fileOf(f),
+      f.generation === undefined ? 'gen ?' : `gen ${f.generation}`,
+      `${f.attempts} attempt(s)`,
+      `${f.firstSeen} … ${f.lastSeen}`,
+      f.reason + (resolved ? ` (resolved: ${resolved}; \`failures discard --resolved\` removes it)` : ''),
+    ].join('  '),
+  );
 
 /** `dataharvest failures [--json]`: what sits in every on-failure queue. Exit 1 when something does. */
 export async function failures(on: Connection, opts: { json: boolean }, sqs: SQSClient = sqsClient(on)): Promise<number> {
@@ -40,7 +44,7 @@ export async function failures(on: Connection, opts: { json: boolean }, sqs: SQS
   } else if (!queued.length) process.stdout.write('no failures: every on-failure queue is empty\n');
   else {
     process.stdout.write('ID  SERVICE  CLIENT  BATCH  FILE  GENERATION  ATTEMPTS  FIRST … LAST SEEN  REASON\n');
-    for (const f of queued) process.stdout.write(`${line(f, resolvedOf(f))}\n`);
+    for (const f of queued) process.stdout.write(`${failureLine(f, resolvedOf(f))}\n`);
   }
   return queued.length ? 1 : 0;
 }

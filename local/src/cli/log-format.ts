@@ -1,3 +1,5 @@
+import { printable } from './printable';
+
 export type LogFormat = 'text' | 'json';
 
 /** What every Powertools line carries and a reader of the terminal does not need to see on each line. */
@@ -18,12 +20,18 @@ const CONTEXT_KEYS = new Set([
 /**
  * One log line of the local cloud as `up` prints it. A function's Powertools JSON line becomes
  * `time functionName LEVEL message key=value…` in text, and stays as it is in json; any other line (the cloud's
- * own, or a function's non-JSON output) is kept as it is in text, and becomes a JSON object in json.
+ * own, or a function's non-JSON output) is kept as it is in text, and becomes a JSON object in json. Text never holds
+ * a raw control character (`printable`): a logged key or reason comes from an upload.
  */
 export function formatLogLine(line: string, format: LogFormat, functionName?: string): string {
-  const entry = parseEntry(line);
   // An EMF line (a function's metrics) is a JSON object too: kept as it is, as CloudWatch Logs receives it.
-  if (format === 'json') return entry || emfSummary(line) ? line : JSON.stringify({ timestamp: new Date().toISOString(), ...(functionName ? { function_name: functionName } : {}), message: line });
+  if (format === 'json')
+    return parseEntry(line) || emfSummary(line) ? line : JSON.stringify({ timestamp: new Date().toISOString(), ...(functionName ? { function_name: functionName } : {}), message: line });
+  return printable(textLine(line, functionName));
+}
+
+function textLine(line: string, functionName?: string): string {
+  const entry = parseEntry(line);
   if (!entry) return emfSummary(line, functionName) ?? line;
   const time = typeof entry.timestamp === 'string' ? entry.timestamp.slice(11, 23) : '';
   const name = typeof entry.function_name === 'string' ? entry.function_name : (functionName ?? '');
@@ -60,9 +68,9 @@ function parseEntry(line: string): Record<string, unknown> | undefined {
   }
 }
 
-/** A string without spaces as it is; an error as "Name: message (location)"; anything else as JSON. */
+/** A string without spaces or control characters as it is; an error as "Name: message (location)"; anything else as JSON. */
 function formatValue(value: unknown): string {
-  if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  if (typeof value === 'string') return /^[^\s"=\p{Cc}]+$/u.test(value) ? value : JSON.stringify(value);
   const error = value as { name?: unknown; message?: unknown; location?: unknown } | null;
   if (error && typeof error === 'object' && typeof error.name === 'string' && typeof error.message === 'string') {
     return JSON.stringify(`${error.name}: ${error.message}${typeof error.location === 'string' ? ` (${error.location})` : ''}`);

@@ -1,6 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type Connection, ingestBucket } from './connection';
 import { anyRefused, type FileReportEntry, fileReports, reportFor } from './file-reports';
+import { printable } from './printable';
 
 export interface ReportsOptions {
   client: string;
@@ -28,7 +29,8 @@ export async function reports(on: Connection, opts: ReportsOptions): Promise<num
   return anyRefused(entries) ? 1 : 0;
 }
 
-function entryLines(e: FileReportEntry): string[] {
+/** One file's lines in the listing; its name and reasons come from the upload, so each line is `printable`. */
+export function entryLines(e: FileReportEntry): string[] {
   const outcome = e.status === 'PERSISTED' ? `PERSISTED ${e.rows} rows, ${e.rejected_rows} rejected` : `${e.status}${e.reason ? `: ${e.reason}` : ''}`;
   const lines = [`${e.client} ${e.batch_date ?? '-'} ${e.file_name}: ${outcome}`];
   for (const err of e.errors.slice(0, SHOWN_ERRORS)) lines.push(`    line ${err.line}${err.column ? `, column ${err.column}` : ''}: ${err.reason}`);
@@ -36,7 +38,7 @@ function entryLines(e: FileReportEntry): string[] {
   if (more > 0) lines.push(`    … and ${more} more errors (--show ${e.file_name} for the full report)`);
   lines.push(`  copy:   ${e.copy}`);
   lines.push(`  report: ${e.report ?? "none: a lenient load's rejected rows are in PostgreSQL's rejects table"}`);
-  return lines;
+  return lines.map(printable);
 }
 
 /** The report persistence wrote: { key, status, reason, error_count, errors }. */
@@ -71,6 +73,6 @@ async function show(on: Connection, opts: ReportsOptions, entries: FileReportEnt
   const lines = [`${key}: ${report.key} ${report.status}${report.reason ? `: ${report.reason}` : ''}`, `${report.error_count} error(s)`];
   for (const err of report.errors) lines.push(`  line ${err.line}${err.column ? `, column ${err.column}` : ''}: ${err.reason}`);
   if (report.error_count > report.errors.length) lines.push(`  … ${report.error_count - report.errors.length} more not kept (the report holds the first ${report.errors.length})`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${lines.map(printable).join('\n')}\n`);
   return 0;
 }

@@ -6,6 +6,7 @@ import { type BatchReport, batchReport, type FailureReport, unhealthy } from './
 import type { Connection } from './connection';
 import { readFailures, release, sqsClient } from './failure-queues';
 import { standings } from './failure-resolution';
+import { printable } from './printable';
 import { statusLines } from './status-view';
 
 export interface StatusOptions {
@@ -43,13 +44,15 @@ export async function status(on: Connection, opts: StatusOptions, sqs: SQSClient
     uploadFailures(on, sqs, opts),
   ]);
   const report = statusReport(batches, rejected.filter(onDate), failures, Date.now(), uploads);
-  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-  else {
-    if (!report.batches.length && !report.rejected.length) process.stdout.write('no batches\n');
-    for (const b of report.batches) process.stdout.write(`${statusLines(b).join('\n')}\n`);
-    for (const r of report.rejected) process.stdout.write(`${r.client} ${r.file_name}: REJECTED ${r.reason}\n`);
-  }
+  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : statusText(report));
   return report.rejected.length || report.batches.some(unhealthy) ? 1 : 0;
+}
+
+/** The text view of `status`, a line per fact; keys and reasons come from uploads, so each line is `printable`. */
+export function statusText(report: StatusReport): string {
+  if (!report.batches.length && !report.rejected.length) return 'no batches\n';
+  const lines = [...report.batches.flatMap(statusLines), ...report.rejected.map((r) => `${r.client} ${r.file_name}: REJECTED ${r.reason}`)];
+  return `${lines.map(printable).join('\n')}\n`;
 }
 
 /**
