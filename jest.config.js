@@ -35,6 +35,7 @@ const unit = [
   'local/test/text-views.test.ts',
   'local/test/recorded.test.ts',
   'local/test/node-binary.test.ts',
+  'local/test/providers.test.ts',
   'local/test/node-version.test.ts',
   'local/test/runtime.test.ts',
   'local/test/sns.test.ts',
@@ -56,6 +57,7 @@ const unit = [
   'shared/test/safe-error.test.ts',
   'services/privacy/test/redact.test.ts',
   'test/cli-usage.test.ts',
+  'test/import-rules.test.ts',
   'test/cli-logs.test.ts',
   'test/chaos/snapshot.test.ts',
 ];
