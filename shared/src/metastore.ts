@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
@@ -13,6 +14,7 @@ import {
   type Stage,
   type TransformerState,
 } from '@dataharvest/events/batch';
+import { INCOMING_PREFIX } from '@dataharvest/events/object-key';
 import type { Quality } from '@dataharvest/events/quality';
 import { fromStages, type Step, toStage } from '@dataharvest/events/state-machine';
 import type { ClientTracking } from './client-tracking';
@@ -22,13 +24,24 @@ import { z } from 'zod';
 /**
  * The typed metastore client. Key design (docs/metastore.md):
  *   batch        pk CLIENT#<client>  sk BATCH#<yyyymmdd>     one item per client and batch date
- *   rejected key pk CLIENT#<client>  sk REJECTED#<file name> a file whose key could not be accepted
+ *   rejected key pk CLIENT#<client>  sk REJECTED#<file name>[#<key hash>] a file whose key could not be accepted
  *   registry     pk REGISTRY         sk TRANSFORMER#<name>   transformers a batch needs before it is TRANSFORMED
  * GSI `by-stage` (gsi1pk STAGE#<stage>, gsi1sk <yyyymmdd>#<client>) lists batches by stage.
  * Every write is one conditional UpdateItem: state moves only from the state the writer saw.
  */
 export const batchKey = (client: string, batchDate: string) => ({ pk: `CLIENT#${client}`, sk: `BATCH#${batchDate}` });
 const REGISTRY_PK = 'REGISTRY';
+
+/**
+ * A refused key's sort key, one item per key: the file name when the key is incoming/<client>/<file name> (the
+ * name then says which key); else (no valid client, another folder, a deeper path, a shortened name) the file name and a
+ * hash of the whole key, so that two such keys never share an item.
+ */
+export function rejectedKeySk(rejected: { client: string; key: string; fileName: string }): string {
+  if (rejected.key === `${INCOMING_PREFIX}${rejected.client}/${rejected.fileName}`) return `REJECTED#${rejected.fileName}`;
+  return `REJECTED#${rejected.fileName}#${createHash('sha256').update(rejected.key).digest('hex').slice(0, 16)}`;
+}
+
 /** The metastore's table, as every function's serverless.yml names it. */
 export const MetastoreEnv = { METASTORE_TABLE: z.string().min(1) };
 
@@ -229,7 +242,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
   async function recordRejectedKey(rejected: { client: string; key: string; fileName: string; reason: string }): Promise<void> {
     const item: RejectedKey = {
       pk: `CLIENT#${rejected.client}`,
-      sk: `REJECTED#${rejected.fileName}`,
+      sk: rejectedKeySk(rejected),
       client: rejected.client,
       key: rejected.key,
       file_name: rejected.fileName,

@@ -117,6 +117,19 @@ describe('metastore client against DynamoDB Local', () => {
     expect(await m.reopenForTransformer(fx, 'fx')).toBe(false); // done for this generation: nothing to backfill
   });
 
+  it('records every refused key once, those without a valid client too, however many share a file name', async () => {
+    const name = 'accounts_20200130.csv';
+    const keys = [...Array.from({ length: 14 }, (_, i) => `incoming/bad client ${i}/${name}`), `incoming/${name}`, `misplaced/${name}`, `incoming/a/b/${name}`];
+    for (const key of keys) await m.recordRejectedKey({ client: 'unknown', key, fileName: name, reason: 'invalid client id' });
+    const client = newClient();
+    // A valid client's refused key: its file name names it, and a second refusal of it replaces the first.
+    for (const reason of ['first', 'second']) await m.recordRejectedKey({ client, key: `incoming/${client}/junk.csv`, fileName: 'junk.csv', reason });
+    expect((await m.listClient('unknown')).rejected.map((r) => r.key).sort()).toEqual([...keys].sort());
+    expect((await m.listClient(client)).rejected).toEqual([expect.objectContaining({ sk: 'REJECTED#junk.csv', reason: 'second' })]);
+    const listed = (await m.listRejectedKeys()).map((r) => r.key);
+    expect(listed.filter((k) => keys.includes(k)).sort()).toEqual([...keys].sort());
+  });
+
   it("keeps a transformer's fingerprint across generations, and sends every later complete batch round again", async () => {
     const client = newClient();
     const dates = ['20200129', '20200130', '20200131', '20200201'];
