@@ -95,18 +95,27 @@ export function createFailureLog(dynamo: DynamoDBDocumentClient, tableName: stri
     return items.map((i) => FailureRecord.parse(i));
   }
 
-  /** Clients with a failure item, through the by-stage index's FAILURE partition. */
-  async function failingClients(): Promise<string[]> {
-    const clients = new Set<string>();
+  /**
+   * Every client's failure items in one query of the by-stage index's FAILURE partition (projected whole), however
+   * many clients there are: for a view polled again a moment later (the status console), as an index follows its
+   * table with a short lag. `listFailures` reads each item from the table itself.
+   */
+  async function listFailuresFromIndex(): Promise<FailureRecord[]> {
+    const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const out = await dynamo.send(
         new QueryCommand({ TableName: tableName, IndexName: 'by-stage', KeyConditionExpression: 'gsi1pk = :g', ExpressionAttributeValues: { ':g': FAILURE_INDEX }, ExclusiveStartKey: start }),
       );
-      for (const i of out.Items ?? []) clients.add(String(i.client));
+      items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
-    return [...clients].sort();
+    return items.map((i) => FailureRecord.parse(i));
+  }
+
+  /** Clients with a failure item, through the by-stage index's FAILURE partition. */
+  async function failingClients(): Promise<string[]> {
+    return [...new Set((await listFailuresFromIndex()).map((f) => f.client))].sort();
   }
 
   /** Removes a failure item once its records were redriven (or superseded by a newer generation). */
@@ -114,7 +123,7 @@ export function createFailureLog(dynamo: DynamoDBDocumentClient, tableName: stri
     await dynamo.send(new DeleteCommand({ TableName: tableName, Key: failureKey(failure.client, failure.batch_date, failure.function) }));
   }
 
-  return { recordFailure, listFailures, clearFailure };
+  return { recordFailure, listFailures, listFailuresFromIndex, clearFailure };
 }
 
 /** The by-stage index partition failure items sit in, so every client's failures can be listed without a scan. */

@@ -76,15 +76,18 @@ export async function remove(sqs: SQSClient, message: QueuedFailure): Promise<vo
   await sqs.send(new DeleteMessageCommand({ QueueUrl: message.queueUrl, ReceiptHandle: message.receiptHandle }));
 }
 
-/** What sits in every on-failure queue of the connection's stage, each message mapped to its batch where possible. */
-export async function readFailures(on: Connection, sqs: SQSClient, hideSeconds = 30): Promise<QueuedFailure[]> {
+/**
+ * What sits in every on-failure queue of the connection's stage, each message mapped to its batch where possible, by
+ * the failure items `failureItems` reads (from the table, or its index for a view polled again a moment later).
+ */
+export async function readFailures(on: Connection, sqs: SQSClient, hideSeconds = 30, failureItems = () => on.metastore.listFailures()): Promise<QueuedFailure[]> {
   const messages: Array<{ message: Message; queue: { service: string; url: string } }> = [];
   for (const queue of await failureQueues(sqs, on.deployment.stage)) {
     for (const message of await receiveAll(sqs, queue.url, hideSeconds)) messages.push({ message, queue });
   }
   // The queues first: a handler records its failure before the platform queues the record, so every message read
   // has its failure item by now.
-  const failures = await on.metastore.listFailures();
+  const failures = await failureItems();
   return messages.map(({ message, queue }) => describe(message, queue, failures)).sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
 }
 

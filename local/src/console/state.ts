@@ -1,7 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type Batch, type RejectedKey, STAGES } from '@dataharvest/events/batch';
+import { STAGES } from '@dataharvest/events/batch';
 import { createClientTracking } from '@dataharvest/shared/client-tracking';
-import { createFailureLog } from '@dataharvest/shared/failures';
 import { type Connection, clientTrackingTable } from '../cli/connection';
 import { type QueuedFailure, readFailures, release } from '../cli/failure-queues';
 import { fileReports } from '../cli/file-reports';
@@ -26,29 +25,28 @@ const view = (f: QueuedFailure): QueuedView => ({
 
 /**
  * The on-failure queues, read as `dataharvest failures` reads them (SQS has no peek: each message is hidden while
- * read, then released at once). Run through `exclusive`, so a read never hides the message a redrive looks for.
+ * read, then released at once), mapped to the failure items of the index. Run through `exclusive`, so a read never
+ * hides the message a redrive looks for.
  */
 export async function queuedFailures(on: Connection, sqs: SQSClient): Promise<QueuedView[]> {
-  const queued = await readFailures(on, sqs);
+  const queued = await readFailures(on, sqs, undefined, on.metastore.listFailuresFromIndex);
   await release(sqs, queued);
   return queued.map(view);
 }
 
 /**
  * Everything the page shows, from the same sources and in the same shapes as `status --json` and
- * `status --clients --json`: every client's tracking, every batch (with its rejected keys and failure items).
+ * `status --clients --json`: every client's tracking, every batch (with its failure items) and every key refused
+ * outright. A poll costs the same few reads whatever the number of clients: a query per stage, one of the refused
+ * keys, one of the failure items (all through the by-stage index) and the tracking table's scan.
  */
 export async function consoleState(on: Connection, queued: QueuedView[], now = new Date()): Promise<ConsoleState> {
-  const [byStage, tracked, failures] = await Promise.all([
+  const [batches, rejected, tracked, failures] = await Promise.all([
     on.metastore.listByStages(STAGES),
+    on.metastore.listRejectedKeys(),
     createClientTracking(on.aws.dynamo, clientTrackingTable(on.deployment)).list(),
-    createFailureLog(on.aws.dynamo, on.metastore.tableName).listFailures(),
+    on.metastore.listFailuresFromIndex(),
   ]);
-  // A client's own listing also has the keys refused outright, which no stage index holds.
-  const names = [...new Set([...tracked.map((c) => c.client), ...byStage.map((b) => b.client)])].sort();
-  const listed = await Promise.all(names.map((client) => on.metastore.listClient(client)));
-  const batches: Batch[] = listed.flatMap((l) => l.batches);
-  const rejected: RejectedKey[] = listed.flatMap((l) => l.rejected);
   const report = statusReport(batches, rejected, failures, now.getTime());
   return {
     at: now.toISOString(),
