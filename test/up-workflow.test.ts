@@ -62,6 +62,13 @@ describe('dataharvest up for daily work, with run, reset and Ctrl-C', () => {
           .filter((l) => !l.includes(' dataharvest-persistence-')),
       ).toEqual([]);
 
+      // A generated batch fits together: it completes, its 1% orphans within the default threshold.
+      const generated = join(dir, 'generated');
+      expect(await cli('generate', 'batch', '--client', 'GENERATED', '--date', '20240318', '--portfolios', '20', '--orphans', '1%', '--out', generated)).toMatchObject({ code: 0 });
+      const batch = await cli('run', generated, '--client', 'GENERATED', '--data-dir', dataDir);
+      expect(batch).toMatchObject({ code: 0, stdout: expect.stringContaining('batch GENERATED/20240318: COMPLETE') });
+      expect(batch.stdout).toMatch(/transaction_without_account +WARN +2 of 200 rows \(1\.00%, within threshold 1\.00%, error\)/);
+
       // The timeout counts from the command's start: at 1 ms, nothing is uploaded.
       const late = await cli('run', 'examples/sample-batch', '--client', 'LATE', '--timeout', '0.001', '--data-dir', dataDir);
       expect(late).toMatchObject({ code: 1, stdout: expect.stringContaining('timed out after 0.001s at stage RECEIVING, 0 of 4 file(s) uploaded') });
