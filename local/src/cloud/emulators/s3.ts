@@ -4,6 +4,7 @@ import type { EventEmitter } from 'node:events';
 import S3rver from 's3rver';
 import { isLoopbackHost } from '../http';
 import { pickPort } from './ports';
+import { archivedObjects } from './s3-archived';
 import { SafeStore } from './s3-store';
 
 export interface S3ObjectEvent {
@@ -73,7 +74,7 @@ export async function startS3(dir: string, fixedPort?: number): Promise<S3> {
   const internals = server as unknown as { store: unknown; context: { store: unknown }; middleware: Middleware[] };
   internals.store = internals.context.store = new SafeStore(directory);
   // First of all of s3rver's middleware (Koa composes them when the server starts).
-  internals.middleware.unshift(loopbackOnly, xmlControls, ifMatch);
+  internals.middleware.unshift(loopbackOnly, xmlControls, ifMatch, archivedObjects);
   const { port } = (await server.run()) as { port: number };
   return {
     endpoint: `http://127.0.0.1:${port}`,
