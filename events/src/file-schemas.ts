@@ -56,12 +56,19 @@ export function columnForHeader(type: FileType, header: string): ColumnSchema | 
   return FILE_SCHEMAS[type].find((c) => c.name === h || c.aliases?.includes(h));
 }
 
-/** The column definitions of a file type's table, the slice key first; `slice` adds defaults for one slice's table. */
+/**
+ * The column definitions of a file type's table, the slice key first, the record's file line last; `slice` adds
+ * defaults for one slice's staging table, where `line` comes from the loading transaction's sequence
+ * (shared/src/load/line-numbers.ts).
+ */
 export function columnsDdl(type: FileType, slice?: { client: string; isoDate: string }): string {
-  const defaults = slice ? [` DEFAULT ${sqlLiteral(slice.client)}`, ` DEFAULT ${sqlLiteral(slice.isoDate)}`] : ['', ''];
+  const defaults = slice ? [` DEFAULT ${sqlLiteral(slice.client)}`, ` DEFAULT ${sqlLiteral(slice.isoDate)}`, ` DEFAULT ${LINE_DEFAULT}`] : ['', '', ''];
   const key = [`client text NOT NULL${defaults[0]}`, `batch_date date NOT NULL${defaults[1]}`];
-  return [...key, ...FILE_SCHEMAS[type].map((c) => `${c.name} ${SQL_TYPE[c.kind]} NOT NULL`)].join(', ');
+  return [...key, ...FILE_SCHEMAS[type].map((c) => `${c.name} ${SQL_TYPE[c.kind]} NOT NULL`), `line integer${defaults[2]}`].join(', ');
 }
+
+/** A staging table's `line`: the next value of the sequence the loading transaction names. */
+export const LINE_DEFAULT = `nextval(current_setting('dataharvest.line_sequence')::regclass)`;
 
 /** The base table of a file type: partitioned by (client, batch_date) so a file's slice is replaced as a whole. */
 export function baseTableDdl(type: FileType): string {

@@ -20,11 +20,15 @@ export class LoadedChunkError extends Error {
  * nothing. Rows, rejects and the claim commit together: a loader killed mid-chunk leaves none of them.
  */
 export class ChunkTable implements LoadTarget {
+  readonly lineSequence: string;
+
   constructor(
     private readonly db: pg.ClientBase,
     private readonly chunk: ChunkDescriptor,
-    private readonly staging: string,
-  ) {}
+    readonly staging: string,
+  ) {
+    this.lineSequence = `${staging}_l${chunk.index}`;
+  }
 
   async begin(): Promise<void> {
     await this.db.query('BEGIN');

@@ -22,7 +22,7 @@ describe('file schemas', () => {
   it('generates partitioned DDL with NUMERIC money and the slice defaults for staging tables', () => {
     expect(baseTableDdl('accounts')).toBe(
       'CREATE TABLE IF NOT EXISTS accounts (client text NOT NULL, batch_date date NOT NULL, record_id integer NOT NULL, ' +
-        'account_number text NOT NULL, cash_balance numeric(17,2) NOT NULL, currency char(3) NOT NULL, taxes_paid numeric(17,2) NOT NULL) PARTITION BY RANGE (client, batch_date)',
+        'account_number text NOT NULL, cash_balance numeric(17,2) NOT NULL, currency char(3) NOT NULL, taxes_paid numeric(17,2) NOT NULL, line integer) PARTITION BY RANGE (client, batch_date)',
     );
     expect(columnsDdl('transactions', { client: "O'Neil", isoDate: '2020-01-30' })).toContain("client text NOT NULL DEFAULT 'O''Neil', batch_date date NOT NULL DEFAULT '2020-01-30'");
   });
@@ -264,5 +264,21 @@ describe('CsvValidator: line numbers after multi-line quoted values (examples)',
     const bytes = file('\n', client(1, '"Anna\nMaria\nLuise"'), client(2, 'Bob', 'x'), client(3, '"Carl\nC."'), client(4, 'Dora', 'x'));
     expect(lenientCut('clients', bytes).rejected.map((r) => r.line)).toEqual([5, 8]);
     for (let cut = 1; cut < bytes.length; cut++) expect([cut, lenientCut('clients', bytes, [cut]).rejected.map((r) => r.line)]).toEqual([cut, [5, 8]]);
+  });
+
+  /** Each kept row's line from the validator's shifts, as line-numbers.ts numbers the loaded rows. */
+  const rowLines = (bytes: Buffer, cut: number, firstLine?: number) => {
+    const v = new CsvValidator('clients', { keepRejected: true, firstLine });
+    v.push(bytes.subarray(0, cut));
+    v.push(bytes.subarray(cut));
+    v.end();
+    return Array.from({ length: v.rows }, (_, i) => v.firstRecordLine + i + ([...v.lineShifts].reverse().find(([row]) => row <= i + 1)?.[1] ?? 0));
+  };
+
+  it('tells where each loaded row starts: after multi-line values, left-out records and empty lines, however chunked', () => {
+    const bytes = file('\n', client(1, '"Anna\nMaria\nLuise"'), client(2, 'Bob', 'x'), client(3, '"Carl\nC."'), '', client(4, 'Dora'), client(5, 'Eve'));
+    for (let cut = 1; cut < bytes.length; cut++) expect([cut, rowLines(bytes, cut)]).toEqual([cut, [2, 6, 9, 10]]);
+    // A chunk's rows count from the file line its range starts on.
+    expect(rowLines(file('\n', client(7, '"G\nH"'), client(8, 'Ida')), 3, 40)).toEqual([40, 42]);
   });
 });

@@ -62,11 +62,25 @@ describe('loadSlice against PostgreSQL', () => {
           ),
         );
         expect(result).toMatchObject({ loaded: true, rows: file.rows.length, errorCount: 0, bytes: bytes.length });
-        const rows = (await sliceRows(h.db, file.type, 'ROUNDTRIP', '2020-01-30')).map(({ client, batch_date, ...rest }) => rest);
+        const rows = (await sliceRows(h.db, file.type, 'ROUNDTRIP', '2020-01-30')).map(({ client, batch_date, line, ...rest }) => rest);
         expect(rows).toEqual(expectedRows(file));
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('keeps the file line each row starts on: after multi-line values and left-out rows, however chunked', async () => {
+    const REF = '9e40659b-8b9f-4fc4-814b-5a7b5a23b64d';
+    const row = (id: number, name: string, allowance = '801') => `${id},${name},Maier,${REF},${allowance}`;
+    const bytes = Buffer.from(
+      `${['record_id,first_name,last_name,client_reference,tax_free_allowance', row(1, '"Anna\nMaria"'), row(2, 'Bob', 'x'), row(3, 'Carl'), '', row(4, '"Dora\nD.\nDee"'), row(5, 'Eve')].join('\n')}\n`,
+    );
+    for (const cut of [0, 17, 60, 120]) {
+      const result = await withClient((db) => loadSlice(db, { client: 'LINES', batchDate: '20200130', type: 'clients' }, chunked(bytes, [cut]), { lenient: true }));
+      expect(result).toMatchObject({ loaded: true, rows: 4, rejectedRows: 1 });
+      const lines = (await sliceRows(h.db, 'clients', 'LINES', '2020-01-30')).map((r) => [r.record_id, r.line]);
+      expect([cut, lines]).toEqual([cut, [[1, 2], [3, 5], [4, 7], [5, 10]]]);
+    }
   });
 
   it('creates the base tables safely from many sessions at once', async () => {

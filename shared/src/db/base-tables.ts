@@ -13,5 +13,20 @@ const rawAsBytes = (table: string) => `DO $$ BEGIN
   END IF;
 END $$`;
 
+/** A base table made before rows kept their file line gets the column, once (checked first: ALTER would lock it). */
+const withLine = (table: string) => `DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = '${table}' AND column_name = 'line') THEN
+    ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS line integer;
+  END IF;
+END $$`;
+
 /** The four base tables, persistence's rejects table and its record of chunked loads, as CREATE … IF NOT EXISTS. */
-export const BASE_TABLES_DDL: readonly string[] = [...FILE_TYPES.map(baseTableDdl), REJECTS_DDL, ...CHUNK_TABLES_DDL, rawAsBytes('rejects'), rawAsBytes('chunk_rejects')];
+export const BASE_TABLES_DDL: readonly string[] = [
+  ...FILE_TYPES.map(baseTableDdl),
+  ...FILE_TYPES.map(withLine),
+  REJECTS_DDL,
+  ...CHUNK_TABLES_DDL,
+  rawAsBytes('rejects'),
+  rawAsBytes('chunk_rejects'),
+];

@@ -55,6 +55,14 @@ export class CsvValidator {
   region: Buffer = Buffer.alloc(0);
   regionEnd = 0;
   readonly rejected: RejectedRecord[] = [];
+  /** The file line of the first record after the header. */
+  firstRecordLine = 2;
+  /**
+   * Where rows stop following line after line: [row, shift], the 1-based row from which every row lies `shift` lines
+   * further down than its ordinal says (a multi-line quoted value, or a record a lenient load leaves out, before it).
+   * Row k's line is firstRecordLine + k - 1 + the shift of the last entry at or before k.
+   */
+  readonly lineShifts: Array<[number, number]> = [];
 
   private readonly maxErrors: number;
   private readonly keepRejected: boolean;
@@ -334,6 +342,7 @@ export class CsvValidator {
         this.readHeader(names);
         this.crlf = p >= limit ? undefined : crlf;
         this.line = this.firstLine ?? this.line + 1 + lines;
+        this.firstRecordLine = this.line;
         return end;
       }
       if (p < limit) {
@@ -365,11 +374,21 @@ export class CsvValidator {
     if (data) this.records++;
     if (this.pending === 0) {
       this.rows++;
+      if (lines > 0) this.shiftLines(lines);
       return end;
     }
+    this.shiftLines(1 + lines);
     for (let i = 0; i < this.pending; i++) this.report(line, this.pendingColumns[i], this.pendingReasons[i]!);
     if (this.keepRejected) this.rejected.push({ start, end, line, reason: this.pendingReasons.slice(0, this.pending).join('; ') });
     return end;
+  }
+
+  /** The rows after this point lie `lines` further down the file than their ordinals say. */
+  private shiftLines(lines: number): void {
+    const from = this.rows + 1;
+    const last = this.lineShifts[this.lineShifts.length - 1];
+    if (last?.[0] === from) last[1] += lines;
+    else this.lineShifts.push([from, (last?.[1] ?? 0) + lines]);
   }
 
   /** The header's names, and its cells' own problems (pending: a quote, a control character) as in a data row. */

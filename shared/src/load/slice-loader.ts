@@ -5,6 +5,7 @@ import type { FileType, RowError } from '@dataharvest/events/batch';
 import { CopySink } from './copy-sink';
 import { CorruptFileError, openCsv } from './csv-source';
 import { CsvValidator } from './csv-validator';
+import { finishLineNumbers, startLineNumbers } from './line-numbers';
 import type { IdRuns } from './record-id-set';
 import { SliceTable, type Slice } from './slice-table';
 
@@ -18,6 +19,9 @@ export interface LoadOptions {
 
 /** Where validated records go: a transaction with a table to COPY into, committed only for a loadable file. */
 export interface LoadTarget {
+  /** The table the COPY fills, and the sequence its rows' file lines come from (line-numbers.ts). */
+  readonly staging: string;
+  readonly lineSequence: string;
   begin(): Promise<void>;
   copySql(columns: readonly string[]): string;
   commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns }): Promise<void>;
@@ -101,6 +105,7 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
     if (!validator.copyColumns || validator.fatal || (!lenient && validator.errorCount > 0)) return await refuse();
 
     await table.begin();
+    await startLineNumbers(db, table.lineSequence, validator.firstRecordLine);
     const sink = new CopySink(db.query(copyFrom(table.copySql(validator.copyColumns), COPY_STREAM_OPTIONS)));
     const rejects: Reject[] = [];
     const forwardRegion = async () => {
@@ -145,6 +150,7 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
         await table.rollback();
         return outcome(false, refused);
       }
+      await finishLineNumbers(db, table.staging, table.lineSequence, validator);
       await table.commit(rejects, { rows: validator.rows, rejectedRows: validator.records - validator.rows, errors: validator.errors, errorCount: validator.errorCount, ids: validator.idRuns() });
       return outcome(true);
     } catch (error) {
