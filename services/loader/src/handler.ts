@@ -3,6 +3,7 @@ import { ChunkDescriptor } from '@dataharvest/events/chunk';
 import { awsClients } from '@dataharvest/shared/aws';
 import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment } from '@dataharvest/shared/environment';
+import { SingleCopyEnv } from '@dataharvest/shared/load/multipart';
 import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
 import { safeError } from '@dataharvest/shared/safe-error';
@@ -38,6 +39,6 @@ export function createHandler(deps: LoaderDeps) {
 export const handler = builtOnFirstEvent(() => {
   const env = process.env;
   // The local cloud's S3 (AWS_ENDPOINT_URL_S3, which only it sets) addresses buckets by path, not by host name.
-  const { aws, metastore, database, tracking } = fromEnvironment(env, ClientTrackingEnv, awsClients({ endpoints: { s3: env.AWS_ENDPOINT_URL_S3 } }));
-  return createHandler({ metastore, database, tracking, s3: aws.s3 });
+  const { config, aws, metastore, database, tracking } = fromEnvironment(env, { ...ClientTrackingEnv, ...SingleCopyEnv }, awsClients({ endpoints: { s3: env.AWS_ENDPOINT_URL_S3 } }));
+  return createHandler({ metastore, database, tracking, s3: aws.s3, copyLimit: config.SINGLE_COPY_LIMIT });
 });

@@ -14,6 +14,8 @@ import { settleIfComplete } from './settle';
 export interface LoaderDeps extends StepDeps {
   s3: S3Client;
   tracking?: ClientTracking;
+  /** Settled uploads above this many bytes are moved in parts (S3's 5 GiB when not given). */
+  copyLimit?: number;
 }
 
 export type ChunkOutcome = 'loaded' | 'invalid' | 'duplicate' | 'closed';

@@ -55,7 +55,7 @@ export async function settleIfComplete(deps: LoaderDeps, d: ChunkDescriptor): Pr
   };
   if (settled.state === 'REJECTED') await putErrorReport(s3, d.bucket, d.key, { key: d.key, status: 'REJECTED', reason: detail.reason, error_count: settled.errorCount, errors: settled.errors });
   await metastore.recordFile(d.client, d.batch_date, d.type, fitForMetastore(detail));
-  await moveObject(s3, d.bucket, d.key, settled.state === 'PERSISTED' ? 'archive' : 'quarantine', d.etag);
+  await moveObject(s3, d.bucket, d.key, settled.state === 'PERSISTED' ? 'archive' : 'quarantine', d.etag, deps.copyLimit);
   recordFileSettled({ loaded: settled.state === 'PERSISTED', rows: settled.rows, rejectedRows: settled.rejectedRows, bytes: current.bytes ?? 0, durationMs: detail.duration_ms! });
   logger.info('chunked file settled', { key: d.key, status: detail.status, rows: detail.rows, chunks: d.total, error_count: settled.errorCount });
 }

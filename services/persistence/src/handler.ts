@@ -3,6 +3,7 @@ import { isOwnObject } from '@dataharvest/events/object-key';
 import { awsClients } from '@dataharvest/shared/aws';
 import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment } from '@dataharvest/shared/environment';
+import { SingleCopyEnv } from '@dataharvest/shared/load/multipart';
 import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
 import { type Outcome, parseClientList, type PersistDeps, persistObject } from './persist-object';
 
@@ -55,6 +56,7 @@ export const handler = builtOnFirstEvent(() => {
     env,
     {
       ...ClientTrackingEnv,
+      ...SingleCopyEnv,
       LENIENT_CLIENTS: z.string().default(''),
       CHUNK_SIZE: z.coerce.number().int().min(1024),
       CHUNK_STREAM: z.string().min(1),
@@ -68,5 +70,6 @@ export const handler = builtOnFirstEvent(() => {
     kinesis: aws.kinesis,
     chunking: { chunkSize: config.CHUNK_SIZE, stream: config.CHUNK_STREAM, lanes: config.CHUNK_LANES },
     lenientClients: parseClientList(config.LENIENT_CLIENTS),
+    copyLimit: config.SINGLE_COPY_LIMIT,
   });
 });

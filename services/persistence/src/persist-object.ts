@@ -39,6 +39,8 @@ export interface PersistDeps extends StepDeps {
   chunking: ChunkingConfig;
   /** Clients whose files load leniently (valid rows in, invalid rows to `rejects`). */
   lenientClients: ReadonlySet<string>;
+  /** Objects above this many bytes are moved in parts (S3's 5 GiB when not given). */
+  copyLimit?: number;
 }
 
 /** LENIENT_CLIENTS: a comma-separated list. */
@@ -67,14 +69,14 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
     await putErrorReport(s3, bucket, key, { key, status: 'REJECTED', reason: parsed.reason, error_count: 0, errors: [] });
     await metastore.recordRejectedKey({ client: parsed.client, key, fileName: recordedName(parsed.fileName), reason: parsed.reason });
     // Outside incoming/ (a misplaced upload, `Incoming/…`) persistence may neither read nor delete: left where it is.
-    if (key.startsWith(INCOMING_PREFIX)) await moveObject(s3, bucket, key, 'quarantine');
+    if (key.startsWith(INCOMING_PREFIX)) await moveObject(s3, bucket, key, 'quarantine', undefined, deps.copyLimit);
     return { status: 'REJECTED', rows: 0 };
   }
   const loaded = (await metastore.getBatch(parsed.client, parsed.batchDate))?.files[parsed.type];
   if (loaded?.status === 'PERSISTED' && loaded.etag === etag) {
     // The same bytes again (a re-sent file): the slice already holds them, so no new generation, just archive it.
     logger.info('unchanged file archived without reloading', { key });
-    await moveObject(s3, bucket, key, 'archive');
+    await moveObject(s3, bucket, key, 'archive', undefined, deps.copyLimit);
     return { status: 'PERSISTED', rows: loaded.rows };
   }
   const object = await openObject(s3, bucket, key, eTag);
@@ -127,7 +129,7 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
   // The full report first: nothing about its size can fail there, while the metastore item holds 400 KB at most.
   if (!result.loaded) await putErrorReport(s3, bucket, key, { key, status: 'REJECTED', reason: detail.reason, error_count: result.errorCount, errors: result.errors });
   await metastore.recordFile(parsed.client, parsed.batchDate, parsed.type, fitForMetastore(detail));
-  await moveObject(s3, bucket, key, result.loaded ? 'archive' : 'quarantine', object.etag);
+  await moveObject(s3, bucket, key, result.loaded ? 'archive' : 'quarantine', object.etag, deps.copyLimit);
   return { status: detail.status as Outcome['status'], rows: detail.rows };
 }
 

@@ -7,6 +7,7 @@ import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { fromEnvironment } from '@dataharvest/shared/environment';
 import { createErasures, type Erasures } from '@dataharvest/shared/erasures';
 import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
+import { SingleCopyEnv } from '@dataharvest/shared/load/multipart';
 import { logger } from '@dataharvest/shared/logger';
 import type { Database } from '@dataharvest/shared/pg';
 import { safeError } from '@dataharvest/shared/safe-error';
@@ -19,6 +20,8 @@ export interface PrivacyDeps {
   database: Database;
   s3: S3Client;
   bucket: string;
+  /** Objects above this many bytes are rewritten in parts (S3's 5 GiB when not given). */
+  copyLimit?: number;
 }
 
 const requestOf = (record: KinesisStreamRecord) => {
@@ -33,7 +36,7 @@ const requestOf = (record: KinesisStreamRecord) => {
  * that was done; the request is settled once. The person is known to it by a salted hash: the reference is found in
  * the data itself, and neither it nor any value of theirs is logged.
  */
-export async function erase({ erasures, database, s3, bucket }: PrivacyDeps, request: ErasureRequest): Promise<ErasureCounts> {
+export async function erase({ erasures, database, s3, bucket, copyLimit }: PrivacyDeps, request: ErasureRequest): Promise<ErasureCounts> {
   await database.ensureSchema(BASE_TABLES_DDL);
   const inTables = await database.inTransaction(async (db) => {
     const reference = await referenceOf(db, request.salt, request.reference_hash);
@@ -43,7 +46,7 @@ export async function erase({ erasures, database, s3, bucket }: PrivacyDeps, req
   });
   const reference = inTables ? undefined : await referenceInObjects(s3, bucket, request.salt, request.reference_hash);
   const person: Person | undefined = inTables?.person ?? (reference ? { reference, holdings: [], names: [] } : undefined);
-  const counts: ErasureCounts = { found: person !== undefined, rows: inTables?.rows ?? {}, objects: person ? await eraseObjects(s3, bucket, person) : {} };
+  const counts: ErasureCounts = { found: person !== undefined, rows: inTables?.rows ?? {}, objects: person ? await eraseObjects(s3, bucket, person, copyLimit) : {} };
   await erasures.settle(request.sk, counts);
   return counts;
 }
@@ -66,6 +69,6 @@ export const createHandler = (deps: PrivacyDeps) =>
   });
 
 export const handler = builtOnFirstEvent(() => {
-  const { config, aws, database } = fromEnvironment(process.env, { INGEST_BUCKET: z.string().min(1) });
-  return createHandler({ erasures: createErasures(aws.dynamo, config.METASTORE_TABLE), database, s3: aws.s3, bucket: config.INGEST_BUCKET });
+  const { config, aws, database } = fromEnvironment(process.env, { INGEST_BUCKET: z.string().min(1), ...SingleCopyEnv });
+  return createHandler({ erasures: createErasures(aws.dynamo, config.METASTORE_TABLE), database, s3: aws.s3, bucket: config.INGEST_BUCKET, copyLimit: config.SINGLE_COPY_LIMIT });
 });

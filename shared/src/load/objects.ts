@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { copyInParts, S3_SINGLE_REQUEST_LIMIT } from './multipart';
 
-const isMissing = (error: unknown) => (error as { name?: string }).name === 'NoSuchKey';
+// A HEAD has no body to name its error: S3's 404 reaches the SDK as NotFound.
+const isMissing = (error: unknown) => ['NoSuchKey', 'NotFound'].includes((error as { name?: string }).name ?? '');
 
 /** S3 keys may hold 1024 bytes in any segment; file systems (the local cloud's store among them) take 255 a name. */
 const MAX_SEGMENT_BYTES = 255;
@@ -41,13 +43,22 @@ export async function openObject(s3: S3Client, bucket: string, key: string, ifMa
 
 /**
  * Moves an upload to archive/ after a load or quarantine/ after a refusal; a retry finding it moved does nothing.
- * With the ETag of what was read, a newer upload of the same key is left in place for its own event.
+ * With the ETag of what was read, a newer upload of the same key is left in place for its own event. An object above
+ * the single-copy limit (S3's 5 GiB; `copyLimit` lowers it in tests) is copied in parts, its metadata kept.
  */
-export async function moveObject(s3: S3Client, bucket: string, key: string, folder: 'archive' | 'quarantine', etag?: string): Promise<void> {
+export async function moveObject(s3: S3Client, bucket: string, key: string, folder: 'archive' | 'quarantine', etag?: string, copyLimit = S3_SINGLE_REQUEST_LIMIT): Promise<void> {
   if (isUnsafeKey(key)) return;
   const source = `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  const target = settledKey(folder, key);
   try {
-    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: settledKey(folder, key), CopySource: source, CopySourceIfMatch: etag }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const size = head.ContentLength ?? 0;
+    if (size <= copyLimit) await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: source, CopySourceIfMatch: etag }));
+    else {
+      const { ContentType, ContentEncoding, ContentDisposition, ContentLanguage, CacheControl, Metadata } = head;
+      const to = { Bucket: bucket, Key: target, ContentType, ContentEncoding, ContentDisposition, ContentLanguage, CacheControl, Metadata };
+      await copyInParts(s3, to, { copySource: source, size, ifMatch: etag ?? head.ETag }, copyLimit);
+    }
   } catch (error) {
     if (isMissing(error) || (error as { name?: string }).name === 'PreconditionFailed') return;
     throw error;

@@ -18,6 +18,7 @@ interface FilesystemStoreBase {
   rootDirectory: string;
   getBucket(bucket: string): Promise<unknown>;
   getMetadata(bucket: string, key: string): Promise<Metadata>;
+  getObject(bucket: string, key: string, range?: { start: number; end: number }): Promise<{ content: Readable | null; metadata: Metadata } | null>;
   putMetadata(bucket: string, key: string, metadata: Metadata, md5?: string): Promise<void>;
   initiateUpload(bucket: string, key: string, uploadId: string, metadata: Metadata): Promise<void>;
   putPart(bucket: string, uploadId: string, partNumber: number, content: Readable): Promise<unknown>;
@@ -96,9 +97,18 @@ export class SafeStore extends FilesystemStore {
     return super.putPart(bucket, uploadId, partNumber, content);
   }
 
-  override async putObjectMultipart(bucket: string, uploadId: string, parts: unknown[]): Promise<unknown> {
+  /**
+   * The ETag S3 gives an object assembled from parts: the MD5 of the parts' MD5s, then `-<number of parts>`, by
+   * which a client (and a test) tells a multipart object from one written whole.
+   */
+  override async putObjectMultipart(bucket: string, uploadId: string, parts: Array<{ number: number; etag: string }>): Promise<unknown> {
     checkUpload(uploadId);
-    return super.putObjectMultipart(bucket, uploadId, parts);
+    const key = await readFile(join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId, 'key'), 'utf8');
+    const result = (await super.putObjectMultipart(bucket, uploadId, parts)) as { md5: string; size: number };
+    const ordered = [...parts].sort((a, b) => a.number - b.number).map((p) => Buffer.from(p.etag, 'hex'));
+    const md5 = `${createHash('md5').update(Buffer.concat(ordered)).digest('hex')}-${parts.length}`;
+    await writeFile(this.getResourcePath(bucket, key, 'object.md5'), md5);
+    return { ...result, md5 };
   }
 
   override async copyObject(srcBucket: string, srcKey: string, destBucket: string, destKey: string, replacement?: Metadata): Promise<Metadata> {

@@ -5,6 +5,7 @@ import S3rver from 's3rver';
 import { isLoopbackHost } from '../http';
 import { pickPort } from './ports';
 import { archivedObjects } from './s3-archived';
+import { uploadPartCopy } from './s3-part-copy';
 import { SafeStore } from './s3-store';
 
 export interface S3ObjectEvent {
@@ -19,6 +20,8 @@ export interface S3 {
 
 type Context = {
   method: string;
+  path: string;
+  query: Record<string, string | string[] | undefined>;
   get(header: string): string;
   response: { get(header: string): string };
   status: number;
@@ -72,9 +75,10 @@ export async function startS3(dir: string, fixedPort?: number): Promise<S3> {
   const server = new S3rver({ port: fixedPort === undefined ? 0 : await pickPort(fixedPort, 'S3'), address: '127.0.0.1', silent: true, directory, allowMismatchedSignatures: true });
   // Objects under hashed file names: no key names a path outside the bucket's folder (s3-store.ts).
   const internals = server as unknown as { store: unknown; context: { store: unknown }; middleware: Middleware[] };
-  internals.store = internals.context.store = new SafeStore(directory);
+  const store = new SafeStore(directory);
+  internals.store = internals.context.store = store;
   // First of all of s3rver's middleware (Koa composes them when the server starts).
-  internals.middleware.unshift(loopbackOnly, xmlControls, ifMatch, archivedObjects);
+  internals.middleware.unshift(loopbackOnly, xmlControls, ifMatch, archivedObjects, uploadPartCopy(store));
   const { port } = (await server.run()) as { port: number };
   return {
     endpoint: `http://127.0.0.1:${port}`,

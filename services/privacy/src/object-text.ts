@@ -1,0 +1,52 @@
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+
+/** About how much text a chunk of whole lines holds. */
+const CHUNK_CHARS = 1024 * 1024;
+
+/**
+ * An object in S3 Glacier Flexible Retrieval or Deep Archive that is not restored: S3 refuses to read it. The
+ * bucket's lifecycle moves archive/ only to Glacier Instant Retrieval, which reads as any other class; an object
+ * moved colder by hand must be restored before an erasure can complete (docs/security.md).
+ */
+export class ObjectNotRestoredError extends Error {
+  constructor(readonly key: string) {
+    super(`${key} is in a Glacier storage class and not restored; restore it, then run the erasure again`);
+    this.name = 'ObjectNotRestoredError';
+  }
+}
+
+/** The object's body, only while it is the version `ifMatch` names. */
+async function bodyOf(s3: S3Client, bucket: string, key: string, ifMatch?: string): Promise<Readable> {
+  try {
+    return (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch }))).Body as Readable;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'InvalidObjectState') throw new ObjectNotRestoredError(key);
+    throw error;
+  }
+}
+
+/**
+ * The object's UTF-8 text in chunks of whole lines (the last may lack its line end), so that a file of any size is
+ * read in bounded memory and every line-wise edit of a chunk is the edit of the whole.
+ */
+export async function* textChunks(s3: S3Client, bucket: string, key: string, ifMatch?: string): AsyncGenerator<string> {
+  const body = (await bodyOf(s3, bucket, key, ifMatch)).setEncoding('utf8');
+  let held = '';
+  for await (const text of body as AsyncIterable<string>) {
+    held += text;
+    if (held.length < CHUNK_CHARS) continue;
+    const end = held.lastIndexOf('\n') + 1;
+    if (end === 0) continue;
+    yield held.slice(0, end);
+    held = held.slice(end);
+  }
+  if (held) yield held;
+}
+
+/** The object's whole text. */
+export async function textOf(s3: S3Client, bucket: string, key: string, ifMatch?: string): Promise<string> {
+  let text = '';
+  for await (const chunk of textChunks(s3, bucket, key, ifMatch)) text += chunk;
+  return text;
+}

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ServiceException, UploadPartCopyCommand } from '@aws-sdk/client-s3';
+import { moveObject } from '@dataharvest/shared/load/objects';
+import { eraseObjects } from '../services/privacy/src/erase-objects';
+import { startS3, type S3 } from '../local/src/cloud/emulators/s3';
+
+/** S3's 5 GiB single-copy limit, lowered: these objects of a few hundred bytes take the multipart paths. */
+const LIMIT = 64;
+const MULTIPART = /^"[0-9a-f]{32}-(\d+)"$/;
+const FRIDA = '9e40659b-8b9f-4fc4-814b-5a7b5a23b64d';
+const rows = (n: number, who = (i: number) => `client-${i}`) => `record_id,client_reference,name\n${Array.from({ length: n }, (_, i) => `${i + 1},${who(i)},Name ${i}\n`).join('')}`;
+
+/**
+ * The multipart paths of archiving, quarantining and erasure, through the real code against the local S3, with the
+ * single-copy limit lowered: the bytes, the metadata and the version read are what a single copy would give.
+ */
+describe('objects above the single-copy limit', () => {
+  let dir: string;
+  let server: S3;
+  let s3: S3Client;
+  const Bucket = 'ingest';
+  const body = async (Key: string) => (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString();
+  const head = (Key: string) => s3.send(new HeadObjectCommand({ Bucket, Key }));
+  const gone = (Key: string) =>
+    head(Key).then(
+      () => false,
+      (e: S3ServiceException) => e.name === 'NotFound',
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 's3-multipart-'));
+    server = await startS3(dir);
+    s3 = new S3Client({ region: 'eu-central-1', endpoint: server.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    await s3.send(new CreateBucketCommand({ Bucket }));
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('archives and quarantines in parts, keeping the bytes and the content type', async () => {
+    const text = rows(10);
+    for (const [file, folder] of [
+      ['clients_20200130.csv', 'archive'],
+      ['clients_20200131.csv', 'quarantine'],
+    ] as const) {
+      const key = `incoming/BANK/${file}`;
+      await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: text, ContentType: 'text/csv' }));
+      await moveObject(s3, Bucket, key, folder, (await head(key)).ETag, LIMIT);
+      const moved = await head(`${folder}/BANK/${file}`);
+      expect([await body(`${folder}/BANK/${file}`), moved.ContentType, await gone(key)]).toEqual([text, 'text/csv', true]);
+      expect(Number(MULTIPART.exec(moved.ETag!)?.[1])).toBe(Math.ceil(text.length / LIMIT));
+    }
+  });
+
+  it('leaves a newer upload in place: every part is read from the version named', async () => {
+    const key = 'incoming/BANK/accounts_20200130.csv';
+    await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: rows(5) }));
+    const first = (await head(key)).ETag;
+    await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: rows(6) }));
+    await moveObject(s3, Bucket, key, 'archive', first, LIMIT);
+    expect([await body(key), await gone('archive/BANK/accounts_20200130.csv')]).toEqual([rows(6), true]);
+  });
+
+  it('refuses a part range outside the source, as S3 does', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'archive/BANK/small.csv', Body: 'abc' }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'archive/BANK/copy.csv' }));
+    const copy = (range: string) =>
+      s3.send(new UploadPartCopyCommand({ Bucket, Key: 'archive/BANK/copy.csv', UploadId, PartNumber: 1, CopySource: `${Bucket}/archive/BANK/small.csv`, CopySourceRange: range }));
+    await expect(copy('bytes=0-3')).rejects.toMatchObject({ name: 'InvalidRange' });
+    await expect(copy('bytes=1-2')).resolves.toMatchObject({ CopyPartResult: { ETag: expect.any(String) } });
+  });
+
+  it('erases in parts: the person leaves a file above the limit, everyone else stays, a file without them is not rewritten', async () => {
+    const withHer = rows(20, (i) => (i === 7 ? FRIDA : `client-${i}`));
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'archive/BANK/clients_20200201.csv', Body: withHer }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'archive/BANK/clients_20200202.csv', Body: rows(20) }));
+    const untouched = (await head('archive/BANK/clients_20200202.csv')).ETag;
+    const person = { reference: FRIDA, names: [], holdings: [{ client: 'BANK', portfolios: [], accounts: [] }] };
+    expect(await eraseObjects(s3, Bucket, person, LIMIT)).toEqual({ archive: 1 });
+    expect(await body('archive/BANK/clients_20200201.csv')).toBe(withHer.replace(`8,${FRIDA},Name 7\n`, ''));
+    expect((await head('archive/BANK/clients_20200201.csv')).ETag).toMatch(MULTIPART);
+    expect((await head('archive/BANK/clients_20200202.csv')).ETag).toBe(untouched);
+    // Again: nothing of hers is left, nothing is rewritten.
+    expect(await eraseObjects(s3, Bucket, person, LIMIT)).toEqual({});
+  });
+});
