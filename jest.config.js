@@ -38,6 +38,7 @@ const unit = [
   'local/test/providers.test.ts',
   'local/test/node-version.test.ts',
   'local/test/runtime.test.ts',
+  'local/test/scheduled-rules.test.ts',
   'local/test/sns.test.ts',
   'local/test/scaffold-templates.test.ts',
   'local/test/sizes-parameters.test.ts',

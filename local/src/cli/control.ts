@@ -12,15 +12,17 @@ export interface Control extends ControlAddress {
   stop(): Promise<void>;
 }
 
-/** What `up` does on request: deploys one service of serverless-compose.yml into the running cloud. */
+/** What `up` does on request: deploys one service of serverless-compose.yml, reads or sets the local clock. */
 export interface ControlActions {
   deploy(service: string): Promise<{ functions: string[] }>;
+  /** Sets the clock to `time` (an ISO instant with its offset) when given; answers the clock's time. */
+  clock(time: string | undefined): { now: string };
 }
 
 const MAX_BODY = 4096;
 
 /**
- * A loopback endpoint of `up`: POST /deploy with the start's bearer token and a loopback Host (so neither another
+ * A loopback endpoint of `up`: POST /deploy or POST /clock with the start's bearer token and a loopback Host (so neither another
  * user's process without cloud.json nor a DNS-rebinding page can use it). Deploys run one at a time, as
  * CloudFormation updates a stack once at a time.
  */
@@ -34,7 +36,16 @@ export async function startControl(actions: ControlActions): Promise<Control> {
     const { port } = server.address() as AddressInfo;
     if (req.headers.host !== `127.0.0.1:${port}`) return answer(res, 403, { error: 'not a loopback request' });
     if (!authorized(req.headers.authorization, token)) return answer(res, 401, { error: 'no valid token' });
-    if (req.method !== 'POST' || req.url !== '/deploy') return answer(res, 404, { error: 'POST /deploy only' });
+    if (req.method === 'POST' && req.url === '/clock') {
+      const time = (JSON.parse(await body(req)) as { time?: unknown }).time;
+      if (time !== undefined && typeof time !== 'string') return answer(res, 400, { error: 'time must be a string' });
+      try {
+        return answer(res, 200, actions.clock(time));
+      } catch (error) {
+        return answer(res, 400, { error: (error as Error).message });
+      }
+    }
+    if (req.method !== 'POST' || req.url !== '/deploy') return answer(res, 404, { error: 'POST /deploy or /clock only' });
     const service = (JSON.parse(await body(req)) as { service?: unknown }).service;
     if (typeof service !== 'string' || !service) return answer(res, 400, { error: 'the body names no service' });
     const deployed = queue.then(() => actions.deploy(service));
@@ -77,4 +88,14 @@ export async function requestDeploy(control: ControlAddress, service: string): P
     body: JSON.stringify({ service }),
   });
   return (await response.json()) as { functions: string[] } | { error: string };
+}
+
+/** Asks the `up` at `control` for its clock's time, setting it first when `time` is given. */
+export async function requestClock(control: ControlAddress, time?: string): Promise<{ now: string } | { error: string }> {
+  const response = await fetch(`${control.url}/clock`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${control.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ time }),
+  });
+  return (await response.json()) as { now: string } | { error: string };
 }

@@ -75,12 +75,22 @@ export function program(done: (code: number) => void): Command {
   for (const [service, flag] of PORT_FLAGS) up.option(`--${flag} <port>`, `a fixed port for ${service} (default: a free one)`);
   up.option('--notifications', 'print each notification of the SNS topic (settled files, batch outcomes) as it arrives, one a line');
   up.option('--console-port <port>', 'a fixed port for the status console on 127.0.0.1 (default: a free one)');
+  up.option('--clock <time>', 'start the local clock, which scheduled rules fire on, at this ISO instant with its offset, e.g. 2024-03-18T16:59:00+01:00');
   up.action(
     act(async (o: { dataDir: string; logFormat: string; chunkSize?: string } & Record<string, string | undefined>) => {
       if (o.logFormat !== 'text' && o.logFormat !== 'json') throw new UsageError(`--log-format takes text or json, not ${o.logFormat}`);
+      const clock = o.clock === undefined ? undefined : (await import('./clock')).clockStart(o.clock);
       const ports = Object.fromEntries(PORT_FLAGS.flatMap(([service, flag]) => (o[camel(flag)] === undefined ? [] : [[service, port(o[camel(flag)]!, flag)]])));
       const consolePort = o.consolePort === undefined ? undefined : port(o.consolePort, 'console-port');
-      return (await import('./up')).up({ dataDir: o.dataDir, ports, logFormat: o.logFormat, notifications: Boolean(o.notifications), parameters: chunkSizeParameters(o.chunkSize), consolePort });
+      return (await import('./up')).up({
+        dataDir: o.dataDir,
+        ports,
+        logFormat: o.logFormat,
+        notifications: Boolean(o.notifications),
+        parameters: chunkSizeParameters(o.chunkSize),
+        consolePort,
+        clock,
+      });
     }),
   );
 
@@ -232,6 +242,15 @@ export function program(done: (code: number) => void): Command {
       .description('package one service and deploy it into the local cloud that `up` runs, without a restart')
       .argument('<service>', 'a service of serverless-compose.yml, e.g. a newly scaffolded transformer'),
   ).action(act(async (service: string, o: { dataDir: string }) => (await import('./deploy')).deploy(service, o)));
+
+  dataDir(
+    cli
+      .command('clock')
+      .description("print the running local cloud's clock, which scheduled rules fire on; set it when a time is given")
+      .argument('[time]', 'an ISO instant with its offset, e.g. 2024-03-18T17:00:00+01:00: rules whose firing it passes fire at once')
+      .option('--json', 'print one JSON object, {"now":…}', false)
+      .addHelpText('after', '\nExit codes: 0 printed (or set); 1 no local cloud runs on the data dir; 2 usage error (a time without an offset).'),
+  ).action(act(async (time: string | undefined, o: { dataDir: string; json: boolean }) => (await import('./clock')).clock(time, o)));
   // Positional: after `discard`, --json and --data-dir are discard's.
   const failuresCommand = dataDir(
     stage(cli.command('failures').description('what sits in every on-failure queue, with its batch and reason').option('--json', 'print one JSON object', false).enablePositionalOptions()),

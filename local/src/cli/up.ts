@@ -1,5 +1,6 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseClockTime } from '../cloud/clock';
 import { readCompose } from '../cloud/cloudformation/compose';
 import { CloudError } from '../cloud/errors';
 import { startCloud, type LocalCloud } from '../cloud/index';
@@ -21,6 +22,8 @@ export interface UpOptions {
   parameters: Record<string, string>;
   /** The status console's port on 127.0.0.1 (`--console-port`; default: a free one). */
   consolePort?: number;
+  /** Where the local clock starts (`--clock`): scheduled rules fire on it. */
+  clock?: Date;
 }
 
 /** `dataharvest up`: the local cloud in the foreground until Ctrl-C, its endpoints printed for other tools. */
@@ -31,7 +34,7 @@ export async function up(opts: UpOptions): Promise<number> {
     process.stdout.write(`${formatLogLine(l, opts.logFormat, fn)}\n`);
     logs.write(l, fn);
   };
-  const cloud = await startCloud({ dataDir: opts.dataDir, ports: opts.ports, parameters: opts.parameters, log });
+  const cloud = await startCloud({ dataDir: opts.dataDir, ports: opts.ports, parameters: opts.parameters, log, clock: opts.clock });
   const control = await serveDeploys(cloud, opts.dataDir);
   const forget = announceCloud(opts.dataDir, cloud, control);
   const statusConsole = await startConsole(connectCloud(cloud), opts.consolePort).catch(async (error: unknown) => {
@@ -50,6 +53,7 @@ export async function up(opts: UpOptions): Promise<number> {
       `  Postgres  ${cloud.postgresUrl}  (superuser, without TLS)`,
       ...applicationLogin(cloud),
       `  functions ${cloud.functions.join(', ')}`,
+      `  clock     ${cloud.clock.now().toISOString()}  (scheduled rules fire on it; \`dataharvest clock <time>\` sets it)`,
       `  console   ${statusConsole.url}  (status console, loopback only)`,
       '',
     ].join('\n'),
@@ -82,6 +86,10 @@ async function serveDeploys(cloud: LocalCloud, dataDir: string): Promise<Control
       announceCloud(dataDir, cloud, control);
       process.stdout.write(`deployed ${service}; functions ${cloud.functions.join(', ')}\n`);
       return { functions: cloud.functions };
+    },
+    clock(time) {
+      if (time !== undefined) process.stdout.write(`clock set to ${cloud.clock.set(parseClockTime(time)).toISOString()}\n`);
+      return { now: cloud.clock.now().toISOString() };
     },
   });
   return control;

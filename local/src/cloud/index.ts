@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
+import { LocalClock } from './clock';
 import { deployInDependencyOrder, loadComposedStacks } from './cloudformation/compose';
 import { checkOverrides } from './cloudformation/parameters';
 import { StackDeployer } from './cloudformation/stack-deployer';
@@ -27,6 +28,8 @@ export interface LocalCloud extends Services {
   deploy(serviceDir: string): Promise<void>;
   /** Synchronous invocation; rejects with the function's error. */
   invoke(functionName: string, event: unknown): Promise<unknown>;
+  /** The clock scheduled rules fire on (clock.ts): tests and `dataharvest clock` set it. */
+  clock: LocalClock;
   /** Test hook (the chaos suite): kills the function's running containers mid-invocation (lambda/runtime.ts); how many. */
   killContainers(functionName: string): number;
   /** A session of one of the templates' roles, as STS AssumeRole with session tags gives it (iam/sessions.ts). */
@@ -51,6 +54,8 @@ export interface CloudOptions {
   ports?: Ports;
   /** Template parameter values by name, for every stack that declares the parameter (cloudformation/parameters.ts). */
   parameters?: Record<string, string>;
+  /** Where the local clock starts (`up --clock`); it runs on from there. Default: the host's time. */
+  clock?: Date;
 }
 
 /**
@@ -75,6 +80,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
   const emulators = await startServices({ dataDir: opts.dataDir, log, ports: opts.ports });
   const clients = emulatorClients(emulators);
   const runtime = new Runtime(log, emit);
+  const clock = new LocalClock(opts.clock);
   const cloud: CloudParts = {
     emulators,
     clients,
@@ -86,9 +92,11 @@ export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
       log,
       gaveUp: (e) => emit('gave-up', e),
       checkpointDir: join(emulators.dataDir, 'checkpoints'),
+      clock,
     }),
     database: new LocalDatabaseResources(emulators.postgres, emulators.secrets),
     customResourceRequests: new CustomResources(),
+    clock,
     log,
     notice: (line) => {
       if (!told.has(line)) log(line);
@@ -132,6 +140,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
     },
     deploy: (dir) => stackDeployer.deploy(loadStack(resolve(root, dir))),
     invoke: (fn, event) => runtime.invoke(fn, event),
+    clock,
     killContainers: (fn) => runtime.kill(fn),
     assumeRole: (roleArn, session) => cloud.iam.assumeRole(roleArn, session),
     async idle({ quietMs = 500, timeoutMs = 60_000 } = {}) {

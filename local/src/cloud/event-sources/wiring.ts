@@ -3,10 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clients } from '../emulators/clients';
 import { type AsyncConfig, createAsyncInvoker } from './async-invoke';
+import type { LocalClock } from '../clock';
 import { type Precision, startChangeFeed } from './change-feed';
 import type { GaveUp } from './failure-destination';
 import { streamMappingConfig } from './mapping-config';
 import { matchS3Event, matchS3Rule, type S3Rule, type S3rverEvent, s3NotificationEvent } from './s3-notifications';
+import { type ScheduledRule, ScheduledRules } from './scheduled-rules';
 import { startStreamPoller, type StreamPoller } from './stream-poller';
 import { dynamodbSource, kinesisSource } from './stream-sources';
 
@@ -28,6 +30,7 @@ export class EventSourceWiring {
   private readonly queueUrls = new Map<string, string>();
   private readonly rules = new Map<string, S3Rule[]>();
   private readonly pollers = new Map<string, StreamPoller>();
+  private readonly scheduled: ScheduledRules;
   private stopped = false;
 
   constructor(
@@ -38,9 +41,20 @@ export class EventSourceWiring {
       gaveUp: (e: GaveUp) => void;
       /** Where readers keep their positions, so a persistent cloud resumes instead of replaying on restart. */
       checkpointDir: string;
+      /** The clock scheduled rules fire on. */
+      clock: LocalClock;
     },
   ) {
     this.asyncInvoker = createAsyncInvoker({ invoke: deps.invoke, sqs: deps.clients.sqs, log: deps.log, gaveUp: deps.gaveUp });
+    // EventBridge invokes a rule's function asynchronously, with the function's retry configuration.
+    this.scheduled = new ScheduledRules(deps.clock, (fn, event) => {
+      if (!this.stopped) this.asyncInvoker.invokeAsync(fn, event, this.asyncConfigs.get(fn) ?? DEFAULT_ASYNC);
+    });
+  }
+
+  /** An enabled events rule with a schedule (providers/events-rules.ts). */
+  schedule(owner: string, rule: ScheduledRule): void {
+    this.scheduled.add(owner, rule);
   }
 
   /** A queue of a deployed stack, so destinations can name it by ARN. */
@@ -97,6 +111,7 @@ export class EventSourceWiring {
   /** Stops what the owner wired: its poller, its notification rules. */
   async remove(owner: string): Promise<void> {
     this.rules.delete(owner);
+    this.scheduled.remove(owner);
     await this.pollers.get(owner)?.stop();
     this.pollers.delete(owner);
   }
@@ -108,6 +123,7 @@ export class EventSourceWiring {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.scheduled.stop();
     await Promise.all([...this.pollers.values()].map((p) => p.stop()));
   }
 

@@ -1,3 +1,4 @@
+import type { LocalClock } from '../clock';
 import type { Physical, Resolver, Resource, Stack } from '../cloudformation/template';
 import type { Clients } from '../emulators/clients';
 import type { Services } from '../emulators/services';
@@ -18,6 +19,8 @@ export interface CloudParts {
   eventSources: EventSourceWiring;
   database: LocalDatabaseResources;
   customResourceRequests: CustomResources;
+  /** The time scheduled rules fire on, which `up --clock` and `dataharvest clock` set. */
+  clock: LocalClock;
   log(line: string, functionName?: string): void;
   /** Logs a line the first time it is given, not again. */
   notice(line: string): void;

@@ -2,6 +2,7 @@ import { customResources } from './custom-resources';
 import { dataStores } from './data-stores';
 import { database } from './database';
 import { eventSourceMappings } from './event-source-mappings';
+import { eventsRules } from './events-rules';
 import { functions } from './functions';
 import { iamPolicies } from './iam-policies';
 import type { ResourceProvider } from './provider';
@@ -9,7 +10,7 @@ import { notCreatedResources, recorded } from './recorded';
 import { sns } from './sns';
 
 /** Every provider, each owning its types: a new resource type is a new provider listed here. */
-export const PROVIDERS: readonly ResourceProvider[] = [dataStores, database, sns, recorded, iamPolicies, functions, eventSourceMappings, customResources];
+export const PROVIDERS: readonly ResourceProvider[] = [dataStores, database, sns, recorded, iamPolicies, functions, eventSourceMappings, eventsRules, customResources];
 
 /** Type -> its provider; two providers claiming one type is a mistake of this list, caught as the module loads. */
 export function registry(providers: readonly ResourceProvider[]): (type: string) => ResourceProvider {
