@@ -225,6 +225,8 @@ describe('stream poller on Kinesis (kinesalite)', () => {
     const poller = poll(s.arn, fn, { startingPosition: 'LATEST' });
     // Written at once, before the poller can have taken an iterator: a LATEST iterator taken now would miss it.
     await putAll(s.name, [{ key: 'k', data: 'new' }]);
+    // The poller may have been caught up before the put landed: wait for the record itself.
+    await waitFor('the new record', () => fn.batches.length > 0);
     await settled(poller);
     expect(fn.batches.map(decoded)).toEqual([['new']]);
   });
