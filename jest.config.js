@@ -57,6 +57,7 @@ const unit = [
   'shared/test/metrics.test.ts',
   'shared/test/safe-error.test.ts',
   'services/privacy/test/redact.test.ts',
+  'services/privacy/test/listing.test.ts',
   'test/cli-usage.test.ts',
   'test/import-rules.test.ts',
   'test/cli-logs.test.ts',

@@ -1,3 +1,4 @@
+import type { ErasureFailure } from '@dataharvest/events/erasure';
 import type { FailureRecord } from '@dataharvest/events/failure';
 import { describe as describeMessage } from '../src/cli/failure-queues';
 import { asyncFailureRecord, streamFailureRecord } from '../src/cloud/event-sources/failure-destination';
@@ -62,6 +63,28 @@ describe('an on-failure message mapped back to its batch', () => {
   it("does not take another service's failure item for the same shard", () => {
     const mapped = describeMessage(streamMessage('shardId-000000000001', failure.sequence_number!, failure.sequence_number!), { ...queue, service: 'tax' }, [failure]);
     expect(mapped.failure).toBeUndefined();
+  });
+
+  it("maps the privacy service's message to the erasure request whose record failed, with what it could not erase", () => {
+    const erasure: ErasureFailure = {
+      pk: 'ERASURE_FAILURE',
+      sk: `2026-01-01T00:00:00.000Z#${'a'.repeat(64)}`,
+      reason: 'ErasureIncompleteError: 1 object not erased',
+      not_erased: [{ key: 'quarantine/ACME/clients_20200131.csv', reason: 'ObjectNotRestoredError: in Glacier' }],
+      attempts: 6,
+      first_seen: '2026-01-01T00:00:01.000Z',
+      last_seen: '2026-01-01T00:00:09.000Z',
+      shard_id: failure.shard_id!,
+      sequence_number: failure.sequence_number!,
+      record_attempts: 6,
+      sequence_numbers: failure.sequence_numbers!,
+    };
+    const privacy = { ...queue, service: 'privacy' };
+    const mapped = describeMessage(streamMessage('shardId-000000000001', failure.sequence_number!, failure.sequence_number!), privacy, [failure], [erasure]);
+    expect(mapped).toMatchObject({ service: 'privacy', erasure: { request: erasure.sk, notErased: erasure.not_erased }, reason: erasure.reason, attempts: 6, firstSeen: erasure.first_seen });
+    expect([mapped.failure, mapped.client]).toEqual([undefined, undefined]);
+    // Another service's message on the same record is not the erasure's.
+    expect(describeMessage(streamMessage('shardId-000000000001', failure.sequence_number!, failure.sequence_number!), queue, [], [erasure]).erasure).toBeUndefined();
   });
 
   it('names the client and batch of an S3-triggered failure from its object key, and its error', () => {

@@ -21,6 +21,12 @@ export interface FailedRecordAt {
   sequenceNumber: string;
 }
 
+/** Where a change-feed record sits: its shard is the first part of its event id (`shardId-…:<sequence number>`). */
+export const failedRecordAt = (record: { eventID: string; kinesis: { sequenceNumber: string } }): FailedRecordAt => ({
+  shardId: record.eventID.split(':')[0]!,
+  sequenceNumber: record.kinesis.sequenceNumber,
+});
+
 /**
  * The metastore's failure items (events/src/failure.ts): one per client, batch date and function, written by the
  * handler on each failed attempt. Not batch items, so no change-feed filter wakes on them.

@@ -1,7 +1,9 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ListQueuesCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { ErasureFailure, NotErased } from '@dataharvest/events/erasure';
 import type { FailureRecord } from '@dataharvest/events/failure';
 import { parseObjectKey } from '@dataharvest/events/object-key';
-import type { Connection } from './connection';
+import { createErasures } from '@dataharvest/shared/erasures';
+import { type Connection, metastoreTable } from './connection';
 
 /** One message of an on-failure queue, mapped back to the batch it is about where the metastore says. */
 export interface QueuedFailure {
@@ -29,6 +31,8 @@ export interface QueuedFailure {
   eTag?: string;
   /** The metastore's failure item it maps to (stream failures recorded by the handler). */
   failure?: FailureRecord;
+  /** The erasure request a privacy failure is about (its sk), and the objects its attempts could not erase. */
+  erasure?: { request: string; notErased: NotErased[] };
 }
 
 /** An SQS client that reaches the connection's queues: the local cloud's fauxqs, or the stage's region. */
@@ -88,7 +92,8 @@ export async function readFailures(on: Connection, sqs: SQSClient, hideSeconds =
   // The queues first: a handler records its failure before the platform queues the record, so every message read
   // has its failure item by now.
   const failures = await failureItems();
-  return messages.map(({ message, queue }) => describe(message, queue, failures)).sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
+  const erasures = messages.some((m) => m.queue.service === PRIVACY) ? await createErasures(on.aws.dynamo, metastoreTable(on.deployment)).listFailures() : [];
+  return messages.map(({ message, queue }) => describe(message, queue, failures, erasures)).sort((a, b) => a.firstSeen.localeCompare(b.firstSeen));
 }
 
 interface DestinationRecord {
@@ -107,8 +112,14 @@ interface BatchInfo {
 
 const within = (n: string, from: string, to: string) => BigInt(from) <= BigInt(n) && BigInt(n) <= BigInt(to);
 
-/** Maps one on-failure message (Lambda's record: where the records are, or the event) to what it is about. */
-export function describe(message: Message, queue: { service: string; url: string }, failures: FailureRecord[]): QueuedFailure {
+/** The service that carries out erasure requests: its failures are about a request, not a batch. */
+const PRIVACY = 'privacy';
+
+/**
+ * Maps one on-failure message (Lambda's record: where the records are, or the event) to what it is about: a batch's
+ * failure item, or for the privacy service an erasure request's.
+ */
+export function describe(message: Message, queue: { service: string; url: string }, failures: FailureRecord[], erasures: ErasureFailure[] = []): QueuedFailure {
   const body = JSON.parse(message.Body ?? '{}') as DestinationRecord;
   const at = body.timestamp ?? new Date(0).toISOString();
   const base = {
@@ -127,6 +138,12 @@ export function describe(message: Message, queue: { service: string; url: string
       (f) => f.function === queue.service && f.shard_id === info.shardId && (f.sequence_numbers ?? []).some((n) => within(n, info.startSequenceNumber, info.endSequenceNumber)),
     );
     const where = { shardId: info.shardId, sequenceNumbers: [info.startSequenceNumber, info.endSequenceNumber] as [string, string] };
+    const erasure =
+      queue.service === PRIVACY ? erasures.find((e) => e.shard_id === info.shardId && e.sequence_numbers.some((n) => within(n, info.startSequenceNumber, info.endSequenceNumber))) : undefined;
+    if (erasure) {
+      const { reason, attempts, first_seen: firstSeen, last_seen: lastSeen } = erasure;
+      return { ...base, ...where, erasure: { request: erasure.sk, notErased: erasure.not_erased }, reason, attempts, firstSeen, lastSeen };
+    }
     if (!failure) return { ...base, ...where, reason: `not recorded in the metastore (${base.condition})` };
     return {
       ...base,

@@ -1,7 +1,8 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Batch } from '@dataharvest/events/batch';
 import { parseObjectKey } from '@dataharvest/events/object-key';
-import { type Connection, ingestBucket } from './connection';
+import { createErasures } from '@dataharvest/shared/erasures';
+import { type Connection, ingestBucket, metastoreTable } from './connection';
 import type { QueuedFailure } from './failure-queues';
 
 /** Where an on-failure message stands now: what redrive can do for it, and whether its batch moved on since. */
@@ -43,7 +44,7 @@ async function present(on: Connection, bucket: string, key: string): Promise<boo
   }
 }
 
-/** Each message's standing, by message id: one metastore read per batch, one HEAD per upload. */
+/** Each message's standing, by message id: one metastore read per batch or erasure request, one HEAD per upload. */
 export async function standings(on: Connection, queued: QueuedFailure[]): Promise<Map<string, Standing>> {
   const batches = new Map<string, Promise<Batch | undefined>>();
   const batchOf = (client: string, date: string) => {
@@ -53,6 +54,11 @@ export async function standings(on: Connection, queued: QueuedFailure[]): Promis
   };
   const out = new Map<string, Standing>();
   for (const f of queued) {
+    if (f.erasure) {
+      const request = await createErasures(on.aws.dynamo, metastoreTable(on.deployment)).get(f.erasure.request);
+      out.set(f.id, request?.status === 'DONE' ? { resolved: `erasure DONE since, at ${request.done_at}` } : {});
+      continue;
+    }
     const inIncoming = f.objectKey ? await present(on, f.bucket ?? ingestBucket(on.deployment), f.objectKey) : undefined;
     const batch = f.client && f.batchDate ? await batchOf(f.client, f.batchDate) : undefined;
     const resolved = resolution(f, batch, inIncoming);

@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type Connection, ingestBucket } from './connection';
+import { createErasures } from '@dataharvest/shared/erasures';
+import { type Connection, ingestBucket, metastoreTable } from './connection';
 import { UsageError } from './errors';
 import { type QueuedFailure, readFailures, release, remove, sqsClient } from './failure-queues';
 import { standings } from './failure-resolution';
@@ -13,8 +14,8 @@ export interface FailuresListing {
 
 const shown = ({ receiptHandle: _, queueUrl: __, failure: ___, ...rest }: QueuedFailure) => rest;
 
-/** The file an S3-triggered failure was about: its name, as the client uploaded it. */
-export const fileOf = (f: QueuedFailure) => (f.objectKey ? (f.objectKey.split('/').at(-1) ?? f.objectKey) : '-');
+/** The file an S3-triggered failure was about (its name, as the client uploaded it), or the erasure request. */
+export const fileOf = (f: QueuedFailure) => (f.objectKey ? (f.objectKey.split('/').at(-1) ?? f.objectKey) : f.erasure ? `erasure ${f.erasure.request}` : '-');
 
 /** One message's line in the listing; its file name and reason may come from an upload, so it is `printable`. */
 export const failureLine = (f: QueuedFailure, resolved: string | undefined) =>
@@ -94,6 +95,15 @@ export async function redrive(on: Connection, opts: { id?: string; all: boolean 
         }
         await remove(sqs, f);
         process.stdout.write(`${what}: ${done.get(upload)}\n`);
+        continue;
+      }
+      if (f.erasure) {
+        // The request REQUESTED again: the change feed delivers it to the privacy service on a new record.
+        const request = `erasure ${f.erasure.request}`;
+        if (!done.has(request))
+          done.set(request, (await createErasures(on.aws.dynamo, metastoreTable(on.deployment)).redrive(f.erasure.request)) ? 'requested again' : 'DONE already, nothing to re-run');
+        await remove(sqs, f);
+        process.stdout.write(`${f.id} ${f.service} ${request}: ${done.get(request)}\n`);
         continue;
       }
       if (!f.failure) {

@@ -20,7 +20,7 @@ const view = (f: QueuedFailure): QueuedView => ({
   attempts: f.attempts,
   firstSeen: f.firstSeen,
   lastSeen: f.lastSeen,
-  redrivable: Boolean(f.failure ?? f.objectKey),
+  redrivable: Boolean(f.failure ?? f.objectKey ?? f.erasure),
 });
 
 /**

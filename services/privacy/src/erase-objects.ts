@@ -1,20 +1,14 @@
-import { paginateListObjectsV2, PutObjectCommand, type S3Client, type _Object, type StorageClass } from '@aws-sdk/client-s3';
-import { referenceHash } from '@dataharvest/events/erasure';
+import { PutObjectCommand, type S3Client, type StorageClass } from '@aws-sdk/client-s3';
+import { type NotErased, referenceHash } from '@dataharvest/events/erasure';
 import { S3_SINGLE_REQUEST_LIMIT, writeInParts } from '@dataharvest/shared/load/multipart';
+import { type Listed, objectsUnder } from './listing';
+import { notErasedBecause } from './not-erased';
 import { textChunks, textOf } from './object-text';
 import type { Person } from './person';
 import { redacted, uuidsIn, withoutRows } from './redact';
 
 export const FOLDERS = ['archive', 'quarantine', 'errors'] as const;
 type Folder = (typeof FOLDERS)[number];
-
-type Listed = _Object & { Key: string };
-
-async function* objectsUnder(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<Listed> {
-  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
-    for (const o of page.Contents ?? []) if (o.Key) yield o as Listed;
-  }
-}
 
 /** The bank client of a settled object: `<folder>/<client>/<file>`. */
 const clientOf = (key: string) => key.split('/')[1] ?? '';
@@ -60,29 +54,45 @@ async function rewrite(s3: S3Client, bucket: string, o: Listed, contentType: str
 
 /**
  * Rewrites every settled object of the person's bank clients (of every client when no table knew them) that holds
- * them; an object without them is left as it is, so a repeated erasure rewrites nothing. Returns counts per folder.
+ * them; an object without them is left as it is, so a repeated erasure rewrites nothing. An object that cannot be
+ * read or rewritten (one in Glacier, one replaced meanwhile) blocks no other: it is listed in `notErased`, and the
+ * rest is erased. Returns counts per folder.
  */
-export async function eraseObjects(s3: S3Client, bucket: string, person: Person, limit = S3_SINGLE_REQUEST_LIMIT): Promise<Record<string, number>> {
+export async function eraseObjects(s3: S3Client, bucket: string, person: Person, limit = S3_SINGLE_REQUEST_LIMIT): Promise<{ rewritten: Record<string, number>; notErased: NotErased[] }> {
   const clients = person.holdings.length ? person.holdings.map((h) => `${h.client}/`) : [''];
   const rewritten: Record<string, number> = {};
+  const notErased: NotErased[] = [];
   for (const folder of FOLDERS) {
     for (const prefix of clients) {
       for await (const o of objectsUnder(s3, bucket, `${folder}/${prefix}`)) {
         const erase = (text: string) => erasedText(folder, text, person, clientOf(o.Key));
-        if (!(await rewrite(s3, bucket, o, folder === 'errors' ? 'application/json' : 'text/csv', erase, limit))) continue;
+        try {
+          if (!(await rewrite(s3, bucket, o, folder === 'errors' ? 'application/json' : 'text/csv', erase, limit))) continue;
+        } catch (error) {
+          notErased.push(notErasedBecause(o.Key, error));
+          continue;
+        }
         rewritten[folder] = (rewritten[folder] ?? 0) + 1;
       }
     }
   }
-  return rewritten;
+  return { rewritten, notErased };
 }
 
-/** The reference of the hash in the settled objects, when no table holds it (a person only in refused files). */
-export async function referenceInObjects(s3: S3Client, bucket: string, salt: string, hash: string): Promise<string | undefined> {
+/**
+ * The reference of the hash in the settled objects, when no table holds it (a person only in refused files). Objects
+ * that cannot be read are `unread`: while the reference is not found, the person may be in one of them.
+ */
+export async function referenceInObjects(s3: S3Client, bucket: string, salt: string, hash: string): Promise<{ reference?: string; unread: NotErased[] }> {
+  const unread: NotErased[] = [];
   for (const folder of FOLDERS) {
     for await (const o of objectsUnder(s3, bucket, `${folder}/`)) {
-      for await (const chunk of textChunks(s3, bucket, o.Key, o.ETag)) for (const candidate of uuidsIn(chunk)) if (referenceHash(salt, candidate) === hash) return candidate;
+      try {
+        for await (const chunk of textChunks(s3, bucket, o.Key, o.ETag)) for (const candidate of uuidsIn(chunk)) if (referenceHash(salt, candidate) === hash) return { reference: candidate, unread };
+      } catch (error) {
+        unread.push(notErasedBecause(o.Key, error));
+      }
     }
   }
-  return undefined;
+  return { unread };
 }
