@@ -12,6 +12,7 @@ const common = {
  * PostgreSQL, and need no `npm run package`. A new test file belongs to the cloud project until it is listed here.
  */
 const unit = [
+  'events/test/control.test.ts',
   'events/test/object-key.test.ts',
   'events/test/state-machine.test.ts',
   'local/test/batch-report.test.ts',
@@ -51,6 +52,7 @@ const unit = [
   'services/persistence/test/report-size.test.ts',
   'services/persistence/test/csv-validator.property.test.ts',
   'services/relationship/test/quality.test.ts',
+  'services/relationship/test/volume.test.ts',
   'services/notifier/test/notifications.test.ts',
   'shared/test/environment.test.ts',
   'shared/test/failure-retries.test.ts',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FieldType } from './portfolio-event';
+import { ControlDetail, FileReconciliation } from './control-schema';
 import { Quality } from './quality';
 
 /** The four daily files a client sends; each has a `<type>_persisted` flag on its batch. */
@@ -44,6 +45,10 @@ export const FileDetail = z.object({
   rejected_rows: z.number().int().nonnegative().optional(),
   bytes: z.number().int().nonnegative(),
   sha256: z.string().optional(),
+  /** The sum of the loaded rows' money columns (a decimal), what a control file's money_sum is held to. */
+  money_sum: z.string().optional(),
+  /** Its reconciliation with the batch's control file (events/src/control.ts). */
+  control: FileReconciliation.optional(),
   duration_ms: z.number().nonnegative().optional(),
   reason: z.string().optional(),
   error_count: z.number().int().nonnegative().optional(),
@@ -94,6 +99,8 @@ export const Batch = z.object({
   fingerprints: z.record(z.string(), z.string()).optional(),
   /** Each stage the batch entered after RECEIVING (entered at created_at), in order: how long each one took. */
   stage_history: z.array(z.object({ stage: Stage, at: z.string() })).optional(),
+  /** The batch's control file, when the client sent one (events/src/control.ts). */
+  control: ControlDetail.optional(),
   /** Why a step failed the batch for this generation (markFailed). */
   failure: z.object({ step: z.string(), reason: z.string(), at: z.string() }).optional(),
   created_at: z.string(),

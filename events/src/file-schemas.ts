@@ -50,6 +50,15 @@ export const FILE_SCHEMAS: Record<FileType, readonly ColumnSchema[]> = {
   transactions: [{ name: 'record_id', kind: 'record_id' }, account, { name: 'transaction_reference', kind: 'reference' }, { name: 'amount', kind: 'money' }, { name: 'keyword', kind: 'keyword' }],
 };
 
+/**
+ * The SQL of the sum of a file type's money columns over `table` (every row, each money column): a decimal with two
+ * places as text, `0.00` for a type without money. What control totals and volume checks measure.
+ */
+export function moneySumSql(type: FileType, table: string = type): string {
+  const money = FILE_SCHEMAS[type].filter((c) => c.kind === 'money').map((c) => `coalesce(sum(${c.name}), 0)`);
+  return `SELECT (${money.length ? money.join(' + ') : '0'})::numeric(38,2)::text AS money_sum FROM ${table}`;
+}
+
 /** The column a header names, through its aliases; header names are compared trimmed and case-insensitively. */
 export function columnForHeader(type: FileType, header: string): ColumnSchema | undefined {
   const h = header.trim().toLowerCase();

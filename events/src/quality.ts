@@ -14,9 +14,16 @@ export type QualityOutcome = z.infer<typeof QualityOutcome>;
 
 /**
  * One rule as deployed. A warning is reported and never fails the batch; an error fails it once the share of the
- * rows the rule examines exceeds `threshold` (none: any one row fails it).
+ * rows the rule examines exceeds `threshold` (none: any one row fails it). A volume rule (`<type>_row_volume`,
+ * `<type>_money_volume`) is outside its band beyond the trailing median ± max(k × MAD, threshold × |median|), once it
+ * has `min_history` earlier batches.
  */
-export const RuleConfig = z.strictObject({ severity: Severity, threshold: z.number().min(0).max(1).optional() });
+export const RuleConfig = z.strictObject({
+  severity: Severity,
+  threshold: z.number().min(0).max(1).optional(),
+  k: z.number().positive().optional(),
+  min_history: z.number().int().positive().optional(),
+});
 export type RuleConfig = z.infer<typeof RuleConfig>;
 
 /** The defaults (QUALITY_RULES): every rule, by name. */
@@ -38,6 +45,14 @@ export const RuleResult = z.object({
   ratio: z.number().optional(),
   threshold: z.number().optional(),
   outcome: QualityOutcome,
+  /** A volume rule: today's figure, the trailing median, the band it was held to and how many batches made it. */
+  value: z.number().optional(),
+  median: z.number().optional(),
+  low: z.number().optional(),
+  high: z.number().optional(),
+  history: z.number().int().nonnegative().optional(),
+  /** Why the rule passed without judging (too little history). */
+  note: z.string().optional(),
 });
 export type RuleResult = z.infer<typeof RuleResult>;
 

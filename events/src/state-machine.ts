@@ -18,13 +18,14 @@ export interface Transition {
   when: string;
 }
 
-export type Step = 'receive' | 'persist' | 'new-generation' | 'relate' | 'relate-without-transformers' | 'transform' | 'reopen' | 'publish' | 'fail';
+export type Step = 'receive' | 'refuse' | 'persist' | 'new-generation' | 'relate' | 'relate-without-transformers' | 'transform' | 'reopen' | 'publish' | 'fail';
 
 const ANY: readonly Stage[] = STAGES;
 
 export const TRANSITIONS: readonly Transition[] = [
   { step: 'receive', from: ['RECEIVING', 'REJECTED'], to: 'RECEIVING', when: 'a file is recorded, not all four are in, none is refused' },
   { step: 'receive', from: ['RECEIVING', 'REJECTED'], to: 'REJECTED', when: 'a file is refused before all four are in' },
+  { step: 'refuse', from: ANY, to: 'REJECTED', when: 'a loaded file does not match the control file: its flag is cleared' },
   { step: 'persist', from: ANY, to: 'PERSISTED', when: 'new data completes the four files: generation + 1' },
   { step: 'new-generation', from: ANY, to: 'PERSISTED', when: 'figures a later batch builds on changed: generation + 1' },
   { step: 'relate', from: ['PERSISTED'], to: 'RELATED', when: 'relations established; the registered transformers become required' },

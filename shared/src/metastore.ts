@@ -18,6 +18,7 @@ import { INCOMING_PREFIX } from '@dataharvest/events/object-key';
 import type { Quality } from '@dataharvest/events/quality';
 import { fromStages, type Step, toStage } from '@dataharvest/events/state-machine';
 import type { ClientTracking } from './client-tracking';
+import { createControlStore } from './control-totals';
 import { createFailureLog } from './failures';
 import { z } from 'zod';
 
@@ -458,6 +459,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
   return {
     tableName,
     ...createFailureLog(dynamo, tableName),
+    ...createControlStore(dynamo, tableName, { ensureBatch, getBatch }, tracking),
     redriveBatch,
     getBatch,
     recordFile,

@@ -30,6 +30,16 @@ export interface FailureReport {
   resolved?: string;
 }
 
+/** The batch's control file and each file's reconciliation with it (docs/persistence.md). */
+export interface ControlReport {
+  file: string;
+  status: 'RECEIVED' | 'REJECTED';
+  reason?: string;
+  errors: { line: number; column?: string; reason: string }[];
+  /** Per file type: MATCH, MISMATCH (the file was refused, its reason says why) or PENDING (not loaded or not yet held to it). */
+  files: Record<string, 'MATCH' | 'MISMATCH' | 'PENDING'>;
+}
+
 export interface BatchReport {
   client: string;
   batch_date: string | null;
@@ -45,6 +55,9 @@ export interface BatchReport {
   failure?: { step: string; reason: string; at: string };
   data_quality?: Record<string, number>;
   quality?: Quality;
+  control?: ControlReport;
+  /** Files the delivery check found missing at the client's cut-off (services/delivery), kept once they arrived. */
+  late?: Batch['late'];
   events_published?: number;
   /** The published events (run); status leaves them out, `events_published` counts them. */
   events?: PortfolioEvent[];
@@ -87,6 +100,7 @@ export function batchReport(client: string, batch: Batch | undefined, rejected: 
   const stage = batch?.stage ?? (rejected.length ? 'REJECTED' : 'RECEIVING');
   const gaveUp = failures.some((f) => holdsBatch(f, batch?.generation));
   const quality = batch?.quality;
+  const control = batch ? controlReport(batch) : undefined;
   return {
     client,
     batch_date: batch?.batch_date ?? null,
@@ -95,11 +109,29 @@ export function batchReport(client: string, batch: Batch | undefined, rejected: 
     files,
     transformers,
     ...(batch?.failure ? { failure: batch.failure } : {}),
+    ...(batch?.late ? { late: batch.late } : {}),
     ...(batch?.data_quality ? { data_quality: batch.data_quality } : {}),
     ...(quality ? { quality } : {}),
+    ...(control ? { control } : {}),
     ...(batch?.events_published !== undefined ? { events_published: batch.events_published } : {}),
     ...(events ? { events } : {}),
     ...(failures.length ? { failures } : {}),
+  };
+}
+
+function controlReport(batch: Batch): ControlReport | undefined {
+  const c = batch.control;
+  if (!c) return undefined;
+  const state = (type: (typeof FILE_TYPES)[number]) => {
+    const r = batch.files[type]?.control;
+    return r?.control === c.etag ? r.outcome : 'PENDING';
+  };
+  return {
+    file: c.key.split('/').at(-1)!,
+    status: c.status,
+    ...(c.reason ? { reason: c.reason } : {}),
+    errors: c.errors,
+    files: Object.fromEntries(FILE_TYPES.map((t) => [t, c.status === 'RECEIVED' ? state(t) : 'PENDING'])),
   };
 }
 
@@ -107,7 +139,7 @@ export function batchReport(client: string, batch: Batch | undefined, rejected: 
 export function unhealthy(report: BatchReport): boolean {
   const refused = Object.values(report.files).some((f) => f.status === 'REJECTED' || f.status === 'FAILED');
   const gaveUp = (report.failures ?? []).some((f) => holdsBatch(f, report.generation));
-  return report.stage === 'FAILED' || report.stage === 'REJECTED' || refused || gaveUp || report.quality?.outcome === 'FAIL';
+  return report.stage === 'FAILED' || report.stage === 'REJECTED' || report.stage === 'LATE' || refused || gaveUp || report.quality?.outcome === 'FAIL' || report.control?.status === 'REJECTED';
 }
 
 /** Exit code of a run: 0 only for a COMPLETE batch with nothing refused or given up along the way. */

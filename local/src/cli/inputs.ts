@@ -1,5 +1,6 @@
 import { readdirSync, type Stats, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { controlDate } from '@dataharvest/events/control';
 import { objectKey, type ParsedKey, parseObjectKey } from '@dataharvest/events/object-key';
 import { UsageError } from './errors';
 
@@ -37,7 +38,8 @@ export function checkNames(client: string, files: string[]): ParsedKey[] {
     throw new UsageError(`--client ${shown(client)} is no client id: letters, digits, _ and - only, at most 64, starting with a letter or digit`);
   }
   const keys = files.map((f) => parseObjectKey(objectKey(client, basename(f))));
-  const bad = keys.filter((k): k is Extract<ParsedKey, { ok: false }> => !k.ok);
+  // A control file (docs/persistence.md) is no data file, and persistence takes it.
+  const bad = keys.filter((k): k is Extract<ParsedKey, { ok: false }> => !k.ok && !controlDate(k.fileName));
   if (bad.length)
     throw new UsageError(`persistence would refuse ${bad.length} of ${files.length} file(s), so nothing was uploaded: ${bad.map((k) => `${shown(k.fileName)} (${k.reason})`).join('; ')}`);
   return keys;
@@ -46,7 +48,7 @@ export function checkNames(client: string, files: string[]): ParsedKey[] {
 /** The batch date the files name, checked before anything is uploaded (checkNames), and all files one batch. */
 export function batchOf(client: string, files: string[]): string {
   const keys = checkNames(client, files);
-  const dates = [...new Set(keys.map((k) => (k.ok ? k.batchDate : '')))];
+  const dates = [...new Set(keys.map((k) => (k.ok ? k.batchDate : (controlDate(k.fileName) ?? ''))))];
   if (dates.length > 1) throw new UsageError(`one batch per run: the files name batch dates ${dates.join(', ')}`);
   return dates[0]!;
 }

@@ -1,4 +1,5 @@
 import { allPersisted, type Batch, type RejectedKey } from '@dataharvest/events/batch';
+import { parseControlKey } from '@dataharvest/events/control';
 import { parseObjectKey } from '@dataharvest/events/object-key';
 import type { Metastore } from '@dataharvest/shared/metastore';
 import { batchReport, exitCode } from './batch-report';
@@ -99,6 +100,7 @@ async function readState(metastore: Metastore, client: string, batchDate: string
 function finished({ batch, rejected }: State, uploaded: Uploaded[]): boolean {
   const settled = uploaded.every((u) => {
     const key = parseObjectKey(u.key);
+    if (!key.ok && parseControlKey(u.key)) return batch?.control?.etag === u.etag;
     if (!key.ok) return rejected.some((r) => r.key === u.key);
     const file = batch?.files[key.type];
     return file !== undefined && file.etag === u.etag && file.status !== 'LOADING';

@@ -1,5 +1,5 @@
 import { errorPlace } from '@dataharvest/events/error-place';
-import type { BatchReport, FileReport } from './batch-report';
+import type { BatchReport, ControlReport, FileReport } from './batch-report';
 import { qualityLines } from './quality-view';
 import { formatDuration } from './stage-timings';
 
@@ -21,6 +21,7 @@ export function statusLines(r: BatchReport): string[] {
   out.push(`  transformers: ${transformers.join(', ') || '-'}`);
   for (const [n, t] of Object.entries(r.transformers)) if (t.status === 'FAILED' && t.reason && r.failure?.step !== n) out.push(`  ${n} failed: ${t.reason}`);
   if (r.failure) out.push(`  failed at ${r.failure.step}: ${r.failure.reason}`);
+  if (r.late) out.push(`  late: ${r.late.missing.join(', ')} missing at the cut-off ${r.late.cut_off}`);
   if (r.data_quality && Object.keys(r.data_quality).length) {
     out.push(
       `  data quality counts: ${Object.entries(r.data_quality)
@@ -28,6 +29,7 @@ export function statusLines(r: BatchReport): string[] {
         .join(', ')}`,
     );
   }
+  if (r.control) out.push(...controlLines(r.control));
   if (r.quality) out.push(...qualityLines(r.quality).map((l) => `  ${l}`));
   for (const f of r.failures ?? []) {
     const superseded = f.generation !== undefined && r.generation !== undefined && f.generation < r.generation;
@@ -51,4 +53,14 @@ function refusal(name: string, f: FileReport): string[] {
   const more = (f.error_count ?? f.errors.length) - Math.min(f.errors.length, SHOWN_ERRORS);
   if (more > 0) lines.push(`    … and ${more} more errors (use --json for all)`);
   return lines;
+}
+
+/** The control file's line: received with each file's reconciliation, or refused with its first errors. */
+function controlLines(c: ControlReport): string[] {
+  if (c.status === 'REJECTED') return refusal(`control ${c.file}`, { status: 'REJECTED', rows: 0, ...(c.reason ? { reason: c.reason } : {}), errors: c.errors });
+  return [
+    `  control ${c.file}: ${Object.entries(c.files)
+      .map(([type, state]) => `${type} ${state}`)
+      .join(', ')}`,
+  ];
 }

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { BatchReport, FileReport } from '../cli/batch-report';
 import type { PublishedEvent } from '../cli/event-selection';
 import type { FileReportEntry } from '../cli/file-reports';
+import { ruleFinding } from '../cli/quality-view';
 import { formatDuration } from '../cli/stage-timings';
 import type { EventsResult } from './api';
 
@@ -37,6 +38,7 @@ export function BatchCard({ batch, reports }: { batch: BatchReport; reports: Fil
       )}
       <Files files={batch.files} reports={reports} />
       <Transformers batch={batch} />
+      <Control batch={batch} />
       <Quality batch={batch} />
       <Failures batch={batch} />
       <Events batch={batch} />
@@ -130,11 +132,35 @@ function Quality({ batch }: { batch: BatchReport }) {
         .filter((r) => r.outcome !== 'PASS')
         .map((r) => (
           <div key={r.rule}>
-            {r.rule} <Badge value={r.outcome} /> {r.count} of {r.total ?? '?'} rows ({percent(r.ratio)}
-            {r.severity === 'error' ? `, threshold ${percent(r.threshold)}` : ''}, {r.severity})
+            {r.rule} <Badge value={r.outcome} /> {ruleFinding(r)}
           </div>
         ))}
+      {q?.rules.some((r) => r.note) && <p class="muted">volume rules not judged: {q.rules.find((r) => r.note)?.note}</p>}
       {counts.length > 0 && <p class="muted">counts: {counts.map(([k, n]) => `${k} ${n}`).join(', ')}</p>}
+    </div>
+  );
+}
+
+/** The batch's control file: each file's reconciliation with it, or why it was refused. */
+function Control({ batch }: { batch: BatchReport }) {
+  const c = batch.control;
+  if (!c) return null;
+  return (
+    <div class="control">
+      control {c.file} <Badge value={c.status} />
+      {c.status === 'REJECTED' ? (
+        <span class="reason">
+          {' '}
+          {c.reason}: {c.errors.slice(0, SHOWN_ERRORS).map((e) => `${errorPlace(e)}: ${e.reason}`).join('; ')}
+        </span>
+      ) : (
+        Object.entries(c.files).map(([type, state]) => (
+          <span key={type}>
+            {' '}
+            {type} <Badge value={state} />
+          </span>
+        ))
+      )}
     </div>
   );
 }

@@ -44,7 +44,7 @@ export class ChunkTable implements LoadTarget {
     return `COPY ${this.staging} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
   }
 
-  async commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns }): Promise<void> {
+  async commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns }): Promise<undefined> {
     const { upload_id, index } = this.chunk;
     await this.db.query('UPDATE chunk_loads SET loaded = true, rows = $3, rejected = $4, errors = $5, error_count = $6, ids = $7::int8multirange, ids_exact = $8 WHERE upload_id = $1 AND chunk = $2', [
       upload_id,
@@ -65,6 +65,7 @@ export class ChunkTable implements LoadTarget {
       ]);
     }
     await this.db.query('COMMIT');
+    return undefined;
   }
 
   async rollback(): Promise<void> {

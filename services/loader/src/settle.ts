@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { type FileDetail, isoDate, RowError } from '@dataharvest/events/batch';
 import type { ChunkDescriptor } from '@dataharvest/events/chunk';
+import { moneySumSql } from '@dataharvest/events/file-schemas';
 import { supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
-import { moveObject, putErrorReport } from '@dataharvest/shared/load/objects';
+import { moveObject, putErrorReport, reportRefused } from '@dataharvest/shared/load/objects';
 import { fitForMetastore } from '@dataharvest/shared/load/report-size';
 import { partitionName, replaceSlice } from '@dataharvest/shared/load/slice-table';
 import { logger } from '@dataharvest/shared/logger';
@@ -19,6 +23,8 @@ export interface Settled {
   rejectedRows: number;
   errors: RowError[];
   errorCount: number;
+  /** The sum of the loaded money columns (moneySumSql), for a file loaded. */
+  moneySum?: string;
 }
 
 /**
@@ -39,12 +45,16 @@ export async function settleIfComplete(deps: LoaderDeps, d: ChunkDescriptor): Pr
   const current = (await metastore.getBatch(d.client, d.batch_date))?.files[d.type];
   // A newer upload of the file has been recorded since: it is what the metastore must say.
   if (current?.upload_id !== d.upload_id) return;
+  // No reader saw the file's bytes in order: its SHA-256, which a control file names, is taken here in one more read.
+  const sha256 = settled.state === 'PERSISTED' ? await sha256Of(s3, d) : undefined;
   const detail: FileDetail = {
     status: settled.state,
     key: d.key,
     etag: d.version,
     rows: settled.rows,
     bytes: current.bytes,
+    ...(sha256 === undefined ? {} : { sha256 }),
+    ...(settled.moneySum === undefined ? {} : { money_sum: settled.moneySum }),
     duration_ms: Date.now() - Date.parse(current.at),
     errors: settled.errors,
     error_count: settled.errorCount,
@@ -55,7 +65,11 @@ export async function settleIfComplete(deps: LoaderDeps, d: ChunkDescriptor): Pr
   };
   if (settled.state === 'REJECTED') await putErrorReport(s3, d.bucket, d.key, { key: d.key, status: 'REJECTED', reason: detail.reason, error_count: settled.errorCount, errors: settled.errors });
   await metastore.recordFile(d.client, d.batch_date, d.type, fitForMetastore(detail));
-  await moveObject(s3, d.bucket, d.key, settled.state === 'PERSISTED' ? 'archive' : 'quarantine', d.etag, deps.copyLimit);
+  // Held to the batch's control file if it came first, as persistence holds a file it loads itself.
+  const refused = settled.state === 'PERSISTED' ? await metastore.reconcileBatch(d.client, d.batch_date) : [];
+  await reportRefused(s3, d.bucket, refused);
+  const accepted = settled.state === 'PERSISTED' && !refused.some((r) => r.key === d.key);
+  await moveObject(s3, d.bucket, d.key, accepted ? 'archive' : 'quarantine', d.etag, deps.copyLimit);
   recordFileSettled({ loaded: settled.state === 'PERSISTED', rows: settled.rows, rejectedRows: settled.rejectedRows, bytes: current.bytes ?? 0, durationMs: detail.duration_ms! });
   logger.info('chunked file settled', { key: d.key, status: detail.status, rows: detail.rows, chunks: d.total, error_count: settled.errorCount });
 }
@@ -91,6 +105,7 @@ export async function settleUpload(db: pg.ClientBase, d: ChunkDescriptor): Promi
     await db.query(`DROP TABLE IF EXISTS ${upload.staging}`);
     return recordSettled(db, d, { state: 'REJECTED', rows: 0, rejectedRows: 0, errors: errors.slice(0, MAX_REPORTED), errorCount: Math.max(totals.error_count + repeated.length, errors.length) });
   }
+  const money = await db.query<{ money_sum: string }>(moneySumSql(d.type, upload.staging));
   await supersedeUploads(db, partition, d.upload_id);
   await replaceSlice(db, slice, upload.staging);
   await db.query('INSERT INTO rejects (client, batch_date, type, line, reason, raw) SELECT $2, $3::date, $4, line, reason, raw FROM chunk_rejects WHERE upload_id = $1', [
@@ -99,7 +114,14 @@ export async function settleUpload(db: pg.ClientBase, d: ChunkDescriptor): Promi
     isoDate(d.batch_date),
     d.type,
   ]);
-  return recordSettled(db, d, { state: 'PERSISTED', rows: totals.rows, rejectedRows: totals.rejected, errors: totals.errors.slice(0, MAX_REPORTED), errorCount: totals.error_count });
+  return recordSettled(db, d, {
+    state: 'PERSISTED',
+    rows: totals.rows,
+    rejectedRows: totals.rejected,
+    errors: totals.errors.slice(0, MAX_REPORTED),
+    errorCount: totals.error_count,
+    moneySum: money.rows[0]!.money_sum,
+  });
 }
 
 /** Keeps the decision with the upload, for every later delivery to answer with. */
@@ -135,4 +157,19 @@ async function repeatedIds(db: pg.ClientBase, staging: string, d: ChunkDescripto
   );
   const where = (chunks: number[]) => (shared.exact ? `in chunks ${chunks.join(', ')} of the file` : 'in more than one chunk of the file');
   return rows.map((r) => ({ line: r.line, column: 'record_id', reason: `duplicate record_id ${r.id}: ${where(r.chunks)}` }));
+}
+
+/** The SHA-256 of the upload's bytes, read once more; undefined when a newer upload replaced it or it moved on. */
+async function sha256Of(s3: S3Client, d: ChunkDescriptor): Promise<string | undefined> {
+  let body: Readable;
+  try {
+    body = (await s3.send(new GetObjectCommand({ Bucket: d.bucket, Key: d.key, IfMatch: d.etag }))).Body as Readable;
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'PreconditionFailed' || name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+  const hash = createHash('sha256');
+  for await (const chunk of body) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

@@ -9,10 +9,11 @@ import type { Readable } from 'node:stream';
 import type { StepDeps } from '@dataharvest/shared/environment';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type ChunkingConfig, chunkUpload } from './chunker';
-import { moveObject, openObject, putErrorReport } from '@dataharvest/shared/load/objects';
+import { moveObject, openObject, putErrorReport, reportRefused } from '@dataharvest/shared/load/objects';
 import { fitForMetastore } from '@dataharvest/shared/load/report-size';
 import { type LoadOptions, type LoadResult, loadSlice } from '@dataharvest/shared/load/slice-loader';
 import type { Slice } from '@dataharvest/shared/load/slice-table';
+import { persistControl } from './persist-control';
 
 /** One upload: `etag` is its version (or ETag); `sequencer` tells two uploads of the same bytes apart. */
 export interface S3Object {
@@ -26,9 +27,9 @@ export interface S3Object {
 export interface Outcome {
   /**
    * IGNORED: an object persistence wrote itself (archive/, errors/…), of which the bucket notifies too. CHUNKED: a
-   * large file handed to the chunk loaders, which settle it.
+   * large file handed to the chunk loaders, which settle it. RECORDED: a control file, recorded on its batch.
    */
-  status: 'PERSISTED' | 'REJECTED' | 'GONE' | 'IGNORED' | 'CHUNKED';
+  status: 'PERSISTED' | 'REJECTED' | 'GONE' | 'IGNORED' | 'CHUNKED' | 'RECORDED';
   rows: number;
   chunks?: number;
 }
@@ -63,6 +64,8 @@ export const recordedName = (fileName: string) =>
  */
 export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag, sequencer }: S3Object): Promise<Outcome> {
   const { metastore, s3, lenientClients } = deps;
+  const control = await persistControl(deps, { bucket, key, etag, eTag });
+  if (control) return control;
   const parsed = parseObjectKey(key);
   if (!parsed.ok) {
     logger.warn('object key refused', { key, reason: parsed.reason });
@@ -76,6 +79,8 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
   if (loaded?.status === 'PERSISTED' && loaded.etag === etag) {
     // The same bytes again (a re-sent file): the slice already holds them, so no new generation, just archive it.
     logger.info('unchanged file archived without reloading', { key });
+    // An earlier attempt may have died before reconciling it.
+    await reportRefused(s3, bucket, await metastore.reconcileBatch(parsed.client, parsed.batchDate));
     await moveObject(s3, bucket, key, 'archive', undefined, deps.copyLimit);
     return { status: 'PERSISTED', rows: loaded.rows };
   }
@@ -118,6 +123,7 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
     rows: result.rows,
     bytes: result.bytes,
     sha256: result.sha256,
+    ...(result.moneySum === undefined ? {} : { money_sum: result.moneySum }),
     duration_ms: Date.now() - started,
     errors: result.errors,
     error_count: result.errorCount,
@@ -129,8 +135,12 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
   // The full report first: nothing about its size can fail there, while the metastore item holds 400 KB at most.
   if (!result.loaded) await putErrorReport(s3, bucket, key, { key, status: 'REJECTED', reason: detail.reason, error_count: result.errorCount, errors: result.errors });
   await metastore.recordFile(parsed.client, parsed.batchDate, parsed.type, fitForMetastore(detail));
-  await moveObject(s3, bucket, key, result.loaded ? 'archive' : 'quarantine', object.etag, deps.copyLimit);
-  return { status: detail.status as Outcome['status'], rows: detail.rows };
+  // Held to the batch's control file if it came first (one that comes later reconciles the file itself).
+  const refused = result.loaded ? await metastore.reconcileBatch(parsed.client, parsed.batchDate) : [];
+  await reportRefused(s3, bucket, refused);
+  const accepted = result.loaded && !refused.some((r) => r.key === key);
+  await moveObject(s3, bucket, key, accepted ? 'archive' : 'quarantine', object.etag, deps.copyLimit);
+  return { status: accepted ? 'PERSISTED' : 'REJECTED', rows: detail.rows };
 }
 
 /** A file refused before any of it is read. */

@@ -1,4 +1,5 @@
-import { allPersisted, type Batch, type FileType } from '@dataharvest/events/batch';
+import { allPersisted, type Batch } from '@dataharvest/events/batch';
+import { awaitingControl, ControlSettings, controlOwed } from '@dataharvest/events/control';
 import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment, type StepDeps } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent } from '@dataharvest/shared/handler';
@@ -6,11 +7,16 @@ import { logger } from '@dataharvest/shared/logger';
 import { recordStepDuration } from '@dataharvest/shared/metrics';
 import { isoBatchDate, recordedStreamHandler } from '@dataharvest/shared/stream-handler';
 import { runStatements } from '@dataharvest/shared/transformer';
-import { evaluate, failureReason, measures, type QualityConfig, QualityEnv } from './quality';
-import { ddl, ISSUE_KINDS, issueCounts, linkCounts, rowCounts, statements } from './sql';
+import { evaluate, failureReason, json, measures, type QualityConfig, QualityEnv } from './quality';
+import { ddl, ISSUE_KINDS, issueCounts, linkCounts, statements } from './sql';
+import { volumeMeasures } from './volume';
+import { batchVolumes, recordVolumes, volumeDdl, volumeHistory } from './volume-sql';
 
 /** Relations are due once all four files are in and this generation has not been related yet. */
 const due = (batch: Batch) => allPersisted(batch) && !batch.relation_established && batch.stage === 'PERSISTED';
+
+/** No client owes a control file: a deployment that does not say otherwise (and the chain's tests). */
+const NONE_OWED: ControlSettings = { default: { owed: false }, overrides: {} };
 
 /**
  * Links a batch's four files, lists what could not be linked, and holds the findings to the data-quality rules: a
@@ -18,24 +24,36 @@ const due = (batch: Batch) => allPersisted(batch) && !batch.relation_established
  * established (which snapshots the transformer registry for the batch). A replayed or superseded record finds the
  * batch moved on and does nothing.
  */
-export const createHandler = ({ metastore, database, quality: rules }: StepDeps & { quality: QualityConfig }) =>
+export const createHandler = ({ metastore, database, quality: rules, control = NONE_OWED }: StepDeps & { quality: QualityConfig; control?: ControlSettings }) =>
   recordedStreamHandler({ name: 'relationship', recordFailure: metastore.recordFailure }, async (seen) => {
     const batch = await metastore.getBatch(seen.client, seen.batch_date);
     if (!batch || batch.generation !== seen.generation || !due(batch)) {
       logger.info('skipped', { reason: 'relations already established or batch moved on', stage: batch?.stage });
       return;
     }
-    await database.ensureSchema(ddl);
+    // Every file must match the batch's control file, and a client that owes one waits for it (docs/persistence.md);
+    // recording a reconciliation changes the batch, which wakes this step again.
+    const waiting = awaitingControl(batch, controlOwed(control, batch.client));
+    if (waiting) {
+      logger.info('relations wait for control totals', { reason: waiting });
+      return;
+    }
+    await database.ensureSchema([...ddl, ...volumeDdl]);
     const started = Date.now();
-    const { dataQuality, summary, rows } = await database.inTransaction(async (db) => {
+    const { dataQuality, summary, volumes, history } = await database.inTransaction(async (db) => {
       const slice = [batch.client, isoBatchDate(batch)];
       await runStatements(db, 'relationship', statements, batch);
       const issues = await db.query<{ kind: string; n: number }>(issueCounts, [...slice, ISSUE_KINDS]);
       const links = await db.query<Record<string, number>>(linkCounts, slice);
-      const counts = await db.query<Record<FileType, number>>(rowCounts, slice);
-      return { dataQuality: Object.fromEntries(issues.rows.map((r) => [r.kind, r.n])), summary: links.rows[0], rows: counts.rows[0]! };
+      return {
+        dataQuality: Object.fromEntries(issues.rows.map((r) => [r.kind, r.n])),
+        summary: links.rows[0],
+        volumes: await batchVolumes(db, batch.client, isoBatchDate(batch)),
+        history: await volumeHistory(db, batch.client, isoBatchDate(batch)),
+      };
     });
-    const quality = evaluate(rules, batch.client, measures(batch, dataQuality, rows));
+    const rows = Object.fromEntries(Object.entries(volumes).map(([type, v]) => [type, v.rows])) as Parameters<typeof measures>[2];
+    const quality = evaluate(rules, batch.client, [...measures(batch, dataQuality, rows), ...volumeMeasures(volumes, history)]);
     // Counts and rule names only: the references that could not be linked stay in data_quality_issues.
     const findings = { quality: quality.outcome, override: quality.override, rules: quality.rules.filter((r) => r.outcome !== 'PASS').map((r) => `${r.rule}=${r.count}/${r.total}:${r.outcome}`) };
     if (quality.outcome === 'FAIL') {
@@ -43,13 +61,17 @@ export const createHandler = ({ metastore, database, quality: rules }: StepDeps 
       logger.warn(failed ? 'batch failed its data-quality rules' : 'result of an old generation discarded', findings);
       return;
     }
+    await database.inTransaction((db) => recordVolumes(db, batch.client, isoBatchDate(batch), volumes));
     const state = { status: 'DONE' as const, generation: batch.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary };
     const next = await metastore.establishRelations(batch, state, dataQuality, quality);
     recordStepDuration(state.duration_ms);
     logger.info(next ? 'relations established' : 'result of an old generation discarded', { data_quality: dataQuality, ...findings, ...summary, stage: next?.stage });
   });
 
+/** Whether each client owes a control file (serverless.yml's controlFiles param): a default, and per-client overrides. */
+export const ControlEnv = { CONTROL_FILES: json(ControlSettings) };
+
 export const handler = builtOnFirstEvent(() => {
-  const { config, ...deps } = fromEnvironment(process.env, { ...QualityEnv, ...ClientTrackingEnv });
-  return createHandler({ ...deps, quality: { rules: config.QUALITY_RULES, overrides: config.QUALITY_OVERRIDES } });
+  const { config, ...deps } = fromEnvironment(process.env, { ...QualityEnv, ...ControlEnv, ...ClientTrackingEnv });
+  return createHandler({ ...deps, quality: { rules: config.QUALITY_RULES, overrides: config.QUALITY_OVERRIDES }, control: config.CONTROL_FILES });
 });

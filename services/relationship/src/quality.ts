@@ -2,6 +2,7 @@ import { type Batch, FILE_TYPES, type FileType } from '@dataharvest/events/batch
 import { type Quality, type QualityOutcome, QualityOverrides, QualityRules, type RuleConfig, type RuleResult } from '@dataharvest/events/quality';
 import { z } from 'zod';
 import { ISSUE_KINDS, type IssueKind } from './sql';
+import { judgeVolume, VOLUME_RULES, type VolumeMeasure } from './volume';
 
 /** The file whose rows each relationship check examines: its share is counted against that file's rows. */
 const EXAMINES: Record<IssueKind, FileType> = {
@@ -19,7 +20,7 @@ const EXAMINES: Record<IssueKind, FileType> = {
 const rejectedRule = (type: FileType) => `${type}_rejected_rows`;
 
 /** Every rule there is: the deploy config must give each its severity, and may name no other. */
-export const RULE_NAMES: readonly string[] = [...ISSUE_KINDS, ...FILE_TYPES.map(rejectedRule)];
+export const RULE_NAMES: readonly string[] = [...ISSUE_KINDS, ...FILE_TYPES.map(rejectedRule), ...VOLUME_RULES.map((r) => r.rule)];
 
 /** What the relationship function evaluates batches against, as its deploy config states it. */
 export interface QualityConfig {
@@ -28,7 +29,7 @@ export interface QualityConfig {
 }
 
 /** A JSON environment variable, parsed and validated as part of the function's configuration. */
-const json = <T extends z.ZodType>(schema: T) =>
+export const json = <T extends z.ZodType>(schema: T) =>
   z
     .string()
     .transform((text, ctx) => {
@@ -60,15 +61,11 @@ const Overrides = json(QualityOverrides).superRefine((overrides, ctx) => {
 /** The relationship function's variables for the rules (serverless.yml's qualityRules and qualityOverrides params). */
 export const QualityEnv = { QUALITY_RULES: Rules, QUALITY_OVERRIDES: Overrides };
 
-/** One rule's measurement on a batch. */
-export interface Measure {
-  rule: string;
-  count: number;
-  total: number;
-}
+/** One rule's measurement on a batch: a count of the rows examined, or a volume against the client's history. */
+export type Measure = { rule: string; count: number; total: number } | VolumeMeasure;
 
 /** The batch's measurements: the relationship checks' issue counts and each file's rejected rows. */
-export function measures(batch: Pick<Batch, 'files'>, issues: Record<string, number>, rows: Record<FileType, number>): Measure[] {
+export function measures(batch: Pick<Batch, 'files'>, issues: Record<string, number>, rows: Record<FileType, number>): { rule: string; count: number; total: number }[] {
   const checks = ISSUE_KINDS.map((kind) => ({ rule: kind, count: issues[kind] ?? 0, total: rows[EXAMINES[kind]] }));
   const files = FILE_TYPES.map((type) => {
     const rejected = batch.files[type]?.rejected_rows ?? 0;
@@ -77,9 +74,21 @@ export function measures(batch: Pick<Batch, 'files'>, issues: Record<string, num
   return [...checks, ...files];
 }
 
-function judge({ severity, threshold }: RuleConfig, count: number, ratio: number): QualityOutcome {
+function judgeShare({ severity, threshold }: RuleConfig, count: number, ratio: number): QualityOutcome {
   if (count === 0) return 'PASS';
   return severity === 'error' && ratio > (threshold ?? 0) ? 'FAIL' : 'WARN';
+}
+
+/** A measure's result under one config, without its outcome's override handling. */
+function judge(config: RuleConfig, measure: Measure): Omit<RuleResult, 'rule' | 'severity'> {
+  if ('value' in measure) {
+    const { outcome, ...band } = judgeVolume(config, measure);
+    const extra = { ...(config.threshold === undefined ? {} : { threshold: config.threshold }), ...band };
+    return { count: outcome === 'PASS' ? 0 : 1, value: measure.value, history: measure.history.length, ...extra, outcome };
+  }
+  const { count, total } = measure;
+  const ratio = total > 0 ? count / total : count > 0 ? 1 : 0;
+  return { count, total, ratio, ...(config.threshold === undefined ? {} : { threshold: config.threshold }), outcome: judgeShare(config, count, ratio) };
 }
 
 const WORST: readonly QualityOutcome[] = ['FAIL', 'OVERRIDDEN', 'WARN', 'PASS'];
@@ -90,14 +99,13 @@ const WORST: readonly QualityOutcome[] = ['FAIL', 'OVERRIDDEN', 'WARN', 'PASS'];
  */
 export function evaluate(config: QualityConfig, client: string, batchMeasures: Measure[]): Quality {
   const override = config.overrides[client];
-  const rules = batchMeasures.map(({ rule, count, total }): RuleResult => {
-    const defaults = config.rules[rule];
-    if (!defaults) throw new Error(`no configuration for data-quality rule ${rule}`);
-    const effective = { ...defaults, ...override?.rules[rule] };
-    const ratio = total > 0 ? count / total : count > 0 ? 1 : 0;
-    const judged = judge(effective, count, ratio);
-    const outcome = judged !== 'FAIL' && judge(defaults, count, ratio) === 'FAIL' ? 'OVERRIDDEN' : judged;
-    return { rule, severity: effective.severity, count, total, ratio, ...(effective.threshold === undefined ? {} : { threshold: effective.threshold }), outcome };
+  const rules = batchMeasures.map((measure): RuleResult => {
+    const defaults = config.rules[measure.rule];
+    if (!defaults) throw new Error(`no configuration for data-quality rule ${measure.rule}`);
+    const effective = { ...defaults, ...override?.rules[measure.rule] };
+    const judged = judge(effective, measure);
+    const outcome = judged.outcome !== 'FAIL' && judge(defaults, measure).outcome === 'FAIL' ? 'OVERRIDDEN' : judged.outcome;
+    return { rule: measure.rule, severity: effective.severity, ...judged, outcome };
   });
   const outcome = WORST.find((o) => rules.some((r) => r.outcome === o)) ?? 'PASS';
   return { outcome, rules, ...(override ? { override: override.name } : {}) };
@@ -107,5 +115,9 @@ export function evaluate(config: QualityConfig, client: string, batchMeasures: M
 export function failureReason(quality: Quality): string {
   const failed = quality.rules.filter((r) => r.outcome === 'FAIL');
   const percent = (x: number) => `${(x * 100).toFixed(2)}%`;
-  return `data-quality rules failed: ${failed.map((r) => `${r.rule} ${r.count} of ${r.total} rows (${percent(r.ratio ?? 0)}, threshold ${percent(r.threshold ?? 0)})`).join('; ')}`;
+  const found = (r: RuleResult) =>
+    r.value === undefined
+      ? `${r.rule} ${r.count} of ${r.total} rows (${percent(r.ratio ?? 0)}, threshold ${percent(r.threshold ?? 0)})`
+      : `${r.rule} ${r.value} outside ${r.low}..${r.high} (median ${r.median} of the last ${r.history} batches)`;
+  return `data-quality rules failed: ${failed.map(found).join('; ')}`;
 }

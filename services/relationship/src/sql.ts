@@ -84,10 +84,3 @@ export const linkCounts = `
          ((SELECT count(*) FROM transactions WHERE client = $1 AND batch_date = $2)
           - (SELECT count(*) FROM data_quality_issues WHERE client = $1 AND batch_date = $2 AND kind = 'transaction_without_account'))::int
            AS transactions_linked`;
-
-/** The rows of each file of the batch: what the data-quality rules' shares are counted against. */
-export const rowCounts = `
-  SELECT (SELECT count(*) FROM accounts WHERE client = $1 AND batch_date = $2)::int AS accounts,
-         (SELECT count(*) FROM clients WHERE client = $1 AND batch_date = $2)::int AS clients,
-         (SELECT count(*) FROM portfolios WHERE client = $1 AND batch_date = $2)::int AS portfolios,
-         (SELECT count(*) FROM transactions WHERE client = $1 AND batch_date = $2)::int AS transactions`;

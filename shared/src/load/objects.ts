@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import type { RefusedFile } from '../control-totals';
 import { copyInParts, S3_SINGLE_REQUEST_LIMIT } from './multipart';
 
 // A HEAD has no body to name its error: S3's 404 reaches the SDK as NotFound.
@@ -76,4 +77,9 @@ export async function putErrorReport(s3: S3Client, bucket: string, key: string, 
       ContentType: 'application/json',
     }),
   );
+}
+
+/** The error report of each file reconciliation refused, beside where its upload's report always goes. */
+export async function reportRefused(s3: S3Client, bucket: string, refused: readonly RefusedFile[]): Promise<void> {
+  for (const r of refused) await putErrorReport(s3, bucket, r.key, { key: r.key, status: 'REJECTED', reason: r.reason, error_count: 1, errors: [{ line: 1, reason: r.reason }] });
 }

@@ -24,7 +24,8 @@ export interface LoadTarget {
   readonly lineSequence: string;
   begin(): Promise<void>;
   copySql(columns: readonly string[]): string;
-  commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns }): Promise<void>;
+  /** Commits; a whole file's target answers the sum of its money columns (moneySumSql), a chunk's nothing. */
+  commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns }): Promise<string | undefined>;
   rollback(): Promise<void>;
 }
 
@@ -35,6 +36,8 @@ export interface LoadResult {
   bytes: number;
   /** Of the object as stored; unknown for a file refused before it was read. */
   sha256?: string;
+  /** The sum of the loaded rows' money columns, for a whole file loaded. */
+  moneySum?: string;
   /** The first 100 problems, header = line 1; `errorCount` counts them all. */
   errors: RowError[];
   errorCount: number;
@@ -74,8 +77,9 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
   const validator = new CsvValidator(type, { keepRejected: lenient, maxErrors: MAX_REPORTED, firstLine: options.firstLine });
   const source = openCsv(body, options.gzip ?? false);
   const chunks = source.chunks[Symbol.asyncIterator]();
-  const outcome = (loaded: boolean, problem?: RowError): LoadResult => ({
+  const outcome = (loaded: boolean, problem?: RowError, moneySum?: string): LoadResult => ({
     loaded,
+    ...(moneySum === undefined ? {} : { moneySum }),
     rows: loaded ? validator.rows : 0,
     rejectedRows: loaded ? validator.records - validator.rows : 0,
     ...source.digest(),
@@ -151,8 +155,14 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
         return outcome(false, refused);
       }
       await finishLineNumbers(db, table.staging, table.lineSequence, validator);
-      await table.commit(rejects, { rows: validator.rows, rejectedRows: validator.records - validator.rows, errors: validator.errors, errorCount: validator.errorCount, ids: validator.idRuns() });
-      return outcome(true);
+      const moneySum = await table.commit(rejects, {
+        rows: validator.rows,
+        rejectedRows: validator.records - validator.rows,
+        errors: validator.errors,
+        errorCount: validator.errorCount,
+        ids: validator.idRuns(),
+      });
+      return outcome(true, undefined, moneySum);
     } catch (error) {
       await abandon().catch(() => undefined);
       throw error;

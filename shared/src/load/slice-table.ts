@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { isoDate, nextIsoDate, type FileType } from '@dataharvest/events/batch';
 import type { LoadTarget, Reject } from './slice-loader';
-import { columnsDdl } from '@dataharvest/events/file-schemas';
+import { columnsDdl, moneySumSql } from '@dataharvest/events/file-schemas';
 import { supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
 
 /** One file's worth of a base table: its (client, batch date) partition. */
@@ -56,9 +56,11 @@ export class SliceTable implements LoadTarget {
 
   /**
    * Replaces the slice's partition with the staging table and the slice's rejects with `rejects`, then commits. A
-   * chunked upload of the same file still loading is older than this one: it is superseded.
+   * chunked upload of the same file still loading is older than this one: it is superseded. Answers the sum of the
+   * loaded money columns, which a control file's total is held to.
    */
-  async commit(rejects: ReadonlyArray<Reject>): Promise<void> {
+  async commit(rejects: ReadonlyArray<Reject>): Promise<string> {
+    const money = await this.db.query<{ money_sum: string }>(moneySumSql(this.slice.type, this.staging));
     await supersedeUploads(this.db, this.partition);
     await replaceSlice(this.db, this.slice, this.staging);
     if (rejects.length) {
@@ -69,6 +71,7 @@ export class SliceTable implements LoadTarget {
       );
     }
     await this.db.query('COMMIT');
+    return money.rows[0]!.money_sum;
   }
 
   async rollback(): Promise<void> {
