@@ -1,13 +1,14 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Batch } from '@dataharvest/events/batch';
 import { FailureRecord, failureKey } from '@dataharvest/events/failure';
+import limits from '../limits.json' with { type: 'json' };
 
 /**
- * The change-feed mappings' maximumRetryAttempts (every service's serverless.yml): a record that failed this many
- * times more than once is in its on-failure queue. A partial batch failure retries from the failed record, so the
- * handler sees each of its attempts.
+ * The maximumRetryAttempts of the change-feed mappings whose handler records failure items (shared/limits.json,
+ * which their serverless.yml reads too): a record that failed this many times more than once is in its on-failure
+ * queue. A partial batch failure retries from the failed record, so the handler sees each of its attempts.
  */
-export const STREAM_MAXIMUM_RETRY_ATTEMPTS = 3;
+export const STREAM_MAXIMUM_RETRY_ATTEMPTS: number = limits.streamRetryAttempts;
 
 /** A reason is kept this long: an error message can be long, the item stays small. */
 const MAX_REASON = 1000;
