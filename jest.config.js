@@ -54,6 +54,7 @@ const unit = [
   'services/relationship/test/quality.test.ts',
   'services/relationship/test/volume.test.ts',
   'services/notifier/test/notifications.test.ts',
+  'shared/test/delivery-schedule.test.ts',
   'shared/test/environment.test.ts',
   'shared/test/failure-retries.test.ts',
   'shared/test/metrics.test.ts',

@@ -25,7 +25,7 @@ export const isoDate = (yyyymmdd: string) => `${yyyymmdd.slice(0, 4)}-${yyyymmdd
 /** The ISO date of the day after: the exclusive upper bound of a batch date's partition. */
 export const nextIsoDate = (yyyymmdd: string) => new Date(Date.parse(`${isoDate(yyyymmdd)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
-export const STAGES = ['RECEIVING', 'REJECTED', 'PERSISTED', 'RELATED', 'TRANSFORMED', 'COMPLETE', 'FAILED'] as const;
+export const STAGES = ['RECEIVING', 'LATE', 'REJECTED', 'PERSISTED', 'RELATED', 'TRANSFORMED', 'COMPLETE', 'FAILED'] as const;
 export const Stage = z.enum(STAGES);
 export type Stage = z.infer<typeof Stage>;
 
@@ -101,6 +101,8 @@ export const Batch = z.object({
   stage_history: z.array(z.object({ stage: Stage, at: z.string() })).optional(),
   /** The batch's control file, when the client sent one (events/src/control.ts). */
   control: ControlDetail.optional(),
+  /** The delivery check found files missing at the client's cut-off (services/delivery): kept once they arrive. */
+  late: z.object({ cut_off: z.string(), missing: z.array(z.string()), at: z.string() }).optional(),
   /** Why a step failed the batch for this generation (markFailed). */
   failure: z.object({ step: z.string(), reason: z.string(), at: z.string() }).optional(),
   created_at: z.string(),

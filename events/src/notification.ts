@@ -8,7 +8,7 @@ import { z } from 'zod';
  */
 export const Notification = z.object({
   notification_id: z.string(),
-  kind: z.enum(['file', 'batch']),
+  kind: z.enum(['file', 'batch', 'delivery']),
   status: z.enum(['SUCCESS', 'FAILURE']),
   client: z.string(),
   batch_date: z.string().optional(),

@@ -18,13 +18,15 @@ export interface Transition {
   when: string;
 }
 
-export type Step = 'receive' | 'refuse' | 'persist' | 'new-generation' | 'relate' | 'relate-without-transformers' | 'transform' | 'reopen' | 'publish' | 'fail';
+export type Step = 'receive' | 'late' | 'refuse' | 'persist' | 'new-generation' | 'relate' | 'relate-without-transformers' | 'transform' | 'reopen' | 'publish' | 'fail';
 
 const ANY: readonly Stage[] = STAGES;
 
 export const TRANSITIONS: readonly Transition[] = [
   { step: 'receive', from: ['RECEIVING', 'REJECTED'], to: 'RECEIVING', when: 'a file is recorded, not all four are in, none is refused' },
-  { step: 'receive', from: ['RECEIVING', 'REJECTED'], to: 'REJECTED', when: 'a file is refused before all four are in' },
+  { step: 'receive', from: ['LATE'], to: 'LATE', when: 'a file arrives after the cut-off, files are still owed' },
+  { step: 'receive', from: ['RECEIVING', 'REJECTED', 'LATE'], to: 'REJECTED', when: 'a file is refused before all four are in' },
+  { step: 'late', from: ['RECEIVING', 'REJECTED'], to: 'LATE', when: 'the client’s cut-off passed with files owed (the delivery check; it creates a batch no file started)' },
   { step: 'refuse', from: ANY, to: 'REJECTED', when: 'a loaded file does not match the control file: its flag is cleared' },
   { step: 'persist', from: ANY, to: 'PERSISTED', when: 'new data completes the four files: generation + 1' },
   { step: 'new-generation', from: ANY, to: 'PERSISTED', when: 'figures a later batch builds on changed: generation + 1' },
@@ -69,7 +71,7 @@ export const feedFilter = (trigger: keyof typeof TRIGGERS) => ({ data: { dynamod
 
 /** The state machine as a Mermaid diagram, for docs/metastore.md. */
 export function stateDiagram(): string {
-  const lines = ['stateDiagram-v2', '  state "any stage" as AnyStage', '  [*] --> RECEIVING: first file of a batch'];
+  const lines = ['stateDiagram-v2', '  state "any stage" as AnyStage', '  [*] --> RECEIVING: first file of a batch', '  [*] --> LATE: cut-off before any file'];
   for (const t of TRANSITIONS) for (const from of t.from === ANY ? ['AnyStage'] : t.from) lines.push(`  ${from} --> ${t.to}: ${t.step}`);
   return lines.join('\n');
 }

@@ -13,11 +13,12 @@ describe('the batch state machine declaration', () => {
 
   it('answers the stages each step moves from and to', () => {
     expect(fromStages('relate')).toEqual(['PERSISTED']);
-    expect(fromStages('receive')).toEqual(['RECEIVING', 'REJECTED']);
+    expect(fromStages('receive')).toEqual(['RECEIVING', 'LATE', 'REJECTED']);
+    expect(fromStages('late')).toEqual(['RECEIVING', 'REJECTED']);
     expect(fromStages('reopen')).toEqual(['RELATED', 'TRANSFORMED', 'COMPLETE']);
     expect(fromStages('fail')).toEqual([...STAGES]);
     expect(toStage('publish')).toBe('COMPLETE');
-    expect(() => toStage('receive')).toThrow('step receive has 2 target stages');
+    expect(() => toStage('receive')).toThrow('step receive has 3 target stages');
     expect(() => fromStages('nope' as Step)).toThrow('no transition for step nope');
   });
 

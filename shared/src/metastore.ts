@@ -20,6 +20,7 @@ import { fromStages, type Step, toStage } from '@dataharvest/events/state-machin
 import type { ClientTracking } from './client-tracking';
 import { createControlStore } from './control-totals';
 import { createFailureLog } from './failures';
+import { createLateStore } from './late-deliveries';
 import { z } from 'zod';
 
 /**
@@ -182,7 +183,8 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
       if (next) return next;
     } else if (!complete) {
       const anyRejected = Object.values(seen.files).some((f) => f.status === 'REJECTED');
-      const target: Stage = anyRejected ? 'REJECTED' : 'RECEIVING';
+      // A batch the delivery check found late stays LATE until its files are in (late-deliveries.ts).
+      const target: Stage = anyRejected ? 'REJECTED' : seen.stage === 'LATE' ? 'LATE' : 'RECEIVING';
       if (seen.stage === target) return seen;
       const s = stageSet(target);
       const from = stageIn('receive');
@@ -460,6 +462,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     tableName,
     ...createFailureLog(dynamo, tableName),
     ...createControlStore(dynamo, tableName, { ensureBatch, getBatch }, tracking),
+    ...createLateStore(dynamo, tableName, { ensureBatch }),
     redriveBatch,
     getBatch,
     recordFile,

@@ -26,3 +26,10 @@ export function clockStart(text: string): Date {
     throw error;
   }
 }
+
+/** The time a command judges cut-offs by: the running local cloud's clock, else (a deployed stage) the host's. */
+export async function cloudNow(dataDir: string, stage: string | undefined): Promise<Date> {
+  const control = stage === undefined ? findRunningCloud(dataDir)?.control : undefined;
+  const outcome = control ? await requestClock(control) : undefined;
+  return outcome && 'now' in outcome ? new Date(outcome.now) : new Date();
+}

@@ -14,8 +14,9 @@ credential chain); without it, status and backfill use the local cloud that \`da
 
 /** status judges health, not completion: a batch on its way is no failure. */
 const STATUS_EXIT_CODES = `
-Exit codes: 0 every batch asked about is COMPLETE or in progress; 1 one is FAILED or REJECTED, has a refused file or
-records that gave up (in an on-failure queue); 2 usage error.`;
+Exit codes: 0 every batch asked about is COMPLETE or in progress; 1 one is FAILED, REJECTED or LATE, has a refused file
+or records that gave up (in an on-failure queue), or with --expected a scheduled client's files are LATE or missing;
+2 usage error.`;
 
 /** One line for commander's own errors, its typo suggestion ("\n(Did you mean …?)") included. */
 const oneLine = (message: string) =>
@@ -145,11 +146,17 @@ export function program(done: (code: number) => void): Command {
         .option('--client <id>', "one client's batches")
         .option('--date <yyyymmdd>', 'one batch date', dateOption('--date'))
         .option('--clients', "every client's progress, from the client tracking table", false)
+        .option('--expected', "every scheduled client's owed, received, late and missing files for a business day (--date; default today in its zone)", false)
         .option('--json', 'print one JSON object', false)
         .addHelpText('after', STATUS_EXIT_CODES),
     ),
   ).action(
-    act(async (o: { client?: string; date?: string; clients: boolean; json: boolean; stage?: string; region?: string; dataDir: string }) => {
+    act(async (o: { client?: string; date?: string; clients: boolean; expected: boolean; json: boolean; stage?: string; region?: string; dataDir: string }) => {
+      if (o.expected) {
+        const [{ onTarget }, { statusExpected, packagedSchedules }, { cloudNow }] = await Promise.all([import('./deployed'), import('./expected'), import('./clock')]);
+        const now = await cloudNow(o.dataDir, o.stage);
+        return onTarget(o, (on) => statusExpected(on, o, packagedSchedules(), now));
+      }
       if (o.clients) {
         const [{ onTarget }, { statusClients }] = await Promise.all([import('./deployed'), import('./status-clients')]);
         return onTarget(o, (on) => statusClients(on, o));

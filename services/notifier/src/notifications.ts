@@ -29,7 +29,23 @@ export function notificationsOf(change: ItemChange): Notification[] {
   const next = Batch.parse(unmarshall(NewImage));
   // An old image is the previous state of the same item: parsed loosely, as only stage, generation and files matter.
   const previous = OldImage ? (unmarshall(OldImage) as Partial<Batch>) : {};
-  return [...settledFiles(next, previous), ...outcome(next, previous)];
+  return [...settledFiles(next, previous), ...outcome(next, previous), ...lateness(next, previous)];
+}
+
+/** The delivery check recording the batch LATE (services/delivery): which owed files were missing at the cut-off. */
+function lateness(next: Batch, previous: Partial<Batch>): Notification[] {
+  if (next.stage !== 'LATE' || !next.late || previous.late) return [];
+  return [
+    {
+      notification_id: idOf('delivery', next.client, next.batch_date, next.late.cut_off),
+      kind: 'delivery',
+      status: 'FAILURE',
+      client: next.client,
+      batch_date: next.batch_date,
+      stage: next.stage,
+      msg: `late: ${next.late.missing.join(', ')} missing at the cut-off ${next.late.cut_off}`,
+    },
+  ];
 }
 
 function refusedKey(refused: RejectedKey, previous: Record<string, unknown> | undefined): Notification[] {

@@ -82,6 +82,16 @@ describe('notificationsOf', () => {
     expect(second!.notification_id).not.toBe(first!.notification_id);
   });
 
+  it('announces a batch the delivery check records LATE once, naming the missing files, and not again as they arrive', () => {
+    const late = { cut_off: '2024-01-02T16:00:00.000Z', missing: ['transactions_20240102.csv'], at: '2024-01-02T16:00:00.000Z' };
+    const [told, ...more] = notificationsOf(change(batch({ stage: 'LATE', late }), batch()));
+    expect(more).toEqual([]);
+    expect(told).toMatchObject({ kind: 'delivery', status: 'FAILURE', client: 'ACME', batch_date: '20240102' });
+    expect(told!.msg).toBe('late: transactions_20240102.csv missing at the cut-off 2024-01-02T16:00:00.000Z');
+    expect(notificationsOf(change(batch({ stage: 'LATE', late }), batch()))[0]!.notification_id).toBe(told!.notification_id);
+    expect(notificationsOf(change(batch({ stage: 'LATE', late, updated_at: 'later' }), batch({ stage: 'LATE', late })))).toEqual([]);
+  });
+
   it('announces a refused key once per upload, and ignores the registry and removals', () => {
     const refused = { pk: 'CLIENT#ACME', sk: 'REJECTED#junk.csv', client: 'ACME', key: 'incoming/ACME/junk.csv', file_name: 'junk.csv', stage: 'REJECTED', reason: 'unknown file type', at: 'a1' };
     const [n] = notificationsOf(change(refused));
