@@ -258,9 +258,17 @@ export function program(done: (code: number) => void): Command {
       .option('--json', 'print one JSON object, {"now":…}', false)
       .addHelpText('after', '\nExit codes: 0 printed (or set); 1 no local cloud runs on the data dir; 2 usage error (a time without an offset).'),
   ).action(act(async (time: string | undefined, o: { dataDir: string; json: boolean }) => (await import('./clock')).clock(time, o)));
-  // Positional: after `discard`, --json and --data-dir are discard's.
+  // Positional: after `discard`, --json and --data-dir are discard's. With an action of its own, failures has a help
+  // command only if asked: `failures help discard` as `new help transformer`.
   const failuresCommand = dataDir(
-    stage(cli.command('failures').description('what sits in every on-failure queue, with its batch and reason').option('--json', 'print one JSON object', false).enablePositionalOptions()),
+    stage(
+      cli
+        .command('failures')
+        .description('what sits in every on-failure queue, with its batch and reason')
+        .option('--json', 'print one JSON object', false)
+        .enablePositionalOptions()
+        .helpCommand('help [command]', 'print help for a command'),
+    ),
   );
   failuresCommand.action(
     act(async (o: { json: boolean; stage?: string; region?: string; dataDir: string }) => {
