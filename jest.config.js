@@ -58,6 +58,7 @@ const unit = [
   'shared/test/environment.test.ts',
   'shared/test/failure-retries.test.ts',
   'shared/test/metrics.test.ts',
+  'shared/test/openlineage.test.ts',
   'shared/test/safe-error.test.ts',
   'services/privacy/test/redact.test.ts',
   'services/privacy/test/listing.test.ts',

@@ -127,9 +127,17 @@ describe('dataharvest usage', () => {
     [['backfill', 'fx', '--since', '2024'], '--since takes a calendar date as YYYYMMDD, not 2024'],
     [['events', '--client', 'C', '--date', '2020-01-30'], '--date takes a calendar date as YYYYMMDD, not 2020-01-30'],
     [['reports', '--client', 'C', '--date', '20200230'], '--date takes a calendar date as YYYYMMDD, not 20200230'],
+    [['lineage', '--client', 'C', '--date', '2020-01-30', '--portfolio', 'P'], '--date takes a calendar date as YYYYMMDD, not 2020-01-30'],
     [['status', '--date', '21010101'], '--date 21010101 is outside 1900-01-01..2100-12-31'],
   ])('%j refuses a date that is no batch date in one line before connecting, exit 2', async (args, message) => {
     // No cloud runs on this data dir: a date checked only after connecting would be a "no local cloud" exit 1.
+    expect(await cli(...args, '--data-dir', join(tmpdir(), 'dataharvest-never-started'))).toEqual({ code: 2, stdout: '', stderr: `dataharvest: ${message}\n` });
+  });
+
+  it.each([
+    [['lineage', '--client', 'C', '--date', '20200130'], '--event-id ID, or --client ID --date YYYYMMDD --portfolio REF, is required'],
+    [['lineage', '--event-id', 'E', '--client', 'C'], '--event-id or --client --date --portfolio, not both'],
+  ])('%j names the event it needs in one line before connecting, exit 2', async (args, message) => {
     expect(await cli(...args, '--data-dir', join(tmpdir(), 'dataharvest-never-started'))).toEqual({ code: 2, stdout: '', stderr: `dataharvest: ${message}\n` });
   });
 

@@ -32,7 +32,7 @@ describe('a transformer whose records give up: failures lists it, redrive after 
   };
   // The event id and the client field name the client: everything else is the same for the same input.
   const figures = async (client: string) =>
-    latestForBatch(await readOutputEvents(on.aws.kinesis, eventsStream(cloud!)), client, DATE).map(({ client: _c, event_id: _i, published_at: _p, ...rest }) => rest);
+    latestForBatch(await readOutputEvents(on.aws.kinesis, eventsStream(cloud!)), client, DATE).map(({ client: _c, event_id: _i, published_at: _p, lineage: _l, ...rest }) => rest);
   const listed = async () => {
     const out = await cli('failures', '--json', '--data-dir', dataDir);
     return { code: out.code, failures: (JSON.parse(out.stdout) as FailuresListing).failures };

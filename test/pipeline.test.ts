@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,9 @@ import pg from 'pg';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { announceCloud, type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
 import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
+import { LINEAGE_FILE } from '../local/src/cloud/emulators/services';
+import type { RunEvent } from '../shared/src/openlineage';
+import { openLineageProblems } from './support/openlineage';
 import { s3Event } from './support/s3-event';
 
 const SAMPLE = 'examples/sample-batch';
@@ -82,6 +86,38 @@ describe('the sample batch through real events: S3 → persistence → metastore
       taxes_paid: '789.56',
       tax_transactions_total: '-789.56',
     });
+
+    // Lineage: each event names the four files as uploaded (their SHA-256 is the example files'), the lines of its
+    // portfolio's rows in each (Frida's are the first record of every file, Fritz's the second), and the code digests.
+    const sha256 = (f: string) =>
+      createHash('sha256')
+        .update(readFileSync(join(SAMPLE, f)))
+        .digest('hex');
+    const filesOf = (line: string) =>
+      Object.fromEntries(
+        sampleFiles.map((f) => [
+          f.split('_')[0],
+          { key: `incoming/EXT_CLIENT/${f}`, sha256: sha256(f), bytes: readFileSync(join(SAMPLE, f)).length, uploaded_at: expect.any(String), lines: line, lines_complete: true },
+        ]),
+      );
+    const digest = expect.stringMatching(/^[0-9a-f]{64}$/);
+    const steps = expect.objectContaining({ relationship: digest, deposit: digest, transaction: digest, tax: digest });
+    expect(frida!.lineage).toEqual({ generation: 1, files: filesOf('2'), transformers: steps, quality_rules: digest });
+    expect(fritz!.lineage).toEqual({ generation: 1, files: filesOf('3'), transformers: steps, quality_rules: digest });
+    // The base tables keep each row's line, which the lineage is read from.
+    expect((await baseTables(cloud.postgresUrl)).transactions!.map((r) => (r as { line: number }).line)).toEqual([2, 3]);
+
+    // Every step reported its runs to the data dir's OpenLineage file, each event valid against the published schema.
+    await cloud.idle();
+    const runs = readFileSync(join(cloud.dataDir, LINEAGE_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent);
+    expect(openLineageProblems(runs)).toEqual([]);
+    const seen = new Set(runs.map((r) => `${r.job.name} ${r.eventType}`));
+    for (const job of ['persistence', 'relationship', 'deposit', 'transaction', 'tax', 'catapult']) for (const type of ['START', 'COMPLETE']) expect([...seen]).toContain(`${job} ${type}`);
+    const persisted = runs.filter((r) => r.job.name === 'persistence' && r.eventType === 'COMPLETE').flatMap((r) => r.inputs);
+    expect(persisted.map((d) => [d.name, d.facets?.version?.datasetVersion]).sort()).toEqual(sampleFiles.map((f) => [`incoming/EXT_CLIENT/${f}`, sha256(f)]));
   });
 
   it('gives the same events whatever the arrival order, with every file uploaded twice', async () => {
@@ -91,7 +127,7 @@ describe('the sample batch through real events: S3 → persistence → metastore
     await waitForStage('COMPLETE', 1, client);
     // The event_id names the client too, so it differs between the two clients like the client field itself.
     const figures = (c: string) =>
-      readOutputEvents(on.aws.kinesis, eventsStream(cloud)).then((all) => latestForBatch(all, c, '20200130').map(({ client: _c, event_id: _id, published_at: _p, ...rest }) => rest));
+      readOutputEvents(on.aws.kinesis, eventsStream(cloud)).then((all) => latestForBatch(all, c, '20200130').map(({ client: _c, event_id: _id, published_at: _p, lineage: _l, ...rest }) => rest));
     expect(await figures(client)).toEqual(await figures('EXT_CLIENT'));
   });
 
@@ -145,6 +181,12 @@ describe('the sample batch through real events: S3 → persistence → metastore
       [2, '0.00'],
       [2, '6000.00'],
     ]);
+    // The new version's lineage names the corrected upload, and the generation that loaded it.
+    const correctedSha = createHash('sha256').update(corrected).digest('hex');
+    expect(events.map((e) => [e.lineage?.generation, e.lineage?.files.transactions?.sha256])).toEqual([
+      [2, correctedSha],
+      [2, correctedSha],
+    ]);
   });
 
   describe('dataharvest run', () => {
@@ -175,6 +217,19 @@ describe('the sample batch through real events: S3 → persistence → metastore
       await cloud.idle();
       expect(await on.metastore.getBatch('RUN_CO', '20200130')).toMatchObject({ stage: 'COMPLETE', generation: 1 });
       expect(latestForBatch(await readOutputEvents(on.aws.kinesis, eventsStream(cloud)), 'RUN_CO', '20200130')).toEqual(first.events);
+    });
+
+    it('lineage traces a published event back to its files, lines, step versions and stage history', async () => {
+      const [frida] = latestForBatch(await readOutputEvents(on.aws.kinesis, eventsStream(cloud)), 'RUN_CO', '20200130').filter((e) => e.portfolio_reference === '90755e32-7438-4354-ad37-ad900e297844');
+      const lineage = (...args: string[]) => promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'lineage', '--data-dir', dataDir, ...args]);
+      const chain = JSON.parse((await lineage('--event-id', frida!.event_id, '--json')).stdout);
+      expect(chain).toMatchObject({ event_id: frida!.event_id, client: 'RUN_CO', version: 1, lineage: frida!.lineage, batch: { stage: 'COMPLETE', generation: 1 } });
+      expect(chain.lineage.files.transactions).toMatchObject({ key: 'incoming/RUN_CO/transactions_20200130.csv', lines: '2', line_numbers: [2] });
+      expect(chain.batch.stage_history.map((s: { stage: string }) => s.stage)).toEqual(['PERSISTED', 'RELATED', 'TRANSFORMED', 'COMPLETE']);
+      const text = (await lineage('--client', 'RUN_CO', '--date', '20200130', '--portfolio', frida!.portfolio_reference)).stdout;
+      expect(text).toContain(`sha256 ${frida!.lineage!.files.accounts!.sha256}`);
+      expect(text).toContain('stages: RECEIVING');
+      await expect(lineage('--event-id', '00000000-0000-8000-8000-000000000000')).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('no event') });
     });
 
     it('exits 2 on a usage error with a one-line reason', async () => {

@@ -45,6 +45,8 @@ export const FileDetail = z.object({
   rejected_rows: z.number().int().nonnegative().optional(),
   bytes: z.number().int().nonnegative(),
   sha256: z.string().optional(),
+  /** When the upload was stored (the object's Last-Modified), for lineage. */
+  uploaded_at: z.string().optional(),
   /** The sum of the loaded rows' money columns (a decimal), what a control file's money_sum is held to. */
   money_sum: z.string().optional(),
   /** Its reconciliation with the batch's control file (events/src/control.ts). */
@@ -70,6 +72,8 @@ export const TransformerState = z.object({
   duration_ms: z.number().optional(),
   summary: z.record(z.string(), z.unknown()).optional(),
   reason: z.string().optional(),
+  /** The code digest of what ran (its SQL: events/src/lineage.ts codeDigest), which the events' lineage names. */
+  digest: z.string().optional(),
 });
 export type TransformerState = z.infer<typeof TransformerState>;
 
@@ -134,7 +138,12 @@ const Identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/);
  * portfolio_reference) and the declared fields, and each field's type. The catapult joins the views of the batch's
  * required transformers; nothing in it names a transformer.
  */
-export const Contribution = z.object({ view: Identifier, fields: z.record(Identifier, FieldType) });
+export const Contribution = z.object({
+  view: Identifier,
+  fields: z.record(Identifier, FieldType),
+  /** The code digest of the transformer's definition, recorded at registration: which version is deployed. */
+  digest: z.string().optional(),
+});
 export type Contribution = z.infer<typeof Contribution>;
 
 /** A transformer's entry in the registry, contributed by the transformer's own service on deploy. */

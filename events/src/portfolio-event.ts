@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { Lineage } from './lineage';
 
 /** Money leaves the system as a decimal string with exactly two places, never a float. */
 export const Money = z.string().regex(/^-?\d+\.\d{2}$/);
@@ -17,8 +18,13 @@ const Reference = z.guid();
  * differ between the copies. A new generation of the batch (a correction) or a backfill that adds a transformer's figures
  * has a higher `version` and so a new id; per portfolio reference, consumers keep the event with the highest `version`.
  *
- * `event_id` was added to `portfolio.batch.v1` leaving every earlier field as it was; consumers ignore fields they do
- * not know, so an older consumer reads the events unchanged.
+ * `event_id` was added to `portfolio.batch.v1` leaving every earlier field as it was, and `lineage` after it (what the
+ * figures were made from: events/src/lineage.ts); consumers ignore fields they do not know, so an older consumer
+ * reads the events unchanged.
+ *
+ * Reproducible: a re-run of a batch version (the catapult again after a crash, a replayed record, a redrive of its
+ * step) publishes the same bytes. `published_at` is therefore not the clock at publishing but the time the batch
+ * recorded for this version: when it last entered TRANSFORMED (its stage history), i.e. when its figures were complete.
  */
 /** What every event carries, whatever transformers are deployed: who, which batch, which version. */
 export const PortfolioEventCore = z.object({
@@ -32,6 +38,9 @@ export const PortfolioEventCore = z.object({
   account_number: z.string(),
   published_at: z.string(),
 });
+
+/** Names no transformer may contribute: the core's, and `lineage`, which the catapult composes for every event. */
+export const RESERVED_FIELDS: readonly string[] = [...Object.keys(PortfolioEventCore.shape), 'lineage'];
 
 /**
  * The types a transformer's contribution may declare for its fields (see shared/src/transformer.ts): each field of
@@ -50,10 +59,10 @@ export const FieldType = z.enum(Object.keys(FIELD_TYPES) as [FieldType, ...Field
 /** An event as the catapult composes it: the core, and whatever fields the batch's transformers contribute. */
 export type ComposedEvent = z.infer<typeof PortfolioEventCore> & Record<string, unknown>;
 
-/** The event the batch's transformers compose: the core plus each contribution's declared fields, none missing. */
+/** The event the batch's transformers compose: the core, its lineage and each contribution's declared fields, none missing. */
 export const composedEvent = (fields: Record<string, FieldType>): z.ZodType<ComposedEvent> =>
   // The extension's keys are known only at run time; the core's are not widened by it.
-  PortfolioEventCore.extend(Object.fromEntries(Object.entries(fields).map(([name, type]) => [name, FIELD_TYPES[type]]))) as unknown as z.ZodType<ComposedEvent>;
+  PortfolioEventCore.extend({ lineage: Lineage, ...Object.fromEntries(Object.entries(fields).map(([name, type]) => [name, FIELD_TYPES[type]])) }) as unknown as z.ZodType<ComposedEvent>;
 
 /**
  * `portfolio.batch.v1` as consumers know it: the core and the figures of today's transformers (deposit, transaction,
@@ -71,6 +80,8 @@ export const PortfolioEvent = z.looseObject({
   tax_transactions_total: Money,
   allowance_remaining: Money,
   tax_mismatch: z.boolean(),
+  /** Every event since lineage was added carries it; earlier ones in the stream do not. */
+  lineage: Lineage.optional(),
 });
 export type PortfolioEvent = z.infer<typeof PortfolioEvent>;
 

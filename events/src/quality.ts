@@ -57,5 +57,11 @@ export const RuleResult = z.object({
 export type RuleResult = z.infer<typeof RuleResult>;
 
 /** The batch item's `quality`: the worst rule outcome, every rule's result, and the override in effect if any. */
-export const Quality = z.object({ outcome: QualityOutcome, rules: z.array(RuleResult), override: z.string().optional() });
+export const Quality = z.object({
+  outcome: QualityOutcome,
+  rules: z.array(RuleResult),
+  override: z.string().optional(),
+  /** The code digest of the rule set the batch was held to (the defaults and the client's override), for lineage. */
+  rules_digest: z.string().optional(),
+});
 export type Quality = z.infer<typeof Quality>;

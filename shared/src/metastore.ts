@@ -412,11 +412,12 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
   /**
    * Backfill: makes a batch whose relations are established wait for one more transformer. The batch returns to
    * RELATED with the transformer added to its required list, so the transformer's own stream filter picks it up and
-   * the usual completion (TRANSFORMED, then the catapult) follows. Returns false when there was nothing to do.
+   * the usual completion (TRANSFORMED, then the catapult) follows. Returns false when there was nothing to do: the
+   * transformer is done for this generation, with the deployed version (`digest`, its registry entry's) when given.
    */
-  async function reopenForTransformer(batch: Batch, name: string): Promise<boolean> {
+  async function reopenForTransformer(batch: Batch, name: string, digest?: string): Promise<boolean> {
     const state = batch.transformers[name];
-    if (state?.status === 'DONE' && state.generation === batch.generation) return false;
+    if (state?.status === 'DONE' && state.generation === batch.generation && (digest === undefined || state.digest === digest)) return false;
     const required = [...new Set([...(batch.required_transformers ?? []), name])];
     if (!fromStages('reopen').includes(batch.stage)) return false;
     const s = stageSet(toStage('reopen'));

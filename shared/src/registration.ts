@@ -1,6 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Contribution, RegistryEntry } from '@dataharvest/events/batch';
-import { PortfolioEventCore } from '@dataharvest/events/portfolio-event';
+import { RESERVED_FIELDS } from '@dataharvest/events/portfolio-event';
 import { awsClients } from './aws';
 import { readConfig } from './config';
 import { builtOnFirstEvent, lambda } from './handler';
@@ -69,7 +69,7 @@ async function registerOwnFields(metastore: Metastore, name: string, required: b
 }
 
 function assertOwnFields(registry: RegistryEntry[], name: string, contribution: Contribution): void {
-  const owners = new Map<string, string>(Object.keys(PortfolioEventCore.shape).map((f) => [f, 'the event core']));
+  const owners = new Map<string, string>(RESERVED_FIELDS.map((f) => [f, 'the event core']));
   for (const entry of registry) if (entry.name !== name) for (const f of Object.keys(entry.contribution?.fields ?? {})) owners.set(f, entry.name);
   const taken = Object.keys(contribution.fields).filter((f) => owners.has(f));
   if (taken.length) throw new Error(`${name} contributes ${taken.map((f) => `${f} (already ${owners.get(f)}'s)`).join(', ')}: name its fields after itself`);

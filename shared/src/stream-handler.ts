@@ -5,6 +5,7 @@ import { Batch, isoDate } from '@dataharvest/events/batch';
 import type { FailedRecordAt } from './failures';
 import { lambda } from './handler';
 import { logger } from './logger';
+import { type Emit, LineageRun } from './openlineage';
 import { maskValues, safeError } from './safe-error';
 
 const BATCH_KEYS = ['client', 'batch_date', 'generation'];
@@ -29,13 +30,14 @@ const isBatchItem = (change: ItemChange) => change.dynamodb.NewImage?.sk?.S?.sta
  * With `failures`, the failing batch and reason are recorded in the metastore first (a failure item, which no filter
  * matches), so `dataharvest failures` can name the batch of a record that ends in the on-failure queue.
  */
-export function metastoreStreamHandler(process: (batch: Batch) => Promise<void>, failures?: FailureRecorder) {
+export function metastoreStreamHandler(process: (batch: Batch, run: LineageRun) => Promise<void>, failures?: FailureRecorder) {
   return lambda(async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
     const failed = new Set<string>();
     let firstFailed: number | undefined;
     const failedFrom = (i: number) => ({ batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) });
     for (const [i, record] of event.Records.entries()) {
       let batch: Batch | undefined;
+      let run: LineageRun | undefined;
       try {
         const change = itemChange(record);
         // Registry entries and rejected keys share the table; filters keep them out, a direct invocation might not.
@@ -43,9 +45,13 @@ export function metastoreStreamHandler(process: (batch: Batch) => Promise<void>,
         batch = Batch.parse(unmarshall(change.dynamodb.NewImage!));
         if (failed.has(itemKey(batch))) continue;
         logger.appendKeys({ client: batch.client, batch_date: batch.batch_date, generation: batch.generation });
-        await process(batch);
+        // A step that takes the batch on starts the run (its inputs); one that skips it reports nothing.
+        run = new LineageRun(failures?.lineage, failures?.name ?? 'step', batch);
+        await process(batch, run);
+        await run.complete([]);
       } catch (error) {
         logger.error('record failed', { error: safeError(error) });
+        await run?.fail(`${(error as Error).name}: ${maskValues((error as Error).message)}`);
         if (!batch) return failedFrom(firstFailed ?? i);
         if (failures) await recordFailure(failures, batch, record, error as Error);
         failed.add(itemKey(batch));
@@ -61,12 +67,13 @@ export function metastoreStreamHandler(process: (batch: Batch) => Promise<void>,
 const itemKey = (batch: Batch) => `${batch.client}/${batch.batch_date}`;
 
 /** A change-feed handler that records the batch and reason of each failing record (`metastoreStreamHandler`). */
-export const recordedStreamHandler = (failures: FailureRecorder, process: (batch: Batch) => Promise<void>) => metastoreStreamHandler(process, failures);
+export const recordedStreamHandler = (failures: FailureRecorder, process: (batch: Batch, run: LineageRun) => Promise<void>) => metastoreStreamHandler(process, failures);
 
-/** Who records a failing batch: the function's name and the metastore's failure log. */
+/** Who records a failing batch: the function's name and the metastore's failure log; and where its run events go. */
 export interface FailureRecorder {
   name: string;
   recordFailure(batch: Batch, fn: string, reason: string, at?: FailedRecordAt): Promise<unknown>;
+  lineage?: Emit;
 }
 
 /** The record's shard is the first part of its event id (`shardId-…:<sequence number>`). */

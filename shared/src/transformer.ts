@@ -1,10 +1,12 @@
 import type pg from 'pg';
 import type { Batch, Contribution, TransformerState } from '@dataharvest/events/batch';
+import { codeDigest } from '@dataharvest/events/lineage';
 import type { FieldType } from '@dataharvest/events/portfolio-event';
 import { ClientTrackingEnv } from './client-tracking';
 import { fromEnvironment, type StepDeps } from './environment';
 import { builtOnFirstEvent } from './handler';
 import { logger } from './logger';
+import { rowCountFacet, table } from './openlineage';
 import { recordStepDuration } from './metrics';
 import { maskValues } from './safe-error';
 import { isDataError } from './pg';
@@ -34,9 +36,23 @@ export interface TransformerDefinition {
   contributes?: { select: string; fields: Record<string, FieldType> };
 }
 
-/** The registry's record of a definition's contribution: its view and field types. */
+/** The registry's record of a definition's contribution: its view, field types and the definition's code digest. */
 export function contributionOf(definition: TransformerDefinition): Contribution | undefined {
-  return definition.contributes && { view: `${definition.name.replaceAll('-', '_')}_event_fields`, fields: definition.contributes.fields };
+  return definition.contributes && { view: `${definition.name.replaceAll('-', '_')}_event_fields`, fields: definition.contributes.fields, digest: definitionDigest(definition) };
+}
+
+/** A definition's version: the digest of its SQL, which is what computes its figures (events/src/lineage.ts). */
+export const definitionDigest = (d: TransformerDefinition) => codeDigest(d.name, d.ddl, d.statements, d.laterBatchesBuildOn ?? null, d.contributes ?? null);
+
+/** The tables a definition's statements read and write, for its lineage runs (names as its SQL spells them). */
+export function datasetsOf(definition: TransformerDefinition): { reads: string[]; writes: string[] } {
+  const sql = definition.statements.join('\n');
+  const found = (pattern: RegExp) => [...new Set([...sql.matchAll(pattern)].map((m) => m[1]!.toLowerCase()))].sort();
+  const writes = found(/\bINSERT\s+INTO\s+([a-z_][a-z0-9_]*)/gi);
+  // Named subqueries (WITH x AS (…)) and functions (FROM unnest(…)) are no datasets.
+  const named = found(/\b([a-z_][a-z0-9_]*)\s+AS\s*\(/gi);
+  const reads = found(/\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)\b(?!\s*\()/gi).filter((t) => !writes.includes(t) && !named.includes(t));
+  return { reads, writes };
 }
 
 /** The definition's DDL, its contribution's view last (it reads the tables above it). */
@@ -84,15 +100,17 @@ function skipReason(name: string, seen: Batch, current: Batch | undefined): stri
  * and streams replay, so it reads the batch first and runs only for the current generation when not yet done; then
  * it runs the SQL in one transaction and records DONE with a conditional update (the last one moves the batch on).
  */
-export function createTransformer(definition: TransformerDefinition, { metastore, database }: StepDeps) {
+export function createTransformer(definition: TransformerDefinition, { metastore, database, lineage }: StepDeps) {
   const { name } = definition;
-  return recordedStreamHandler({ name, recordFailure: metastore.recordFailure }, async (seen) => {
+  const { reads, writes } = datasetsOf(definition);
+  return recordedStreamHandler({ name, recordFailure: metastore.recordFailure, lineage }, async (seen, run) => {
     const current = await metastore.getBatch(seen.client, seen.batch_date);
     const reason = skipReason(name, seen, current);
     if (reason) {
       logger.info('skipped', { transformer: name, reason });
       return;
     }
+    await run.start(reads.map((t) => table(t)));
     await database.ensureSchema(schemaOf(definition));
     const started = Date.now();
     let rows: number;
@@ -112,6 +130,7 @@ export function createTransformer(definition: TransformerDefinition, { metastore
       await metastore.recordTransformer(seen, name, { status: 'FAILED', generation: seen.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, reason });
       await metastore.markFailed(seen, name, reason);
       logger.error('transformer failed on the batch data', { transformer: name, reason });
+      await run.fail(reason);
       return;
     }
     // Later batches were computed from the figures the metastore last recorded for this one. When they changed, the
@@ -126,8 +145,11 @@ export function createTransformer(definition: TransformerDefinition, { metastore
       at: new Date().toISOString(),
       duration_ms: Date.now() - started,
       summary: { rows_written: rows },
+      digest: definitionDigest(definition),
     };
     const next = await metastore.recordTransformer(seen, name, state, fingerprint);
+    // The statements' row count is the step's, not a table's: it goes with every table written.
+    await run.complete(writes.map((t) => table(t, { outputFacets: { outputStatistics: rowCountFacet(rows) } })));
     recordStepDuration(state.duration_ms ?? 0);
     logger.info(next ? 'transformer done' : 'result of an old generation discarded', { transformer: name, stage: next?.stage, rows_written: rows });
   });

@@ -115,6 +115,11 @@ describe('metastore client against DynamoDB Local', () => {
     expect(fx.stage).toBe('TRANSFORMED');
     expect(fx.required_transformers).toEqual(['deposit', 'tax', 'transaction', 'fx']);
     expect(await m.reopenForTransformer(fx, 'fx')).toBe(false); // done for this generation: nothing to backfill
+    // A new version deployed: the batch the earlier one computed runs again, and then not again.
+    const v1 = (await m.listClient(client)).batches[0]!;
+    expect(await m.reopenForTransformer(v1, 'fx', 'digest-v2')).toBe(true);
+    const v2 = (await m.recordTransformer((await m.listClient(client)).batches[0]!, 'fx', { ...done(1), digest: 'digest-v2' }))!;
+    expect(await m.reopenForTransformer(v2, 'fx', 'digest-v2')).toBe(false);
   });
 
   it('records every refused key once, those without a valid client too, however many share a file name', async () => {

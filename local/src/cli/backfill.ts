@@ -18,17 +18,18 @@ const POLL_MS = 250;
 const RELATED_STAGES: Stage[] = fromStages('reopen');
 
 /**
- * `dataharvest backfill <name>`: runs a newly deployed transformer over batches that were related before it existed.
+ * `dataharvest backfill <name>`: runs a newly deployed transformer (or a new version of one) over batches that were
+ * related before it existed (or that an earlier version computed).
  * It only writes to the metastore; the transformer itself reacts through its stream filter, as for any batch.
  */
 export async function backfill(metastore: Metastore, opts: BackfillOptions): Promise<number> {
-  if (!(await metastore.listRegistry()).some((e) => e.name === opts.name)) {
-    throw new UsageError(`transformer "${opts.name}" is not registered: deploy its service first`);
-  }
+  const entry = (await metastore.listRegistry()).find((e) => e.name === opts.name);
+  if (!entry) throw new UsageError(`transformer "${opts.name}" is not registered: deploy its service first`);
   const batches = opts.client ? (await metastore.listClient(opts.client)).batches : await metastore.listByStages(RELATED_STAGES);
   const candidates = batches.filter((b) => b.relation_established && RELATED_STAGES.includes(b.stage) && (!opts.since || b.batch_date >= opts.since));
   const queued: Batch[] = [];
-  for (const batch of candidates) if (await metastore.reopenForTransformer(batch, opts.name)) queued.push(batch);
+  // A batch done by an earlier version of the transformer runs again with the one deployed (its events' lineage names it).
+  for (const batch of candidates) if (await metastore.reopenForTransformer(batch, opts.name, entry.contribution?.digest)) queued.push(batch);
   const ids = queued.map((b) => `${b.client}/${b.batch_date}`);
   process.stdout.write(`backfill ${opts.name}: ${queued.length} of ${candidates.length} related batch(es) queued${ids.length ? `: ${ids.join(', ')}` : ''}\n`);
   return opts.waitSeconds === undefined ? 0 : waitForBatches(metastore, opts.name, queued, opts.waitSeconds);

@@ -366,5 +366,28 @@ export function program(done: (code: number) => void): Command {
       return onTarget(o, (on) => reports(on, { client, date: o.date, json: o.json, show: o.show }));
     }),
   );
+  // lineage: from a published event back to the bytes it came from (local/src/cli/lineage.ts).
+  dataDir(
+    stage(
+      cli
+        .command('lineage')
+        .description('the chain from a published event back to the bytes: files, their lines, step and rule versions, stage history')
+        .option('--event-id <id>', "the event's event_id")
+        .option('--client <id>', "with --date and --portfolio: the highest version of that portfolio's event")
+        .option('--date <yyyymmdd>', 'the batch date', dateOption('--date'))
+        .option('--portfolio <reference>', 'the portfolio reference')
+        .option('--json', 'print one JSON object', false)
+        .addHelpText('after', "\nExit codes: 0 the event was found; 1 it was not (never published, or past the stream's retention); 2 usage error."),
+    ),
+  ).action(
+    act(async (o: { eventId?: string; client?: string; date?: string; portfolio?: string; json: boolean; stage?: string; region?: string; dataDir: string }) => {
+      const byPortfolio = o.client !== undefined || o.date !== undefined || o.portfolio !== undefined;
+      if (o.eventId !== undefined && byPortfolio) throw new UsageError('--event-id or --client --date --portfolio, not both');
+      if (o.eventId === undefined && !(o.client && o.date && o.portfolio)) throw new UsageError('--event-id ID, or --client ID --date YYYYMMDD --portfolio REF, is required');
+      const query = o.eventId !== undefined ? { eventId: o.eventId } : { client: o.client!, date: o.date!, portfolio: o.portfolio! };
+      const [{ onTarget }, { lineage }] = await Promise.all([import('./deployed'), import('./lineage')]);
+      return onTarget(o, (on) => lineage(on, query, { json: o.json }));
+    }),
+  );
   return cli;
 }

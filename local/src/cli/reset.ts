@@ -1,11 +1,27 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudError } from '../cloud/errors';
+import { LINEAGE_FILE } from '../cloud/emulators/services';
 import { removeBundle } from '../cloud/lambda/unzip';
 import { cloudHolding } from './connection';
 
 /** What the local cloud writes in its data dir: reset removes these and refuses a directory holding anything else. */
-const STATE = new Set(['checkpoints', 'cloud.json', 'cloud.lock', 'cloud.log', 'cloud.log.1', 'dynamodb', 'functions', 'kinesis', 'postgres', 's3', 'secrets.json', 'sqs-messages.json', 'tls']);
+const STATE = new Set([
+  'checkpoints',
+  'cloud.json',
+  'cloud.lock',
+  'cloud.log',
+  'cloud.log.1',
+  'dynamodb',
+  'functions',
+  'kinesis',
+  LINEAGE_FILE,
+  'postgres',
+  's3',
+  'secrets.json',
+  'sqs-messages.json',
+  'tls',
+]);
 
 /** `dataharvest reset`: the data dir's state removed, once no cloud runs on it; it asks nothing, for CI. */
 export function reset(dataDir: string): number {

@@ -1,10 +1,11 @@
+import { join } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseClockTime } from '../cloud/clock';
 import { readCompose } from '../cloud/cloudformation/compose';
 import { CloudError } from '../cloud/errors';
 import { startCloud, type LocalCloud } from '../cloud/index';
-import type { Ports } from '../cloud/emulators/services';
+import { LINEAGE_FILE, type Ports } from '../cloud/emulators/services';
 import { startConsole } from '../console/server';
 import { announceCloud, connectCloud, databaseSecretArn } from './connection';
 import { type Control, startControl } from './control';
@@ -53,8 +54,9 @@ export async function up(opts: UpOptions): Promise<number> {
       `  Postgres  ${cloud.postgresUrl}  (superuser, without TLS)`,
       ...applicationLogin(cloud),
       `  functions ${cloud.functions.join(', ')}`,
-      `  clock     ${cloud.clock.now().toISOString()}  (scheduled rules fire on it; \`dataharvest clock <time>\` sets it)`,
       `  console   ${statusConsole.url}  (status console, loopback only)`,
+      `  lineage   ${join(opts.dataDir, LINEAGE_FILE)}  (OpenLineage run events, one a line)`,
+      `  clock     ${cloud.clock.now().toISOString()}  (scheduled rules fire on it; \`dataharvest clock <time>\` sets it)`,
       '',
     ].join('\n'),
   );

@@ -4,6 +4,7 @@ import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment, type StepDeps } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
+import { rowCountFacet, table } from '@dataharvest/shared/openlineage';
 import { recordBatchComplete } from '@dataharvest/shared/metrics';
 import { recordedStreamHandler } from '@dataharvest/shared/stream-handler';
 import { portfolioEvents } from './portfolio-events';
@@ -22,8 +23,8 @@ export interface CatapultDeps extends StepDeps {
  * it should. A crash between publishing and COMPLETE republishes the same version with the same event ids, which
  * consumers drop as duplicates.
  */
-export const createHandler = ({ metastore, database, kinesis, eventsStream }: CatapultDeps) =>
-  recordedStreamHandler({ name: 'catapult', recordFailure: metastore.recordFailure }, async (seen) => {
+export const createHandler = ({ metastore, database, lineage, kinesis, eventsStream }: CatapultDeps) =>
+  recordedStreamHandler({ name: 'catapult', recordFailure: metastore.recordFailure, lineage }, async (seen, run) => {
     const batch = await metastore.getBatch(seen.client, seen.batch_date);
     if (batch?.stage !== 'TRANSFORMED' || batch.generation !== seen.generation) {
       logger.info('skipped', { reason: 'batch no longer TRANSFORMED in this generation', stage: batch?.stage });
@@ -32,6 +33,7 @@ export const createHandler = ({ metastore, database, kinesis, eventsStream }: Ca
     // What each transformer the batch required adds to the events, as it registered it.
     const required = new Set(batch.required_transformers ?? []);
     const contributions = (await metastore.listRegistry()).flatMap((e) => (required.has(e.name) && e.contribution ? [e.contribution] : []));
+    await run.start([table('portfolio_links'), ...contributions.map((c) => table(c.view))]);
     const published = await database.inTransaction(async (db) => {
       let count = 0;
       for await (const events of portfolioEvents(db, batch, contributions)) {
@@ -41,6 +43,7 @@ export const createHandler = ({ metastore, database, kinesis, eventsStream }: Ca
       return count;
     });
     const next = await metastore.markComplete(batch, published);
+    await run.complete([{ namespace: 'kinesis://dataharvest', name: eventsStream, outputFacets: { outputStatistics: rowCountFacet(published) } }]);
     if (next) recordBatchComplete(batch.created_at);
     logger.info(next ? 'events published, batch complete' : 'events published for a batch that moved on', { events: published });
   });

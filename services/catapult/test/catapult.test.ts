@@ -14,12 +14,14 @@ import { testAws } from '../../../test/support/clients';
 import { context, FRIDA, FRITZ, SAMPLE_DATE, startChain, type Chain, type StreamHandler } from '../../../test/support/chain';
 
 /** Everything on the output stream, as a consumer reading from TRIM_HORIZON sees it: shard by shard, each in order. */
-async function published(kinesis: KinesisClient, stream: string): Promise<Array<{ partitionKey: string; event: PortfolioEvent }>> {
+async function published(kinesis: KinesisClient, stream: string): Promise<Array<{ partitionKey: string; event: PortfolioEvent; bytes: string }>> {
   const out = [];
   for (const shard of (await kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? []) {
     const { ShardIterator } = await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
     const { Records = [] } = await kinesis.send(new GetRecordsCommand({ ShardIterator }));
-    out.push(...Records.map((r) => ({ partitionKey: r.PartitionKey!, event: PortfolioEvent.parse(JSON.parse(Buffer.from(r.Data!).toString('utf8'))) })));
+    out.push(
+      ...Records.map((r) => ({ partitionKey: r.PartitionKey!, event: PortfolioEvent.parse(JSON.parse(Buffer.from(r.Data!).toString('utf8'))), bytes: Buffer.from(r.Data!).toString('base64') })),
+    );
   }
   return out;
 }
@@ -100,8 +102,8 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
     const out = await published(chain.aws.kinesis, stream);
     expect(out.map((o) => o.partitionKey).sort()).toEqual([FRITZ.portfolio, FRIDA.portfolio]);
     expect(out.map((o) => o.event).sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference))).toEqual([
-      { ...fritz, event_id: idOf(fritz, 1), version: 1, published_at: expect.any(String) },
-      { ...frida, event_id: idOf(frida, 1), version: 1, published_at: expect.any(String) },
+      { ...fritz, event_id: idOf(fritz, 1), version: 1, published_at: expect.any(String), lineage: expect.objectContaining({ generation: 1 }) },
+      { ...frida, event_id: idOf(frida, 1), version: 1, published_at: expect.any(String), lineage: expect.objectContaining({ generation: 1 }) },
     ]);
   });
 
@@ -124,8 +126,9 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
     expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toEqual(before);
   });
 
-  it('repeats the same event ids when a catapult that crashed before COMPLETE is retried, so consumers drop the copies', async () => {
-    const first = (await published(chain.aws.kinesis, stream)).map((o) => o.event);
+  it('repeats the same events byte for byte, ids and all, when a catapult that crashed before COMPLETE is retried', async () => {
+    const firstCopies = await published(chain.aws.kinesis, stream);
+    const first = firstCopies.map((o) => o.event);
     // The crash: the events went out but COMPLETE was never written; Lambda delivers the same record again.
     const key = batchKey('EXT_CLIENT', SAMPLE_DATE);
     await new DynamoDBClient({ ...testAws(chain.services), endpoint: chain.services.endpoints.dynamodb }).send(
@@ -139,8 +142,11 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
     expect(await catapult(transformedRecord, context)).toEqual({ batchItemFailures: [] });
     expect(await chain.batch('EXT_CLIENT', SAMPLE_DATE)).toMatchObject({ stage: 'COMPLETE', generation: 1, events_published: 2 });
 
-    const all = (await published(chain.aws.kinesis, stream)).map((o) => o.event);
+    const copies = await published(chain.aws.kinesis, stream);
+    const all = copies.map((o) => o.event);
     expect(all).toHaveLength(4);
+    // Reproducible: the same version of the batch publishes the same bytes (published_at is the version's own time).
+    expect(copies.map((o) => o.bytes).sort()).toEqual([...firstCopies, ...firstCopies].map((o) => o.bytes).sort());
     // Each of the first attempt's ids twice, and no other.
     expect(all.map((e) => e.event_id).sort()).toEqual([...first, ...first].map((e) => e.event_id).sort());
     // What a consumer keeps after dropping ids it has seen: the first attempt's events, figures and all.
@@ -164,15 +170,15 @@ describe('catapult: one event per portfolio to the output Kinesis stream, then C
       .sort((a, b) => a.portfolio_reference.localeCompare(b.portfolio_reference));
     expect(generation).toBeGreaterThan(1);
     expect(latest).toEqual([
-      { ...fritz, event_id: idOf(fritz, generation), version: generation, published_at: expect.any(String) },
-      { ...frida, event_id: idOf(frida, generation), version: generation, published_at: expect.any(String) },
+      { ...fritz, event_id: idOf(fritz, generation), version: generation, published_at: expect.any(String), lineage: expect.objectContaining({ generation }) },
+      { ...frida, event_id: idOf(frida, generation), version: generation, published_at: expect.any(String), lineage: expect.objectContaining({ generation }) },
     ]);
     const earlierIds = new Set(before.map((e) => e.event_id));
     expect(latest.filter((e) => earlierIds.has(e.event_id))).toEqual([]);
   });
 
   it('publishes in PutRecords chunks of 500: 1,201 events all arrive, in order', async () => {
-    const many = Array.from({ length: 1201 }, (_, i) => ({ ...frida, event_id: randomUUID(), version: 1, published_at: 'now', account_number: String(i) }) as PortfolioEvent);
+    const many = Array.from({ length: 1201 }, (_, i) => ({ ...frida, event_id: randomUUID(), version: 1, published_at: 'now', account_number: String(i) }) as unknown as PortfolioEvent);
     await publish(chain.aws.kinesis, stream, many);
     // One partition key, so one shard, in the order sent.
     const out = (await published(chain.aws.kinesis, stream)).filter((o) => o.event.published_at === 'now');

@@ -14,6 +14,9 @@ import { fitForMetastore } from '@dataharvest/shared/load/report-size';
 import { type LoadOptions, type LoadResult, loadSlice } from '@dataharvest/shared/load/slice-loader';
 import type { Slice } from '@dataharvest/shared/load/slice-table';
 import { persistControl } from './persist-control';
+import { FILE_SCHEMAS } from '@dataharvest/events/file-schemas';
+import { LineageRun, rowCountFacet, schemaFacet, sourceFacet, table, versionFacet } from '@dataharvest/shared/openlineage';
+import { maskValues } from '@dataharvest/shared/safe-error';
 
 /** One upload: `etag` is its version (or ETag); `sequencer` tells two uploads of the same bytes apart. */
 export interface S3Object {
@@ -94,6 +97,9 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
   const started = Date.now();
   const slice = { type: parsed.type, client: parsed.client, batchDate: parsed.batchDate };
   const lenient = lenientClients.has(parsed.client);
+  const run = new LineageRun(deps.lineage, 'persistence', { client: parsed.client, batch_date: parsed.batchDate });
+  const source = { namespace: `s3://${bucket}`, name: key };
+  await run.start([source]);
   let result: LoadResult;
   try {
     const size = object.size ?? 0;
@@ -111,6 +117,9 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
       parsed.gzip && size > deps.chunking.chunkSize
         ? refusal(size, `a compressed file above ${deps.chunking.chunkSize} bytes: gzip cannot be loaded in parallel chunks, upload it uncompressed`)
         : await loadOnConnection(deps, slice, object.body, { gzip: parsed.gzip, lenient });
+  } catch (error) {
+    await run.fail(`${(error as Error).name}: ${maskValues((error as Error).message)}`);
+    throw error;
   } finally {
     // Read to its end or not (a refused header stops reading), the body is released: an unread one keeps its
     // socket, and enough of them exhaust the S3 client's connections for every later file.
@@ -123,6 +132,7 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
     rows: result.rows,
     bytes: result.bytes,
     sha256: result.sha256,
+    ...(object.lastModified ? { uploaded_at: object.lastModified.toISOString() } : {}),
     ...(result.moneySum === undefined ? {} : { money_sum: result.moneySum }),
     duration_ms: Date.now() - started,
     errors: result.errors,
@@ -140,6 +150,12 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
   await reportRefused(s3, bucket, refused);
   const accepted = result.loaded && !refused.some((r) => r.key === key);
   await moveObject(s3, bucket, key, accepted ? 'archive' : 'quarantine', object.etag, deps.copyLimit);
+  if (!accepted) await run.fail(detail.reason ?? refused.find((r) => r.key === key)?.reason ?? 'refused');
+  else {
+    const read = result.sha256 ? { ...source, facets: { version: versionFacet(result.sha256), dataharvest_source: sourceFacet(result.sha256, result.bytes) } } : source;
+    const columns = [...FILE_SCHEMAS[parsed.type].map((c) => ({ name: c.name, type: c.kind })), { name: 'line', type: 'integer' }];
+    await run.complete([table(parsed.type, { facets: { schema: schemaFacet(columns) }, outputFacets: { outputStatistics: rowCountFacet(result.rows) } })], [read]);
+  }
   return { status: accepted ? 'PERSISTED' : 'REJECTED', rows: detail.rows };
 }
 

@@ -1,9 +1,11 @@
-import { allPersisted, type Batch } from '@dataharvest/events/batch';
+import { allPersisted, type Batch, FILE_TYPES } from '@dataharvest/events/batch';
+import { codeDigest } from '@dataharvest/events/lineage';
 import { awaitingControl, ControlSettings, controlOwed } from '@dataharvest/events/control';
 import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment, type StepDeps } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
+import { qualityFacet, rowCountFacet, table } from '@dataharvest/shared/openlineage';
 import { recordStepDuration } from '@dataharvest/shared/metrics';
 import { isoBatchDate, recordedStreamHandler } from '@dataharvest/shared/stream-handler';
 import { runStatements } from '@dataharvest/shared/transformer';
@@ -11,6 +13,9 @@ import { evaluate, failureReason, json, measures, type QualityConfig, QualityEnv
 import { ddl, ISSUE_KINDS, issueCounts, linkCounts, statements } from './sql';
 import { volumeMeasures } from './volume';
 import { batchVolumes, recordVolumes, volumeDdl, volumeHistory } from './volume-sql';
+
+/** The version of the relations' code, which events' lineage names. */
+const RELATIONSHIP_DIGEST = codeDigest(ddl, statements);
 
 /** Relations are due once all four files are in and this generation has not been related yet. */
 const due = (batch: Batch) => allPersisted(batch) && !batch.relation_established && batch.stage === 'PERSISTED';
@@ -24,8 +29,8 @@ const NONE_OWED: ControlSettings = { default: { owed: false }, overrides: {} };
  * established (which snapshots the transformer registry for the batch). A replayed or superseded record finds the
  * batch moved on and does nothing.
  */
-export const createHandler = ({ metastore, database, quality: rules, control = NONE_OWED }: StepDeps & { quality: QualityConfig; control?: ControlSettings }) =>
-  recordedStreamHandler({ name: 'relationship', recordFailure: metastore.recordFailure }, async (seen) => {
+export const createHandler = ({ metastore, database, lineage, quality: rules, control = NONE_OWED }: StepDeps & { quality: QualityConfig; control?: ControlSettings }) =>
+  recordedStreamHandler({ name: 'relationship', recordFailure: metastore.recordFailure, lineage }, async (seen, run) => {
     const batch = await metastore.getBatch(seen.client, seen.batch_date);
     if (!batch || batch.generation !== seen.generation || !due(batch)) {
       logger.info('skipped', { reason: 'relations already established or batch moved on', stage: batch?.stage });
@@ -38,6 +43,7 @@ export const createHandler = ({ metastore, database, quality: rules, control = N
       logger.info('relations wait for control totals', { reason: waiting });
       return;
     }
+    await run.start(FILE_TYPES.map((type) => table(type)));
     await database.ensureSchema([...ddl, ...volumeDdl]);
     const started = Date.now();
     const { dataQuality, summary, volumes, history } = await database.inTransaction(async (db) => {
@@ -56,15 +62,20 @@ export const createHandler = ({ metastore, database, quality: rules, control = N
     const quality = evaluate(rules, batch.client, [...measures(batch, dataQuality, rows), ...volumeMeasures(volumes, history)]);
     // Counts and rule names only: the references that could not be linked stay in data_quality_issues.
     const findings = { quality: quality.outcome, override: quality.override, rules: quality.rules.filter((r) => r.outcome !== 'PASS').map((r) => `${r.rule}=${r.count}/${r.total}:${r.outcome}`) };
+    // The rules judge the batch's files: each input carries their results.
+    const assertions = qualityFacet(quality.rules.map((r) => ({ assertion: r.rule, success: r.outcome !== 'FAIL' })));
+    const checked = FILE_TYPES.map((type) => table(type, { inputFacets: { dataQualityAssertions: assertions } }));
     if (quality.outcome === 'FAIL') {
       const failed = await metastore.markFailed(batch, 'relationship', failureReason(quality), { data_quality: dataQuality, quality });
       logger.warn(failed ? 'batch failed its data-quality rules' : 'result of an old generation discarded', findings);
+      await run.complete([table('data_quality_issues')], checked);
       return;
     }
     await database.inTransaction((db) => recordVolumes(db, batch.client, isoBatchDate(batch), volumes));
-    const state = { status: 'DONE' as const, generation: batch.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary };
+    const state = { status: 'DONE' as const, generation: batch.generation, at: new Date().toISOString(), duration_ms: Date.now() - started, summary, digest: RELATIONSHIP_DIGEST };
     const next = await metastore.establishRelations(batch, state, dataQuality, quality);
     recordStepDuration(state.duration_ms);
+    await run.complete([table('data_quality_issues'), table('portfolio_links', { outputFacets: { outputStatistics: rowCountFacet(Number(summary?.portfolios_linked ?? 0)) } })], checked);
     logger.info(next ? 'relations established' : 'result of an old generation discarded', { data_quality: dataQuality, ...findings, ...summary, stage: next?.stage });
   });
 

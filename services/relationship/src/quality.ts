@@ -1,5 +1,6 @@
 import { type Batch, FILE_TYPES, type FileType } from '@dataharvest/events/batch';
 import { type Quality, type QualityOutcome, QualityOverrides, QualityRules, type RuleConfig, type RuleResult } from '@dataharvest/events/quality';
+import { codeDigest } from '@dataharvest/events/lineage';
 import { z } from 'zod';
 import { ISSUE_KINDS, type IssueKind } from './sql';
 import { judgeVolume, VOLUME_RULES, type VolumeMeasure } from './volume';
@@ -108,7 +109,7 @@ export function evaluate(config: QualityConfig, client: string, batchMeasures: M
     return { rule: measure.rule, severity: effective.severity, ...judged, outcome };
   });
   const outcome = WORST.find((o) => rules.some((r) => r.outcome === o)) ?? 'PASS';
-  return { outcome, rules, ...(override ? { override: override.name } : {}) };
+  return { outcome, rules, ...(override ? { override: override.name } : {}), rules_digest: codeDigest(config.rules, override ?? null) };
 }
 
 /** The reason a failed batch gives: each failing rule with its counts (no references: those stay in the database). */

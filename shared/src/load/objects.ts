@@ -32,10 +32,10 @@ export function settledKey(folder: 'archive' | 'quarantine' | 'errors', key: str
  * The object's body, ETag and size, or undefined when it is gone (an earlier attempt already moved it on) or, given
  * `ifMatch`, is no longer that version (a newer upload replaced it).
  */
-export async function openObject(s3: S3Client, bucket: string, key: string, ifMatch?: string): Promise<{ body: Readable; etag?: string; size?: number } | undefined> {
+export async function openObject(s3: S3Client, bucket: string, key: string, ifMatch?: string): Promise<{ body: Readable; etag?: string; size?: number; lastModified?: Date } | undefined> {
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch }));
-    return { body: out.Body as Readable, etag: out.ETag, size: out.ContentLength };
+    return { body: out.Body as Readable, etag: out.ETag, size: out.ContentLength, lastModified: out.LastModified };
   } catch (error) {
     if (isMissing(error) || (error as { name?: string }).name === 'PreconditionFailed') return undefined;
     throw error;

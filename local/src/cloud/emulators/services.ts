@@ -12,6 +12,9 @@ import { type SecretsManager, startSecretsManager } from './secrets';
 import { startSqs } from './sqs';
 import { REGION } from '../account';
 
+/** The data dir's file of OpenLineage run events, which the functions append to. */
+export const LINEAGE_FILE = 'openlineage.jsonl';
+
 /** Fixed ports, for tools that need to know them in advance; every service not named gets a free one. */
 export interface Ports {
   s3?: number;
@@ -118,6 +121,8 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
       AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager,
       // Lambda's CA bundle (/var/runtime/ca-cert.pem) holds the RDS CAs; here the local CA signed the database's certificate.
       DB_CA_FILE: postgres.caFile,
+      // Where the functions' OpenLineage run events go here (shared/src/openlineage.ts); `up` names the file.
+      OPENLINEAGE_DESTINATION: `file:${join(dataDir, LINEAGE_FILE)}`,
       // Lambda runs Node 24; locally we run on the host's Node, which the SDK would otherwise warn about on every start.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };

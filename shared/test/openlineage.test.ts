@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Emit, LineageRun, lineageEmitter, qualityFacet, type RunEvent, rowCountFacet, schemaFacet, sourceFacet, table, versionFacet } from '../src/openlineage';
+import { openLineageProblems } from '../../test/support/openlineage';
+
+const batch = { client: 'EXT_CLIENT', batch_date: '20200130', generation: 2 };
+const SHA = 'a'.repeat(64);
+
+/** The events of one run of each kind the pipeline's steps make. */
+async function runs(): Promise<RunEvent[]> {
+  const events: RunEvent[] = [];
+  const emit: Emit = async (e) => void events.push(e);
+  const persisted = new LineageRun(emit, 'persistence', { client: batch.client, batch_date: batch.batch_date });
+  const object = { namespace: 's3://ingest', name: 'incoming/EXT_CLIENT/accounts_20200130.csv' };
+  await persisted.start([object]);
+  await persisted.complete(
+    [table('accounts', { facets: { schema: schemaFacet([{ name: 'record_id', type: 'record_id' }]) }, outputFacets: { outputStatistics: rowCountFacet(2) } })],
+    [{ ...object, facets: { version: versionFacet(SHA), dataharvest_source: sourceFacet(SHA, 120) } }],
+  );
+  const related = new LineageRun(emit, 'relationship', batch);
+  await related.start([table('accounts')]);
+  await related.complete([table('portfolio_links')], [table('accounts', { inputFacets: { dataQualityAssertions: qualityFacet([{ assertion: 'orphans', success: true }]) } })]);
+  const failed = new LineageRun(emit, 'deposit', batch);
+  await failed.start([table('transactions')]);
+  await failed.fail('deposit: numeric field overflow');
+  await failed.complete([]); // a run ends once
+  await new LineageRun(emit, 'tax', batch).complete([]); // never started: nothing
+  return events;
+}
+
+describe('OpenLineage run events', () => {
+  it('validate against the published OpenLineage 2-0-2 schema, facets included', async () => {
+    const events = await runs();
+    expect(events.map((e) => `${e.job.name} ${e.eventType}`)).toEqual(['persistence START', 'persistence COMPLETE', 'relationship START', 'relationship COMPLETE', 'deposit START', 'deposit FAIL']);
+    expect(openLineageProblems(events)).toEqual([]);
+    expect(events[1]!.inputs[0]!.facets).toMatchObject({ version: { datasetVersion: SHA }, dataharvest_source: { sha256: SHA, bytes: 120 } });
+    expect(new Set(events.slice(0, 2).map((e) => e.run.runId)).size).toBe(1);
+  });
+
+  it('holds the validator to the schema: an event without a run id or with a broken facet is refused', async () => {
+    const [start, complete] = await runs();
+    const noRun = { ...start!, run: { facets: {} } };
+    const badFacet = { ...complete!, outputs: [table('accounts', { outputFacets: { outputStatistics: { ...rowCountFacet(1), rowCount: 'two' } } })] };
+    expect(openLineageProblems([noRun])).toHaveLength(1);
+    expect(openLineageProblems([badFacet])).toEqual([expect.stringContaining('OutputStatisticsOutputDatasetFacet')]);
+  });
+
+  it('writes one event a line to a file destination, and nothing when off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openlineage-'));
+    try {
+      const file = join(dir, 'openlineage.jsonl');
+      const run = new LineageRun(lineageEmitter(`file:${file}`), 'catapult', batch);
+      await run.start([table('portfolio_links')]);
+      await run.complete([]);
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as RunEvent);
+      expect(lines.map((e) => e.eventType)).toEqual(['START', 'COMPLETE']);
+      expect(openLineageProblems(lines)).toEqual([]);
+      expect(lineageEmitter('')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never fails the step when the destination cannot take the event', async () => {
+    const run = new LineageRun(lineageEmitter('file:/nonexistent-dir/openlineage.jsonl'), 'catapult', batch);
+    await expect(run.start([])).resolves.toBeUndefined();
+  });
+});
