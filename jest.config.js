@@ -63,6 +63,7 @@ const unit = [
   'services/privacy/test/redact.test.ts',
   'services/privacy/test/listing.test.ts',
   'test/cli-usage.test.ts',
+  'test/doc-paths.test.ts',
   'test/import-rules.test.ts',
   'test/cli-logs.test.ts',
   'test/chaos/snapshot.test.ts',
