@@ -14,14 +14,14 @@ function lines(file, from, until) {
 const unit = jestConfig.projects.find((p) => p.displayName === 'unit');
 /** The unit tests that exercise the mutated modules; the others (and the CLI build of globalSetup) only slow each run. */
 const tests = [
-  'events/test/object-key.test.ts',
-  'events/test/state-machine.test.ts',
-  'local/test/filter.test.ts',
-  'local/test/iam.test.ts',
-  'local/test/stream-batch.test.ts',
+  'events/test/object-key.unit.test.ts',
+  'events/test/state-machine.unit.test.ts',
+  'local/test/filter.unit.test.ts',
+  'local/test/iam.unit.test.ts',
+  'local/test/stream-batch.unit.test.ts',
   // The example-based validator tests; its property tests (hundreds of generated files per run) would make each
   // validator mutant take half a minute on 2 cores.
-  'services/persistence/test/csv-validator.test.ts',
+  'services/persistence/test/csv-validator.unit.test.ts',
 ];
 for (const test of tests) if (!unit.testMatch.includes(`<rootDir>/${test}`)) throw new Error(`stryker.config.mjs: ${test} is not in jest.config.js's unit project`);
 

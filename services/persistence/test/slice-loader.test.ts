@@ -79,7 +79,15 @@ describe('loadSlice against PostgreSQL', () => {
       const result = await withClient((db) => loadSlice(db, { client: 'LINES', batchDate: '20200130', type: 'clients' }, chunked(bytes, [cut]), { lenient: true }));
       expect(result).toMatchObject({ loaded: true, rows: 4, rejectedRows: 1 });
       const lines = (await sliceRows(h.db, 'clients', 'LINES', '2020-01-30')).map((r) => [r.record_id, r.line]);
-      expect([cut, lines]).toEqual([cut, [[1, 2], [3, 5], [4, 7], [5, 10]]]);
+      expect([cut, lines]).toEqual([
+        cut,
+        [
+          [1, 2],
+          [3, 5],
+          [4, 7],
+          [5, 10],
+        ],
+      ]);
     }
   });
 

@@ -22,11 +22,4 @@ const withLine = (table: string) => `DO $$ BEGIN
 END $$`;
 
 /** The four base tables, persistence's rejects table and its record of chunked loads, as CREATE … IF NOT EXISTS. */
-export const BASE_TABLES_DDL: readonly string[] = [
-  ...FILE_TYPES.map(baseTableDdl),
-  ...FILE_TYPES.map(withLine),
-  REJECTS_DDL,
-  ...CHUNK_TABLES_DDL,
-  rawAsBytes('rejects'),
-  rawAsBytes('chunk_rejects'),
-];
+export const BASE_TABLES_DDL: readonly string[] = [...FILE_TYPES.map(baseTableDdl), ...FILE_TYPES.map(withLine), REJECTS_DDL, ...CHUNK_TABLES_DDL, rawAsBytes('rejects'), rawAsBytes('chunk_rejects')];
