@@ -199,7 +199,7 @@ describe('dataharvest forget', () => {
     // Refused for its name and quarantined under it, carriage return and all: an XML listing would give a line feed.
     const crKey = `quarantine/${CLIENT}/clients_20200201\r.csv`;
     await upload(`incoming/${CLIENT}/clients_20200201\r.csv`, his);
-    for (let i = 0; i < 240 && !(await objects())[crKey]; i++) await new Promise((r) => setTimeout(r, 250));
+    await cloud.idle();
     expect(holdsHim((await objects())[crKey] ?? '')).toEqual([FRITZ.client, 'Fritz', 'Maier']);
     // An older archived clients file of his in Deep Archive, not restored: S3 will not read it.
     const archived = `archive/${CLIENT}/clients_20200129.csv`;
