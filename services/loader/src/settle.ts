@@ -7,14 +7,12 @@ import type { ChunkDescriptor } from '@dataharvest/events/chunk';
 import { moneySumSql } from '@dataharvest/events/file-schemas';
 import { supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
 import { moveObject, putErrorReport, reportRefused } from '@dataharvest/shared/load/objects';
-import { fitForMetastore } from '@dataharvest/shared/load/report-size';
+import { fitForMetastore, MAX_REPORTED_ERRORS } from '@dataharvest/shared/load/report-size';
 import { partitionName, replaceSlice } from '@dataharvest/shared/load/slice-table';
 import { logger } from '@dataharvest/shared/logger';
 import { recordFileSettled } from '@dataharvest/shared/metrics';
 import { z } from 'zod';
 import type { LoaderDeps } from './load-chunk';
-
-const MAX_REPORTED = 100;
 
 /** What the database decided about a chunked upload once all its chunks were in. */
 export interface Settled {
@@ -103,7 +101,13 @@ export async function settleUpload(db: pg.ClientBase, d: ChunkDescriptor): Promi
   if (rejected) {
     if (totals.rows === 0 && errors.length === 0) errors.push({ line: 2, reason: 'the file has a header but no rows' });
     await db.query(`DROP TABLE IF EXISTS ${upload.staging}`);
-    return recordSettled(db, d, { state: 'REJECTED', rows: 0, rejectedRows: 0, errors: errors.slice(0, MAX_REPORTED), errorCount: Math.max(totals.error_count + repeated.length, errors.length) });
+    return recordSettled(db, d, {
+      state: 'REJECTED',
+      rows: 0,
+      rejectedRows: 0,
+      errors: errors.slice(0, MAX_REPORTED_ERRORS),
+      errorCount: Math.max(totals.error_count + repeated.length, errors.length),
+    });
   }
   const money = await db.query<{ money_sum: string }>(moneySumSql(d.type, upload.staging));
   await supersedeUploads(db, partition, d.upload_id);
@@ -118,7 +122,7 @@ export async function settleUpload(db: pg.ClientBase, d: ChunkDescriptor): Promi
     state: 'PERSISTED',
     rows: totals.rows,
     rejectedRows: totals.rejected,
-    errors: totals.errors.slice(0, MAX_REPORTED),
+    errors: totals.errors.slice(0, MAX_REPORTED_ERRORS),
     errorCount: totals.error_count,
     moneySum: money.rows[0]!.money_sum,
   });
@@ -147,8 +151,8 @@ async function repeatedIds(db: pg.ClientBase, staging: string, d: ChunkDescripto
   ).rows[0]!;
   if (!shared.common) return [];
   const ids = shared.exact
-    ? `SELECT id FROM unnest($2::int8multirange) r, generate_series(lower(r), upper(r) - 1) id ORDER BY id LIMIT ${MAX_REPORTED}`
-    : `SELECT record_id::int8 AS id FROM ${staging} WHERE record_id::int8 <@ $2::int8multirange GROUP BY record_id HAVING count(*) > 1 ORDER BY record_id LIMIT ${MAX_REPORTED}`;
+    ? `SELECT id FROM unnest($2::int8multirange) r, generate_series(lower(r), upper(r) - 1) id ORDER BY id LIMIT ${MAX_REPORTED_ERRORS}`
+    : `SELECT record_id::int8 AS id FROM ${staging} WHERE record_id::int8 <@ $2::int8multirange GROUP BY record_id HAVING count(*) > 1 ORDER BY record_id LIMIT ${MAX_REPORTED_ERRORS}`;
   const { rows } = await db.query<{ id: string; line: number; chunks: number[] }>(
     `SELECT d.id, max(l.first_line) AS line, array_agg(l.chunk ORDER BY l.chunk) AS chunks
      FROM (${ids}) d JOIN chunk_loads l ON l.upload_id = $1 AND l.ids @> d.id

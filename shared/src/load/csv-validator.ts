@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { FileType, RowError } from '@dataharvest/events/batch';
 import { columnForHeader, FILE_SCHEMAS, type ValueKind } from '@dataharvest/events/file-schemas';
 import { type IdRuns, RecordIdSet } from './record-id-set';
+import { MAX_REPORTED_ERRORS } from './report-size';
 import { c1Offset, c1Reason, utf8ErrorOffset } from './utf8';
 import { ANY_TABLE, badByteReason, ByteClass, formatReason, invalidValue, KIND_TABLE, MAX_LENGTH, recordIdValue, shapeCheck, type ShapeCheck } from './values';
 
@@ -91,7 +92,7 @@ export class CsvValidator {
     private readonly type: FileType,
     options: ValidatorOptions = {},
   ) {
-    this.maxErrors = options.maxErrors ?? 100;
+    this.maxErrors = options.maxErrors ?? MAX_REPORTED_ERRORS;
     this.keepRejected = options.keepRejected ?? false;
     this.firstLine = options.firstLine;
   }

@@ -5,6 +5,8 @@ import type { FileDetail } from '@dataharvest/events/batch';
  * states: a file's detail stays within this share of it.
  */
 export const MAX_DETAIL_BYTES = 64 * 1024;
+/** A file's report names at most this many problems, the first ones (its error count counts them all). */
+export const MAX_REPORTED_ERRORS = 100;
 /** How much of one reason, or of one column label, a cut detail keeps. */
 const MAX_REASON_CHARS = 300;
 const MAX_COLUMN_CHARS = 64;

@@ -7,6 +7,7 @@ import { CorruptFileError, openCsv } from './csv-source';
 import { CsvValidator } from './csv-validator';
 import { finishLineNumbers, startLineNumbers } from './line-numbers';
 import type { IdRuns } from './record-id-set';
+import { MAX_REPORTED_ERRORS } from './report-size';
 import { SliceTable, type Slice } from './slice-table';
 
 export interface LoadOptions {
@@ -38,7 +39,7 @@ export interface LoadResult {
   sha256?: string;
   /** The sum of the loaded rows' money columns, for a whole file loaded. */
   moneySum?: string;
-  /** The first 100 problems, header = line 1; `errorCount` counts them all. */
+  /** The first MAX_REPORTED_ERRORS problems, header = line 1; `errorCount` counts them all. */
   errors: RowError[];
   errorCount: number;
 }
@@ -46,7 +47,6 @@ export interface LoadResult {
 /** A lenient load keeps at most this many rejected rows (and this much of each); beyond that the file is refused. */
 const MAX_KEPT_REJECTS = 10_000;
 const MAX_RAW_BYTES = 1024;
-const MAX_REPORTED = 100;
 
 export interface Reject {
   line: number;
@@ -74,7 +74,7 @@ export function loadSlice(db: pg.ClientBase, slice: Slice, body: Readable, optio
 /** Validates `body` as a file of `type` and COPYs it into `table`: the load of a whole file or of one chunk. */
 export async function loadRecords(db: pg.ClientBase, type: FileType, table: LoadTarget, body: Readable, options: LoadOptions = {}): Promise<LoadResult> {
   const lenient = options.lenient ?? false;
-  const validator = new CsvValidator(type, { keepRejected: lenient, maxErrors: MAX_REPORTED, firstLine: options.firstLine });
+  const validator = new CsvValidator(type, { keepRejected: lenient, maxErrors: MAX_REPORTED_ERRORS, firstLine: options.firstLine });
   const source = openCsv(body, options.gzip ?? false);
   const chunks = source.chunks[Symbol.asyncIterator]();
   const outcome = (loaded: boolean, problem?: RowError, moneySum?: string): LoadResult => ({
@@ -83,7 +83,7 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
     rows: loaded ? validator.rows : 0,
     rejectedRows: loaded ? validator.records - validator.rows : 0,
     ...source.digest(),
-    errors: problem ? [problem, ...validator.errors].slice(0, MAX_REPORTED) : validator.errors,
+    errors: problem ? [problem, ...validator.errors].slice(0, MAX_REPORTED_ERRORS) : validator.errors,
     errorCount: validator.errorCount + (problem ? 1 : 0),
   });
   /** Reads an invalid file to its end, so that its report counts every error. */
