@@ -99,7 +99,6 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
   const lenient = lenientClients.has(parsed.client);
   const run = new LineageRun(deps.lineage, 'persistence', { client: parsed.client, batch_date: parsed.batchDate });
   const source = { namespace: `s3://${bucket}`, name: key };
-  await run.start([source]);
   let result: LoadResult;
   try {
     const size = object.size ?? 0;
@@ -113,6 +112,8 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
       if (!again) return { status: 'GONE', rows: 0 };
       object.body = again.body;
     }
+    // A file loaded in chunks is the loader's to settle: this run is the load on this path only.
+    await run.start([source]);
     result =
       parsed.gzip && size > deps.chunking.chunkSize
         ? refusal(size, `a compressed file above ${deps.chunking.chunkSize} bytes: gzip cannot be loaded in parallel chunks, upload it uncompressed`)
