@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { Batch, isoDate } from '@dataharvest/events/batch';
+import { handleInOrder } from './batch-response';
 import type { FailedRecordAt } from './failures';
 import { lambda } from './handler';
 import { logger } from './logger';
@@ -31,37 +32,49 @@ const isBatchItem = (change: ItemChange) => change.dynamodb.NewImage?.sk?.S?.sta
  * matches), so `dataharvest failures` can name the batch of a record that ends in the on-failure queue.
  */
 export function metastoreStreamHandler(process: (batch: Batch, run: LineageRun) => Promise<void>, failures?: FailureRecorder) {
-  return lambda(async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
-    const failed = new Set<string>();
-    let firstFailed: number | undefined;
-    const failedFrom = (i: number) => ({ batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) });
-    for (const [i, record] of event.Records.entries()) {
-      let batch: Batch | undefined;
-      let run: LineageRun | undefined;
-      try {
-        const change = itemChange(record);
-        // Registry entries and rejected keys share the table; filters keep them out, a direct invocation might not.
-        if (!isBatchItem(change)) continue;
-        batch = Batch.parse(unmarshall(change.dynamodb.NewImage!));
-        if (failed.has(itemKey(batch))) continue;
-        logger.appendKeys({ client: batch.client, batch_date: batch.batch_date, generation: batch.generation });
-        // A step that takes the batch on starts the run (its inputs); one that skips it reports nothing.
-        run = new LineageRun(failures?.lineage, failures?.name ?? 'step', batch);
-        await process(batch, run);
-        await run.complete([]);
-      } catch (error) {
-        logger.error('record failed', { error: safeError(error) });
-        await run?.fail(`${(error as Error).name}: ${maskValues((error as Error).message)}`);
-        if (!batch) return failedFrom(firstFailed ?? i);
-        if (failures) await recordFailure(failures, batch, record, error as Error);
-        failed.add(itemKey(batch));
-        firstFailed ??= i;
-      } finally {
-        logger.removeKeys(BATCH_KEYS);
-      }
-    }
-    return firstFailed === undefined ? { batchItemFailures: [] } : failedFrom(firstFailed);
-  });
+  return lambda(
+    async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> =>
+      handleInOrder(
+        event.Records,
+        async (record) => {
+          const batch = batchOf(record);
+          // Registry entries and rejected keys share the table; filters keep them out, a direct invocation might not.
+          if (!batch) return;
+          let run: LineageRun | undefined;
+          try {
+            logger.appendKeys({ client: batch.client, batch_date: batch.batch_date, generation: batch.generation });
+            // A step that takes the batch on starts the run (its inputs); one that skips it reports nothing.
+            run = new LineageRun(failures?.lineage, failures?.name ?? 'step', batch);
+            await process(batch, run);
+            await run.complete([]);
+          } catch (error) {
+            logger.error('record failed', { error: safeError(error) });
+            await run?.fail(`${(error as Error).name}: ${maskValues((error as Error).message)}`);
+            if (failures) await recordFailure(failures, batch, record, error as Error);
+            throw error;
+          } finally {
+            logger.removeKeys(BATCH_KEYS);
+          }
+        },
+        {
+          keyOf: (record) => {
+            try {
+              const batch = batchOf(record);
+              return batch && itemKey(batch);
+            } catch (error) {
+              logger.error('record failed', { error: safeError(error) });
+              throw error;
+            }
+          },
+        },
+      ),
+  );
+}
+
+/** The batch a record's item change holds, or nothing for another item; throws for a record that cannot be read. */
+function batchOf(record: KinesisStreamRecord): Batch | undefined {
+  const change = itemChange(record);
+  return isBatchItem(change) ? Batch.parse(unmarshall(change.dynamodb.NewImage!)) : undefined;
 }
 
 const itemKey = (batch: Batch) => `${batch.client}/${batch.batch_date}`;

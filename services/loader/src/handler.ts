@@ -4,6 +4,7 @@ import { awsClients } from '@dataharvest/shared/aws';
 import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment } from '@dataharvest/shared/environment';
 import { SingleCopyEnv } from '@dataharvest/shared/load/multipart';
+import { handleInOrder } from '@dataharvest/shared/batch-response';
 import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
 import { safeError } from '@dataharvest/shared/safe-error';
@@ -18,7 +19,7 @@ const CHUNK_KEYS = ['client', 'batch_date', 'type', 'upload_id', 'chunk'];
  */
 export function createHandler(deps: LoaderDeps) {
   return lambda(async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
-    for (const [i, record] of event.Records.entries()) {
+    return handleInOrder(event.Records, async (record) => {
       try {
         const chunk = ChunkDescriptor.parse(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
         logger.appendKeys({ client: chunk.client, batch_date: chunk.batch_date, type: chunk.type, upload_id: chunk.upload_id, chunk: chunk.index });
@@ -27,12 +28,11 @@ export function createHandler(deps: LoaderDeps) {
         logger.info('chunk handled', { outcome, of: chunk.total, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
       } catch (error) {
         logger.error('chunk failed', { error: safeError(error) });
-        return { batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) };
+        throw error;
       } finally {
         logger.removeKeys(CHUNK_KEYS);
       }
-    }
-    return { batchItemFailures: [] };
+    });
   });
 }
 

@@ -2,6 +2,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { readConfig } from '@dataharvest/shared/config';
+import { handleInOrder } from '@dataharvest/shared/batch-response';
 import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
 import { safeError } from '@dataharvest/shared/safe-error';
@@ -22,21 +23,21 @@ const itemChange = (record: KinesisStreamRecord) => JSON.parse(Buffer.from(recor
  * go out in order; a retried record may publish again (at least once), which the ids make harmless.
  */
 export const createHandler = ({ sns, topicArn }: NotifierDeps) =>
-  lambda(async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
-    for (const [i, record] of event.Records.entries()) {
-      try {
-        for (const notification of notificationsOf(itemChange(record))) {
-          await publishNotification(sns, topicArn, notification);
-          // The id and outcome only: client and file names stay out of the logs.
-          logger.info('notification published', { notification_id: notification.notification_id, kind: notification.kind, status: notification.status });
+  lambda(
+    async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> =>
+      handleInOrder(event.Records, async (record) => {
+        try {
+          for (const notification of notificationsOf(itemChange(record))) {
+            await publishNotification(sns, topicArn, notification);
+            // The id and outcome only: client and file names stay out of the logs.
+            logger.info('notification published', { notification_id: notification.notification_id, kind: notification.kind, status: notification.status });
+          }
+        } catch (error) {
+          logger.error('record failed', { error: safeError(error) });
+          throw error;
         }
-      } catch (error) {
-        logger.error('record failed', { error: safeError(error) });
-        return { batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) };
-      }
-    }
-    return { batchItemFailures: [] };
-  });
+      }),
+  );
 
 export const handler = builtOnFirstEvent(() => {
   const config = readConfig({ NOTIFICATIONS_TOPIC_ARN: z.string().startsWith('arn:') }, process.env);

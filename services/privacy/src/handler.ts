@@ -7,6 +7,7 @@ import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { fromEnvironment } from '@dataharvest/shared/environment';
 import { createErasures, type Erasures } from '@dataharvest/shared/erasures';
 import { failedRecordAt } from '@dataharvest/shared/failures';
+import { handleInOrder } from '@dataharvest/shared/batch-response';
 import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
 import { SingleCopyEnv } from '@dataharvest/shared/load/multipart';
 import { logger } from '@dataharvest/shared/logger';
@@ -75,23 +76,23 @@ async function recordFailure(erasures: Erasures, sk: string, error: unknown, rec
 }
 
 export const createHandler = (deps: PrivacyDeps) =>
-  lambda(async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
-    for (const [i, record] of event.Records.entries()) {
-      let sk: string | undefined;
-      try {
-        sk = requestOf(record);
-        const request = sk ? await deps.erasures.get(sk) : undefined;
-        if (request?.status !== 'REQUESTED') continue;
-        const counts = await erase(deps, request);
-        logger.info('erasure done', { request: request.sk, ...counts });
-      } catch (error) {
-        logger.error('erasure failed', { error: safeError(error) });
-        if (sk) await recordFailure(deps.erasures, sk, error, record);
-        return { batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) };
-      }
-    }
-    return { batchItemFailures: [] };
-  });
+  lambda(
+    async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> =>
+      handleInOrder(event.Records, async (record) => {
+        let sk: string | undefined;
+        try {
+          sk = requestOf(record);
+          const request = sk ? await deps.erasures.get(sk) : undefined;
+          if (request?.status !== 'REQUESTED') return;
+          const counts = await erase(deps, request);
+          logger.info('erasure done', { request: request.sk, ...counts });
+        } catch (error) {
+          logger.error('erasure failed', { error: safeError(error) });
+          if (sk) await recordFailure(deps.erasures, sk, error, record);
+          throw error;
+        }
+      }),
+  );
 
 export const handler = builtOnFirstEvent(() => {
   const { config, aws, database } = fromEnvironment(process.env, { INGEST_BUCKET: z.string().min(1), ...SingleCopyEnv });
