@@ -21,7 +21,7 @@ const tests = [
   'local/test/stream-batch.unit.test.ts',
   // The example-based validator tests; its property tests (hundreds of generated files per run) would make each
   // validator mutant take half a minute on 2 cores.
-  'services/persistence/test/csv-validator.unit.test.ts',
+  'shared/test/load/csv-validator.unit.test.ts',
 ];
 for (const test of tests) if (!unit.testMatch.includes(`<rootDir>/${test}`)) throw new Error(`stryker.config.mjs: ${test} is not in jest.config.js's unit project`);
 

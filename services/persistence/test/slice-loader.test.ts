@@ -6,7 +6,7 @@ import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { applyDdl } from '@dataharvest/shared/pg';
 import { generateFile } from '../../../local/src/generate/index';
 import { loadSlice } from '@dataharvest/shared/load/slice-loader';
-import { validFile, type CsvFile } from './csv-files';
+import { validFile, type CsvFile } from '../../../shared/test/load/csv-files';
 import { sliceRows, startHarness, type Harness } from './harness';
 
 let h: Harness;
