@@ -56,7 +56,8 @@ export const FILE_SCHEMAS: Record<FileType, readonly ColumnSchema[]> = {
  */
 export function moneySumSql(type: FileType, table: string = type): string {
   const money = FILE_SCHEMAS[type].filter((c) => c.kind === 'money').map((c) => `coalesce(sum(${c.name}), 0)`);
-  return `SELECT (${money.length ? money.join(' + ') : '0'})::numeric(38,2)::text AS money_sum FROM ${table}`;
+  // An aggregate either way: one row, also for a type without money columns (portfolios) and for an empty table.
+  return `SELECT (${money.length ? money.join(' + ') : 'coalesce(sum(0), 0)'})::numeric(38,2)::text AS money_sum FROM ${table}`;
 }
 
 /** The column a header names, through its aliases; header names are compared trimmed and case-insensitively. */
