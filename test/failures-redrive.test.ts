@@ -12,7 +12,7 @@ import { until } from './support/until';
 
 const SAMPLE = 'examples/sample-batch';
 const DATE = '20200130';
-const TRANSFORMERS = ['deposit', 'tax', 'transaction'];
+const TRANSFORMERS = ['deposit', 'history', 'tax', 'transaction'];
 
 describe('a transformer whose records give up: failures lists it, redrive after the fix completes the batch', () => {
   const scratch = cloudScratch('redrive');
@@ -54,7 +54,7 @@ describe('a transformer whose records give up: failures lists it, redrive after 
     await upload('BROKEN_CO');
     await until('relations', stageOf('BROKEN_CO', 'RELATED'));
     await databaseDown(cloud!.postgresUrl, true);
-    const gaveUp = await until('three transformers giving up', async () => {
+    const gaveUp = await until('every transformer giving up', async () => {
       const out = await listed();
       return out.failures.length === TRANSFORMERS.length ? out : undefined;
     });

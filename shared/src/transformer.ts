@@ -73,11 +73,13 @@ export async function planForSlices(db: pg.ClientBase): Promise<void> {
 
 /**
  * Runs one step's statements for one batch inside the caller's transaction and returns the rows they wrote. The lock
- * serialises two runs over the same slice (a replay racing a backfill), so delete-then-insert never collides.
+ * serialises two runs over the same slice (a replay racing a backfill), so delete-then-insert never collides. The
+ * batch's generation is there for results that record it: `current_setting('dataharvest.generation')::int`.
  */
 export async function runStatements(db: pg.ClientBase, step: string, statements: string[], batch: Batch): Promise<number> {
   const params = [batch.client, isoBatchDate(batch)];
   await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`dataharvest:${step}:${params.join('/')}`]);
+  await db.query("SELECT set_config('dataharvest.generation', $1, true)", [String(batch.generation)]);
   await planForSlices(db);
   let rows = 0;
   for (const sql of statements) rows += (await db.query(sql, params)).rowCount ?? 0;
