@@ -24,7 +24,8 @@ function controlledDeploy() {
   return { deploy, names, finish, fail, settle };
 }
 
-const TRANSFORMERS = ['catapult', 'deposit', 'loader', 'notifier', 'relationship', 'tax', 'transaction'];
+/** What waits for the database besides the metastore (the notifier and the delivery check need the metastore alone). */
+const AFTER_DATABASE = ['catapult', 'deposit', 'history', 'loader', 'relationship', 'tax', 'transaction'];
 
 describe('deployInDependencyOrder over serverless-compose.yml', () => {
   const services = readCompose('.').map((s) => ({ ...s, composeName: s.name }));
@@ -33,13 +34,13 @@ describe('deployInDependencyOrder over serverless-compose.yml', () => {
     const d = controlledDeploy();
     const deployed = deployInDependencyOrder(services, d.deploy);
     await d.settle();
-    expect(d.names()).toEqual(['database', 'metastore']);
+    expect(d.names()).toEqual(['metastore']);
     await d.finish('metastore');
-    // The notifier needs only the metastore.
-    expect(d.names()).toEqual(['database', 'notifier']);
-    await d.finish('database');
-    expect(d.names()).toEqual(TRANSFORMERS);
-    await d.finish(...TRANSFORMERS.filter((s) => s !== 'tax'));
+    // The database's alarms notify the metastore's alarm topic; the notifier and the delivery check need only the metastore.
+    expect(d.names()).toEqual(['database', 'delivery', 'notifier']);
+    await d.finish('database', 'delivery', 'notifier');
+    expect(d.names()).toEqual(AFTER_DATABASE);
+    await d.finish(...AFTER_DATABASE.filter((s) => s !== 'tax'));
     // Persistence creates the ingest bucket: never before every transformer has registered.
     expect(d.names()).toEqual(['tax']);
     await d.finish('tax');
@@ -57,11 +58,12 @@ describe('deployInDependencyOrder over serverless-compose.yml', () => {
     deployed.catch((e: unknown) => {
       outcome = e;
     });
-    await d.finish('metastore', 'database');
+    await d.finish('metastore');
+    await d.finish('database', 'delivery', 'notifier');
     const refused = new CloudError('dataharvest-tax-dev: could not create Queue');
     await d.fail('tax', refused);
     expect(outcome).toBeUndefined();
-    await d.finish(...TRANSFORMERS.filter((s) => s !== 'tax'));
+    await d.finish(...AFTER_DATABASE.filter((s) => s !== 'tax'));
     expect(d.names()).toEqual([]);
     expect(outcome).toBe(refused);
   });
