@@ -43,7 +43,7 @@ describe('dataharvest usage', () => {
 
   it('status --help says which exit code means what: in progress is healthy', async () => {
     const { stdout } = await cli('status', '--help');
-    expect(stdout).toContain('Exit codes: 0 every batch asked about is COMPLETE or in progress; 1 one is FAILED or REJECTED');
+    expect(stdout).toContain('Exit codes: 0 every batch asked about is COMPLETE or in progress; 1 one is FAILED, REJECTED or LATE');
   });
 
   it('--version is the version of the root package.json', async () => {
