@@ -251,11 +251,12 @@ describe('data-quality rules through the local cloud, as packaged', () => {
         await sendSample('MONEY_OFF_CO');
         await settled('MONEY_OFF_CO', ['PERSISTED']);
         await sendControl('MONEY_OFF_CO', { accounts: { money_sum: '15733.65' } });
-        const batch = await settled('MONEY_OFF_CO', ['REJECTED']);
+        await settled('MONEY_OFF_CO', ['REJECTED']);
         await cloud.idle();
+        const batch = (await on.metastore.getBatch('MONEY_OFF_CO', DAY))!;
         expect(batch.files.accounts).toMatchObject({ status: 'REJECTED', reason: 'does not match its control totals: money sum expected 15733.65, found 15733.56' });
         expect(reconciled(batch)).toEqual({ accounts: 'MISMATCH', clients: 'MATCH', portfolios: 'MATCH', transactions: 'MATCH' });
-        expect(await on.metastore.getBatch('MONEY_OFF_CO', DAY)).toMatchObject({ stage: 'REJECTED', relation_established: false });
+        expect(batch).toMatchObject({ stage: 'REJECTED', relation_established: false });
         const status = await cli('status', '--client', 'MONEY_OFF_CO', '--data-dir', dataDir);
         expect(status.code).toBe(1);
         expect(status.stdout).toContain('accounts REJECTED: does not match its control totals: money sum expected 15733.65, found 15733.56');
