@@ -62,6 +62,12 @@ function poll(streamArn: string, fn: { invoke: (f: string, e: unknown) => Promis
   return poller;
 }
 
+/**
+ * A LATEST mapping delivers what arrives from the millisecond it is created on: a record of that same millisecond
+ * counts as new. The history a test writes must arrive strictly before.
+ */
+const beforeCreation = () => new Promise((r) => setTimeout(r, 5));
+
 const decoded = (batch: KinesisStreamRecord[]) => batch.map((r) => Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
 
 describe('stream poller on Kinesis (kinesalite)', () => {
@@ -221,6 +227,7 @@ describe('stream poller on Kinesis (kinesalite)', () => {
   it('starts a LATEST mapping where it was created, however late its first read', async () => {
     const s = await stream();
     await putAll(s.name, [{ key: 'k', data: 'history' }]);
+    await beforeCreation();
     const fn = fakeFunction<KinesisStreamRecord>();
     const poller = poll(s.arn, fn, { startingPosition: 'LATEST' });
     // Written at once, before the poller can have taken an iterator: a LATEST iterator taken now would miss it.
@@ -234,6 +241,7 @@ describe('stream poller on Kinesis (kinesalite)', () => {
   it('keeps a LATEST start across a restart before the first record', async () => {
     const s = await stream();
     await putAll(s.name, [{ key: 'k', data: 'history' }]);
+    await beforeCreation();
     const checkpointFile = join(mkdtempSync(join(tmpdir(), 'checkpoint-')), 'fn.json');
     const created = poll(s.arn, fakeFunction<KinesisStreamRecord>(), { startingPosition: 'LATEST', checkpointFile });
     await settled(created);
