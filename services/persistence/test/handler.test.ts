@@ -26,8 +26,8 @@ describe('the persistence handler on real S3 events', () => {
     expect(batch?.files.accounts).toMatchObject({ status: 'PERSISTED', rows: 2, bytes: Buffer.byteLength(sample('accounts_20200130.csv')), errors: [] });
     expect(batch?.files.accounts?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(await sliceRows(h.db, 'accounts', 'EXT_CLIENT', '2020-01-30')).toEqual([
-      { client: 'EXT_CLIENT', batch_date: '2020-01-30', record_id: 1, account_number: '12345678', cash_balance: '15000.00', currency: 'EUR', taxes_paid: '0.00' },
-      { client: 'EXT_CLIENT', batch_date: '2020-01-30', record_id: 2, account_number: '12345679', cash_balance: '-56.00', currency: 'EUR', taxes_paid: '789.56' },
+      { client: 'EXT_CLIENT', batch_date: '2020-01-30', record_id: 1, account_number: '12345678', cash_balance: '15000.00', currency: 'EUR', taxes_paid: '0.00', line: 2 },
+      { client: 'EXT_CLIENT', batch_date: '2020-01-30', record_id: 2, account_number: '12345679', cash_balance: '-56.00', currency: 'EUR', taxes_paid: '789.56', line: 3 },
     ]);
     expect((await sliceRows(h.db, 'clients', 'EXT_CLIENT', '2020-01-30'))[0]).toMatchObject({ first_name: 'Frida', last_name: 'Müller', tax_free_allowance: '801.00' });
   });
