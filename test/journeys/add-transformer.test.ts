@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PortfolioEvent } from '@dataharvest/events/portfolio-event';
 import { cliIn, startUpIn, type UpProcess } from '../support/cli';
@@ -89,13 +89,31 @@ describe('journey: adding a transformer to a cloud with history', () => {
     expect(again).toMatchObject({ code: 0, stdout: `backfill ${NAME}: 0 of 4 related batch(es) queued\n` });
     expect((await published('--all-versions')).length).toBe(all.length);
 
+    // A new version of the transformer's code, deployed and backfilled: every batch goes out once more, its
+    // lineage naming the new code digest.
+    const digest = (e: { lineage?: unknown }) => (e.lineage as { transformers: Record<string, string> }).transformers[NAME];
+    const first = digest(latest.find((e) => e.batch_date === OLD[0])!);
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    const handler = join(checkout.root, 'services', NAME, 'src', 'handler.ts');
+    const table = `${NAME.replace('-', '_')}_results`;
+    writeFileSync(handler, readFileSync(handler, 'utf8').replace(`'DELETE FROM ${table} WHERE client = $1 AND batch_date = $2'`, `'DELETE FROM ${table} WHERE batch_date = $2 AND client = $1'`));
+    expect(await dh('deploy', NAME, '--data-dir', dataDir)).toMatchObject({ code: 0 });
+    const upgraded = await dh('backfill', NAME, '--since', '20200101', '--wait', '--data-dir', dataDir);
+    expect(upgraded).toMatchObject({ code: 0, stdout: expect.stringContaining(`backfill ${NAME}: 4 of 4 related batch(es) queued`) });
+    const newest = await published();
+    const digests = [...new Set(newest.map(digest))];
+    expect(digests).toHaveLength(1);
+    expect(digests[0]).not.toBe(first);
+    expect(newest.filter((e) => e.batch_date === OLD[0]).map((e) => e.version)).toEqual([3, 3]);
+    const upgradedAll = await published('--all-versions');
+
     // After a restart nothing replays: every reader resumes where it was, and a new batch runs the new transformer.
     await up.stop();
     up = startUpIn(checkout.root, '--data-dir', dataDir);
     await up.printed('  functions ', 240_000);
     expect(await dh('run', batchDir('20200205'), '--client', 'EXT_CLIENT', '--data-dir', dataDir)).toMatchObject({ code: 0 });
     const after = await published('--all-versions');
-    expect(after.length).toBe(all.length + 2);
+    expect(after.length).toBe(upgradedAll.length + 2);
     expect(after.filter((e) => e.batch_date === '20200205').map((e) => [e.version, e[FIELD]])).toEqual([
       [1, 1],
       [1, 1],
