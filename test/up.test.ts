@@ -34,7 +34,9 @@ describe('dataharvest up in a terminal', () => {
     expect(output).toMatch(/dataharvest-persistence-dev: \d+ CloudWatch alarms recorded, not evaluated: no CloudWatch locally/);
     expect(output).toContain('dataharvest-metastore-dev: 1 KMS key recorded, not created');
     expect(output).toMatch(/dataharvest-deposit-dev: log retention \(30 days\) of 2 log groups recorded, not applied/);
-    expect(output).toContain('dataharvest-persistence-dev: S3BucketIngest lifecycle rules (archive-to-glacier-ir, expire-quarantine, expire-errors, abort-incomplete-uploads) recorded');
+    expect(output).toContain(
+      'dataharvest-persistence-dev: S3BucketIngest lifecycle rules (expire-noncurrent-versions, archive-to-glacier-ir, expire-quarantine, expire-errors, abort-incomplete-uploads) recorded',
+    );
     process.kill(-up.pid!, 'SIGINT');
     expect(await exited).toBe(0);
     // What it started is gone too (the reapers signal once their parent is gone: give them a moment).
