@@ -97,7 +97,9 @@ describe('journey: adding a transformer to a cloud with history', () => {
     const handler = join(checkout.root, 'services', NAME, 'src', 'handler.ts');
     const table = `${NAME.replace('-', '_')}_results`;
     writeFileSync(handler, readFileSync(handler, 'utf8').replace(`'DELETE FROM ${table} WHERE client = $1 AND batch_date = $2'`, `'DELETE FROM ${table} WHERE batch_date = $2 AND client = $1'`));
-    expect(await dh('deploy', NAME, '--data-dir', dataDir)).toMatchObject({ code: 0 });
+    const redeployed = await dh('deploy', NAME, '--json', '--data-dir', dataDir);
+    const { service, functions } = JSON.parse(redeployed.stdout) as { service: string; functions: string[] };
+    expect([redeployed.code, service, functions.sort()]).toEqual([0, NAME, [`dataharvest-${NAME}-dev-register`, `dataharvest-${NAME}-dev-transform`]]);
     const upgraded = await dh('backfill', NAME, '--since', '20200101', '--wait', '--data-dir', dataDir);
     expect(upgraded).toMatchObject({ code: 0, stdout: expect.stringContaining(`backfill ${NAME}: 4 of 4 related batch(es) queued`) });
     const newest = await published();

@@ -10,7 +10,7 @@ import { UsageError } from './errors';
  * `dataharvest deploy <service>`: the local counterpart of `sls deploy` for one service. Packages only that service
  * (when its inputs changed) and has the `up` running on the data dir deploy it, without a restart.
  */
-export async function deploy(service: string, opts: { dataDir: string; root?: string }): Promise<number> {
+export async function deploy(service: string, opts: { dataDir: string; json?: boolean; root?: string }): Promise<number> {
   const root = opts.root ?? process.cwd();
   if (!readCompose(root).some((s) => s.name === service)) throw new UsageError(`serverless-compose.yml has no service ${service}`);
   const cloud = findRunningCloud(opts.dataDir);
@@ -29,6 +29,7 @@ export async function deploy(service: string, opts: { dataDir: string; root?: st
     return 1;
   }
   const own = outcome.functions.filter((f) => f.startsWith(`dataharvest-${service}-`));
-  process.stdout.write(`deployed ${service} into the local cloud on ${opts.dataDir}: ${own.join(', ')}\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ service, functions: own })}\n`);
+  else process.stdout.write(`deployed ${service} into the local cloud on ${opts.dataDir}: ${own.join(', ')}\n`);
   return 0;
 }

@@ -247,8 +247,9 @@ export function program(done: (code: number) => void): Command {
     cli
       .command('deploy')
       .description('package one service and deploy it into the local cloud that `up` runs, without a restart')
-      .argument('<service>', 'a service of serverless-compose.yml, e.g. a newly scaffolded transformer'),
-  ).action(act(async (service: string, o: { dataDir: string }) => (await import('./deploy')).deploy(service, o)));
+      .argument('<service>', 'a service of serverless-compose.yml, e.g. a newly scaffolded transformer')
+      .option('--json', 'print one JSON object: the service and its functions', false),
+  ).action(act(async (service: string, o: { dataDir: string; json: boolean }) => (await import('./deploy')).deploy(service, o)));
 
   dataDir(
     cli
