@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ServiceException, UploadPartCopyCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, type S3ServiceException, UploadPartCopyCommand } from '@aws-sdk/client-s3';
 import { moveObject } from '@dataharvest/shared/load/objects';
 import { eraseObjects } from '../services/privacy/src/erase-objects';
-import { startS3, type S3 } from '../local/src/cloud/emulators/s3';
+import { startLocalS3 } from './support/local-s3';
 
 /** S3's 5 GiB single-copy limit, lowered: these objects of a few hundred bytes take the multipart paths. */
 const LIMIT = 64;
@@ -17,8 +14,7 @@ const rows = (n: number, who = (i: number) => `client-${i}`) => `record_id,clien
  * single-copy limit lowered: the bytes, the metadata and the version read are what a single copy would give.
  */
 describe('objects above the single-copy limit', () => {
-  let dir: string;
-  let server: S3;
+  let local: Awaited<ReturnType<typeof startLocalS3>> | undefined;
   let s3: S3Client;
   const Bucket = 'ingest';
   const body = async (Key: string) => (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString();
@@ -30,15 +26,10 @@ describe('objects above the single-copy limit', () => {
     );
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 's3-multipart-'));
-    server = await startS3(dir);
-    s3 = new S3Client({ region: 'eu-central-1', endpoint: server.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    await s3.send(new CreateBucketCommand({ Bucket }));
+    local = await startLocalS3('s3-multipart', Bucket);
+    s3 = local.s3;
   });
-  afterAll(async () => {
-    await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => local?.stop());
 
   it('archives and quarantines in parts, keeping the bytes and the content type', async () => {
     const text = rows(10);

@@ -1,14 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { FileDetail } from '@dataharvest/events/batch';
 import { createClientTracking } from '@dataharvest/shared/client-tracking';
 import { createMetastore } from '@dataharvest/shared/metastore';
-import { testAws, testClients } from '../../test/support/clients';
+import { testClients } from '../../test/support/clients';
+import { createMetastoreStack } from '../../test/support/metastore-stack';
 import type { Connection } from '../src/cli/connection';
-import { loadStack, Resolver } from '../src/cloud/cloudformation/template';
 import { startServices, type Services } from '../src/cloud/emulators/services';
-import { createResource } from '../src/cloud/providers/data-stores';
 import { consoleState } from '../src/console/state';
 
 const DATE = '20200130';
@@ -22,15 +18,7 @@ describe('the status console state', () => {
 
   beforeAll(async () => {
     services = await startServices();
-    const stack = loadStack('metastore');
-    const dynamodb = new DynamoDBClient({ ...testAws(services), endpoint: services.endpoints.dynamodb });
-    const kinesis = new KinesisClient({ ...testAws(services), endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() });
-    const physical = new Map();
-    const resolver = new Resolver(stack, physical, {});
-    for (const type of ['AWS::Kinesis::Stream', 'AWS::DynamoDB::Table']) {
-      for (const [id, r] of Object.entries(stack.template.Resources).filter(([, r]) => r.Type === type))
-        physical.set(id, await createResource(id, r, resolver, stack.stackName, { dynamodb, kinesis } as never));
-    }
+    const stack = await createMetastoreStack(services);
     const aws = testClients(services);
     aws.dynamo.middlewareStack.add(
       (next) => async (args) => {
