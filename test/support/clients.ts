@@ -2,7 +2,7 @@ import { type AwsClients, awsClients } from '@dataharvest/shared/aws';
 import { readConfig } from '@dataharvest/shared/config';
 import { createDatabase, DatabaseEnv } from '@dataharvest/shared/pg';
 import { REGION } from '../../local/src/cloud/account';
-import { type Services } from '../../local/src/cloud/emulators/services';
+import type { Services } from '../../local/src/cloud/emulators/services';
 import { databaseEnv } from './database-env';
 
 /** The region and keys the emulators take, for an SDK client a test makes itself. */
