@@ -39,6 +39,13 @@ const PORT_FLAGS = [
   ['sqs', 'sqs-port'],
 ] as const;
 
+/** `--timeout` of the commands that wait (run, backfill --wait): a positive number of seconds. */
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!(n > 0)) throw new UsageError('--timeout takes a number of seconds');
+  return n;
+}
+
 const camel = (flag: string) => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
 function port(value: string, flag: string): number {
@@ -178,8 +185,7 @@ export function program(done: (code: number) => void): Command {
   ).action(
     act(async (paths: string[], o: { client?: string; json: boolean; timeout: string; dataDir: string; chunkSize?: string }) => {
       const client = required(o.client, '--client ID');
-      const timeoutSeconds = Number(o.timeout);
-      if (!(timeoutSeconds > 0)) throw new UsageError('--timeout takes a number of seconds');
+      const timeoutSeconds = seconds(o.timeout);
       const parameters = chunkSizeParameters(o.chunkSize);
       return (await import('./run')).run({ paths, client, json: o.json, timeoutSeconds, dataDir: o.dataDir, parameters });
     }),
@@ -236,8 +242,7 @@ export function program(done: (code: number) => void): Command {
     ),
   ).action(
     act(async (name: string, o: { client?: string; since?: string; wait: boolean; timeout: string; stage?: string; region?: string; dataDir: string }) => {
-      const timeoutSeconds = Number(o.timeout);
-      if (!(timeoutSeconds > 0)) throw new UsageError('--timeout takes a number of seconds');
+      const timeoutSeconds = seconds(o.timeout);
       const [{ onTarget }, { backfill }] = await Promise.all([import('./deployed'), import('./backfill')]);
       return onTarget(o, ({ metastore }) => backfill(metastore, { name, client: o.client, since: o.since, waitSeconds: o.wait ? timeoutSeconds : undefined }));
     }),
