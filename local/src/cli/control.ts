@@ -36,17 +36,17 @@ export async function startControl(actions: ControlActions): Promise<Control> {
     const { port } = server.address() as AddressInfo;
     if (req.headers.host !== `127.0.0.1:${port}`) return answer(res, 403, { error: 'not a loopback request' });
     if (!authorized(req.headers.authorization, token)) return answer(res, 401, { error: 'no valid token' });
-    if (req.method === 'POST' && req.url === '/clock') {
-      const time = (JSON.parse(await body(req)) as { time?: unknown }).time;
-      if (time !== undefined && typeof time !== 'string') return answer(res, 400, { error: 'time must be a string' });
+    if (req.method !== 'POST' || (req.url !== '/deploy' && req.url !== '/clock')) return answer(res, 404, { error: 'POST /deploy or /clock only' });
+    const input = JSON.parse(await body(req)) as { service?: unknown; time?: unknown };
+    if (req.url === '/clock') {
+      if (input.time !== undefined && typeof input.time !== 'string') return answer(res, 400, { error: 'time must be a string' });
       try {
-        return answer(res, 200, actions.clock(time));
+        return answer(res, 200, actions.clock(input.time));
       } catch (error) {
         return answer(res, 400, { error: (error as Error).message });
       }
     }
-    if (req.method !== 'POST' || req.url !== '/deploy') return answer(res, 404, { error: 'POST /deploy or /clock only' });
-    const service = (JSON.parse(await body(req)) as { service?: unknown }).service;
+    const service = input.service;
     if (typeof service !== 'string' || !service) return answer(res, 400, { error: 'the body names no service' });
     const deployed = queue.then(() => actions.deploy(service));
     queue = deployed.catch(() => undefined);
@@ -80,22 +80,18 @@ function answer(res: ServerResponse, status: number, payload: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
 }
 
-/** Asks the `up` at `control` to deploy `service`: the functions it runs afterwards, or the deploy's error. */
-export async function requestDeploy(control: ControlAddress, service: string): Promise<{ functions: string[] } | { error: string }> {
-  const response = await fetch(`${control.url}/deploy`, {
+/** One command to the `up` at `control`: its answer, or the error it reports. */
+async function request<T>(control: ControlAddress, path: '/deploy' | '/clock', input: object): Promise<T | { error: string }> {
+  const response = await fetch(`${control.url}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${control.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ service }),
+    body: JSON.stringify(input),
   });
-  return (await response.json()) as { functions: string[] } | { error: string };
+  return (await response.json()) as T | { error: string };
 }
 
+/** Asks the `up` at `control` to deploy `service`: the functions it runs afterwards, or the deploy's error. */
+export const requestDeploy = (control: ControlAddress, service: string) => request<{ functions: string[] }>(control, '/deploy', { service });
+
 /** Asks the `up` at `control` for its clock's time, setting it first when `time` is given. */
-export async function requestClock(control: ControlAddress, time?: string): Promise<{ now: string } | { error: string }> {
-  const response = await fetch(`${control.url}/clock`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${control.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ time }),
-  });
-  return (await response.json()) as { now: string } | { error: string };
-}
+export const requestClock = (control: ControlAddress, time?: string) => request<{ now: string }>(control, '/clock', { time });
