@@ -1,4 +1,5 @@
 import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, type S3ServiceException, UploadPartCopyCommand } from '@aws-sdk/client-s3';
+import { S3_SINGLE_REQUEST_LIMIT } from '@dataharvest/shared/load/multipart';
 import { moveObject } from '@dataharvest/shared/load/objects';
 import { eraseObjects } from '../services/privacy/src/erase-objects';
 import { startLocalS3 } from './support/local-s3';
@@ -76,5 +77,29 @@ describe('objects above the single-copy limit', () => {
     expect((await head('archive/BANK/clients_20200202.csv')).ETag).toBe(untouched);
     // Again: nothing of hers is left, nothing is rewritten.
     expect(await eraseObjects(s3, Bucket, person, LIMIT)).toEqual({ rewritten: {}, notErased: [] });
+  });
+
+  it('erases a file above the whole-text threshold by streaming it into parts, far below the single-request limit', async () => {
+    // The threshold lowered from 16 MiB to 1 KiB; the single-request limit is S3's, so only the threshold streams it.
+    const key = 'quarantine/STREAM/clients_20200203.csv';
+    const withHer = `${rows(100, (i) => (i === 70 ? FRIDA : `client-${i}`))}101,client-x,Frida\n`;
+    await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: withHer }));
+    const person = { reference: FRIDA, names: ['Frida'], holdings: [{ client: 'STREAM', portfolios: [], accounts: [] }] };
+    expect(await eraseObjects(s3, Bucket, person, S3_SINGLE_REQUEST_LIMIT, 1024)).toEqual({ rewritten: { quarantine: 1 }, notErased: [] });
+    expect(await body(key)).toBe(withHer.replace(`71,${FRIDA},Name 70\n`, '').replace('client-x,Frida', 'client-x,[erased]'));
+    expect((await head(key)).ETag).toMatch(MULTIPART);
+  });
+
+  it('reports a streamed object whose line is longer than erasure holds, and erases the rest', async () => {
+    const long = 'quarantine/LONG/clients_20200203.csv';
+    const other = 'quarantine/LONG/clients_20200204.csv';
+    await s3.send(new PutObjectCommand({ Bucket, Key: long, Body: `${FRIDA},${'x'.repeat(16 << 20)}` }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: other, Body: rows(3, () => FRIDA) }));
+    const person = { reference: FRIDA, names: [], holdings: [{ client: 'LONG', portfolios: [], accounts: [] }] };
+    expect(await eraseObjects(s3, Bucket, person, S3_SINGLE_REQUEST_LIMIT, 1024)).toEqual({
+      rewritten: { quarantine: 1 },
+      notErased: [{ key: long, reason: expect.stringMatching(/^LineTooLongError: /) }],
+    });
+    expect(await body(other)).toBe(rows(0));
   });
 });

@@ -8,6 +8,11 @@ import type { Person } from './person';
 import { redacted, uuidsIn, withoutRows } from './redact';
 
 export const FOLDERS = ['archive', 'quarantine', 'errors'] as const;
+/**
+ * The largest object erasure reads whole; a larger one is streamed line by line into a multipart upload, so the
+ * function's memory stays flat whatever the size (a 1 GiB file would exceed the largest JavaScript string).
+ */
+export const WHOLE_TEXT_BYTES = 16 * 1024 ** 2;
 type Folder = (typeof FOLDERS)[number];
 
 /** The bank client of a settled object: `<folder>/<client>/<file>`. */
@@ -28,14 +33,15 @@ export function erasedText(folder: Folder, text: string, person: Person, client:
 
 /**
  * Rewrites one object with `erase` applied, in its storage class (an archive in Glacier Instant Retrieval stays
- * there); false when nothing in it changes. Above the single-request limit (S3's 5 GiB; lowered in tests) the text is
- * streamed twice, once to find whether anything changes, once into a multipart upload, in bounded memory. Both reads
- * are of the listed version: an object replaced meanwhile fails the erasure, whose retry reads the new one.
+ * there); false when nothing in it changes. Above `whole` bytes (or the single-request limit, S3's 5 GiB; both
+ * lowered in tests) the text is streamed twice, once to find whether anything changes, once into a multipart upload,
+ * in bounded memory. Both reads are of the listed version: an object replaced meanwhile fails the erasure, whose
+ * retry reads the new one.
  */
-async function rewrite(s3: S3Client, bucket: string, o: Listed, contentType: string, erase: (text: string) => string, limit: number): Promise<boolean> {
+async function rewrite(s3: S3Client, bucket: string, o: Listed, contentType: string, erase: (text: string) => string, limit: number, whole: number): Promise<boolean> {
   const target = { Bucket: bucket, Key: o.Key, ContentType: contentType, StorageClass: o.StorageClass === 'STANDARD' ? undefined : (o.StorageClass as StorageClass | undefined) };
   const size = o.Size ?? 0;
-  if (size <= limit) {
+  if (size <= Math.min(limit, whole)) {
     const text = await textOf(s3, bucket, o.Key, o.ETag);
     const erased = erase(text);
     if (erased === text) return false;
@@ -58,7 +64,13 @@ async function rewrite(s3: S3Client, bucket: string, o: Listed, contentType: str
  * read or rewritten (one in Glacier, one replaced meanwhile) blocks no other: it is listed in `notErased`, and the
  * rest is erased. Returns counts per folder.
  */
-export async function eraseObjects(s3: S3Client, bucket: string, person: Person, limit = S3_SINGLE_REQUEST_LIMIT): Promise<{ rewritten: Record<string, number>; notErased: NotErased[] }> {
+export async function eraseObjects(
+  s3: S3Client,
+  bucket: string,
+  person: Person,
+  limit = S3_SINGLE_REQUEST_LIMIT,
+  whole = WHOLE_TEXT_BYTES,
+): Promise<{ rewritten: Record<string, number>; notErased: NotErased[] }> {
   const clients = person.holdings.length ? person.holdings.map((h) => `${h.client}/`) : [''];
   const rewritten: Record<string, number> = {};
   const notErased: NotErased[] = [];
@@ -67,7 +79,7 @@ export async function eraseObjects(s3: S3Client, bucket: string, person: Person,
       for await (const o of objectsUnder(s3, bucket, `${folder}/${prefix}`)) {
         const erase = (text: string) => erasedText(folder, text, person, clientOf(o.Key));
         try {
-          if (!(await rewrite(s3, bucket, o, folder === 'errors' ? 'application/json' : 'text/csv', erase, limit))) continue;
+          if (!(await rewrite(s3, bucket, o, folder === 'errors' ? 'application/json' : 'text/csv', erase, limit, whole))) continue;
         } catch (error) {
           notErased.push(notErasedBecause(o.Key, error));
           continue;

@@ -3,6 +3,19 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /** About how much text a chunk of whole lines holds. */
 const CHUNK_CHARS = 1024 * 1024;
+/**
+ * The longest line a chunk may hold: a longer one (no CSV record is over 1 MiB; a file with no line feed is) would
+ * make a chunk grow without bound, and a line cut in two could not be judged as a row.
+ */
+const LINE_CHARS_LIMIT = 16 * 1024 * 1024;
+
+/** A line longer than erasure holds in memory: the object is reported, not read whole. */
+export class LineTooLongError extends Error {
+  constructor(readonly key: string) {
+    super(`${key} has a line of more than ${LINE_CHARS_LIMIT} characters; erase it by hand`);
+    this.name = 'LineTooLongError';
+  }
+}
 
 /**
  * An object in S3 Glacier Flexible Retrieval or Deep Archive that is not restored: S3 refuses to read it. The
@@ -28,18 +41,23 @@ async function bodyOf(s3: S3Client, bucket: string, key: string, ifMatch?: strin
 
 /**
  * The object's UTF-8 text in chunks of whole lines (the last may lack its line end), so that a file of any size is
- * read in bounded memory and every line-wise edit of a chunk is the edit of the whole.
+ * read in bounded memory and every line-wise edit of a chunk is the edit of the whole. A line longer than
+ * LINE_CHARS_LIMIT fails the read (LineTooLongError).
  */
 export async function* textChunks(s3: S3Client, bucket: string, key: string, ifMatch?: string): AsyncGenerator<string> {
   const body = (await bodyOf(s3, bucket, key, ifMatch)).setEncoding('utf8');
   let held = '';
+  // Where held's last line ends, found in each piece as it comes: a long line is not searched again and again.
+  let end = 0;
   for await (const text of body as AsyncIterable<string>) {
+    const cut = text.lastIndexOf('\n');
+    if (cut >= 0) end = held.length + cut + 1;
     held += text;
-    if (held.length < CHUNK_CHARS) continue;
-    const end = held.lastIndexOf('\n') + 1;
-    if (end === 0) continue;
+    if (held.length - end > LINE_CHARS_LIMIT) throw new LineTooLongError(key);
+    if (held.length < CHUNK_CHARS || end === 0) continue;
     yield held.slice(0, end);
     held = held.slice(end);
+    end = 0;
   }
   if (held) yield held;
 }
