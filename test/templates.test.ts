@@ -12,6 +12,7 @@ import {
   tracingViolations,
   watchedViolations,
 } from './support/template-rules';
+import { customerKeyViolations, type Exports, keyGrantViolations } from './support/key-rules';
 
 /**
  * What AWS would otherwise say at deploy or at 3 a.m., asserted on the packaged templates of every stack in
@@ -21,6 +22,13 @@ type Resource = Entry['r'];
 const stacks = loadComposedStacks('.');
 const all = stacks.flatMap((s) => Object.entries(s.template.Resources).map(([id, r]) => ({ stack: s.service, id, r: r as Resource })));
 const ofType = (type: string) => all.filter((x) => x.r.Type === type);
+const exportsOf: Exports = Object.fromEntries(
+  stacks.flatMap((s) =>
+    Object.values(s.template.Outputs ?? {})
+      .filter((o) => o.Export)
+      .map((o) => [String(o.Export!.Name), { stack: s.service, value: o.Value }]),
+  ),
+);
 const json = (v: unknown) => JSON.stringify(v);
 const importName = (v: unknown) => (v as { 'Fn::ImportValue'?: string } | undefined)?.['Fn::ImportValue'];
 
@@ -132,16 +140,30 @@ describe('the packaged templates', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('encrypt every bucket, table, stream, queue and the database, and retain what holds client data', () => {
+  it('encrypt every bucket, table, stream, queue, topic, the database and its secret and log under customer managed keys, and retain what holds client data', () => {
     for (const { id, r } of ofType('AWS::S3::Bucket')) expect([id, json(r.Properties!.BucketEncryption)]).toEqual([id, expect.stringContaining('SSEAlgorithm')]);
-    for (const { id, r } of ofType('AWS::DynamoDB::Table')) expect([id, r.Properties!.SSESpecification]).toEqual([id, { SSEEnabled: true }]);
-    for (const { id, r } of ofType('AWS::Kinesis::Stream')) expect([id, (r.Properties!.StreamEncryption as { EncryptionType?: string } | undefined)?.EncryptionType]).toEqual([id, 'KMS']);
-    for (const { id, r } of ofType('AWS::SQS::Queue')) expect([id, r.Properties!.SqsManagedSseEnabled ?? r.Properties!.KmsMasterKeyId]).toEqual([id, expect.anything()]);
-    const topics = ofType('AWS::SNS::Topic');
-    expect(topics.length).toBeGreaterThan(0);
-    for (const { id, r } of topics) expect([id, r.Properties!.KmsMasterKeyId]).toEqual([id, expect.anything()]);
+    expect(customerKeyViolations(all, exportsOf)).toEqual([]);
+    // One key per data class (docs/security.md, "Keys"), each rotated; the alarm topic's besides.
+    const keys = ofType('AWS::KMS::Key');
+    expect(keys.map((k) => k.id).sort()).toEqual(['AlarmKey', 'DatabaseKey', 'IngestKey', 'MessagingKey', 'MetastoreKey']);
+    for (const { id, r } of keys) expect([id, r.Properties!.EnableKeyRotation]).toEqual([id, true]);
+    // The root administers; principals of the account use a data key only through the services of its class.
+    for (const { id, r } of keys.filter((k) => k.id !== 'AlarmKey')) {
+      const statements = (r.Properties!.KeyPolicy as { Statement: Array<{ Action: string[]; Condition?: { StringEquals?: Record<string, unknown> } }> }).Statement;
+      expect([id, statements[0]!.Action]).not.toEqual([id, expect.arrayContaining(['kms:Decrypt'])]);
+      const use = statements.filter((s) => s.Action.includes('kms:Decrypt') && json(s).includes(':root'));
+      expect([id, use.map((s) => s.Condition?.StringEquals?.['kms:ViaService'])]).toEqual([id, [expect.anything()]]);
+    }
+    const [ingest] = all.filter((x) => x.id === 'S3BucketIngest');
+    expect(json(ingest!.r.Properties!.BucketEncryption)).toContain('"BucketKeyEnabled":true');
     const retained = [...ofType('AWS::DynamoDB::Table'), ...ofType('AWS::RDS::DBCluster'), ...ofType('AWS::S3::Bucket').filter((b) => b.id === 'S3BucketIngest')];
     for (const { id, r } of retained) expect([id, r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual([id, 'Retain', 'Retain']);
+    // A retained store's key is retained with it: without the key the store cannot be read.
+    for (const id of ['MetastoreKey', 'IngestKey', 'DatabaseKey']) expect([id, all.find((x) => x.id === id)!.r.DeletionPolicy]).toEqual([id, 'Retain']);
+  });
+
+  it('let every role that reads or writes an encrypted store use exactly its key, as the store asks', () => {
+    expect(keyGrantViolations(all, exportsOf)).toEqual([]);
   });
 
   it('wake each service on the change feed exactly as the state machine declares', () => {
@@ -375,6 +397,62 @@ describe('the template rules, on a deliberately broken template', () => {
     expect(gone('ChunkStreamWriteThrottlesAlarm')).toEqual(['dataharvest-loader/ChunkStream: write throttling unwatched']);
     expect(gone('DatabaseClusterCapacityAlarm')).toEqual(['dataharvest-database/DatabaseCluster: ACUUtilization unwatched']);
     expect(gone('DatabaseProxyBorrowLatencyAlarm')).toEqual(['dataharvest-database/DatabaseProxy: DatabaseConnectionsBorrowLatency unwatched']);
+  });
+
+  it('a data store without a customer managed key, or under a key without rotation', () => {
+    const gone = (id: string, stack: string | undefined, change: (p: Record<string, unknown>) => void) =>
+      customerKeyViolations(
+        broken(id, stack, (r) => change(r.Properties!)),
+        exportsOf,
+      );
+    expect(gone('MetastoreTable', undefined, (p) => (p.SSESpecification = { SSEEnabled: true }))).toEqual(['dataharvest-metastore/MetastoreTable: no customer managed key with rotation']);
+    expect(gone('ChangeFeed', undefined, (p) => (p.StreamEncryption = { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' }))).toEqual([
+      'dataharvest-metastore/ChangeFeed: no customer managed key with rotation',
+    ]);
+    expect(gone('S3BucketIngest', undefined, (p) => (p.BucketEncryption = { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] }))).toEqual([
+      'dataharvest-persistence/S3BucketIngest: no customer managed key with rotation',
+    ]);
+    expect(gone('FailureQueue', 'dataharvest-catapult', (p) => Object.assign(p, { KmsMasterKeyId: undefined, SqsManagedSseEnabled: true }))).toEqual([
+      'dataharvest-catapult/FailureQueue: no customer managed key with rotation',
+    ]);
+    expect(gone('NotificationsTopic', undefined, (p) => (p.KmsMasterKeyId = 'alias/aws/sns'))).toEqual(['dataharvest-notifier/NotificationsTopic: no customer managed key with rotation']);
+    expect(gone('EventsStream', undefined, (p) => delete p.StreamEncryption)).toEqual(['dataharvest-catapult/EventsStream: no customer managed key with rotation']);
+    expect(gone('DatabaseCluster', undefined, (p) => delete p.KmsKeyId)).toEqual(['dataharvest-database/DatabaseCluster: no customer managed key with rotation']);
+    expect(gone('DatabaseSecret', undefined, (p) => delete p.KmsKeyId)).toEqual(['dataharvest-database/DatabaseSecret: no customer managed key with rotation']);
+    expect(gone('DatabaseLogGroup', undefined, (p) => delete p.KmsKeyId)).toEqual(['dataharvest-database/DatabaseLogGroup: no customer managed key with rotation']);
+    expect(gone('MessagingKey', undefined, (p) => (p.EnableKeyRotation = false))).toHaveLength(ofType('AWS::SQS::Queue').length + 3);
+  });
+
+  it('a role that reads or writes an encrypted store without its key', () => {
+    const withoutKms = (id: string, stack: string) =>
+      keyGrantViolations(
+        broken(id, stack, (r) => {
+          for (const s of statements(r)) s.Action = [s.Action].flat().filter((a) => !a.startsWith('kms:'));
+        }),
+        exportsOf,
+      );
+    expect(withoutKms('IamRoleLambdaExecution', 'dataharvest-catapult')).toEqual(
+      expect.arrayContaining([
+        'dataharvest-catapult/IamRoleLambdaExecution: lacks kms:GenerateDataKey on dataharvest-metastore/MessagingKey (kinesis:PutRecords on EventsStream)',
+        'dataharvest-catapult/IamRoleLambdaExecution: lacks kms:Decrypt on dataharvest-metastore/MetastoreKey (kinesis:GetRecords on ChangeFeed)',
+        expect.stringMatching(/^dataharvest-catapult\/IamRoleLambdaExecution: lacks kms:Decrypt on dataharvest-database\/DatabaseKey \(secretsmanager:GetSecretValue on \w+\)$/),
+      ]),
+    );
+    expect(withoutKms('UploaderRole', 'dataharvest-persistence')).toEqual([
+      'dataharvest-persistence/UploaderRole: lacks kms:Decrypt on dataharvest-metastore/IngestKey (s3:PutObject on S3BucketIngest)',
+      'dataharvest-persistence/UploaderRole: lacks kms:GenerateDataKey on dataharvest-metastore/IngestKey (s3:PutObject on S3BucketIngest)',
+    ]);
+    // A grant on another key than the store's is no grant.
+    const wrongKey = broken('IamRoleLambdaExecution', 'dataharvest-delivery', (r) => {
+      for (const s of statements(r) as Array<{ Action: string[]; Resource?: unknown }>) if (s.Action.includes('kms:Decrypt')) s.Resource = { 'Fn::ImportValue': 'dataharvest-dev-messaging-key-arn' };
+    });
+    expect(keyGrantViolations(wrongKey, exportsOf)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^dataharvest-delivery\/IamRoleLambdaExecution: lacks kms:Decrypt on dataharvest-metastore\/MetastoreKey/)]),
+    );
+    const rotations = ofType('AWS::SecretsManager::RotationSchedule').filter((r) => r.r.Properties!.HostedRotationLambda);
+    expect(rotations.length).toBeGreaterThan(0);
+    const unkeyed = broken(rotations[0]!.id, rotations[0]!.stack, (r) => delete (r.Properties!.HostedRotationLambda as Record<string, unknown>).KmsKeyArn);
+    expect(keyGrantViolations(unkeyed, exportsOf)).toEqual([`${rotations[0]!.stack}/${rotations[0]!.id}: its rotation function is not given dataharvest-database/DatabaseKey`]);
   });
 
   it('a function not traced, or whose role may not write traces', () => {

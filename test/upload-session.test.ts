@@ -43,9 +43,11 @@ describe('an upload session of the uploader role', () => {
     expect(await put(a, 'archive/UPLOAD_A/accounts_20200130.csv')).toBe('AccessDenied');
   });
 
-  it('refuses a put naming another encryption or a customer key, by the bucket policy', async () => {
+  it('refuses a put naming another encryption, another KMS key or a customer key, by the bucket policy', async () => {
     const a = await sessionFor('UPLOAD_A');
-    expect(await put(a, 'incoming/UPLOAD_A/clients_20200130.csv', { ServerSideEncryption: 'aws:kms' })).toBe('AccessDenied');
+    expect(await put(a, 'incoming/UPLOAD_A/clients_20200130.csv', { ServerSideEncryption: 'AES256' })).toBe('AccessDenied');
+    expect(await put(a, 'incoming/UPLOAD_A/clients_20200130.csv', { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'arn:aws:kms:eu-central-1:000000000000:key/other' })).toBe('AccessDenied');
+    expect(await put(a, 'incoming/UPLOAD_A/clients_20200130.csv', { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: cloud.exports['dataharvest-dev-ingest-key-arn'] })).toBe('ok');
     expect(await put(a, 'incoming/UPLOAD_A/clients_20200130.csv', { SSECustomerAlgorithm: 'AES256', SSECustomerKey: 'k'.repeat(32) })).toBe('AccessDenied');
   });
 

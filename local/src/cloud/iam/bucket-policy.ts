@@ -15,6 +15,7 @@ export function s3RequestContext(principal: string, headers: IncomingHttpHeaders
     'aws:PrincipalArn': roleArnOf(principal),
     's3:x-amz-server-side-encryption': headers['x-amz-server-side-encryption'] as string | undefined,
     's3:x-amz-server-side-encryption-customer-algorithm': headers['x-amz-server-side-encryption-customer-algorithm'] as string | undefined,
+    's3:x-amz-server-side-encryption-aws-kms-key-id': headers['x-amz-server-side-encryption-aws-kms-key-id'] as string | undefined,
   };
 }
 /** `arn:aws:sts::<account>:assumed-role/<role>/<session>` -> `arn:aws:iam::<account>:role/<role>`; any other ARN as it is. */
