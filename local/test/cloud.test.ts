@@ -116,6 +116,19 @@ describe('startCloud on the fixture stacks', () => {
     expect(logs).toContainEqual(expect.stringContaining('fixture-echo-test-dynamodb: AccessDenied: dynamodb:PutItem on arn:aws:dynamodb:eu-central-1:000000000000:table/fixture-table-test'));
   });
 
+  it("holds a function's use of an encrypted table to its key: a read needs kms:Decrypt, a write kms:GenerateDataKey too", async () => {
+    const call = (operation: string, input: unknown) => cloud.invoke('fixture-echo-test-dynamodb', { operation, input }) as Promise<{ status: number; body: Record<string, string> }>;
+    const key = { pk: { S: 'sealed' } };
+    expect(await call('GetItem', { TableName: 'fixture-sealed-test', Key: key })).toEqual({ status: 200, body: {} });
+    expect(await call('PutItem', { TableName: 'fixture-sealed-test', Item: key })).toEqual({
+      status: 400,
+      body: {
+        __type: 'com.amazon.coral.service#AccessDeniedException',
+        message: expect.stringContaining(`is not authorized to perform: kms:GenerateDataKey on resource: ${cloud.exports['fixture-test-sealed-key-arn']} because no identity-based policy allows`),
+      },
+    });
+  });
+
   it('rejects with the function error, its type kept, and reports handlers that cannot load as Lambda does', async () => {
     await expect(cloud.invoke('fixture-echo-test-slow', { fail: true })).rejects.toMatchObject({ errorType: 'FixtureError', message: 'asked to fail' });
     await expect(cloud.invoke('fixture-echo-test-missing', {})).rejects.toMatchObject({ errorType: 'Runtime.ImportModuleError' });

@@ -36,7 +36,7 @@ describe('what the local cloud records without evaluating', () => {
       's-dev: X-Ray tracing (Active) of 1 function recorded, not applied: no X-Ray locally',
       's-dev: 1 VPC flow log recorded, not written: functions talk over loopback',
       's-dev: Params log_error_verbosity recorded, not applied: the embedded PostgreSQL logs to the CLI',
-      's-dev: 1 KMS key recorded, not created: encryption at rest has no local meaning',
+      "s-dev: 1 KMS key checked, not applied: functions' use of them is checked, the emulators keep data unencrypted, rotation has no local effect",
       's-dev: log retention (30 days) of 1 log group recorded, not applied: logs go to the CLI',
       's-dev: Ingest lifecycle rules (archive, abort) recorded, not applied: s3rver keeps every object',
       's-dev: Ingest versioning recorded, not applied: s3rver keeps the current version only',
@@ -45,13 +45,12 @@ describe('what the local cloud records without evaluating', () => {
     expect(recordedNotices('s-dev', { Resources: { Plain: { Type: 'AWS::S3::Bucket' } } })).toEqual([]);
   });
 
-  it('answers Ref and Fn::GetAtt for an alarm and a key as AWS shapes them', () => {
+  it('answers Ref and Fn::GetAtt for an alarm and a dashboard as AWS shapes them', () => {
     expect(recordResource('s-dev', 'AErrorsAlarm', 'AWS::CloudWatch::Alarm', { AlarmName: 'a-errors' })).toEqual({
       ref: 'a-errors',
       attributes: { Arn: expect.stringMatching(/^arn:aws:cloudwatch:[^:]+:\d{12}:alarm:a-errors$/) },
     });
     expect(recordResource('s-dev', 'Board', 'AWS::CloudWatch::Dashboard', { DashboardName: 'd', DashboardBody: '{"widgets":[]}' }).ref).toBe('d');
     expect(() => recordResource('s-dev', 'Board', 'AWS::CloudWatch::Dashboard', { DashboardBody: '{"widgets":' })).toThrow(/DashboardBody that is not JSON/);
-    expect(recordResource('s-dev', 'AlarmKey', 'AWS::KMS::Key', {}).attributes.Arn).toMatch(/^arn:aws:kms:[^:]+:\d{12}:key\/s-dev-AlarmKey$/);
   });
 });

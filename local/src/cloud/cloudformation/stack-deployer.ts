@@ -1,5 +1,6 @@
 import { CloudError } from '../errors';
 import type { CloudParts, Props, ResourceContext, ResourceProvider } from '../providers/provider';
+import { encryptedStore } from '../iam/keys';
 import { notCreatedResources, recordedNotices } from '../providers/recorded';
 import { conditionValues } from './conditions';
 import { stackParameters } from './parameters';
@@ -57,6 +58,9 @@ export class StackDeployer {
       });
       created.push({ provider, ctx, physical: made });
       physical.set(id, made);
+      // Whatever its provider, a store under a customer managed key has its key checked on every request (iam/keys.ts).
+      const encrypted = encryptedStore(resource.Type, ctx.props, made);
+      if (encrypted) this.cloud.iam.keys.encrypt(`${stack.stackName}: ${id}`, encrypted.store, encrypted.key);
     }
     for (const notice of recordedNotices(stack.stackName, stack.template)) this.cloud.log(notice);
     for (const output of Object.values(stack.template.Outputs ?? {})) {

@@ -1,6 +1,7 @@
 import type { Services } from '../emulators/services';
 import { CloudError } from '../errors';
 import { deniedByBucketPolicy, s3RequestContext } from './bucket-policy';
+import { LocalKeys } from './keys';
 import { type IamProxy, startIamProxy, type Statement } from './proxy';
 import { assumeRole, type RoleSession } from './sessions';
 
@@ -17,6 +18,10 @@ export class LocalIam {
   private readonly bucketPolicies = new Map<string, Statement[]>();
   private readonly proxies = new Map<string, IamProxy>();
   private readonly sessions: RoleSession[] = [];
+  /** Each function's principal and role statements, for what Lambda does with the role (stream mappings). */
+  private readonly functionRoles = new Map<string, { principal: string; statements: Statement[] }>();
+  /** The templates' customer managed keys and the stores under them. */
+  readonly keys = new LocalKeys();
 
   constructor(
     private readonly emulators: Pick<Services, 'endpoints' | 'secrets'>,
@@ -46,9 +51,23 @@ export class LocalIam {
       (refused) => this.log(refused instanceof Error ? `${name}: AccessDenied: ${refused.message}` : `${name}: AccessDenied: ${refused.action} on ${refused.resource} is not in its role`, name),
       (secretId) => this.emulators.secrets.get(secretId)?.arn,
       (permission, headers) => deniedByBucketPolicy(permission, principal, s3RequestContext(principal, headers), this.policyOf),
+      undefined,
+      (permission, context) => this.keys.refusal(permission, statements, principal, context),
     );
     this.proxies.set(name, proxy);
+    this.functionRoles.set(name, { principal, statements });
     return Object.fromEntries(PROXIED.map((s) => [`AWS_ENDPOINT_URL_${s}`, proxy.endpoint]));
+  }
+
+  /**
+   * Why Lambda could not read an encrypted stream for the function with its role (the key refused), or undefined:
+   * on AWS the mapping then stays enabled and delivers nothing.
+   */
+  mappingRefusal(functionName: string, sourceArn: string): string | undefined {
+    const role = this.functionRoles.get(functionName);
+    const read = sourceArn.includes(':kinesis:') ? 'kinesis:GetRecords' : sourceArn.includes(':sqs:') ? 'sqs:ReceiveMessage' : undefined;
+    const refused = role && read ? this.keys.refusal({ action: read, resource: sourceArn }, role.statements, role.principal) : undefined;
+    return refused && `${functionName}: AccessDenied: ${refused.action} on ${refused.resource} ${refused.reason}: its mapping on ${sourceArn} delivers nothing`;
   }
 
   async stopProxy(name: string): Promise<void> {
@@ -67,6 +86,7 @@ export class LocalIam {
       tags,
       targets: this.emulators.endpoints,
       resourceDenies: (permission, principal, context) => deniedByBucketPolicy(permission, principal, context, this.policyOf),
+      keyRefusal: (permission, principal, statements, context) => this.keys.refusal(permission, statements, principal, context),
       onDenied: (message) => this.log(message),
     });
     this.sessions.push(session);

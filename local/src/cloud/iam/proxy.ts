@@ -143,12 +143,12 @@ export function permissionsOf(method: string, url: string, headers: IncomingMess
   return [{ action: target, resource: '*' }];
 }
 
-/** A permission a bucket policy's explicit Deny refuses (AWS words its denial otherwise). */
-type Refusal = Permission & { byResourcePolicy?: true };
+/** A permission a bucket policy's explicit Deny refuses (AWS words its denial otherwise), or a key's use refused and why. */
+type Refusal = Permission & { byResourcePolicy?: true; reason?: string };
 
 /** The error each protocol answers with, as AWS words it. */
 function denial(json: boolean, principal: string, refused: Refusal | UnreadableRequest) {
-  const because = (p: Refusal) => (p.byResourcePolicy ? 'with an explicit deny in a resource-based policy' : `because no identity-based policy allows the ${p.action} action`);
+  const because = (p: Refusal) => p.reason ?? (p.byResourcePolicy ? 'with an explicit deny in a resource-based policy' : `because no identity-based policy allows the ${p.action} action`);
   const message =
     refused instanceof UnreadableRequest
       ? `User: ${principal} is denied this request: ${refused.message}; the local IAM proxy refuses what it cannot check`
@@ -194,6 +194,8 @@ export async function startIamProxy(
   resourceDenies: (permission: Permission, headers: IncomingMessage['headers']) => boolean = () => false,
   /** A session's request context (its tags): given, the role's conditions and policy variables are evaluated. */
   identityContext?: (headers: IncomingMessage['headers']) => RequestContext,
+  /** The key permission refused for an allowed request to a store under a customer managed key (keys.ts). */
+  keyRefusal: (permission: Permission, context: RequestContext | undefined) => Refusal | undefined = () => undefined,
 ): Promise<IamProxy> {
   // Few idle connections to the emulators are kept: a storm of requests must not leave hundreds open.
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 8 });
@@ -239,6 +241,8 @@ export async function startIamProxy(
       const denied = !target && permissions.find((p) => resourceDenies(p, req.headers));
       const context = identityContext?.(req.headers);
       refused = permissions.find((p) => !allows(statements, p, context)) ?? (denied ? { ...denied, byResourcePolicy: true } : undefined);
+      // Allowed the store, a request may still be refused its key: AWS checks the caller's use of it through the store.
+      for (const p of refused ? [] : permissions) refused ??= keyRefusal(p, context);
     } catch (error) {
       // Fail closed: what cannot be read cannot be checked, and the emulator might read it otherwise.
       refused = error instanceof UnreadableRequest ? error : new UnreadableRequest(`it cannot be read (${(error as Error).message})`);

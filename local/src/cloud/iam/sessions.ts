@@ -29,6 +29,8 @@ export async function assumeRole(opts: {
   targets: Targets;
   /** Whether a bucket policy denies the request, judged with the session's request context (its tags included). */
   resourceDenies: (permission: Permission, principal: string, context: RequestContext) => boolean;
+  /** The key permission refused for a request to a store under a customer managed key (keys.ts). */
+  keyRefusal: (permission: Permission, principal: string, statements: Statement[], context: RequestContext | undefined) => (Permission & { reason: string }) | undefined;
   onDenied: (message: string) => void;
 }): Promise<RoleSession> {
   const { roleArn, role, caller, tags } = opts;
@@ -45,14 +47,16 @@ export async function assumeRole(opts: {
   const name = roleArn.split('/').pop()!;
   const principal = `${roleArn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/${name}-session`;
   const session = Object.fromEntries(keys.map((k) => [`aws:PrincipalTag/${k}`, tags[k]]));
+  const statements = roleStatements(role);
   const proxy: IamProxy = await startIamProxy(
     principal,
-    roleStatements(role),
+    statements,
     opts.targets,
     (refused) => opts.onDenied(refused instanceof Error ? `${name}: AccessDenied: ${refused.message}` : `${name}: AccessDenied: ${refused.action} on ${refused.resource}`),
     undefined,
     (permission, headers) => opts.resourceDenies(permission, principal, { ...s3RequestContext(principal, headers), ...session }),
     (headers) => ({ ...s3RequestContext(principal, headers), ...session }),
+    (permission, context) => opts.keyRefusal(permission, principal, statements, context),
   );
   return proxy;
 }

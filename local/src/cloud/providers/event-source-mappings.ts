@@ -25,7 +25,10 @@ export const eventSourceMappings: ResourceProvider = {
     } catch (e) {
       throw new CloudError(`${stack.stackName}: event source mapping ${logicalId} of function ${fn}: ${(e as Error).message}`);
     }
-    if (p.Enabled !== false && p.Enabled !== 'false') ctx.cloud.eventSources.startMapping(ownerOf(ctx), fn, p);
+    // Lambda reads an encrypted source with the function's role: refused its key, the mapping delivers nothing on AWS.
+    const refused = ctx.cloud.iam.mappingRefusal(fn, String(p.EventSourceArn));
+    if (refused) ctx.cloud.log(refused, fn);
+    else if (p.Enabled !== false && p.Enabled !== 'false') ctx.cloud.eventSources.startMapping(ownerOf(ctx), fn, p);
     return notCreated(logicalId, resource, ctx.resolver, stack.stackName);
   },
   delete: (ctx) => ctx.cloud.eventSources.remove(ownerOf(ctx)),

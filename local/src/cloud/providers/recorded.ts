@@ -6,11 +6,11 @@ import type { ResourceProvider } from './provider';
 type Props = Record<string, unknown>;
 
 /**
- * Resources the local cloud records without creating: AWS acts on them (alarms are evaluated, keys encrypt) while
+ * Resources the local cloud records without creating: AWS acts on them (alarms are evaluated, dashboards drawn) while
  * nothing here could. Their properties are still resolved, so what they name must exist; `recordedNotices` says at
  * deploy what is not evaluated (docs/local-cloud.md).
  */
-export const RECORDED_RESOURCES = new Set(['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard', 'AWS::KMS::Key']);
+export const RECORDED_RESOURCES = new Set(['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard']);
 
 /** What Ref and Fn::GetAtt answer for a recorded resource; `props` are resolved. */
 export function recordResource(stackName: string, logicalId: string, type: string, props: Props): Physical {
@@ -18,18 +18,14 @@ export function recordResource(stackName: string, logicalId: string, type: strin
     const name = String(props.AlarmName ?? `${stackName}-${logicalId}`);
     return { ref: name, attributes: { Arn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}` } };
   }
-  if (type === 'AWS::CloudWatch::Dashboard') {
-    const name = String(props.DashboardName ?? `${stackName}-${logicalId}`);
-    // CloudFormation refuses a body that is not JSON; so does the local cloud.
-    try {
-      JSON.parse(String(props.DashboardBody));
-    } catch (e) {
-      throw new CloudError(`${stackName}: dashboard ${logicalId} has a DashboardBody that is not JSON (${(e as Error).message})`);
-    }
-    return { ref: name, attributes: {} };
+  const name = String(props.DashboardName ?? `${stackName}-${logicalId}`);
+  // CloudFormation refuses a body that is not JSON; so does the local cloud.
+  try {
+    JSON.parse(String(props.DashboardBody));
+  } catch (e) {
+    throw new CloudError(`${stackName}: dashboard ${logicalId} has a DashboardBody that is not JSON (${(e as Error).message})`);
   }
-  const keyId = `${stackName}-${logicalId}`;
-  return { ref: keyId, attributes: { Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`, KeyId: keyId } };
+  return { ref: name, attributes: {} };
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -52,7 +48,7 @@ export function recordedNotices(stackName: string, template: Template): string[]
     if (logging.length) notices.push(`${stackName}: ${id} ${logging.join(', ')} recorded, not applied: the embedded PostgreSQL logs to the CLI`);
   }
   const keys = ofType('AWS::KMS::Key').length;
-  if (keys) notices.push(`${stackName}: ${plural(keys, 'KMS key')} recorded, not created: encryption at rest has no local meaning`);
+  if (keys) notices.push(`${stackName}: ${plural(keys, 'KMS key')} checked, not applied: functions' use of them is checked, the emulators keep data unencrypted, rotation has no local effect`);
   const retained = ofType('AWS::Logs::LogGroup').filter(([, r]) => r.Properties?.RetentionInDays !== undefined);
   if (retained.length) {
     const days = [...new Set(retained.map(([, r]) => JSON.stringify(r.Properties!.RetentionInDays)))].join(', ');
@@ -68,7 +64,7 @@ export function recordedNotices(stackName: string, template: Template): string[]
   return notices;
 }
 
-/** Alarms and keys: recorded, their properties resolved. */
+/** Alarms and dashboards: recorded, their properties resolved. */
 export const recorded: ResourceProvider = {
   types: [...RECORDED_RESOURCES],
   create: async (ctx) => recordResource(ctx.stack.stackName, ctx.logicalId, ctx.resource.Type, ctx.props()),

@@ -5,12 +5,13 @@ import { eventSourceMappings } from './event-source-mappings';
 import { eventsRules } from './events-rules';
 import { functions } from './functions';
 import { iamPolicies } from './iam-policies';
+import { kmsKeys } from './kms';
 import type { ResourceProvider } from './provider';
 import { notCreatedResources, recorded } from './recorded';
 import { sns } from './sns';
 
 /** Every provider, each owning its types: a new resource type is a new provider listed here. */
-export const PROVIDERS: readonly ResourceProvider[] = [dataStores, database, sns, recorded, iamPolicies, functions, eventSourceMappings, eventsRules, customResources];
+export const PROVIDERS: readonly ResourceProvider[] = [dataStores, database, sns, recorded, kmsKeys, iamPolicies, functions, eventSourceMappings, eventsRules, customResources];
 
 /** Type -> its provider; two providers claiming one type is a mistake of this list, caught as the module loads. */
 export function registry(providers: readonly ResourceProvider[]): (type: string) => ResourceProvider {
