@@ -6,6 +6,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { startDynamoDb, type DynamoDb } from '../src/cloud/emulators/dynamodb';
+import { StreamWrites } from '../src/cloud/emulators/stream-writes';
 import { startStreamPoller, type StreamPoller, type StreamPollerConfig, PLAIN_MAPPING } from '../src/cloud/event-sources/stream-poller';
 import { startSqs, type Sqs } from '../src/cloud/emulators/sqs';
 import { aws, createQueue, fakeFunction, receive, settled, waitFor } from './event-sources-helpers';
@@ -21,7 +22,7 @@ const logs: string[] = [];
 const gaveUp: Array<{ functionName: string; reason: string }> = [];
 
 beforeAll(async () => {
-  [dynamodb, sqsServer] = await Promise.all([startDynamoDb(undefined, () => undefined), startSqs()]);
+  [dynamodb, sqsServer] = await Promise.all([startDynamoDb(undefined, () => undefined, new StreamWrites()), startSqs()]);
   db = new DynamoDBClient({ ...aws, endpoint: dynamodb.endpoint });
   streams = new DynamoDBStreamsClient({ ...aws, endpoint: dynamodb.endpoint });
   sqs = new SQSClient({ ...aws, endpoint: sqsServer.endpoint });

@@ -7,6 +7,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { startStreamPoller, type StreamPoller, type StreamPollerConfig, PLAIN_MAPPING } from '../src/cloud/event-sources/stream-poller';
 import { startKinesis, type Kinesis } from '../src/cloud/emulators/kinesis';
+import { StreamWrites } from '../src/cloud/emulators/stream-writes';
 import { startSqs, type Sqs } from '../src/cloud/emulators/sqs';
 import { aws, createQueue, fakeFunction, receive, settled, waitFor } from './event-sources-helpers';
 
@@ -18,7 +19,7 @@ let pollers: StreamPoller[] = [];
 let streams = 0;
 
 beforeAll(async () => {
-  [kinesisServer, sqsServer] = await Promise.all([startKinesis(undefined), startSqs()]);
+  [kinesisServer, sqsServer] = await Promise.all([startKinesis(undefined, new StreamWrites()), startSqs()]);
   kinesis = new KinesisClient({ ...aws, endpoint: kinesisServer.endpoint, requestHandler: new NodeHttpHandler() });
   sqs = new SQSClient({ ...aws, endpoint: sqsServer.endpoint });
 });

@@ -3,6 +3,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type PortfolioEvent, portfolioEventId } from '@dataharvest/events/portfolio-event';
 import { readOutputEvents } from '../src/cli/output-events';
 import { type Kinesis, startKinesis } from '../src/cloud/emulators/kinesis';
+import { StreamWrites } from '../src/cloud/emulators/stream-writes';
 
 /** More records than one GetRecords page returns (10,000), all on one shard. */
 const RECORDS = 10_050;
@@ -10,7 +11,7 @@ const RECORDS = 10_050;
 describe('reading the output stream', () => {
   let kinesis: Kinesis;
   beforeAll(async () => {
-    kinesis = await startKinesis(undefined);
+    kinesis = await startKinesis(undefined, new StreamWrites());
   });
   afterAll(() => kinesis?.stop());
 

@@ -56,12 +56,14 @@ export async function listenOnLoopback(server: Server, port = 0): Promise<Listen
 /**
  * A loopback front for a server the local cloud cannot change (DynamoDB Local): the Host is checked, requests and
  * answers stream through, and a caller that goes away takes its upstream request and answer with it. While the
- * server is down its callers' connections are cut, as a refused connection would be.
+ * server is down its callers' connections are cut, as a refused connection would be. `observe` sees each request
+ * let through.
  */
-export async function hostCheckingFront(targetPort: number, port = 0): Promise<Listening> {
+export async function hostCheckingFront(targetPort: number, port = 0, observe?: (req: IncomingMessage, res: ServerResponse) => void): Promise<Listening> {
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 8 });
   const server = createServer((req, res) => {
     if (refusedHost(req, res)) return;
+    observe?.(req, res);
     const upstream = request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       pipeline(answer, res, () => undefined);

@@ -93,6 +93,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
       gaveUp: (e) => emit('gave-up', e),
       checkpointDir: join(emulators.dataDir, 'checkpoints'),
       clock,
+      writes: emulators.streamWrites,
     }),
     database: new LocalDatabaseResources(emulators.postgres, emulators.secrets),
     customResourceRequests: new CustomResources(),

@@ -7,6 +7,7 @@ import { CloudError } from '../errors';
 import { hostCheckingFront, type Listening } from '../http';
 import { freePort, pickPort, waitForPort } from './ports';
 import { reapOnExit } from './reaper';
+import { isDynamoDbWrite, type StreamWrites } from './stream-writes';
 
 export interface DynamoDb {
   endpoint: string;
@@ -31,7 +32,7 @@ export function javaVersion(): string {
 }
 
 /** AWS's DynamoDB Local (shipped in npm `amplify-dynamodb-simulator`), streams included, on a free (or the given) port. */
-export async function startDynamoDb(dir: string | undefined, log: (l: string) => void, fixedPort?: number): Promise<DynamoDb> {
+export async function startDynamoDb(dir: string | undefined, log: (l: string) => void, writes: StreamWrites, fixedPort?: number): Promise<DynamoDb> {
   javaVersion();
 
   const home = join(dirname(createRequire(import.meta.url).resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
@@ -41,12 +42,14 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
   if (dir) mkdirSync(join(dir, 'dynamodb'), { recursive: true });
   const storage = dir ? ['-dbPath', join(dir, 'dynamodb')] : ['-inMemory'];
   const launch = () => {
-    // A small serial-GC heap: the tables of a local run are tiny, and the machine may have two cores.
+    // A small serial-GC heap: the tables of a local run are tiny, and the machine may have two cores. Tier-1 (C1) JIT
+    // only: C2 compiling DynamoDB Local at start-up took more than half of its CPU time over a whole test file.
     const child = spawn(
       'java',
       [
         '-Xmx512m',
         '-XX:+UseSerialGC',
+        '-XX:TieredStopAtLevel=1',
         `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
         '-jar',
         join(home, 'DynamoDBLocal.jar'),
@@ -90,7 +93,7 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
   };
   try {
     await running.ready;
-    fronted = await hostCheckingFront(port, front);
+    fronted = await hostCheckingFront(port, front, writes.watch(isDynamoDbWrite));
   } catch (error) {
     await stop();
     throw error;

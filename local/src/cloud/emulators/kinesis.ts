@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import kinesalite from 'kinesalite';
 import { type Listening, listenOnLoopback, refusedHost } from '../http';
 import { pickPort } from './ports';
+import { isKinesisWrite, type StreamWrites } from './stream-writes';
 
 export type Kinesis = Listening;
 
 /** kinesalite in-process: LevelDB under `dir` when persistent, memory otherwise. */
-export async function startKinesis(dir: string | undefined, fixedPort?: number): Promise<Kinesis> {
+export async function startKinesis(dir: string | undefined, writes: StreamWrites, fixedPort?: number): Promise<Kinesis> {
   const port = fixedPort === undefined ? 0 : await pickPort(fixedPort, 'Kinesis');
   const path = dir ? join(dir, 'kinesis') : undefined;
   if (path) mkdirSync(path, { recursive: true });
@@ -16,6 +17,11 @@ export async function startKinesis(dir: string | undefined, fixedPort?: number):
   // kinesalite's own handler, behind a loopback Host check.
   const [serve] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => refusedHost(req, res) || serve!(req, res));
+  const observe = writes.watch(isKinesisWrite);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (refusedHost(req, res)) return;
+    observe(req, res);
+    serve!(req, res);
+  });
   return listenOnLoopback(server, port);
 }

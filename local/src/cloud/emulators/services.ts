@@ -10,6 +10,7 @@ import { assertPostgresCanReach } from './postgres-access';
 import { startS3, type S3 } from './s3';
 import { type SecretsManager, startSecretsManager } from './secrets';
 import { startSqs } from './sqs';
+import { StreamWrites } from './stream-writes';
 import { REGION } from '../account';
 
 /** The data dir's file of OpenLineage run events, which the functions append to. */
@@ -36,6 +37,8 @@ export interface Services {
   env: Record<string, string>;
   /** Subscribes to what s3rver reports of every object write or delete; the local cloud routes it to functions. */
   s3Events: S3['onEvent'];
+  /** Signalled after every write that may add stream records: the stream readers wait on it when idle. */
+  streamWrites: StreamWrites;
   /** Test hook (the chaos suite): DynamoDB Local is down for `ms`, then back with its data (dynamodb.ts). */
   dynamodbOutage(ms: number): Promise<void>;
   stop(): Promise<void>;
@@ -98,10 +101,11 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
         return s;
       });
     const ports = opts.ports ?? {};
+    const streamWrites = new StreamWrites();
     const [postgres, dynamodb, kinesis, s3, sqs, secrets] = await allStarted([
       started(startPostgres(dataDir, !ephemeral, log, ports.postgres)),
-      started(startDynamoDb(ephemeral ? undefined : dataDir, log, ports.dynamodb)),
-      started(startKinesis(ephemeral ? undefined : dataDir, ports.kinesis)),
+      started(startDynamoDb(ephemeral ? undefined : dataDir, log, streamWrites, ports.dynamodb)),
+      started(startKinesis(ephemeral ? undefined : dataDir, streamWrites, ports.kinesis)),
       started(startS3(dataDir, ports.s3)),
       started(startSqs(REGION, ports.sqs, ephemeral ? undefined : join(dataDir, 'sqs-messages.json'))),
       started(startSecretsManager(ephemeral ? undefined : dataDir)),
@@ -126,7 +130,7 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
       // Lambda runs Node 24; locally we run on the host's Node, which the SDK would otherwise warn about on every start.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
-    return { dataDir, endpoints, postgresUrl: postgres.url, postgres, secrets, env, s3Events: s3.onEvent, dynamodbOutage: dynamodb.outage, stop };
+    return { dataDir, endpoints, postgresUrl: postgres.url, postgres, secrets, env, s3Events: s3.onEvent, streamWrites, dynamodbOutage: dynamodb.outage, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -3,6 +3,7 @@ import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynam
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { StreamWrites } from '../emulators/stream-writes';
 import { PLAIN_MAPPING, startStreamPoller, type StreamPoller } from './stream-poller';
 import { dynamodbSource } from './stream-sources';
 
@@ -28,6 +29,7 @@ export async function startChangeFeed(opts: {
   clients: { dynamodb: DynamoDBClient; streams: DynamoDBStreamsClient; kinesis: KinesisClient; sqs: SQSClient };
   log: (line: string) => void;
   checkpointFile: string;
+  writes: StreamWrites;
 }): Promise<StreamPoller> {
   const { clients, tableName } = opts;
   const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
@@ -56,7 +58,7 @@ export async function startChangeFeed(opts: {
       ...PLAIN_MAPPING,
       checkpointFile: opts.checkpointFile,
     },
-    { source: dynamodbSource(clients.streams, tableStream), sqs: clients.sqs, log: opts.log, invoke: (_fn, event) => forward((event as { Records: ChangeRecord[] }).Records) },
+    { source: dynamodbSource(clients.streams, tableStream), sqs: clients.sqs, log: opts.log, writes: opts.writes, invoke: (_fn, event) => forward((event as { Records: ChangeRecord[] }).Records) },
   );
 }
 

@@ -5,6 +5,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { compileFilters, kinesisFilterView } from './filter';
 import type { GaveUp } from './failure-destination';
+import type { StreamWrites } from '../emulators/stream-writes';
 import { createBatchDelivery } from './stream-batch';
 import { orderingKey, StreamLanes } from './stream-lanes';
 import { dynamodbSource, kinesisSource, type Position, type SourceRecord, type StreamSource } from './stream-sources';
@@ -38,6 +39,8 @@ export interface StreamPollerDeps {
   invoke: (fn: string, event: unknown, source: string) => Promise<unknown>;
   log: (l: string) => void;
   gaveUp?: (e: GaveUp) => void;
+  /** Given, a reader that found nothing sleeps until a write (or IDLE_MS) rather than polling every POLL_MS. */
+  writes?: StreamWrites;
 }
 
 /** A mapping as Lambda runs one that sets nothing but its source and batch size: from the oldest record, retried until it expires, whole batches, no filter. */
@@ -58,7 +61,16 @@ export interface StreamPoller {
 
 /** Lambda polls a shard four times a second; locally a little faster keeps tests quick. */
 const POLL_MS = 100;
-const DISCOVER_MS = 1000;
+/**
+ * How long a reader woken by writes (`deps.writes`) sleeps at most when nothing is new: a write wakes it at once, so
+ * this only bounds what no write signals (a record that expires, a stream re-created behind the cloud's back).
+ */
+const IDLE_MS = 1000;
+/**
+ * How often the shards are listed again. New shards come from a split, a merge or a DynamoDB roll-over, each of
+ * which closes a shard being read, and a closed shard starts a listing at once: this only bounds the rest.
+ */
+const DISCOVER_MS = 5000;
 /** A shard's saved position before its first record: the time a LATEST mapping was created (see `pinLatest`). */
 const SINCE = 'since:';
 
@@ -175,6 +187,7 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
     while (!closed && !abort.signal.aborted) {
       try {
         iterator ??= await source.iterator(shardId, position());
+        const writesBefore = deps.writes?.seen ?? 0;
         if (lanes.outstanding() >= lanes.count * config.batchSize) {
           state.caughtUp = false;
           await settledOrPoll();
@@ -191,7 +204,7 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
         pump();
         save();
         state.caughtUp = page.records.length === 0 && lanes.outstanding() === 0;
-        if (page.records.length === 0 && !closed) await pause(POLL_MS);
+        if (page.records.length === 0 && !closed) await (deps.writes ? deps.writes.next(writesBefore, IDLE_MS, abort.signal) : pause(POLL_MS));
       } catch (error) {
         // An expired iterator or a hiccup of the emulator: a new iterator after the last record read.
         if (abort.signal.aborted) break;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Clients } from '../emulators/clients';
 import { type AsyncConfig, createAsyncInvoker } from './async-invoke';
 import type { LocalClock } from '../clock';
+import type { StreamWrites } from '../emulators/stream-writes';
 import { type Precision, startChangeFeed } from './change-feed';
 import type { GaveUp } from './failure-destination';
 import { streamMappingConfig } from './mapping-config';
@@ -43,6 +44,8 @@ export class EventSourceWiring {
       checkpointDir: string;
       /** The clock scheduled rules fire on. */
       clock: LocalClock;
+      /** What wakes idle stream readers. */
+      writes: StreamWrites;
     },
   ) {
     this.asyncInvoker = createAsyncInvoker({ invoke: deps.invoke, sqs: deps.clients.sqs, log: deps.log, gaveUp: deps.gaveUp });
@@ -97,6 +100,7 @@ export class EventSourceWiring {
           invoke: this.deps.invoke,
           log: this.deps.log,
           gaveUp: this.deps.gaveUp,
+          writes: this.deps.writes,
         },
       ),
     );
@@ -105,7 +109,10 @@ export class EventSourceWiring {
   /** Kinesis Data Streams for DynamoDB: the table's changes, written to the stream its KinesisStreamSpecification names. */
   async startChangeFeed(owner: string, tableName: string, kinesisStreamArn: string, precision: Precision): Promise<void> {
     const { clients, log } = this.deps;
-    this.pollers.set(owner, await startChangeFeed({ tableName, kinesisStreamArn, precision, clients, log, checkpointFile: this.checkpointFile(`change-feed-${tableName}`, kinesisStreamArn) }));
+    this.pollers.set(
+      owner,
+      await startChangeFeed({ tableName, kinesisStreamArn, precision, clients, log, writes: this.deps.writes, checkpointFile: this.checkpointFile(`change-feed-${tableName}`, kinesisStreamArn) }),
+    );
   }
 
   /** Stops what the owner wired: its poller, its notification rules. */
