@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FILE_TYPES } from '@dataharvest/events/batch';
 import { announceCloud } from '../local/src/cli/connection';
+import { chunkSizeParameters } from '../local/src/cli/sizes';
 import { type LocalCloud, startCloud } from '../local/src/cloud/index';
 import { generate } from '../local/src/generate/index';
 
@@ -14,12 +15,14 @@ interface Report {
   events: Array<Record<string, unknown>>;
 }
 
+/** The chunk size of the chunked path: persistence's least (its template's MinValue is 1 KiB), so few rows span chunks. */
+const CHUNK = '64KiB';
 /**
  * Rows of the holder files (accounts, clients, portfolios): enough that the clients file, the one with quoted names,
- * spans two 1 MiB chunks. Transactions need more rows per MiB: 30,000 of them span two chunks too.
+ * spans two chunks. Transactions need more rows per chunk: 1,875 of them span two chunks too.
  */
-const HOLDERS = 20_000;
-const TRANSACTIONS = 30_000;
+const HOLDERS = 1_250;
+const TRANSACTIONS = 1_875;
 const rowsOf = (type: string) => (type === 'transactions' ? TRANSACTIONS : HOLDERS);
 const run = async (files: string, dataDir: string, extra: string[] = [], client = 'CHUNKY') => {
   const { stdout } = await promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'run', files, '--client', client, '--json', '--data-dir', dataDir, ...extra], {
@@ -36,34 +39,41 @@ describe('a batch loaded in chunks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dataharvest-chunked-'));
   chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dirs inside
   /**
-   * The single path's runs use one cloud of the test's, as a run uses the one `dataharvest up` runs on its data dir;
-   * the chunked path's runs start their own with `--chunk-size`.
+   * Each path's runs use a cloud of the test's, as a run uses the one `dataharvest up` runs on its data dir: the
+   * single path's with the default chunk size, the chunked path's with CHUNK (as `up --chunk-size` starts it).
    */
   const single = join(dir, 'single');
-  let cloud: LocalCloud | undefined;
-  let forget = () => {};
+  const chunkedDir = join(dir, 'chunked');
+  const clouds: LocalCloud[] = [];
+  const forgets: Array<() => void> = [];
   beforeAll(async () => {
-    cloud = await startCloud();
-    mkdirSync(single);
-    forget = announceCloud(single, cloud);
+    for (const [dataDir, parameters] of [
+      [single, {}],
+      [chunkedDir, chunkSizeParameters(CHUNK)],
+    ] as const) {
+      mkdirSync(dataDir);
+      const cloud = await startCloud({ dataDir, parameters });
+      clouds.push(cloud);
+      forgets.push(announceCloud(dataDir, cloud));
+    }
   }, 120_000);
   afterAll(async () => {
-    forget();
-    await cloud?.stop();
+    for (const forget of forgets) forget();
+    for (const cloud of clouds) await cloud.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loads exactly as the single path does: quoted commas, doubled quotes and line breaks across 1 MiB chunks', async () => {
+  it('loads exactly as the single path does: quoted commas, doubled quotes and line breaks across chunks', async () => {
     const files = join(dir, 'files');
     for (const type of FILE_TYPES) await generate({ type, rows: rowsOf(type), seed: 5, client: 'CHUNKY', accounts: HOLDERS, quoted: true, out: join(files, `${type}_20200130.csv`) });
     const whole = await run(files, single);
-    const chunked = await run(files, join(dir, 'chunked'), ['--chunk-size', '1MiB']);
+    const chunked = await run(files, chunkedDir);
     expect(whole.stage).toBe('COMPLETE');
     expect(chunked.stage).toBe('COMPLETE');
     for (const type of FILE_TYPES) {
       const size = statSync(join(files, `${type}_20200130.csv`)).size;
       expect(chunked.files[type]).toMatchObject({ status: 'PERSISTED', rows: rowsOf(type) });
-      expect(chunked.files[type]!.chunks).toBe(size > 2 ** 20 ? Math.ceil(size / 2 ** 20) : undefined);
+      expect(chunked.files[type]!.chunks).toBe(size > 2 ** 16 ? Math.ceil(size / 2 ** 16) : undefined);
       expect(whole.files[type]).toMatchObject({ status: 'PERSISTED', rows: rowsOf(type) });
       expect(whole.files[type]!.chunks).toBeUndefined();
     }
@@ -78,22 +88,22 @@ describe('a batch loaded in chunks', () => {
     const LARGE: Record<string, number> = { transactions: TRANSACTIONS, clients: HOLDERS };
     // Only the two refused files need chunks: the others are a few rows each.
     for (const type of FILE_TYPES) await generate({ type, rows: LARGE[type] ?? 10, seed: 6, client: 'CHUNKY', accounts: 10, out: out(type) });
-    // Line 20,001 (record 20,000) gets an amount that is not money, in a chunk well after the first.
+    // Line 1,801 (record 1,800) gets an amount that is not money, in the second chunk.
     const lines = readFileSync(out('transactions'), 'utf8').split('\n');
-    lines[20_000] = lines[20_000]!.replace(/,(-?\d+\.\d\d),/, ',12.5x,');
+    lines[1_800] = lines[1_800]!.replace(/,(-?\d+\.\d\d),/, ',12.5x,');
     writeFileSync(out('transactions'), lines.join('\n'));
-    // Record 19,000 of the clients file takes record 2's id: the chunks that hold them are far apart.
+    // Record 1,200 of the clients file takes record 2's id: the chunks that hold them are apart.
     const clients = readFileSync(out('clients'), 'utf8').split('\n');
-    clients[19_000] = clients[19_000]!.replace(/^\d+,/, '2,');
+    clients[1_200] = clients[1_200]!.replace(/^\d+,/, '2,');
     writeFileSync(out('clients'), clients.join('\n'));
 
     // Another client on the single path's cloud, whose first test loaded CHUNKY's batch of the same date.
     const whole = await run(files, single, [], 'CHUNKY_BAD').catch((e: { stdout: string }) => JSON.parse(e.stdout) as Report);
-    const chunked = await run(files, join(dir, 'bad-chunked'), ['--chunk-size', '1MiB']).catch((e: { stdout: string }) => JSON.parse(e.stdout) as Report);
+    const chunked = await run(files, chunkedDir, [], 'CHUNKY_BAD').catch((e: { stdout: string }) => JSON.parse(e.stdout) as Report);
     expect(chunked.files.transactions).toMatchObject({ status: 'REJECTED', rows: 0 });
     expect(chunked.files.transactions!.chunks).toBeGreaterThan(1);
     expect(chunked.files.transactions!.errors).toEqual(whole.files.transactions!.errors);
-    expect(chunked.files.transactions!.errors[0]).toMatchObject({ line: 20_001, column: 'amount' });
+    expect(chunked.files.transactions!.errors[0]).toMatchObject({ line: 1_801, column: 'amount' });
     expect(whole.files.clients).toMatchObject({ status: 'REJECTED' });
     expect(chunked.files.clients).toMatchObject({ status: 'REJECTED', rows: 0 });
     expect(chunked.files.clients!.chunks).toBeGreaterThan(1);
