@@ -4,6 +4,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import pg from 'pg';
 import { z } from 'zod';
+import { accessOf, applyGrants } from './db/access';
 import { logger } from './logger';
 
 // Money and dates leave PostgreSQL as text: NUMERIC must never become a float, DATE never a local-time Date.
@@ -71,11 +72,21 @@ export type Database = ReturnType<typeof createDatabase>;
  */
 export function createDatabase(config: DatabaseConfig, secrets: SecretsManagerClient) {
   let started: Promise<pg.Pool> | undefined;
+  let access: ReturnType<typeof accessOf>;
   const schemas = new Map<string, Promise<void>>();
 
   function pool(): Promise<pg.Pool> {
     if (!started) {
-      const created = connectionConfig(config, secrets).then((c) => newPool({ ...c, max: 2, idleTimeoutMillis: 30_000 }));
+      const created = connectionConfig(config, secrets).then((c) => {
+        const opened = newPool({ ...c, max: 2, idleTimeoutMillis: 30_000 });
+        access = accessOf(String(c.user));
+        // A login acting as a shared role (the ingest services) does so from its first statement on: what it creates
+        // belongs to that role, so either service may drop or attach it later (docs/security.md).
+        const session = access?.session;
+        if (session)
+          opened.on('connect', (client) => void client.query(`SET ROLE ${client.escapeIdentifier(session)}`).catch((error: Error) => logger.warn('SET ROLE failed', { error: error.message })));
+        return opened;
+      });
       created.catch(() => {
         if (started === created) started = undefined;
       });
@@ -111,7 +122,7 @@ export function createDatabase(config: DatabaseConfig, secrets: SecretsManagerCl
     if (!ready) {
       ready = pool()
         .then((p) => p.connect())
-        .then((db) => applyDdl(db, ddl).finally(() => db.release()));
+        .then((db) => applyDdl(db, ddl, access?.ddl).finally(() => db.release()));
       ready.catch(() => schemas.delete(key));
       schemas.set(key, ready);
     }
@@ -136,11 +147,15 @@ export async function transaction<C extends pg.ClientBase, T>(client: C, fn: (cl
 
 /**
  * Applies CREATE … IF NOT EXISTS statements in one transaction. Alone they can still fail when two sessions race
- * (two cold starts), so one advisory lock serialises every service's schema changes.
+ * (two cold starts), so one advisory lock serialises every service's schema changes. A service's login runs them as
+ * the role that owns what they create (`owner`, which it may SET but does not inherit), then grants on it what
+ * shared/database-access.json lists; the master (tests' superuser) runs them as itself.
  */
-export function applyDdl(client: pg.ClientBase, statements: readonly string[]): Promise<void> {
+export function applyDdl(client: pg.ClientBase, statements: readonly string[], owner?: string): Promise<void> {
   return transaction(client, async (db) => {
     await db.query("SELECT pg_advisory_xact_lock(hashtext('dataharvest:ddl'))");
+    if (owner) await db.query(`SET LOCAL ROLE ${db.escapeIdentifier(owner)}`);
     for (const statement of statements) await db.query(statement);
+    if (owner) await applyGrants(db);
   });
 }
