@@ -120,6 +120,32 @@ describe('the sample batch through real events: S3 → persistence → metastore
     expect(persisted.map((d) => [d.name, d.facets?.version?.datasetVersion]).sort()).toEqual(sampleFiles.map((f) => [`incoming/EXT_CLIENT/${f}`, sha256(f)]));
   });
 
+  it("lets each service's login touch only its tables: PostgreSQL refuses the transaction service the relationship's", async () => {
+    // The login and secret the database stack made for the transaction service (shared/database-access.json).
+    const secret = cloud.secrets.get(cloud.exports[`dataharvest-${cloud.stage}-db-transaction-secret-arn`]!)!;
+    const { username, password } = JSON.parse(secret.value) as { username: string; password: string };
+    const db = new pg.Client({
+      host: cloud.postgres.host,
+      port: cloud.postgres.port,
+      database: 'dataharvest',
+      user: username,
+      password,
+      ssl: { ca: readFileSync(cloud.postgres.caFile, 'utf8') },
+    });
+    await db.connect();
+    try {
+      // Its own results, and what it reads, as the first case computed them.
+      expect((await db.query("SELECT count(*)::int AS n FROM portfolio_transaction_totals WHERE client = 'EXT_CLIENT'")).rows).toEqual([{ n: 2 }]);
+      expect((await db.query("SELECT count(*)::int AS n FROM portfolio_links WHERE client = 'EXT_CLIENT'")).rows).toEqual([{ n: 2 }]);
+      await expect(db.query("DELETE FROM portfolio_links WHERE client = 'EXT_CLIENT'")).rejects.toThrow('permission denied for table portfolio_links');
+      await expect(db.query('SELECT count(*) FROM data_quality_issues')).rejects.toThrow('permission denied for table data_quality_issues');
+      await expect(db.query('DROP TABLE client_taxes')).rejects.toThrow('must be owner of table client_taxes');
+      await expect(db.query('CREATE TABLE mine (x int)')).rejects.toThrow('permission denied for schema public');
+    } finally {
+      await db.end();
+    }
+  });
+
   it('gives the same events whatever the arrival order, with every file uploaded twice', async () => {
     const client = 'ORDER_TEST';
     const reversed = [...sampleFiles].reverse();

@@ -10,6 +10,7 @@ import {
   mappingRoleViolations,
   openEgressViolations,
   tracingViolations,
+  masterLoginViolations,
   watchedViolations,
 } from './support/template-rules';
 import { customerKeyViolations, type Exports, keyGrantViolations } from './support/key-rules';
@@ -82,15 +83,22 @@ describe('the packaged templates', () => {
       const vpc = f.r.Properties!.VpcConfig as { SubnetIds?: unknown[]; SecurityGroupIds?: unknown[] } | undefined;
       if (!usesPostgres.includes(f)) {
         expect([f.stack, f.id, vpc]).toEqual([f.stack, f.id, undefined]);
+      // The database stack's logins function reaches the proxy through the same network, as the master.
+      if (f.stack === 'dataharvest-database' && f.id === 'LoginsLambdaFunction') {
+        expect(vpc?.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': ['FunctionSecurityGroup', 'GroupId'] }]);
+        continue;
+      }
         continue;
       }
       expect(vpc?.SubnetIds?.length).toBeGreaterThanOrEqual(2);
       expect(vpc?.SecurityGroupIds?.map(importName)).toEqual(['dataharvest-dev-function-security-group']);
-      expect(importName(env(f).DB_SECRET_ARN)).toBe('dataharvest-dev-database-secret-arn');
+      // Its service's own login (a transformer's stack is named after it).
+      const login = `dataharvest-dev-db-${f.stack.replace(/^dataharvest-/, '')}-secret-arn`;
+      expect(importName(env(f).DB_SECRET_ARN)).toBe(login);
       const roleId = (f.r.Properties!.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
       const role = all.find((x) => x.stack === f.stack && x.id === roleId)!.r.Properties!;
       expect(json(role.ManagedPolicyArns)).toContain('AWSLambdaVPCAccessExecutionRole');
-      expect(json(role.Policies)).toContain('{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":{"Fn::ImportValue":"dataharvest-dev-database-secret-arn"}}');
+      expect(json(role.Policies)).toContain(`{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":{"Fn::ImportValue":"${login}"}}`);
     }
   });
 
@@ -105,6 +113,19 @@ describe('the packaged templates', () => {
 
   it('have no DynamoDB stream with more than two readers', () => {
     const readers = new Map<string, number>();
+  it("connect every service as its own login, which the proxy accepts, never as the master (but the logins' creator)", () => {
+    expect(masterLoginViolations(all)).toEqual([]);
+    const declared = Object.keys((JSON.parse(readFileSync('shared/database-access.json', 'utf8')) as { logins: object }).logins);
+    const secrets = ofType('AWS::SecretsManager::Secret').map((s) => String(s.r.Properties!.Name));
+    for (const service of declared) expect(secrets).toContain(`dataharvest-dev-db-${service}`);
+    const proxyAuth = json(ofType('AWS::RDS::DBProxy')[0]!.r.Properties!.Auth);
+    const logins = ofType('AWS::SecretsManager::Secret').filter((s) => String(s.r.Properties!.Name).includes('-db-'));
+    for (const l of logins) expect(proxyAuth).toContain(json({ Ref: l.id }));
+    expect(json(ofType('Custom::DatabaseLogins')[0]!.r.Properties!.Logins)).toBe(
+      json(Object.fromEntries(declared.map((s) => [s, { Ref: logins.find((l) => String(l.r.Properties!.Name).endsWith(`-db-${s}`))!.id }]))),
+    );
+  });
+
     for (const m of ofType('AWS::Lambda::EventSourceMapping')) {
       const source = json(m.r.Properties!.EventSourceArn);
       if (source.includes('dynamodb') || source.includes('StreamArn')) readers.set(source, (readers.get(source) ?? 0) + 1);
@@ -392,6 +413,22 @@ describe('the template rules, on a deliberately broken template', () => {
 
   it('the metastore replication, a stream, the cluster or the proxy unwatched', () => {
     const gone = (id: string) => watchedViolations(broken(id, undefined, (r) => (r.Type = 'AWS::CloudFormation::WaitConditionHandle')));
+  it('a function environment or role using the master login', () => {
+    const master = { 'Fn::ImportValue': 'dataharvest-dev-database-secret-arn' };
+    expect(
+      masterLoginViolations(
+        broken('TransformLambdaFunction', 'dataharvest-tax', (r) => {
+          (r.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.DB_SECRET_ARN = master;
+        }),
+      ),
+    ).toEqual(["dataharvest-tax/TransformLambdaFunction: its environment names the master login's secret"]);
+    expect(
+      masterLoginViolations(
+        broken('IamRoleLambdaExecution', 'dataharvest-relationship', (r) => statements(r).push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: master } as never)),
+      ),
+    ).toEqual(["dataharvest-relationship/RelateLambdaFunction: its role IamRoleLambdaExecution may read the master login's secret"]);
+  });
+
     expect(gone('MetastoreTableReplicationAgeAlarm')).toEqual(['dataharvest-metastore/MetastoreTable: replication (AgeOfOldestUnreplicatedRecord) unwatched']);
     expect(gone('MetastoreTableReplicationThrottlesAlarm')).toEqual(['dataharvest-metastore/MetastoreTable: replication (ThrottledPutRecordCount) unwatched']);
     expect(gone('ChunkStreamWriteThrottlesAlarm')).toEqual(['dataharvest-loader/ChunkStream: write throttling unwatched']);

@@ -188,3 +188,24 @@ export function tracingViolations(all: Entry[]): string[] {
       return grants(role.statements, 'xray:PutTraceSegments', '*') || role.managed.includes('AWSXRayDaemonWriteAccess') ? [] : [`${f.stack}/${f.id}: role ${role.roleId} may not write traces`];
     });
 }
+
+/**
+ * No function but the one that creates the logins (the ServiceToken of a Custom::DatabaseLogins) names the master
+ * secret, the one the cluster's master password resolves from, in its environment or its role: every service
+ * connects as its own login (shared/database-access.json).
+ */
+export function masterLoginViolations(all: Entry[]): string[] {
+  const masters = all.filter((x) => x.r.Type === 'AWS::RDS::DBCluster').map((c) => ({ stack: c.stack, id: /resolve:secretsmanager:\$\{(\w+)\}/.exec(json(props(c).MasterUserPassword))?.[1] }));
+  const names = (text: string, stack: string) =>
+    text.includes('-database-secret-arn"') || masters.some((m) => m.stack === stack && m.id && (text.includes(json({ Ref: m.id })) || text.includes(`\${${m.id}}`)));
+  const creators = all.filter((x) => x.r.Type === 'Custom::DatabaseLogins').map((x) => `${x.stack}/${getAttOf(props(x).ServiceToken)?.[0]}`);
+  return all
+    .filter((x) => x.r.Type === 'AWS::Lambda::Function' && !creators.includes(`${x.stack}/${x.id}`))
+    .flatMap((f) => {
+      const role = roleOf(all, f);
+      const out: string[] = [];
+      if (names(json(props(f).Environment ?? {}), f.stack)) out.push(`${f.stack}/${f.id}: its environment names the master login's secret`);
+      if (names(json(role.statements), f.stack)) out.push(`${f.stack}/${f.id}: its role ${role.roleId} may read the master login's secret`);
+      return out;
+    });
+}

@@ -25,6 +25,7 @@ export interface LocalPostgres {
 export const DATABASE_RESOURCES = new Set([
   'AWS::SecretsManager::Secret',
   'AWS::SecretsManager::SecretTargetAttachment',
+  'AWS::SecretsManager::RotationSchedule',
   'AWS::RDS::DBCluster',
   'AWS::RDS::DBInstance',
   'AWS::RDS::DBProxy',
@@ -119,6 +120,12 @@ export class LocalDatabaseResources {
         const secret = this.secrets.get(String(props.SecretId))!;
         const value = { ...(JSON.parse(secret.value) as Props), engine: 'postgres', host, port, dbname: cluster.database, dbClusterIdentifier: String(props.TargetId) };
         this.secrets.put(secret.arn, JSON.stringify(value));
+        return { ref: secret.arn, attributes: {} };
+      }
+      case 'AWS::SecretsManager::RotationSchedule': {
+        // Checked, not run: the local passwords stay as generated (docs/local-cloud.md). Ref answers the secret's ARN.
+        const secret = this.secrets.get(String(props.SecretId));
+        if (!secret) throw new CloudError(`${logicalId}: rotation of secret ${String(props.SecretId)}, which does not exist`);
         return { ref: secret.arn, attributes: {} };
       }
       case 'AWS::RDS::DBCluster': {
