@@ -4,10 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FILE_TYPES } from '@dataharvest/events/batch';
+import type { Lineage } from '@dataharvest/events/lineage';
 import { announceCloud } from '../local/src/cli/connection';
 import { chunkSizeParameters } from '../local/src/cli/sizes';
+import { LINEAGE_FILE } from '../local/src/cloud/emulators/services';
 import { type LocalCloud, startCloud } from '../local/src/cloud/index';
 import { generate } from '../local/src/generate/index';
+import type { RunEvent } from '../shared/src/openlineage';
+import { openLineageProblems } from './support/openlineage';
 
 interface Report {
   stage: string;
@@ -80,6 +84,31 @@ describe('a batch loaded in chunks', () => {
     for (const type of ['clients', 'portfolios', 'transactions']) expect(chunked.files[type]!.chunks).toBeGreaterThan(1);
     expect(chunked.events).toHaveLength(HOLDERS);
     expect(comparable(chunked.events)).toEqual(comparable(whole.events));
+
+    // The lineage is the single path's: the same bytes and lines of every file, each with its upload's time.
+    const lineageOf = (events: Report['events']) => new Map(events.map((e) => [e.portfolio_reference, e.lineage as Lineage]));
+    const sameBytes = (l: Lineage) => ({ ...l, files: Object.fromEntries(Object.entries(l.files).map(([t, { uploaded_at: _u, version: _v, ...f }]) => [t, f])) });
+    const [chunkedLineage, wholeLineage] = [lineageOf(chunked.events), lineageOf(whole.events)];
+    for (const [portfolio, l] of chunkedLineage) {
+      expect(Object.values(l.files).filter((f) => !f.sha256 || !f.uploaded_at)).toEqual([]);
+      expect(sameBytes(l)).toEqual(sameBytes(wholeLineage.get(portfolio)!));
+    }
+    // A chunked file's load is one OpenLineage run: START from persistence, COMPLETE from the loader that settled it.
+    await clouds[1]!.idle();
+    const runs = readFileSync(join(chunkedDir, LINEAGE_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent);
+    expect(openLineageProblems(runs)).toEqual([]);
+    const anyLineage = chunkedLineage.values().next().value!;
+    for (const type of ['clients', 'portfolios', 'transactions']) {
+      const key = `incoming/CHUNKY/${type}_20200130.csv`;
+      const loads = runs.filter((r) => r.job.name === 'persistence' && r.inputs.some((i) => i.name === key));
+      expect(loads.map((r) => r.eventType)).toEqual(['START', 'COMPLETE']);
+      expect(new Set(loads.map((r) => r.run.runId)).size).toBe(1);
+      expect(loads[1]!.inputs[0]!.facets).toMatchObject({ version: { datasetVersion: anyLineage.files[type]!.sha256 } });
+      expect(loads[1]!.outputs[0]).toMatchObject({ name: type, outputFacets: { outputStatistics: { rowCount: rowsOf(type) } } });
+    }
   }, 600_000);
 
   it('refuses an invalid row in one chunk with the single path report, and record ids repeated across chunks', async () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { type KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { z } from 'zod';
@@ -75,9 +75,15 @@ export interface RunBatch {
   generation?: number;
 }
 
+/** A run id that follows from a name (RFC 4122 version 5 layout over SHA-1): for a run two invocations share. */
+export function runIdOf(name: string): string {
+  const hex = createHash('sha1').update(`${NAMESPACE}/${name}`).digest('hex');
+  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 /** One run of a step over a batch: START when it begins its work, then COMPLETE or FAIL (once). */
 export class LineageRun {
-  private readonly runId = randomUUID();
   private inputs: Dataset[] = [];
   private state: 'new' | 'started' | 'ended' = 'new';
 
@@ -85,7 +91,16 @@ export class LineageRun {
     private readonly emit: Emit | undefined,
     private readonly job: string,
     private readonly batch: RunBatch,
+    private readonly runId: string = randomUUID(),
   ) {}
+
+  /** The end of a run another invocation started with the same run id (a chunked load: persistence, then the loader). */
+  static continued(emit: Emit | undefined, job: string, batch: RunBatch, runId: string, inputs: Dataset[]): LineageRun {
+    const run = new LineageRun(emit, job, batch, runId);
+    run.inputs = inputs;
+    run.state = 'started';
+    return run;
+  }
 
   get started(): boolean {
     return this.state === 'started';

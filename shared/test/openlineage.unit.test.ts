@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Emit, LineageRun, lineageEmitter, qualityFacet, type RunEvent, rowCountFacet, schemaFacet, sourceFacet, table, versionFacet } from '../src/openlineage';
+import { type Emit, LineageRun, lineageEmitter, qualityFacet, type RunEvent, rowCountFacet, runIdOf, schemaFacet, sourceFacet, table, versionFacet } from '../src/openlineage';
 import { openLineageProblems } from '../../test/support/openlineage';
 
 const batch = { client: 'EXT_CLIENT', batch_date: '20200130', generation: 2 };
@@ -36,6 +36,23 @@ describe('OpenLineage run events', () => {
     expect(openLineageProblems(events)).toEqual([]);
     expect(events[1]!.inputs[0]!.facets).toMatchObject({ version: { datasetVersion: SHA }, dataharvest_source: { sha256: SHA, bytes: 120 } });
     expect(new Set(events.slice(0, 2).map((e) => e.run.runId)).size).toBe(1);
+  });
+
+  it('ends in one invocation a run another started, under a run id that follows from a name', async () => {
+    const events: RunEvent[] = [];
+    const emit: Emit = async (e) => void events.push(e);
+    const object = { namespace: 's3://ingest', name: 'incoming/EXT_CLIENT/transactions_20200130.csv' };
+    const runId = runIdOf('chunked-upload/1234');
+    await new LineageRun(emit, 'persistence', batch, runId).start([object]);
+    const ended = LineageRun.continued(emit, 'persistence', batch, runIdOf('chunked-upload/1234'), [object]);
+    await ended.complete([table('transactions')]);
+    await ended.fail('once ended, a run stays so');
+    expect(events.map((e) => [e.eventType, e.run.runId])).toEqual([
+      ['START', runId],
+      ['COMPLETE', runId],
+    ]);
+    expect(runIdOf('chunked-upload/5678')).not.toBe(runId);
+    expect(openLineageProblems(events)).toEqual([]);
   });
 
   it('holds the validator to the schema: an event without a run id or with a broken facet is refused', async () => {

@@ -39,6 +39,6 @@ export function createHandler(deps: LoaderDeps) {
 export const handler = builtOnFirstEvent(() => {
   const env = process.env;
   // The local cloud's S3 (AWS_ENDPOINT_URL_S3, which only it sets) addresses buckets by path, not by host name.
-  const { config, aws, metastore, database, tracking } = fromEnvironment(env, { ...ClientTrackingEnv, ...SingleCopyEnv }, awsClients({ endpoints: { s3: env.AWS_ENDPOINT_URL_S3 } }));
-  return createHandler({ metastore, database, tracking, s3: aws.s3, copyLimit: config.SINGLE_COPY_LIMIT });
+  const { config, aws, metastore, database, tracking, lineage } = fromEnvironment(env, { ...ClientTrackingEnv, ...SingleCopyEnv }, awsClients({ endpoints: { s3: env.AWS_ENDPOINT_URL_S3 } }));
+  return createHandler({ metastore, database, tracking, lineage, s3: aws.s3, copyLimit: config.SINGLE_COPY_LIMIT });
 });

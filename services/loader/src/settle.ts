@@ -7,6 +7,7 @@ import type { ChunkDescriptor } from '@dataharvest/events/chunk';
 import { moneySumSql } from '@dataharvest/events/file-schemas';
 import { supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
 import { moveObject, putErrorReport, reportRefused } from '@dataharvest/shared/load/objects';
+import { chunkedLoadRun, loadedTable, uploadedObject } from '@dataharvest/shared/load/load-lineage';
 import { fitForMetastore, MAX_REPORTED_ERRORS } from '@dataharvest/shared/load/report-size';
 import { partitionName, replaceSlice } from '@dataharvest/shared/load/slice-table';
 import { logger } from '@dataharvest/shared/logger';
@@ -52,6 +53,7 @@ export async function settleIfComplete(deps: LoaderDeps, d: ChunkDescriptor): Pr
     rows: settled.rows,
     bytes: current.bytes,
     ...(sha256 === undefined ? {} : { sha256 }),
+    ...(current.uploaded_at ? { uploaded_at: current.uploaded_at } : {}),
     ...(settled.moneySum === undefined ? {} : { money_sum: settled.moneySum }),
     duration_ms: Date.now() - Date.parse(current.at),
     errors: settled.errors,
@@ -69,6 +71,10 @@ export async function settleIfComplete(deps: LoaderDeps, d: ChunkDescriptor): Pr
   const accepted = settled.state === 'PERSISTED' && !refused.some((r) => r.key === d.key);
   await moveObject(s3, d.bucket, d.key, accepted ? 'archive' : 'quarantine', d.etag, deps.copyLimit);
   recordFileSettled({ loaded: settled.state === 'PERSISTED', rows: settled.rows, rejectedRows: settled.rejectedRows, bytes: current.bytes ?? 0, durationMs: detail.duration_ms! });
+  // The end of the run the chunker started, as the single path ends its own (a repeated settle repeats it).
+  const run = chunkedLoadRun(deps.lineage, { uploadId: d.upload_id, bucket: d.bucket, key: d.key, client: d.client, batchDate: d.batch_date }).ended();
+  if (accepted) await run.complete([loadedTable(d.type, settled.rows)], [uploadedObject(d.bucket, d.key, { sha256, bytes: current.bytes })]);
+  else await run.fail(detail.reason ?? refused.find((r) => r.key === d.key)?.reason ?? 'refused');
   logger.info('chunked file settled', { key: d.key, status: detail.status, rows: detail.rows, chunks: d.total, error_count: settled.errorCount });
 }
 

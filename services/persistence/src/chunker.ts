@@ -12,6 +12,7 @@ import type { StepDeps } from '@dataharvest/shared/environment';
 import type { ClientTracking } from '@dataharvest/shared/client-tracking';
 import { putRecords } from '@dataharvest/shared/kinesis';
 import { logger } from '@dataharvest/shared/logger';
+import { chunkedLoadRun } from '@dataharvest/shared/load/load-lineage';
 import { type ChunkPlan, planChunks } from './chunk-plan';
 import { partitionName, type Slice } from '@dataharvest/shared/load/slice-table';
 
@@ -42,6 +43,8 @@ export interface LargeUpload {
   size: number;
   slice: Slice;
   lenient: boolean;
+  /** When the object was stored (its Last-Modified), for lineage. */
+  uploadedAt?: string;
 }
 
 /** The upload's id: the same S3 event (a duplicate delivery) gives the same id, a new upload of the key a new one. */
@@ -60,7 +63,7 @@ const rangeReader = (s3: S3Client, u: LargeUpload) => async (start: number, end:
  * on the chunk stream. Every step can run again after a failure: the same upload finds its rows and table. Undefined
  * when the file has no record after its header: the single path reports such a file.
  */
-export async function chunkUpload({ s3, kinesis, chunking, database, metastore, tracking }: ChunkerDeps, u: LargeUpload): Promise<{ chunks: number } | undefined> {
+export async function chunkUpload({ s3, kinesis, chunking, database, metastore, tracking, lineage }: ChunkerDeps, u: LargeUpload): Promise<{ chunks: number } | undefined> {
   const plan = await planChunks(rangeReader(s3, u), u.size, chunking.chunkSize);
   if (!plan) return undefined;
   const id = uploadId(u);
@@ -74,6 +77,7 @@ export async function chunkUpload({ s3, kinesis, chunking, database, metastore, 
     etag: u.version,
     rows: 0,
     bytes: u.size,
+    ...(u.uploadedAt ? { uploaded_at: u.uploadedAt } : {}),
     errors: [],
     upload_id: id,
     chunks: { total: plan.chunks.length, done: 0 },
@@ -84,6 +88,8 @@ export async function chunkUpload({ s3, kinesis, chunking, database, metastore, 
   if (created) await tracking?.chunksQueued(u.slice.client, plan.chunks.length);
   const header = await readAll(await rangeReader(s3, u)(plan.header.start, plan.header.end));
   const descriptors = chunkDescriptors(u, id, plan, header);
+  // Before any chunk is out: the loader that settles the upload ends this run.
+  await chunkedLoadRun(lineage, { uploadId: id, bucket: u.bucket, key: u.key, client: u.slice.client, batchDate: u.slice.batchDate }).start();
   await putRecords(
     kinesis,
     chunking.stream,

@@ -14,8 +14,8 @@ import { fitForMetastore } from '@dataharvest/shared/load/report-size';
 import { type LoadOptions, type LoadResult, loadSlice } from '@dataharvest/shared/load/slice-loader';
 import type { Slice } from '@dataharvest/shared/load/slice-table';
 import { persistControl } from './persist-control';
-import { FILE_SCHEMAS } from '@dataharvest/events/file-schemas';
-import { LineageRun, rowCountFacet, schemaFacet, sourceFacet, table, versionFacet } from '@dataharvest/shared/openlineage';
+import { LineageRun } from '@dataharvest/shared/openlineage';
+import { LOAD_JOB, loadedTable, uploadedObject } from '@dataharvest/shared/load/load-lineage';
 import { maskValues } from '@dataharvest/shared/safe-error';
 
 /** One upload: `etag` is its version (or ETag); `sequencer` tells two uploads of the same bytes apart. */
@@ -97,14 +97,13 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
   const started = Date.now();
   const slice = { type: parsed.type, client: parsed.client, batchDate: parsed.batchDate };
   const lenient = lenientClients.has(parsed.client);
-  const run = new LineageRun(deps.lineage, 'persistence', { client: parsed.client, batch_date: parsed.batchDate });
-  const source = { namespace: `s3://${bucket}`, name: key };
+  const run = new LineageRun(deps.lineage, LOAD_JOB, { client: parsed.client, batch_date: parsed.batchDate });
   let result: LoadResult;
   try {
     const size = object.size ?? 0;
     if (size > deps.chunking.chunkSize && !parsed.gzip) {
       object.body.destroy();
-      const upload = { bucket, key, version: etag, sequencer, etag: object.etag ?? '', size, slice, lenient };
+      const upload = { bucket, key, version: etag, sequencer, etag: object.etag ?? '', size, slice, lenient, uploadedAt: object.lastModified?.toISOString() };
       const chunked = await chunkUpload(deps, upload);
       if (chunked) return { status: 'CHUNKED', rows: 0, chunks: chunked.chunks };
       // No record after the header: the single path reads it again and reports why.
@@ -112,8 +111,8 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
       if (!again) return { status: 'GONE', rows: 0 };
       object.body = again.body;
     }
-    // A file loaded in chunks is the loader's to settle: this run is the load on this path only.
-    await run.start([source]);
+    // A file loaded in chunks has a run of its own, which the chunker starts and the loader ends (load-lineage.ts).
+    await run.start([uploadedObject(bucket, key)]);
     result =
       parsed.gzip && size > deps.chunking.chunkSize
         ? refusal(size, `a compressed file above ${deps.chunking.chunkSize} bytes: gzip cannot be loaded in parallel chunks, upload it uncompressed`)
@@ -152,11 +151,7 @@ export async function persistObject(deps: PersistDeps, { bucket, key, etag, eTag
   const accepted = result.loaded && !refused.some((r) => r.key === key);
   await moveObject(s3, bucket, key, accepted ? 'archive' : 'quarantine', object.etag, deps.copyLimit);
   if (!accepted) await run.fail(detail.reason ?? refused.find((r) => r.key === key)?.reason ?? 'refused');
-  else {
-    const read = result.sha256 ? { ...source, facets: { version: versionFacet(result.sha256), dataharvest_source: sourceFacet(result.sha256, result.bytes) } } : source;
-    const columns = [...FILE_SCHEMAS[parsed.type].map((c) => ({ name: c.name, type: c.kind })), { name: 'line', type: 'integer' }];
-    await run.complete([table(parsed.type, { facets: { schema: schemaFacet(columns) }, outputFacets: { outputStatistics: rowCountFacet(result.rows) } })], [read]);
-  }
+  else await run.complete([loadedTable(parsed.type, result.rows)], [uploadedObject(bucket, key, result)]);
   return { status: accepted ? 'PERSISTED' : 'REJECTED', rows: detail.rows };
 }
 
