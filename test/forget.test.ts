@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,10 +175,26 @@ describe('dataharvest forget', () => {
     expect(erasure).toMatchObject({ status: 'DONE', done_at: expect.any(String), counts: { found: true } });
     expect(holdsHer(JSON.stringify(erasure))).toEqual([]);
 
+    // The lineage says so: each file the erasure rewrote keeps its upload's SHA-256, for audit, marked with the
+    // request and the SHA-256 of the bytes it left; `lineage` shows it for an event published before.
+    const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+    const marks = async () => Object.fromEntries(Object.entries((await on.metastore.getBatch(CLIENT, '20200130'))!.files).map(([type, f]) => [type, [f.sha256, f.erasures]]));
+    const archived = (type: string) => after[`archive/${CLIENT}/${type}_20200130.csv`]!;
+    const uploaded = (type: string) => sha256(readFileSync(join(SAMPLE, `${type}_20200130.csv`)));
+    const marked = (type: string) => [uploaded(type), [{ request: result.request, at: expect.any(String), sha256: sha256(archived(type)) }]];
+    expect(await marks()).toEqual({ accounts: marked('accounts'), clients: marked('clients'), portfolios: marked('portfolios'), transactions: marked('transactions') });
+    const fritzEvent = (await readOutputEvents(on.aws.kinesis, eventsStream(on.deployment))).find(
+      (e) => e.client === CLIENT && e.batch_date === '20200130' && e.portfolio_reference === FRITZ.portfolio,
+    )!;
+    const chain = await cli('lineage', '--event-id', String(fritzEvent.event_id), '--json');
+    expect(JSON.parse(chain.stdout).lineage.files.clients).toMatchObject({ sha256: uploaded('clients'), rewritten_by_erasure: [{ request: result.request, sha256: sha256(archived('clients')) }] });
+    expect((await cli('lineage', '--event-id', String(fritzEvent.event_id))).stdout).toContain(`rewritten by erasure ${result.request}`);
+
     // Forgetting her again finds nothing and changes nothing.
     const again = await cli('forget', '--client-reference', FRIDA.client);
     expect([again.code, again.stdout]).toEqual([0, expect.stringContaining('nothing held that reference')]);
     expect(await objects()).toEqual(after);
+    expect((await marks()).clients).toEqual(marked('clients'));
   }, 180_000);
 
   it('publishes no event naming her when the batch runs again', async () => {
@@ -191,6 +208,8 @@ describe('dataharvest forget', () => {
     const republished = (await readOutputEvents(on.aws.kinesis, eventsStream(on.deployment))).filter((e) => e.client === CLIENT && e.version === 2);
     expect([...new Set(republished.map((e) => `${e.portfolio_reference} ${e.client_reference} ${e.account_number}`))]).toEqual([`${FRITZ.portfolio} ${FRITZ.client} ${FRITZ.account}`]);
     expect(holdsHer(JSON.stringify(republished))).toEqual([]);
+    // Their lineage names the upload and the erasure that rewrote it since.
+    expect(republished.find((e) => e.batch_date === '20200130')!.lineage!.files.clients!.erasures).toEqual([{ at: expect.any(String), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     // The history, computed again from the tables, has no version of her either.
     expect(await rowsNamingHer()).toEqual([]);
   }, 300_000);

@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, type S3ServiceException, UploadPartCopyCommand } from '@aws-sdk/client-s3';
 import { S3_SINGLE_REQUEST_LIMIT } from '@dataharvest/shared/load/multipart';
 import { moveObject } from '@dataharvest/shared/load/objects';
 import { eraseObjects } from '../services/privacy/src/erase-objects';
 import { startLocalS3 } from './support/local-s3';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** S3's 5 GiB single-copy limit, lowered: these objects of a few hundred bytes take the multipart paths. */
 const LIMIT = 64;
@@ -71,12 +74,15 @@ describe('objects above the single-copy limit', () => {
     await s3.send(new PutObjectCommand({ Bucket, Key: 'archive/BANK/clients_20200202.csv', Body: rows(20) }));
     const untouched = (await head('archive/BANK/clients_20200202.csv')).ETag;
     const person = { reference: FRIDA, names: [], holdings: [{ client: 'BANK', portfolios: [], accounts: [] }] };
-    expect(await eraseObjects(s3, Bucket, person, LIMIT)).toEqual({ rewritten: { archive: 1 }, notErased: [] });
-    expect(await body('archive/BANK/clients_20200201.csv')).toBe(withHer.replace(`8,${FRIDA},Name 7\n`, ''));
+    const erased = withHer.replace(`8,${FRIDA},Name 7\n`, '');
+    // The archive's bytes before and after, as its batch's lineage records them.
+    const archive = { key: 'archive/BANK/clients_20200201.csv', sha256Before: sha256(withHer), sha256: sha256(erased) };
+    expect(await eraseObjects(s3, Bucket, person, LIMIT)).toEqual({ rewritten: { archive: 1 }, archives: [archive], notErased: [] });
+    expect(await body('archive/BANK/clients_20200201.csv')).toBe(erased);
     expect((await head('archive/BANK/clients_20200201.csv')).ETag).toMatch(MULTIPART);
     expect((await head('archive/BANK/clients_20200202.csv')).ETag).toBe(untouched);
     // Again: nothing of hers is left, nothing is rewritten.
-    expect(await eraseObjects(s3, Bucket, person, LIMIT)).toEqual({ rewritten: {}, notErased: [] });
+    expect(await eraseObjects(s3, Bucket, person, LIMIT)).toEqual({ rewritten: {}, archives: [], notErased: [] });
   });
 
   it('erases a file above the whole-text threshold by streaming it into parts, far below the single-request limit', async () => {
@@ -85,7 +91,7 @@ describe('objects above the single-copy limit', () => {
     const withHer = `${rows(100, (i) => (i === 70 ? FRIDA : `client-${i}`))}101,client-x,Frida\n`;
     await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: withHer }));
     const person = { reference: FRIDA, names: ['Frida'], holdings: [{ client: 'STREAM', portfolios: [], accounts: [] }] };
-    expect(await eraseObjects(s3, Bucket, person, S3_SINGLE_REQUEST_LIMIT, 1024)).toEqual({ rewritten: { quarantine: 1 }, notErased: [] });
+    expect(await eraseObjects(s3, Bucket, person, S3_SINGLE_REQUEST_LIMIT, 1024)).toEqual({ rewritten: { quarantine: 1 }, archives: [], notErased: [] });
     expect(await body(key)).toBe(withHer.replace(`71,${FRIDA},Name 70\n`, '').replace('client-x,Frida', 'client-x,[erased]'));
     expect((await head(key)).ETag).toMatch(MULTIPART);
   });
@@ -98,6 +104,7 @@ describe('objects above the single-copy limit', () => {
     const person = { reference: FRIDA, names: [], holdings: [{ client: 'LONG', portfolios: [], accounts: [] }] };
     expect(await eraseObjects(s3, Bucket, person, S3_SINGLE_REQUEST_LIMIT, 1024)).toEqual({
       rewritten: { quarantine: 1 },
+      archives: [],
       notErased: [{ key: long, reason: expect.stringMatching(/^LineTooLongError: /) }],
     });
     expect(await body(other)).toBe(rows(0));

@@ -36,6 +36,10 @@ export type RowError = z.infer<typeof RowError>;
 export const FileStatus = z.enum(['LOADING', 'PERSISTED', 'REJECTED', 'FAILED']);
 export type FileStatus = z.infer<typeof FileStatus>;
 
+/** One rewrite of an archived file by an erasure request (its sk), when, and the SHA-256 of the bytes it left. */
+export const FileErasure = z.object({ request: z.string(), at: z.string(), sha256: z.string() });
+export type FileErasure = z.infer<typeof FileErasure>;
+
 /** What the metastore keeps about the latest upload of one file of a batch. */
 export const FileDetail = z.object({
   status: FileStatus,
@@ -57,6 +61,11 @@ export const FileDetail = z.object({
   errors: z.array(RowError),
   /** The errors above were cut to fit the metastore item: the full report is in errors/<key>.json. */
   errors_truncated: z.boolean().optional(),
+  /**
+   * Erasures (`dataharvest forget`) that rewrote the archived file since, in order, each with the SHA-256 of the bytes
+   * it left: `sha256` above stays the upload's, for audit (docs/lineage.md).
+   */
+  erasures: z.array(FileErasure).optional(),
   /** A large file loaded in chunks: its upload and how many of its chunks are loaded. */
   upload_id: z.string().optional(),
   chunks: z.object({ total: z.number().int().positive(), done: z.number().int().nonnegative() }).optional(),

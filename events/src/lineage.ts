@@ -15,6 +15,11 @@ export const FileLineage = z.object({
   sha256: z.string().optional(),
   bytes: z.number().int().nonnegative(),
   uploaded_at: z.string().optional(),
+  /**
+   * Erasures that rewrote the archived file before this event was published, each with the SHA-256 of the bytes it
+   * left: the bytes `sha256` names no longer exist as such (the request is named in the metastore, not here).
+   */
+  erasures: z.array(z.object({ at: z.string(), sha256: z.string() })).optional(),
   /** The file lines (header = 1) of the portfolio's rows, as ranges. */
   lines: z.string(),
   lines_complete: z.boolean(),

@@ -1,7 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ERASURE_FAILURE_PK, ERASURE_PK, type ErasureCounts, ErasureFailure, ErasureRequest, erasureRequest, type NotErased } from '@dataharvest/events/erasure';
+import type { FileDetail, FileType } from '@dataharvest/events/batch';
 import type { FailedRecordAt } from './failures';
+import { batchKey } from './metastore';
 
 export type Erasures = ReturnType<typeof createErasures>;
 
@@ -164,5 +166,40 @@ export function createErasures(dynamo: DynamoDBDocumentClient, tableName: string
     return items;
   }
 
-  return { request, get, settle, getFailure, recordFailure, listFailures, redrive, list };
+  /**
+   * Marks a loaded file's record as rewritten by the request (docs/lineage.md): `sha256` stays the upload's, and the
+   * mark names the bytes the erasure left. Only while the record names the bytes the erasure read (the upload's, or
+   * what the last erasure left): a file uploaded anew since, or one this request marked already, is left as it is.
+   */
+  async function recordRewrite(file: { client: string; batchDate: string; type: FileType }, digests: { sha256Before: string; sha256: string }, sk: string): Promise<boolean> {
+    const Key = batchKey(file.client, file.batchDate);
+    const names = { '#type': file.type };
+    const { Item } = await dynamo.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true, ProjectionExpression: 'files.#type', ExpressionAttributeNames: names }));
+    const detail = (Item?.files as Record<string, FileDetail> | undefined)?.[file.type];
+    const marks = detail?.erasures ?? [];
+    if (!detail?.sha256 || (marks.at(-1)?.sha256 ?? detail.sha256) !== digests.sha256Before || marks.some((m) => m.request === sk)) return false;
+    try {
+      await dynamo.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key,
+          UpdateExpression: 'SET files.#type.erasures = :marks',
+          // No upload and no other erasure came in between.
+          ConditionExpression: `files.#type.sha256 = :upload AND ${marks.length ? 'size(files.#type.erasures) = :count' : 'attribute_not_exists(files.#type.erasures)'}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: {
+            ':marks': [...marks, { request: sk, at: new Date().toISOString(), sha256: digests.sha256 }],
+            ':upload': detail.sha256,
+            ...(marks.length ? { ':count': marks.length } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  return { request, get, settle, getFailure, recordFailure, listFailures, redrive, list, recordRewrite };
 }

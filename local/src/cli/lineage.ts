@@ -1,4 +1,4 @@
-import type { Batch } from '@dataharvest/events/batch';
+import type { Batch, FileErasure } from '@dataharvest/events/batch';
 import { Lineage, linesOf } from '@dataharvest/events/lineage';
 import { type Connection, eventsStream } from './connection';
 import { EventSelection, type PublishedEvent } from './event-selection';
@@ -25,7 +25,7 @@ export async function lineage(on: Connection, query: LineageQuery, opts: Lineage
   }
   const parsed = Lineage.safeParse(event.lineage);
   const batch = await on.metastore.getBatch(event.client, event.batch_date);
-  const chain = { ...identity(event), lineage: parsed.success ? withLines(parsed.data) : null, batch: batch ? batchPart(batch) : null };
+  const chain = { ...identity(event), lineage: parsed.success ? withLines(parsed.data, batch) : null, batch: batch ? batchPart(batch) : null };
   process.stdout.write(opts.json ? `${JSON.stringify(chain)}\n` : text(chain));
   return 0;
 }
@@ -46,10 +46,19 @@ const identity = (e: PublishedEvent) => ({
   published_at: e.published_at,
 });
 
-/** The event's lineage with each file's lines listed as numbers beside their ranges. */
-const withLines = (l: Lineage) => ({
+/**
+ * The event's lineage with each file's lines listed as numbers beside their ranges, and the erasures that rewrote the
+ * file since (as the metastore records them on the upload the event names): its bytes no longer exist as such.
+ */
+const withLines = (l: Lineage, batch: Batch | undefined) => ({
   ...l,
-  files: Object.fromEntries(Object.entries(l.files).map(([type, f]) => [type, { ...f, line_numbers: linesOf(f.lines) }])),
+  files: Object.fromEntries(
+    Object.entries(l.files).map(([type, f]) => {
+      const current = batch?.files[type];
+      const erasures: FileErasure[] = current?.sha256 && current.sha256 === f.sha256 ? (current.erasures ?? []) : [];
+      return [type, { ...f, line_numbers: linesOf(f.lines), ...(erasures.length ? { rewritten_by_erasure: erasures } : {}) }];
+    }),
+  ),
 });
 
 /** What the metastore says of the batch now: its generation, stage and the history of its stages. */
@@ -74,6 +83,9 @@ function text(c: Chain): string {
       out.push(`    ${type.padEnd(12)} ${f.key}${superseded}`);
       out.push(`      sha256 ${f.sha256 ?? 'unknown'}, ${f.bytes} bytes${f.uploaded_at ? `, uploaded ${f.uploaded_at}` : ''}`);
       out.push(`      lines ${f.lines || 'none'}${f.lines_complete ? '' : ' … (more: the event lists the first ranges only)'}`);
+      for (const e of f.rewritten_by_erasure ?? []) {
+        out.push(`      rewritten by erasure ${e.request} at ${e.at}: the archive holds these bytes no more (now sha256 ${e.sha256}); the sha256 above is the upload's, for audit`);
+      }
     }
     out.push(
       `  steps: ${

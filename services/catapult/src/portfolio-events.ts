@@ -88,7 +88,9 @@ export function batchLineage(batch: Batch): Omit<Lineage, 'files'> & { files: Re
   const files = Object.fromEntries(
     FILE_TYPES.flatMap((type) => {
       const f = batch.files[type];
-      return f ? [[type, { key: f.key, ...(f.sha256 ? { sha256: f.sha256 } : {}), bytes: f.bytes, ...(f.uploaded_at ? { uploaded_at: f.uploaded_at } : {}) }]] : [];
+      if (!f) return [];
+      const erasures = f.erasures?.length ? { erasures: f.erasures.map(({ at, sha256 }) => ({ at, sha256 })) } : {};
+      return [[type, { key: f.key, ...(f.sha256 ? { sha256: f.sha256 } : {}), bytes: f.bytes, ...(f.uploaded_at ? { uploaded_at: f.uploaded_at } : {}), ...erasures }]];
     }),
   );
   const steps = ['relationship', ...(batch.required_transformers ?? [])].sort();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client, type StorageClass } from '@aws-sdk/client-s3';
 import { type NotErased, referenceHash } from '@dataharvest/events/erasure';
 import { S3_SINGLE_REQUEST_LIMIT, writeInParts } from '@dataharvest/shared/load/multipart';
@@ -31,38 +32,59 @@ export function erasedText(folder: Folder, text: string, person: Person, client:
   return folder === 'archive' ? redacted(rows, [person.reference]) : redacted(rows, [...identifiers, ...person.names]);
 }
 
+/** An archived file an erasure rewrote: the SHA-256 of its bytes before and after (the lineage of its batch). */
+export interface RewrittenArchive {
+  key: string;
+  sha256Before: string;
+  sha256: string;
+}
+
 /**
  * Rewrites one object with `erase` applied, in its storage class (an archive in Glacier Instant Retrieval stays
- * there); false when nothing in it changes. Above `whole` bytes (or the single-request limit, S3's 5 GiB; both
+ * there), and answers the SHA-256 of its bytes before and after; undefined when nothing in it changes. Above `whole` bytes (or the single-request limit, S3's 5 GiB; both
  * lowered in tests) the text is streamed twice, once to find whether anything changes, once into a multipart upload,
  * in bounded memory. Both reads are of the listed version: an object replaced meanwhile fails the erasure, whose
  * retry reads the new one.
  */
-async function rewrite(s3: S3Client, bucket: string, o: Listed, contentType: string, erase: (text: string) => string, limit: number, whole: number): Promise<boolean> {
+async function rewrite(
+  s3: S3Client,
+  bucket: string,
+  o: Listed,
+  contentType: string,
+  erase: (text: string) => string,
+  limit: number,
+  whole: number,
+): Promise<{ sha256Before: string; sha256: string } | undefined> {
   const target = { Bucket: bucket, Key: o.Key, ContentType: contentType, StorageClass: o.StorageClass === 'STANDARD' ? undefined : (o.StorageClass as StorageClass | undefined) };
   const size = o.Size ?? 0;
+  const [before, after] = [createHash('sha256'), createHash('sha256')];
   if (size <= Math.min(limit, whole)) {
-    const text = await textOf(s3, bucket, o.Key, o.ETag);
+    const text = await textOf(s3, bucket, o.Key, o.ETag, before);
     const erased = erase(text);
-    if (erased === text) return false;
-    await s3.send(new PutObjectCommand({ ...target, Body: erased }));
-    return true;
+    if (erased === text) return undefined;
+    const body = Buffer.from(erased, 'utf8');
+    await s3.send(new PutObjectCommand({ ...target, Body: body }));
+    return { sha256Before: before.digest('hex'), sha256: after.update(body).digest('hex') };
   }
   let changes = false;
   for await (const chunk of textChunks(s3, bucket, o.Key, o.ETag)) if ((changes = erase(chunk) !== chunk)) break;
-  if (!changes) return false;
+  if (!changes) return undefined;
   const erased = async function* () {
-    for await (const chunk of textChunks(s3, bucket, o.Key, o.ETag)) yield Buffer.from(erase(chunk), 'utf8');
+    for await (const chunk of textChunks(s3, bucket, o.Key, o.ETag, before)) {
+      const body = Buffer.from(erase(chunk), 'utf8');
+      after.update(body);
+      yield body;
+    }
   };
   await writeInParts(s3, target, erased(), size, limit);
-  return true;
+  return { sha256Before: before.digest('hex'), sha256: after.digest('hex') };
 }
 
 /**
  * Rewrites every settled object of the person's bank clients (of every client when no table knew them) that holds
  * them; an object without them is left as it is, so a repeated erasure rewrites nothing. An object that cannot be
  * read or rewritten (one in Glacier, one replaced meanwhile) blocks no other: it is listed in `notErased`, and the
- * rest is erased. Returns counts per folder.
+ * rest is erased. Returns counts per folder, and the archived files rewritten with their digests.
  */
 export async function eraseObjects(
   s3: S3Client,
@@ -70,25 +92,29 @@ export async function eraseObjects(
   person: Person,
   limit = S3_SINGLE_REQUEST_LIMIT,
   whole = WHOLE_TEXT_BYTES,
-): Promise<{ rewritten: Record<string, number>; notErased: NotErased[] }> {
+): Promise<{ rewritten: Record<string, number>; archives: RewrittenArchive[]; notErased: NotErased[] }> {
   const clients = person.holdings.length ? person.holdings.map((h) => `${h.client}/`) : [''];
   const rewritten: Record<string, number> = {};
   const notErased: NotErased[] = [];
+  const archives: RewrittenArchive[] = [];
   for (const folder of FOLDERS) {
     for (const prefix of clients) {
       for await (const o of objectsUnder(s3, bucket, `${folder}/${prefix}`)) {
         const erase = (text: string) => erasedText(folder, text, person, clientOf(o.Key));
+        let digests: Awaited<ReturnType<typeof rewrite>>;
         try {
-          if (!(await rewrite(s3, bucket, o, folder === 'errors' ? 'application/json' : 'text/csv', erase, limit, whole))) continue;
+          digests = await rewrite(s3, bucket, o, folder === 'errors' ? 'application/json' : 'text/csv', erase, limit, whole);
         } catch (error) {
           notErased.push(notErasedBecause(o.Key, error));
           continue;
         }
+        if (!digests) continue;
         rewritten[folder] = (rewritten[folder] ?? 0) + 1;
+        if (folder === 'archive') archives.push({ key: o.Key, ...digests });
       }
     }
   }
-  return { rewritten, notErased };
+  return { rewritten, archives, notErased };
 }
 
 /**

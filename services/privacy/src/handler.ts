@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { ERASURE_PK, type ErasureCounts, type ErasureRequest } from '@dataharvest/events/erasure';
+import { parseObjectKey } from '@dataharvest/events/object-key';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { fromEnvironment } from '@dataharvest/shared/environment';
 import { createErasures, type Erasures } from '@dataharvest/shared/erasures';
@@ -13,7 +14,7 @@ import { SingleCopyEnv } from '@dataharvest/shared/load/multipart';
 import { logger } from '@dataharvest/shared/logger';
 import type { Database } from '@dataharvest/shared/pg';
 import { safeError } from '@dataharvest/shared/safe-error';
-import { eraseObjects, referenceInObjects } from './erase-objects';
+import { eraseObjects, type RewrittenArchive, referenceInObjects } from './erase-objects';
 import { eraseTables } from './erase-tables';
 import { ErasureIncompleteError } from './not-erased';
 import { type Person, personOf, referenceOf } from './person';
@@ -50,13 +51,21 @@ export async function erase({ erasures, database, s3, bucket, copyLimit }: Priva
   });
   const inObjects = inTables ? undefined : await referenceInObjects(s3, bucket, request.salt, request.reference_hash);
   const person: Person | undefined = inTables ?? (inObjects?.reference ? { reference: inObjects.reference, holdings: [], names: [] } : undefined);
-  const objects = person ? await eraseObjects(s3, bucket, person, copyLimit) : { rewritten: {}, notErased: [] };
+  const objects = person ? await eraseObjects(s3, bucket, person, copyLimit) : { rewritten: {}, archives: [], notErased: [] };
+  // Before anything can fail the attempt: a retry finds these files erased and rewrites, so marks, nothing.
+  for (const archive of objects.archives) await markRewritten(erasures, archive, request.sk);
   const notErased = [...(inObjects?.unread ?? []), ...objects.notErased];
   if (notErased.length) throw new ErasureIncompleteError(notErased);
   const rows = inTables ? await database.inTransaction((db) => eraseTables(db, inTables)) : {};
   const counts: ErasureCounts = { found: person !== undefined, rows, objects: objects.rewritten };
   await erasures.settle(request.sk, counts);
   return counts;
+}
+
+/** Marks the batch file an archive holds as rewritten, for its lineage (an archive under an unsafe key names none). */
+async function markRewritten(erasures: Erasures, archive: RewrittenArchive, sk: string): Promise<void> {
+  const file = parseObjectKey(archive.key.replace(/^archive\//, 'incoming/'));
+  if (file.ok) await erasures.recordRewrite(file, archive, sk);
 }
 
 /**

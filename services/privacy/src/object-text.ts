@@ -1,4 +1,6 @@
+import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /** About how much text a chunk of whole lines holds. */
@@ -42,14 +44,18 @@ async function bodyOf(s3: S3Client, bucket: string, key: string, ifMatch?: strin
 /**
  * The object's UTF-8 text in chunks of whole lines (the last may lack its line end), so that a file of any size is
  * read in bounded memory and every line-wise edit of a chunk is the edit of the whole. A line longer than
- * LINE_CHARS_LIMIT fails the read (LineTooLongError).
+ * LINE_CHARS_LIMIT fails the read (LineTooLongError). `bytes`, when given, is fed the object's bytes as read: the
+ * SHA-256 of what an erasure rewrites, for lineage.
  */
-export async function* textChunks(s3: S3Client, bucket: string, key: string, ifMatch?: string): AsyncGenerator<string> {
-  const body = (await bodyOf(s3, bucket, key, ifMatch)).setEncoding('utf8');
+export async function* textChunks(s3: S3Client, bucket: string, key: string, ifMatch?: string, bytes?: Hash): AsyncGenerator<string> {
+  const body = await bodyOf(s3, bucket, key, ifMatch);
+  const decoder = new StringDecoder('utf8');
   let held = '';
   // Where held's last line ends, found in each piece as it comes: a long line is not searched again and again.
   let end = 0;
-  for await (const text of body as AsyncIterable<string>) {
+  for await (const raw of body as AsyncIterable<Buffer>) {
+    bytes?.update(raw);
+    const text = decoder.write(raw);
     const cut = text.lastIndexOf('\n');
     if (cut >= 0) end = held.length + cut + 1;
     held += text;
@@ -59,12 +65,13 @@ export async function* textChunks(s3: S3Client, bucket: string, key: string, ifM
     held = held.slice(end);
     end = 0;
   }
+  held += decoder.end();
   if (held) yield held;
 }
 
 /** The object's whole text. */
-export async function textOf(s3: S3Client, bucket: string, key: string, ifMatch?: string): Promise<string> {
+export async function textOf(s3: S3Client, bucket: string, key: string, ifMatch?: string, bytes?: Hash): Promise<string> {
   let text = '';
-  for await (const chunk of textChunks(s3, bucket, key, ifMatch)) text += chunk;
+  for await (const chunk of textChunks(s3, bucket, key, ifMatch, bytes)) text += chunk;
   return text;
 }
