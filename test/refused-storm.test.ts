@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startCloud, type LocalCloud } from '../local/src/cloud/index';
@@ -8,16 +8,41 @@ import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/co
  * A storm of refused files next to a good batch, through real S3 notifications: a refused header stops the read
  * of a file, and every body left unread would hold one of the S3 client's connections. Once they ran out, no file
  * of any client could be read until the function timed out. Now the good batch completes and every refused file
- * is recorded within this test's own timeout, far below the function's 900 s, as are misplaced uploads.
+ * is recorded within this test's own timeout, far below the function's 900 s, as are misplaced uploads; and the
+ * cloud is left with the sockets and memory it had, within a bound. The issue's full case (256 refused 16 MiB files)
+ * is this test with STORM_FILES=256 STORM_FILE_MIB=16 and its timeout raised, run by hand (docs/performance.md).
  */
-const STORM = 110;
+const STORM = Number(process.env.STORM_FILES ?? 110);
 /**
  * A refused file is read no further than its header: the rest of its body is what an unreleased stream leaves unread
  * on its connection. The storm's count, not the files' size, outruns the S3 client's sockets (50 per container, two
  * containers of persistence here).
  */
-const FILE_BYTES = 512 << 10;
+const FILE_BYTES = process.env.STORM_FILE_MIB ? Number(process.env.STORM_FILE_MIB) << 20 : 512 << 10;
+/**
+ * What the storm may leave behind in this process, where the cloud runs: sockets and resident memory, once idle
+ * keep-alive connections have met the servers' 5 s keep-alive timeout. An answer the IAM proxy does not release
+ * holds one socket per refused file for good (+75 to +110 measured here with the old proxy), and its unread data;
+ * what stays is the cloud's own idle connections (the proxy keeps 8 per emulator at most; +19 to +37 measured).
+ * Memory grows with the cloud's work (+70 to +190 MiB measured, as garbage collection falls); a body held per
+ * refused file would add STORM × FILE_BYTES, which the full case (docs/performance.md) makes 4 GiB.
+ */
+const SOCKETS_LEFT = 48;
+const RSS_GROWTH = 256 << 20;
 const SAMPLE = 'examples/sample-batch';
+
+/** The sockets this process holds: the cloud runs in it (its emulators, the IAM proxy, their clients). */
+function sockets(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // Closed since the listing.
+    }
+  }
+  return n;
+}
 const DATE = '20200130';
 
 /** A transactions file of about FILE_BYTES whose header has a column persistence does not know. */
@@ -38,6 +63,8 @@ describe('a storm of refused files next to a good batch of another client', () =
   const put = (key: string, body: Buffer) => on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: key, Body: body }));
 
   it('completes the good batch and records every refused file', async () => {
+    const sockets0 = sockets();
+    const rss0 = process.memoryUsage().rss;
     const body = refusedFile();
     const storm = Array.from({ length: STORM }, (_, i) => `STORM_${String(i).padStart(3, '0')}`);
     for (let i = 0; i < storm.length; i += 10) await Promise.all(storm.slice(i, i + 10).map((client) => put(`incoming/${client}/transactions_${DATE}.csv`, body)));
@@ -67,5 +94,15 @@ describe('a storm of refused files next to a good batch of another client', () =
     }
     expect(rejected.map((r) => [r.key, r.reason]).sort()).toEqual([['incoming/GOOD_CO/transactions_20200130.CSV', 'file name "transactions_20200130.CSV" is not <type>_<YYYYMMDD>.csv']]);
     for (const f of files) expect(f).toMatchObject({ status: 'REJECTED', errors: [{ line: 1, column: 'unexpected_column', reason: expect.stringMatching(/^unknown column "unexpected_column"/) }] });
+
+    // Then the cloud keeps about what it had: what the storm opened is closed, what it read is released.
+    await cloud.idle();
+    let left = sockets() - sockets0;
+    for (let i = 0; i < 60 && left > SOCKETS_LEFT; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      left = sockets() - sockets0;
+    }
+    expect(left).toBeLessThanOrEqual(SOCKETS_LEFT);
+    expect(process.memoryUsage().rss - rss0).toBeLessThanOrEqual(RSS_GROWTH);
   }, 240_000);
 });
