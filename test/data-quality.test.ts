@@ -231,8 +231,8 @@ describe('data-quality rules through the local cloud, as packaged', () => {
     });
 
     describe('for clients that owe a control file', () => {
-      // The per-client setting, deployed with the relationship step as its data-quality rules are.
-      beforeAll(() => cloud.deploy(relationshipWith({ CONTROL_FILES: { default: { owed: false }, overrides: { OWES_CO: { owed: true }, MONEY_OFF_CO: { owed: true } } } })));
+      // Their delivery schedules owe one (shared/delivery-schedules.yml), deployed with the relationship step.
+      beforeAll(() => cloud.deploy(relationshipWith({ DELIVERY_SCHEDULES: { clients: { OWES_CO: { control_file: true }, MONEY_OFF_CO: { control_file: true } } } })));
 
       it('does not relate a batch whose owed control file is missing, and completes it once a matching one arrives after its files', async () => {
         await sendSample('OWES_CO');

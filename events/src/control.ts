@@ -94,14 +94,14 @@ export function reconcile(line: ControlLine, found: FoundFigures): Reconciled {
   return notes.length ? { outcome: 'MATCH', note: notes.join('; ') } : { outcome: 'MATCH' };
 }
 
-/** Whether a client owes a control file for every batch: the default and per-client overrides, as deployed with relationship. */
-export const ControlSettings = z.strictObject({
-  default: z.strictObject({ owed: z.boolean() }),
-  overrides: z.record(z.string(), z.strictObject({ owed: z.boolean() })).default({}),
-});
-export type ControlSettings = z.infer<typeof ControlSettings>;
-
-export const controlOwed = (settings: ControlSettings, client: string) => (settings.overrides[client] ?? settings.default).owed;
+/**
+ * The clients whose delivery schedule owes a control file (`control_file`, shared/src/delivery-schedule.ts, where the
+ * schedules are checked whole): all the relationship step reads of them, without the calendars.
+ */
+const OwesControl = z.object({ control_file: z.boolean().optional() });
+export const ControlOwed = z
+  .object({ defaults: OwesControl.default({}), clients: z.record(z.string(), OwesControl) })
+  .transform((c) => new Set(Object.entries(c.clients).flatMap(([client, own]) => ((own.control_file ?? c.defaults.control_file) ? [client] : []))));
 
 /** What reconciliation a batch's relations wait for, or undefined when it may relate. */
 export function awaitingControl(batch: { batch_date: string; control?: ControlDetail; files: Record<string, { control?: FileReconciliation }> }, owed: boolean): string | undefined {

@@ -18,7 +18,7 @@ export interface Transition {
   when: string;
 }
 
-export type Step = 'receive' | 'late' | 'refuse' | 'persist' | 'new-generation' | 'relate' | 'relate-without-transformers' | 'transform' | 'reopen' | 'publish' | 'fail';
+export type Step = 'receive' | 'late' | 'resume' | 'refuse' | 'persist' | 'new-generation' | 'relate' | 'relate-without-transformers' | 'transform' | 'reopen' | 'publish' | 'fail';
 
 const ANY: readonly Stage[] = STAGES;
 
@@ -27,6 +27,8 @@ export const TRANSITIONS: readonly Transition[] = [
   { step: 'receive', from: ['LATE'], to: 'LATE', when: 'a file arrives after the cut-off, files are still owed' },
   { step: 'receive', from: ['RECEIVING', 'REJECTED', 'LATE'], to: 'REJECTED', when: 'a file is refused before all four are in' },
   { step: 'late', from: ['RECEIVING', 'REJECTED'], to: 'LATE', when: 'the client’s cut-off passed with files owed (the delivery check; it creates a batch no file started)' },
+  { step: 'late', from: ['PERSISTED'], to: 'LATE', when: 'the cut-off passed with the four files in but the control file the schedule owes missing' },
+  { step: 'resume', from: ['LATE'], to: 'PERSISTED', when: 'the owed control file arrives after the cut-off, the four files in' },
   { step: 'refuse', from: ANY, to: 'REJECTED', when: 'a loaded file does not match the control file: its flag is cleared' },
   { step: 'persist', from: ANY, to: 'PERSISTED', when: 'new data completes the four files: generation + 1' },
   { step: 'new-generation', from: ANY, to: 'PERSISTED', when: 'figures a later batch builds on changed: generation + 1' },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { awaitingControl, controlDate, parseControl, parseControlKey, reconcile } from '../src/control';
+import { awaitingControl, ControlOwed, controlDate, parseControl, parseControlKey, reconcile } from '../src/control';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const LINES = ['accounts,2,1500.50,A', 'clients,2,0,B', 'portfolios,2,0.00,C', 'transactions,3,-40.1,D'].map((l) => l.replace(/,([A-D])$/, (_, x: string) => `,${sha(x)}`));
@@ -91,5 +91,14 @@ describe('awaitingControl', () => {
     expect(awaitingControl({ batch_date: '20240315', files: { ...files('c'), clients: matched('old') }, control: control('c') }, false)).toBe(
       'files not yet reconciled with control_20240315.csv: clients',
     );
+  });
+});
+
+describe('ControlOwed', () => {
+  it('reads the clients whose delivery schedule owes a control file, by default or of their own', () => {
+    const owed = (config: unknown) => [...ControlOwed.parse(config)].sort();
+    expect(owed({ clients: {} })).toEqual([]);
+    expect(owed({ defaults: { calendar: 'DE' }, clients: { 'bank-de': {}, 'bank-at': { control_file: true } } })).toEqual(['bank-at']);
+    expect(owed({ defaults: { control_file: true }, clients: { a: {}, b: { control_file: false } } })).toEqual(['a']);
   });
 });

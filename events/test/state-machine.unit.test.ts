@@ -14,7 +14,8 @@ describe('the batch state machine declaration', () => {
   it('answers the stages each step moves from and to', () => {
     expect(fromStages('relate')).toEqual(['PERSISTED']);
     expect(fromStages('receive')).toEqual(['RECEIVING', 'LATE', 'REJECTED']);
-    expect(fromStages('late')).toEqual(['RECEIVING', 'REJECTED']);
+    expect(fromStages('late')).toEqual(['RECEIVING', 'REJECTED', 'PERSISTED']);
+    expect(fromStages('resume')).toEqual(['LATE']);
     expect(fromStages('reopen')).toEqual(['RELATED', 'TRANSFORMED', 'COMPLETE']);
     expect(fromStages('fail')).toEqual([...STAGES]);
     expect(toStage('publish')).toBe('COMPLETE');

@@ -1,13 +1,13 @@
 import { TZDate } from '@date-fns/tz';
-import { FILE_TYPES } from '@dataharvest/events/batch';
+import { type Batch, FILE_TYPES, type FileType } from '@dataharvest/events/batch';
 import Holidays from 'date-holidays';
 import { z } from 'zod';
 
 /**
  * Delivery schedules (docs/operations.md): per client, the business days it delivers on (weekdays but the public
  * holidays of a `date-holidays` calendar), the cut-off by which a business day's files are owed, in the client's
- * IANA time zone (never the host's), the file types owed, and whether a day without data may send nothing at all.
- * A client without a schedule is expected nothing.
+ * IANA time zone (never the host's), the file types owed, whether a day without data may send nothing at all, and
+ * whether a control file is owed. A client without a schedule is expected nothing.
  */
 const ScheduleFields = z.object({
   /** A `date-holidays` country (and state), e.g. `DE` or `DE-BY`. */
@@ -17,6 +17,8 @@ const ScheduleFields = z.object({
   files: z.array(z.enum(FILE_TYPES)).min(1),
   /** `may-be-missing`: a day on which nothing at all arrived is not late (no data that day); `empty-file`: it is. */
   empty_day: z.enum(['empty-file', 'may-be-missing']),
+  /** Whether `control_<YYYYMMDD>.csv` is owed too: its files then relate only once reconciled with it. */
+  control_file: z.boolean().default(false),
 });
 export type DeliverySchedule = z.infer<typeof ScheduleFields>;
 
@@ -92,3 +94,21 @@ export function dateIn(schedule: Pick<DeliverySchedule, 'time_zone'>, now: Date)
 
 /** The object key's file name of a type owed for a date, as `missing` names it. */
 export const owedFileName = (type: string, date: string) => `${type}_${date}.csv`;
+export const controlFileName = (date: string) => `control_${date}.csv`;
+
+/** What a schedule owes for a day, and of it what is in (a refused file is in: it is a failure of its own). */
+export interface Delivery {
+  owed: string[];
+  received: string[];
+  missing: string[];
+  /** What is missing, as the batch item keeps it: the file types absent, and whether the control file is. */
+  absent: { files: FileType[]; control: boolean };
+}
+
+export function deliveryOf(schedule: Pick<DeliverySchedule, 'files' | 'control_file'>, date: string, batch: Pick<Batch, 'files' | 'control'> | undefined): Delivery {
+  const files = schedule.files.filter((type) => !batch?.files[type]);
+  const control = schedule.control_file && !batch?.control;
+  const owed = [...schedule.files.map((type) => owedFileName(type, date)), ...(schedule.control_file ? [controlFileName(date)] : [])];
+  const missing = [...files.map((type) => owedFileName(type, date)), ...(control ? [controlFileName(date)] : [])];
+  return { owed, received: owed.filter((f) => !missing.includes(f)), missing, absent: { files, control } };
+}

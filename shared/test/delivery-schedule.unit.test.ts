@@ -3,6 +3,7 @@ import { findLate } from '../../services/delivery/src/check';
 
 const berlin = { calendar: 'DE', time_zone: 'Europe/Berlin', cut_off: '17:00', files: ['accounts', 'clients', 'portfolios', 'transactions'], empty_day: 'empty-file' } as const;
 const schedules = DeliveryConfig.parse({ defaults: berlin, clients: { 'bank-de': {}, quiet: { empty_day: 'may-be-missing' } } });
+const absentTransactions = { files: ['transactions'], control: false };
 
 describe('delivery schedules: business days and cut-offs in the client’s zone', () => {
   it('takes weekdays but the calendar’s public holidays as business days', () => {
@@ -37,9 +38,19 @@ describe('the delivery check', () => {
   it('finds files owed once the cut-off has passed, not before', async () => {
     expect(await findLate(schedules, new Date('2024-03-18T15:59:00Z'), batches(inBatch))).toEqual([]);
     expect(await findLate(schedules, new Date('2024-03-18T16:00:00Z'), batches(inBatch))).toEqual([
-      { client: 'bank-de', batchDate: '20240318', cutOff: '2024-03-18T16:00:00.000Z', missing: ['transactions_20240318.csv'] },
-      { client: 'quiet', batchDate: '20240318', cutOff: '2024-03-18T16:00:00.000Z', missing: ['transactions_20240318.csv'] },
+      { client: 'bank-de', batchDate: '20240318', cutOff: '2024-03-18T16:00:00.000Z', missing: ['transactions_20240318.csv'], absent: absentTransactions },
+      { client: 'quiet', batchDate: '20240318', cutOff: '2024-03-18T16:00:00.000Z', missing: ['transactions_20240318.csv'], absent: absentTransactions },
     ]);
+  });
+
+  it('names a control file the schedule owes among the missing files, and is content once it is in', async () => {
+    const owing = DeliveryConfig.parse({ defaults: berlin, clients: { 'bank-at': { control_file: true } } });
+    const fourIn = { files: { accounts: {}, clients: {}, portfolios: {}, transactions: {} } };
+    expect(await findLate(owing, new Date('2024-03-18T16:00:00Z'), batches(fourIn))).toEqual([
+      { client: 'bank-at', batchDate: '20240318', cutOff: '2024-03-18T16:00:00.000Z', missing: ['control_20240318.csv'], absent: { files: [], control: true } },
+    ]);
+    expect(await findLate(owing, new Date('2024-03-18T16:00:00Z'), batches({ ...fourIn, control: { status: 'RECEIVED' } }))).toEqual([]);
+    expect((await findLate(schedules, new Date('2024-03-18T16:00:00Z'), batches(fourIn))).map((f) => f.client)).toEqual([]);
   });
 
   it('expects nothing on a holiday, records a lateness once, and lets an empty day be missing where the schedule says so', async () => {

@@ -22,7 +22,7 @@ export const handler = builtOnFirstEvent(() => {
     const findings = await findLate(config.DELIVERY_SCHEDULES, now, (client, date) => metastore.getBatch(client, date));
     let recorded = 0;
     for (const f of findings) {
-      if (await metastore.markLate(f.client, f.batchDate, { cut_off: f.cutOff, missing: f.missing, at: now.toISOString() })) recorded++;
+      if (await metastore.markLate(f.client, f.batchDate, { cut_off: f.cutOff, missing: f.missing, at: now.toISOString() }, f.absent)) recorded++;
     }
     metrics.addMetric('DeliveriesLate', MetricUnit.Count, recorded);
     // Counts only: client codes are customers' references.

@@ -25,6 +25,8 @@ export async function persistControl({ metastore, s3, copyLimit }: StepDeps & { 
   if (!parsed.ok) await putErrorReport(s3, bucket, key, { key, status: 'REJECTED', reason: detail.reason, error_count: parsed.errors.length, errors: parsed.errors });
   await metastore.recordControl(named.client, named.batchDate, detail);
   const refused = parsed.ok ? await metastore.reconcileBatch(named.client, named.batchDate) : [];
+  // A batch the delivery check found LATE for this very file takes up its chain now its four files are in.
+  if (parsed.ok) await metastore.resumeLate(named.client, named.batchDate);
   await reportRefused(s3, bucket, refused);
   logger.info('control file settled', { key, status: detail.status, refused: refused.map((r) => r.type) });
   await moveObject(s3, bucket, key, parsed.ok ? 'archive' : 'quarantine', object.etag, copyLimit);

@@ -1,6 +1,6 @@
 import { allPersisted, type Batch, FILE_TYPES } from '@dataharvest/events/batch';
 import { codeDigest } from '@dataharvest/events/lineage';
-import { awaitingControl, ControlSettings, controlOwed } from '@dataharvest/events/control';
+import { awaitingControl, ControlOwed } from '@dataharvest/events/control';
 import { ClientTrackingEnv } from '@dataharvest/shared/client-tracking';
 import { fromEnvironment, type StepDeps } from '@dataharvest/shared/environment';
 import { builtOnFirstEvent } from '@dataharvest/shared/handler';
@@ -21,7 +21,7 @@ const RELATIONSHIP_DIGEST = codeDigest(ddl, statements);
 const due = (batch: Batch) => allPersisted(batch) && !batch.relation_established && batch.stage === 'PERSISTED';
 
 /** No client owes a control file: a deployment that does not say otherwise (and the chain's tests). */
-const NONE_OWED: ControlSettings = { default: { owed: false }, overrides: {} };
+const NONE_OWED: ReadonlySet<string> = new Set();
 
 /**
  * Links a batch's four files, lists what could not be linked, and holds the findings to the data-quality rules: a
@@ -29,7 +29,7 @@ const NONE_OWED: ControlSettings = { default: { owed: false }, overrides: {} };
  * established (which snapshots the transformer registry for the batch). A replayed or superseded record finds the
  * batch moved on and does nothing.
  */
-export const createHandler = ({ metastore, database, lineage, quality: rules, control = NONE_OWED }: StepDeps & { quality: QualityConfig; control?: ControlSettings }) =>
+export const createHandler = ({ metastore, database, lineage, quality: rules, control = NONE_OWED }: StepDeps & { quality: QualityConfig; control?: ReadonlySet<string> }) =>
   recordedStreamHandler({ name: 'relationship', recordFailure: metastore.recordFailure, lineage }, async (seen, run) => {
     const batch = await metastore.getBatch(seen.client, seen.batch_date);
     if (!batch || batch.generation !== seen.generation || !due(batch)) {
@@ -38,7 +38,7 @@ export const createHandler = ({ metastore, database, lineage, quality: rules, co
     }
     // Every file must match the batch's control file, and a client that owes one waits for it (docs/persistence.md);
     // recording a reconciliation changes the batch, which wakes this step again.
-    const waiting = awaitingControl(batch, controlOwed(control, batch.client));
+    const waiting = awaitingControl(batch, control.has(batch.client));
     if (waiting) {
       logger.info('relations wait for control totals', { reason: waiting });
       return;
@@ -79,10 +79,10 @@ export const createHandler = ({ metastore, database, lineage, quality: rules, co
     logger.info(next ? 'relations established' : 'result of an old generation discarded', { data_quality: dataQuality, ...findings, ...summary, stage: next?.stage });
   });
 
-/** Whether each client owes a control file (serverless.yml's controlFiles param): a default, and per-client overrides. */
-export const ControlEnv = { CONTROL_FILES: json(ControlSettings) };
+/** The clients whose delivery schedule owes a control file (shared/delivery-schedules.yml, as services/delivery reads it). */
+export const ControlEnv = { DELIVERY_SCHEDULES: json(ControlOwed) };
 
 export const handler = builtOnFirstEvent(() => {
   const { config, ...deps } = fromEnvironment(process.env, { ...QualityEnv, ...ControlEnv, ...ClientTrackingEnv });
-  return createHandler({ ...deps, quality: { rules: config.QUALITY_RULES, overrides: config.QUALITY_OVERRIDES }, control: config.CONTROL_FILES });
+  return createHandler({ ...deps, quality: { rules: config.QUALITY_RULES, overrides: config.QUALITY_OVERRIDES }, control: config.DELIVERY_SCHEDULES });
 });
