@@ -38,7 +38,7 @@ export async function up(opts: UpOptions): Promise<number> {
   const cloud = await startCloud({ dataDir: opts.dataDir, ports: opts.ports, parameters: opts.parameters, log, clock: opts.clock });
   const control = await serveDeploys(cloud, opts.dataDir);
   const forget = announceCloud(opts.dataDir, cloud, control);
-  const statusConsole = await startConsole(connectCloud(cloud), opts.consolePort).catch(async (error: unknown) => {
+  const statusConsole = await startConsole(connectCloud(cloud), opts.consolePort, undefined, () => cloud.clock.now()).catch(async (error: unknown) => {
     forget();
     await control.stop();
     await cloud.stop();

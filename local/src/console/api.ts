@@ -1,4 +1,5 @@
 import type { BatchReport } from '../cli/batch-report';
+import type { ExpectedBoard } from '../cli/expected';
 import type { PublishedEvent } from '../cli/event-selection';
 import type { QueuedFailure } from '../cli/failure-queues';
 import type { FileReportEntry } from '../cli/file-reports';
@@ -22,6 +23,8 @@ export interface ConsoleState {
   /** Refused and leniently loaded uploads, as `reports --json` lists them: each links to its report. */
   reports: FileReportEntry[];
   queued: QueuedView[];
+  /** Every scheduled client's last business days (`status --expected` for each), on the local cloud's clock. */
+  board?: ExpectedBoard;
 }
 
 /** GET /api/events?client=C&date=D: the batch's published events, the highest version per portfolio (`events --json`). */

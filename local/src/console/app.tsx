@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ConsoleState, QueuedView, RedriveResult } from './api';
 import { TOKEN_HEADER } from './api';
 import { BatchCard, ReportLink } from './batch';
+import { Board } from './board';
 
 /** The status console's page: polls GET /api/state every second and redrives through POST /api/redrive. */
 const POLL_MS = 1000;
@@ -48,6 +49,12 @@ function App() {
 function Body({ state }: { state: ConsoleState }) {
   return (
     <>
+      {state.board && (
+        <>
+          <h2>Expected deliveries</h2>
+          <Board board={state.board} />
+        </>
+      )}
       <h2>Clients</h2>
       {state.clients.length ? (
         <table class="clients card">

@@ -27,7 +27,11 @@ th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eef0f4; v
 th { font-weight: 600; color: #4a5263; }
 .stage { display: inline-block; padding: 1px 8px; border-radius: 10px; font-weight: 600; font-size: 12px; background: #e3e8f0; }
 .stage.COMPLETE, .stage.PERSISTED, .stage.PASS { background: #d7f2df; color: #17642f; }
-.stage.FAILED, .stage.REJECTED, .stage.FAIL { background: #fbdcdc; color: #8a1c1c; }
+.stage.FAILED, .stage.REJECTED, .stage.FAIL, .stage.LATE, .stage.missing { background: #fbdcdc; color: #8a1c1c; }
+.stage.holiday { background: none; color: #6b7385; font-weight: 400; }
+.stage.expected { background: #e3ecfb; color: #2f4f8a; }
+table.board td { white-space: nowrap; }
+.owed { font-size: 12px; white-space: normal; }
 .stage.WARN, .stage.OVERRIDDEN { background: #fcefc9; color: #7a5300; }
 .timeline { display: flex; gap: 2px; margin: 6px 0; }
 .timeline span { flex: 1 1 0; padding: 2px 6px; background: #e8edf5; font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }

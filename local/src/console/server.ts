@@ -8,6 +8,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudError } from '../cloud/errors';
 import type { Connection } from '../cli/connection';
 import { UsageError } from '../cli/errors';
+import { packagedSchedules } from '../cli/expected';
 import { sqsClient } from '../cli/failure-queues';
 import { redrive } from '../cli/failures';
 import { type ConsoleState, type QueuedView, type RedriveResult, TOKEN_HEADER } from './api';
@@ -37,7 +38,7 @@ function bundle(): string {
  * with JSON and the token of this start (embedded in the page): another origin can neither read the token nor send
  * that request without a CORS preflight, which is never granted. The Host header must name loopback (no DNS rebinding).
  */
-export async function startConsole(on: Connection, port = 0, sqs: SQSClient = sqsClient(on)): Promise<Console> {
+export async function startConsole(on: Connection, port = 0, sqs: SQSClient = sqsClient(on), clock: () => Date = () => new Date()): Promise<Console> {
   const script = bundle();
   const token = randomBytes(24).toString('base64url');
   // Queue reads and redrives one at a time: a read in flight hides the very message a redrive looks for.
@@ -67,7 +68,7 @@ export async function startConsole(on: Connection, port = 0, sqs: SQSClient = sq
     if (route === 'GET /console.css') return send(res, 200, 'text/css; charset=utf-8', styles);
     if (route === 'GET /favicon.ico') return send(res, 204, 'image/x-icon', '');
     if (route === 'GET /api/state') {
-      const state: ConsoleState = await consoleState(on, await currentQueued());
+      const state: ConsoleState = await consoleState(on, await currentQueued(), new Date(), boardInput(clock()));
       return send(res, 200, 'application/json', JSON.stringify(state));
     }
     const answer = (a: Answer) => send(res, a.status, 'application/json', a.body);
@@ -108,6 +109,17 @@ export async function startConsole(on: Connection, port = 0, sqs: SQSClient = sq
         server.closeAllConnections();
       }),
   };
+}
+
+/** The schedules packaged in this checkout (as `status --expected` reads them), read per poll: a redeploy changes them. */
+function boardInput(clock: Date) {
+  try {
+    return { schedules: packagedSchedules(), clock };
+  } catch (error) {
+    // Not packaged (yet, or being re-packaged): the page shows no board rather than no state.
+    if (error instanceof CloudError || error instanceof SyntaxError) return undefined;
+    throw error;
+  }
 }
 
 /** Why a redrive request is refused, if it is: not JSON, not from the page's origin, or without this start's token. */

@@ -1,7 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { STAGES } from '@dataharvest/events/batch';
 import { createClientTracking } from '@dataharvest/shared/client-tracking';
+import type { DeliverySchedules } from '@dataharvest/shared/delivery-schedule';
 import { type Connection, clientTrackingTable } from '../cli/connection';
+import { expectedBoard } from '../cli/expected';
 import { type QueuedFailure, readFailures, release } from '../cli/failure-queues';
 import { fileReports } from '../cli/file-reports';
 import { clientReport } from '../cli/status-clients';
@@ -37,10 +39,10 @@ export async function queuedFailures(on: Connection, sqs: SQSClient): Promise<Qu
 /**
  * Everything the page shows, from the same sources and in the same shapes as `status --json` and
  * `status --clients --json`: every client's tracking, every batch (with its failure items) and every key refused
- * outright. A poll costs the same few reads whatever the number of clients: a query per stage, one of the refused
+ * outright; with the delivery schedules, the completeness board, judged on the local cloud's clock. A poll costs the same few reads whatever the number of clients: a query per stage, one of the refused
  * keys, one of the failure items (all through the by-stage index) and the tracking table's scan.
  */
-export async function consoleState(on: Connection, queued: QueuedView[], now = new Date()): Promise<ConsoleState> {
+export async function consoleState(on: Connection, queued: QueuedView[], now = new Date(), expected?: { schedules: DeliverySchedules; clock: Date }): Promise<ConsoleState> {
   const [batches, rejected, tracked, failures] = await Promise.all([
     on.metastore.listByStages(STAGES),
     on.metastore.listRejectedKeys(),
@@ -61,5 +63,6 @@ export async function consoleState(on: Connection, queued: QueuedView[], now = n
     rejected: report.rejected,
     reports: fileReports(batches, rejected),
     queued,
+    ...(expected ? { board: expectedBoard(expected.schedules, batches, expected.clock) } : {}),
   };
 }
