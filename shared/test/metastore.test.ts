@@ -1,12 +1,8 @@
 import fc from 'fast-check';
 import { FILE_TYPES, type FileDetail, type FileType } from '@dataharvest/events/batch';
 import { startServices, type Services } from '../../local/src/cloud/emulators/services';
-import { createResource } from '../../local/src/cloud/providers/data-stores';
-import { loadStack, Resolver } from '../../local/src/cloud/cloudformation/template';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { testAws, testClients } from '../../test/support/clients';
+import { testClients } from '../../test/support/clients';
+import { createMetastoreStack } from '../../test/support/metastore-stack';
 import { createMetastore, type Metastore } from '../src/metastore';
 
 const detail = (status: FileDetail['status'], etag = 'e1'): FileDetail => ({ status, key: 'k', etag, rows: 2, bytes: 10, errors: [], at: new Date().toISOString() });
@@ -20,18 +16,9 @@ describe('metastore client against DynamoDB Local', () => {
 
   beforeAll(async () => {
     services = await startServices();
-    const stack = loadStack('metastore');
-    const dynamodb = new DynamoDBClient({ ...testAws(services), endpoint: services.endpoints.dynamodb });
-    const physical = new Map();
-    const resolver = new Resolver(stack, physical, {});
     // The metastore stack's own tables, created from its packaged template as the local cloud would.
-    // The change feed first: the table names it.
-    const kinesis = new KinesisClient({ ...testAws(services), endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() });
-    for (const type of ['AWS::Kinesis::Stream', 'AWS::DynamoDB::Table']) {
-      for (const [id, r] of Object.entries(stack.template.Resources).filter(([, r]) => r.Type === type))
-        physical.set(id, await createResource(id, r, resolver, stack.stackName, { dynamodb, kinesis } as never));
-    }
-    m = createMetastore(testClients(services).dynamo, `dataharvest-metastore-${stack.stage}`);
+    const { stage } = await createMetastoreStack(services);
+    m = createMetastore(testClients(services).dynamo, `dataharvest-metastore-${stage}`);
     for (const name of ['deposit', 'transaction', 'tax']) await m.registerTransformer(name);
   });
   afterAll(() => services?.stop());

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type pg from 'pg';
 import { FILE_TYPES, isoDate, nextIsoDate, type Batch, type FileType } from '@dataharvest/events/batch';
@@ -19,11 +17,11 @@ import type { QualityConfig } from '../../services/relationship/src/quality';
 import { definition as tax } from '../../services/tax/src/handler';
 import { definition as transaction } from '../../services/transaction/src/handler';
 import { compileFilters, kinesisFilterView } from '../../local/src/cloud/event-sources/filter';
-import { createResource } from '../../local/src/cloud/providers/data-stores';
 import { REGION } from '../../local/src/cloud/account';
 import { startServices, type Services } from '../../local/src/cloud/emulators/services';
-import { loadStack, type Physical, Resolver } from '../../local/src/cloud/cloudformation/template';
+import { loadStack, type Physical } from '../../local/src/cloud/cloudformation/template';
 import { testAws, testClients, testDatabase } from './clients';
+import { createStackResources, storeClients } from './metastore-stack';
 import { deployedQuality } from './quality';
 
 /**
@@ -96,23 +94,12 @@ export async function startChain(): Promise<Chain> {
   const services = await startServices();
   try {
     const aws = testClients(services);
-    const clients = {
-      dynamodb: new DynamoDBClient({ ...testAws(services), endpoint: services.endpoints.dynamodb }),
-      kinesis: new KinesisClient({ ...testAws(services), endpoint: services.endpoints.kinesis, requestHandler: new NodeHttpHandler() }),
-    };
+    const clients = storeClients(services);
     /** Creates a packaged stack's resources of one type as the local cloud would; returns their physical names. */
     const physical = new Map<string, Map<string, Physical>>();
     const createAll = async (serviceDir: string, type: string) => {
-      const stack = loadStack(serviceDir);
       if (!physical.has(serviceDir)) physical.set(serviceDir, new Map());
-      const resolver = new Resolver(stack, physical.get(serviceDir)!, {});
-      const created = [];
-      for (const [id, r] of Object.entries(stack.template.Resources).filter(([, r]) => r.Type === type)) {
-        const resource = await createResource(id, r, resolver, stack.stackName, clients as never);
-        physical.get(serviceDir)!.set(id, resource);
-        created.push(resource.ref);
-      }
-      return created;
+      return createStackResources(serviceDir, [type], clients, physical.get(serviceDir)!);
     };
     // The change feed first: the table names it.
     await createAll('metastore', 'AWS::Kinesis::Stream');
