@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { feedFilter, observerFilter, type TRIGGERS } from '@dataharvest/events/state-machine';
 import { loadComposedStacks } from '../local/src/cloud/cloudformation/compose';
+import { conditionValues } from '../local/src/cloud/cloudformation/conditions';
+import { Resolver, type Stack } from '../local/src/cloud/cloudformation/template';
 import {
   type Entry,
   endpointPolicyViolations,
@@ -275,6 +277,47 @@ describe('the packaged templates', () => {
   it('grant every stream mapping what AWS checks when it creates the mapping', () => {
     expect(ofType('AWS::Lambda::EventSourceMapping').length).toBeGreaterThanOrEqual(8);
     expect(mappingRoleViolations(all)).toEqual([]);
+  });
+
+  it('send OpenLineage run events where the stage says, granting kinesis:PutRecord on exactly that stream when it is one', () => {
+    // The steps (a transformer's register function has the provider's variable too, and emits nothing).
+    const emitting = functions.filter((f) => 'OPENLINEAGE_DESTINATION' in env(f) && f.id !== 'RegisterLambdaFunction');
+    expect(emitting.map((f) => f.id).sort()).toEqual(
+      usesPostgres
+        .map((f) => f.id)
+        .filter((id) => id !== 'EraseLambdaFunction')
+        .sort(),
+    );
+    const lineageStacks = stacks.filter((s) => emitting.some((f) => f.stack === s.service));
+    for (const f of emitting) {
+      expect(env(f).OPENLINEAGE_DESTINATION).toEqual({ Ref: 'OpenLineageDestination' });
+      expect(f.r.Properties!.Role).toEqual({ 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] });
+    }
+    const allowed = new RegExp(String((lineageStacks[0]!.template.Parameters!.OpenLineageDestination as { AllowedPattern?: string }).AllowedPattern));
+    expect(['', 'https://marquez.example/api/v1/lineage', 'kinesis:dataharvest-lineage-dev'].filter((d) => !allowed.test(d))).toEqual([]);
+    // The VPC's Kinesis endpoint admits the stage's streams only; the local cloud's file is no AWS destination.
+    expect(['kinesis:lineage', 'kinesis:dataharvest-lineage-prod', 'file:/tmp/openlineage.jsonl', 'off'].filter((d) => allowed.test(d))).toEqual([]);
+    // Each stack's condition and policy as CloudFormation evaluates them, for each kind of destination.
+    const granted = (stack: Stack, destination: string) => {
+      const resolver = new Resolver(stack, new Map([['IamRoleLambdaExecution', { ref: 'role', attributes: {} }]]), {}, { OpenLineageDestination: destination });
+      if (!conditionValues(stack.template, resolver, stack.stackName).get('LineageToKinesis')) return undefined;
+      const policy = stack.template.Resources.LineageStreamAccess!;
+      expect(policy).toMatchObject({ Type: 'AWS::IAM::Policy', Condition: 'LineageToKinesis' });
+      return resolver.resolve(policy.Properties);
+    };
+    for (const stack of lineageStacks) {
+      expect(granted(stack, 'kinesis:dataharvest-lineage-dev')).toEqual({
+        PolicyName: 'openlineage-stream',
+        Roles: ['role'],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['kinesis:PutRecord'], Resource: 'arn:aws:kinesis:eu-central-1:000000000000:stream/dataharvest-lineage-dev' }],
+        },
+      });
+      expect([granted(stack, 'https://marquez.example/api/v1/lineage'), granted(stack, '')]).toEqual([undefined, undefined]);
+      // Off unless the stage says otherwise (shared/openlineage.yml).
+      expect(stack.template.Parameters!.OpenLineageDestination!.Default).toBe('');
+    }
   });
 
   it("close the network: endpoint policies name the stage's resources only, no egress to the internet, flow logs on", () => {

@@ -141,10 +141,16 @@ export class LineageRun {
   }
 }
 
+/**
+ * How long an HTTP destination may take to answer. A step waits for its events: an endpoint the functions cannot
+ * reach (their VPC has no way out unless one is made, docs/deploy.md) costs each event this much, not a TCP timeout.
+ */
+const HTTP_TIMEOUT_MS = 5000;
+
 /** The emitter of a destination (OpenLineageEnv); undefined when off. */
-export function lineageEmitter(destination: string, kinesis?: KinesisClient): Emit | undefined {
+export function lineageEmitter(destination: string, kinesis?: KinesisClient, httpTimeoutMs = HTTP_TIMEOUT_MS): Emit | undefined {
   if (!destination) return undefined;
-  const send = sender(destination, kinesis);
+  const send = sender(destination, kinesis, httpTimeoutMs);
   return async (event) => {
     try {
       await send(event);
@@ -154,7 +160,7 @@ export function lineageEmitter(destination: string, kinesis?: KinesisClient): Em
   };
 }
 
-function sender(destination: string, kinesis?: KinesisClient): (event: RunEvent) => Promise<void> {
+function sender(destination: string, kinesis: KinesisClient | undefined, httpTimeoutMs: number): (event: RunEvent) => Promise<void> {
   if (destination.startsWith('file:')) return (event) => appendFile(destination.slice('file:'.length), `${JSON.stringify(event)}\n`);
   if (destination.startsWith('kinesis:')) {
     const stream = destination.slice('kinesis:'.length);
@@ -163,7 +169,12 @@ function sender(destination: string, kinesis?: KinesisClient): (event: RunEvent)
     };
   }
   return async (event) => {
-    const response = await fetch(destination, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+    const response = await fetch(destination, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+      signal: AbortSignal.timeout(httpTimeoutMs),
+    });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
   };
 }

@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Emit, LineageRun, lineageEmitter, qualityFacet, type RunEvent, rowCountFacet, runIdOf, schemaFacet, sourceFacet, table, versionFacet } from '../src/openlineage';
@@ -85,5 +87,17 @@ describe('OpenLineage run events', () => {
   it('never fails the step when the destination cannot take the event', async () => {
     const run = new LineageRun(lineageEmitter('file:/nonexistent-dir/openlineage.jsonl'), 'catapult', batch);
     await expect(run.start([])).resolves.toBeUndefined();
+  });
+
+  it('gives up on an HTTP endpoint that never answers, and the step goes on', async () => {
+    const server = createServer(() => undefined).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/lineage`;
+      await expect(new LineageRun(lineageEmitter(url, undefined, 50), 'catapult', batch).start([])).resolves.toBeUndefined();
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
