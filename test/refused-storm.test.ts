@@ -23,7 +23,7 @@ const FILE_BYTES = process.env.STORM_FILE_MIB ? Number(process.env.STORM_FILE_MI
  * What the storm may leave behind in this process, where the cloud runs: sockets and resident memory, once idle
  * keep-alive connections have met the servers' 5 s keep-alive timeout. An answer the IAM proxy does not release
  * holds one socket per refused file for good (+75 to +110 measured here with the old proxy), and its unread data;
- * what stays is the cloud's own idle connections (the proxy keeps 8 per emulator at most; +19 to +37 measured).
+ * what stays is the cloud's own idle connections (the proxy keeps 8 per emulator at most; +19 to +34 measured).
  * Memory grows with the cloud's work (+70 to +190 MiB measured, as garbage collection falls); a body held per
  * refused file would add STORM × FILE_BYTES, which the full case (docs/performance.md) makes 4 GiB.
  */
