@@ -19,6 +19,7 @@ import type { Quality } from '@dataharvest/events/quality';
 import { fromStages, type Step, toStage } from '@dataharvest/events/state-machine';
 import type { ClientTracking } from './client-tracking';
 import { createControlStore } from './control-totals';
+import { DataHarvestError } from './errors';
 import { createFailureLog } from './failures';
 import { createLateStore } from './late-deliveries';
 import { z } from 'zod';
@@ -50,7 +51,7 @@ export const MetastoreEnv = { METASTORE_TABLE: z.string().min(1) };
 const now = () => new Date().toISOString();
 
 /** Thrown when a conditional write finds the batch no longer in the state the writer assumed. */
-export class StaleStateError extends Error {
+export class StaleStateError extends DataHarvestError {
   override name = 'StaleStateError';
 }
 

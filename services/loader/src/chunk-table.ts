@@ -1,15 +1,20 @@
 import type pg from 'pg';
 import type { ChunkDescriptor } from '@dataharvest/events/chunk';
 import type { RowError } from '@dataharvest/events/batch';
+import { DataHarvestError } from '@dataharvest/shared/errors';
 import type { IdRuns } from '@dataharvest/shared/load/record-id-set';
 import type { LoadTarget, Reject } from '@dataharvest/shared/load/slice-loader';
 
+/*
+ * Thrown, not returned: `claim` runs in `begin()`, inside the shared load path (loadRecords), which has no outcome
+ * for "nothing to load"; loadRange turns both into its own outcomes ('closed', 'duplicate').
+ */
 /** The chunk's upload is no longer loading (superseded by a newer upload, or settled): nothing to load. */
-export class ClosedUploadError extends Error {
+export class ClosedUploadError extends DataHarvestError {
   override name = 'ClosedUploadError';
 }
 /** The chunk was loaded before (a redelivery): its rows are in the staging table already. */
-export class LoadedChunkError extends Error {
+export class LoadedChunkError extends DataHarvestError {
   override name = 'LoadedChunkError';
 }
 

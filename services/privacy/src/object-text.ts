@@ -2,6 +2,7 @@ import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DataHarvestError } from '@dataharvest/shared/errors';
 
 /** About how much text a chunk of whole lines holds. */
 const CHUNK_CHARS = 1024 * 1024;
@@ -12,7 +13,7 @@ const CHUNK_CHARS = 1024 * 1024;
 const LINE_CHARS_LIMIT = 16 * 1024 * 1024;
 
 /** A line longer than erasure holds in memory: the object is reported, not read whole. */
-export class LineTooLongError extends Error {
+export class LineTooLongError extends DataHarvestError {
   constructor(readonly key: string) {
     super(`${key} has a line of more than ${LINE_CHARS_LIMIT} characters; erase it by hand`);
     this.name = 'LineTooLongError';
@@ -24,9 +25,12 @@ export class LineTooLongError extends Error {
  * bucket's lifecycle moves archive/ only to Glacier Instant Retrieval, which reads as any other class; an object
  * moved colder by hand must be restored before an erasure can complete (docs/security.md).
  */
-export class ObjectNotRestoredError extends Error {
-  constructor(readonly key: string) {
-    super(`${key} is in a Glacier storage class and not restored; restore it, then run the erasure again`);
+export class ObjectNotRestoredError extends DataHarvestError {
+  constructor(
+    readonly key: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${key} is in a Glacier storage class and not restored; restore it, then run the erasure again`, options);
     this.name = 'ObjectNotRestoredError';
   }
 }
@@ -36,7 +40,7 @@ async function bodyOf(s3: S3Client, bucket: string, key: string, ifMatch?: strin
   try {
     return (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch }))).Body as Readable;
   } catch (error) {
-    if ((error as { name?: string }).name === 'InvalidObjectState') throw new ObjectNotRestoredError(key);
+    if ((error as { name?: string }).name === 'InvalidObjectState') throw new ObjectNotRestoredError(key, { cause: error });
     throw error;
   }
 }

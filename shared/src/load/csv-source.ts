@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { DataHarvestError } from '../errors';
 
 /** The object is not what its name says (a .csv.gz that does not inflate): the file's fault, never retried. */
-export class CorruptFileError extends Error {
+export class CorruptFileError extends DataHarvestError {
   override name = 'CorruptFileError';
 }
 
@@ -49,7 +50,7 @@ export function openCsv(body: Readable, gzip: boolean): CsvSource {
       }
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
-      if (code.startsWith('Z_')) throw new CorruptFileError(`not a valid gzip file: ${(error as Error).message}`);
+      if (code.startsWith('Z_')) throw new CorruptFileError(`not a valid gzip file: ${(error as Error).message}`, { cause: error });
       throw error;
     }
   }
