@@ -32,7 +32,7 @@ describe('dataharvest up in a terminal', () => {
     expect(processesIn(up.pid!).some((p) => p.endsWith('postgres'))).toBe(true);
     // What only AWS acts on is named at deploy, never dropped silently (docs/local-cloud.md).
     expect(output).toMatch(/dataharvest-persistence-dev: \d+ CloudWatch alarms recorded, not evaluated: no CloudWatch locally/);
-    expect(output).toContain('dataharvest-metastore-dev: 1 KMS key recorded, not created');
+    expect(output).toMatch(/dataharvest-metastore-dev: \d+ KMS keys checked, not applied/);
     expect(output).toMatch(/dataharvest-deposit-dev: log retention \(30 days\) of 2 log groups recorded, not applied/);
     expect(output).toContain(
       'dataharvest-persistence-dev: S3BucketIngest lifecycle rules (expire-noncurrent-versions, archive-to-glacier-ir, expire-quarantine, expire-errors, abort-incomplete-uploads) recorded',

@@ -29,7 +29,9 @@ export async function createStackResources(serviceDir: string, types: string[], 
     const keyId = `${stack.stackName}-${id}`;
     physical.set(id, { ref: keyId, attributes: { Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`, KeyId: keyId } });
   }
-  const resolver = new Resolver(stack, physical, {});
+  // Another stack's keys, imported by their exports' names: these clients check no key, so any ARN may name them.
+  const keyImports = new Proxy({} as Record<string, string>, { get: (_, name) => (String(name).endsWith('-key-arn') ? `arn:aws:kms:${REGION}:${ACCOUNT}:key/${String(name)}` : undefined) });
+  const resolver = new Resolver(stack, physical, keyImports);
   const created: string[] = [];
   for (const type of types) {
     for (const [id, r] of resources.filter(([, r]) => r.Type === type)) {
