@@ -22,7 +22,7 @@ export function clockStart(text: string): Date {
   try {
     return parseClockTime(text);
   } catch (error) {
-    if (error instanceof ClockTimeError) throw new UsageError(`--clock: ${error.message}`);
+    if (error instanceof ClockTimeError) throw new UsageError(`--clock: ${error.message}`, { cause: error });
     throw error;
   }
 }

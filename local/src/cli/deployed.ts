@@ -57,5 +57,5 @@ function awsError(error: unknown, stage: string, region: string): unknown {
   const fromAws = error.name === 'CredentialsProviderError' || '$metadata' in error || (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
   if (!fromAws) return error;
   const message = error.message.split('\n')[0] || error.name;
-  return new CloudError(`stage ${stage} in ${region}: ${error.name === 'CredentialsProviderError' ? 'no AWS credentials: ' : ''}${message}`);
+  return new CloudError(`stage ${stage} in ${region}: ${error.name === 'CredentialsProviderError' ? 'no AWS credentials: ' : ''}${message}`, { cause: error });
 }

@@ -13,8 +13,8 @@ export function expandInputs(paths: string[]): string[] {
     let stat: Stats;
     try {
       stat = statSync(path);
-    } catch {
-      throw new UsageError(`no such file or directory: ${path}`);
+    } catch (error) {
+      throw new UsageError(`no such file or directory: ${path}`, { cause: error });
     }
     if (!stat.isDirectory()) return [path];
     const files = readdirSync(path)

@@ -1,3 +1,5 @@
+import { LocalCloudError } from './errors';
+
 /** A listener told each time the clock is set, so what waits for a time (scheduled rules) looks again at once. */
 type Listener = (now: Date) => void;
 
@@ -31,7 +33,7 @@ export class LocalClock {
 }
 
 /** Thrown for a time the clock cannot be set to. */
-export class ClockTimeError extends Error {
+export class ClockTimeError extends LocalCloudError {
   override name = 'ClockTimeError';
 }
 

@@ -96,7 +96,7 @@ export async function startConsole(on: Connection, port = 0, sqs: SQSClient = sq
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new CloudError(`the console port ${port} is in use: choose another --console-port or leave it out for a free one`) : e),
+      reject(e.code === 'EADDRINUSE' ? new CloudError(`the console port ${port} is in use: choose another --console-port or leave it out for a free one`, { cause: e }) : e),
     );
     server.listen(port, '127.0.0.1', () => resolve());
   });

@@ -22,7 +22,7 @@ export function readCompose(root: string): ComposedService[] {
   try {
     compose = yaml.load(readFileSync(composeFile, 'utf8')) as typeof compose;
   } catch (error) {
-    throw new CloudError(`${composeFile} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new CloudError(`${composeFile} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
   const services = compose?.services ?? {};
   const order: string[] = [];

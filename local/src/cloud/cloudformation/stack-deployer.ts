@@ -54,7 +54,7 @@ export class StackDeployer {
       const ctx: ResourceContext = { cloud: this.cloud, stack, logicalId: id, resource, resolver, props: () => resolver.resolve(resource.Properties ?? {}) as Props };
       // An emulator refusing a resource is a deploy failure like CloudFormation's: one line naming the resource.
       const made = await provider.create(ctx).catch((e: Error) => {
-        throw e instanceof CloudError ? e : new CloudError(`${stack.stackName}: could not create ${id} (${resource.Type}): ${e.message}`);
+        throw e instanceof CloudError ? e : new CloudError(`${stack.stackName}: could not create ${id} (${resource.Type}): ${e.message}`, { cause: e });
       });
       created.push({ provider, ctx, physical: made });
       physical.set(id, made);

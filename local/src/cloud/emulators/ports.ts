@@ -18,7 +18,7 @@ export async function pickPort(port: number | undefined, what: string): Promise<
   if (port === undefined) return freePort();
   await new Promise<void>((resolve, reject) => {
     const server = createServer();
-    server.once('error', () => reject(new CloudError(`port ${port} for ${what} is taken: stop whatever listens on it, or choose another port`)));
+    server.once('error', (error) => reject(new CloudError(`port ${port} for ${what} is taken: stop whatever listens on it, or choose another port`, { cause: error })));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });
   return port;

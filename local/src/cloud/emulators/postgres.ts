@@ -71,7 +71,7 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
   });
   const fail = (what: string, error: unknown) => {
     const reason = recent.filter((l) => /FATAL|ERROR|PANIC/.test(l)).at(-1) ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));
-    return new CloudError(`PostgreSQL could not ${what} in ${dataDir} (${reason?.trim()}): delete ${dir} and start again`);
+    return new CloudError(`PostgreSQL could not ${what} in ${dataDir} (${reason?.trim()}): delete ${dir} and start again`, { cause: error });
   };
   if (!initialised) {
     await server.initialise().catch((e: unknown) => {

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { LocalCloudError } from '../errors';
 
 /**
  * Lambda event filtering, i.e. the EventBridge pattern language (Lambda documents the same syntax and rules): a
@@ -10,7 +11,7 @@ type Pattern = { [field: string]: unknown };
 type Leaf = string | number | boolean | null;
 
 /** A pattern CreateEventSourceMapping would refuse. */
-export class FilterPatternError extends Error {
+export class FilterPatternError extends LocalCloudError {
   override name = 'FilterPatternError';
 }
 

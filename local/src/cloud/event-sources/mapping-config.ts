@@ -1,10 +1,11 @@
+import { LocalCloudError } from '../errors';
 import type { AsyncConfig } from './async-invoke';
 import type { StreamPollerConfig } from './stream-poller';
 
 type Props = Record<string, unknown>;
 
 /** A property the local cloud cannot do as AWS documents: the deploy fails naming it, rather than ignore it. */
-export class UnsupportedProperty extends Error {
+export class UnsupportedProperty extends LocalCloudError {
   override name = 'UnsupportedProperty';
 }
 

@@ -1,3 +1,5 @@
+import { LocalCloudError } from '../errors';
+
 /**
  * EventBridge schedule expressions, as an events rule's `ScheduleExpression` takes them (always UTC):
  * `rate(5 minutes)` and the six-field `cron(minutes hours day-of-month month day-of-week year)`. What the local cloud
@@ -9,7 +11,7 @@ export interface Schedule {
 }
 
 /** An expression EventBridge would refuse, or one the local cloud cannot honour. */
-export class ScheduleExpressionError extends Error {
+export class ScheduleExpressionError extends LocalCloudError {
   override name = 'ScheduleExpressionError';
 }
 

@@ -34,13 +34,14 @@ const JUDGED_KEYS = new Set(Object.keys(s3RequestContext('', {})).map((k) => k.t
  * naming only AWS service principals are left out: no function or session is one.
  */
 export function bucketPolicyStatements(where: string, document: { Statement?: unknown } | undefined): Statement[] {
-  const refuse = (why: string) => new CloudError(`${where}: ${why}; the local cloud enforces a bucket policy's Deny statements on the keys ${[...JUDGED_KEYS].join(', ')} only`);
+  const refuse = (why: string, options?: ErrorOptions) =>
+    new CloudError(`${where}: ${why}; the local cloud enforces a bucket policy's Deny statements on the keys ${[...JUDGED_KEYS].join(', ')} only`, options);
   let statements: Statement[];
   try {
     statements = resourcePolicyStatements(document).filter((s) => !servicesOnly(s));
     for (const s of statements) conditionsHold(s.conditions, {});
   } catch (e) {
-    if (e instanceof UnsupportedPolicy || e instanceof UnsupportedCondition) throw refuse(e.message);
+    if (e instanceof UnsupportedPolicy || e instanceof UnsupportedCondition) throw refuse(e.message, { cause: e });
     throw e;
   }
   if (statements.some((s) => s.effect === 'Allow')) throw refuse('it has an Allow statement');

@@ -1,3 +1,5 @@
+import { LocalCloudError } from '../errors';
+
 /**
  * IAM condition blocks and policy variables, as the IAM user guide's reference for condition operators and policy
  * variables documents them, for the operators our policies use. Condition keys are case-insensitive; values of the
@@ -8,7 +10,7 @@
 export type RequestContext = Record<string, string | string[] | undefined>;
 
 /** A condition operator this evaluator does not know: refused, never guessed (a wrong guess could allow). */
-export class UnsupportedCondition extends Error {
+export class UnsupportedCondition extends LocalCloudError {
   override name = 'UnsupportedCondition';
 }
 

@@ -57,7 +57,7 @@ export class LocalKeys {
       statements = resourcePolicyStatements(policy);
       for (const s of statements) conditionsHold(s.conditions, {});
     } catch (e) {
-      if (e instanceof UnsupportedPolicy || e instanceof UnsupportedCondition) throw new CloudError(`${where}: its key policy: ${e.message}`);
+      if (e instanceof UnsupportedPolicy || e instanceof UnsupportedCondition) throw new CloudError(`${where}: its key policy: ${e.message}`, { cause: e });
       throw e;
     }
     const key = { arn: keyArn, policy: statements.map((s) => ({ ...s, resources: ['*'] })) };

@@ -7,6 +7,7 @@ import { UnreadableRequest, type Permission } from './request';
 import { s3Permissions } from './s3';
 import { isSnsRequest, snsPermissions } from './sns';
 import { arn } from '../account';
+import { LocalCloudError } from '../errors';
 
 /** One statement of a role's inline policies, its intrinsics resolved. */
 export interface Statement {
@@ -55,7 +56,7 @@ export function resourcePolicyStatements(document: { Statement?: unknown } | und
 }
 
 /** A policy the evaluator cannot read as AWS would: refused, never approximated. */
-export class UnsupportedPolicy extends Error {
+export class UnsupportedPolicy extends LocalCloudError {
   override name = 'UnsupportedPolicy';
 }
 
@@ -245,7 +246,7 @@ export async function startIamProxy(
       for (const p of refused ? [] : permissions) refused ??= keyRefusal(p, context);
     } catch (error) {
       // Fail closed: what cannot be read cannot be checked, and the emulator might read it otherwise.
-      refused = error instanceof UnreadableRequest ? error : new UnreadableRequest(`it cannot be read (${(error as Error).message})`);
+      refused = error instanceof UnreadableRequest ? error : new UnreadableRequest(`it cannot be read (${(error as Error).message})`, { cause: error });
     }
     if (refused) return refuse(req, res, target, refused, expecting);
     const base = new URL(!target && isSnsRequest(req.headers) ? targets.sns : targetOf(target, targets));

@@ -1,3 +1,5 @@
+import { LocalCloudError } from '../errors';
+
 /** What one AWS API request asks to do, as IAM names it. */
 export interface Permission {
   action: string;
@@ -5,6 +7,6 @@ export interface Permission {
 }
 
 /** A request the IAM proxy cannot read well enough to check: it is refused (fail closed), never passed on unchecked. */
-export class UnreadableRequest extends Error {
+export class UnreadableRequest extends LocalCloudError {
   override name = 'UnreadableRequest';
 }

@@ -2,9 +2,10 @@ import { allows, type IamProxy, resourcePolicyStatements, roleStatements, startI
 import { s3RequestContext } from './bucket-policy';
 import type { Permission } from './request';
 import type { RequestContext } from './conditions';
+import { LocalCloudError } from '../errors';
 
 /** AssumeRole refused by the role's trust policy, as STS answers it. */
-export class AssumeRoleDenied extends Error {
+export class AssumeRoleDenied extends LocalCloudError {
   override name = 'AccessDenied';
 }
 

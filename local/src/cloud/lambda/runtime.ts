@@ -8,6 +8,7 @@ import { MAX_PAYLOAD_BYTES, requestTooLarge, responseTooLarge } from './payload-
 import { arn, REGION } from '../account';
 import { THROTTLED } from './throttling';
 import { bundlePath } from './unzip';
+import { LocalCloudError } from '../errors';
 
 export interface FunctionConfig {
   name: string;
@@ -23,14 +24,15 @@ export interface FunctionConfig {
   reservedConcurrency?: number;
 }
 
-export class FunctionError extends Error {
+export class FunctionError extends LocalCloudError {
   override name = 'FunctionError';
   constructor(
     readonly functionName: string,
     readonly errorType: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -197,11 +199,11 @@ export class Runtime {
     }
     await new Promise<void>((resolve, reject) => {
       // Once it is ready these settle nothing: the listeners below discard the container.
-      const failed = (errorType: string, message: string) => {
+      const failed = (errorType: string, message: string, options?: ErrorOptions) => {
         child.kill('SIGKILL');
-        reject(new FunctionError(config.name, errorType, message));
+        reject(new FunctionError(config.name, errorType, message, options));
       };
-      child.once('error', (e) => failed('Runtime.ExitError', e.message));
+      child.once('error', (e) => failed('Runtime.ExitError', e.message, { cause: e }));
       child.once('exit', (code, signal) => failed('Runtime.ExitError', exited(code, signal)));
       child.on('message', (m: WorkerMessage) => {
         if ('ready' in m) return resolve();
@@ -237,14 +239,17 @@ export class Runtime {
         },
       });
       // An event that cannot be sent (the container died meanwhile) fails the call, as its exit does.
-      container.child.send({ id, event, requestId: id, deadline }, (error) => error && container.pending.get(id)?.reject(new FunctionError(config.name, 'Runtime.ExitError', error.message)));
+      container.child.send(
+        { id, event, requestId: id, deadline },
+        (error) => error && container.pending.get(id)?.reject(new FunctionError(config.name, 'Runtime.ExitError', error.message, { cause: error })),
+      );
     });
   }
 
   private discard(name: string, container: Container, error: Error): void {
     const fn = this.functions.get(name);
     if (fn) fn.containers = fn.containers.filter((c) => c !== container);
-    for (const call of container.pending.values()) call.reject(error instanceof FunctionError ? error : new FunctionError(name, 'Runtime.ExitError', error.message));
+    for (const call of container.pending.values()) call.reject(error instanceof FunctionError ? error : new FunctionError(name, 'Runtime.ExitError', error.message, { cause: error }));
     container.pending.clear();
     fn?.queue.shift()?.();
   }

@@ -53,7 +53,7 @@ export class CustomResources {
     invoke: (event: unknown) => Promise<unknown>;
   }): Promise<{ physicalId: string; data: Record<string, string> }> {
     const id = randomUUID();
-    const failed = (reason: string) => new CloudError(`${opts.stackName}: custom resource ${opts.logicalId} failed: ${reason}`);
+    const failed = (reason: string, options?: ErrorOptions) => new CloudError(`${opts.stackName}: custom resource ${opts.logicalId} failed: ${reason}`, options);
     const response = new Promise<Response>((resolve) => this.waiting.set(id, resolve));
     const event = {
       RequestType: 'Create',
@@ -68,7 +68,7 @@ export class CustomResources {
     let timer: NodeJS.Timeout | undefined;
     try {
       await opts.invoke(event).catch((e: Error) => {
-        throw failed(e.message);
+        throw failed(e.message, { cause: e });
       });
       const answer = await Promise.race([
         response,

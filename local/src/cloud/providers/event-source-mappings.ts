@@ -23,7 +23,7 @@ export const eventSourceMappings: ResourceProvider = {
     try {
       compileFilters(filterPatterns(p));
     } catch (e) {
-      throw new CloudError(`${stack.stackName}: event source mapping ${logicalId} of function ${fn}: ${(e as Error).message}`);
+      throw new CloudError(`${stack.stackName}: event source mapping ${logicalId} of function ${fn}: ${(e as Error).message}`, { cause: e });
     }
     // Lambda reads an encrypted source with the function's role: refused its key, the mapping delivers nothing on AWS.
     const refused = ctx.cloud.iam.mappingRefusal(fn, String(p.EventSourceArn));

@@ -25,7 +25,7 @@ export const eventsRules: ResourceProvider = {
     try {
       schedule = parseSchedule(p.ScheduleExpression, ctx.cloud.clock.now());
     } catch (e) {
-      throw new CloudError(`${where}: ScheduleExpression ${(e as Error).message}`);
+      throw new CloudError(`${where}: ScheduleExpression ${(e as Error).message}`, { cause: e });
     }
     const name = String(p.Name ?? `${stack.stackName}-${logicalId}`.slice(0, 64));
     const ruleArn = `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`;

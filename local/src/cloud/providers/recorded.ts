@@ -23,7 +23,7 @@ export function recordResource(stackName: string, logicalId: string, type: strin
   try {
     JSON.parse(String(props.DashboardBody));
   } catch (e) {
-    throw new CloudError(`${stackName}: dashboard ${logicalId} has a DashboardBody that is not JSON (${(e as Error).message})`);
+    throw new CloudError(`${stackName}: dashboard ${logicalId} has a DashboardBody that is not JSON (${(e as Error).message})`, { cause: e });
   }
   return { ref: name, attributes: {} };
 }
