@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   allPersisted,
   Batch,
@@ -57,19 +58,30 @@ export class StaleStateError extends DataHarvestError {
 
 export type Metastore = ReturnType<typeof createMetastore>;
 
+/** A conditional update's outcome: the item as written, or, its condition failed, the item as it stood (if any). */
+type Written = { written: Batch } | { stood: Batch | undefined };
+
 /**
  * The metastore client on one table; `dynamo` drops undefined values, as awsClients' does. With `tracking`, each
  * transition whose conditional write succeeded is also counted in the client tracking table (docs/metastore.md).
  */
 export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: string, tracking?: ClientTracking) {
-  async function update(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues'>): Promise<Batch | undefined> {
+  /** A refused write answers the item its condition failed on (ALL_OLD): a writer decides again without reading it. */
+  async function write(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues' | 'ReturnValuesOnConditionCheckFailure'>): Promise<Written> {
     try {
-      const out = await dynamo.send(new UpdateCommand({ ...input, TableName: tableName, ReturnValues: 'ALL_NEW' }));
-      return out.Attributes as Batch;
+      const out = await dynamo.send(new UpdateCommand({ ...input, TableName: tableName, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      return { written: out.Attributes as Batch };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      // The document client does not unmarshall an error's item.
+      if (error instanceof ConditionalCheckFailedException) return { stood: error.Item && Batch.parse(unmarshall(error.Item)) };
       throw error;
     }
+  }
+
+  /** The item as written; undefined if the condition failed. */
+  async function update(input: Parameters<typeof write>[0]): Promise<Batch | undefined> {
+    const outcome = await write(input);
+    return 'written' in outcome ? outcome.written : undefined;
   }
 
   /** Creates the batch item if it is new; never touches an existing one's state. Returns the item as it is now. */
@@ -152,7 +164,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
     // then only the client tracking totals would be off by its figures.
     const before = (await ensureBatch(client, batchDate))?.files[type];
     const persisted = detail.status === 'PERSISTED';
-    const image = await update({
+    const outcome = await write({
       Key: batchKey(client, batchDate),
       UpdateExpression: `SET files.#type = :detail, updated_at = :now${persisted ? ', #flag = :true' : ''}`,
       // The same bytes settled again the same way (two uploads of one file racing, a retried refusal) are no new
@@ -161,12 +173,13 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
       ExpressionAttributeNames: { '#type': type, '#status': 'status', '#etag': 'etag', ...(persisted ? { '#flag': persistedFlag[type] } : {}) },
       ExpressionAttributeValues: { ':detail': detail, ':now': now(), ':status': detail.status, ':etag': detail.etag ?? '', ...(persisted ? { ':true': true } : {}) },
     });
-    if (!image) {
-      const current = await getBatch(client, batchDate);
+    if (!('written' in outcome)) {
+      const current = outcome.stood;
       if (!current) throw new Error('metastore update of an existing batch failed');
       // A retried refusal still settles the stage, which its first attempt may not have reached.
       return persisted ? current : settleReceivingStage(current, false);
     }
+    const image = outcome.written;
     // Counted before the stage moves on, so a batch is in flight before any later step can end it.
     await tracking?.fileSettled(client, batchDate, type, detail, persisted && before?.status === 'PERSISTED' ? before : undefined);
     const settled = await settleReceivingStage(image, persisted);
@@ -178,10 +191,10 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
   async function settleReceivingStage(seen: Batch, newData: boolean, attempts = 3): Promise<Batch> {
     const complete = allPersisted(seen);
     const key = batchKey(seen.client, seen.batch_date);
+    let outcome: Written;
     if (complete && newData) {
       // New data for a complete batch starts a new generation: relationships and transformers run again.
-      const next = await startNewGeneration(seen);
-      if (next) return next;
+      outcome = await startNewGeneration(seen);
     } else if (!complete) {
       const anyRejected = Object.values(seen.files).some((f) => f.status === 'REJECTED');
       // A batch the delivery check found late stays LATE until its files are in (late-deliveries.ts).
@@ -196,32 +209,32 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
         values[`:s${i}`] = file.status;
         return `files.#t${i}.#status = :s${i}`;
       });
-      const next = await update({
+      outcome = await write({
         Key: key,
         UpdateExpression: `SET ${s.expr}`,
         ConditionExpression: [from.expr, ...checks].join(' AND '),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       });
-      if (next) return next;
     } else {
       return seen;
     }
+    if ('written' in outcome) return outcome.written;
     // Someone else changed the batch between our read and write: decide again from what is there now.
-    const fresh = await getBatch(seen.client, seen.batch_date);
+    const fresh = outcome.stood;
     if (!fresh || attempts <= 1) throw new StaleStateError(`batch ${seen.client}/${seen.batch_date} kept changing`);
     return settleReceivingStage(fresh, newData && fresh.generation === seen.generation, attempts - 1);
   }
 
   /**
    * Sends a batch whose four files are in back to PERSISTED as a new generation, so the whole chain runs again and the
-   * catapult re-publishes with a higher version. Conditional on the generation seen: undefined if it moved on.
+   * catapult re-publishes with a higher version. Conditional on the generation seen: the item as it stood if it moved on.
    */
-  function startNewGeneration(seen: Batch): Promise<Batch | undefined> {
+  function startNewGeneration(seen: Batch): Promise<Written> {
     // From any stage (the declaration's `persist` and `new-generation`): no stage condition, the generation decides.
     const s = stageSet(toStage('persist'));
     const flags = FILE_TYPES.map((_, i) => `#p${i} = :true`).join(' AND ');
-    return update({
+    return write({
       Key: batchKey(seen.client, seen.batch_date),
       UpdateExpression: `SET ${s.expr}, generation = generation + :one, relation_established = :false, transformers = :empty REMOVE required_transformers, data_quality, quality, events_published, failure`,
       ConditionExpression: `${flags} AND generation = :gen`,
@@ -237,7 +250,7 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
    */
   async function rerunLaterBatches(client: string, batchDate: string): Promise<string[]> {
     const later = (await listClient(client)).batches.filter((b) => b.batch_date > batchDate && allPersisted(b));
-    const rerun = await Promise.all(later.map(async (b) => ((await startNewGeneration(b)) ? [b.batch_date] : [])));
+    const rerun = await Promise.all(later.map(async (b) => ('written' in (await startNewGeneration(b)) ? [b.batch_date] : [])));
     await Promise.all(rerun.flat().map((date) => tracking?.batchStarted(client, date)));
     return rerun.flat().sort();
   }
@@ -441,23 +454,26 @@ export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: strin
    * delivers it again and the step whose records gave up runs on the same generation, so its events keep their
    * version. 'superseded': a newer generation already runs every step again.
    */
-  async function redriveBatch(client: string, batchDate: string, generation: number, attempts = 3): Promise<'missing' | 'superseded' | 'new-generation' | 're-delivered'> {
-    const batch = await getBatch(client, batchDate);
+  async function redriveBatch(client: string, batchDate: string, generation: number): Promise<'missing' | 'superseded' | 'new-generation' | 're-delivered'> {
+    return redriveFrom(await getBatch(client, batchDate), generation, 3);
+  }
+
+  /** A write refused because the batch changed meanwhile decides again from the item its refusal returned. */
+  async function redriveFrom(batch: Batch | undefined, generation: number, attempts: number): ReturnType<typeof redriveBatch> {
     if (!batch) return 'missing';
     if (batch.generation !== generation) return 'superseded';
-    if (batch.stage === 'FAILED') {
-      if (await startNewGeneration(batch)) return 'new-generation';
-    } else {
-      const touched = await update({
-        Key: batchKey(client, batchDate),
-        UpdateExpression: 'SET redriven_at = :now, updated_at = :now',
-        ConditionExpression: 'generation = :gen AND stage = :seen',
-        ExpressionAttributeValues: { ':now': now(), ':gen': generation, ':seen': batch.stage },
-      });
-      if (touched) return 're-delivered';
-    }
-    if (attempts <= 1) throw new StaleStateError(`batch ${client}/${batchDate} kept changing`);
-    return redriveBatch(client, batchDate, generation, attempts - 1);
+    const outcome =
+      batch.stage === 'FAILED'
+        ? await startNewGeneration(batch)
+        : await write({
+            Key: batchKey(batch.client, batch.batch_date),
+            UpdateExpression: 'SET redriven_at = :now, updated_at = :now',
+            ConditionExpression: 'generation = :gen AND stage = :seen',
+            ExpressionAttributeValues: { ':now': now(), ':gen': generation, ':seen': batch.stage },
+          });
+    if ('written' in outcome) return batch.stage === 'FAILED' ? 'new-generation' : 're-delivered';
+    if (attempts <= 1) throw new StaleStateError(`batch ${batch.client}/${batch.batch_date} kept changing`);
+    return redriveFrom(outcome.stood, generation, attempts - 1);
   }
 
   return {

@@ -45,6 +45,25 @@ describe('metastore client against DynamoDB Local', () => {
     expect((await m.recordFile(client, '20200130', 'accounts', detail('PERSISTED', 'e2'))).generation).toBe(2);
   });
 
+  it('decides a refused write again from the item its refusal returned (ALL_OLD), reading nothing more', async () => {
+    const client = newClient();
+    const dynamo = testClients(services).dynamo;
+    const sent: string[] = [];
+    dynamo.middlewareStack.add(
+      (next, context) => (args) => {
+        sent.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const watched = createMetastore(dynamo, m.tableName);
+    await watched.recordFile(client, '20200130', 'accounts', detail('REJECTED'));
+    sent.length = 0;
+    // The same refusal retried: its write is refused (nothing new), and the stage it settled is answered as it stands.
+    expect(await watched.recordFile(client, '20200130', 'accounts', detail('REJECTED'))).toMatchObject({ stage: 'REJECTED', files: { accounts: { status: 'REJECTED' } } });
+    expect(sent).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+  });
+
   it('marks a batch REJECTED while a file is refused, and a corrected upload brings it back', async () => {
     const client = newClient();
     await m.recordFile(client, '20200130', 'accounts', detail('PERSISTED'));
