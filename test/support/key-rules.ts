@@ -1,5 +1,5 @@
 import { keyUseOf } from '../../local/src/cloud/iam/kms-use';
-import type { Entry } from './template-rules';
+import { actionMatches, type Entry } from './template-rules';
 
 /**
  * The customer managed keys rules (docs/security.md, "Keys"): every data store is encrypted under a key of the
@@ -76,13 +76,6 @@ export function customerKeyViolations(all: Entry[], exports: Exports): string[] 
 }
 
 type Statement = { Effect?: string; Action?: unknown; Resource?: unknown };
-const actionMatches = (granted: unknown, action: string) =>
-  new RegExp(
-    `^${String(granted)
-      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')}$`,
-    'i',
-  ).test(action);
 
 /**
  * Every role that reads or writes an encrypted store may use that store's key as its service asks, on exactly that

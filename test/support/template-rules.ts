@@ -33,7 +33,8 @@ function roleOf(all: Entry[], fn: Entry) {
   return { roleId, statements, managed: json(props(role ?? fn).ManagedPolicyArns ?? []) };
 }
 
-const actionMatches = (granted: unknown, action: string) =>
+/** Whether an IAM action as granted (with * wildcards, any case) covers `action`. */
+export const actionMatches = (granted: unknown, action: string) =>
   new RegExp(
     `^${String(granted)
       .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
