@@ -20,7 +20,7 @@ import { compileFilters, kinesisFilterView } from '../../local/src/cloud/event-s
 import { REGION } from '../../local/src/cloud/account';
 import { startServices, type Services } from '../../local/src/cloud/emulators/services';
 import { loadStack, type Physical } from '../../local/src/cloud/cloudformation/template';
-import { testAws, testClients, testDatabase } from './clients';
+import { testClients, testDatabase } from './clients';
 import { createStackResources, storeClients } from './metastore-stack';
 import { deployedQuality } from './quality';
 
