@@ -16,21 +16,35 @@ interface LoginAccess {
 
 export const MIGRATOR = declaration.migrator;
 export const INGEST = declaration.ingest;
+/** The role every transformer's login is a member of: what a transformer may read of the others' tables. */
+export const TRANSFORMER = declaration.transformers.role;
 const LOGINS: Record<string, LoginAccess> = declaration.logins;
 const PRIVILEGES = { read: ['SELECT'], write: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], erase: ['SELECT', 'DELETE'] } as const;
 
-/** The services that connect to PostgreSQL, each with a login (and a secret) of its own. */
+/** The services whose logins the database stack creates; every other login is a transformer's, from its own stack. */
 export const SERVICES = Object.keys(LOGINS);
 export const loginOf = (service: string) => `dataharvest_${service}`;
+/** Who is granted what: the declared logins, and the role through which every transformer reads. */
+const GRANTEES: Record<string, LoginAccess> = {
+  ...Object.fromEntries(SERVICES.map((s) => [loginOf(s), LOGINS[s]!])),
+  [TRANSFORMER]: { read: declaration.transformers.read },
+};
+const ROLES = [MIGRATOR, INGEST, TRANSFORMER];
+
+/** Whether a transformer's stack may have this login made for it: not a declared service's, nor a shared role. */
+export const isTransformerLogin = (service: string) => /^[a-z][a-z0-9-]{1,30}$/.test(service) && !SERVICES.includes(service) && !ROLES.includes(loginOf(service));
 
 /**
- * What a login may do, or undefined for one the declaration does not name (the master, a test's superuser).
- * Multi-user rotation alternates between the login and `<login>_clone`, a member of it.
+ * What a login may do, or undefined for one that is no service's (the master, a test's superuser). A transformer's
+ * login runs its DDL as itself: it owns what it creates. Multi-user rotation alternates between the login and
+ * `<login>_clone`, a member of it.
  */
 export function accessOf(username: string): { login: string; session?: string; ddl: string } | undefined {
   const login = username.replace(/_clone$/, '');
-  const service = SERVICES.find((s) => loginOf(s) === login);
+  const service = login.startsWith('dataharvest_') ? login.slice('dataharvest_'.length) : undefined;
   if (!service) return undefined;
+  if (isTransformerLogin(service)) return { login, ddl: login };
+  if (!SERVICES.includes(service)) return undefined;
   const { session, ddl } = LOGINS[service]!;
   return { login, session, ddl: ddl ?? session ?? MIGRATOR };
 }
@@ -40,9 +54,9 @@ const matches = (pattern: string, table: string) => new RegExp(`^${pattern.repla
 
 /** Every (table, login, privilege) the declaration grants on these tables. */
 export function grantsOn(tables: readonly string[]): Array<{ table: string; login: string; privilege: string }> {
-  return Object.entries(LOGINS).flatMap(([service, access]) =>
+  return Object.entries(GRANTEES).flatMap(([login, access]) =>
     (Object.keys(PRIVILEGES) as Array<keyof typeof PRIVILEGES>).flatMap((kind) =>
-      tables.filter((t) => (access[kind] ?? []).some((p) => matches(p, t))).flatMap((table) => PRIVILEGES[kind].map((privilege) => ({ table, login: loginOf(service), privilege }))),
+      tables.filter((t) => (access[kind] ?? []).some((p) => matches(p, t))).flatMap((table) => PRIVILEGES[kind].map((privilege) => ({ table, login, privilege }))),
     ),
   );
 }
@@ -54,7 +68,7 @@ export function grantsOn(tables: readonly string[]): Array<{ table: string; logi
 export async function applyGrants(db: pg.ClientBase): Promise<void> {
   const { rows } = await db.query<{ name: string }>(
     `SELECT relname AS name FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p', 'v')
-       AND NOT relispartition AND relowner = current_user::regrole`,
+       AND NOT relispartition AND relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)`,
   );
   const wanted = grantsOn(rows.map((r) => r.name));
   const { rows: missing } = await db.query<{ t: string; l: string; p: string }>(
@@ -65,6 +79,12 @@ export async function applyGrants(db: pg.ClientBase): Promise<void> {
   for (const g of missing) await db.query(`GRANT ${g.p} ON ${db.escapeIdentifier(g.t)} TO ${db.escapeIdentifier(g.l)}`);
 }
 
+type Quote = { identifier: (s: string) => string; literal: (s: string) => string };
+const createRole = (quote: Quote) => (name: string, options: string) =>
+  `DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${quote.literal(name)}) THEN CREATE ROLE ${quote.identifier(name)} ${options}; END IF;
+  END $$`;
+
 /** Partitions and staging tables of the base tables, which the ingest role creates as it loads. */
 const INGEST_RUNTIME = `^(${declaration.ingestTables.join('|')})_[0-9]{8}_`;
 
@@ -74,13 +94,12 @@ const INGEST_RUNTIME = `^(${declaration.ingestTables.join('|')})_[0-9]{8}_`;
  * service's login gets its password from its secret and only the memberships the declaration names: its session
  * role with its privileges (INHERIT), its DDL role without them (SET only, for CREATE … IF NOT EXISTS).
  */
-export function rolesSql(quote: { identifier: (s: string) => string; literal: (s: string) => string }, logins: ReadonlyArray<{ service: string; username: string; password: string }>): string[] {
+export function rolesSql(quote: Quote, logins: ReadonlyArray<{ service: string; username: string; password: string }>): string[] {
   const id = quote.identifier;
-  const role = (name: string, options: string) => `DO $$ BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${quote.literal(name)}) THEN CREATE ROLE ${id(name)} ${options}; END IF;
-  END $$`;
-  const statements = [role(MIGRATOR, 'NOLOGIN'), role(INGEST, 'NOLOGIN'), `GRANT ${id(MIGRATOR)}, ${id(INGEST)} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE`];
-  statements.push(`ALTER SCHEMA public OWNER TO ${id(MIGRATOR)}`, `GRANT CREATE ON SCHEMA public TO ${id(INGEST)}`);
+  const role = createRole(quote);
+  const statements = [role(MIGRATOR, 'NOLOGIN'), role(INGEST, 'NOLOGIN'), role(TRANSFORMER, 'NOLOGIN'), `GRANT ${id(MIGRATOR)}, ${id(INGEST)} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE`];
+  // A transformer creates its own tables (transformerLoginSql).
+  statements.push(`ALTER SCHEMA public OWNER TO ${id(MIGRATOR)}`, `GRANT CREATE ON SCHEMA public TO ${id(INGEST)}, ${id(TRANSFORMER)}`);
   // What the master created before there were roles (a stage deployed earlier) passes to the role that owns it now.
   statements.push(`DO $$ DECLARE r record; BEGIN
     FOR r IN SELECT c.oid::regclass AS name, c.relkind,
@@ -108,4 +127,41 @@ export function rolesSql(quote: { identifier: (s: string) => string; literal: (s
     }
   }
   return statements;
+}
+
+/**
+ * The statements that make a transformer's login (the logins function, as the master, when the transformer's stack
+ * deploys): its password from its secret, membership of the transformer role (its reads) and nothing else; it owns
+ * what its DDL creates. A login from before, which ran its DDL as the migrator, loses the migrator and is handed what
+ * was its own: the tables it could insert into, its contribution's view and the functions returning their rows.
+ */
+export function transformerLoginSql(quote: Quote, { service, username, password }: { service: string; username: string; password: string }): string[] {
+  const id = quote.identifier;
+  const login = loginOf(service);
+  if (!isTransformerLogin(service) || username !== login) throw new AccessError(`login ${username} for ${service}: a transformer's login is dataharvest_<its name>, no service's nor role's`);
+  const view = quote.literal(`${service.replaceAll('-', '_')}_event_fields`);
+  const [to, migrator] = [quote.literal(login), quote.literal(MIGRATOR)];
+  return [
+    createRole(quote)(login, 'LOGIN'),
+    `ALTER ROLE ${id(login)} WITH LOGIN PASSWORD ${quote.literal(password)}`,
+    `GRANT ${id(TRANSFORMER)} TO ${id(login)} WITH INHERIT TRUE, SET FALSE`,
+    `REVOKE ${id(MIGRATOR)} FROM ${id(login)}`,
+    // The master hands objects to the login, which it may do only as a member (SET, not INHERIT).
+    `GRANT ${id(login)} TO CURRENT_USER WITH INHERIT FALSE, SET TRUE`,
+    `DO $$ DECLARE r record; f record; BEGIN
+      FOR r IN SELECT c.oid::regclass AS name, c.relkind, c.reltype FROM pg_class c
+               WHERE c.relnamespace = current_schema()::regnamespace AND c.relowner = ${migrator}::regrole AND c.relkind IN ('r', 'p', 'v')
+                 AND NOT c.relispartition AND (c.relname = ${view} OR has_table_privilege(${to}, c.oid, 'INSERT')) LOOP
+        EXECUTE format('ALTER %s %s OWNER TO %I', CASE r.relkind WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END, r.name, ${to});
+        FOR f IN SELECT p.oid::regprocedure AS name FROM pg_proc p WHERE p.prorettype = r.reltype AND p.proowner = ${migrator}::regrole LOOP
+          EXECUTE format('ALTER FUNCTION %s OWNER TO %I', f.name, ${to});
+        END LOOP;
+      END LOOP;
+    END $$`,
+  ];
+}
+
+/** A login a transformer's stack may not have: another service's, or a shared role. */
+export class AccessError extends Error {
+  override name = 'AccessError';
 }
