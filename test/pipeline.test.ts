@@ -121,7 +121,7 @@ describe('the sample batch through real events: S3 → persistence → metastore
   });
 
   it("lets each service's login touch only its tables: PostgreSQL refuses the transaction service the relationship's", async () => {
-    // The login and secret the database stack made for the transaction service (shared/database-access.json).
+    // The login and secret the transaction service's own stack made (shared/database-access.json, "transformers").
     const secret = cloud.secrets.get(cloud.exports[`dataharvest-${cloud.stage}-db-transaction-secret-arn`]!)!;
     const { username, password } = JSON.parse(secret.value) as { username: string; password: string };
     const db = new pg.Client({
@@ -140,7 +140,10 @@ describe('the sample batch through real events: S3 → persistence → metastore
       await expect(db.query("DELETE FROM portfolio_links WHERE client = 'EXT_CLIENT'")).rejects.toThrow('permission denied for table portfolio_links');
       await expect(db.query('SELECT count(*) FROM data_quality_issues')).rejects.toThrow('permission denied for table data_quality_issues');
       await expect(db.query('DROP TABLE client_taxes')).rejects.toThrow('must be owner of table client_taxes');
-      await expect(db.query('CREATE TABLE mine (x int)')).rejects.toThrow('permission denied for schema public');
+      // Another transformer's results are its own: not even readable.
+      await expect(db.query('SELECT count(*) FROM client_taxes')).rejects.toThrow('permission denied for table client_taxes');
+      // It owns the tables its DDL made (a transformer's login runs its DDL as itself).
+      expect((await db.query("SELECT tableowner FROM pg_tables WHERE tablename = 'portfolio_transaction_totals'")).rows).toEqual([{ tableowner: username }]);
     } finally {
       await db.end();
     }

@@ -10,9 +10,9 @@ import {
   functionAlarmViolations,
   logRetentionViolations,
   mappingRoleViolations,
+  masterLoginViolations,
   openEgressViolations,
   tracingViolations,
-  masterLoginViolations,
   watchedViolations,
 } from './support/template-rules';
 import { customerKeyViolations, type Exports, keyGrantViolations } from './support/key-rules';
@@ -42,7 +42,7 @@ const READERS_PER_DYNAMODB_STREAM = 2;
 
 const functions = ofType('AWS::Lambda::Function');
 const env = (f: (typeof functions)[number]) => ((f.r.Properties!.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
-const usesPostgres = functions.filter((f) => 'DB_HOST' in env(f));
+const usesPostgres = functions.filter((f) => 'DB_SECRET_ARN' in env(f));
 
 describe('the packaged templates', () => {
   it('hold a PostgreSQL cluster with its generated secret, a proxy and the network path', () => {
@@ -83,24 +83,25 @@ describe('the packaged templates', () => {
     ]);
     for (const f of functions) {
       const vpc = f.r.Properties!.VpcConfig as { SubnetIds?: unknown[]; SecurityGroupIds?: unknown[] } | undefined;
-      if (!usesPostgres.includes(f)) {
-        expect([f.stack, f.id, vpc]).toEqual([f.stack, f.id, undefined]);
       // The database stack's logins function reaches the proxy through the same network, as the master.
       if (f.stack === 'dataharvest-database' && f.id === 'LoginsLambdaFunction') {
         expect(vpc?.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': ['FunctionSecurityGroup', 'GroupId'] }]);
         continue;
       }
+      if (!usesPostgres.includes(f)) {
+        expect([f.stack, f.id, vpc]).toEqual([f.stack, f.id, undefined]);
         continue;
       }
       expect(vpc?.SubnetIds?.length).toBeGreaterThanOrEqual(2);
       expect(vpc?.SecurityGroupIds?.map(importName)).toEqual(['dataharvest-dev-function-security-group']);
-      // Its service's own login (a transformer's stack is named after it).
-      const login = `dataharvest-dev-db-${f.stack.replace(/^dataharvest-/, '')}-secret-arn`;
-      expect(importName(env(f).DB_SECRET_ARN)).toBe(login);
+      // Its service's own login: the database stack's, or the one a transformer's own stack holds, on the cluster.
+      const transformer = f.id === 'TransformLambdaFunction';
+      const login = transformer ? { Ref: 'DatabaseLogin' } : { 'Fn::ImportValue': `dataharvest-dev-db-${f.stack.replace(/^dataharvest-/, '')}-secret-arn` };
+      expect([f.stack, env(f).DB_SECRET_ARN, importName(env(f).DB_HOST)]).toEqual([f.stack, login, transformer ? 'dataharvest-dev-database-cluster-host' : 'dataharvest-dev-database-host']);
       const roleId = (f.r.Properties!.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
       const role = all.find((x) => x.stack === f.stack && x.id === roleId)!.r.Properties!;
       expect(json(role.ManagedPolicyArns)).toContain('AWSLambdaVPCAccessExecutionRole');
-      expect(json(role.Policies)).toContain(`{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":{"Fn::ImportValue":"${login}"}}`);
+      expect(json(role.Policies)).toContain(`{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":${json(login)}}`);
     }
   });
 
@@ -113,21 +114,33 @@ describe('the packaged templates', () => {
     }
   });
 
-  it('have no DynamoDB stream with more than two readers', () => {
-    const readers = new Map<string, number>();
   it("connect every service as its own login, which the proxy accepts, never as the master (but the logins' creator)", () => {
     expect(masterLoginViolations(all)).toEqual([]);
     const declared = Object.keys((JSON.parse(readFileSync('shared/database-access.json', 'utf8')) as { logins: object }).logins);
     const secrets = ofType('AWS::SecretsManager::Secret').map((s) => String(s.r.Properties!.Name));
     for (const service of declared) expect(secrets).toContain(`dataharvest-dev-db-${service}`);
     const proxyAuth = json(ofType('AWS::RDS::DBProxy')[0]!.r.Properties!.Auth);
-    const logins = ofType('AWS::SecretsManager::Secret').filter((s) => String(s.r.Properties!.Name).includes('-db-'));
+    const logins = ofType('AWS::SecretsManager::Secret').filter((s) => s.stack === 'dataharvest-database' && String(s.r.Properties!.Name).includes('-db-'));
     for (const l of logins) expect(proxyAuth).toContain(json({ Ref: l.id }));
+    // Each transformer's stack holds its own, rotated, and has the database stack's logins function make the login.
+    const transformers = functions.filter((f) => f.id === 'TransformLambdaFunction').map((f) => f.stack);
+    expect(transformers.length).toBeGreaterThan(0);
+    for (const stack of transformers) {
+      const name = stack.replace(/^dataharvest-/, '');
+      const own = (type: string) => ofType(type).filter((x) => x.stack === stack);
+      expect(own('AWS::SecretsManager::Secret').map((s) => s.r.Properties!.Name)).toEqual([`dataharvest-dev-db-${name}`]);
+      expect(own('Custom::DatabaseLogin').map((c) => c.r.Properties)).toEqual([
+        { ServiceToken: { 'Fn::ImportValue': 'dataharvest-dev-database-logins-function-arn' }, Service: name, SecretArn: { Ref: 'DatabaseLogin' } },
+      ]);
+      expect(own('AWS::SecretsManager::RotationSchedule').map((r) => json(r.r.Properties!.SecretId))).toEqual([json({ Ref: 'DatabaseLogin' })]);
+    }
     expect(json(ofType('Custom::DatabaseLogins')[0]!.r.Properties!.Logins)).toBe(
       json(Object.fromEntries(declared.map((s) => [s, { Ref: logins.find((l) => String(l.r.Properties!.Name).endsWith(`-db-${s}`))!.id }]))),
     );
   });
 
+  it('have no DynamoDB stream with more than two readers', () => {
+    const readers = new Map<string, number>();
     for (const m of ofType('AWS::Lambda::EventSourceMapping')) {
       const source = json(m.r.Properties!.EventSourceArn);
       if (source.includes('dynamodb') || source.includes('StreamArn')) readers.set(source, (readers.get(source) ?? 0) + 1);
@@ -331,6 +344,8 @@ describe('the packaged templates', () => {
     const extra = ofType('AWS::EC2::SecurityGroupEgress').map((e) => [e.r.Properties!.FromPort, json(e.r.Properties!.DestinationSecurityGroupId)]);
     expect(extra.sort()).toEqual([
       [443, json({ 'Fn::GetAtt': ['EndpointSecurityGroup', 'GroupId'] })],
+      // The transformers' logins are not the proxy's: they reach the cluster (docs/security.md, "Database logins").
+      [5432, json({ 'Fn::GetAtt': ['ClusterSecurityGroup', 'GroupId'] })],
       [5432, json({ 'Fn::GetAtt': ['ProxySecurityGroup', 'GroupId'] })],
     ]);
   });
@@ -413,6 +428,22 @@ describe('the template rules, on a deliberately broken template', () => {
     expect(mappingRoleViolations(withMapping({ 'Fn::GetAtt': ['SomeTable', 'StreamArn'] }))).toEqual([expect.stringMatching(/lacks dynamodb:DescribeStream, dynamodb:GetRecords/)]);
   });
 
+  it('a function environment or role using the master login', () => {
+    const master = { 'Fn::ImportValue': 'dataharvest-dev-database-secret-arn' };
+    expect(
+      masterLoginViolations(
+        broken('TransformLambdaFunction', 'dataharvest-tax', (r) => {
+          (r.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.DB_SECRET_ARN = master;
+        }),
+      ),
+    ).toEqual(["dataharvest-tax/TransformLambdaFunction: its environment names the master login's secret"]);
+    expect(
+      masterLoginViolations(
+        broken('IamRoleLambdaExecution', 'dataharvest-relationship', (r) => statements(r).push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: master } as never)),
+      ),
+    ).toEqual(["dataharvest-relationship/RelateLambdaFunction: its role IamRoleLambdaExecution may read the master login's secret"]);
+  });
+
   it('a gateway endpoint without a policy, or one naming every resource', () => {
     expect(
       endpointPolicyViolations(
@@ -456,22 +487,6 @@ describe('the template rules, on a deliberately broken template', () => {
 
   it('the metastore replication, a stream, the cluster or the proxy unwatched', () => {
     const gone = (id: string) => watchedViolations(broken(id, undefined, (r) => (r.Type = 'AWS::CloudFormation::WaitConditionHandle')));
-  it('a function environment or role using the master login', () => {
-    const master = { 'Fn::ImportValue': 'dataharvest-dev-database-secret-arn' };
-    expect(
-      masterLoginViolations(
-        broken('TransformLambdaFunction', 'dataharvest-tax', (r) => {
-          (r.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.DB_SECRET_ARN = master;
-        }),
-      ),
-    ).toEqual(["dataharvest-tax/TransformLambdaFunction: its environment names the master login's secret"]);
-    expect(
-      masterLoginViolations(
-        broken('IamRoleLambdaExecution', 'dataharvest-relationship', (r) => statements(r).push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: master } as never)),
-      ),
-    ).toEqual(["dataharvest-relationship/RelateLambdaFunction: its role IamRoleLambdaExecution may read the master login's secret"]);
-  });
-
     expect(gone('MetastoreTableReplicationAgeAlarm')).toEqual(['dataharvest-metastore/MetastoreTable: replication (AgeOfOldestUnreplicatedRecord) unwatched']);
     expect(gone('MetastoreTableReplicationThrottlesAlarm')).toEqual(['dataharvest-metastore/MetastoreTable: replication (ThrottledPutRecordCount) unwatched']);
     expect(gone('ChunkStreamWriteThrottlesAlarm')).toEqual(['dataharvest-loader/ChunkStream: write throttling unwatched']);
