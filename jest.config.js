@@ -2,7 +2,7 @@
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }] },
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' }, experimental: { keepImportAttributes: true } }, module: { type: 'es6' } }] },
   testPathIgnorePatterns: ['/node_modules/', '/.serverless/', '/.esbuild/', '/.stryker-tmp/'],
   setupFiles: ['<rootDir>/test/support/log-level.ts'],
 };
