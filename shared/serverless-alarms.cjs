@@ -5,9 +5,9 @@
  * adds CloudWatch alarms for what the template holds: each function's Errors, Throttles and Duration near its
  * timeout; each on-failure queue's depth; each stream mapping's IteratorAge; each Kinesis stream's write throttling;
  * each table's replication to its Kinesis change feed; each Aurora cluster's capacity, CPU and memory; each RDS
- * Proxy's client connections and borrow latency. All notify the alarm topic the metastore stack defines. Deriving
- * them from the template means a new function, queue, stream or mapping is covered without a line of YAML. In the
- * stack that defines the topic (AlarmTopic), it subscribes `custom.alarmEmail`, and `serverless deploy` refuses to
+ * Proxy's client connections and borrow latency; in the stack holding the topic, batches stuck in a stage. All notify
+ * the alarm topic the metastore stack defines. Deriving them from the template means a new function, queue, stream
+ * or mapping is covered without a line of YAML. In the stack that defines the topic (AlarmTopic), it subscribes `custom.alarmEmail`, and `serverless deploy` refuses to
  * deploy that stack without one: alarms nobody receives are no alarms.
  * Thresholds and why: docs/operations.md, "Alarms and metrics".
  */
@@ -38,6 +38,9 @@ const CLIENT_CONNECTIONS = { Period: 60, EvaluationPeriods: 5, DatapointsToAlarm
 const DEFAULT_CONNECTION_BUDGET = 112;
 /** Borrowing a pooled connection normally takes microseconds; 100 ms on average for 10 minutes means the pool is exhausted. */
 const BORROW_LATENCY = { Period: 300, EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 100000, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Average' };
+
+/** A batch over its stage's time: once is one too many (the delivery check reports a waiting batch every 5 minutes). */
+const STUCK = { Period: 300, EvaluationPeriods: 1, DatapointsToAlarm: 1, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Maximum' };
 
 class AlarmTemplateError extends Error {
   name = 'AlarmTemplateError';
@@ -162,6 +165,7 @@ class DataHarvestAlarms {
         );
       }
     }
+    if (resources.AlarmTopic) this.stuckStageAlarms(service.custom?.stuckStageMinutes ?? {}, stage, alarm);
     const email = service.custom?.alarmEmail;
     if (email && resources.AlarmTopic) {
       alarms.AlarmTopicEmailSubscription = { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: email } };
@@ -193,6 +197,24 @@ class DataHarvestAlarms {
       ...REPLICATION,
       Threshold: 0,
     });
+  }
+
+  /**
+   * Batches stuck in a stage: the services' BatchStageTime (seconds, dimension stage alone; shared/src/metrics.ts),
+   * written when a batch leaves a stage and, for a batch that never does, by the delivery check every 5 minutes.
+   * Once per stack, the one holding the topic; thresholds per stage in shared/operations.yml (stuckStageMinutes).
+   */
+  stuckStageAlarms(minutesByStage, stage, alarm) {
+    for (const [batchStage, minutes] of Object.entries(minutesByStage)) {
+      const id = batchStage.charAt(0) + batchStage.slice(1).toLowerCase();
+      alarm(
+        `Stuck${id}Alarm`,
+        `dataharvest-${stage}-batch-stuck-${batchStage.toLowerCase()}`,
+        `a batch stayed in ${batchStage} over ${minutes} minutes (dataharvest status)`,
+        { Namespace: 'DataHarvest', MetricName: 'BatchStageTime', Dimensions: [{ Name: 'stage', Value: batchStage }] },
+        { ...STUCK, Threshold: Number(minutes) * 60 },
+      );
+    }
   }
 
   /** The on-failure queue a destination names: one of this stack's queues, so its depth can be watched. */

@@ -16,6 +16,7 @@ import {
   watchedViolations,
 } from './support/template-rules';
 import { customerKeyViolations, type Exports, keyGrantViolations } from './support/key-rules';
+import { PIPELINE_STAGES } from '@dataharvest/shared/stage-time';
 
 /**
  * What AWS would otherwise say at deploy or at 3 a.m., asserted on the packaged templates of every stack in
@@ -354,6 +355,20 @@ describe('the packaged templates', () => {
     expect(functionAlarmViolations(all)).toEqual([]);
     expect(watchedViolations(all)).toEqual([]);
     expect(ofType('AWS::CloudWatch::Dashboard').map((d) => d.r.Properties!.DashboardName)).toEqual(['dataharvest-dev']);
+  });
+
+  it('alarm once on a batch stuck in each pipeline stage longer than shared/operations.yml allows', () => {
+    const { stuckStageMinutes } = yaml.load(readFileSync('shared/operations.yml', 'utf8')) as { stuckStageMinutes: Record<string, number> };
+    const stuck = ofType('AWS::CloudWatch::Alarm').filter((a) => a.r.Properties!.MetricName === 'BatchStageTime');
+    // The services' metric has the dimension stage alone, so one alarm per stage in one stack hears every service.
+    const alarmOf = (stage: string) => stuck.filter((a) => json(a.r.Properties!.Dimensions) === json([{ Name: 'stage', Value: stage }]));
+    expect(stuck).toHaveLength(PIPELINE_STAGES.length);
+    for (const stage of PIPELINE_STAGES)
+      expect(alarmOf(stage).map((a) => [a.stack, a.r.Properties!.Statistic, a.r.Properties!.Threshold])).toEqual([['dataharvest-metastore', 'Maximum', stuckStageMinutes[stage]! * 60]]);
+    // The delivery check lists each stage's batches for the age of one that never moves.
+    const delivery = functions.find((f) => f.stack === 'dataharvest-delivery')!;
+    const role = all.find((x) => x.stack === delivery.stack && x.id === (delivery.r.Properties!.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0])!;
+    expect(json(role.r.Properties!.Policies)).toContain('"dynamodb:Query"],"Resource":{"Fn::Join":["",[{"Fn::ImportValue":"dataharvest-dev-metastore-table-arn"},"/index/by-stage"]]}');
   });
 
   it('trace every function with X-Ray', () => {

@@ -3,6 +3,7 @@ import { type AwsClients, awsClients } from './aws';
 import { type ClientTrackingEnv, createClientTracking } from './client-tracking';
 import { readConfig } from './config';
 import { createMetastore, type Metastore, MetastoreEnv } from './metastore';
+import { recordStageTime } from './metrics';
 import { type Emit, lineageEmitter, OpenLineageEnv } from './openlineage';
 import { createDatabase, type Database, DatabaseEnv } from './pg';
 
@@ -26,5 +27,5 @@ export function fromEnvironment<T extends z.ZodRawShape>(env: NodeJS.ProcessEnv,
   const trackingTable = (config as Partial<z.infer<z.ZodObject<typeof ClientTrackingEnv>>>).CLIENT_TRACKING_TABLE;
   const tracking = trackingTable === undefined ? undefined : createClientTracking(aws.dynamo, trackingTable);
   const lineage = lineageEmitter(config.OPENLINEAGE_DESTINATION, aws.kinesis);
-  return { config, aws, tracking, lineage, metastore: createMetastore(aws.dynamo, config.METASTORE_TABLE, tracking), database: createDatabase(config, aws.secrets) };
+  return { config, aws, tracking, lineage, metastore: createMetastore(aws.dynamo, config.METASTORE_TABLE, tracking, recordStageTime), database: createDatabase(config, aws.secrets) };
 }

@@ -23,6 +23,7 @@ import { createControlStore } from './control-totals';
 import { DataHarvestError } from './errors';
 import { createFailureLog } from './failures';
 import { createLateStore } from './late-deliveries';
+import { type StageTime, stageLeft } from './stage-time';
 import { z } from 'zod';
 
 /**
@@ -64,13 +65,19 @@ type Written = { written: Batch } | { stood: Batch | undefined };
 /**
  * The metastore client on one table; `dynamo` drops undefined values, as awsClients' does. With `tracking`, each
  * transition whose conditional write succeeded is also counted in the client tracking table (docs/metastore.md).
+ * `onStageLeft` hears, of each transition written, the stage the batch left and how long it was in it (a function's
+ * metric; the CLI passes none, so its output holds no metric lines).
  */
-export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: string, tracking?: ClientTracking) {
+export function createMetastore(dynamo: DynamoDBDocumentClient, tableName: string, tracking?: ClientTracking, onStageLeft?: (left: StageTime) => void) {
   /** A refused write answers the item its condition failed on (ALL_OLD): a writer decides again without reading it. */
   async function write(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues' | 'ReturnValuesOnConditionCheckFailure'>): Promise<Written> {
     try {
       const out = await dynamo.send(new UpdateCommand({ ...input, TableName: tableName, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
-      return { written: out.Attributes as Batch };
+      const written = out.Attributes as Batch;
+      // A stage transition (stageSet) appends ':entered' to the history.
+      const left = onStageLeft && input.ExpressionAttributeValues?.[':entered'] ? stageLeft(written) : undefined;
+      if (left) onStageLeft?.(left);
+      return { written };
     } catch (error) {
       // The document client does not unmarshall an error's item.
       if (error instanceof ConditionalCheckFailedException) return { stood: error.Item && Batch.parse(unmarshall(error.Item)) };

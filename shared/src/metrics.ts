@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
+import type { StageTime } from './stage-time';
 
 /**
  * The pipeline's CloudWatch metrics, written as Embedded Metric Format lines in the function's log (CloudWatch
@@ -37,6 +38,18 @@ export function recordStepDuration(durationMs: number): void {
 export function recordBatchComplete(createdAt: string, now = Date.now()): void {
   metrics.addMetric('BatchesCompleted', MetricUnit.Count, 1);
   metrics.addMetric('BatchLatency', MetricUnit.Milliseconds, Math.max(0, now - Date.parse(createdAt)));
+}
+
+/**
+ * A batch's time in a stage (stage-time.ts), in seconds: the one metric whose dimension is `stage` alone, not `service`,
+ * so one alarm per stage sees it whichever service moved the batch on, and the delivery check's age of a batch that
+ * never moves. Written at once (its dimensions differ from the invocation's other metrics).
+ */
+export function recordStageTime(t: StageTime): void {
+  const single = metrics.singleMetric();
+  single.clearDefaultDimensions();
+  single.addDimension('stage', t.stage);
+  single.addMetric('BatchStageTime', MetricUnit.Seconds, Math.round(t.ms / 1000));
 }
 
 /**

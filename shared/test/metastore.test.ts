@@ -4,6 +4,7 @@ import { startServices, type Services } from '../../local/src/cloud/emulators/se
 import { testClients } from '../../test/support/clients';
 import { createMetastoreStack } from '../../test/support/metastore-stack';
 import { createMetastore, type Metastore } from '../src/metastore';
+import type { StageTime } from '../src/stage-time';
 
 const detail = (status: FileDetail['status'], etag = 'e1'): FileDetail => ({ status, key: 'k', etag, rows: 2, bytes: 10, errors: [], at: new Date().toISOString() });
 const done = (generation: number) => ({ status: 'DONE' as const, generation, at: new Date().toISOString() });
@@ -93,6 +94,18 @@ describe('metastore client against DynamoDB Local', () => {
     const again = await m.recordFile(client, '20200130', 'transactions', detail('PERSISTED', 'e2'));
     expect(again).toMatchObject({ stage: 'PERSISTED', generation: 2, relation_established: false, transformers: {} });
     expect(await m.recordTransformer(batch, 'deposit', done(1))).toBeUndefined(); // generation 1 results are discarded
+  });
+
+  it('tells, of each transition it writes, the stage the batch left and how long it was there; of other writes, nothing', async () => {
+    const heard: StageTime[] = [];
+    const watched = createMetastore(testClients(services).dynamo, m.tableName, undefined, (t) => heard.push(t));
+    const client = newClient();
+    for (const t of FILE_TYPES) await watched.recordFile(client, '20200130', t, detail('PERSISTED'));
+    const batch = (await watched.establishRelations((await watched.getBatch(client, '20200130'))!, done(1), {}))!;
+    await watched.recordTransformer(batch, 'deposit', done(1)); // not the last one: the batch stays RELATED
+    expect(heard.map((h) => h.stage)).toEqual(['RECEIVING', 'PERSISTED']);
+    const [persisted, related] = batch.stage_history!.slice(-2);
+    expect(heard[1]!.ms).toBe(Date.parse(related!.at) - Date.parse(persisted!.at));
   });
 
   it('ignores a late failure of an old generation, so the batch a re-upload started is not marked FAILED', async () => {

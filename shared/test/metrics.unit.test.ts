@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import { lambda } from '../src/handler';
-import { recordBatchComplete, recordStepDuration } from '../src/metrics';
+import { recordBatchComplete, recordStageTime, recordStepDuration } from '../src/metrics';
 
 const context = { functionName: 'fn', awsRequestId: 'r1', invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:fn' } as Context;
 
@@ -33,5 +33,15 @@ describe('metrics through the handler wrapper', () => {
     });
     expect(await emfLines(() => failing({}, context))).toEqual([expect.objectContaining({ BatchesCompleted: 1, BatchLatency: expect.any(Number) })]);
     expect(await emfLines(() => lambda(async () => 'nothing')({}, context))).toEqual([]);
+  });
+});
+
+describe("a batch's time in a stage", () => {
+  it('is written at once, in seconds, with the dimension stage alone, whatever service writes it', async () => {
+    const lines = await emfLines(async () => recordStageTime({ stage: 'RELATED', ms: 90_400 }));
+    expect(lines).toEqual([expect.objectContaining({ BatchStageTime: 90, stage: 'RELATED' })]);
+    const [directive] = (lines[0]!._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics;
+    expect(directive!.Dimensions).toEqual([['stage']]);
+    expect(lines[0]).not.toHaveProperty('service');
   });
 });

@@ -5,7 +5,8 @@ import { DeliveryEnv } from '@dataharvest/shared/delivery-schedule';
 import { builtOnFirstEvent, lambda } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
 import { createMetastore, MetastoreEnv } from '@dataharvest/shared/metastore';
-import { metrics } from '@dataharvest/shared/metrics';
+import { metrics, recordStageTime } from '@dataharvest/shared/metrics';
+import { oldestInStage, PIPELINE_STAGES } from '@dataharvest/shared/stage-time';
 import type { ScheduledEvent } from 'aws-lambda';
 import { findLate } from './check';
 
@@ -16,7 +17,7 @@ import { findLate } from './check';
  */
 export const handler = builtOnFirstEvent(() => {
   const config = readConfig({ ...MetastoreEnv, ...DeliveryEnv }, process.env);
-  const metastore = createMetastore(awsClients().dynamo, config.METASTORE_TABLE);
+  const metastore = createMetastore(awsClients().dynamo, config.METASTORE_TABLE, undefined, recordStageTime);
   return lambda(async (event: ScheduledEvent) => {
     const now = new Date(event.time);
     const findings = await findLate(config.DELIVERY_SCHEDULES, now, (client, date) => metastore.getBatch(client, date));
@@ -25,6 +26,11 @@ export const handler = builtOnFirstEvent(() => {
       if (await metastore.markLate(f.client, f.batchDate, { cut_off: f.cutOff, missing: f.missing, at: now.toISOString() }, f.absent)) recorded++;
     }
     metrics.addMetric('DeliveriesLate', MetricUnit.Count, recorded);
+    // A batch that never leaves a pipeline stage sends no transition's metric: its age, every run, reaches the same alarm.
+    for (const stage of PIPELINE_STAGES) {
+      const oldest = oldestInStage(stage, await metastore.listByStage(stage), now);
+      if (oldest) recordStageTime(oldest);
+    }
     // Counts only: client codes are customers' references.
     logger.info('delivery check', { at: event.time, scheduled: Object.keys(config.DELIVERY_SCHEDULES).length, late: recorded });
     return { late: recorded };
