@@ -9,6 +9,7 @@ import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/c
 import { CloudError } from '../src/cloud/errors';
 import { startCloud, type LocalCloud } from '../src/cloud/index';
 import { CONTAINERS_PER_FUNCTION } from '../src/cloud/lambda/runtime';
+import { cloudError } from '../../test/support/errors';
 
 const FIXTURE = resolve('local/test/fixtures/cloud');
 const SERVERLESS = resolve('node_modules/.bin/serverless');
@@ -187,7 +188,7 @@ describe('startCloud on the fixture stacks', () => {
   });
 
   it('fails a later deploy whose custom resource answers FAILED, with the reason', async () => {
-    await expect(cloud.deploy(join(FIXTURE, 'failing'))).rejects.toThrow(new CloudError('fixture-failing-test: custom resource Registration failed: no registration for failing'));
+    await expect(cloud.deploy(join(FIXTURE, 'failing'))).rejects.toThrow(cloudError('fixture-failing-test: custom resource Registration failed: no registration for failing'));
   });
   it('fails a deploy the emulator refuses, in one line naming the resource', async () => {
     // A hand-written "packaged" service: templates need not come from osls.
@@ -225,7 +226,7 @@ describe('startCloud on the fixture stacks', () => {
         },
       });
       await expect(deployTemplate(mapping('{"a": [{"numeric": [">", 1, ">", 2]}]}'))).rejects.toThrow(
-        new CloudError(
+        cloudError(
           'refused-test: event source mapping Mapping of function fixture-echo-test-stream: invalid filter pattern {"a": [{"numeric": [">", 1, ">", 2]}]}: numeric takes "=" alone, or at most one lower and one upper bound, got [">",1,">",2]',
         ),
       );
@@ -233,7 +234,7 @@ describe('startCloud on the fixture stacks', () => {
         Type: 'AWS::Lambda::Function',
         Properties: { FunctionName: 'refused-fn', Handler: 'src/handler.echo', Code: { S3Key: 'x.zip' }, Environment: { Variables: { TABLE: 't', AWS_REGION: 'us-east-1' } } },
       };
-      await expect(deployTemplate({ Fn: fn })).rejects.toThrow(new CloudError('refused-test: function refused-fn sets AWS_REGION in Environment.Variables, which Lambda reserves'));
+      await expect(deployTemplate({ Fn: fn })).rejects.toThrow(cloudError('refused-test: function refused-fn sets AWS_REGION in Environment.Variables, which Lambda reserves'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -256,8 +257,8 @@ describe('startCloud errors and restarts', () => {
     const root = tempDir();
     mkdirSync(join(root, 'svc'));
     writeFileSync(join(root, 'serverless-compose.yml'), 'services:\n  svc:\n    path: svc\n');
-    await expect(startCloud({ root })).rejects.toThrow(new CloudError(`${join(root, 'svc')} is not packaged: run \`npm run package\` first`));
-    await expect(startCloud({ root: join(root, 'svc') })).rejects.toThrow(new CloudError(`no serverless-compose.yml in ${join(root, 'svc')}: run from the repository root`));
+    await expect(startCloud({ root })).rejects.toThrow(cloudError(`${join(root, 'svc')} is not packaged: run \`npm run package\` first`));
+    await expect(startCloud({ root: join(root, 'svc') })).rejects.toThrow(cloudError(`no serverless-compose.yml in ${join(root, 'svc')}: run from the repository root`));
     writeFileSync(join(root, 'svc', 'serverless-compose.yml'), 'services: [\n');
     await expect(startCloud({ root: join(root, 'svc') })).rejects.toThrow(/^.*serverless-compose\.yml is not valid YAML: .+$/);
   });
@@ -271,7 +272,7 @@ describe('startCloud errors and restarts', () => {
       ['services:', ...['base', 'failing'].map((s) => `  ${s}:\n    path: ${join(FIXTURE, s)}`), `  echo:\n    path: ${join(FIXTURE, 'echo')}\n    dependsOn: [base, failing]`].join('\n'),
     );
     const lines: string[] = [];
-    await expect(startCloud({ root, dataDir, log: (l) => lines.push(l) })).rejects.toThrow(new CloudError('fixture-failing-test: custom resource Registration failed: no registration for failing'));
+    await expect(startCloud({ root, dataDir, log: (l) => lines.push(l) })).rejects.toThrow(cloudError('fixture-failing-test: custom resource Registration failed: no registration for failing'));
     expect(logged(lines, 'fixture-echo-test-register')).toEqual([]);
     // Stopped: the data dir is no longer held.
     expect(existsSync(join(dataDir, 'cloud.lock'))).toBe(false);

@@ -13,9 +13,9 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import pg from 'pg';
-import { CloudError } from '../src/cloud/errors';
 import { startPostgres } from '../src/cloud/emulators/postgres';
 import { startServices, type Services } from '../src/cloud/emulators/services';
+import { cloudError } from '../../test/support/errors';
 
 let services: Services;
 beforeAll(async () => {
@@ -138,7 +138,7 @@ describe('startServices lifecycle', () => {
     const db = () => new DynamoDBClient({ ...aws(), endpoint: first.endpoints.dynamodb });
     const s3 = (endpoint: string) => new S3Client({ ...aws(), endpoint, forcePathStyle: true });
     try {
-      await expect(startServices({ dataDir })).rejects.toThrow(new CloudError(`${dataDir} is in use by a running local cloud (this process): stop it, or pass --data-dir for another one`));
+      await expect(startServices({ dataDir })).rejects.toThrow(cloudError(`${dataDir} is in use by a running local cloud (this process): stop it, or pass --data-dir for another one`));
       await db().send(
         new CreateTableCommand({
           TableName: 'kept',
@@ -182,7 +182,7 @@ describe('startServices lifecycle', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      await expect(startServices({ ports: { kinesis: port } })).rejects.toThrow(new CloudError(`port ${port} for Kinesis is taken: stop whatever listens on it, or choose another port`));
+      await expect(startServices({ ports: { kinesis: port } })).rejects.toThrow(cloudError(`port ${port} for Kinesis is taken: stop whatever listens on it, or choose another port`));
     } finally {
       blocker.close();
     }
@@ -200,7 +200,7 @@ describe('startServices lifecycle', () => {
     mkdirSync(join(dir, 'postgres'));
     writeFileSync(join(dir, 'postgres', 'postmaster.pid'), `${process.pid}\n${dir}\n`);
     await expect(startPostgres(dir, true, () => undefined)).rejects.toThrow(
-      new CloudError(
+      cloudError(
         `PostgreSQL (pid ${process.pid}) still runs on ${join(dir, 'postgres')}, left by an earlier cloud: stop it (kill ${process.pid}), or delete ${join(dir, 'postgres', 'postmaster.pid')} if that pid is not PostgreSQL, or delete ${dir}`,
       ),
     );

@@ -1,5 +1,5 @@
-import { CloudError } from '../src/cloud/errors';
 import { deployOrder, Resolver, type Physical, type Stack, type Template } from '../src/cloud/cloudformation/template';
+import { cloudError } from '../../test/support/errors';
 
 const stack = (template: Template = { Resources: {} }): Stack => ({ service: 'svc', dir: '/nowhere', stackName: 'svc-dev', stage: 'dev', template });
 
@@ -48,10 +48,10 @@ describe('Resolver', () => {
   });
 
   it('fails in one line on what it cannot resolve', () => {
-    expect(() => resolver().resolve({ Ref: 'Missing' })).toThrow(new CloudError('svc: Ref to Missing, which the local cloud has not created'));
-    expect(() => resolver({ Queue: queue }).resolve({ 'Fn::GetAtt': ['Queue', 'Nope'] })).toThrow(new CloudError('svc: Fn::GetAtt Queue.Nope is not known to the local cloud'));
-    expect(() => resolver().resolve({ 'Fn::ImportValue': 'x' })).toThrow(new CloudError('svc imports x, which no stack deployed before it exports: check dependsOn in serverless-compose.yml'));
-    expect(() => resolver().resolve({ 'Fn::If': ['c', 1, 2] })).toThrow(new CloudError('svc: Fn::If is not supported by the local cloud'));
+    expect(() => resolver().resolve({ Ref: 'Missing' })).toThrow(cloudError('svc: Ref to Missing, which the local cloud has not created'));
+    expect(() => resolver({ Queue: queue }).resolve({ 'Fn::GetAtt': ['Queue', 'Nope'] })).toThrow(cloudError('svc: Fn::GetAtt Queue.Nope is not known to the local cloud'));
+    expect(() => resolver().resolve({ 'Fn::ImportValue': 'x' })).toThrow(cloudError('svc imports x, which no stack deployed before it exports: check dependsOn in serverless-compose.yml'));
+    expect(() => resolver().resolve({ 'Fn::If': ['c', 1, 2] })).toThrow(cloudError('svc: Fn::If is not supported by the local cloud'));
   });
 });
 
@@ -78,7 +78,7 @@ describe('deployOrder', () => {
 
   it('refuses a cycle, naming it', () => {
     expect(() => deployOrder({ Resources: { A: { Type: 'T', Properties: { x: { Ref: 'B' } } }, B: { Type: 'T', DependsOn: ['A'] } } })).toThrow(
-      new CloudError('the template has a dependency cycle: A -> B -> A'),
+      cloudError('the template has a dependency cycle: A -> B -> A'),
     );
   });
 });
