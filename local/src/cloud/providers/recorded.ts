@@ -43,10 +43,6 @@ export function recordedNotices(stackName: string, template: Template): string[]
   if (traced) notices.push(`${stackName}: X-Ray tracing (Active) of ${plural(traced, 'function')} recorded, not applied: no X-Ray locally`);
   const flowLogs = ofType('AWS::EC2::FlowLog').length;
   if (flowLogs) notices.push(`${stackName}: ${plural(flowLogs, 'VPC flow log')} recorded, not written: functions talk over loopback`);
-  for (const [id, r] of ofType('AWS::RDS::DBClusterParameterGroup')) {
-    const logging = Object.keys((r.Properties?.Parameters as Props | undefined) ?? {}).filter((k) => k.startsWith('log_'));
-    if (logging.length) notices.push(`${stackName}: ${id} ${logging.join(', ')} recorded, not applied: the embedded PostgreSQL logs to the CLI`);
-  }
   const keys = ofType('AWS::KMS::Key').length;
   if (keys) notices.push(`${stackName}: ${plural(keys, 'KMS key')} checked, not applied: functions' use of them is checked, the emulators keep data unencrypted, rotation has no local effect`);
   const retained = ofType('AWS::Logs::LogGroup').filter(([, r]) => r.Properties?.RetentionInDays !== undefined);
