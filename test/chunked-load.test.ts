@@ -104,10 +104,11 @@ describe('a batch loaded in chunks', () => {
     for (const type of ['clients', 'portfolios', 'transactions']) {
       const key = `incoming/CHUNKY/${type}_20200130.csv`;
       const loads = runs.filter((r) => r.job.name === 'persistence' && r.inputs.some((i) => i.name === key));
-      expect(loads.map((r) => r.eventType)).toEqual(['START', 'COMPLETE']);
+      // At least once: two loaders settling the file at once (or a redelivered last chunk) repeat its COMPLETE, same run.
+      expect([...new Set(loads.map((r) => r.eventType))]).toEqual(['START', 'COMPLETE']);
       expect(new Set(loads.map((r) => r.run.runId)).size).toBe(1);
-      expect(loads[1]!.inputs[0]!.facets).toMatchObject({ version: { datasetVersion: anyLineage.files[type]!.sha256 } });
-      expect(loads[1]!.outputs[0]).toMatchObject({ name: type, outputFacets: { outputStatistics: { rowCount: rowsOf(type) } } });
+      expect(loads.at(-1)!.inputs[0]!.facets).toMatchObject({ version: { datasetVersion: anyLineage.files[type]!.sha256 } });
+      expect(loads.at(-1)!.outputs[0]).toMatchObject({ name: type, outputFacets: { outputStatistics: { rowCount: rowsOf(type) } } });
     }
   }, 600_000);
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -98,6 +99,8 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
   const pinLatest = config.startingPosition === 'LATEST' && config.kind === 'kinesis';
   const shards = new Map<string, ShardState>();
   const abort = new AbortController();
+  // Every shard's reader and every pause waits on it: a stream of many shards is no listener leak.
+  setMaxListeners(0, abort.signal);
   const pause = (ms: number) => delay(ms, undefined, { signal: abort.signal }).catch(() => undefined);
   let running = 0;
   // A closed shard usually means a new one: until a listing has run since, the poller is not caught up.
