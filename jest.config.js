@@ -20,6 +20,7 @@ export default {
   ],
   // Tests spawn the compiled CLI (local/bin/dataharvest.mjs): compile it from the sources as they are.
   globalSetup: './local/bin/build.mjs',
+  testSequencer: './test/support/sequencer.mjs',
   testTimeout: 120000,
   maxWorkers: 2,
   // The SDK's keep-alive sockets outlive a test file by design; the local cloud itself is stopped in afterAll.

@@ -6,14 +6,15 @@ import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type Batch, FILE_TYPES } from '@dataharvest/events/batch';
 import pg from 'pg';
-import { startCloud, type LocalCloud } from '../local/src/cloud/index';
-import { announceCloud, type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
-import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
-import { generate } from '../local/src/generate/index';
-import { volumeDdl } from '../services/relationship/src/volume-sql';
-import { cli } from './support/cli';
-import { type ControlChanges, controlText } from './support/control';
-import { until } from './support/until';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { sharedCloud } from '../support/shared-cloud';
+import { announceCloud, type Connection, connectCloud, eventsStream, ingestBucket } from '../../local/src/cli/connection';
+import { latestForBatch, readOutputEvents } from '../../local/src/cli/output-events';
+import { generate } from '../../local/src/generate/index';
+import { volumeDdl } from '../../services/relationship/src/volume-sql';
+import { cli } from '../support/cli';
+import { type ControlChanges, controlText } from '../support/control';
+import { until } from '../support/until';
 
 const DATE = '20240315';
 const scratch = mkdtempSync(join(tmpdir(), 'dataharvest-quality-'));
@@ -76,11 +77,10 @@ describe('data-quality rules through the local cloud, as packaged', () => {
 
   beforeAll(async () => {
     heavy = await batchFiles('orphans', 60, 100, 1000);
-    cloud = await startCloud();
+    cloud = await sharedCloud();
     on = connectCloud(cloud);
   });
   afterAll(async () => {
-    await cloud?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
 

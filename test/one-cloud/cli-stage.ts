@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { connectCloud, ingestBucket } from '../local/src/cli/connection';
-import { type LocalCloud, startCloud } from '../local/src/cloud/index';
-import { until } from './support/until';
+import { connectCloud, ingestBucket } from '../../local/src/cli/connection';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { sharedCloud } from '../support/shared-cloud';
+import { until } from '../support/until';
 
 const SAMPLE = 'examples/sample-batch';
 
@@ -28,17 +29,16 @@ describe('dataharvest status and backfill --stage', () => {
   });
 
   beforeAll(async () => {
-    cloud = await startCloud();
+    cloud = await sharedCloud();
     const s3 = new S3Client({
       region: cloud.env.AWS_REGION,
       endpoint: cloud.endpoints.s3,
       forcePathStyle: true,
       credentials: { accessKeyId: cloud.env.AWS_ACCESS_KEY_ID!, secretAccessKey: cloud.env.AWS_SECRET_ACCESS_KEY! },
     });
-    for (const f of readdirSync(SAMPLE)) await s3.send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/EXT_CLIENT/${f}`, Body: readFileSync(join(SAMPLE, f)) }));
+    for (const f of readdirSync(SAMPLE)) await s3.send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/STAGE_CO/${f}`, Body: readFileSync(join(SAMPLE, f)) }));
   });
   afterAll(async () => {
-    await cloud?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -50,16 +50,16 @@ describe('dataharvest status and backfill --stage', () => {
     expect(cloud.stage).toBe('dev');
     // Waited for here rather than by polling the CLI: each of its runs is a process start.
     const { metastore } = connectCloud(cloud);
-    await until('EXT_CLIENT COMPLETE', async () => ((await metastore.getBatch('EXT_CLIENT', '20200130'))?.stage === 'COMPLETE' ? true : undefined), 30_000);
-    const { stdout, stderr } = await cli(awsEnv(), 'status', '--stage', 'dev', '--region', 'eu-central-1', '--client', 'EXT_CLIENT', '--json');
+    await until('STAGE_CO COMPLETE', async () => ((await metastore.getBatch('STAGE_CO', '20200130'))?.stage === 'COMPLETE' ? true : undefined), 30_000);
+    const { stdout, stderr } = await cli(awsEnv(), 'status', '--stage', 'dev', '--region', 'eu-central-1', '--client', 'STAGE_CO', '--json');
     const status = JSON.parse(stdout) as { batches: Array<{ stage: string }> };
-    expect(status.batches[0]).toMatchObject({ client: 'EXT_CLIENT', batch_date: '20200130', stage: 'COMPLETE' });
+    expect(status.batches[0]).toMatchObject({ client: 'STAGE_CO', batch_date: '20200130', stage: 'COMPLETE' });
     // The endpoints came from the environment, not from the CLI: it says so, in one line.
     expect(stderr).toMatch(/^dataharvest: stage dev is reached through the endpoints of .*AWS_ENDPOINT_URL_CLOUDFORMATION.*\n$/);
   });
 
   it('backfill --stage dev takes its region from AWS_REGION', async () => {
-    const out = await cli({ ...awsEnv(), AWS_REGION: 'eu-central-1' }, 'backfill', 'deposit', '--client', 'EXT_CLIENT', '--stage', 'dev');
+    const out = await cli({ ...awsEnv(), AWS_REGION: 'eu-central-1' }, 'backfill', 'deposit', '--client', 'STAGE_CO', '--stage', 'dev');
     expect(out.stdout).toMatch(/^backfill deposit: \d+ of 1 related batch\(es\) queued\n$/);
   });
 

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { startCloud, type LocalCloud } from '../local/src/cloud/index';
-import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/connection';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { sharedCloud } from '../support/shared-cloud';
+import { type Connection, connectCloud, ingestBucket } from '../../local/src/cli/connection';
 import type { Notification } from '@dataharvest/events/notification';
-import { notificationLine, notificationsTopic, type Watch, watchNotifications } from '../local/src/cli/notifications';
-import { testAws } from './support/clients';
+import { notificationLine, notificationsTopic, type Watch, watchNotifications } from '../../local/src/cli/notifications';
+import { testAws } from '../support/clients';
 
 const SAMPLE = 'examples/sample-batch';
 
@@ -15,6 +16,8 @@ const SAMPLE = 'examples/sample-batch';
  * The notifier through the real local cloud: S3 → persistence → metastore → change feed → notifier → SNS (fauxqs,
  * through the function's IAM proxy) → a subscribed SQS queue, as `up --notifications` reads it.
  */
+const CLIENT = 'NOTIFY_CO';
+
 describe('notifications on the SNS topic', () => {
   let cloud: LocalCloud;
   let on: Connection;
@@ -33,7 +36,7 @@ describe('notifications on the SNS topic', () => {
   }
 
   beforeAll(async () => {
-    cloud = await startCloud();
+    cloud = await sharedCloud();
     on = connectCloud(cloud);
     const aws = testAws(cloud);
     watch = await watchNotifications({
@@ -41,18 +44,18 @@ describe('notifications on the SNS topic', () => {
       sqs: new SQSClient({ ...aws, endpoint: cloud.endpoints.sqs }),
       topicArn: notificationsTopic(cloud)!,
       queueName: 'notifications-test',
-      onNotification: (n) => received.push(n),
+      // The topic carries every client's notifications: this module's client's are its own.
+      onNotification: (n) => n.client === CLIENT && received.push(n),
     });
   });
   afterAll(async () => {
     await watch?.stop();
-    await cloud?.stop();
   });
 
   it('announces each loaded file and the batch COMPLETE, once each', async () => {
-    for (const f of readdirSync(SAMPLE).sort()) await upload(`EXT_CLIENT/${f}`, readFileSync(join(SAMPLE, f)));
+    for (const f of readdirSync(SAMPLE).sort()) await upload(`${CLIENT}/${f}`, readFileSync(join(SAMPLE, f)));
     const complete = await arrived((n) => n.kind === 'batch' && n.stage === 'COMPLETE');
-    expect(complete).toMatchObject({ status: 'SUCCESS', client: 'EXT_CLIENT', batch_date: '20200130', generation: 1, msg: 'batch complete: 2 events published' });
+    expect(complete).toMatchObject({ status: 'SUCCESS', client: CLIENT, batch_date: '20200130', generation: 1, msg: 'batch complete: 2 events published' });
     await cloud.idle();
     const files = received.filter((n) => n.kind === 'file' && n.batch_date === '20200130');
     expect(files.map((n) => [n.status, n.file, n.msg]).sort()).toEqual(
@@ -64,13 +67,13 @@ describe('notifications on the SNS topic', () => {
   });
 
   it('announces a rejected file, its batch REJECTED, and a refused key, without the rows’ values', async () => {
-    await upload('EXT_CLIENT/transactions_20200131.csv', 'record_id,accout_number,transaction_reference,amount,keyword\n1,12345678,14e56786,5000\n');
+    await upload(`${CLIENT}/transactions_20200131.csv`, 'record_id,accout_number,transaction_reference,amount,keyword\n1,12345678,14e56786,5000\n');
     const file = await arrived((n) => n.kind === 'file' && n.batch_date === '20200131');
-    expect(file).toMatchObject({ status: 'FAILURE', client: 'EXT_CLIENT', file: 'transactions_20200131.csv', msg: 'rejected: 1 problem; first at line 2' });
+    expect(file).toMatchObject({ status: 'FAILURE', client: CLIENT, file: 'transactions_20200131.csv', msg: 'rejected: 1 problem; first at line 2' });
     expect(await arrived((n) => n.kind === 'batch' && n.batch_date === '20200131')).toMatchObject({ status: 'FAILURE', stage: 'REJECTED', msg: 'batch rejected: transactions refused' });
     expect(JSON.stringify(file)).not.toContain('12345678');
 
-    await upload('EXT_CLIENT/holdings_20200131.csv', 'x\n');
-    expect(await arrived((n) => n.file === 'holdings_20200131.csv')).toMatchObject({ kind: 'file', status: 'FAILURE', client: 'EXT_CLIENT', msg: expect.stringMatching(/^object key refused: /) });
+    await upload(`${CLIENT}/holdings_20200131.csv`, 'x\n');
+    expect(await arrived((n) => n.file === 'holdings_20200131.csv')).toMatchObject({ kind: 'file', status: 'FAILURE', client: CLIENT, msg: expect.stringMatching(/^object key refused: /) });
   });
 });

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ingestBucket } from '../local/src/cli/connection';
-import { type LocalCloud, startCloud } from '../local/src/cloud/index';
-import { ACCOUNT } from '../local/src/cloud/account';
+import { ingestBucket } from '../../local/src/cli/connection';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { sharedCloud } from '../support/shared-cloud';
+import { ACCOUNT } from '../../local/src/cloud/account';
 
 /**
  * Client isolation through the local cloud (docs/security.md): the upload broker assumes the uploader role of the
@@ -14,11 +15,7 @@ describe('an upload session of the uploader role', () => {
   const body = readFileSync('examples/sample-batch/accounts_20200130.csv');
 
   beforeAll(async () => {
-    cloud = await startCloud();
-  });
-  afterAll(async () => {
-    await cloud?.idle({ timeoutMs: 120_000 }).catch(() => undefined);
-    await cloud?.stop();
+    cloud = await sharedCloud();
   });
 
   const sessionFor = async (client: string) => {

@@ -5,18 +5,19 @@ import { join } from 'node:path';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { portfolioEventId } from '@dataharvest/events/portfolio-event';
-import { announceCloud, type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
-import type { PublishedEvent } from '../local/src/cli/event-selection';
-import type { FileReportEntry } from '../local/src/cli/file-reports';
-import { StreamReader } from '../local/src/cli/stream-reader';
-import { type LocalCloud, startCloud } from '../local/src/cloud/index';
-import { cli } from './support/cli';
-import { lenientPersistence } from './support/lenient';
-import { until } from './support/until';
+import { announceCloud, type Connection, connectCloud, eventsStream, ingestBucket } from '../../local/src/cli/connection';
+import type { PublishedEvent } from '../../local/src/cli/event-selection';
+import type { FileReportEntry } from '../../local/src/cli/file-reports';
+import { StreamReader } from '../../local/src/cli/stream-reader';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { sharedCloud } from '../support/shared-cloud';
+import { cli } from '../support/cli';
+import { lenientPersistence } from '../support/lenient';
+import { until } from '../support/until';
 
 const SAMPLE = 'examples/sample-batch';
 const CLIENT = 'EVENTS_CO';
-const LENIENT = 'LENIENT_CO';
+const LENIENT = 'EVENTS_LENIENT_CO';
 /** The sample's transactions with the first deposit corrected from 5000 to 6000: generation 2, events version 2. */
 const CORRECTED = readFileSync(join(SAMPLE, 'transactions_20200130.csv'), 'utf8').replace(',5000,DEPOSIT', ',6000,DEPOSIT');
 /** An accounts file of the next day whose balance is no number: refused, nothing loaded. */
@@ -37,7 +38,7 @@ describe('dataharvest events and reports', () => {
   const run = (...args: string[]) => cli(...args, '--data-dir', dataDir);
 
   beforeAll(async () => {
-    cloud = await startCloud();
+    cloud = await sharedCloud();
     on = connectCloud(cloud);
     mkdirSync(dataDir);
     announceCloud(dataDir, cloud);
@@ -59,7 +60,6 @@ describe('dataharvest events and reports', () => {
     });
   }, 300_000);
   afterAll(async () => {
-    await cloud?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
 

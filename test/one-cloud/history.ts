@@ -1,11 +1,12 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { FILE_TYPES, type FileType, isoDate } from '@dataharvest/events/batch';
 import pg from 'pg';
-import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/connection';
-import { type LocalCloud, startCloud } from '../local/src/cloud/index';
-import type { Rows } from './support/chain';
-import { asOf, DIMENSIONS, type RanBatch, storedAsOf, storedVersions, versions } from './support/history';
-import { until } from './support/until';
+import { type Connection, connectCloud, ingestBucket } from '../../local/src/cli/connection';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { sharedCloud } from '../support/shared-cloud';
+import type { Rows } from '../support/chain';
+import { asOf, DIMENSIONS, type RanBatch, storedAsOf, storedVersions, versions } from '../support/history';
+import { until } from '../support/until';
 
 const CLIENT = 'HISTORY_CO';
 const ANNA = 'a0000000-0000-4000-8000-00000000000a';
@@ -85,14 +86,13 @@ describe('history: type 2 dimensions through the pipeline', () => {
   };
 
   beforeAll(async () => {
-    cloud = await startCloud();
+    cloud = await sharedCloud();
     on = connectCloud(cloud);
     db = new pg.Client({ connectionString: cloud.postgresUrl });
     await db.connect();
   }, 120_000);
   afterAll(async () => {
     await db?.end();
-    await cloud?.stop();
   });
 
   it('keeps every version right after each batch, the late and the corrected ones included, and answers as of every day', async () => {

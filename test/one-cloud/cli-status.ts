@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createFailureLog } from '@dataharvest/shared/failures';
-import type { StatusReport } from '../local/src/cli/status';
-import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/connection';
-import { type LocalCloud, startCloud } from '../local/src/cloud/index';
-import { until } from './support/until';
+import type { StatusReport } from '../../local/src/cli/status';
+import { type Connection, connectCloud, ingestBucket } from '../../local/src/cli/connection';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { sharedCloud } from '../support/shared-cloud';
+import { until } from '../support/until';
 
 const SAMPLE = 'examples/sample-batch';
 /** Two deposits whose sum overflows numeric(17,2): the deposit and transaction steps fail the batch for its data. */
@@ -37,7 +38,7 @@ describe('dataharvest status for operators', () => {
     });
 
   beforeAll(async () => {
-    cloud = await startCloud();
+    cloud = await sharedCloud();
     on = connectCloud({ stage: cloud.stage, exports: cloud.exports, env: cloud.env });
     for (const f of readdirSync(SAMPLE)) {
       const body = f.startsWith('transactions_') ? OVERFLOWING : readFileSync(join(SAMPLE, f));
@@ -45,7 +46,6 @@ describe('dataharvest status for operators', () => {
     }
   });
   afterAll(async () => {
-    await cloud?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { startCloud, type LocalCloud } from '../local/src/cloud/index';
-import { announceCloud, type Connection, connectCloud, eventsStream, ingestBucket } from '../local/src/cli/connection';
-import { latestForBatch, readOutputEvents } from '../local/src/cli/output-events';
-import { LINEAGE_FILE } from '../local/src/cloud/emulators/services';
-import type { RunEvent } from '../shared/src/openlineage';
-import { openLineageProblems } from './support/openlineage';
-import { s3Event } from './support/s3-event';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { sharedCloud } from '../support/shared-cloud';
+import { announceCloud, type Connection, connectCloud, eventsStream, ingestBucket } from '../../local/src/cli/connection';
+import { latestForBatch, readOutputEvents } from '../../local/src/cli/output-events';
+import { LINEAGE_FILE } from '../../local/src/cloud/emulators/services';
+import type { RunEvent } from '../../shared/src/openlineage';
+import { openLineageProblems } from '../support/openlineage';
+import { s3Event } from '../support/s3-event';
 
 const SAMPLE = 'examples/sample-batch';
 const sampleFiles = readdirSync(SAMPLE).sort();
@@ -50,10 +51,9 @@ describe('the sample batch through real events: S3 → persistence → metastore
   const upload = (name: string, body: Buffer | string, client = 'EXT_CLIENT') => on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${client}/${name}`, Body: body }));
 
   beforeAll(async () => {
-    cloud = await startCloud();
+    cloud = await sharedCloud();
     on = connectCloud(cloud);
   });
-  afterAll(() => cloud?.stop());
 
   it('reaches COMPLETE and publishes one event per portfolio, with figures checkable by hand', async () => {
     for (const f of sampleFiles) await upload(f, readFileSync(join(SAMPLE, f)));

@@ -1,0 +1,10 @@
+/**
+ * Data-quality rules and control totals, history (SCD type 2), and the events and reports the CLI prints, on one
+ * cloud (test/support/shared-cloud.ts): each module is a describe of its own, with clients of its own.
+ */
+import { stopSharedCloud } from '../support/shared-cloud';
+import './data-quality';
+import './history';
+import './cli-events-reports';
+
+afterAll(stopSharedCloud);
