@@ -55,7 +55,7 @@ function keyOf(all: Entry[], exports: Exports, store: Entry): Entry | undefined 
 /**
  * The stores that hold data, each of which must have a customer managed key. Left out, each for its reason: the
  * framework's deployment bucket (packaged code only), a bucket that receives server access logs (S3 delivers them
- * under SSE-S3 only), and the functions' log groups (no personal data by rule, test/privacy-logs.test.ts; CloudWatch
+ * under SSE-S3 only), and the functions' log groups (no personal data by rule, test/one-cloud/privacy-logs.ts; CloudWatch
  * Logs encrypts them with its own key). The log groups a database cluster exports to are stores.
  */
 function stores(all: Entry[]): Entry[] {

@@ -7,7 +7,7 @@ const STORM = 30;
 /** How long the good batch may take next to the storm, from its upload to COMPLETE. */
 const GOOD_BATCH_BOUND_MS = 60_000;
 
-/** A transactions file of about 2 MiB whose header has a column persistence does not know (test/refused-storm.test.ts). */
+/** A transactions file of about 2 MiB whose header has a column persistence does not know (test/one-cloud/refused-storm.ts). */
 function refusedFile(): Buffer {
   const row = '1,12345678,14e56786,5000,DEPOSIT,x\n';
   return Buffer.from(`record_id,accout_number,transaction_reference,amount,keyword,unexpected_column\n${row.repeat(Math.ceil((2 << 20) / row.length))}`);

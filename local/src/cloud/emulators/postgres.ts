@@ -53,7 +53,7 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
   const tls = await localTls(dir);
   // What PostgreSQL says about a failed start is only in its log: keep the last lines for the error message. Once it
   // runs, its log goes to the cloud's, as Aurora's goes to its log group: what it records (an error's DETAIL, the
-  // statement) is then seen, and checked for personal data (test/privacy-logs.test.ts).
+  // statement) is then seen, and checked for personal data (test/one-cloud/privacy-logs.ts).
   const recent: string[] = [];
   let running = false;
   const server = new EmbeddedPostgres({

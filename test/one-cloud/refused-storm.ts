@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { startCloud, type LocalCloud } from '../local/src/cloud/index';
-import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/connection';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { sharedCloud } from '../support/shared-cloud';
+import { type Connection, connectCloud, ingestBucket } from '../../local/src/cli/connection';
 
 /**
  * A storm of refused files next to a good batch, through real S3 notifications: a refused header stops the read
@@ -66,10 +67,9 @@ describe('a storm of refused files next to a good batch of another client', () =
   let cloud: LocalCloud;
   let on: Connection;
   beforeAll(async () => {
-    cloud = await startCloud();
+    cloud = await sharedCloud();
     on = connectCloud(cloud);
   }, 120_000);
-  afterAll(() => cloud?.stop());
 
   const put = (key: string, body: Buffer) => on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: key, Body: body }));
 

@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { type Connection, connectCloud, ingestBucket } from '../local/src/cli/connection';
-import { type LocalCloud, startCloud } from '../local/src/cloud/index';
-import { FRIDA, FRITZ } from './support/chain';
-import { lenientPersistence } from './support/lenient';
+import { type Connection, connectCloud, ingestBucket } from '../../local/src/cli/connection';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { sharedCloud } from '../support/shared-cloud';
+import { FRIDA, FRITZ } from '../support/chain';
+import { lenientPersistence } from '../support/lenient';
 
 const SAMPLE = 'examples/sample-batch';
 const DATE = '20200130';
@@ -39,31 +40,31 @@ describe('logs hold no personal data', () => {
   };
 
   beforeAll(async () => {
-    cloud = await startCloud({ log: (line) => lines.push(line) });
+    cloud = await sharedCloud();
+    cloud.on('log', ({ line }) => lines.push(line));
     on = connectCloud(cloud);
-    await cloud.deploy(lenientPersistence(scratch, 'LENIENT_CO'));
+    await cloud.deploy(lenientPersistence(scratch, 'PRIVACY_LENIENT_CO'));
   });
   afterAll(async () => {
-    await cloud?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
 
   it('in full runs of good, refused, lenient, headerless and failing batches', async () => {
-    await uploadBatch('GOOD_CO');
+    await uploadBatch('PRIVACY_GOOD_CO');
     // A name where the reference belongs, and a reference where the allowance belongs: the file is refused.
-    await uploadBatch('STRICT_CO', { clients: sample('clients').replace(`Müller,${FRIDA.client},801`, `Müller,Frida Müller,${FRIDA.client}`) });
+    await uploadBatch('PRIVACY_STRICT_CO', { clients: sample('clients').replace(`Müller,${FRIDA.client},801`, `Müller,Frida Müller,${FRIDA.client}`) });
     // Rows the lenient client's load keeps out: a name for an amount, an account number for a date-like keyword.
-    await uploadBatch('LENIENT_CO', { transactions: `${sample('transactions')}3,${FRIDA.account},x1,Frida,DEPOSIT\n4,${FRITZ.account},x2,1.00,${FRITZ.account}${'9'.repeat(40)}\n` });
-    await uploadBatch('HEADLESS_CO', { clients: sample('clients').split('\n').slice(1).join('\n') });
+    await uploadBatch('PRIVACY_LENIENT_CO', { transactions: `${sample('transactions')}3,${FRIDA.account},x1,Frida,DEPOSIT\n4,${FRITZ.account},x2,1.00,${FRITZ.account}${'9'.repeat(40)}\n` });
+    await uploadBatch('PRIVACY_HEADLESS_CO', { clients: sample('clients').split('\n').slice(1).join('\n') });
     // Two deposits whose sum overflows numeric(17,2): the transformers fail on the data.
-    await uploadBatch('HUGE_CO', {
+    await uploadBatch('PRIVACY_HUGE_CO', {
       transactions: `record_id,accout_number,transaction_reference,amount,keyword\n1,${FRIDA.account},big1,999999999999999.99,DEPOSIT\n2,${FRIDA.account},big2,999999999999999.99,DEPOSIT\n`,
     });
-    expect(await settled('GOOD_CO', ['COMPLETE', 'FAILED', 'REJECTED'])).toBe('COMPLETE');
-    expect(await settled('STRICT_CO', ['REJECTED', 'FAILED', 'COMPLETE'])).toBe('REJECTED');
-    expect(await settled('LENIENT_CO', ['COMPLETE', 'FAILED', 'REJECTED'])).toBe('COMPLETE');
-    expect(await settled('HEADLESS_CO', ['REJECTED', 'FAILED', 'COMPLETE'])).toBe('REJECTED');
-    expect(await settled('HUGE_CO', ['FAILED', 'COMPLETE', 'REJECTED'])).toBe('FAILED');
+    expect(await settled('PRIVACY_GOOD_CO', ['COMPLETE', 'FAILED', 'REJECTED'])).toBe('COMPLETE');
+    expect(await settled('PRIVACY_STRICT_CO', ['REJECTED', 'FAILED', 'COMPLETE'])).toBe('REJECTED');
+    expect(await settled('PRIVACY_LENIENT_CO', ['COMPLETE', 'FAILED', 'REJECTED'])).toBe('COMPLETE');
+    expect(await settled('PRIVACY_HEADLESS_CO', ['REJECTED', 'FAILED', 'COMPLETE'])).toBe('REJECTED');
+    expect(await settled('PRIVACY_HUGE_CO', ['FAILED', 'COMPLETE', 'REJECTED'])).toBe('FAILED');
     await cloud.idle();
     // The database logged the transformers' failure (its log reaches the cloud's as it is written), and, as on Aurora
     // (log_error_verbosity=terse, log_min_error_statement=panic), no DETAIL, CONTEXT or statement that could echo a value.

@@ -6,9 +6,10 @@ import { promisify } from 'node:util';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { batchKey } from '@dataharvest/shared/metastore';
-import { startCloud, type LocalCloud } from '../local/src/cloud/index';
-import { announceCloud, type Connection, connectCloud, ingestBucket, metastoreTable } from '../local/src/cli/connection';
-import { s3Event } from './support/s3-event';
+import type { LocalCloud } from '../../local/src/cloud/index';
+import { sharedCloud } from '../support/shared-cloud';
+import { announceCloud, type Connection, connectCloud, ingestBucket, metastoreTable } from '../../local/src/cli/connection';
+import { s3Event } from '../support/s3-event';
 
 const SAMPLE = 'examples/sample-batch';
 const sampleFiles = readdirSync(SAMPLE).sort();
@@ -21,7 +22,8 @@ describe('the client tracking table through real events, and status --clients', 
   let on: Connection;
   let forget: () => void;
   const cli = async (...args: string[]) => (await promisify(execFile)('node', ['local/bin/dataharvest.mjs', 'status', ...args, '--data-dir', dataDir], { timeout: 60_000 })).stdout;
-  const clients = async () => (JSON.parse(await cli('--clients', '--json')) as { clients: Array<Record<string, unknown>> }).clients;
+  // The cloud is shared: this module's clients are ALPHA_CO and BETA_CO.
+  const clients = async () => (JSON.parse(await cli('--clients', '--json')) as { clients: Array<Record<string, unknown>> }).clients.filter((c) => c.client === 'ALPHA_CO' || c.client === 'BETA_CO');
   const upload = (client: string, date: string) =>
     Promise.all(
       sampleFiles.map((f) => on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(cloud), Key: `incoming/${client}/${f.replace('20200130', date)}`, Body: readFileSync(join(SAMPLE, f)) }))),
@@ -70,13 +72,12 @@ describe('the client tracking table through real events, and status --clients', 
   }
 
   beforeAll(async () => {
-    cloud = await startCloud({ dataDir });
+    cloud = await sharedCloud();
     forget = announceCloud(dataDir, cloud);
     on = connectCloud(cloud);
   });
   afterAll(async () => {
     forget?.();
-    await cloud?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
