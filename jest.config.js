@@ -18,8 +18,10 @@ export default {
     { ...common, displayName: 'unit', testMatch: [UNIT] },
     { ...common, displayName: 'cloud', testMatch: ['**/test/**/*.test.ts'], testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.unit\\.test\\.ts$'] },
   ],
-  // Tests spawn the compiled CLI (local/bin/dataharvest.mjs): compile it from the sources as they are.
-  globalSetup: './local/bin/build.mjs',
+  // Tests spawn the compiled CLI (local/bin/dataharvest.mjs), compiled from the sources as they are; the run's clouds
+  // share one DynamoDB Local.
+  globalSetup: './test/support/global-setup.mjs',
+  globalTeardown: './test/support/global-teardown.mjs',
   testSequencer: './test/support/sequencer.mjs',
   testTimeout: 120000,
   maxWorkers: 2,

@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import pg from 'pg';
 import { startPostgres } from '../src/cloud/emulators/postgres';
-import { startServices, type Services } from '../src/cloud/emulators/services';
+import { SHARED_DYNAMODB_PORT, startServices, type Services } from '../src/cloud/emulators/services';
 import { cloudError } from '../../test/support/errors';
 
 let services: Services;
@@ -54,6 +54,31 @@ describe('startServices (ephemeral)', () => {
     await db.send(new PutItemCommand({ TableName: 'round-trip', Item: { pk: { S: 'a' }, n: { N: '42' } } }));
     const { Item } = await db.send(new GetItemCommand({ TableName: 'round-trip', Key: { pk: { S: 'a' } } }));
     expect(Item).toEqual({ pk: { S: 'a' }, n: { N: '42' } });
+  });
+
+  it("DynamoDB Local shared by the run's ephemeral clouds: each sees its own tables, whatever key and Region its callers sign with", async () => {
+    // The suite starts one DynamoDB Local for all its clouds (test/support/global-setup.mjs).
+    expect(Number(process.env[SHARED_DYNAMODB_PORT])).toBeGreaterThan(0);
+    const other = await startServices();
+    try {
+      const client = (endpoint: string, accessKeyId: string, region: string) => new DynamoDBClient({ region, endpoint, credentials: { accessKeyId, secretAccessKey: 'x' } });
+      const mine = client(services.endpoints.dynamodb, 'CLI', 'us-east-1');
+      const theirs = client(other.endpoints.dynamodb, services.env.AWS_ACCESS_KEY_ID!, services.env.AWS_REGION!);
+      await mine.send(
+        new CreateTableCommand({
+          TableName: 'one-cloud-only',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        }),
+      );
+      const tables = async (db: DynamoDBClient) => (await db.send(new ListTablesCommand({}))).TableNames ?? [];
+      // Another key and Region on the same cloud: the same database, as one DynamoDB Local of its own with -sharedDb.
+      expect(await tables(client(services.endpoints.dynamodb, services.env.AWS_ACCESS_KEY_ID!, services.env.AWS_REGION!))).toContain('one-cloud-only');
+      expect(await tables(theirs)).not.toContain('one-cloud-only');
+    } finally {
+      await other.stop();
+    }
   });
 
   it('s3rver: a streamed upload reads back byte for byte', async () => {

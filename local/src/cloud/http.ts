@@ -59,12 +59,18 @@ export async function listenOnLoopback(server: Server, port = 0): Promise<Listen
  * server is down its callers' connections are cut, as a refused connection would be. `observe` sees each request
  * let through.
  */
-export async function hostCheckingFront(targetPort: number, port = 0, observe?: (req: IncomingMessage, res: ServerResponse) => void): Promise<Listening> {
+export async function hostCheckingFront(
+  targetPort: number,
+  port = 0,
+  observe?: (req: IncomingMessage, res: ServerResponse) => void,
+  /** The request's headers as the server behind is to see them. */
+  headersFor: (req: IncomingMessage) => IncomingMessage['headers'] = (req) => req.headers,
+): Promise<Listening> {
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 8 });
   const server = createServer((req, res) => {
     if (refusedHost(req, res)) return;
     observe?.(req, res);
-    const upstream = request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+    const upstream = request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: headersFor(req), agent }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       pipeline(answer, res, () => undefined);
     });

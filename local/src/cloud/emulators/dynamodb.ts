@@ -1,8 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { REGION } from '../account';
 import { CloudError } from '../errors';
 import { hostCheckingFront, type Listening } from '../http';
 import { freePort, pickPort, waitForPort } from './ports';
@@ -31,58 +34,77 @@ export function javaVersion(): string {
   return version;
 }
 
-/** AWS's DynamoDB Local (shipped in npm `amplify-dynamodb-simulator`), streams included, on a free (or the given) port. */
-export async function startDynamoDb(dir: string | undefined, log: (l: string) => void, writes: StreamWrites, fixedPort?: number): Promise<DynamoDb> {
-  javaVersion();
+/** DynamoDB Local running: `ready` once it listens, `stop` ends it. */
+export interface DynamoDbLocal {
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
 
+/**
+ * AWS's DynamoDB Local (shipped in npm `amplify-dynamodb-simulator`) on `port`: its tables in `dir`, or in memory.
+ * One database per access key and Region unless `sharedDb`, as DynamoDB Local keeps them.
+ */
+export function launchDynamoDbLocal(port: number, opts: { dir?: string; sharedDb: boolean; log: (l: string) => void }): DynamoDbLocal {
+  javaVersion();
   const home = join(dirname(createRequire(import.meta.url).resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
+  const storage = opts.dir ? ['-dbPath', opts.dir] : ['-inMemory'];
+  // A small serial-GC heap: the tables of a local run are tiny, and the machine may have two cores. Tier-1 (C1) JIT
+  // only: C2 compiling DynamoDB Local at start-up took more than half of its CPU time over a whole test file.
+  const child = spawn(
+    'java',
+    [
+      '-Xmx512m',
+      '-XX:+UseSerialGC',
+      '-XX:TieredStopAtLevel=1',
+      `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(home, 'DynamoDBLocal.jar'),
+      '-port',
+      String(port),
+      ...(opts.sharedDb ? ['-sharedDb'] : []),
+      '-disableTelemetry',
+      ...storage,
+    ],
+    { cwd: home, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const disarm = reapOnExit(child.pid!, 'TERM');
+  createInterface({ input: child.stderr, crlfDelay: Infinity }).on(
+    'line',
+    withoutKnownNoise((l) => opts.log(`dynamodb: ${l}`)),
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    disarm();
+    child.kill('SIGTERM');
+    if (!(await within(exited, 10_000))) child.kill('SIGKILL');
+  };
+  const ready = Promise.race([
+    waitForPort(port, 30_000, 'DynamoDB Local'),
+    exited.then(() => {
+      throw new CloudError('DynamoDB Local exited at start-up: is its data directory used by another cloud?');
+    }),
+  ]);
+  return { stop, ready };
+}
+
+/**
+ * DynamoDB Local, streams included, behind a front on a free (or the given) port. A cloud with a data dir runs its
+ * own, its tables in the dir. An ephemeral one runs its own in memory, or, given `sharedPort` (one already running
+ * without `-sharedDb`, as the test suite starts for all its clouds), uses that one: the front names one database
+ * for every caller of this cloud (the access key and Region DynamoDB Local keeps databases by), so no two clouds
+ * see each other's tables, and the JVM's start-up is paid once.
+ */
+export async function startDynamoDb(dir: string | undefined, log: (l: string) => void, writes: StreamWrites, fixedPort?: number, sharedPort?: number): Promise<DynamoDb> {
   // DynamoDB Local cannot check a Host header: it listens on a port of its own, behind a front that does.
   const front = await pickPort(fixedPort, 'DynamoDB Local');
+  if (sharedPort && !dir) {
+    const fronted = await hostCheckingFront(sharedPort, front, writes.watch(isDynamoDbWrite), inNamespace(`cloud${randomUUID().replaceAll('-', '')}`));
+    const outage = () => Promise.reject(new CloudError('a DynamoDB Local outage needs a persistent cloud (a data dir): in memory its tables would be lost'));
+    return { endpoint: fronted.endpoint, outage, stop: fronted.stop };
+  }
   const port = await freePort();
   if (dir) mkdirSync(join(dir, 'dynamodb'), { recursive: true });
-  const storage = dir ? ['-dbPath', join(dir, 'dynamodb')] : ['-inMemory'];
-  const launch = () => {
-    // A small serial-GC heap: the tables of a local run are tiny, and the machine may have two cores. Tier-1 (C1) JIT
-    // only: C2 compiling DynamoDB Local at start-up took more than half of its CPU time over a whole test file.
-    const child = spawn(
-      'java',
-      [
-        '-Xmx512m',
-        '-XX:+UseSerialGC',
-        '-XX:TieredStopAtLevel=1',
-        `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
-        '-jar',
-        join(home, 'DynamoDBLocal.jar'),
-        '-port',
-        String(port),
-        '-sharedDb',
-        '-disableTelemetry',
-        ...storage,
-      ],
-      {
-        cwd: home,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    const disarm = reapOnExit(child.pid!, 'TERM');
-    createInterface({ input: child.stderr, crlfDelay: Infinity }).on(
-      'line',
-      withoutKnownNoise((l) => log(`dynamodb: ${l}`)),
-    );
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const stop = async () => {
-      disarm();
-      child.kill('SIGTERM');
-      if (!(await within(exited, 10_000))) child.kill('SIGKILL');
-    };
-    const ready = Promise.race([
-      waitForPort(port, 30_000, 'DynamoDB Local'),
-      exited.then(() => {
-        throw new CloudError('DynamoDB Local exited at start-up: is its data directory used by another cloud?');
-      }),
-    ]);
-    return { stop, ready };
-  };
+  const launch = () => launchDynamoDbLocal(port, { dir: dir && join(dir, 'dynamodb'), sharedDb: true, log });
   let running = launch();
   let stopped = false;
   let fronted: Listening | undefined;
@@ -108,6 +130,11 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
     await running.ready;
   };
   return { endpoint: fronted.endpoint, outage, stop };
+}
+
+/** Signed requests' headers with `key` as their access key and one Region: DynamoDB Local's database of the cloud. */
+function inNamespace(key: string): (req: IncomingMessage) => IncomingMessage['headers'] {
+  return ({ headers }) => (headers.authorization ? { ...headers, authorization: headers.authorization.replace(/Credential=[^/,\s]*\/(\d{8})\/[^/]*\//, `Credential=${key}/$1/${REGION}/`) } : headers);
 }
 
 /** java.util.logging's first line of a record ("Dec 01, 2026 10:22:50 PM com.amazonaws.log.JulLog warn"). */

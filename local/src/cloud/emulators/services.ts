@@ -104,7 +104,7 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
     const streamWrites = new StreamWrites();
     const [postgres, dynamodb, kinesis, s3, sqs, secrets] = await allStarted([
       started(startPostgres(dataDir, !ephemeral, log, ports.postgres)),
-      started(startDynamoDb(ephemeral ? undefined : dataDir, log, streamWrites, ports.dynamodb)),
+      started(startDynamoDb(ephemeral ? undefined : dataDir, log, streamWrites, ports.dynamodb, sharedDynamoDbPort())),
       started(startKinesis(ephemeral ? undefined : dataDir, streamWrites, ports.kinesis)),
       started(startS3(dataDir, ports.s3)),
       started(startSqs(REGION, ports.sqs, ephemeral ? undefined : join(dataDir, 'sqs-messages.json'))),
@@ -135,6 +135,17 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
     await stop();
     throw error;
   }
+}
+
+/**
+ * A DynamoDB Local already running on this loopback port (without `-sharedDb`) for ephemeral clouds to share, each
+ * in a database of its own (dynamodb.ts): the test suite starts one for all of its clouds (test/support/global-setup.mjs).
+ */
+export const SHARED_DYNAMODB_PORT = 'DATAHARVEST_DYNAMODB_LOCAL_PORT';
+
+function sharedDynamoDbPort(): number | undefined {
+  const port = Number(process.env[SHARED_DYNAMODB_PORT]);
+  return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
 /** Like Promise.all, but waits for every start to finish first, so none is still starting when we clean up. */
