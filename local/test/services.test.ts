@@ -150,6 +150,26 @@ describe('startServices lifecycle', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  it('makes a new cluster a copy of the first one initdb made on this machine, which the server writes to (postgres-template.ts)', async () => {
+    // This file's first cloud made one, or found one: a new cluster is that cluster, its system identifier included.
+    const clusters = [scratch(), scratch()];
+    const identifiers: string[] = [];
+    for (const dir of clusters) {
+      const server = await startPostgres(dir, false, () => undefined);
+      try {
+        const db = new pg.Client({ connectionString: server.url });
+        await db.connect();
+        identifiers.push((await db.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0]!.id);
+        await db.query('CREATE TABLE written (n int)');
+        await db.end();
+      } finally {
+        await server.stop();
+      }
+    }
+    // initdb gives every cluster an identifier of its own.
+    expect(identifiers[1]).toBe(identifiers[0]);
+  });
+
   it('removes an ephemeral data dir on stop, and stop twice is harmless', async () => {
     const other = await startServices();
     expect(existsSync(other.dataDir)).toBe(true);

