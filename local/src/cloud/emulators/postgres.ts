@@ -81,11 +81,11 @@ export async function startPostgres(dir: string, persistent: boolean, log: (l: s
     const reason = recent.filter((l) => /FATAL|ERROR|PANIC/.test(l)).at(-1) ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));
     return new CloudError(`PostgreSQL could not ${what} in ${dataDir} (${reason?.trim()}): delete ${dir} and start again`, { cause: error });
   };
-  if (!initialised && !copyTemplate(dataDir, asRoot ? postgresUser() : undefined)) {
+  if (!initialised && !copyTemplate(dataDir, `postgres:${password}`, asRoot ? postgresUser() : undefined)) {
     await server.initialise().catch((e: unknown) => {
       throw fail('be initialised', e);
     });
-    keepAsTemplate(dataDir);
+    keepAsTemplate(dataDir, `postgres:${password}`);
   }
   if (asRoot) await localTls(dir, postgresUser());
   writeFileSync(join(dataDir, 'pg_hba.conf'), HBA);
