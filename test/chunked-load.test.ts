@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,9 +41,8 @@ const comparable = (events: Report['events']) =>
 
 describe('a batch loaded in chunks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dataharvest-chunked-'));
-  chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dirs inside
   /**
-   * Each path's runs use a cloud of the test's, as a run uses the one `dataharvest up` runs on its data dir: the
+   * Each path's runs use a cloud of the test's, announced on a data dir as `dataharvest up` announces its own: the
    * single path's with the default chunk size, the chunked path's with CHUNK (as `up --chunk-size` starts it).
    */
   const single = join(dir, 'single');
@@ -56,7 +55,7 @@ describe('a batch loaded in chunks', () => {
       [chunkedDir, chunkSizeParameters(CHUNK)],
     ] as const) {
       mkdirSync(dataDir);
-      const cloud = await startCloud({ dataDir, parameters });
+      const cloud = await startCloud({ parameters });
       clouds.push(cloud);
       forgets.push(announceCloud(dataDir, cloud));
     }
@@ -95,7 +94,7 @@ describe('a batch loaded in chunks', () => {
     }
     // A chunked file's load is one OpenLineage run: START from persistence, COMPLETE from the loader that settled it.
     await clouds[1]!.idle();
-    const runs = readFileSync(join(chunkedDir, LINEAGE_FILE), 'utf8')
+    const runs = readFileSync(join(clouds[1]!.dataDir, LINEAGE_FILE), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as RunEvent);
