@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ERASURE_FAILURE_PK, ERASURE_PK, type ErasureCounts, ErasureFailure, ErasureRequest, erasureRequest, type NotErased } from '@dataharvest/events/erasure';
 import type { FileDetail, FileType } from '@dataharvest/events/batch';
 import type { FailedRecordAt } from './failures';
@@ -108,11 +109,13 @@ export function createErasures(dynamo: DynamoDBDocumentClient, tableName: string
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':failed': 'FAILED', ':at': seen, ':requested': 'REQUESTED' },
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return ErasureRequest.parse(Attributes);
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return get(sk);
+      // Settled meanwhile: the request as it stands, from the refusal itself (the document client does not unmarshall it).
+      if (error instanceof ConditionalCheckFailedException) return error.Item && ErasureRequest.parse(unmarshall(error.Item));
       throw error;
     }
   }
