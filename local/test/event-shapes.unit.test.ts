@@ -84,6 +84,7 @@ const rows: Array<[string, unknown, () => unknown]> = [
     { ...asyncFailure, responsePayload: undefined },
     () => ({
       ...asyncFailureRecord({
+        requestId: 'e4b46cbf-b738-xmpl-8880-a18cdf61200e',
         functionArn: 'arn:aws:lambda:us-east-2:123456789012:function:my-function',
         condition: 'RetriesExhausted',
         attempts: 3,
@@ -130,6 +131,7 @@ describe('the events the local cloud hands functions and destinations, against A
 
   it("gives the asynchronous on-failure record the function's error as the Node.js runtime reports it", () => {
     const record = asyncFailureRecord({
+      requestId: 'r',
       functionArn: 'arn:fn',
       condition: 'RetriesExhausted',
       attempts: 3,

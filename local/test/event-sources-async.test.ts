@@ -21,13 +21,16 @@ class FunctionError extends Error {
   errorType = 'ValidationError';
 }
 
-/** A function that fails its first `failures` invocations, recording when each one started. */
+/** A function that fails its first `failures` invocations, recording when each one started and its request id. */
 function flaky(failures: number) {
   const starts: number[] = [];
+  const requestIds: string[] = [];
   return {
     starts,
-    invoke: async (_fn: string, _event: unknown) => {
+    requestIds,
+    invoke: async (_fn: string, _event: unknown, _source: string, requestId: string) => {
       starts.push(Date.now());
+      requestIds.push(requestId);
       if (starts.length <= failures) throw new FunctionError(`attempt ${starts.length} failed`);
       return 'done';
     },
@@ -69,7 +72,7 @@ describe('asynchronous invocation', () => {
     expect(await receive(sqs, queueUrl, 0)).toBeUndefined();
   });
 
-  it("sends AWS's destination record once retries are exhausted", async () => {
+  it("sends AWS's destination record once retries are exhausted, with the request id every attempt had", async () => {
     const fn = flaky(Infinity);
     const queueUrl = await createQueue(sqs, 'async-failures');
     const gaveUp: unknown[] = [];
@@ -78,10 +81,12 @@ describe('asynchronous invocation', () => {
     await waitFor('the retries', () => invoker.pending() === 0, 10_000);
 
     expect(fn.starts).toHaveLength(2);
+    const [requestId, retried] = fn.requestIds;
+    expect(retried).toBe(requestId);
     expect(await receive(sqs, queueUrl)).toEqual({
       version: '1.0',
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
-      requestContext: { requestId: expect.any(String), functionArn: expect.stringMatching(/^arn:aws:lambda:.*:function:persist:\$LATEST$/), condition: 'RetriesExhausted', approximateInvokeCount: 2 },
+      requestContext: { requestId, functionArn: expect.stringMatching(/^arn:aws:lambda:.*:function:persist:\$LATEST$/), condition: 'RetriesExhausted', approximateInvokeCount: 2 },
       requestPayload: event,
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       responsePayload: { errorType: 'ValidationError', errorMessage: 'attempt 2 failed' },

@@ -89,7 +89,7 @@ describe('an on-failure message mapped back to its batch', () => {
 
   it('names the client and batch of an S3-triggered failure from its object key, and its error', () => {
     const event = { Records: [{ s3: { object: { key: 'incoming/ACME/accounts_20200130.csv' } } }] };
-    const body = asyncFailureRecord({ functionArn: 'arn:fn', condition: 'RetriesExhausted', attempts: 3, event, error: { name: 'TimeoutError', message: 'read timed out' } });
+    const body = asyncFailureRecord({ requestId: 'r', functionArn: 'arn:fn', condition: 'RetriesExhausted', attempts: 3, event, error: { name: 'TimeoutError', message: 'read timed out' } });
     expect(describeMessage(message(body), { ...queue, service: 'persistence' }, [])).toMatchObject({
       service: 'persistence',
       client: 'ACME',

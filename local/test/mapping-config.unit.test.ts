@@ -1,4 +1,5 @@
-import { eventInvokeConfig, streamMappingConfig, UnsupportedProperty } from '../src/cloud/event-sources/mapping-config';
+import { UnsupportedProperty } from '../src/cloud/cloudformation/property-support';
+import { eventInvokeConfig, streamMappingConfig } from '../src/cloud/event-sources/mapping-config';
 
 const QUEUE = 'arn:aws:sqs:eu-central-1:000000000000:failures';
 const queues = (arn: string) => (arn === QUEUE ? 'http://127.0.0.1:1/000000000000/failures' : undefined);

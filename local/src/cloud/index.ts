@@ -88,7 +88,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
     iam: new LocalIam(emulators, log),
     eventSources: new EventSourceWiring({
       clients,
-      invoke: (fn, event, source) => runtime.invoke(fn, event, source),
+      invoke: (fn, event, source, requestId) => runtime.invoke(fn, event, source, requestId),
       log,
       gaveUp: (e) => emit('gave-up', e),
       checkpointDir: join(emulators.dataDir, 'checkpoints'),

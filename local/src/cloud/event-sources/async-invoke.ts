@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_ASYNC_PAYLOAD_BYTES, requestTooLarge } from '../lambda/payload-limits';
@@ -32,7 +33,7 @@ const RETRY_DELAYS_MS = [1000, 2000];
  * is dropped.
  */
 export function createAsyncInvoker(deps: {
-  invoke: (fn: string, event: unknown, source: string) => Promise<unknown>;
+  invoke: (fn: string, event: unknown, source: string, requestId: string) => Promise<unknown>;
   sqs: SQSClient;
   log: (l: string) => void;
   gaveUp?: (e: GaveUp) => void;
@@ -41,26 +42,35 @@ export function createAsyncInvoker(deps: {
 
   async function run(fn: string, event: unknown, config: AsyncConfig): Promise<void> {
     const queued = Date.now();
+    // Lambda gives the event its request id when it queues it: every attempt and the destination record carry it.
+    const requestId = randomUUID();
     const maxAgeMs = (config.maxEventAgeSeconds ?? 21600) * 1000;
     for (let attempt = 1, retries = 0; ; attempt += 1) {
       try {
-        await deps.invoke(fn, event, 'async');
+        await deps.invoke(fn, event, 'async', requestId);
         return;
       } catch (error) {
         const failure = error as Error & { errorType?: string };
         if (!throttled(error)) retries += 1;
-        if (retries > config.maxRetryAttempts) return exhausted(fn, event, config, attempt, failure, 'RetriesExhausted');
+        if (retries > config.maxRetryAttempts) return exhausted(fn, event, config, { requestId, attempts: attempt }, failure, 'RetriesExhausted');
         await delay(RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length) - 1]!);
-        if (Date.now() - queued >= maxAgeMs) return exhausted(fn, event, config, attempt, failure, 'EventAgeExceeded');
+        if (Date.now() - queued >= maxAgeMs) return exhausted(fn, event, config, { requestId, attempts: attempt }, failure, 'EventAgeExceeded');
       }
     }
   }
 
-  async function exhausted(fn: string, event: unknown, config: AsyncConfig, attempts: number, error: Error & { errorType?: string }, condition: string): Promise<void> {
+  async function exhausted(
+    fn: string,
+    event: unknown,
+    config: AsyncConfig,
+    { requestId, attempts }: { requestId: string; attempts: number },
+    error: Error & { errorType?: string },
+    condition: string,
+  ): Promise<void> {
     deps.log(`${fn}: asynchronous invocation failed ${attempts} time(s) (${error.message}); dropping the event (${condition})`);
     deps.gaveUp?.({ functionName: fn, reason: error.message });
     if (!config.onFailureQueueUrl) return;
-    await sendToDestination(deps.sqs, config.onFailureQueueUrl, asyncFailureRecord({ functionArn: arn.function(fn), condition, attempts, event, error }));
+    await sendToDestination(deps.sqs, config.onFailureQueueUrl, asyncFailureRecord({ requestId, functionArn: arn.function(fn), condition, attempts, event, error }));
   }
 
   return {

@@ -14,11 +14,18 @@ export async function sendToDestination(sqs: SQSClient, queueUrl: string, record
 }
 
 /** The record Lambda sends an asynchronous invocation's on-failure destination: the event and the error. */
-export function asyncFailureRecord(opts: { functionArn: string; condition: string; attempts: number; event: unknown; error: { errorType?: string; name: string; message: string } }) {
+export function asyncFailureRecord(opts: {
+  requestId: string;
+  functionArn: string;
+  condition: string;
+  attempts: number;
+  event: unknown;
+  error: { errorType?: string; name: string; message: string };
+}) {
   return {
     version: '1.0',
     timestamp: new Date().toISOString(),
-    requestContext: { requestId: randomUUID(), functionArn: `${opts.functionArn}:$LATEST`, condition: opts.condition, approximateInvokeCount: opts.attempts },
+    requestContext: { requestId: opts.requestId, functionArn: `${opts.functionArn}:$LATEST`, condition: opts.condition, approximateInvokeCount: opts.attempts },
     requestPayload: opts.event,
     responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
     responsePayload: { errorType: opts.error.errorType ?? opts.error.name, errorMessage: opts.error.message },

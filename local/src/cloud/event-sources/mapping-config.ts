@@ -1,38 +1,33 @@
-import { LocalCloudError } from '../errors';
+import { type PropertySupport, refuseUnlisted, UnsupportedProperty } from '../cloudformation/property-support';
 import type { AsyncConfig } from './async-invoke';
 import type { StreamPollerConfig } from './stream-poller';
 
 type Props = Record<string, unknown>;
 
-/** A property the local cloud cannot do as AWS documents: the deploy fails naming it, rather than ignore it. */
-export class UnsupportedProperty extends LocalCloudError {
-  override name = 'UnsupportedProperty';
-}
-
 /** What a stream mapping reads and how; everything else of AWS::Lambda::EventSourceMapping is refused. */
-const MAPPING_PROPERTIES = new Set([
-  'EventSourceArn',
-  'FunctionName',
-  'Enabled',
-  'BatchSize',
-  'MaximumBatchingWindowInSeconds',
-  'StartingPosition',
-  'MaximumRetryAttempts',
-  'MaximumRecordAgeInSeconds',
-  'BisectBatchOnFunctionError',
-  'FunctionResponseTypes',
-  'FilterCriteria',
-  'DestinationConfig',
-  'ParallelizationFactor',
-  'TumblingWindowInSeconds',
-  'Tags',
-]);
-const EVENT_INVOKE_PROPERTIES = new Set(['FunctionName', 'Qualifier', 'MaximumRetryAttempts', 'MaximumEventAgeInSeconds', 'DestinationConfig']);
-
-function only(props: Props, known: Set<string>): void {
-  const unknown = Object.keys(props).filter((k) => !known.has(k));
-  if (unknown.length) throw new UnsupportedProperty(`${unknown.join(', ')} is not emulated by the local cloud`);
-}
+export const MAPPING_PROPERTIES: PropertySupport = {
+  honoured: [
+    'EventSourceArn',
+    'FunctionName',
+    'Enabled',
+    'BatchSize',
+    'MaximumBatchingWindowInSeconds',
+    'StartingPosition',
+    'MaximumRetryAttempts',
+    'MaximumRecordAgeInSeconds',
+    'BisectBatchOnFunctionError',
+    'FunctionResponseTypes',
+    'FilterCriteria',
+    'DestinationConfig',
+    'ParallelizationFactor',
+    'TumblingWindowInSeconds',
+  ],
+  withoutEffect: ['Tags'],
+};
+export const EVENT_INVOKE_PROPERTIES: PropertySupport = {
+  honoured: ['FunctionName', 'Qualifier', 'MaximumRetryAttempts', 'MaximumEventAgeInSeconds', 'DestinationConfig'],
+  withoutEffect: [],
+};
 
 /** A number property within AWS's range (or its "no limit" -1 where AWS has one), else a deploy error naming it. */
 function ranged(props: Props, name: string, fallback: number, min: number, max: number, unlimited = true): number {
@@ -60,7 +55,7 @@ export function onFailureQueue(props: Props, queueUrl: (queueArn: string) => str
 
 /** An AWS::Lambda::EventInvokeConfig: retries, how long an event may wait, where it goes once given up. */
 export function eventInvokeConfig(props: Props, queueUrl: (queueArn: string) => string | undefined): AsyncConfig {
-  only(props, EVENT_INVOKE_PROPERTIES);
+  refuseUnlisted(props, EVENT_INVOKE_PROPERTIES);
   if (props.Qualifier !== undefined && props.Qualifier !== '$LATEST') throw new UnsupportedProperty(`Qualifier ${String(props.Qualifier)}: the local cloud invokes $LATEST only`);
   return {
     maxRetryAttempts: ranged(props, 'MaximumRetryAttempts', 2, 0, 2),
@@ -74,7 +69,7 @@ export function streamMappingConfig(
   props: Props,
   queueUrl: (queueArn: string) => string | undefined,
 ): Omit<StreamPollerConfig, 'functionName' | 'streamArn' | 'kind' | 'checkpointFile' | 'filterPatterns'> {
-  only(props, MAPPING_PROPERTIES);
+  refuseUnlisted(props, MAPPING_PROPERTIES);
   const source = String(props.EventSourceArn);
   if (!/^arn:aws:(kinesis|dynamodb):/.test(source)) throw new UnsupportedProperty(`EventSourceArn ${source}: the local cloud maps Kinesis and DynamoDB streams only`);
   if (Number(props.TumblingWindowInSeconds ?? 0) !== 0) throw new UnsupportedProperty('TumblingWindowInSeconds (tumbling windows and their state) is not emulated by the local cloud');

@@ -37,7 +37,7 @@ export class EventSourceWiring {
   constructor(
     private readonly deps: {
       clients: Clients;
-      invoke: (fn: string, event: unknown, source: string) => Promise<unknown>;
+      invoke: (fn: string, event: unknown, source: string, requestId?: string) => Promise<unknown>;
       log: (line: string) => void;
       gaveUp: (e: GaveUp) => void;
       /** Where readers keep their positions, so a persistent cloud resumes instead of replaying on restart. */

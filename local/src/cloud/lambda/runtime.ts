@@ -104,8 +104,11 @@ export class Runtime {
     return started.length;
   }
 
-  /** Synchronous invocation: resolves with the handler's result, rejects with a FunctionError. */
-  async invoke(name: string, event: unknown, source = 'invoke'): Promise<unknown> {
+  /**
+   * Synchronous invocation: resolves with the handler's result, rejects with a FunctionError. An asynchronous event's
+   * retries pass the request id Lambda gave it when it was queued, which each attempt's context carries.
+   */
+  async invoke(name: string, event: unknown, source = 'invoke', requestId: string = randomUUID()): Promise<unknown> {
     const fn = this.functions.get(name);
     if (!fn) throw new FunctionError(name, this.stopped ? 'ServiceException' : 'ResourceNotFoundException', this.stopped ? 'the local cloud is stopped' : `function ${name} is not deployed`);
     const tooLarge = requestTooLarge(event, MAX_PAYLOAD_BYTES);
@@ -120,7 +123,7 @@ export class Runtime {
     try {
       const container = await this.acquire(fn);
       try {
-        const result = await this.call(fn.config, container, event);
+        const result = await this.call(fn.config, container, event, requestId);
         const tooLargeResult = responseTooLarge(result);
         if (tooLargeResult) throw new FunctionError(name, 'Function.ResponseSizeTooLarge', tooLargeResult);
         this.progress('result', { functionName: name, source, ms: Date.now() - started });
@@ -219,7 +222,8 @@ export class Runtime {
     return { child };
   }
 
-  private call(config: FunctionConfig, container: Container, event: unknown): Promise<unknown> {
+  private call(config: FunctionConfig, container: Container, event: unknown, requestId: string): Promise<unknown> {
+    // The message id, unique per attempt even when the request id is a retried event's.
     const id = randomUUID();
     const deadline = Date.now() + config.timeoutSeconds * 1000;
     return new Promise((resolve, reject) => {
@@ -240,7 +244,7 @@ export class Runtime {
       });
       // An event that cannot be sent (the container died meanwhile) fails the call, as its exit does.
       container.child.send(
-        { id, event, requestId: id, deadline },
+        { id, event, requestId, deadline },
         (error) => error && container.pending.get(id)?.reject(new FunctionError(config.name, 'Runtime.ExitError', error.message, { cause: error })),
       );
     });

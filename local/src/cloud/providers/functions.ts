@@ -6,6 +6,8 @@ import { CloudError } from '../errors';
 import { eventInvokeConfig } from '../event-sources/mapping-config';
 import { roleStatements } from '../iam/proxy';
 import { reservedKeys } from '../lambda/function-environment';
+import { checkFunctionProperties, VERSION_PROPERTIES } from '../lambda/function-properties';
+import { refuseUnlisted } from '../cloudformation/property-support';
 import { declaredNode, nodeMajor } from '../lambda/node-binary';
 import { removeBundle, unzip } from '../lambda/unzip';
 import type { Physical } from '../cloudformation/template';
@@ -23,6 +25,7 @@ export const functions: ResourceProvider = {
       case 'AWS::Lambda::Function':
         return deployFunction(ctx);
       case 'AWS::Lambda::Version': {
+        refuseUnlisted(ctx.resource.Properties ?? {}, VERSION_PROPERTIES);
         const fnArn = arn.function(functionName(String(ctx.resolver.resolve(ctx.resource.Properties!.FunctionName))));
         return { ref: `${fnArn}:1`, attributes: { Version: '1', FunctionArn: fnArn } };
       }
@@ -40,6 +43,7 @@ export const functions: ResourceProvider = {
 
 async function deployFunction(ctx: ResourceContext): Promise<Physical> {
   const { cloud, stack, logicalId, resolver } = ctx;
+  checkFunctionProperties(ctx.resource.Properties ?? {});
   const { FunctionName, Handler, Timeout, MemorySize, Environment, Code, Runtime: declared, VpcConfig, ReservedConcurrentExecutions } = ctx.resource.Properties!;
   // VpcConfig has no effect on loopback, but resolving it proves its subnets and security groups exist.
   const p = resolver.resolve({ FunctionName, Handler, Timeout, MemorySize, Environment, Code, VpcConfig, ReservedConcurrentExecutions }) as Props;
