@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import fc from 'fast-check';
-import { encodeS3Key, matchS3Event, matchS3Rule, s3NotificationEvent, type S3rverEvent } from '../src/cloud/event-sources/s3-notifications';
+import { encodeS3Key, matchS3Event, matchS3Rule, notificationRules, s3NotificationEvent, type S3rverEvent } from '../src/cloud/event-sources/s3-notifications';
 import { startS3, type S3 } from '../src/cloud/emulators/s3';
 import { waitFor } from './event-sources-helpers';
 
@@ -61,6 +61,25 @@ describe('S3 notifications', () => {
     const body = Buffer.alloc(6 * 1024 * 1024, 'x');
     const raw = await next(() => new Upload({ client: s3, params: { Bucket: 'ingest', Key: 'big.csv', Body: body }, partSize: 5 * 1024 * 1024 }).done());
     expect(s3NotificationEvent(raw, 'c').Records[0]!.eventName).toBe('ObjectCreated:CompleteMultipartUpload');
+  });
+
+  it("gives a copy's event the copy's eTag, as S3 does (s3rver leaves it out)", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'ingest', Key: 'source.csv', Body: 'a,b\n1,2' }));
+    let copied: { CopyObjectResult?: { ETag?: string } } = {};
+    const raw = await next(async () => {
+      copied = await s3.send(new CopyObjectCommand({ Bucket: 'ingest', Key: 'incoming/c/copy.csv', CopySource: 'ingest/source.csv' }));
+    });
+    const record = s3NotificationEvent(raw, 'c').Records[0]!;
+    expect(record.eventName).toBe('ObjectCreated:Copy');
+    expect(record.s3.object).toEqual({ key: 'incoming/c/copy.csv', size: 7, eTag: copied.CopyObjectResult!.ETag!.replaceAll('"', ''), sequencer: expect.any(String) });
+  });
+
+  it('refuses at deploy a notification for anything but created objects, which alone are notified as S3 does', () => {
+    const bucket = (Event: string) => ({ NotificationConfiguration: { LambdaConfigurations: [{ Event, Function: 'arn:aws:lambda:eu-central-1:000000000000:function:f' }] } });
+    expect(notificationRules('ingest', bucket('s3:ObjectCreated:*'))).toEqual([{ bucket: 'ingest', events: ['s3:ObjectCreated:*'], functionName: 'f' }]);
+    expect(() => notificationRules('ingest', bucket('s3:ObjectRemoved:*'))).toThrow(
+      'NotificationConfiguration event s3:ObjectRemoved:* is not emulated by the local cloud (only s3:ObjectCreated:* events are)',
+    );
   });
 
   it('leaves size and eTag out of a deletion', async () => {

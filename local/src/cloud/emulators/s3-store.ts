@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, posix } from 'node:path';
@@ -114,6 +114,15 @@ export class SafeStore extends FilesystemStore {
   override async copyObject(srcBucket: string, srcKey: string, destBucket: string, destKey: string, replacement?: Metadata): Promise<Metadata> {
     await this.recordKey(destBucket, destKey);
     return super.copyObject(srcBucket, srcKey, destBucket, destKey, replacement);
+  }
+
+  /** The object's ETag as stored now, read at once (for the event of a write that has just completed). */
+  etagNow(bucket: string, key: string): string | undefined {
+    try {
+      return readFileSync(this.getResourcePath(bucket, key, 'object.md5'), 'utf8');
+    } catch {
+      return undefined;
+    }
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {

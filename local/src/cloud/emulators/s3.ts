@@ -68,6 +68,14 @@ const xmlControls: Middleware = async (ctx, next) => {
   if (typeof ctx.body === 'string' && ctx.type === 'application/xml') ctx.body = ctx.body.replace(/\p{Cc}/gu, reference);
 };
 
+/** s3rver leaves the eTag out of a copy's event, which S3 gives as for any created object: the copy's ETag. */
+function withCopyETag(event: S3ObjectEvent, store: SafeStore): S3ObjectEvent {
+  const record = event.Records[0];
+  if (record?.eventName !== 'ObjectCreated:Copy' || record.s3.object.eTag !== undefined) return event;
+  const eTag = store.etagNow(record.s3.bucket.name, record.s3.object.key);
+  return { Records: [{ ...record, s3: { ...record.s3, object: { ...record.s3.object, ...(eTag === undefined ? {} : { eTag }) } } }] };
+}
+
 /** s3rver in-process; it emits S3-shaped notifications for every object written, which the local cloud routes. */
 export async function startS3(dir: string, fixedPort?: number): Promise<S3> {
   const directory = join(dir, 's3');
@@ -82,7 +90,7 @@ export async function startS3(dir: string, fixedPort?: number): Promise<S3> {
   const { port } = (await server.run()) as { port: number };
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    onEvent: (listener) => (server as unknown as EventEmitter).on('event', listener),
+    onEvent: (listener) => (server as unknown as EventEmitter).on('event', (event: S3ObjectEvent) => listener(withCopyETag(event, store))),
     stop: async () => {
       const closed = server.close();
       (server as unknown as { httpServer: import('node:http').Server }).httpServer.closeAllConnections(); // as for kinesalite

@@ -1,4 +1,5 @@
 import { REGION } from '../account';
+import { UnsupportedProperty } from '../cloudformation/property-support';
 
 export interface S3Rule {
   bucket: string;
@@ -13,10 +14,16 @@ export interface S3rverEvent {
   Records: Array<{ eventName: string; eventTime?: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer: string } } }>;
 }
 
-/** A bucket's NotificationConfiguration (resolved): one rule per Lambda configuration. */
+/**
+ * A bucket's NotificationConfiguration (resolved): one rule per Lambda configuration. Only object creation is
+ * notified as S3 does it; a rule for any other event is refused: s3rver sends nothing for a multi-object delete, a
+ * versioned bucket's delete markers are not modelled, and restores, replication, lifecycle and tagging never happen.
+ */
 export function notificationRules(bucket: string, props: Record<string, unknown>): S3Rule[] {
   const configs = (props.NotificationConfiguration as { LambdaConfigurations?: Array<Record<string, unknown>> } | undefined)?.LambdaConfigurations ?? [];
   return configs.map((c) => {
+    if (!String(c.Event).startsWith('s3:ObjectCreated:'))
+      throw new UnsupportedProperty(`NotificationConfiguration event ${String(c.Event)} is not emulated by the local cloud (only s3:ObjectCreated:* events are)`);
     const rules = (c.Filter as { S3Key?: { Rules?: Array<{ Name: string; Value: string }> } } | undefined)?.S3Key?.Rules ?? [];
     const rule = (name: string) => rules.find((x) => x.Name.toLowerCase() === name)?.Value;
     return { bucket, events: [String(c.Event)], prefix: rule('prefix'), suffix: rule('suffix'), functionName: String(c.Function).split(':').pop()! };
