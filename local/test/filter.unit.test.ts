@@ -13,13 +13,11 @@ describe('compileFilters: the filter rule syntax table of the Lambda docs', () =
     ['or', { PaymentType: ['Credit', 'Debit'] }, { PaymentType: 'Debit' }, { PaymentType: 'Cash' }],
     ['or across fields ($or)', { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] }, { Location: 'Boston', Day: 'Monday' }, { Location: 'Boston', Day: 'Friday' }],
     ['not (anything-but)', { Weather: [{ 'anything-but': ['Raining'] }] }, { Weather: 'Sunny' }, { Weather: 'Raining' }],
-    ['anything-but prefix', { Region: [{ 'anything-but': { prefix: 'us-' } }] }, { Region: 'eu-west-1' }, { Region: 'us-east-1' }],
     ['numeric (equals)', { Price: [{ numeric: ['=', 100] }] }, { Price: 100 }, { Price: 101 }],
     ['numeric (range)', { Price: [{ numeric: ['>', 10, '<=', 20] }] }, { Price: 20 }, { Price: 10 }],
     ['exists', { ProductName: [{ exists: true }] }, { ProductName: 'Widget' }, { Price: 1 }],
     ['does not exist', { ProductName: [{ exists: false }] }, { Price: 1 }, { ProductName: 'Widget' }],
     ['begins with', { Region: [{ prefix: 'us-' }] }, { Region: 'us-east-2' }, { Region: 'eu-us-1' }],
-    ['begins with (ignore case)', { Region: [{ prefix: { 'equals-ignore-case': 'US-' } }] }, { Region: 'us-east-2' }, { Region: 'eu-west-1' }],
     ['ends with', { FileName: [{ suffix: '.png' }] }, { FileName: 'photo.png' }, { FileName: 'photo.jpg' }],
     ['booleans', { Active: [true] }, { Active: true }, { Active: 'true' }],
   ])('%s', (_name, pattern, hit, miss) => {
@@ -84,40 +82,41 @@ describe('compileFilters: the filter rule syntax table of the Lambda docs', () =
     ['anything-but a mixed list', { a: [{ 'anything-but': ['x', 1] }] }, /anything-but takes .*, got \["x",1\]/],
     ['anything-but a list of null', { a: [{ 'anything-but': [null] }] }, /anything-but takes/],
     ['anything-but a boolean', { a: [{ 'anything-but': true }] }, /anything-but takes/],
-    ['an unknown operator under anything-but', { a: [{ 'anything-but': { contains: 'x' } }] }, /anything-but takes .*, got \{"contains":"x"\}/],
-    ['numeric under anything-but', { a: [{ 'anything-but': { numeric: ['>', 1] } }] }, /anything-but takes/],
-    ['exists under anything-but', { a: [{ 'anything-but': { exists: true } }] }, /anything-but takes/],
-    ['anything-but prefix with a list', { a: [{ 'anything-but': { prefix: ['x'] } }] }, /anything-but prefix takes a string/],
     ['an unknown operator', { a: [{ contains: 'x' }] }, /unknown operator "contains"/],
     ['two operators in one rule', { a: [{ prefix: 'x', suffix: 'y' }] }, /exactly one operator/],
     ['exists with a string', { a: [{ exists: 'yes' }] }, /exists takes true or false/],
-    ['consecutive wildcards', { a: [{ wildcard: 'a**b' }] }, /consecutive/],
-    ['cidr without a prefix length', { a: [{ cidr: '10.0.0.1' }] }, /cidr takes/],
-    ['cidr with a prefix length too long', { a: [{ cidr: '10.0.0.0/33' }] }, /cidr takes/],
-    ['cidr that is no address', { a: [{ cidr: 'ten/8' }] }, /cidr takes/],
     ['$or with one alternative', { $or: [{ a: ['x'] }] }, /\$or takes a list of at least two/],
     ['$or with an object instead of a list', { $or: { a: ['x'] } }, /\$or takes a list of at least two/],
     ['an invalid rule in a nested pattern', { a: { b: [{ prefix: 1 }] } }, /prefix takes a string, got 1/],
     ['a repeated lower bound, inclusive first', { a: [{ numeric: ['>=', 1, '>', 2] }] }, /at most one lower and one upper bound/],
-    ['anything-but with two operators', { a: [{ 'anything-but': { prefix: 'x', suffix: 'y' } }] }, /anything-but takes .*, got \{"prefix":"x","suffix":"y"\}/],
-    ['cidr after other text', { a: [{ cidr: 'x/10.0.0.0/8' }] }, /cidr takes/],
-    ['cidr followed by other text', { a: [{ cidr: '10.0.0.0/8x' }] }, /cidr takes/],
     ['an empty rule', { a: [{}] }, /exactly one operator, got \{\}/],
-    ['prefix ignoring case with a second key', { a: [{ prefix: { 'equals-ignore-case': 'x', other: 'y' } }] }, /prefix takes a string/],
     ['numeric with an empty list', { a: [{ numeric: [] }] }, /numeric takes operator\/number pairs, got \[\]/],
     ['numeric with an operator but no number', { a: [{ numeric: ['>', 1, '<'] }] }, /numeric takes operator\/number pairs/],
     ['numeric with an inherited property name as its operator', { a: [{ numeric: ['toString', 1] }] }, /numeric takes operator\/number pairs/],
-    ['anything-but equals-ignore-case with an empty list', { a: [{ 'anything-but': { 'equals-ignore-case': [] } }] }, /anything-but equals-ignore-case takes a string, got \[\]/],
-    ['consecutive wildcards at the start', { a: [{ wildcard: '**b' }] }, /consecutive/],
-    ['an IPv6 cidr with a prefix length too long', { a: [{ cidr: '2001:db8::/129' }] }, /cidr takes/],
     ['an invalid alternative of $or', { $or: [{ a: ['x'] }, { b: [{ prefix: 1 }] }] }, /prefix takes a string/],
   ])('refuses %s', (_name, pattern, why) => {
     expect(() => compileFilters([JSON.stringify(pattern)])).toThrow(FilterPatternError);
     expect(() => compileFilters([JSON.stringify(pattern)])).toThrow(why);
   });
+
+  it.each([
+    ['wildcard', { a: [{ wildcard: 'a*' }] }, 'the wildcard operator'],
+    ['cidr', { sourceIPAddress: [{ cidr: '10.0.0.0/24' }] }, 'the cidr operator'],
+    ['anything-but prefix', { Region: [{ 'anything-but': { prefix: 'us-' } }] }, 'anything-but with a rule inside ({"prefix":"us-"})'],
+    ['anything-but suffix', { FileName: [{ 'anything-but': { suffix: '.txt' } }] }, 'anything-but with a rule inside ({"suffix":".txt"})'],
+    ['anything-but ignoring case', { state: [{ 'anything-but': { 'equals-ignore-case': ['Stopped'] } }] }, 'anything-but with a rule inside ({"equals-ignore-case":["Stopped"]})'],
+    ['anything-but wildcard', { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] }, 'anything-but with a rule inside ({"wildcard":"*/lib/*"})'],
+    ['prefix ignoring case', { Region: [{ prefix: { 'equals-ignore-case': 'US-' } }] }, 'prefix with a rule inside ({"equals-ignore-case":"US-"})'],
+    ['suffix ignoring case', { FileName: [{ suffix: { 'equals-ignore-case': '.png' } }] }, 'suffix with a rule inside ({"equals-ignore-case":".png"})'],
+    ['a dotted field name', { 'dynamodb.NewImage': { a: ['x'] } }, 'the dotted field name "dynamodb.NewImage"'],
+  ])("refuses %s, which EventBridge has and Lambda's filter rule table does not list", (_name, pattern, what) => {
+    expect(() => compileFilters([JSON.stringify(pattern)])).toThrow(
+      new FilterPatternError(`invalid filter pattern ${JSON.stringify(pattern)}: ${what} is EventBridge's, not in Lambda's filter rule syntax`),
+    );
+  });
 });
 
-/** The examples of the EventBridge event pattern docs, whose syntax and rules Lambda's event filtering documents as its own. */
+/** The examples of the EventBridge event pattern docs for the operators Lambda's filter rule table lists. */
 describe('compileFilters: the documented content filters', () => {
   it.each([
     ['null', { responseElements: [null] }, { responseElements: null }, { responseElements: 'x' }],
@@ -125,51 +124,23 @@ describe('compileFilters: the documented content filters', () => {
     ['exists', { 'c-count': [{ exists: true }] }, { 'c-count': 3 }, { 'd-count': 3 }],
     ['does not exist', { 'c-count': [{ exists: false }] }, { 'd-count': 3 }, { 'c-count': 3 }],
     ['prefix', { time: [{ prefix: '2017-10-02' }] }, { time: '2017-10-02T18:43:48Z' }, { time: '2017-10-03T18:43:48Z' }],
-    ['prefix ignoring case', { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] }, { service: 'EVENTBRIDGE' }, { service: 'Events' }],
     ['suffix', { FileName: [{ suffix: '.png' }] }, { FileName: 'image.png' }, { FileName: 'image.PNG' }],
-    ['suffix ignoring case', { FileName: [{ suffix: { 'equals-ignore-case': '.png' } }] }, { FileName: 'image.PNG' }, { FileName: 'image.jpg' }],
     [
       'equals-ignore-case',
       { 'detail-type': [{ 'equals-ignore-case': 'ec2 instance state-change notification' }] },
       { 'detail-type': 'EC2 Instance State-change Notification' },
       { 'detail-type': 'EC2 Instance Launch' },
     ],
-    [
-      'wildcard',
-      { EventBusArn: [{ wildcard: 'arn:aws:events:us-east-1:*:event-bus/*' }] },
-      { EventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/bus' },
-      { EventBusArn: 'arn:aws:events:eu-west-1:123456789012:event-bus/bus' },
-    ],
-    ['wildcard across folders', { Filename: [{ wildcard: 'dir/*.png' }] }, { Filename: 'dir/sub/image.png' }, { Filename: 'other/image.png' }],
-    ['wildcard with an escaped star', { a: [{ wildcard: 'x\\*y' }] }, { a: 'x*y' }, { a: 'xzy' }],
-    ['wildcard with an escaped star before a star', { a: [{ wildcard: 'x\\**' }] }, { a: 'x*yz' }, { a: 'xyz' }],
-    ['wildcard ending in a backslash, taken literally', { a: [{ wildcard: 'x\\' }] }, { a: 'x\\' }, { a: 'x' }],
-    ['wildcard star across a line break', { a: [{ wildcard: 'a*b' }] }, { a: 'a\nb' }, { a: 'a\nc' }],
-    ['wildcard dot taken literally', { a: [{ wildcard: 'a.b' }] }, { a: 'a.b' }, { a: 'axb' }],
-    ['equals-ignore-case with stars, which are no wildcards there', { a: [{ 'equals-ignore-case': 'a**b' }] }, { a: 'A**B' }, { a: 'ab' }],
-    ['anything-but equals-ignore-case with stars', { a: [{ 'anything-but': { 'equals-ignore-case': ['a**b'] } }] }, { a: 'ab' }, { a: 'A**B' }],
     ['prefix on a number', { Region: [{ prefix: 'us-' }] }, { Region: 'us-east-1' }, { Region: 5 }],
     ['numeric inclusive lower bound', { n: [{ numeric: ['>=', 5] }] }, { n: 5 }, { n: 4 }],
-    ['anything-but prefix on a number', { Region: [{ 'anything-but': { prefix: 'us-' } }] }, { Region: 'eu-west-1' }, { Region: 5 }],
-    ['IPv4 cidr of a single address', { sourceIPAddress: [{ cidr: '10.0.0.1/32' }] }, { sourceIPAddress: '10.0.0.1' }, { sourceIPAddress: '10.0.0.2' }],
-    ['IPv6 cidr of a single address', { sourceIPAddress: [{ cidr: '2001:db8::1/128' }] }, { sourceIPAddress: '2001:db8::1' }, { sourceIPAddress: '2001:db8::2' }],
-    ['IPv6 cidr longer than an IPv4 one', { sourceIPAddress: [{ cidr: '2001:db8::/48' }] }, { sourceIPAddress: '2001:db8:0:1::1' }, { sourceIPAddress: '2001:db8:1::1' }],
     ['anything-but a string', { state: [{ 'anything-but': 'initializing' }] }, { state: 'running' }, { state: 'initializing' }],
     ['anything-but a number', { 'x-limit': [{ 'anything-but': 123 }] }, { 'x-limit': 124 }, { 'x-limit': 123 }],
     ['anything-but a list of strings', { state: [{ 'anything-but': ['stopped', 'overloaded'] }] }, { state: 'running' }, { state: 'overloaded' }],
     ['anything-but a list of numbers', { 'x-limit': [{ 'anything-but': [100, 200, 300] }] }, { 'x-limit': 150 }, { 'x-limit': 200 }],
-    ['anything-but prefix', { state: [{ 'anything-but': { prefix: 'init' } }] }, { state: 'running' }, { state: 'initializing' }],
-    ['anything-but suffix', { FileName: [{ 'anything-but': { suffix: '.txt' } }] }, { FileName: 'notes.md' }, { FileName: 'notes.txt' }],
-    ['anything-but ignoring case', { state: [{ 'anything-but': { 'equals-ignore-case': ['Stopped', 'OverLoaded'] } }] }, { state: 'running' }, { state: 'STOPPED' }],
-    ['anything-but wildcard', { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] }, { FilePath: '/usr/bin/env' }, { FilePath: '/usr/lib/x.so' }],
-    ['anything-but wildcards', { FilePath: [{ 'anything-but': { wildcard: ['*/lib/*', '*/bin/*'] } }] }, { FilePath: '/etc/hosts' }, { FilePath: '/usr/bin/env' }],
     ['numeric range', { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] }, { 'c-count': 5 }, { 'c-count': 0 }],
     ['numeric upper bound', { 'd-count': [{ numeric: ['<', 10] }] }, { 'd-count': 9.5 }, { 'd-count': 10 }],
     ['numeric equals', { 'x-limit': [{ numeric: ['=', 3.018e2] }] }, { 'x-limit': 301.8 }, { 'x-limit': 301 }],
     ['numeric on a number written as a string', { 'x-limit': [{ numeric: ['>', 0] }] }, { 'x-limit': 1 }, { 'x-limit': '1' }],
-    ['IPv4 cidr', { sourceIPAddress: [{ cidr: '10.0.0.0/24' }] }, { sourceIPAddress: '10.0.0.255' }, { sourceIPAddress: '10.0.1.0' }],
-    ['IPv6 cidr', { sourceIPAddress: [{ cidr: '2001:db8::/32' }] }, { sourceIPAddress: '2001:db8:1::1' }, { sourceIPAddress: '2001:db9::1' }],
-    ['cidr on what is no address', { sourceIPAddress: [{ cidr: '10.0.0.0/8' }] }, { sourceIPAddress: '10.1.2.3' }, { sourceIPAddress: 'localhost' }],
     [
       '$or across fields',
       { $or: [{ 'c-count': [{ numeric: ['>', 0, '<=', 5] }] }, { 'd-count': [{ numeric: ['<', 10] }] }, { 'x-limit': [{ numeric: ['=', 3.018e2] }] }] },
@@ -238,7 +209,7 @@ describe('kinesisFilterView', () => {
 
 describe('compileFilters properties', () => {
   const leaf = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
-  const key = fc.string({ minLength: 1, maxLength: 8 }).filter((k) => k !== '$or' && k !== '__proto__');
+  const key = fc.string({ minLength: 1, maxLength: 8 }).filter((k) => k !== '$or' && k !== '__proto__' && !k.includes('.'));
   const tree: fc.Arbitrary<Record<string, unknown>> = fc.letrec((tie) => ({
     node: fc.dictionary(key, fc.oneof({ depthSize: 'small' }, leaf, tie('node')), { minKeys: 1, maxKeys: 4 }),
   })).node as fc.Arbitrary<Record<string, unknown>>;
@@ -294,29 +265,16 @@ describe('compileFilters: anything-but lists, every value of them', () => {
   it.each([
     ['strings', { stage: [{ 'anything-but': ['COMPLETE', 'FAILED', 'REJECTED'] }] }, { stage: 'RELATED' }, [{ stage: 'COMPLETE' }, { stage: 'FAILED' }, { stage: 'REJECTED' }]],
     ['numbers', { n: [{ 'anything-but': [1, 2, 3] }] }, { n: 4 }, [{ n: 1 }, { n: 2 }, { n: 3 }]],
-    [
-      'equals-ignore-case',
-      { stage: [{ 'anything-but': { 'equals-ignore-case': ['complete', 'failed', 'rejected'] } }] },
-      { stage: 'Related' },
-      [{ stage: 'COMPLETE' }, { stage: 'Failed' }, { stage: 'rejected' }],
-    ],
-    [
-      'wildcards',
-      { key: [{ 'anything-but': { wildcard: ['archive/*', 'errors/*', '*.json'] } }] },
-      { key: 'incoming/a.csv' },
-      [{ key: 'archive/a.csv' }, { key: 'errors/a' }, { key: 'incoming/a.json' }],
-    ],
   ])('a filter excluding several %s lets none of them through, not just the first', (_name, pattern, kept, excluded) => {
     expect(matches(pattern, kept)).toBe(true);
     expect(excluded.map((record) => matches(pattern, record))).toEqual(excluded.map(() => false));
   });
 
-  it.each([
-    ['a number after strings under equals-ignore-case', { a: [{ 'anything-but': { 'equals-ignore-case': ['x', 'y', 1] } }] }, /anything-but equals-ignore-case takes a string, got \["x","y",1\]/],
-    ['an invalid wildcard after valid ones', { a: [{ 'anything-but': { wildcard: ['a*', 'b*', 'c**d'] } }] }, /consecutive "\*", got "c\*\*d"/],
-    ['a number after strings', { a: [{ 'anything-but': ['x', 'y', 1] }] }, /anything-but takes .*, got \["x","y",1\]/],
-  ])('refuses at deploy %s, instead of a filter that cannot match as written', (_name, pattern, why) => {
-    expect(() => compileFilters([JSON.stringify(pattern)])).toThrow(FilterPatternError);
-    expect(() => compileFilters([JSON.stringify(pattern)])).toThrow(why);
-  });
+  it.each([['a number after strings', { a: [{ 'anything-but': ['x', 'y', 1] }] }, /anything-but takes .*, got \["x","y",1\]/]])(
+    'refuses at deploy %s, instead of a filter that cannot match as written',
+    (_name, pattern, why) => {
+      expect(() => compileFilters([JSON.stringify(pattern)])).toThrow(FilterPatternError);
+      expect(() => compileFilters([JSON.stringify(pattern)])).toThrow(why);
+    },
+  );
 });

@@ -1,11 +1,13 @@
-import { BlockList, isIP } from 'node:net';
 import { LocalCloudError } from '../errors';
 
 /**
- * Lambda event filtering, i.e. the EventBridge pattern language (Lambda documents the same syntax and rules): a
- * record passes when any pattern matches. A pattern names fields; a field holds either a list of rules (the field
- * matches when any rule does), a nested pattern, or, for `$or`, a list of alternative patterns. Like EventBridge,
- * arrays in the record are flattened: a field matches when any of its values does.
+ * Lambda event filtering: the part of the EventBridge pattern language that Lambda's filter rule syntax table lists
+ * (null, empty, equals, equals-ignore-case, and, or, `$or`, anything-but a value or a list, numeric, exists, prefix,
+ * suffix). A record passes when any pattern matches. A pattern names fields; a field holds either a list of rules
+ * (the field matches when any rule does), a nested pattern, or, for `$or`, a list of alternative patterns. Like
+ * EventBridge, arrays in the record are flattened: a field matches when any of its values does. EventBridge's other
+ * operators (wildcard, cidr, anything-but or prefix/suffix with a rule inside) and dotted field names are refused at
+ * deploy: Lambda does not list them, so a mapping using them could not be trusted to filter here as it would there.
  */
 type Pattern = { [field: string]: unknown };
 type Leaf = string | number | boolean | null;
@@ -22,9 +24,9 @@ const COMPARE: Record<string, (a: number, b: number) => boolean> = {
   '>': (a, b) => a > b,
   '>=': (a, b) => a >= b,
 };
-/** The operators that take a string and test a string value; under anything-but, the ones that also take a list. */
-const STRING_OPERATORS = new Set(['prefix', 'suffix', 'equals-ignore-case', 'wildcard']);
-const LISTABLE_UNDER_ANYTHING_BUT = new Set(['equals-ignore-case', 'wildcard']);
+/** The operators that take a string and test a string value. */
+const STRING_OPERATORS = new Set(['prefix', 'suffix', 'equals-ignore-case']);
+const notLambdas = (what: string) => `${what} is EventBridge's, not in Lambda's filter rule syntax`;
 
 /** Compiles FilterCriteria patterns; an invalid one throws a FilterPatternError, as CreateEventSourceMapping would refuse it. */
 export function compileFilters(patterns: string[]): (record: unknown) => boolean {
@@ -66,6 +68,7 @@ const json = (v: unknown) => JSON.stringify(v);
 function validate(pattern: unknown, fail: Fail): asserts pattern is Pattern {
   if (!isObject(pattern)) fail('a pattern is a JSON object');
   for (const [field, rule] of Object.entries(pattern as Pattern)) {
+    if (field.includes('.')) fail(notLambdas(`the dotted field name "${field}"`));
     if (field === '$or') {
       if (!Array.isArray(rule) || rule.length < 2) fail('$or takes a list of at least two patterns');
       for (const alternative of rule as unknown[]) validate(alternative, fail);
@@ -87,41 +90,31 @@ function validateRule(rule: Pattern, fail: Fail): void {
   const entries = Object.entries(rule);
   if (entries.length !== 1) fail(`a rule holds exactly one operator, got ${json(rule)}`);
   const [op, arg] = entries[0]!;
-  if (op === 'prefix' || op === 'suffix') {
-    // prefix and suffix also take {"equals-ignore-case": "..."}
-    const value = isObject(arg) && Object.keys(arg).length === 1 ? arg['equals-ignore-case'] : arg;
-    if (typeof value !== 'string') fail(`${op} takes a string, got ${json(arg)}`);
-  } else if (op === 'equals-ignore-case' || op === 'wildcard') {
+  if (STRING_OPERATORS.has(op)) {
+    if (isObject(arg)) fail(notLambdas(`${op} with a rule inside (${json(arg)})`));
     if (typeof arg !== 'string') fail(`${op} takes a string, got ${json(arg)}`);
-    if (op === 'wildcard') validateWildcard(arg as string, fail);
   } else if (op === 'anything-but') {
     validateAnythingBut(arg, fail);
   } else if (op === 'numeric') {
     validateNumeric(arg, fail);
   } else if (op === 'exists') {
     if (typeof arg !== 'boolean') fail(`exists takes true or false, got ${json(arg)}`);
-  } else if (op === 'cidr') {
-    if (!cidrOf(arg)) fail(`cidr takes an IPv4 or IPv6 range such as "10.0.0.0/24", got ${json(arg)}`);
+  } else if (op === 'wildcard' || op === 'cidr') {
+    fail(notLambdas(`the ${op} operator`));
   } else {
     fail(`unknown operator "${op}" in ${json(rule)}`);
   }
 }
 
-/** A string or a number, a list of only strings or only numbers, or one string rule (not a numeric one, not exists). */
+/** A string or a number, or a list of only strings or only numbers. */
 function validateAnythingBut(arg: unknown, fail: Fail): void {
-  const expected = 'anything-but takes a string, a number, a list of only strings or only numbers, or a prefix, suffix, equals-ignore-case or wildcard rule';
+  const expected = 'anything-but takes a string, a number, or a list of only strings or only numbers';
   if (typeof arg === 'string' || typeof arg === 'number') return;
-  if (Array.isArray(arg)) {
-    if (!arg.length) fail(`${expected}, got an empty list`);
-    if (!arg.every((v) => typeof v === 'string') && !arg.every((v) => typeof v === 'number')) fail(`${expected}, got ${json(arg)}`);
-    return;
-  }
-  const entries = isObject(arg) ? Object.entries(arg) : [];
-  const [op, value] = entries[0] ?? [];
-  if (entries.length !== 1 || !op || !STRING_OPERATORS.has(op)) fail(`${expected}, got ${json(arg)}`);
-  const values = LISTABLE_UNDER_ANYTHING_BUT.has(op!) && Array.isArray(value) && value.length ? value : [value];
-  if (!values.every((v) => typeof v === 'string')) fail(`anything-but ${op} takes a string, got ${json(value)}`);
-  if (op === 'wildcard') for (const v of values as string[]) validateWildcard(v, fail);
+  if (isObject(arg)) fail(notLambdas(`anything-but with a rule inside (${json(arg)})`));
+  if (!Array.isArray(arg)) fail(`${expected}, got ${json(arg)}`);
+  if (!(arg as unknown[]).length) fail(`${expected}, got an empty list`);
+  const values = arg as unknown[];
+  if (!values.every((v) => typeof v === 'string') && !values.every((v) => typeof v === 'number')) fail(`${expected}, got ${json(arg)}`);
 }
 
 /** Operator/number pairs: `=` alone, or at most one lower bound (`>`, `>=`) and one upper bound (`<`, `<=`). */
@@ -133,10 +126,6 @@ function validateNumeric(arg: unknown, fail: Fail): void {
   const lower = ops.filter((o) => o.startsWith('>')).length;
   const upper = ops.filter((o) => o.startsWith('<')).length;
   if ((ops.includes('=') && ops.length > 1) || lower > 1 || upper > 1) fail(`numeric takes "=" alone, or at most one lower and one upper bound, got ${json(arg)}`);
-}
-
-function validateWildcard(value: string, fail: Fail): void {
-  if (/(^|[^\\])\*\*/.test(value)) fail(`wildcard does not allow consecutive "*", got ${json(value)}`);
 }
 
 /** `values` are every value the path so far reaches (several once an array was crossed). */
@@ -160,43 +149,15 @@ function matchField(rules: unknown[], leaves: Leaf[]): boolean {
 function matchRule(rule: unknown, leaf: Leaf): boolean {
   if (!isObject(rule)) return rule === leaf;
   const [op, arg] = Object.entries(rule)[0]!;
-  if (STRING_OPERATORS.has(op)) return typeof leaf === 'string' && matchString(op, arg, leaf);
-  switch (op) {
-    case 'anything-but':
-      if (Array.isArray(arg)) return !arg.includes(leaf);
-      if (!isObject(arg)) return arg !== leaf;
-      return typeof leaf === 'string' && !Object.entries(arg).some(([o, a]) => [a].flat().some((v) => matchString(o, v, leaf)));
-    case 'numeric':
-      return numeric(arg as unknown[], leaf);
-    case 'cidr': {
-      const range = cidrOf(arg)!;
-      return typeof leaf === 'string' && isIP(leaf) === range.family && range.list.check(leaf, range.family === 4 ? 'ipv4' : 'ipv6');
-    }
-    default:
-      return false;
-  }
+  if (STRING_OPERATORS.has(op)) return typeof leaf === 'string' && matchString(op, String(arg), leaf);
+  if (op === 'anything-but') return Array.isArray(arg) ? !arg.includes(leaf) : arg !== leaf;
+  return op === 'numeric' && numeric(arg as unknown[], leaf);
 }
 
-function matchString(op: string, arg: unknown, value: string): boolean {
-  const ignoreCase = isObject(arg);
-  const a = ignoreCase ? String(arg['equals-ignore-case']).toLowerCase() : String(arg);
-  const v = ignoreCase ? value.toLowerCase() : value;
-  if (op === 'prefix') return v.startsWith(a);
-  if (op === 'suffix') return v.endsWith(a);
-  if (op === 'equals-ignore-case') return v.toLowerCase() === a.toLowerCase();
-  return wildcardRegExp(a).test(v);
-}
-
-/** `*` matches any run of characters (none included); a backslash makes the next character literal (`\*`). */
-function wildcardRegExp(wildcard: string): RegExp {
-  const literal = (c: string) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  let source = '';
-  for (let i = 0; i < wildcard.length; i++) {
-    const c = wildcard[i]!;
-    if (c === '\\' && i + 1 < wildcard.length) source += literal(wildcard[++i]!);
-    else source += c === '*' ? '.*' : literal(c);
-  }
-  return new RegExp(`^${source}$`, 's');
+function matchString(op: string, arg: string, value: string): boolean {
+  if (op === 'prefix') return value.startsWith(arg);
+  if (op === 'suffix') return value.endsWith(arg);
+  return value.toLowerCase() === arg.toLowerCase();
 }
 
 /** Numeric matching works on JSON numbers only: DynamoDB's {"N": "12"} is a string, which no numeric rule matches on AWS. */
@@ -204,15 +165,6 @@ function numeric(terms: unknown[], leaf: Leaf): boolean {
   if (typeof leaf !== 'number') return false;
   for (let i = 0; i < terms.length; i += 2) if (!COMPARE[terms[i] as string]!(leaf, terms[i + 1] as number)) return false;
   return true;
-}
-
-function cidrOf(arg: unknown): { family: 4 | 6; list: BlockList } | undefined {
-  const [, address, bits] = typeof arg === 'string' ? (/^([^/]+)\/(\d{1,3})$/.exec(arg) ?? []) : [];
-  const family = address ? isIP(address) : 0;
-  if (!address || (family !== 4 && family !== 6) || Number(bits) > (family === 4 ? 32 : 128)) return undefined;
-  const list = new BlockList();
-  list.addSubnet(address, Number(bits), family === 4 ? 'ipv4' : 'ipv6');
-  return { family, list };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
