@@ -30,6 +30,7 @@ export const probe = async () => ({
   offset: new Date(2024, 0, 1).getTimezoneOffset(), tz: process.env.TZ, handler: process.env._HANDLER, cwd: process.cwd(),
   read: readFileSync('data.csv', 'utf8'), hostOnly: process.env.HOST_ONLY ?? null, node: process.versions.node.split('.')[0],
   heapMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20), pid: process.pid,
+  lambda: Object.fromEntries(['LANG', 'PATH', 'LAMBDA_RUNTIME_DIR', 'AWS_DEFAULT_REGION', 'AWS_LAMBDA_INITIALIZATION_TYPE'].map((k) => [k, process.env[k]])),
 });`,
     );
     const script = `import { Runtime } from ${JSON.stringify(resolve('local/src/cloud/lambda/runtime.ts'))};
@@ -44,7 +45,25 @@ await runtime.stop();`;
     const { host, pid, seen, large } = JSON.parse(stdout.trim().split('\n').pop()!);
     // The host stays in its own zone, so that the function's UTC cannot come from the machine or the host.
     expect(host).toBe(300);
-    expect(seen).toEqual({ offset: 0, tz: 'UTC', handler: 'src/handler.probe', cwd: root, read: 'in the task root', hostOnly: null, node: '24', heapMb: expect.any(Number), pid: expect.any(Number) });
+    expect(seen).toEqual({
+      offset: 0,
+      tz: 'UTC',
+      handler: 'src/handler.probe',
+      cwd: root,
+      read: 'in the task root',
+      hostOnly: null,
+      node: '24',
+      heapMb: expect.any(Number),
+      pid: expect.any(Number),
+      // The variables Lambda documents for every runtime: its locale, a PATH with the runtime's Node first, its runtime folder.
+      lambda: {
+        LANG: 'en_US.UTF-8',
+        PATH: expect.stringMatching(new RegExp(`node-linux-${process.arch}/bin:/usr/local/bin:/usr/bin:/bin$`)),
+        LAMBDA_RUNTIME_DIR: resolve('local/src/cloud/lambda'),
+        AWS_DEFAULT_REGION: 'eu-central-1',
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      },
+    });
     expect(seen.pid).not.toBe(pid);
     // --max-old-space-size from MemorySize: the old generation grows by what MemorySize adds.
     expect(large.heapMb - seen.heapMb).toBe(1024);

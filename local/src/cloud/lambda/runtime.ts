@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { functionNode } from './node-binary';
@@ -176,8 +177,9 @@ export class Runtime {
       logStreamName: `local/${randomUUID()}`,
     };
     // A process of its own, as a Lambda container is: its own Node, working directory, environment and time zone.
+    const node = functionNode(config.runtime).path;
     const child = fork(WORKER, [JSON.stringify({ file, exportName, context })], {
-      execPath: functionNode(config.runtime).path,
+      execPath: node,
       // Not this process's flags (jest's, tsx's loader): a Lambda runtime's own, its heap sized by MemorySize.
       execArgv: [`--max-old-space-size=${Math.max(config.memoryMb, 128)}`],
       cwd: config.dir,
@@ -189,9 +191,15 @@ export class Runtime {
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memoryMb),
         AWS_LAMBDA_LOG_GROUP_NAME: context.logGroupName,
         AWS_LAMBDA_LOG_STREAM_NAME: context.logStreamName,
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         AWS_REGION: REGION,
+        AWS_DEFAULT_REGION: REGION,
         AWS_EXECUTION_ENV: `AWS_Lambda_${config.runtime}`,
         LAMBDA_TASK_ROOT: config.dir,
+        // Lambda's /var/runtime and /var/lang/bin: here the worker's folder and the declared Node's.
+        LAMBDA_RUNTIME_DIR: dirname(WORKER),
+        PATH: `${dirname(node)}:/usr/local/bin:/usr/bin:/bin`,
+        LANG: 'en_US.UTF-8',
         TZ: 'UTC',
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
