@@ -1,54 +1,46 @@
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { runningCloud } from '../local/src/cli/connection';
+import { cli, startUp, type UpProcess } from './support/cli';
+import { cloudScratch } from './support/scratch';
 import { until } from './support/until';
 
-const cli = (...args: string[]) => promisify(execFile)('node', ['local/bin/dataharvest.mjs', ...args], { timeout: 120_000 });
+/**
+ * `dataharvest up --notifications` in the foreground, as a user keeps it open in one terminal while uploading, running
+ * and asking for status in another; then Ctrl-C.
+ */
+describe('dataharvest up, upload, status, run and notifications', () => {
+  const scratch = cloudScratch('up');
+  let up: UpProcess;
+  beforeAll(async () => {
+    up = startUp('--notifications', '--data-dir', scratch.dataDir);
+    await up.printed('notifications of arn:aws:sns:');
+  }, 120_000);
+  afterAll(async () => {
+    await up?.stop();
+    scratch.remove();
+  });
 
-describe('dataharvest up, upload, status', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dataharvest-up-'));
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  it('prints its endpoints, which upload and status reach', async () => {
+    expect(up.output()).toMatch(/S3 +http:\/\/127\.0\.0\.1:\d+/);
+    expect(up.output()).toMatch(/DynamoDB +http:\/\/127\.0\.0\.1:\d+/);
+    const uploaded = await cli('upload', 'examples/sample-batch', '--client', 'EXT_CLIENT', '--data-dir', scratch.dataDir);
+    expect(uploaded.stdout).toContain('uploaded incoming/EXT_CLIENT/accounts_20200130.csv');
 
-  it('runs a cloud in the foreground that upload and status reach, and stops cleanly on Ctrl-C', async () => {
-    const up = spawn('node', ['local/bin/dataharvest.mjs', 'up', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    up.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    up.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
-    try {
-      await Promise.race([
-        new Promise<void>((resolve) =>
-          up.stdout.on('data', () => {
-            // The endpoints' last line; deploy notices may say "functions" too.
-            if (/^ {2}functions /m.test(output)) resolve();
-          }),
-        ),
-        exited.then((code) => {
-          throw new Error(`up exited with ${code} before printing its endpoints: ${output}`);
-        }),
-      ]);
-      expect(output).toMatch(/S3 +http:\/\/127\.0\.0\.1:\d+/);
-      expect(output).toMatch(/DynamoDB +http:\/\/127\.0\.0\.1:\d+/);
+    // Waited for here rather than by polling the CLI: each of its runs is a process start.
+    const { metastore } = runningCloud(scratch.dataDir);
+    await until('EXT_CLIENT COMPLETE', async () => ((await metastore.getBatch('EXT_CLIENT', '20200130'))?.stage === 'COMPLETE' ? true : undefined), 60_000);
+    const status = JSON.parse((await cli('status', '--client', 'EXT_CLIENT', '--json', '--data-dir', scratch.dataDir)).stdout) as { batches: Array<{ stage: string }> };
+    expect(status.batches[0]).toMatchObject({ client: 'EXT_CLIENT', batch_date: '20200130', stage: 'COMPLETE' });
+  });
 
-      const uploaded = await cli('upload', 'examples/sample-batch', '--client', 'EXT_CLIENT', '--data-dir', dataDir);
-      expect(uploaded.stdout).toContain('uploaded incoming/EXT_CLIENT/accounts_20200130.csv');
+  it('prints each settled file and the batch COMPLETE of a run as they come', async () => {
+    const run = await cli('run', 'examples/sample-batch', '--client', 'NOTIFIED', '--data-dir', scratch.dataDir);
+    expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining('COMPLETE') });
+    await up.printed('notification SUCCESS batch NOTIFIED 20200130 COMPLETE: batch complete: 2 events published\n');
+    for (const type of ['accounts', 'clients', 'portfolios', 'transactions']) expect(up.output()).toContain(`notification SUCCESS file NOTIFIED 20200130 ${type}_20200130.csv: 2 rows loaded\n`);
+  });
 
-      // Waited for here rather than by polling the CLI: each of its runs is a process start.
-      const { metastore } = runningCloud(dataDir);
-      await until('EXT_CLIENT COMPLETE', async () => ((await metastore.getBatch('EXT_CLIENT', '20200130'))?.stage === 'COMPLETE' ? true : undefined), 60_000);
-      const status = JSON.parse((await cli('status', '--client', 'EXT_CLIENT', '--json', '--data-dir', dataDir)).stdout) as { batches: Array<{ stage: string }> };
-      expect(status.batches[0]).toMatchObject({ client: 'EXT_CLIENT', batch_date: '20200130', stage: 'COMPLETE' });
-    } finally {
-      up.kill('SIGINT');
-    }
-    expect(await exited).toBe(0);
-    await expect(cli('status', '--data-dir', dataDir)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no local cloud is running') });
+  it('stops cleanly on Ctrl-C, after which the CLI finds no cloud', async () => {
+    expect(await up.stop()).toBe(0);
+    expect(await cli('status', '--data-dir', scratch.dataDir)).toMatchObject({ code: 1, stderr: expect.stringContaining('no local cloud is running') });
   });
 });
