@@ -24,7 +24,9 @@ export async function runScenarios(scenarios: readonly Scenario[], report: (o: O
     if (!mine.length) continue;
     const dir = mkdtempSync(join(tmpdir(), `dataharvest-chaos-${kind}-`));
     chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dirs inside
-    const cloud = await startCloud({ dataDir: join(dir, 'cloud'), parameters: CLOUD_PARAMETERS[kind] });
+    // In memory (the test run's shared DynamoDB Local) unless a scenario needs a data dir.
+    const dataDir = mine.some((s) => s.persistent) ? join(dir, 'cloud') : undefined;
+    const cloud = await startCloud({ dataDir, parameters: CLOUD_PARAMETERS[kind] });
     const h = harness(cloud);
     try {
       for (const scenario of mine) {

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { startCloud, type LocalCloud } from '../../local/src/cloud/index';
 import { announceCloud, type Connection, connectCloud } from '../../local/src/cli/connection';
 import type { DiscardListing } from '../../local/src/cli/discard';
@@ -40,7 +40,9 @@ describe('an operator recovers from persistence failures with the CLI alone', ()
   const upload = async (client: string) => expect(await dh('upload', SAMPLE, '--client', client)).toMatchObject({ code: 0 });
 
   beforeAll(async () => {
-    cloud = await startCloud({ dataDir });
+    // Nothing here restarts the cloud: an ephemeral one (the run's shared DynamoDB Local), announced where the CLI looks.
+    mkdirSync(dataDir);
+    cloud = await startCloud();
     announceCloud(dataDir, cloud);
     on = connectCloud(cloud);
   });

@@ -31,12 +31,15 @@ export const crashes: Scenario[] = [
     process.kill(await h.copying(MID_COPY_BYTES), 'SIGKILL');
     return [];
   }),
-  crash('dynamodb-unavailable', 'default', 'small', async (h, client) => {
-    await h.until('the first file recorded', () => h.on.metastore.getBatch(client, DATE));
-    // Five seconds down, plus DynamoDB Local's own restart: every step's calls ride it out (shared/src/aws.ts).
-    await h.cloud.dynamodbOutage(5000);
-    return [];
-  }),
+  {
+    ...crash('dynamodb-unavailable', 'default', 'small', async (h, client) => {
+      await h.until('the first file recorded', () => h.on.metastore.getBatch(client, DATE));
+      // Five seconds down, plus DynamoDB Local's own restart: every step's calls ride it out (shared/src/aws.ts).
+      await h.cloud.dynamodbOutage(5000);
+      return [];
+    }),
+    persistent: true,
+  },
   crash('chunk-loader-killed-mid-chunk', 'chunked', 'chunked', async (h, client) => {
     // Twice, once a few chunks are in: a container killed is inside a chunk's transaction (the loads are back to back).
     const loader = h.fn('loader');
