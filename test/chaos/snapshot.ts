@@ -103,14 +103,38 @@ export function differences(expected: Snapshot, actual: Snapshot): string[] {
     const [e, a] = [expected.tables[name], actual.tables[name]];
     if (e?.md5 !== a?.md5) out.push(`table ${name}: ${e ? `${e.rows} rows (${e.md5.slice(0, 8)})` : 'absent'} in the clean run, ${a ? `${a.rows} rows (${a.md5.slice(0, 8)})` : 'absent'} here`);
   }
-  const text = (v: unknown) => JSON.stringify(v);
-  const [ei, ai] = [expected.items.map(text), actual.items.map(text)];
-  for (const item of ei.filter((i) => !ai.includes(i))) out.push(`metastore: missing or different here: ${item.slice(0, 600)}`);
-  for (const item of ai.filter((i) => !ei.includes(i))) out.push(`metastore: only here: ${item.slice(0, 600)}`);
+  out.push(...paired('metastore', expected.items, actual.items, (i) => String((i as { sk: unknown }).sk)));
+  // One event per portfolio in a run that repeated nothing; a second version of one is counted here.
   if (expected.events.length !== actual.events.length) out.push(`events: ${expected.events.length} in the clean run, ${actual.events.length} here`);
-  const [ee, ae] = [new Set(expected.events.map(text)), actual.events.map(text)];
-  const extra = ae.filter((e) => !ee.has(e));
-  if (extra.length) out.push(`events: ${extra.length} differ from the clean run's, e.g. ${extra[0]!.slice(0, 400)}`);
+  out.push(...paired('event', expected.events, actual.events, (e) => String((e as { portfolio_reference: unknown }).portfolio_reference)));
   for (const step of actual.gaveUp) out.push(`gave up: ${step}`);
   return out;
+}
+
+/** Items or events matched by key: each one missing, extra, or different, with its first difference. */
+function paired(what: string, expected: unknown[], actual: unknown[], keyOf: (v: unknown) => string): string[] {
+  const [e, a] = [new Map(expected.map((v) => [keyOf(v), v])), new Map(actual.map((v) => [keyOf(v), v]))];
+  const out: string[] = [];
+  for (const [key, value] of e) {
+    if (!a.has(key)) out.push(`${what} ${key}: missing here`);
+    else {
+      const first = firstDifference(value, a.get(key));
+      if (first) out.push(`${what} ${key}: ${first}`);
+    }
+  }
+  for (const key of a.keys()) if (!e.has(key)) out.push(`${what} ${key}: only here`);
+  return out;
+}
+
+/** The first path at which two JSON values differ, as `path: <clean run's> in the clean run, <this> here`. */
+export function firstDifference(expected: unknown, actual: unknown, path = ''): string | undefined {
+  const text = (v: unknown) => (v === undefined ? 'absent' : JSON.stringify(v).slice(0, 200));
+  const bothObjects = [expected, actual].every((v) => v !== null && typeof v === 'object' && Array.isArray(v) === Array.isArray(expected));
+  if (!bothObjects) return JSON.stringify(expected) === JSON.stringify(actual) ? undefined : `${path || '(the whole)'} ${text(expected)} in the clean run, ${text(actual)} here`;
+  const [e, a] = [expected as Record<string, unknown>, actual as Record<string, unknown>];
+  for (const key of new Set([...Object.keys(e), ...Object.keys(a)])) {
+    const found = firstDifference(e[key], a[key], path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
 }
