@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import pg from 'pg';
 import type { LocalCloud } from '../../local/src/cloud/index';
 import { type Connection, eventsStream, metastoreTable } from '../../local/src/cli/connection';
-import { readOutputEvents } from '../../local/src/cli/output-events';
+import { latestForBatch, readOutputEvents } from '../../local/src/cli/output-events';
 
 /**
  * What a run of one client's batch leaves behind, with whatever differs between two runs of the same input taken
@@ -57,10 +57,11 @@ export function snapshotter(cloud: LocalCloud, on: Connection): Snapshotter {
       const tables: Snapshot['tables'] = {};
       for (const { relname } of (await db.query<{ relname: string }>(CLIENT_TABLES)).rows) {
         // jsonb's text form orders keys, so a row's text is the same whatever the column order of its table.
+        // The ignored attributes are left out of the rows too (a generation a history row was recorded in).
         const { rows } = await db.query<{ rows: string; md5: string }>(
           `SELECT count(*) AS rows, md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) AS md5
-             FROM (SELECT (to_jsonb(t) - 'client')::text AS r FROM ${pg.escapeIdentifier(relname)} t WHERE client = $1) x`,
-          [client],
+             FROM (SELECT (to_jsonb(t) - 'client' - $2::text[])::text AS r FROM ${pg.escapeIdentifier(relname)} t WHERE client = $1) x`,
+          [client, [...skip]],
         );
         const [{ rows: count, md5 }] = rows as [{ rows: string; md5: string }];
         // A table this client has no rows in (another scenario's leftover staging table) says nothing about it.
@@ -85,10 +86,12 @@ export function snapshotter(cloud: LocalCloud, on: Connection): Snapshotter {
       const failures = items.filter((i) => String(i.sk).startsWith('FAILURE#'));
       const gaveUp = failures.filter((f) => f.gave_up === true).map((f) => String(f.sk));
       const kept = items.filter((i) => !String(i.sk).startsWith('FAILURE#') && (!String(i.sk).startsWith('BATCH#') || i.sk === `BATCH#${batchDate}`));
+      // With `version` ignored, what a consumer holds: each portfolio's highest version (an earlier generation may or
+      // may not have published before a correction, both as AWS would); otherwise every distinct event.
+      const published = await readOutputEvents(on.aws.kinesis, eventsStream(on.deployment));
       const distinct = new Map<string, unknown>();
-      for (const e of await readOutputEvents(on.aws.kinesis, eventsStream(on.deployment))) {
-        if (e.client === client && e.batch_date === batchDate) distinct.set(e.event_id, normalise(e, client, skip));
-      }
+      const mine = skip.has('version') ? latestForBatch(published, client, batchDate) : published.filter((e) => e.client === client && e.batch_date === batchDate);
+      for (const e of mine) distinct.set(e.event_id, normalise(e, client, skip));
       const events = [...distinct.values()].map((e) => JSON.stringify(e)).sort();
       return { tables, items: kept.map((i) => normalise(i, client, skip)), events: events.map((e) => JSON.parse(e)), gaveUp };
     },
@@ -113,7 +116,17 @@ export function differences(expected: Snapshot, actual: Snapshot): string[] {
 
 /** Items or events matched by key: each one missing, extra, or different, with its first difference. */
 function paired(what: string, expected: unknown[], actual: unknown[], keyOf: (v: unknown) => string): string[] {
-  const [e, a] = [new Map(expected.map((v) => [keyOf(v), v])), new Map(actual.map((v) => [keyOf(v), v]))];
+  // A key met again (a second event of one portfolio) is numbered, so that each is compared with its like.
+  const byKey = (values: unknown[]) => {
+    const map = new Map<string, unknown>();
+    for (const v of values) {
+      let key = keyOf(v);
+      for (let n = 2; map.has(key); n++) key = `${keyOf(v)} #${n}`;
+      map.set(key, v);
+    }
+    return map;
+  };
+  const [e, a] = [byKey(expected), byKey(actual)];
   const out: string[] = [];
   for (const [key, value] of e) {
     if (!a.has(key)) out.push(`${what} ${key}: missing here`);

@@ -51,6 +51,15 @@ describe('the chaos suite’s comparison', () => {
   });
 });
 
+it('numbers a second event of one portfolio, compared with its like', () => {
+  const twice = base();
+  twice.events = [
+    { portfolio_reference: 'p1', version: 1 },
+    { portfolio_reference: 'p1', version: 2 },
+  ];
+  expect(differences(base(), twice)).toEqual(['events: 1 in the clean run, 2 here', 'event p1 #2: only here']);
+});
+
 describe('firstDifference', () => {
   it('names the path of the first differing value, nested in objects and arrays', () => {
     expect(firstDifference({ a: { b: [1, { c: 'x' }] } }, { a: { b: [1, { c: 'y' }] } })).toBe('a.b.1.c "x" in the clean run, "y" here');
