@@ -17,8 +17,9 @@ export interface RowLines {
 
 /** In the loading transaction, before the COPY: the sequence its rows' `line` comes from. */
 export async function startLineNumbers(db: pg.ClientBase, sequence: string, firstLine: number): Promise<void> {
-  await db.query(`CREATE SEQUENCE ${sequence} AS integer START WITH ${Math.trunc(firstLine)} MINVALUE 1`);
-  await db.query("SELECT set_config('dataharvest.line_sequence', $1, true)", [sequence]);
+  // CACHE: a session takes its values a thousand at a time, still consecutive within it (one session per sequence).
+  await db.query(`CREATE SEQUENCE ${sequence} AS integer START WITH ${Math.trunc(firstLine)} MINVALUE 1 CACHE 1000`);
+  await db.query("SELECT set_config('dataharvest.line_sequence', $1::regclass::oid::text, true)", [sequence]);
 }
 
 /** After the COPY: moves the rows after each shift down to their lines, and drops the sequence. */
