@@ -28,7 +28,8 @@ const FILE_BYTES = process.env.STORM_FILE_MIB ? Number(process.env.STORM_FILE_MI
  * holds one socket per refused file for good (+75 to +110 measured here with the old proxy), and its unread data;
  * what stays is the cloud's own idle connections (the proxy keeps 8 per emulator at most; +19 to +34 measured).
  * Memory is what the process still holds after a full garbage collection (heap and buffers): resident memory
- * follows the collector's timing (+70 to +270 MiB measured for the same run), what is held does not (+6 MiB measured). A body kept
+ * follows the collector's timing (+70 to +270 MiB measured for the same run); what is held varies less (-9 to +31 MiB in
+ * full runs of the suite, whatever else the process had done). A body kept
  * per refused file would add (STORM - WARM_UP) × FILE_BYTES (50 MiB here, 4 GiB in the full case, docs/performance.md).
  */
 const SOCKETS_LEFT = 48;
@@ -37,7 +38,7 @@ const SOCKETS_LEFT = 48;
  * and emulators' first structures): held memory is measured from after them, so that it counts what the rest keep.
  */
 const WARM_UP = 10;
-const HELD_GROWTH = 24 << 20;
+const HELD_GROWTH = 32 << 20;
 const SAMPLE = 'examples/sample-batch';
 
 /** The sockets this process holds: the cloud runs in it (its emulators, the IAM proxy, their clients). */
@@ -54,12 +55,21 @@ function sockets(): number {
 }
 const DATE = '20200130';
 
-/** Heap and buffers still referenced: collected first, with the collector exposed for this call only. */
-function held(): number {
+/**
+ * Heap and buffers still referenced: the least of three full collections a moment apart (buffers' memory is given
+ * back by finalizers after the collection that finds them unreachable), the collector exposed for these calls only.
+ */
+async function held(): Promise<number> {
   setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-  const { heapUsed, external } = process.memoryUsage();
-  return heapUsed + external;
+  const gc = runInNewContext('gc') as () => void;
+  let least = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 100));
+    const { heapUsed, external } = process.memoryUsage();
+    least = Math.min(least, heapUsed + external);
+  }
+  return least;
 }
 
 /** A transactions file of about FILE_BYTES whose header has a column persistence does not know. */
@@ -97,7 +107,7 @@ describe('a storm of refused files next to a good batch of another client', () =
     await allSettled(storm.slice(0, WARM_UP));
     await cloud.idle();
     const sockets0 = sockets();
-    const held0 = held();
+    const held0 = await held();
     await upload(storm.slice(WARM_UP));
     for (const f of readdirSync(SAMPLE).sort()) await put(`incoming/GOOD_CO/${f}`, readFileSync(join(SAMPLE, f)));
     // The notification covers incoming/ with no suffix rule: a misplaced name there reaches persistence too, and is
@@ -129,6 +139,7 @@ describe('a storm of refused files next to a good batch of another client', () =
       left = sockets() - sockets0;
     }
     expect(left).toBeLessThanOrEqual(SOCKETS_LEFT);
-    expect(held() - held0).toBeLessThanOrEqual(HELD_GROWTH);
+    const grew = (await held()) - held0;
+    expect(grew).toBeLessThanOrEqual(HELD_GROWTH);
   }, 240_000);
 });
