@@ -1,18 +1,5 @@
-import { CommanderError } from 'commander';
-import { CloudError } from '../cloud/errors';
-import { UsageError } from './errors';
+import { failureCode } from './failure';
 import { program } from './program';
-
-/** The exit code of a failure: a usage error is 2, a set-up the user can fix 1; anything else is a bug, thrown. */
-function failure(error: unknown): number {
-  // commander has printed its own message (help and --version are "errors" with exit code 0).
-  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-  if (error instanceof UsageError || error instanceof CloudError) {
-    process.stderr.write(`dataharvest: ${error.message}\n`);
-    return error instanceof UsageError ? 2 : 1;
-  }
-  throw error;
-}
 
 /**
  * Exits once stdout and stderr have flushed: a pipe is written asynchronously, and exiting at once would cut a
@@ -30,6 +17,6 @@ await program((c) => {
 })
   .parseAsync(process.argv.slice(2), { from: 'user' })
   .catch((error: unknown) => {
-    code = failure(error);
+    code = failureCode(error, (line) => process.stderr.write(line));
   });
 await exit(code);
