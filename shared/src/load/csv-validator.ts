@@ -154,7 +154,12 @@ export class CsvValidator {
     this.nextBadChar = this.badCharFrom(buf, 0);
     this.rejected.length = 0;
     let p = 0;
-    if (this.fileStart && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = 3; // UTF-8 BOM
+    // A UTF-8 BOM, once: decided as soon as three bytes (or the whole file) are in, so a BOM after it, whatever the
+    // chunking, is the header's text, as it is in a file read whole.
+    if (this.fileStart && (buf.length >= 3 || final)) {
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = 3;
+      this.fileStart = false;
+    }
     while (p < limit && !this.fatal) {
       if (this.header && !final) {
         p = this.cleanRecords(buf, p, limit);

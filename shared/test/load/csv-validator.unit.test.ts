@@ -217,6 +217,20 @@ describe('CsvValidator', () => {
     expect(v.errors).toEqual([{ line: 3, column: 'record_id', reason: expect.any(String) }]);
   });
 
+  it("skips one byte-order mark, however the chunks split it: a second is the header's text, as read whole", () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const file = Buffer.concat([bom, bom, bytes(`${T}\nx,1,a,1,X\n`)]);
+    const whole = validate('transactions', file).errors;
+    expect(whole).toEqual([{ line: 2, column: '\uFEFFrecord_id', reason: expect.any(String) }]);
+    for (const at of [1, 2, 3, 4, 6]) {
+      const v = new CsvValidator('transactions');
+      v.push(file.subarray(0, at));
+      v.push(file.subarray(at));
+      v.end();
+      expect([at, v.errors]).toEqual([at, whole]);
+    }
+  });
+
   it('carries a record of up to 1 MiB across chunks, and stops at one byte more', () => {
     const v = new CsvValidator('transactions');
     v.push(bytes(`${T}\n`));
