@@ -26,7 +26,7 @@ export interface LoadTarget {
   begin(): Promise<void>;
   copySql(columns: readonly string[]): string;
   /** Commits; a whole file's target answers the sum of its money columns (moneySumSql), a chunk's nothing. */
-  commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns }): Promise<string | undefined>;
+  commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns; sha256: string }): Promise<string | undefined>;
   rollback(): Promise<void>;
 }
 
@@ -161,6 +161,7 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
         errors: validator.errors,
         errorCount: validator.errorCount,
         ids: validator.idRuns(),
+        sha256: source.digest().sha256,
       });
       return outcome(true, undefined, moneySum);
     } catch (error) {

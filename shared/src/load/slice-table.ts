@@ -59,10 +59,17 @@ export class SliceTable implements LoadTarget {
    * chunked upload of the same file still loading is older than this one: it is superseded. Answers the sum of the
    * loaded money columns, which a control file's total is held to.
    */
-  async commit(rejects: ReadonlyArray<Reject>): Promise<string> {
+  async commit(rejects: ReadonlyArray<Reject>, { sha256 }: { sha256: string }): Promise<string> {
     const money = await this.db.query<{ money_sum: string }>(moneySumSql(this.slice.type, this.staging));
     await supersedeUploads(this.db, this.partition);
-    await replaceSlice(this.db, this.slice, this.staging);
+    if (await holdsBytes(this.db, this.partition, sha256)) {
+      // The same bytes again (a duplicate delivery, a retried attempt): the partition stays as it is. Swapped, a step
+      // reading the slice meanwhile could plan with the old partition and find neither it nor the new one.
+      await this.db.query(`DROP TABLE ${this.staging}`);
+      await this.db.query('COMMIT');
+      return money.rows[0]!.money_sum;
+    }
+    await replaceSlice(this.db, this.slice, this.staging, sha256);
     if (rejects.length) {
       await this.db.query(
         `INSERT INTO rejects (client, batch_date, type, line, reason, raw)
@@ -83,7 +90,7 @@ export class SliceTable implements LoadTarget {
  * In the caller's transaction, under the partition's lock: the staging table (with the partition's CHECK) becomes the
  * slice's partition, and the slice's rejects are cleared for the new ones.
  */
-export async function replaceSlice(db: pg.ClientBase, slice: Slice, staging: string): Promise<void> {
+export async function replaceSlice(db: pg.ClientBase, slice: Slice, staging: string, sha256?: string): Promise<void> {
   const partition = partitionName(slice);
   const client = db.escapeLiteral(slice.client);
   const from = db.escapeLiteral(isoDate(slice.batchDate));
@@ -93,4 +100,12 @@ export async function replaceSlice(db: pg.ClientBase, slice: Slice, staging: str
   await db.query(`ALTER TABLE ${staging} RENAME TO ${partition}`);
   await db.query(`ALTER TABLE ${slice.type} ATTACH PARTITION ${partition} FOR VALUES FROM (${client}, ${from}) TO (${client}, '${nextIsoDate(slice.batchDate)}')`);
   await db.query(`DELETE FROM rejects WHERE client = ${client} AND batch_date = ${from} AND type = '${slice.type}'`);
+  // The bytes the partition holds, as holdsBytes reads them (a whole file's load names them; a chunked one does not).
+  if (sha256) await db.query(`COMMENT ON TABLE ${partition} IS ${db.escapeLiteral(sha256)}`);
+}
+
+/** Whether the slice's partition holds the file with this SHA-256 (replaceSlice's comment on it). */
+async function holdsBytes(db: pg.ClientBase, partition: string, sha256: string): Promise<boolean> {
+  const { rows } = await db.query<{ sha256: string | null }>("SELECT obj_description(to_regclass($1), 'pg_class') AS sha256", [partition]);
+  return rows[0]?.sha256 === sha256;
 }
