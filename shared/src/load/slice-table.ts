@@ -63,8 +63,8 @@ export class SliceTable implements LoadTarget {
     const money = await this.db.query<{ money_sum: string }>(moneySumSql(this.slice.type, this.staging));
     await supersedeUploads(this.db, this.partition);
     if (await holdsBytes(this.db, this.partition, sha256)) {
-      // The same bytes again (a duplicate delivery, a retried attempt): the partition stays as it is. Swapped, a step
-      // reading the slice meanwhile could plan with the old partition and find neither it nor the new one.
+      // The same bytes again (a duplicate delivery, a retried attempt): the partition stays as it is. A swap would
+      // take the base table's ACCESS EXCLUSIVE lock and hold up every client's readers of it, for nothing.
       await this.db.query(`DROP TABLE ${this.staging}`);
       await this.db.query('COMMIT');
       return money.rows[0]!.money_sum;
