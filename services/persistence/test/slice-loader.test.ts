@@ -172,14 +172,14 @@ describe('loadSlice against PostgreSQL', () => {
     expect([5_000, 7_000]).toContain(n);
   });
 
-  it('keeps the partition when the same bytes load again, so that a step reading the slice never finds it missing', async () => {
+  it('keeps the partition when the same bytes load again, instead of swapping in identical rows under the table lock', async () => {
     const slice = { client: 'AGAIN', batchDate: '20200130', type: 'transactions' as const };
     const oid = async () => (await h.db.query<{ oid: string }>('SELECT to_regclass($1)::oid AS oid', [partitionName(slice)])).rows[0]!.oid;
     const file = (amount: number) => Buffer.from(`record_id,accout_number,transaction_reference,amount,keyword\n1,12,ab,${amount},DEPOSIT\n`);
     const load = (bytes: Buffer) => withClient((db) => loadSlice(db, slice, Readable.from([bytes])));
     expect(await load(file(5))).toMatchObject({ loaded: true, rows: 1 });
     const first = await oid();
-    // A duplicate delivery: swapped, the partition a concurrent reader planned with would be gone, its successor unseen.
+    // A duplicate delivery: the same partition, so the base table's exclusive lock was never taken.
     expect(await load(file(5))).toMatchObject({ loaded: true, rows: 1 });
     expect(await oid()).toBe(first);
     expect(await load(file(6))).toMatchObject({ loaded: true, rows: 1 });

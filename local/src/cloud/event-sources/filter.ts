@@ -112,8 +112,8 @@ function validateAnythingBut(arg: unknown, fail: Fail): void {
   if (typeof arg === 'string' || typeof arg === 'number') return;
   if (isObject(arg)) fail(notLambdas(`anything-but with a rule inside (${json(arg)})`));
   if (!Array.isArray(arg)) fail(`${expected}, got ${json(arg)}`);
-  if (!(arg as unknown[]).length) fail(`${expected}, got an empty list`);
   const values = arg as unknown[];
+  if (!values.length) fail(`${expected}, got an empty list`);
   if (!values.every((v) => typeof v === 'string') && !values.every((v) => typeof v === 'number')) fail(`${expected}, got ${json(arg)}`);
 }
 
