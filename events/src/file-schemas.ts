@@ -68,20 +68,13 @@ export function columnForHeader(type: FileType, header: string): ColumnSchema | 
 
 /**
  * The column definitions of a file type's table, the slice key first, the record's file line last; `slice` adds
- * defaults for one slice's staging table, where `line` comes from the loading transaction's sequence
- * (shared/src/load/line-numbers.ts).
+ * defaults for one slice's staging table (the loader sends each row's line: CsvValidator.takeCopyData).
  */
 export function columnsDdl(type: FileType, slice?: { client: string; isoDate: string }): string {
-  const defaults = slice ? [` DEFAULT ${sqlLiteral(slice.client)}`, ` DEFAULT ${sqlLiteral(slice.isoDate)}`, ` DEFAULT ${LINE_DEFAULT}`] : ['', '', ''];
+  const defaults = slice ? [` DEFAULT ${sqlLiteral(slice.client)}`, ` DEFAULT ${sqlLiteral(slice.isoDate)}`] : ['', ''];
   const key = [`client text NOT NULL${defaults[0]}`, `batch_date date NOT NULL${defaults[1]}`];
-  return [...key, ...FILE_SCHEMAS[type].map((c) => `${c.name} ${SQL_TYPE[c.kind]} NOT NULL`), `line integer${defaults[2]}`].join(', ');
+  return [...key, ...FILE_SCHEMAS[type].map((c) => `${c.name} ${SQL_TYPE[c.kind]} NOT NULL`), 'line integer'].join(', ');
 }
-
-/**
- * A staging table's `line`: the next value of the sequence the loading transaction names, by its oid: a name would be
- * looked up as a regclass for every row (about 0.6 s of the backend's time per million rows, measured).
- */
-export const LINE_DEFAULT = `nextval(current_setting('dataharvest.line_sequence')::oid)`;
 
 /** The base table of a file type: partitioned by (client, batch_date) so a file's slice is replaced as a whole. */
 export function baseTableDdl(type: FileType): string {

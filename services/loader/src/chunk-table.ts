@@ -25,15 +25,11 @@ export class LoadedChunkError extends DataHarvestError {
  * nothing. Rows, rejects and the claim commit together: a loader killed mid-chunk leaves none of them.
  */
 export class ChunkTable implements LoadTarget {
-  readonly lineSequence: string;
-
   constructor(
     private readonly db: pg.ClientBase,
     private readonly chunk: ChunkDescriptor,
     readonly staging: string,
-  ) {
-    this.lineSequence = `${staging}_l${chunk.index}`;
-  }
+  ) {}
 
   async begin(): Promise<void> {
     await this.db.query('BEGIN');

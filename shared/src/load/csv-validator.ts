@@ -31,6 +31,8 @@ export interface ValidatorOptions {
   keepRejected?: boolean;
   /** The bytes are the header and a range of a larger file: the file line of the range's first record. */
   firstLine?: number;
+  /** Keep what COPY is to load, for `takeCopyData`. */
+  copyData?: boolean;
 }
 
 /**
@@ -56,18 +58,17 @@ export class CsvValidator {
   region: Buffer = Buffer.alloc(0);
   regionEnd = 0;
   readonly rejected: RejectedRecord[] = [];
-  /** The file line of the first record after the header. */
-  firstRecordLine = 2;
-  /**
-   * Where rows stop following line after line: [row, shift], the 1-based row from which every row lies `shift` lines
-   * further down than its ordinal says (a multi-line quoted value, or a record a lenient load leaves out, before it).
-   * Row k's line is firstRecordLine + k - 1 + the shift of the last entry at or before k.
-   */
-  readonly lineShifts: Array<[number, number]> = [];
 
   private readonly maxErrors: number;
   private readonly keepRejected: boolean;
   private readonly firstLine: number | undefined;
+  private readonly copyData: Buffer[] | undefined;
+  /** The current scan's valid records, [start, end) in its buffer with their file lines, and its header's end. */
+  private rowStarts = new Int32Array(1024);
+  private rowEnds = new Int32Array(1024);
+  private rowLines = new Int32Array(1024);
+  private marked = 0;
+  private headerEnd = 0;
   private carry: Buffer | undefined;
   private ended = false;
   private fileStart = true;
@@ -95,6 +96,7 @@ export class CsvValidator {
     this.maxErrors = options.maxErrors ?? MAX_REPORTED_ERRORS;
     this.keepRejected = options.keepRejected ?? false;
     this.firstLine = options.firstLine;
+    this.copyData = options.copyData ? [] : undefined;
   }
 
   push(chunk: Buffer): void {
@@ -111,6 +113,15 @@ export class CsvValidator {
       if (this.fatal || rest.length === 0) return;
     }
     this.scan(this.carry ? Buffer.concat([this.carry, rest]) : rest, false);
+  }
+
+  /**
+   * What COPY is to load of the bytes pushed so far (`copyData` only), taken once: the header as the file has it, then
+   * each valid record prefixed with the file line it starts on, the COPY's first column (`line`). The lines cost
+   * PostgreSQL no work beyond reading a number, where a column default would be evaluated per row.
+   */
+  takeCopyData(): Buffer[] {
+    return this.copyData?.splice(0) ?? [];
   }
 
   /** The record ids of the file's valid records so far, as runs. */
@@ -153,11 +164,13 @@ export class CsvValidator {
     this.regionIsUtf8 = isUtf8(buf.subarray(0, limit));
     this.nextBadChar = this.badCharFrom(buf, 0);
     this.rejected.length = 0;
+    this.marked = 0;
+    this.headerEnd = 0;
     let p = 0;
     // A UTF-8 BOM, once: decided as soon as three bytes (or the whole file) are in, so a BOM after it, whatever the
     // chunking, is the header's text, as it is in a file read whole.
     if (this.fileStart && (buf.length >= 3 || final)) {
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = 3;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = this.headerEnd = 3;
       this.fileStart = false;
     }
     while (p < limit && !this.fatal) {
@@ -172,6 +185,7 @@ export class CsvValidator {
     }
     this.region = buf;
     this.regionEnd = p;
+    if (this.copyData && !this.fatal) this.takeRows(buf);
     if (final || this.fatal) return;
     this.carry = p < buf.length ? buf.subarray(p) : undefined;
     // The record so far, less a last CR that may start its CRLF: longer than the limit whatever follows.
@@ -223,6 +237,7 @@ export class CsvValidator {
         p++;
       }
       if (crlf !== crlfFile || nextBadChar < p || id <= 0 || !ids.add(id)) break;
+      this.mark(next, p, this.line + clean);
       next = p;
       clean++;
     }
@@ -348,7 +363,7 @@ export class CsvValidator {
         this.readHeader(names);
         this.crlf = p >= limit ? undefined : crlf;
         this.line = this.firstLine ?? this.line + 1 + lines;
-        this.firstRecordLine = this.line;
+        this.headerEnd = end;
         return end;
       }
       if (p < limit) {
@@ -380,21 +395,48 @@ export class CsvValidator {
     if (data) this.records++;
     if (this.pending === 0) {
       this.rows++;
-      if (lines > 0) this.shiftLines(lines);
+      this.mark(start, end, line);
       return end;
     }
-    this.shiftLines(1 + lines);
     for (let i = 0; i < this.pending; i++) this.report(line, this.pendingColumns[i], this.pendingReasons[i]!);
     if (this.keepRejected) this.rejected.push({ start, end, line, reason: this.pendingReasons.slice(0, this.pending).join('; ') });
     return end;
   }
 
-  /** The rows after this point lie `lines` further down the file than their ordinals say. */
-  private shiftLines(lines: number): void {
-    const from = this.rows + 1;
-    const last = this.lineShifts[this.lineShifts.length - 1];
-    if (last?.[0] === from) last[1] += lines;
-    else this.lineShifts.push([from, (last?.[1] ?? 0) + lines]);
+  /** A valid record of the current scan, for its COPY data. */
+  private mark(start: number, end: number, line: number): void {
+    if (!this.copyData) return;
+    if (this.marked === this.rowStarts.length) {
+      const grown = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.rowStarts = grown(this.rowStarts);
+      this.rowEnds = grown(this.rowEnds);
+      this.rowLines = grown(this.rowLines);
+    }
+    this.rowStarts[this.marked] = start;
+    this.rowEnds[this.marked] = end;
+    this.rowLines[this.marked++] = line;
+  }
+
+  /** The current scan's COPY data: its header, then its valid records, each after its line and a comma. */
+  private takeRows(buf: Buffer): void {
+    const n = this.marked,
+      starts = this.rowStarts,
+      ends = this.rowEnds,
+      lines = this.rowLines;
+    if (n === 0 && this.headerEnd === 0) return;
+    let size = this.headerEnd + n * (MAX_LINE_DIGITS + 1);
+    for (let i = 0; i < n; i++) size += ends[i]! - starts[i]!;
+    const out = Buffer.allocUnsafe(size);
+    let o = buf.copy(out, 0, 0, this.headerEnd);
+    for (let i = 0; i < n; i++) {
+      o = writeLine(out, o, lines[i]!);
+      o += buf.copy(out, o, starts[i]!, ends[i]!);
+    }
+    this.copyData!.push(out.subarray(0, o));
   }
 
   /** The header's names, and its cells' own problems (pending: a quote, a control character) as in a data row. */
@@ -422,6 +464,16 @@ export class CsvValidator {
     this.idColumn = schema.findIndex((c) => c!.kind === 'record_id');
     this.copyColumns = schema.map((c) => c!.name);
   }
+}
+
+/** A file line as COPY reads it, followed by the comma that ends it: at most 10 digits (a line is an int4). */
+const MAX_LINE_DIGITS = 10;
+function writeLine(out: Buffer, at: number, line: number): number {
+  let digits = 1;
+  for (let x = line; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let i = at + digits - 1, x = line; i >= at; i--, x = Math.floor(x / 10)) out[i] = 48 + (x % 10);
+  out[at + digits] = 44;
+  return at + digits + 1;
 }
 
 /**

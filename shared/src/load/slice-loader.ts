@@ -5,7 +5,6 @@ import type { FileType, RowError } from '@dataharvest/events/batch';
 import { CopySink } from './copy-sink';
 import { CorruptFileError, openCsv } from './csv-source';
 import { CsvValidator } from './csv-validator';
-import { finishLineNumbers, startLineNumbers } from './line-numbers';
 import type { IdRuns } from './record-id-set';
 import { MAX_REPORTED_ERRORS } from './report-size';
 import { SliceTable, type Slice } from './slice-table';
@@ -20,9 +19,8 @@ export interface LoadOptions {
 
 /** Where validated records go: a transaction with a table to COPY into, committed only for a loadable file. */
 export interface LoadTarget {
-  /** The table the COPY fills, and the sequence its rows' file lines come from (line-numbers.ts). */
+  /** The table the COPY fills. */
   readonly staging: string;
-  readonly lineSequence: string;
   begin(): Promise<void>;
   copySql(columns: readonly string[]): string;
   /** Commits; a whole file's target answers the sum of its money columns (moneySumSql), a chunk's nothing. */
@@ -74,7 +72,7 @@ export function loadSlice(db: pg.ClientBase, slice: Slice, body: Readable, optio
 /** Validates `body` as a file of `type` and COPYs it into `table`: the load of a whole file or of one chunk. */
 export async function loadRecords(db: pg.ClientBase, type: FileType, table: LoadTarget, body: Readable, options: LoadOptions = {}): Promise<LoadResult> {
   const lenient = options.lenient ?? false;
-  const validator = new CsvValidator(type, { keepRejected: lenient, maxErrors: MAX_REPORTED_ERRORS, firstLine: options.firstLine });
+  const validator = new CsvValidator(type, { keepRejected: lenient, maxErrors: MAX_REPORTED_ERRORS, firstLine: options.firstLine, copyData: true });
   const source = openCsv(body, options.gzip ?? false);
   const chunks = source.chunks[Symbol.asyncIterator]();
   const outcome = (loaded: boolean, problem?: RowError, moneySum?: string): LoadResult => ({
@@ -88,7 +86,10 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
   });
   /** Reads an invalid file to its end, so that its report counts every error. */
   const refuse = async (problem?: RowError) => {
-    for (let next = await chunks.next(); !next.done && !validator.fatal; next = await chunks.next()) validator.push(next.value);
+    for (let next = await chunks.next(); !next.done && !validator.fatal; next = await chunks.next()) {
+      validator.push(next.value);
+      validator.takeCopyData();
+    }
     validator.end();
     return outcome(false, problem);
   };
@@ -96,7 +97,6 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
 
   try {
     // The COPY column list comes from the header: read up to its end first.
-    const early: Buffer[] = [];
     while (!validator.copyColumns && !validator.fatal) {
       const next = await chunks.next();
       if (next.done) {
@@ -104,47 +104,37 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
         break;
       }
       validator.push(next.value);
-      early.push(next.value);
     }
     if (!validator.copyColumns || validator.fatal || (!lenient && validator.errorCount > 0)) return await refuse();
 
     await table.begin();
-    await startLineNumbers(db, table.lineSequence, validator.firstRecordLine);
-    const sink = new CopySink(db.query(copyFrom(table.copySql(validator.copyColumns), COPY_STREAM_OPTIONS)));
+    // Each row's file line is the COPY data's first column (CsvValidator.takeCopyData).
+    const sink = new CopySink(db.query(copyFrom(table.copySql(['line', ...validator.copyColumns]), COPY_STREAM_OPTIONS)));
     const rejects: Reject[] = [];
-    const forwardRegion = async () => {
-      const { region, regionEnd } = validator;
-      let from = 0;
+    /** Sends what the validator passed; a lenient load keeps the records it left out. */
+    const forward = async () => {
       for (const r of validator.rejected) {
         // A copy: a view would keep the whole chunk it lies in.
-        if (rejects.length < MAX_KEPT_REJECTS) rejects.push({ line: r.line, reason: r.reason, raw: Buffer.from(region.subarray(r.start, Math.min(r.end, r.start + MAX_RAW_BYTES))) });
-        if (r.start > from) await sink.write(region.subarray(from, r.start));
-        from = r.end;
+        if (rejects.length < MAX_KEPT_REJECTS) rejects.push({ line: r.line, reason: r.reason, raw: Buffer.from(validator.region.subarray(r.start, Math.min(r.end, r.start + MAX_RAW_BYTES))) });
       }
-      if (regionEnd > from) await sink.write(region.subarray(from, regionEnd));
+      for (const data of validator.takeCopyData()) await sink.write(data);
     };
     const abandon = async () => {
       await sink.abort();
       await table.rollback();
     };
     try {
-      // Strict: every chunk as it came, written before it is validated, so that PostgreSQL parses it while we check
-      // it (an invalid file's COPY is abandoned and rolled back anyway). Lenient: complete records minus the bad ones,
-      // which are only known once validated.
-      if (lenient) await forwardRegion();
-      else for (const chunk of early) await sink.write(chunk);
+      await forward();
       for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-        const written = lenient ? undefined : sink.write(next.value);
         validator.push(next.value);
-        await written;
         if (validator.fatal || (!lenient && validator.errorCount > 0) || tooMany()) {
           await abandon();
           return await refuse(tooMany() ? { line: 1, reason: `more than ${MAX_KEPT_REJECTS} invalid rows: too many to load leniently` } : undefined);
         }
-        if (lenient) await forwardRegion();
+        await forward();
       }
       validator.end();
-      if (lenient) await forwardRegion();
+      await forward();
       if (validator.fatal || validator.rows === 0 || (!lenient && validator.errorCount > 0)) {
         await abandon();
         return outcome(false);
@@ -154,7 +144,6 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
         await table.rollback();
         return outcome(false, refused);
       }
-      await finishLineNumbers(db, table.staging, table.lineSequence, validator);
       const moneySum = await table.commit(rejects, {
         rows: validator.rows,
         rejectedRows: validator.records - validator.rows,

@@ -23,7 +23,6 @@ export const partitionName = (s: Slice) => `${s.type}_${s.batchDate}_${createHas
 export class SliceTable implements LoadTarget {
   readonly partition: string;
   readonly staging: string;
-  readonly lineSequence: string;
   private readonly client: string;
   private readonly from: string;
 
@@ -33,7 +32,6 @@ export class SliceTable implements LoadTarget {
   ) {
     this.partition = partitionName(slice);
     this.staging = `${this.partition}_loading`;
-    this.lineSequence = `${this.staging}_line`;
     this.client = db.escapeLiteral(slice.client);
     this.from = db.escapeLiteral(isoDate(slice.batchDate));
   }
@@ -95,8 +93,6 @@ export async function replaceSlice(db: pg.ClientBase, slice: Slice, staging: str
   const client = db.escapeLiteral(slice.client);
   const from = db.escapeLiteral(isoDate(slice.batchDate));
   await db.query(`DROP TABLE IF EXISTS ${partition}`);
-  // The loads' sequences are gone: the partition keeps the lines, not the default.
-  await db.query(`ALTER TABLE ${staging} ALTER COLUMN line DROP DEFAULT`);
   await db.query(`ALTER TABLE ${staging} RENAME TO ${partition}`);
   await db.query(`ALTER TABLE ${slice.type} ATTACH PARTITION ${partition} FOR VALUES FROM (${client}, ${from}) TO (${client}, '${nextIsoDate(slice.batchDate)}')`);
   await db.query(`DELETE FROM rejects WHERE client = ${client} AND batch_date = ${from} AND type = '${slice.type}'`);

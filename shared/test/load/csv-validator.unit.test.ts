@@ -280,19 +280,31 @@ describe('CsvValidator: line numbers after multi-line quoted values (examples)',
     for (let cut = 1; cut < bytes.length; cut++) expect([cut, lenientCut('clients', bytes, [cut]).rejected.map((r) => r.line)]).toEqual([cut, [5, 8]]);
   });
 
-  /** Each kept row's line from the validator's shifts, as line-numbers.ts numbers the loaded rows. */
-  const rowLines = (bytes: Buffer, cut: number, firstLine?: number) => {
-    const v = new CsvValidator('clients', { keepRejected: true, firstLine });
-    v.push(bytes.subarray(0, cut));
-    v.push(bytes.subarray(cut));
+  /** What the validator gives COPY, the file cut once at `cut`. */
+  const copyData = (bytes: Buffer, cut: number, options: { firstLine?: number; keepRejected?: boolean } = {}) => {
+    const v = new CsvValidator('clients', { ...options, copyData: true });
+    const data = [];
+    for (const part of [bytes.subarray(0, cut), bytes.subarray(cut)]) {
+      v.push(part);
+      data.push(...v.takeCopyData());
+    }
     v.end();
-    return Array.from({ length: v.rows }, (_, i) => v.firstRecordLine + i + ([...v.lineShifts].reverse().find(([row]) => row <= i + 1)?.[1] ?? 0));
+    return Buffer.concat([...data, ...v.takeCopyData()]).toString();
   };
 
-  it('tells where each loaded row starts: after multi-line values, left-out records and empty lines, however chunked', () => {
-    const bytes = file('\n', client(1, '"Anna\nMaria\nLuise"'), client(2, 'Bob', 'x'), client(3, '"Carl\nC."'), '', client(4, 'Dora'), client(5, 'Eve'));
-    for (let cut = 1; cut < bytes.length; cut++) expect([cut, rowLines(bytes, cut)]).toEqual([cut, [2, 6, 9, 10]]);
-    // A chunk's rows count from the file line its range starts on.
-    expect(rowLines(file('\n', client(7, '"G\nH"'), client(8, 'Ida')), 3, 40)).toEqual([40, 42]);
+  it('gives COPY each loaded row after the line it starts on: after multi-line values, left-out records and empty lines, however chunked', () => {
+    const anna = client(1, '"Anna\nMaria\nLuise"'),
+      carl = client(3, '"Carl\nC."');
+    const bytes = file('\n', anna, client(2, 'Bob', 'x'), carl, '', client(4, 'Dora'), client(5, 'Eve'));
+    const expected = `${C}\n2,${anna}\n6,${carl}\n9,${client(4, 'Dora')}\n10,${client(5, 'Eve')}\n`;
+    for (let cut = 1; cut < bytes.length; cut++) expect([cut, copyData(bytes, cut, { keepRejected: true })]).toEqual([cut, expected]);
+    // A chunk's rows count from the file line its range starts on; a BOM and a last record without a line break stay.
+    const chunk = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${C}\n${client(7, '"G\nH"')}\n${client(8, 'Ida')}`)]);
+    expect(copyData(chunk, 3, { firstLine: 40 })).toBe(`\ufeff${C}\n40,${client(7, '"G\nH"')}\n42,${client(8, 'Ida')}`);
+  });
+
+  it('leaves an invalid record out of the COPY data of a strict load too', () => {
+    const bytes = file('\n', client(1, 'Anna'), client(2, 'Bob', 'x'), client(3, 'Carl'));
+    expect(copyData(bytes, bytes.length)).toBe(`${C}\n2,${client(1, 'Anna')}\n4,${client(3, 'Carl')}\n`);
   });
 });
