@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FILE_TYPES } from '@dataharvest/events/batch';
 import type { Lineage } from '@dataharvest/events/lineage';
-import { announceCloud } from '../local/src/cli/connection';
+import { announceCloud, connectCloud } from '../local/src/cli/connection';
 import { chunkSizeParameters } from '../local/src/cli/sizes';
 import { LINEAGE_FILE } from '../local/src/cloud/emulators/services';
 import { type LocalCloud, startCloud } from '../local/src/cloud/index';
@@ -80,6 +80,10 @@ describe('a batch loaded in chunks', () => {
       expect(whole.files[type]).toMatchObject({ status: 'PERSISTED', rows: rowsOf(type) });
       expect(whole.files[type]!.chunks).toBeUndefined();
     }
+    // The chunks' money sums add up to the whole file's (control totals hold either file to it).
+    const [wholeBatch, chunkedBatch] = await Promise.all(clouds.map((c) => connectCloud(c).metastore.getBatch('CHUNKY', '20200130')));
+    for (const type of FILE_TYPES) expect([type, chunkedBatch!.files[type]!.money_sum]).toEqual([type, wholeBatch!.files[type]!.money_sum]);
+    expect(wholeBatch!.files.accounts!.money_sum).toMatch(/^-?[1-9]\d*\.\d\d$/);
     for (const type of ['clients', 'portfolios', 'transactions']) expect(chunked.files[type]!.chunks).toBeGreaterThan(1);
     expect(chunked.events).toHaveLength(HOLDERS);
     expect(comparable(chunked.events)).toEqual(comparable(whole.events));

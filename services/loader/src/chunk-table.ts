@@ -45,9 +45,11 @@ export class ChunkTable implements LoadTarget {
     return `COPY ${this.staging} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
   }
 
-  async commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns }): Promise<undefined> {
+  async commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns; moneySum: string }): Promise<void> {
     const { upload_id, index } = this.chunk;
-    await this.db.query('UPDATE chunk_loads SET loaded = true, rows = $3, rejected = $4, errors = $5, error_count = $6, ids = $7::int8multirange, ids_exact = $8 WHERE upload_id = $1 AND chunk = $2', [
+    const sql =
+      'UPDATE chunk_loads SET loaded = true, rows = $3, rejected = $4, errors = $5, error_count = $6, ids = $7::int8multirange, ids_exact = $8, money_sum = $9 WHERE upload_id = $1 AND chunk = $2';
+    await this.db.query(sql, [
       upload_id,
       index,
       result.rows,
@@ -56,6 +58,7 @@ export class ChunkTable implements LoadTarget {
       result.errorCount,
       `{${result.ids.runs.map(([first, last]) => `[${first},${last}]`).join(',')}}`,
       result.ids.exact,
+      result.moneySum,
     ]);
     if (rejects.length) {
       await this.db.query('INSERT INTO chunk_rejects (upload_id, line, reason, raw) SELECT $1, * FROM unnest($2::int[], $3::text[], $4::bytea[])', [
@@ -66,7 +69,6 @@ export class ChunkTable implements LoadTarget {
       ]);
     }
     await this.db.query('COMMIT');
-    return undefined;
   }
 
   async rollback(): Promise<void> {

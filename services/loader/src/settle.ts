@@ -4,7 +4,6 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { type FileDetail, isoDate, RowError } from '@dataharvest/events/batch';
 import type { ChunkDescriptor } from '@dataharvest/events/chunk';
-import { moneySumSql } from '@dataharvest/events/file-schemas';
 import { supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
 import { moveObject, putErrorReport, reportRefused } from '@dataharvest/shared/load/objects';
 import { chunkedLoadRun, loadedTable, uploadedObject } from '@dataharvest/shared/load/load-lineage';
@@ -22,7 +21,7 @@ export interface Settled {
   rejectedRows: number;
   errors: RowError[];
   errorCount: number;
-  /** The sum of the loaded money columns (moneySumSql), for a file loaded. */
+  /** The sum of the loaded money columns (the chunks' sums), for a file loaded. */
   moneySum?: string;
 }
 
@@ -78,7 +77,14 @@ export async function settleIfComplete(deps: LoaderDeps, d: ChunkDescriptor): Pr
   logger.info('chunked file settled', { key: d.key, status: detail.status, rows: detail.rows, chunks: d.total, error_count: settled.errorCount });
 }
 
-const Totals = z.object({ rows: z.coerce.number(), rejected: z.coerce.number(), error_count: z.coerce.number(), invalid: z.coerce.number(), errors: z.array(RowError) });
+const Totals = z.object({
+  rows: z.coerce.number(),
+  rejected: z.coerce.number(),
+  error_count: z.coerce.number(),
+  invalid: z.coerce.number(),
+  errors: z.array(RowError),
+  money_sum: z.string(),
+});
 
 /** The settling transaction; undefined when the upload was superseded. Settled twice, it answers as the first time did. */
 export async function settleUpload(db: pg.ClientBase, d: ChunkDescriptor): Promise<Settled | undefined> {
@@ -93,6 +99,7 @@ export async function settleUpload(db: pg.ClientBase, d: ChunkDescriptor): Promi
     (
       await db.query(
         `SELECT coalesce(sum(rows), 0) AS rows, coalesce(sum(rejected), 0) AS rejected, coalesce(sum(error_count), 0) AS error_count,
+                coalesce(sum(money_sum), 0)::numeric(38,2)::text AS money_sum,
                 count(*) FILTER (WHERE NOT loaded) AS invalid,
                 coalesce((SELECT jsonb_agg(e ORDER BY (e->>'line')::int) FROM (SELECT DISTINCT e FROM chunk_loads, jsonb_array_elements(errors) e WHERE upload_id = $1) x), '[]') AS errors
          FROM chunk_loads WHERE upload_id = $1`,
@@ -115,7 +122,6 @@ export async function settleUpload(db: pg.ClientBase, d: ChunkDescriptor): Promi
       errorCount: Math.max(totals.error_count + repeated.length, errors.length),
     });
   }
-  const money = await db.query<{ money_sum: string }>(moneySumSql(d.type, upload.staging));
   await supersedeUploads(db, partition, d.upload_id);
   await replaceSlice(db, slice, upload.staging);
   await db.query('INSERT INTO rejects (client, batch_date, type, line, reason, raw) SELECT $2, $3::date, $4, line, reason, raw FROM chunk_rejects WHERE upload_id = $1', [
@@ -130,7 +136,7 @@ export async function settleUpload(db: pg.ClientBase, d: ChunkDescriptor): Promi
     rejectedRows: totals.rejected,
     errors: totals.errors.slice(0, MAX_REPORTED_ERRORS),
     errorCount: totals.error_count,
-    moneySum: money.rows[0]!.money_sum,
+    moneySum: totals.money_sum,
   });
 }
 

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import type pg from 'pg';
-import { FILE_SCHEMAS } from '@dataharvest/events/file-schemas';
+import { FILE_SCHEMAS, moneySumSql } from '@dataharvest/events/file-schemas';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { applyDdl } from '@dataharvest/shared/pg';
 import { generateFile } from '../../../local/src/generate/index';
@@ -65,6 +65,8 @@ describe('loadSlice against PostgreSQL', () => {
         expect(result).toMatchObject({ loaded: true, rows: file.rows.length, errorCount: 0, bytes: bytes.length });
         const rows = (await sliceRows(h.db, file.type, 'ROUNDTRIP', '2020-01-30')).map(({ client, batch_date, line, ...rest }) => rest);
         expect(rows).toEqual(expectedRows(file));
+        // The money sum the validator added up is PostgreSQL's own over the loaded rows.
+        expect(result.moneySum).toBe((await h.db.query(`${moneySumSql(file.type)} WHERE client = 'ROUNDTRIP'`)).rows[0].money_sum);
       }),
       { numRuns: 40 },
     );

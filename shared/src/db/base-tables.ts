@@ -13,13 +13,22 @@ const rawAsBytes = (table: string) => `DO $$ BEGIN
   END IF;
 END $$`;
 
-/** A base table made before rows kept their file line gets the column, once (checked first: ALTER would lock it). */
-const withLine = (table: string) => `DO $$ BEGIN
+/** A table made before it had the column gets it, once (checked first: ALTER would lock the table every time). */
+const addedColumn = (table: string, column: string, definition: string) => `DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM information_schema.columns
-                 WHERE table_schema = current_schema() AND table_name = '${table}' AND column_name = 'line') THEN
-    ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS line integer;
+                 WHERE table_schema = current_schema() AND table_name = '${table}' AND column_name = '${column}') THEN
+    ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} ${definition};
   END IF;
 END $$`;
 
 /** The four base tables, persistence's rejects table and its record of chunked loads, as CREATE … IF NOT EXISTS. */
-export const BASE_TABLES_DDL: readonly string[] = [...FILE_TYPES.map(baseTableDdl), ...FILE_TYPES.map(withLine), REJECTS_DDL, ...CHUNK_TABLES_DDL, rawAsBytes('rejects'), rawAsBytes('chunk_rejects')];
+export const BASE_TABLES_DDL: readonly string[] = [
+  ...FILE_TYPES.map(baseTableDdl),
+  // Rows keep their file line (lineage); chunks their money's sum (control totals).
+  ...FILE_TYPES.map((type) => addedColumn(type, 'line', 'integer')),
+  REJECTS_DDL,
+  ...CHUNK_TABLES_DDL,
+  addedColumn('chunk_loads', 'money_sum', 'numeric NOT NULL DEFAULT 0'),
+  rawAsBytes('rejects'),
+  rawAsBytes('chunk_rejects'),
+];

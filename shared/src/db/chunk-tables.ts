@@ -30,6 +30,8 @@ export const CHUNK_TABLES_DDL: readonly string[] = [
      -- The chunk's record ids as runs (or, not exact, their span): the settling step intersects them across chunks.
      ids int8multirange NOT NULL DEFAULT '{}',
      ids_exact boolean NOT NULL DEFAULT true,
+     -- The sum of the chunk's loaded money values: the settling step adds them up.
+     money_sum numeric NOT NULL DEFAULT 0,
      PRIMARY KEY (upload_id, chunk))`,
   `CREATE TABLE IF NOT EXISTS chunk_rejects (
      upload_id text NOT NULL REFERENCES chunk_uploads ON DELETE CASCADE,

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { FileType, RowError } from '@dataharvest/events/batch';
 import { columnForHeader, FILE_SCHEMAS, type ValueKind } from '@dataharvest/events/file-schemas';
+import { bigMoneyCents, MoneySum, moneyCents } from './money-sum';
 import { type IdRuns, RecordIdSet } from './record-id-set';
 import { MAX_REPORTED_ERRORS } from './report-size';
 import { c1Offset, c1Reason, utf8ErrorOffset } from './utf8';
@@ -52,6 +53,8 @@ export class CsvValidator {
    */
   header: string[] | undefined;
   copyColumns: string[] | undefined;
+  /** The sum of the valid records' money values. */
+  readonly moneySum = new MoneySum();
   /** Nothing more can be checked (a bad header, a runaway record): the file is rejected as it stands. */
   fatal = false;
   /** After each push: the buffer scanned, where its complete records end, and the rejected records among them. */
@@ -79,6 +82,10 @@ export class CsvValidator {
   private maxLengths = new Int32Array(0);
   private shapes: Array<ShapeCheck | undefined> = [];
   private idColumn = -1;
+  private moneyColumns: boolean[] = [];
+  /** The money of the record being scanned in full, counted once it is valid. */
+  private recordCents = 0;
+  private recordBigCents = 0n;
   private readonly ids = new RecordIdSet();
   /** The next invalid UTF-8 sequence or C1 control character in the region; `utf8End`: where its complete records end. */
   private nextBadChar = Infinity;
@@ -207,14 +214,15 @@ export class CsvValidator {
    * scans in full. Only a line feed before the end of `buf` can stop its byte loops, hence no bounds checks.
    */
   private cleanRecords(buf: Buffer, start: number, limit: number): number {
-    const { tables, maxLengths, shapes, idColumn, ids, crlf: crlfFile, nextBadChar } = this;
+    const { tables, maxLengths, shapes, idColumn, moneyColumns, ids, crlf: crlfFile, nextBadChar, moneySum } = this;
     const last = tables.length - 1;
     let p = start,
       next = start,
       clean = 0;
     records: while (next < limit) {
       p = next;
-      let id = -1;
+      let id = -1,
+        cents = 0;
       for (let field = 0; field <= last; field++) {
         const table = tables[field]!;
         const fieldStart = p;
@@ -227,6 +235,9 @@ export class CsvValidator {
         else {
           const shape = shapes[field];
           if (shape !== undefined && !shape(buf, fieldStart, p)) break records;
+          // A value too large for a Number's cents: record() adds it as a bigint.
+          if (moneyColumns[field]) cents += moneyCents(buf, fieldStart, p);
+          if (cents !== cents) break records;
         }
         p++;
       }
@@ -237,6 +248,7 @@ export class CsvValidator {
         p++;
       }
       if (crlf !== crlfFile || nextBadChar < p || id <= 0 || !ids.add(id)) break;
+      moneySum.add(cents);
       this.mark(next, p, this.line + clean);
       next = p;
       clean++;
@@ -252,6 +264,8 @@ export class CsvValidator {
     const header = this.header === undefined;
     const names: string[] | undefined = header ? [] : undefined;
     this.pending = 0;
+    this.recordCents = 0;
+    this.recordBigCents = 0n;
     if (buf[start] === LF || (buf[start] === CR && buf[start + 1] === LF)) {
       if (header) {
         this.report(1, undefined, 'the file has no header: its first line is empty');
@@ -345,6 +359,7 @@ export class CsvValidator {
         problem ??= invalidValue(kind, buf, content, contentEnd, escapes);
         if (problem !== undefined) this.pend(field, problem);
         else if (field === this.idColumn) id = recordIdValue(buf, content, contentEnd);
+        else if (kind === 'money') this.addRecordMoney(buf, content, contentEnd);
       } else if (problem !== undefined) this.pend(field, problem);
       field++;
       if (cls === ByteClass.Comma) {
@@ -395,12 +410,20 @@ export class CsvValidator {
     if (data) this.records++;
     if (this.pending === 0) {
       this.rows++;
+      this.moneySum.add(this.recordCents);
+      if (this.recordBigCents !== 0n) this.moneySum.addBig(this.recordBigCents);
       this.mark(start, end, line);
       return end;
     }
     for (let i = 0; i < this.pending; i++) this.report(line, this.pendingColumns[i], this.pendingReasons[i]!);
     if (this.keepRejected) this.rejected.push({ start, end, line, reason: this.pendingReasons.slice(0, this.pending).join('; ') });
     return end;
+  }
+
+  private addRecordMoney(buf: Buffer, start: number, end: number): void {
+    const cents = moneyCents(buf, start, end);
+    if (cents === cents) this.recordCents += cents;
+    else this.recordBigCents += bigMoneyCents(buf, start, end);
   }
 
   /** A valid record of the current scan, for its COPY data. */
@@ -462,6 +485,7 @@ export class CsvValidator {
     this.maxLengths = Int32Array.from(this.kinds, (k) => MAX_LENGTH[k]);
     this.shapes = this.kinds.map((k) => shapeCheck[k]);
     this.idColumn = schema.findIndex((c) => c!.kind === 'record_id');
+    this.moneyColumns = this.kinds.map((k) => k === 'money');
     this.copyColumns = schema.map((c) => c!.name);
   }
 }

@@ -23,8 +23,7 @@ export interface LoadTarget {
   readonly staging: string;
   begin(): Promise<void>;
   copySql(columns: readonly string[]): string;
-  /** Commits; a whole file's target answers the sum of its money columns (moneySumSql), a chunk's nothing. */
-  commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns; sha256: string }): Promise<string | undefined>;
+  commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns; sha256: string; moneySum: string }): Promise<void>;
   rollback(): Promise<void>;
 }
 
@@ -35,7 +34,7 @@ export interface LoadResult {
   bytes: number;
   /** Of the object as stored; unknown for a file refused before it was read. */
   sha256?: string;
-  /** The sum of the loaded rows' money columns, for a whole file loaded. */
+  /** The sum of the loaded rows' money columns (as `numeric(38,2)` prints), for a file loaded. */
   moneySum?: string;
   /** The first MAX_REPORTED_ERRORS problems, header = line 1; `errorCount` counts them all. */
   errors: RowError[];
@@ -144,13 +143,15 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
         await table.rollback();
         return outcome(false, refused);
       }
-      const moneySum = await table.commit(rejects, {
+      const moneySum = validator.moneySum.toString();
+      await table.commit(rejects, {
         rows: validator.rows,
         rejectedRows: validator.records - validator.rows,
         errors: validator.errors,
         errorCount: validator.errorCount,
         ids: validator.idRuns(),
         sha256: source.digest().sha256,
+        moneySum,
       });
       return outcome(true, undefined, moneySum);
     } catch (error) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { isoDate, nextIsoDate, type FileType } from '@dataharvest/events/batch';
 import type { LoadTarget, Reject } from './slice-loader';
-import { columnsDdl, moneySumSql } from '@dataharvest/events/file-schemas';
+import { columnsDdl } from '@dataharvest/events/file-schemas';
 import { supersedeUploads } from '@dataharvest/shared/db/chunk-tables';
 
 /** One file's worth of a base table: its (client, batch date) partition. */
@@ -54,18 +54,16 @@ export class SliceTable implements LoadTarget {
 
   /**
    * Replaces the slice's partition with the staging table and the slice's rejects with `rejects`, then commits. A
-   * chunked upload of the same file still loading is older than this one: it is superseded. Answers the sum of the
-   * loaded money columns, which a control file's total is held to.
+   * chunked upload of the same file still loading is older than this one: it is superseded.
    */
-  async commit(rejects: ReadonlyArray<Reject>, { sha256 }: { sha256: string }): Promise<string> {
-    const money = await this.db.query<{ money_sum: string }>(moneySumSql(this.slice.type, this.staging));
+  async commit(rejects: ReadonlyArray<Reject>, { sha256 }: { sha256: string }): Promise<void> {
     await supersedeUploads(this.db, this.partition);
     if (await holdsBytes(this.db, this.partition, sha256)) {
       // The same bytes again (a duplicate delivery, a retried attempt): the partition stays as it is. A swap would
       // take the base table's ACCESS EXCLUSIVE lock and hold up every client's readers of it, for nothing.
       await this.db.query(`DROP TABLE ${this.staging}`);
       await this.db.query('COMMIT');
-      return money.rows[0]!.money_sum;
+      return;
     }
     await replaceSlice(this.db, this.slice, this.staging, sha256);
     if (rejects.length) {
@@ -76,7 +74,6 @@ export class SliceTable implements LoadTarget {
       );
     }
     await this.db.query('COMMIT');
-    return money.rows[0]!.money_sum;
   }
 
   async rollback(): Promise<void> {
