@@ -5,6 +5,8 @@ import { type PropertySupport, UnsupportedProperty } from '../src/cloud/cloudfor
 import { EVENT_INVOKE_PROPERTIES, eventInvokeConfig, MAPPING_PROPERTIES, streamMappingConfig } from '../src/cloud/event-sources/mapping-config';
 import { checkFunctionProperties, FUNCTION_PROPERTIES, VERSION_PROPERTIES } from '../src/cloud/lambda/function-properties';
 import { refuseUnlisted } from '../src/cloud/cloudformation/property-support';
+import { RULE_PROPERTIES } from '../src/cloud/providers/events-rules';
+import { SUBSCRIPTION_PROPERTIES, TOPIC_PROPERTIES } from '../src/cloud/providers/sns';
 
 /**
  * CloudFormation's own resource schemas, as cfn-lint ships them (installed on every machine here, CI's included, for
@@ -23,7 +25,7 @@ function writableProperties(type: string): string[] {
 }
 
 const noQueues = () => undefined;
-/** Each type the local cloud deploys functions and their invocation from, and its deploy-time check with a minimal resource. */
+/** Each type whose properties the local cloud lists, and its deploy-time check with a minimal resource. */
 const TYPES: Array<[string, PropertySupport, (extra: Record<string, unknown>) => unknown]> = [
   ['AWS::Lambda::Function', FUNCTION_PROPERTIES, (extra) => checkFunctionProperties({ FunctionName: 'fn', Handler: 'index.handler', ...extra })],
   ['AWS::Lambda::Version', VERSION_PROPERTIES, (extra) => refuseUnlisted({ FunctionName: 'fn', ...extra }, VERSION_PROPERTIES)],
@@ -33,6 +35,9 @@ const TYPES: Array<[string, PropertySupport, (extra: Record<string, unknown>) =>
     (extra) => streamMappingConfig({ EventSourceArn: 'arn:aws:kinesis:eu-central-1:000000000000:stream/s', FunctionName: 'fn', ...extra }, noQueues),
   ],
   ['AWS::Lambda::EventInvokeConfig', EVENT_INVOKE_PROPERTIES, (extra) => eventInvokeConfig({ FunctionName: 'fn', Qualifier: '$LATEST', ...extra }, noQueues)],
+  ['AWS::SNS::Topic', TOPIC_PROPERTIES, (extra) => refuseUnlisted({ TopicName: 't', ...extra }, TOPIC_PROPERTIES)],
+  ['AWS::SNS::Subscription', SUBSCRIPTION_PROPERTIES, (extra) => refuseUnlisted({ TopicArn: 'arn', Protocol: 'sqs', Endpoint: 'q', ...extra }, SUBSCRIPTION_PROPERTIES)],
+  ['AWS::Events::Rule', RULE_PROPERTIES, (extra) => refuseUnlisted({ ScheduleExpression: 'rate(1 hour)', ...extra }, RULE_PROPERTIES)],
 ];
 
 describe.each(TYPES)('%s against CloudFormation’s resource schema', (type, support, deploy) => {

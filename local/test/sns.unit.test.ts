@@ -1,3 +1,4 @@
+import { UnsupportedProperty } from '../src/cloud/cloudformation/property-support';
 import { CloudError } from '../src/cloud/errors';
 import { checkProtocol, createSnsResource } from '../src/cloud/providers/sns';
 
@@ -11,14 +12,14 @@ describe('SNS subscriptions in the local cloud', () => {
     expect(() => checkProtocol('x', 'sqs')).not.toThrow();
   });
 
-  it('refuses a property it does not emulate, and an inline e-mail subscription, before calling SNS', async () => {
+  it('refuses a property it does not emulate (the deploy names the resource), and an inline e-mail subscription, before calling SNS', async () => {
     const sns = { send: () => Promise.reject(new Error('SNS was called')) } as never;
     await expect(createSnsResource('s: T (AWS::SNS::Topic)', 'AWS::SNS::Topic', { TopicName: 't', ArchivePolicy: {} }, 'g', sns)).rejects.toThrow(
-      's: T (AWS::SNS::Topic): ArchivePolicy is not emulated',
+      new UnsupportedProperty('ArchivePolicy is not emulated by the local cloud'),
     );
     await expect(createSnsResource('s: T (AWS::SNS::Topic)', 'AWS::SNS::Topic', { Subscription: [{ Protocol: 'email', Endpoint: 'ops@example.com' }] }, 'g', sns)).rejects.toThrow(/Protocol "email"/);
     await expect(createSnsResource('s: S (AWS::SNS::Subscription)', 'AWS::SNS::Subscription', { TopicArn: 'a', Protocol: 'sqs', Endpoint: 'q', DeliveryPolicy: {} }, 'g', sns)).rejects.toThrow(
-      'DeliveryPolicy is not emulated',
+      new UnsupportedProperty('DeliveryPolicy is not emulated by the local cloud'),
     );
   });
 });

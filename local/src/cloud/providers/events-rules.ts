@@ -1,11 +1,12 @@
 import { ACCOUNT, REGION } from '../account';
+import { type PropertySupport, refuseUnlisted } from '../cloudformation/property-support';
 import { CloudError } from '../errors';
 import { parseSchedule } from '../event-sources/schedule-expression';
 import { functionName, ownerOf, type Props, type ResourceProvider } from './provider';
 
 /** What a scheduled rule may say; an event pattern, a bus, input paths, retry and dead-letter settings are refused. */
-const RULE_PROPERTIES = new Set(['Name', 'Description', 'ScheduleExpression', 'State', 'Targets']);
-const TARGET_PROPERTIES = new Set(['Arn', 'Id', 'Input']);
+export const RULE_PROPERTIES: PropertySupport = { honoured: ['Name', 'ScheduleExpression', 'State', 'Targets'], withoutEffect: ['Description'] };
+const TARGET_PROPERTIES: PropertySupport = { honoured: ['Arn', 'Id', 'Input'], withoutEffect: [] };
 
 /**
  * Events rules with a `ScheduleExpression` (osls's `events: - schedule:` of a function): an enabled rule invokes its
@@ -18,8 +19,7 @@ export const eventsRules: ResourceProvider = {
     const { stack, logicalId } = ctx;
     const where = `${stack.stackName}: events rule ${logicalId}`;
     const p = ctx.props();
-    const unknown = Object.keys(p).filter((k) => !RULE_PROPERTIES.has(k));
-    if (unknown.length) throw new CloudError(`${where}: ${unknown.join(', ')} not emulated by the local cloud (scheduled rules only)`);
+    refuseUnlisted(p, RULE_PROPERTIES);
     if (typeof p.ScheduleExpression !== 'string') throw new CloudError(`${where}: no ScheduleExpression; the local cloud runs scheduled rules only`);
     let schedule: ReturnType<typeof parseSchedule>;
     try {
@@ -37,8 +37,7 @@ export const eventsRules: ResourceProvider = {
 };
 
 function target(where: string, t: Props): { functionName: string; input?: unknown } {
-  const unknown = Object.keys(t).filter((k) => !TARGET_PROPERTIES.has(k));
-  if (unknown.length) throw new CloudError(`${where}: target ${String(t.Id)}: ${unknown.join(', ')} not emulated by the local cloud`);
+  refuseUnlisted(t, TARGET_PROPERTIES);
   if (!String(t.Arn).startsWith('arn:aws:lambda:')) throw new CloudError(`${where}: target ${String(t.Id)}: only Lambda functions are emulated as targets`);
   return { functionName: functionName(String(t.Arn)), ...(t.Input === undefined ? {} : { input: JSON.parse(String(t.Input)) as unknown }) };
 }
