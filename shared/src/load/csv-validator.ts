@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { FileType, RowError } from '@dataharvest/events/batch';
 import { columnForHeader, FILE_SCHEMAS, type ValueKind } from '@dataharvest/events/file-schemas';
+import { CopyData } from './copy-data';
 import { bigMoneyCents, MoneySum, moneyCents } from './money-sum';
 import { type IdRuns, RecordIdSet } from './record-id-set';
 import { MAX_REPORTED_ERRORS } from './report-size';
@@ -65,13 +66,7 @@ export class CsvValidator {
   private readonly maxErrors: number;
   private readonly keepRejected: boolean;
   private readonly firstLine: number | undefined;
-  private readonly copyData: Buffer[] | undefined;
-  /** The current scan's valid records, [start, end) in its buffer with their file lines, and its header's end. */
-  private rowStarts = new Int32Array(1024);
-  private rowEnds = new Int32Array(1024);
-  private rowLines = new Int32Array(1024);
-  private marked = 0;
-  private headerEnd = 0;
+  private readonly copyData: CopyData | undefined;
   private carry: Buffer | undefined;
   private ended = false;
   private fileStart = true;
@@ -103,7 +98,7 @@ export class CsvValidator {
     this.maxErrors = options.maxErrors ?? MAX_REPORTED_ERRORS;
     this.keepRejected = options.keepRejected ?? false;
     this.firstLine = options.firstLine;
-    this.copyData = options.copyData ? [] : undefined;
+    this.copyData = options.copyData ? new CopyData() : undefined;
   }
 
   push(chunk: Buffer): void {
@@ -122,13 +117,9 @@ export class CsvValidator {
     this.scan(this.carry ? Buffer.concat([this.carry, rest]) : rest, false);
   }
 
-  /**
-   * What COPY is to load of the bytes pushed so far (`copyData` only), taken once: the header as the file has it, then
-   * each valid record prefixed with the file line it starts on, the COPY's first column (`line`). The lines cost
-   * PostgreSQL no work beyond reading a number, where a column default would be evaluated per row.
-   */
+  /** What COPY is to load of the bytes pushed so far (`copyData` only; copy-data.ts), taken once. */
   takeCopyData(): Buffer[] {
-    return this.copyData?.splice(0) ?? [];
+    return this.copyData?.take() ?? [];
   }
 
   /** The record ids of the file's valid records so far, as runs. */
@@ -171,13 +162,14 @@ export class CsvValidator {
     this.regionIsUtf8 = isUtf8(buf.subarray(0, limit));
     this.nextBadChar = this.badCharFrom(buf, 0);
     this.rejected.length = 0;
-    this.marked = 0;
-    this.headerEnd = 0;
     let p = 0;
     // A UTF-8 BOM, once: decided as soon as three bytes (or the whole file) are in, so a BOM after it, whatever the
     // chunking, is the header's text, as it is in a file read whole.
     if (this.fileStart && (buf.length >= 3 || final)) {
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = this.headerEnd = 3;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        p = 3;
+        this.copyData?.pass(3);
+      }
       this.fileStart = false;
     }
     while (p < limit && !this.fatal) {
@@ -192,7 +184,7 @@ export class CsvValidator {
     }
     this.region = buf;
     this.regionEnd = p;
-    if (this.copyData && !this.fatal) this.takeRows(buf);
+    if (!this.fatal) this.copyData?.cut(buf);
     if (final || this.fatal) return;
     this.carry = p < buf.length ? buf.subarray(p) : undefined;
     // The record so far, less a last CR that may start its CRLF: longer than the limit whatever follows.
@@ -249,7 +241,7 @@ export class CsvValidator {
       }
       if (crlf !== crlfFile || nextBadChar < p || id <= 0 || !ids.add(id)) break;
       moneySum.add(cents);
-      this.mark(next, p, this.line + clean);
+      this.copyData?.mark(next, p, this.line + clean);
       next = p;
       clean++;
     }
@@ -378,7 +370,7 @@ export class CsvValidator {
         this.readHeader(names);
         this.crlf = p >= limit ? undefined : crlf;
         this.line = this.firstLine ?? this.line + 1 + lines;
-        this.headerEnd = end;
+        this.copyData?.pass(end);
         return end;
       }
       if (p < limit) {
@@ -412,7 +404,7 @@ export class CsvValidator {
       this.rows++;
       this.moneySum.add(this.recordCents);
       if (this.recordBigCents !== 0n) this.moneySum.addBig(this.recordBigCents);
-      this.mark(start, end, line);
+      this.copyData?.mark(start, end, line);
       return end;
     }
     for (let i = 0; i < this.pending; i++) this.report(line, this.pendingColumns[i], this.pendingReasons[i]!);
@@ -424,42 +416,6 @@ export class CsvValidator {
     const cents = moneyCents(buf, start, end);
     if (cents === cents) this.recordCents += cents;
     else this.recordBigCents += bigMoneyCents(buf, start, end);
-  }
-
-  /** A valid record of the current scan, for its COPY data. */
-  private mark(start: number, end: number, line: number): void {
-    if (!this.copyData) return;
-    if (this.marked === this.rowStarts.length) {
-      const grown = (a: Int32Array) => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.rowStarts = grown(this.rowStarts);
-      this.rowEnds = grown(this.rowEnds);
-      this.rowLines = grown(this.rowLines);
-    }
-    this.rowStarts[this.marked] = start;
-    this.rowEnds[this.marked] = end;
-    this.rowLines[this.marked++] = line;
-  }
-
-  /** The current scan's COPY data: its header, then its valid records, each after its line and a comma. */
-  private takeRows(buf: Buffer): void {
-    const n = this.marked,
-      starts = this.rowStarts,
-      ends = this.rowEnds,
-      lines = this.rowLines;
-    if (n === 0 && this.headerEnd === 0) return;
-    let size = this.headerEnd + n * (MAX_LINE_DIGITS + 1);
-    for (let i = 0; i < n; i++) size += ends[i]! - starts[i]!;
-    const out = Buffer.allocUnsafe(size);
-    let o = buf.copy(out, 0, 0, this.headerEnd);
-    for (let i = 0; i < n; i++) {
-      o = writeLine(out, o, lines[i]!);
-      o += buf.copy(out, o, starts[i]!, ends[i]!);
-    }
-    this.copyData!.push(out.subarray(0, o));
   }
 
   /** The header's names, and its cells' own problems (pending: a quote, a control character) as in a data row. */
@@ -488,16 +444,6 @@ export class CsvValidator {
     this.moneyColumns = this.kinds.map((k) => k === 'money');
     this.copyColumns = schema.map((c) => c!.name);
   }
-}
-
-/** A file line as COPY reads it, followed by the comma that ends it: at most 10 digits (a line is an int4). */
-const MAX_LINE_DIGITS = 10;
-function writeLine(out: Buffer, at: number, line: number): number {
-  let digits = 1;
-  for (let x = line; x >= 10; x = Math.floor(x / 10)) digits++;
-  for (let i = at + digits - 1, x = line; i >= at; i--, x = Math.floor(x / 10)) out[i] = 48 + (x % 10);
-  out[at + digits] = 44;
-  return at + digits + 1;
 }
 
 /**
