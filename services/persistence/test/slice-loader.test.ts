@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import type pg from 'pg';
-import { FILE_SCHEMAS, moneySumSql } from '@dataharvest/events/file-schemas';
+import { columnsDdl, FILE_SCHEMAS, moneySumSql } from '@dataharvest/events/file-schemas';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { applyDdl } from '@dataharvest/shared/pg';
 import { generateFile } from '../../../local/src/generate/index';
 import { loadSlice } from '@dataharvest/shared/load/slice-loader';
-import { partitionName } from '@dataharvest/shared/load/slice-table';
+import { partitionName, replaceSlice } from '@dataharvest/shared/load/slice-table';
 import { validFile, type CsvFile } from '../../../shared/test/load/csv-files';
 import { sliceRows, startHarness, type Harness } from './harness';
 
@@ -187,6 +187,31 @@ describe('loadSlice against PostgreSQL', () => {
     expect(await load(file(6))).toMatchObject({ loaded: true, rows: 1 });
     expect(await oid()).not.toBe(first);
     expect((await sliceRows(h.db, 'transactions', 'AGAIN', '2020-01-30')).map((r) => r.amount)).toEqual(['6.00']);
+  });
+
+  it('attaches a first slice only once the base table has no reader, as a swap does', async () => {
+    // A session listing a table's partitions while an ATTACH committed kept a list without the new slice, for good
+    // (docs/testing.md, "Chaos suite"): no reader may be at it while a slice attaches. A reader in a transaction
+    // holds the table; the attach waits for it (here: gives up at the lock timeout).
+    const reader = await h.db.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query("SELECT count(*) FROM portfolios WHERE client = 'SOMEONE'");
+      const attach = withClient(async (db) => {
+        await db.query('BEGIN');
+        try {
+          await db.query("SET LOCAL lock_timeout = '300ms'");
+          await db.query(`CREATE TABLE attach_probe (${columnsDdl('portfolios', { client: 'ATTACH_CO', isoDate: '2020-01-30' })})`);
+          await replaceSlice(db, { type: 'portfolios', client: 'ATTACH_CO', batchDate: '20200130' }, 'attach_probe');
+        } finally {
+          await db.query('ROLLBACK');
+        }
+      });
+      await expect(attach).rejects.toMatchObject({ code: '55P03' });
+    } finally {
+      await reader.query('ROLLBACK');
+      reader.release();
+    }
   });
 
   it('leaves the connection usable after refusing a file half-way through its COPY', async () => {

@@ -89,6 +89,11 @@ export async function replaceSlice(db: pg.ClientBase, slice: Slice, staging: str
   const partition = partitionName(slice);
   const client = db.escapeLiteral(slice.client);
   const from = db.escapeLiteral(isoDate(slice.batchDate));
+  // The base table's readers wait for the attach, and it for them. ATTACH alone waits for no reader, and a session
+  // listing the table's partitions while it committed kept a list without the slice, for good: its reads of the
+  // table found none of the slice's rows (PostgreSQL 17; docs/testing.md, "Chaos suite"). A swap's DROP took this
+  // lock already; now a first load of a slice takes it too.
+  await db.query(`LOCK TABLE ${slice.type} IN ACCESS EXCLUSIVE MODE`);
   await db.query(`DROP TABLE IF EXISTS ${partition}`);
   await db.query(`ALTER TABLE ${staging} RENAME TO ${partition}`);
   await db.query(`ALTER TABLE ${slice.type} ATTACH PARTITION ${partition} FOR VALUES FROM (${client}, ${from}) TO (${client}, '${nextIsoDate(slice.batchDate)}')`);
