@@ -228,8 +228,10 @@ export class CsvValidator {
           const shape = shapes[field];
           if (shape !== undefined && !shape(buf, fieldStart, p)) break records;
           // A value too large for a Number's cents: record() adds it as a bigint.
-          if (moneyColumns[field]) cents += moneyCents(buf, fieldStart, p);
-          if (cents !== cents) break records;
+          if (moneyColumns[field]) {
+            cents += moneyCents(buf, fieldStart, p);
+            if (Number.isNaN(cents)) break records;
+          }
         }
         p++;
       }
@@ -414,8 +416,8 @@ export class CsvValidator {
 
   private addRecordMoney(buf: Buffer, start: number, end: number): void {
     const cents = moneyCents(buf, start, end);
-    if (cents === cents) this.recordCents += cents;
-    else this.recordBigCents += bigMoneyCents(buf, start, end);
+    if (Number.isNaN(cents)) this.recordBigCents += bigMoneyCents(buf, start, end);
+    else this.recordCents += cents;
   }
 
   /** The header's names, and its cells' own problems (pending: a quote, a control character) as in a data row. */
