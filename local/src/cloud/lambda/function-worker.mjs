@@ -1,18 +1,11 @@
 // Runs one Lambda function's bundle in a child process, forked by runtime.ts on the Node the function declares, in
 // its task root and with its environment only. The module stays loaded between invocations, like a warm container.
-import nodeModule from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const { file, exportName, context } = JSON.parse(process.argv[2]);
 const asError = (error, fallbackType) => ({ errorType: error?.name ?? fallbackType, errorMessage: error?.message ?? String(error) });
 // The local cloud is gone (it crashed, or was killed): a container never outlives it.
 process.on('disconnect', () => process.exit(0));
-
-// V8's compiled code of a bundle is kept on disk for the next container of it: a cold start still runs the bundle's
-// initialisation, only its compilation (about a sixth of a start) is spared. Nothing the handler sees changes.
-nodeModule.enableCompileCache?.(join(tmpdir(), 'dataharvest-compile-cache'));
 
 /** The handler, or undefined once the load failure is reported (Lambda reports it before any invocation runs). */
 async function load() {
@@ -29,8 +22,6 @@ async function load() {
 }
 
 const handler = await load();
-// Written now: a container ends killed, when nothing is written at exit.
-nodeModule.flushCompileCache?.();
 if (handler) {
   process.on('message', async ({ id, event, requestId, deadline }) => {
     const invocation = {
