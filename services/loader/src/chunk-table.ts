@@ -41,10 +41,6 @@ export class ChunkTable implements LoadTarget {
     }
   }
 
-  copySql(columns: readonly string[]): string {
-    return `COPY ${this.staging} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
-  }
-
   async commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns; moneySum: string }): Promise<void> {
     const { upload_id, index } = this.chunk;
     const sql =

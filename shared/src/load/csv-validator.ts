@@ -66,7 +66,7 @@ export class CsvValidator {
   private readonly maxErrors: number;
   private readonly keepRejected: boolean;
   private readonly firstLine: number | undefined;
-  private readonly copyData: CopyData | undefined;
+  private copyData: CopyData | undefined;
   private carry: Buffer | undefined;
   private ended = false;
   private fileStart = true;
@@ -120,6 +120,11 @@ export class CsvValidator {
   /** What COPY is to load of the bytes pushed so far (`copyData` only; copy-data.ts), taken once. */
   takeCopyData(): Buffer[] {
     return this.copyData?.take() ?? [];
+  }
+
+  /** No more COPY data: the file is refused, and is only read on for its error count. */
+  stopCopyData(): void {
+    this.copyData = undefined;
   }
 
   /** The record ids of the file's valid records so far, as runs. */

@@ -22,7 +22,6 @@ export interface LoadTarget {
   /** The table the COPY fills. */
   readonly staging: string;
   begin(): Promise<void>;
-  copySql(columns: readonly string[]): string;
   commit(rejects: Reject[], result: { rows: number; rejectedRows: number; errors: RowError[]; errorCount: number; ids: IdRuns; sha256: string; moneySum: string }): Promise<void>;
   rollback(): Promise<void>;
 }
@@ -85,10 +84,8 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
   });
   /** Reads an invalid file to its end, so that its report counts every error. */
   const refuse = async (problem?: RowError) => {
-    for (let next = await chunks.next(); !next.done && !validator.fatal; next = await chunks.next()) {
-      validator.push(next.value);
-      validator.takeCopyData();
-    }
+    validator.stopCopyData();
+    for (let next = await chunks.next(); !next.done && !validator.fatal; next = await chunks.next()) validator.push(next.value);
     validator.end();
     return outcome(false, problem);
   };
@@ -107,8 +104,9 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
     if (!validator.copyColumns || validator.fatal || (!lenient && validator.errorCount > 0)) return await refuse();
 
     await table.begin();
-    // Each row's file line is the COPY data's first column (CsvValidator.takeCopyData).
-    const sink = new CopySink(db.query(copyFrom(table.copySql(['line', ...validator.copyColumns]), COPY_STREAM_OPTIONS)));
+    // Each row's file line is the COPY data's first column (copy-data.ts).
+    const copySql = `COPY ${table.staging} (line, ${validator.copyColumns.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
+    const sink = new CopySink(db.query(copyFrom(copySql, COPY_STREAM_OPTIONS)));
     const rejects: Reject[] = [];
     /** Sends what the validator passed; a lenient load keeps the records it left out. */
     const forward = async () => {

@@ -48,10 +48,6 @@ export class SliceTable implements LoadTarget {
     await this.db.query(`CREATE TABLE ${this.staging} (${columns}, CONSTRAINT ${this.staging}_slice CHECK (client = ${this.client} AND batch_date = ${this.from}))`);
   }
 
-  copySql(columns: readonly string[]): string {
-    return `COPY ${this.staging} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
-  }
-
   /**
    * Replaces the slice's partition with the staging table and the slice's rejects with `rejects`, then commits. A
    * chunked upload of the same file still loading is older than this one: it is superseded.
