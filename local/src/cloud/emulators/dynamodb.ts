@@ -10,7 +10,7 @@ import { CloudError } from '../errors';
 import { hostCheckingFront, type Listening } from '../http';
 import { freePort, pickPort, waitForPort } from './ports';
 import { reapOnExit } from './reaper';
-import { isDynamoDbWrite, type StreamWrites } from './stream-writes';
+import type { StreamWrites } from './stream-writes';
 
 export interface DynamoDb {
   endpoint: string;
@@ -98,7 +98,7 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
   // DynamoDB Local cannot check a Host header: it listens on a port of its own, behind a front that does.
   const front = await pickPort(fixedPort, 'DynamoDB Local');
   if (sharedPort && !dir) {
-    const fronted = await hostCheckingFront(sharedPort, front, writes.watch(isDynamoDbWrite), inNamespace(`cloud${randomUUID().replaceAll('-', '')}`));
+    const fronted = await hostCheckingFront(sharedPort, front, writes.watchDynamoDb(), inNamespace(`cloud${randomUUID().replaceAll('-', '')}`));
     const outage = () => Promise.reject(new CloudError('a DynamoDB Local outage needs a persistent cloud (a data dir): in memory its tables would be lost'));
     return { endpoint: fronted.endpoint, outage, stop: fronted.stop };
   }
@@ -115,7 +115,7 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
   };
   try {
     await running.ready;
-    fronted = await hostCheckingFront(port, front, writes.watch(isDynamoDbWrite));
+    fronted = await hostCheckingFront(port, front, writes.watchDynamoDb());
   } catch (error) {
     await stop();
     throw error;

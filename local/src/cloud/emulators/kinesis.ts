@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import kinesalite from 'kinesalite';
 import { type Listening, listenOnLoopback, refusedHost } from '../http';
 import { pickPort } from './ports';
-import { isKinesisWrite, type StreamWrites } from './stream-writes';
+import type { StreamWrites } from './stream-writes';
 
 export type Kinesis = Listening;
 
@@ -17,7 +17,7 @@ export async function startKinesis(dir: string | undefined, writes: StreamWrites
   // kinesalite's own handler, behind a loopback Host check.
   const [serve] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   server.removeAllListeners('request');
-  const observe = writes.watch(isKinesisWrite);
+  const observe = writes.watchKinesis();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (refusedHost(req, res)) return;
     observe(req, res);

@@ -6,7 +6,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { compileFilters, kinesisFilterView } from './filter';
 import type { GaveUp } from './failure-destination';
-import type { StreamWrites } from '../emulators/stream-writes';
+import { type StreamWrites, shardKey } from '../emulators/stream-writes';
 import { createBatchDelivery } from './stream-batch';
 import { orderingKey, StreamLanes } from './stream-lanes';
 import { dynamodbSource, kinesisSource, type Position, type SourceRecord, type StreamSource } from './stream-sources';
@@ -147,6 +147,7 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
       });
     let lastRead: string | undefined;
     let closed = false;
+    const writesTo = shardKey(config.kind, config.streamArn, shardId);
 
     const save = () => {
       const position = lanes.checkpoint();
@@ -190,7 +191,7 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
     while (!closed && !abort.signal.aborted) {
       try {
         iterator ??= await source.iterator(shardId, position());
-        const writesBefore = deps.writes?.seen ?? 0;
+        const writesBefore = deps.writes?.seen(writesTo) ?? 0;
         if (lanes.outstanding() >= lanes.count * config.batchSize) {
           state.caughtUp = false;
           await settledOrPoll();
@@ -207,7 +208,7 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
         pump();
         save();
         state.caughtUp = page.records.length === 0 && lanes.outstanding() === 0;
-        if (page.records.length === 0 && !closed) await (deps.writes ? deps.writes.next(writesBefore, IDLE_MS, abort.signal) : pause(POLL_MS));
+        if (page.records.length === 0 && !closed) await (deps.writes ? deps.writes.next(writesTo, writesBefore, IDLE_MS, abort.signal) : pause(POLL_MS));
       } catch (error) {
         // An expired iterator or a hiccup of the emulator: a new iterator after the last record read.
         if (abort.signal.aborted) break;
