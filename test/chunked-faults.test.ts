@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -10,6 +9,7 @@ import { startCloud, type LocalCloud } from '../local/src/cloud/index';
 import { generate } from '../local/src/generate/index';
 import { partitionName } from '@dataharvest/shared/load/slice-table';
 import { lenientPersistence } from './support/lenient';
+import { memoryDir } from '../local/src/cloud/emulators/memory-dir';
 
 /**
  * Faults on the chunked path, through real events: loaders losing their connection mid-COPY (PostgreSQL terminates
@@ -23,7 +23,7 @@ const ROWS = 40_000;
 const HOLDERS = 100;
 
 describe('the chunked path under faults', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dataharvest-chunk-faults-'));
+  const dir = memoryDir('dataharvest-chunk-faults-');
   let cloud: LocalCloud;
   let on: Connection;
   let db: pg.Client;

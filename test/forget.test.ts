@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
@@ -11,6 +10,7 @@ import type { FailuresListing } from '../local/src/cli/failures';
 import { readOutputEvents } from '../local/src/cli/output-events';
 import { type LocalCloud, startCloud } from '../local/src/cloud/index';
 import { FRIDA, FRITZ } from './support/chain';
+import { memoryDir } from '../local/src/cloud/emulators/memory-dir';
 
 const SAMPLE = 'examples/sample-batch';
 const CLIENT = 'FORGET_CO';
@@ -34,7 +34,7 @@ const MULTIPART = /^"?[0-9a-f]{32}-\d+"?$/;
 describe('dataharvest forget', () => {
   let cloud: LocalCloud;
   let on: Connection;
-  const dataDir = mkdtempSync(join(tmpdir(), 'dataharvest-forget-'));
+  const dataDir = memoryDir('dataharvest-forget-');
   const upload = (key: string, body: Buffer | string) => on.aws.s3.send(new PutObjectCommand({ Bucket: ingestBucket(on.deployment), Key: key, Body: body }));
   const waitFor = async (batchDate: string, done: (b: { stage: string; generation: number }) => boolean) => {
     // Generous: a re-run sends several batches through every step, and CI machines are slower than this one.

@@ -1,16 +1,16 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FILE_TYPES } from '@dataharvest/events/batch';
 import { generate } from '../local/src/generate/index';
+import { memoryDir } from '../local/src/cloud/emulators/memory-dir';
 
 /** More portfolios than one GetRecords page (10,000 records) holds. */
 const PORTFOLIOS = 10_050;
 
 describe('dataharvest run --json on a large batch', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dataharvest-large-'));
+  const dir = memoryDir('dataharvest-large-');
   chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dir inside
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

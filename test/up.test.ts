@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { memoryDir } from '../local/src/cloud/emulators/memory-dir';
 
 /** Every process still in the group: what a terminal's Ctrl-C would have had to stop. */
 const processesIn = (group: number) => {
@@ -14,7 +14,7 @@ const processesIn = (group: number) => {
 };
 
 describe('dataharvest up in a terminal', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dataharvest-group-'));
+  const dataDir = memoryDir('dataharvest-group-');
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('stops on a Ctrl-C that reaches its whole process group, PostgreSQL and Java included, leaving nothing behind', async () => {

