@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { memoryDir } from '../local/src/cloud/emulators/memory-dir';
+import { SHARED_DYNAMODB_PORT } from '../local/src/cloud/emulators/services';
 
 /** Every process still in the group: what a terminal's Ctrl-C would have had to stop. */
 const processesIn = (group: number) => {
@@ -19,7 +20,9 @@ describe('dataharvest up in a terminal', () => {
 
   it('stops on a Ctrl-C that reaches its whole process group, PostgreSQL and Java included, leaving nothing behind', async () => {
     // detached: a group of its own, as a terminal gives a foreground job; the signal then goes to every member.
-    const up = spawn('node', ['local/bin/dataharvest.mjs', 'up', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // Not offered the run's DynamoDB Local: this `up` starts a JVM of its own, as on a developer's machine.
+    const { [SHARED_DYNAMODB_PORT]: _, ...env } = process.env;
+    const up = spawn('node', ['local/bin/dataharvest.mjs', 'up', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
     let output = '';
     for (const s of [up.stdout, up.stderr]) s.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
@@ -29,7 +32,7 @@ describe('dataharvest up in a terminal', () => {
         throw new Error(`up exited with ${code}: ${output}`);
       }),
     ]);
-    expect(processesIn(up.pid!).some((p) => p.endsWith('postgres'))).toBe(true);
+    expect(['postgres', 'java'].map((name) => processesIn(up.pid!).some((p) => p.endsWith(name)))).toEqual([true, true]);
     // What only AWS acts on is named at deploy, never dropped silently (docs/local-cloud.md).
     expect(output).toMatch(/dataharvest-persistence-dev: \d+ CloudWatch alarms recorded, not evaluated: no CloudWatch locally/);
     expect(output).toMatch(/dataharvest-metastore-dev: \d+ KMS keys checked, not applied/);

@@ -177,9 +177,14 @@ describe('startServices lifecycle', () => {
     expect(existsSync(other.dataDir)).toBe(false);
   });
 
-  it('keeps data across restarts in a data dir, and refuses a second cloud on it while the first runs', async () => {
+  // Offered the run's DynamoDB Local, a data dir's cloud keeps its tables there under a name kept in the dir; with a
+  // JVM of its own, in the dir's files.
+  it.each([
+    ['offered', false],
+    ['of its own', true],
+  ])('keeps data across restarts in a data dir (DynamoDB Local %s), and refuses a second cloud on it while the first runs', async (_, ownDynamoDb) => {
     const dataDir = join(scratch(), '.dataharvest');
-    const first = await startServices({ dataDir });
+    const first = await startServices({ dataDir, ownDynamoDb });
     const db = () => new DynamoDBClient({ ...aws(), endpoint: first.endpoints.dynamodb });
     const s3 = (endpoint: string) => new S3Client({ ...aws(), endpoint, forcePathStyle: true });
     try {
@@ -204,7 +209,7 @@ describe('startServices lifecycle', () => {
       await first.stop();
     }
 
-    const second = await startServices({ dataDir });
+    const second = await startServices({ dataDir, ownDynamoDb });
     try {
       const { Item } = await new DynamoDBClient({ ...aws(), endpoint: second.endpoints.dynamodb }).send(new GetItemCommand({ TableName: 'kept', Key: { pk: { S: 'a' } } }));
       expect(Item).toEqual({ pk: { S: 'a' } });
@@ -220,6 +225,33 @@ describe('startServices lifecycle', () => {
       await second.stop();
     }
     expect(existsSync(dataDir)).toBe(true);
+  });
+
+  it("gives a reset data dir new tables in the offered DynamoDB Local, and refuses it an outage, which would take down the run's", async () => {
+    const dataDir = join(scratch(), '.dataharvest');
+    const tables = async (cloud: Services) => (await new DynamoDBClient({ ...aws(), endpoint: cloud.endpoints.dynamodb }).send(new ListTablesCommand({}))).TableNames;
+    const first = await startServices({ dataDir });
+    try {
+      await new DynamoDBClient({ ...aws(), endpoint: first.endpoints.dynamodb }).send(
+        new CreateTableCommand({
+          TableName: 'before-reset',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        }),
+      );
+      expect(await tables(first)).toEqual(['before-reset']);
+      await expect(first.dynamodbOutage(10)).rejects.toThrow(cloudError('a DynamoDB Local outage needs a cloud with a DynamoDB Local of its own: this one uses the one it was offered'));
+    } finally {
+      await first.stop();
+    }
+    rmSync(dataDir, { recursive: true });
+    const second = await startServices({ dataDir });
+    try {
+      expect(await tables(second)).toEqual([]);
+    } finally {
+      await second.stop();
+    }
   });
 
   it('says in one line when a fixed port is taken', async () => {

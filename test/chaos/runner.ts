@@ -24,9 +24,9 @@ export async function runScenarios(scenarios: readonly Scenario[], report: (o: O
     if (!mine.length) continue;
     const dir = memoryDir(`dataharvest-chaos-${kind}-`);
     chmodSync(dir, 0o755); // PostgreSQL runs as `postgres`, who must enter the data dirs inside
-    // In memory (the test run's shared DynamoDB Local) unless a scenario needs a data dir.
-    const dataDir = mine.some((s) => s.persistent) ? join(dir, 'cloud') : undefined;
-    const cloud = await startCloud({ dataDir, parameters: CLOUD_PARAMETERS[kind] });
+    // In memory (the test run's shared DynamoDB Local) unless a scenario needs a data dir and a DynamoDB Local of its own.
+    const persistent = mine.some((s) => s.persistent);
+    const cloud = await startCloud({ dataDir: persistent ? join(dir, 'cloud') : undefined, ownDynamoDb: persistent, parameters: CLOUD_PARAMETERS[kind] });
     const h = harness(cloud);
     try {
       for (const scenario of mine) {

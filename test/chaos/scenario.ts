@@ -9,7 +9,7 @@ export interface Scenario {
   cloud: CloudKind;
   /** Quick enough for the subset `npm test` runs (test/chaos/chaos.test.ts). */
   fast?: boolean;
-  /** Needs a cloud with a data dir (a DynamoDB Local outage restarts it from its files); the others run in memory. */
+  /** Needs a cloud with a data dir and a DynamoDB Local of its own (an outage restarts it from its files); the others run in memory. */
   persistent?: boolean;
   /** Injects its faults into a run of `client`'s batch and returns where the outcome differs from a clean run. */
   run(h: Harness, client: string): Promise<string[]>;

@@ -56,6 +56,8 @@ export interface CloudOptions {
   parameters?: Record<string, string>;
   /** Where the local clock starts (`up --clock`); it runs on from there. Default: the host's time. */
   clock?: Date;
+  /** A DynamoDB Local of its own even where one is offered (emulators/dynamodb.ts): what `dynamodbOutage` needs. */
+  ownDynamoDb?: boolean;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<LocalCloud> {
   const root = resolve(opts.root ?? process.cwd());
   const stacks = loadComposedStacks(root);
   checkOverrides(stacks, opts.parameters ?? {});
-  const emulators = await startServices({ dataDir: opts.dataDir, log, ports: opts.ports });
+  const emulators = await startServices({ dataDir: opts.dataDir, log, ports: opts.ports, ownDynamoDb: opts.ownDynamoDb });
   const clients = emulatorClients(emulators);
   const runtime = new Runtime(log, emit);
   const clock = new LocalClock(opts.clock);

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -88,18 +88,19 @@ export function launchDynamoDbLocal(port: number, opts: { dir?: string; sharedDb
 }
 
 /**
- * DynamoDB Local, streams included, behind a front on a free (or the given) port. A cloud with a data dir runs its
- * own, its tables in the dir. An ephemeral one runs its own in memory, or, given `sharedPort` (one already running
- * without `-sharedDb`, as the test suite starts for all its clouds), uses that one: the front names one database
- * for every caller of this cloud (the access key and Region DynamoDB Local keeps databases by), so no two clouds
- * see each other's tables, and the JVM's start-up is paid once.
+ * DynamoDB Local, streams included, behind a front on a free (or the given) port. Offered `sharedPort` (one already
+ * running without `-sharedDb`, as the test suite starts for all its clouds), a cloud uses that one: the front names
+ * one database for every caller of this cloud (the access key and Region DynamoDB Local keeps databases by), so no
+ * two clouds see each other's tables, and the JVM's start-up (about 4 s of CPU) is paid once. A cloud with a data
+ * dir keeps its database's name there, so a restart on the dir finds its tables for as long as that JVM runs.
+ * Otherwise a cloud runs its own: its tables in the data dir, or in memory.
  */
 export async function startDynamoDb(dir: string | undefined, log: (l: string) => void, writes: StreamWrites, fixedPort?: number, sharedPort?: number): Promise<DynamoDb> {
   // DynamoDB Local cannot check a Host header: it listens on a port of its own, behind a front that does.
   const front = await pickPort(fixedPort, 'DynamoDB Local');
-  if (sharedPort && !dir) {
-    const fronted = await hostCheckingFront(sharedPort, front, writes.watchDynamoDb(), inNamespace(`cloud${randomUUID().replaceAll('-', '')}`));
-    const outage = () => Promise.reject(new CloudError('a DynamoDB Local outage needs a persistent cloud (a data dir): in memory its tables would be lost'));
+  if (sharedPort) {
+    const fronted = await hostCheckingFront(sharedPort, front, writes.watchDynamoDb(), inNamespace(dir ? keptNamespace(dir) : newNamespace()));
+    const outage = () => Promise.reject(new CloudError('a DynamoDB Local outage needs a cloud with a DynamoDB Local of its own: this one uses the one it was offered'));
     return { endpoint: fronted.endpoint, outage, stop: fronted.stop };
   }
   const port = await freePort();
@@ -130,6 +131,18 @@ export async function startDynamoDb(dir: string | undefined, log: (l: string) =>
     await running.ready;
   };
   return { endpoint: fronted.endpoint, outage, stop };
+}
+
+const newNamespace = () => `cloud${randomUUID().replaceAll('-', '')}`;
+
+/** The database a data dir's cloud uses in an offered DynamoDB Local: named once, so a reset dir gets a new one. */
+function keptNamespace(dir: string): string {
+  const file = join(dir, 'dynamodb', 'namespace');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const name = newNamespace();
+  writeFileSync(file, name);
+  return name;
 }
 
 /** Signed requests' headers with `key` as their access key and one Region: DynamoDB Local's database of the cloud. */

@@ -68,7 +68,7 @@ function claim(dataDir: string): () => void {
  * Starts PostgreSQL, DynamoDB Local, kinesalite, s3rver, fauxqs and a Secrets Manager on free loopback ports. With a dataDir their
  * state persists across restarts; without one everything lives in a temp dir removed on stop.
  */
-export async function startServices(opts: { dataDir?: string; log?: (l: string) => void; ports?: Ports } = {}): Promise<Services> {
+export async function startServices(opts: { dataDir?: string; log?: (l: string) => void; ports?: Ports; ownDynamoDb?: boolean } = {}): Promise<Services> {
   const log = opts.log ?? (() => undefined);
   const ephemeral = !opts.dataDir;
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : memoryDir('dataharvest-');
@@ -104,7 +104,7 @@ export async function startServices(opts: { dataDir?: string; log?: (l: string) 
     const streamWrites = new StreamWrites();
     const [postgres, dynamodb, kinesis, s3, sqs, secrets] = await allStarted([
       started(startPostgres(dataDir, !ephemeral, log, ports.postgres)),
-      started(startDynamoDb(ephemeral ? undefined : dataDir, log, streamWrites, ports.dynamodb, sharedDynamoDbPort())),
+      started(startDynamoDb(ephemeral ? undefined : dataDir, log, streamWrites, ports.dynamodb, opts.ownDynamoDb ? undefined : sharedDynamoDbPort())),
       started(startKinesis(ephemeral ? undefined : dataDir, streamWrites, ports.kinesis)),
       started(startS3(dataDir, ports.s3)),
       started(startSqs(REGION, ports.sqs, ephemeral ? undefined : join(dataDir, 'sqs-messages.json'))),
