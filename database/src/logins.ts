@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import pg from 'pg';
@@ -9,7 +7,7 @@ import { readConfig } from '@dataharvest/shared/config';
 import { applyGrants, INGEST, MIGRATOR, rolesSql, transformerLoginSql } from '@dataharvest/shared/db/access';
 import { lambda } from '@dataharvest/shared/handler';
 import { logger } from '@dataharvest/shared/logger';
-import { transaction } from '@dataharvest/shared/pg';
+import { transaction, verifiedTls } from '@dataharvest/shared/pg';
 import { safeError } from '@dataharvest/shared/safe-error';
 
 const Login = z.object({ username: z.string(), password: z.string() });
@@ -69,7 +67,7 @@ async function createLogins(request: z.infer<typeof Logins> | z.infer<typeof Tra
     database: env.DB_NAME,
     user: master.username,
     password: master.password,
-    ssl: { ca: [...rootCertificates, readFileSync(env.DB_CA_FILE, 'utf8')], rejectUnauthorized: true },
+    ssl: verifiedTls(env.DB_CA_FILE),
   });
   await db.connect();
   try {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { type ConnectionOptions, createSecureContext, rootCertificates } from 'node:tls';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import pg from 'pg';
@@ -48,10 +48,19 @@ export async function connectionConfig(config: DatabaseConfig, client: SecretsMa
     database: config.DB_NAME,
     user: username,
     password: async () => (await credentials(secrets, config.DB_SECRET_ARN)).password,
-    ssl: { ca: [...rootCertificates, readFileSync(config.DB_CA_FILE, 'utf8')], rejectUnauthorized: true },
+    ssl: verifiedTls(config.DB_CA_FILE),
     statement_timeout: config.DB_STATEMENT_TIMEOUT_MS,
     idle_in_transaction_session_timeout: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
   };
+}
+
+/**
+ * TLS verified against Node's public roots and the CA in `caFile`, host name included, in one secure context for
+ * every connection: given the CA list instead, each connection parsed its 140-odd certificates again (about 29 ms of
+ * CPU, more than the rest of a connection's start).
+ */
+export function verifiedTls(caFile: string): ConnectionOptions {
+  return { secureContext: createSecureContext({ ca: [...rootCertificates, readFileSync(caFile, 'utf8')] }), rejectUnauthorized: true };
 }
 
 /**

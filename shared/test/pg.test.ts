@@ -1,7 +1,13 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import pg from 'pg';
 import { startServices, type Services } from '../../local/src/cloud/emulators/services';
+import { databaseEnv } from '../../test/support/database-env';
+import { testClients } from '../../test/support/clients';
 import { logger } from '../src/logger';
-import { newPool } from '../src/pg';
+import { connectionConfig, DatabaseEnv, newPool } from '../src/pg';
+import { readConfig } from '../src/config';
 
 describe('newPool', () => {
   let services: Services;
@@ -23,5 +29,21 @@ describe('newPool', () => {
     while (pool.totalCount > 0) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(await backend()).not.toBe(first);
     await pool.end();
+  });
+
+  it("connects as a function does, over TLS verified against the deployment's CA, and refuses a server another CA signed", async () => {
+    const config = readConfig(DatabaseEnv, databaseEnv(services));
+    const { secrets } = testClients(services);
+    const verified = new pg.Client(await connectionConfig(config, secrets));
+    await verified.connect();
+    try {
+      expect((await verified.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows).toEqual([{ ssl: true }]);
+    } finally {
+      await verified.end();
+    }
+    const otherCa = join(services.dataDir, 'other-ca.pem');
+    writeFileSync(otherCa, rootCertificates[0]!);
+    const untrusted = new pg.Client(await connectionConfig({ ...config, DB_CA_FILE: otherCa }, secrets));
+    await expect(untrusted.connect()).rejects.toThrow(/self-signed certificate|unable to verify|unable to get local issuer/);
   });
 });
