@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { type Connection, ingestBucket, runningCloud } from '../local/src/cli/connection';
 import { startUp, type UpProcess } from './support/cli';
 import { databaseDown } from './support/database-down';
@@ -16,6 +16,23 @@ const FILE_TYPES = ['accounts', 'clients', 'portfolios', 'transactions'];
 /** Where the test leaves its screenshot of the page (docs/console.png is a copy of one). */
 const SCREENSHOT = join(tmpdir(), 'dataharvest-console.png');
 const CONSOLE_ADDRESS = /console {3}(http:\/\/127\.0\.0\.1:\d+\/)/;
+
+/**
+ * Waits for what the page is to show; failing, says what it showed instead (an error from `/api/state`, an older
+ * state) and the end of up's output, so that a failure in CI names its cause.
+ */
+async function shown(page: Page, what: Locator, up: UpProcess | undefined, options?: Parameters<Locator['waitFor']>[0]): Promise<void> {
+  try {
+    await what.waitFor(options);
+  } catch (error) {
+    const body = await page
+      .locator('body')
+      // biome-ignore lint/performance/useDomNodeTextContent: the page as rendered, line by line, is what the reader needs.
+      .innerText()
+      .catch((e: unknown) => `(unreadable: ${(e as Error).message})`);
+    throw new Error(`${(error as Error).message.split('\n')[0]}\nthe page showed:\n${body}\nup printed last:\n${up?.output().slice(-3000)}`, { cause: error });
+  }
+}
 
 /** The status console of `dataharvest up`, in headless Chromium: a batch, a failure and its redrive, live. */
 describe('the status console', () => {
@@ -44,21 +61,21 @@ describe('the status console', () => {
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(address);
-    await page.getByText('no batches yet').waitFor();
+    await shown(page, page.getByText('no batches yet'), up);
 
     // A clean batch: the page follows it to COMPLETE, each file with the rows the metastore counts.
     await upload('CLEAN_CO');
     const clean = page.locator('[data-batch="CLEAN_CO/20200130"]');
-    await clean.locator('header .stage', { hasText: 'COMPLETE' }).waitFor({ timeout: 120_000 });
+    await shown(page, clean.locator('header .stage', { hasText: 'COMPLETE' }), up, { timeout: 120_000 });
     const batch = await on.metastore.getBatch('CLEAN_CO', DATE);
     for (const type of FILE_TYPES) {
       const row = clean.locator(`tr[data-file="${type}"]`);
-      await row.locator('.stage', { hasText: 'PERSISTED' }).waitFor();
+      await shown(page, row.locator('.stage', { hasText: 'PERSISTED' }), up);
       expect(await row.locator('.rows').textContent()).toBe(String(batch!.files[type as 'accounts']!.rows));
       expect(batch!.files[type as 'accounts']!.rows).toBeGreaterThan(0);
     }
-    await clean.locator('.timeline', { hasText: 'RECEIVING' }).waitFor();
-    await page.locator('tr[data-client="CLEAN_CO"]').waitFor();
+    await shown(page, clean.locator('.timeline', { hasText: 'RECEIVING' }), up);
+    await shown(page, page.locator('tr[data-client="CLEAN_CO"]'), up);
 
     // A transformer's records give up while PostgreSQL is down: the batch shows FAILED with the reason, and the
     // on-failure queues list its messages with a redrive button each.
@@ -66,10 +83,10 @@ describe('the status console', () => {
     await until('relations', async () => ((await on.metastore.getBatch('BROKEN_CO', DATE))?.stage === 'RELATED' ? true : undefined));
     await databaseDown(postgresUrl, true);
     const broken = page.locator('[data-batch="BROKEN_CO/20200130"]');
-    await broken.locator('header .stage', { hasText: 'FAILED' }).waitFor({ timeout: 180_000 });
-    await broken.locator('.batch-failures', { hasText: 'not currently accepting connections' }).waitFor();
+    await shown(page, broken.locator('header .stage', { hasText: 'FAILED' }), up, { timeout: 180_000 });
+    await shown(page, broken.locator('.batch-failures', { hasText: 'not currently accepting connections' }), up);
     const queued = page.locator('tr[data-failure]', { hasText: 'BROKEN_CO/20200130' });
-    await queued.first().waitFor({ timeout: 60_000 });
+    await shown(page, queued.first(), up, { timeout: 60_000 });
     expect(await queued.first().locator('.reason').textContent()).toContain('not currently accepting connections');
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
@@ -77,9 +94,9 @@ describe('the status console', () => {
     await databaseDown(postgresUrl, false);
     const id = await queued.first().getAttribute('data-failure');
     await queued.first().getByRole('button', { name: 'Redrive' }).click();
-    await page.getByText(`redriven ${id}`).waitFor({ timeout: 60_000 });
-    await broken.locator('header .stage', { hasText: 'COMPLETE' }).waitFor({ timeout: 120_000 });
-    await page.locator(`tr[data-failure="${id}"]`).waitFor({ state: 'detached' });
+    await shown(page, page.getByText(`redriven ${id}`), up, { timeout: 60_000 });
+    await shown(page, broken.locator('header .stage', { hasText: 'COMPLETE' }), up, { timeout: 120_000 });
+    await shown(page, page.locator(`tr[data-failure="${id}"]`), up, { state: 'detached' });
     expect((await on.metastore.getBatch('BROKEN_CO', DATE))?.stage).toBe('COMPLETE');
     // Nothing but the console itself was fetched: no CDN, no network.
     expect(requests.filter((u) => !u.startsWith(address))).toEqual([]);
