@@ -17,29 +17,30 @@ const FILE_TYPES = ['accounts', 'clients', 'portfolios', 'transactions'];
 const SCREENSHOT = join(tmpdir(), 'dataharvest-console.png');
 const CONSOLE_ADDRESS = /console {3}(http:\/\/127\.0\.0\.1:\d+\/)/;
 
-/**
- * Waits for what the page is to show; failing, says what it showed instead (an error from `/api/state`, an older
- * state) and the end of up's output, so that a failure in CI names its cause.
- */
-async function shown(page: Page, what: Locator, up: UpProcess | undefined, options?: Parameters<Locator['waitFor']>[0]): Promise<void> {
-  try {
-    await what.waitFor(options);
-  } catch (error) {
-    const body = await page
-      .locator('body')
-      // biome-ignore lint/performance/useDomNodeTextContent: the page as rendered, line by line, is what the reader needs.
-      .innerText()
-      .catch((e: unknown) => `(unreadable: ${(e as Error).message})`);
-    throw new Error(`${(error as Error).message.split('\n')[0]}\nthe page showed:\n${body}\nup printed last:\n${up?.output().slice(-3000)}`, { cause: error });
-  }
-}
-
 /** The status console of `dataharvest up`, in headless Chromium: a batch, a failure and its redrive, live. */
 describe('the status console', () => {
   const scratch = cloudScratch('console');
   let up: UpProcess | undefined;
   let browser: Browser | undefined;
   let postgresUrl = '';
+
+  /**
+   * Waits for what the page is to show; failing, says what it showed instead (an error from `/api/state`, an older
+   * state) and the end of up's output, so that a failure in CI names its cause.
+   */
+  async function shown(what: Locator, options?: Parameters<Locator['waitFor']>[0]): Promise<void> {
+    try {
+      await what.waitFor(options);
+    } catch (error) {
+      const body = await what
+        .page()
+        .locator('body')
+        // biome-ignore lint/performance/useDomNodeTextContent: the page as rendered, line by line, is what the reader needs.
+        .innerText()
+        .catch((e: unknown) => `(unreadable: ${(e as Error).message})`);
+      throw new Error(`${(error as Error).message.split('\n')[0]}\nthe page showed:\n${body}\nup printed last:\n${up?.output().slice(-3000)}`, { cause: error });
+    }
+  }
 
   afterAll(async () => {
     await browser?.close();
@@ -61,21 +62,21 @@ describe('the status console', () => {
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(address);
-    await shown(page, page.getByText('no batches yet'), up);
+    await shown(page.getByText('no batches yet'));
 
     // A clean batch: the page follows it to COMPLETE, each file with the rows the metastore counts.
     await upload('CLEAN_CO');
     const clean = page.locator('[data-batch="CLEAN_CO/20200130"]');
-    await shown(page, clean.locator('header .stage', { hasText: 'COMPLETE' }), up, { timeout: 120_000 });
+    await shown(clean.locator('header .stage', { hasText: 'COMPLETE' }), { timeout: 120_000 });
     const batch = await on.metastore.getBatch('CLEAN_CO', DATE);
     for (const type of FILE_TYPES) {
       const row = clean.locator(`tr[data-file="${type}"]`);
-      await shown(page, row.locator('.stage', { hasText: 'PERSISTED' }), up);
+      await shown(row.locator('.stage', { hasText: 'PERSISTED' }));
       expect(await row.locator('.rows').textContent()).toBe(String(batch!.files[type as 'accounts']!.rows));
       expect(batch!.files[type as 'accounts']!.rows).toBeGreaterThan(0);
     }
-    await shown(page, clean.locator('.timeline', { hasText: 'RECEIVING' }), up);
-    await shown(page, page.locator('tr[data-client="CLEAN_CO"]'), up);
+    await shown(clean.locator('.timeline', { hasText: 'RECEIVING' }));
+    await shown(page.locator('tr[data-client="CLEAN_CO"]'));
 
     // A transformer's records give up while PostgreSQL is down: the batch shows FAILED with the reason, and the
     // on-failure queues list its messages with a redrive button each.
@@ -83,10 +84,10 @@ describe('the status console', () => {
     await until('relations', async () => ((await on.metastore.getBatch('BROKEN_CO', DATE))?.stage === 'RELATED' ? true : undefined));
     await databaseDown(postgresUrl, true);
     const broken = page.locator('[data-batch="BROKEN_CO/20200130"]');
-    await shown(page, broken.locator('header .stage', { hasText: 'FAILED' }), up, { timeout: 180_000 });
-    await shown(page, broken.locator('.batch-failures', { hasText: 'not currently accepting connections' }), up);
+    await shown(broken.locator('header .stage', { hasText: 'FAILED' }), { timeout: 180_000 });
+    await shown(broken.locator('.batch-failures', { hasText: 'not currently accepting connections' }));
     const queued = page.locator('tr[data-failure]', { hasText: 'BROKEN_CO/20200130' });
-    await shown(page, queued.first(), up, { timeout: 60_000 });
+    await shown(queued.first(), { timeout: 60_000 });
     expect(await queued.first().locator('.reason').textContent()).toContain('not currently accepting connections');
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
@@ -94,9 +95,9 @@ describe('the status console', () => {
     await databaseDown(postgresUrl, false);
     const id = await queued.first().getAttribute('data-failure');
     await queued.first().getByRole('button', { name: 'Redrive' }).click();
-    await shown(page, page.getByText(`redriven ${id}`), up, { timeout: 60_000 });
-    await shown(page, broken.locator('header .stage', { hasText: 'COMPLETE' }), up, { timeout: 120_000 });
-    await shown(page, page.locator(`tr[data-failure="${id}"]`), up, { state: 'detached' });
+    await shown(page.getByText(`redriven ${id}`), { timeout: 60_000 });
+    await shown(broken.locator('header .stage', { hasText: 'COMPLETE' }), { timeout: 120_000 });
+    await shown(page.locator(`tr[data-failure="${id}"]`), { state: 'detached' });
     expect((await on.metastore.getBatch('BROKEN_CO', DATE))?.stage).toBe('COMPLETE');
     // Nothing but the console itself was fetched: no CDN, no network.
     expect(requests.filter((u) => !u.startsWith(address))).toEqual([]);
