@@ -1,12 +1,14 @@
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { columnsDdl, FILE_SCHEMAS, moneySumSql } from '@dataharvest/events/file-schemas';
 import { BASE_TABLES_DDL } from '@dataharvest/shared/db/base-tables';
 import { applyDdl } from '@dataharvest/shared/pg';
 import { generateFile } from '../../../local/src/generate/index';
-import { loadSlice } from '@dataharvest/shared/load/slice-loader';
-import { partitionName, replaceSlice } from '@dataharvest/shared/load/slice-table';
+import { loadRecords, loadSlice } from '@dataharvest/shared/load/slice-loader';
+import { partitionName, replaceSlice, SliceTable } from '@dataharvest/shared/load/slice-table';
 import { validFile, type CsvFile } from '../../../shared/test/load/csv-files';
 import { sliceRows, startHarness, type Harness } from './harness';
 
@@ -70,6 +72,49 @@ describe('loadSlice against PostgreSQL', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it("loads every valid file as PostgreSQL's own CSV COPY of it does, value for value", async () => {
+    await fc.assert(
+      fc.asyncProperty(validFile, async (file) => {
+        const bytes = Buffer.from(file.text);
+        expect(await withClient((db) => loadSlice(db, { client: 'OWN_COPY', batchDate: '20200130', type: file.type }, Readable.from([bytes])))).toMatchObject({ loaded: true });
+        const columns = FILE_SCHEMAS[file.type].map((c) => `${c.name}::text`).join(', ');
+        const ownCopy = await withClient(async (db) => {
+          await db.query('BEGIN');
+          try {
+            await db.query(`CREATE TEMP TABLE own_copy (${columnsDdl(file.type, { client: 'OWN_COPY', isoDate: '2020-01-30' })})`);
+            const header = file.order.map((i) => FILE_SCHEMAS[file.type][i]!.name).join(', ');
+            await pipeline(Readable.from([bytes]), db.query(copyFrom(`COPY own_copy (${header}) FROM STDIN WITH (FORMAT csv, HEADER true)`)));
+            return (await db.query(`SELECT ${columns} FROM own_copy ORDER BY record_id`)).rows;
+          } finally {
+            await db.query('ROLLBACK');
+          }
+        });
+        const loaded = await h.db.query(`SELECT ${columns} FROM ${file.type} WHERE client = 'OWN_COPY' ORDER BY record_id`);
+        expect(loaded.rows).toEqual(ownCopy);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses a file with a row the database refuses, naming the row, and leaves the connection usable', async () => {
+    await withClient(async (db) => {
+      const target = new SliceTable(db, { type: 'transactions', client: 'REFUSED', batchDate: '20200130' });
+      // A constraint the validator knows nothing of stands in for a value rule the two might disagree on.
+      const begin = target.begin.bind(target);
+      target.begin = async () => {
+        await begin();
+        await db.query(`ALTER TABLE ${target.staging} ADD CHECK (amount < 100)`);
+      };
+      const bytes = Buffer.from('record_id,account_number,transaction_reference,amount,keyword\n1,1,a,5,X\n2,1,b,500,X\n');
+      expect(await loadRecords(db, 'transactions', target, Readable.from([bytes]))).toMatchObject({
+        loaded: false,
+        errors: [{ line: 1, reason: expect.stringMatching(/^the database refused loaded row 2: new row .* violates check constraint/) }],
+      });
+      expect((await db.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+    });
+    expect(await sliceRows(h.db, 'transactions', 'REFUSED', '2020-01-30')).toEqual([]);
   });
 
   it('keeps the file line each row starts on: after multi-line values and left-out rows, however chunked', async () => {

@@ -7,8 +7,9 @@ export const maskQuotedValues = (message: string) => message.replace(/"([^"]*)"/
 
 /**
  * Writes to a COPY with backpressure. Should PostgreSQL refuse a value that the validator let through (SQLSTATE
- * class 22, data exception, or 23, integrity), that is the file's fault and becomes a row error; anything else
- * (a lost connection) is thrown, so that the load is retried.
+ * class 22, data exception, or 23, integrity), that is the file's fault and becomes an error of the whole file, which
+ * names the loaded row by its place (a binary COPY counts rows, not file lines); anything else (a lost connection) is
+ * thrown, so that the load is retried.
  */
 export class CopySink {
   private failed = false;
@@ -39,7 +40,7 @@ export class CopySink {
     });
   }
 
-  /** Ends the COPY; a row error when PostgreSQL refused the data. */
+  /** Ends the COPY; the file's error when PostgreSQL refused the data. */
   async end(): Promise<RowError | undefined> {
     if (!this.failed) this.copy.end();
     try {
@@ -48,8 +49,8 @@ export class CopySink {
     } catch (error) {
       const e = error as Error & { where?: string };
       if (!isDataError(e)) throw error;
-      const line = /line (\d+)/.exec(e.where ?? '')?.[1];
-      return { line: line ? Number(line) : 1, reason: `the database refused the data: ${maskQuotedValues(e.message)}` };
+      const row = /line (\d+)/.exec(e.where ?? '')?.[1];
+      return { line: 1, reason: `the database refused ${row ? `loaded row ${row}` : 'the data'}: ${maskQuotedValues(e.message)}` };
     }
   }
 

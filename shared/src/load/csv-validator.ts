@@ -144,6 +144,7 @@ export class CsvValidator {
       this.rejected.length = 0;
     }
     if (this.fatal) return;
+    this.copyData?.end();
     if (!this.header) this.report(1, undefined, 'the file is empty');
     else if (this.records === 0) this.report(2, undefined, 'the file has a header but no rows');
   }
@@ -171,10 +172,7 @@ export class CsvValidator {
     // A UTF-8 BOM, once: decided as soon as three bytes (or the whole file) are in, so a BOM after it, whatever the
     // chunking, is the header's text, as it is in a file read whole.
     if (this.fileStart && (buf.length >= 3 || final)) {
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
-        p = 3;
-        this.copyData?.pass(3);
-      }
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = 3;
       this.fileStart = false;
     }
     while (p < limit && !this.fatal) {
@@ -377,7 +375,7 @@ export class CsvValidator {
         this.readHeader(names);
         this.crlf = p >= limit ? undefined : crlf;
         this.line = this.firstLine ?? this.line + 1 + lines;
-        this.copyData?.pass(end);
+        if (!this.fatal) this.copyData?.begin(this.kinds);
         return end;
       }
       if (p < limit) {

@@ -105,7 +105,7 @@ export async function loadRecords(db: pg.ClientBase, type: FileType, table: Load
 
     await table.begin();
     // Each row's file line is the COPY data's first column (copy-data.ts).
-    const copySql = `COPY ${table.staging} (line, ${validator.copyColumns.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER true)`;
+    const copySql = `COPY ${table.staging} (line, ${validator.copyColumns.join(', ')}) FROM STDIN WITH (FORMAT binary)`;
     const sink = new CopySink(db.query(copyFrom(copySql, COPY_STREAM_OPTIONS)));
     const rejects: Reject[] = [];
     /** Sends what the validator passed; a lenient load keeps the records it left out. */

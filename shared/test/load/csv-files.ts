@@ -12,7 +12,7 @@ const validValue: Record<Exclude<ValueKind, 'record_id'>, fc.Arbitrary<string>> 
   account: digits(1, 34),
   money: fc.tuple(fc.boolean(), digits(1, 15), fc.option(digits(1, 2), { nil: undefined })).map(([neg, int, dec]) => `${neg ? '-' : ''}${int}${dec === undefined ? '' : `.${dec}`}`),
   currency: fc.constantFrom(...CURRENCY_CODES),
-  uuid: fc.uuid(),
+  uuid: fc.uuid().chain((u) => fc.constantFrom(u, u.toUpperCase())),
   reference: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
   keyword: fc.stringMatching(/^[A-Z_]{1,32}$/),
   code: fc.stringMatching(/^[A-Z0-9]{1,16}$/),

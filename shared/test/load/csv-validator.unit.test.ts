@@ -5,6 +5,7 @@ import { baseTableDdl, columnForHeader, columnsDdl } from '@dataharvest/events/f
 import { CsvValidator } from '@dataharvest/shared/load/csv-validator';
 import { CURRENCY_CODES, ISO_4217_PUBLISHED } from '@dataharvest/shared/load/currencies';
 import { invalidValue } from '@dataharvest/shared/load/values';
+import { decodeCopy } from './copy-decoder';
 import { lenientCut, validate } from './csv-files';
 
 const SAMPLE = 'examples/sample-batch';
@@ -280,7 +281,7 @@ describe('CsvValidator: line numbers after multi-line quoted values (examples)',
     for (let cut = 1; cut < bytes.length; cut++) expect([cut, lenientCut('clients', bytes, [cut]).rejected.map((r) => r.line)]).toEqual([cut, [5, 8]]);
   });
 
-  /** What the validator gives COPY, the file cut once at `cut`. */
+  /** What the validator gives COPY, the file cut once at `cut`, decoded: each row's line and values as printed. */
   const copyData = (bytes: Buffer, cut: number, options: { firstLine?: number; keepRejected?: boolean } = {}) => {
     const v = new CsvValidator('clients', { ...options, copyData: true });
     const data = [];
@@ -289,22 +290,46 @@ describe('CsvValidator: line numbers after multi-line quoted values (examples)',
       data.push(...v.takeCopyData());
     }
     v.end();
-    return Buffer.concat([...data, ...v.takeCopyData()]).toString();
+    return decodeCopy(Buffer.concat([...data, ...v.takeCopyData()]), ['record_id', 'text', 'text', 'uuid', 'money']);
   };
+  const row = (line: number, id: number, name: string, allowance = '801.00') => [String(line), String(id), name, 'Maier', REF, allowance];
 
   it('gives COPY each loaded row after the line it starts on: after multi-line values, left-out records and empty lines, however chunked', () => {
-    const anna = client(1, '"Anna\nMaria\nLuise"'),
-      carl = client(3, '"Carl\nC."');
-    const bytes = file('\n', anna, client(2, 'Bob', 'x'), carl, '', client(4, 'Dora'), client(5, 'Eve'));
-    const expected = `${C}\n2,${anna}\n6,${carl}\n9,${client(4, 'Dora')}\n10,${client(5, 'Eve')}\n`;
+    const bytes = file('\n', client(1, '"Anna\nMaria\nLuise"'), client(2, 'Bob', 'x'), client(3, '"Carl\nC."'), '', client(4, 'Dora'), client(5, 'Eve'));
+    const expected = [row(2, 1, 'Anna\nMaria\nLuise'), row(6, 3, 'Carl\nC.'), row(9, 4, 'Dora'), row(10, 5, 'Eve')];
     for (let cut = 1; cut < bytes.length; cut++) expect([cut, copyData(bytes, cut, { keepRejected: true })]).toEqual([cut, expected]);
     // A chunk's rows count from the file line its range starts on; a BOM and a last record without a line break stay.
     const chunk = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${C}\n${client(7, '"G\nH"')}\n${client(8, 'Ida')}`)]);
-    expect(copyData(chunk, 3, { firstLine: 40 })).toBe(`\ufeff${C}\n40,${client(7, '"G\nH"')}\n42,${client(8, 'Ida')}`);
+    expect(copyData(chunk, 3, { firstLine: 40 })).toEqual([row(40, 7, 'G\nH'), row(42, 8, 'Ida')]);
+  });
+
+  it('gives COPY the values themselves: unquoted, unescaped, as numbers and UUIDs, in CRLF files too', () => {
+    const upper = REF.toUpperCase().replace('9E40659B', '9E40659C');
+    const bytes = file(
+      '\r\n',
+      `1,"Anna ""Nan""\r\nMaria","Maier",${REF},"-0.5"`,
+      `2147483647,€ 𝄞,Maier,${upper},123456789012345.99`,
+      `10,"a,b",Maier,${REF},-007`,
+      `11,x,Maier,${REF},-0.00`,
+      `12,x,Maier,${REF},10000`,
+      `13,x,Maier,${REF},0.07`,
+    );
+    for (let cut = 1; cut < bytes.length; cut += 7)
+      expect([cut, copyData(bytes, cut)]).toEqual([
+        cut,
+        [
+          row(2, 1, 'Anna "Nan"\r\nMaria', '-0.50'),
+          [...row(4, 2147483647, '€ 𝄞', '123456789012345.99').slice(0, 4), upper.toLowerCase(), '123456789012345.99'],
+          row(5, 10, 'a,b', '-7.00'),
+          row(6, 11, 'x', '0.00'),
+          row(7, 12, 'x', '10000.00'),
+          row(8, 13, 'x', '0.07'),
+        ],
+      ]);
   });
 
   it('leaves an invalid record out of the COPY data of a strict load too', () => {
     const bytes = file('\n', client(1, 'Anna'), client(2, 'Bob', 'x'), client(3, 'Carl'));
-    expect(copyData(bytes, bytes.length)).toBe(`${C}\n2,${client(1, 'Anna')}\n4,${client(3, 'Carl')}\n`);
+    expect(copyData(bytes, bytes.length)).toEqual([row(2, 1, 'Anna'), row(4, 3, 'Carl')]);
   });
 });
