@@ -12,13 +12,13 @@ export class CopyData {
   private ends = new Int32Array(1024);
   private lines = new Int32Array(1024);
   private marked = 0;
-  private kinds: readonly ValueKind[] = [];
+  private encodings = new Uint8Array(0);
   private signature = false;
   private readonly ready: Buffer[] = [];
 
   /** The header has been read: records have these values, in this order, and the COPY data starts. */
   begin(kinds: readonly ValueKind[]): void {
-    this.kinds = kinds;
+    this.encodings = Uint8Array.from(kinds, encodingOf);
     this.signature = true;
   }
 
@@ -36,24 +36,24 @@ export class CopyData {
 
   /** Ends a scan of `buf`: its marked records become COPY data. */
   cut(buf: Buffer): void {
-    const { starts, ends, lines, marked: n, kinds } = this;
+    const { starts, ends, lines, marked: n, encodings } = this;
     this.marked = 0;
     if (n === 0 && !this.signature) return;
     let size = SIGNATURE.length;
-    for (let i = 0; i < n; i++) size += ends[i]! - starts[i]! + RECORD_OVERHEAD + kinds.length * FIELD_OVERHEAD;
+    for (let i = 0; i < n; i++) size += ends[i]! - starts[i]! + RECORD_OVERHEAD + encodings.length * FIELD_OVERHEAD;
     const out = Buffer.allocUnsafe(size);
     let o = 0;
     if (this.signature) {
       o = SIGNATURE.copy(out);
       this.signature = false;
     }
-    for (let i = 0; i < n; i++) o = writeRecord(out, o, buf, starts[i]!, lines[i]!, kinds);
+    for (let i = 0; i < n; i++) o = writeRecord(out, o, buf, starts[i]!, ends[i]!, lines[i]!, encodings);
     this.ready.push(out.subarray(0, o));
   }
 
   /** The file has ended: the data's trailer follows its last record. */
   end(): void {
-    if (this.kinds.length > 0) this.ready.push(TRAILER);
+    if (this.encodings.length > 0) this.ready.push(TRAILER);
   }
 
   /** The COPY data cut so far, taken once. */
@@ -71,10 +71,19 @@ const RECORD_OVERHEAD = 2 + 8;
 /** Per value at most: its length, and what a short value grows by (a numeric of `5` is 10 bytes). */
 const FIELD_OVERHEAD = 4 + 16;
 
-const QUOTE = 34,
-  COMMA = 44,
-  LF = 10,
-  CR = 13;
+const QUOTE = 34;
+/** What ends an unquoted value: a comma, a line feed, a carriage return. */
+const STOP = new Uint8Array(256);
+STOP[44] = STOP[10] = STOP[13] = 1;
+
+/** How each kind is written: text as its bytes, the others in their type's binary form. */
+const enum Encoding {
+  Text,
+  Int4,
+  Numeric,
+  Uuid,
+}
+const encodingOf = (kind: ValueKind) => (kind === 'record_id' ? Encoding.Int4 : kind === 'money' ? Encoding.Numeric : kind === 'uuid' ? Encoding.Uuid : Encoding.Text);
 
 function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   const b = new Int32Array(a.length * 2);
@@ -96,27 +105,36 @@ function writeInt16(out: Buffer, o: number, v: number): number {
   return o + 2;
 }
 
-/** One tuple: the line, then each value of the record at `p` (valid, so its structure needs no checks). */
-function writeRecord(out: Buffer, o: number, buf: Buffer, p: number, line: number, kinds: readonly ValueKind[]): number {
-  o = writeInt16(out, o, kinds.length + 1);
+/**
+ * One tuple: the line, then each value of the record in [p, end) (valid, so its structure needs no checks). Text is
+ * copied behind its length, unescaped when quoted; the other kinds are read where they lie (quoted, they hold no
+ * escapes).
+ */
+function writeRecord(out: Buffer, o: number, buf: Buffer, p: number, end: number, line: number, encodings: Uint8Array): number {
+  o = writeInt16(out, o, encodings.length + 1);
   o = writeInt32(out, writeInt32(out, o, 4), line);
-  for (let field = 0; field < kinds.length; field++) {
-    // The value's bytes: copied behind its length as they are, then re-encoded for the kinds that are not text.
-    const at = o + 4;
-    let v = at;
-    if (buf[p] === QUOTE) {
-      for (p++; ; p++) {
-        if (buf[p] === QUOTE && buf[++p] !== QUOTE) break;
-        out[v++] = buf[p]!;
+  for (let field = 0; field < encodings.length; field++) {
+    const encoding = encodings[field];
+    if (encoding === Encoding.Text) {
+      let v = o + 4;
+      if (buf[p] === QUOTE) {
+        for (p++; buf[p] !== QUOTE || buf[++p] === QUOTE; p++) out[v++] = buf[p]!;
+      } else {
+        const from = p;
+        while (p < end && STOP[buf[p]!] === 0) p++;
+        for (let i = from; i < p; i++) out[v++] = buf[i]!;
       }
+      writeInt32(out, o, v - o - 4);
+      o = v;
     } else {
-      for (let b = buf[p]; p < buf.length && b !== COMMA && b !== LF && b !== CR; b = buf[++p]) out[v++] = b!;
+      const quoted = buf[p] === QUOTE;
+      const from = quoted ? ++p : p;
+      if (quoted) while (buf[p] !== QUOTE) p++;
+      else while (p < end && STOP[buf[p]!] === 0) p++;
+      o = encoding === Encoding.Int4 ? writeInt32(out, writeInt32(out, o, 4), digits(buf, from, p)) : encoding === Encoding.Numeric ? writeNumeric(out, o, buf, from, p) : writeUuid(out, o, buf, from);
+      if (quoted) p++;
     }
     p++; // the comma, or the line break (the last value's, which nothing reads after)
-    const kind = kinds[field];
-    const end = kind === 'record_id' ? writeInt32(out, at, digits(out, at, v)) : kind === 'money' ? writeNumeric(out, at, v) : kind === 'uuid' ? writeUuid(out, at) : v;
-    writeInt32(out, o, end - at);
-    o = end;
   }
   return o;
 }
@@ -129,23 +147,23 @@ function digits(bytes: Buffer, start: number, end: number): number {
 }
 
 /**
- * A money value `-?D{1,15}(.D{1,2})?` in [at, end) rewritten in place as a numeric: digit count, weight, sign and
+ * A money value `-?D{1,15}(.D{1,2})?` in [start, end) as a numeric: its length, then digit count, weight, sign and
  * display scale, then base-10000 digits, most significant first. numeric(17,2)'s typmod is applied by the database.
  */
-function writeNumeric(out: Buffer, at: number, end: number): number {
-  const negative = out[at] === 45;
-  let p = negative ? at + 1 : at;
-  const dot = out.indexOf(46, p);
-  const intEnd = dot >= 0 && dot < end ? dot : end;
-  let whole = digits(out, p, intEnd);
-  p = intEnd + 1;
-  const cents = p < end ? (out[p]! - 48) * 10 + (p + 1 < end ? out[p + 1]! - 48 : 0) : 0;
+function writeNumeric(out: Buffer, o: number, buf: Buffer, start: number, end: number): number {
+  const negative = buf[start] === 45;
+  let p = negative ? start + 1 : start;
+  let whole = 0;
+  for (; p < end && buf[p] !== 46; p++) whole = whole * 10 + buf[p]! - 48;
+  // p is at the point, or the end.
+  const cents = p + 1 < end ? (buf[p + 1]! - 48) * 10 + (p + 2 < end ? buf[p + 2]! - 48 : 0) : 0;
   // At most four groups for 15 integer digits, least significant first.
   let groups = 0;
   const g = GROUPS;
   for (; whole > 0; whole = Math.floor(whole / 10_000)) g[groups++] = whole % 10_000;
   const count = groups + (cents > 0 ? 1 : 0);
-  let o = writeInt16(out, at, count);
+  o = writeInt32(out, o, 8 + 2 * count);
+  o = writeInt16(out, o, count);
   o = writeInt16(out, o, groups > 0 ? groups - 1 : count > 0 ? -1 : 0);
   o = writeInt16(out, o, negative && count > 0 ? NUMERIC_NEG : 0);
   o = writeInt16(out, o, 2);
@@ -155,12 +173,12 @@ function writeNumeric(out: Buffer, at: number, end: number): number {
 const GROUPS = new Int32Array(4);
 const NUMERIC_NEG = 0x4000;
 
-/** A UUID's 36 characters at `at` rewritten in place as its 16 bytes. */
-function writeUuid(out: Buffer, at: number): number {
-  let o = at;
-  for (let i = at; i < at + 36; i += 2) {
-    if (out[i] === 45) i++;
-    out[o++] = (HEX[out[i]!]! << 4) | HEX[out[i + 1]!]!;
+/** A UUID's 36 characters at `start` as its length and 16 bytes. */
+function writeUuid(out: Buffer, o: number, buf: Buffer, start: number): number {
+  o = writeInt32(out, o, 16);
+  for (let i = start; i < start + 36; i += 2) {
+    if (buf[i] === 45) i++;
+    out[o++] = (HEX[buf[i]!]! << 4) | HEX[buf[i + 1]!]!;
   }
   return o;
 }
