@@ -68,7 +68,7 @@ const SIGNATURE = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0
 const TRAILER = Buffer.from([0xff, 0xff]);
 /** Per record: the field count and the line (length and int4). */
 const RECORD_OVERHEAD = 2 + 8;
-/** Per value at most: its length, and what a short value grows by (a numeric of `5` is 10 bytes). */
+/** What a value grows by at most: `5` becomes a numeric of 14 bytes (length 4, header 8, one digit 2). */
 const FIELD_OVERHEAD = 4 + 16;
 
 const QUOTE = 34;

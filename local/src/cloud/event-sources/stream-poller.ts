@@ -209,7 +209,12 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
         pump();
         save();
         state.caughtUp = page.records.length === 0 && lanes.outstanding() === 0;
-        if (page.records.length === 0 && !closed) await (deps.writes ? deps.writes.next(writesTo, writesBefore, IDLE_MS, abort.signal) : pause(POLL_MS));
+        if (page.records.length === 0 && !closed) {
+          // Records in flight or in a batching window: read again once a batch settles (or the next poll), which is
+          // when the shard may be caught up and a window may be over. Nothing outstanding: sleep until a write.
+          if (lanes.outstanding() > 0) await settledOrPoll();
+          else await (deps.writes ? deps.writes.next(writesTo, writesBefore, IDLE_MS, abort.signal) : pause(POLL_MS));
+        }
       } catch (error) {
         // An expired iterator or a hiccup of the emulator: a new iterator after the last record read.
         if (abort.signal.aborted) break;
