@@ -58,8 +58,8 @@ export interface Reject {
 export const COPY_STREAM_OPTIONS = { highWaterMark: 4 << 20 };
 
 /**
- * Loads one file into its slice: validates the stream in flight and feeds COPY the original chunks (strict) or the
- * bytes of the valid records only (lenient), into a staging table that replaces the slice in one transaction.
+ * Loads one file into its slice: validates the stream in flight and feeds COPY its valid records, encoded as they
+ * are validated (copy-data.ts), into a staging table that replaces the slice in one transaction.
  * An invalid file is read to its end for a complete error count and leaves the previous slice untouched. Errors of
  * the database or of the object store are thrown, so that the invocation fails and is retried.
  */

@@ -65,7 +65,7 @@ const POLL_MS = 100;
 /**
  * How long a reader woken by writes (`deps.writes`) sleeps at most when nothing is new: a write wakes it at once, so
  * this only bounds what no write signals (a record that expires, a stream re-created behind the cloud's back). At a
- * second, an idle cloud's readers took 10 % of a core; at ten, 3 %.
+ * second, an idle cloud's process took 10 to 12 % of a core; at ten, 3 %.
  */
 const IDLE_MS = 10_000;
 /**
