@@ -149,6 +149,15 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
     let lastRead: string | undefined;
     let closed = false;
     const writesTo = shardKey(config.kind, config.streamArn, shardId);
+    /** Until a write to the shard, a batch settles, or IDLE_MS. */
+    const settledOrWrite = async (writes: StreamWrites, since: number) => {
+      const waited = new AbortController();
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        void writes.next(writesTo, since, IDLE_MS, AbortSignal.any([abort.signal, waited.signal])).then(() => resolve());
+      });
+      waited.abort();
+    };
 
     const save = () => {
       const position = lanes.checkpoint();
@@ -209,12 +218,9 @@ export function startStreamPoller(config: StreamPollerConfig, deps: StreamPoller
         pump();
         save();
         state.caughtUp = page.records.length === 0 && lanes.outstanding() === 0;
-        if (page.records.length === 0 && !closed) {
-          // Records in flight or in a batching window: read again once a batch settles (or the next poll), which is
-          // when the shard may be caught up and a window may be over. Nothing outstanding: sleep until a write.
-          if (lanes.outstanding() > 0) await settledOrPoll();
-          else await (deps.writes ? deps.writes.next(writesTo, writesBefore, IDLE_MS, abort.signal) : pause(POLL_MS));
-        }
+        // A batching window open (records wait in an idle lane): read again at the next poll, which pumps the lane once
+        // the window is over. Else sleep until a write, or until a batch in flight settles: the shard may then be caught up.
+        if (page.records.length === 0 && !closed) await (lanes.pending.some((p, lane) => p.length > 0 && !busy[lane]) || !deps.writes ? pause(POLL_MS) : settledOrWrite(deps.writes, writesBefore));
       } catch (error) {
         // An expired iterator or a hiccup of the emulator: a new iterator after the last record read.
         if (abort.signal.aborted) break;
