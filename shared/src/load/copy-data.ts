@@ -1,4 +1,5 @@
 import type { ValueKind } from '@dataharvest/events/file-schemas';
+import { recordIdValue } from './values';
 
 /**
  * What COPY loads of a validated file, in PostgreSQL's binary COPY format: each valid record as its file line (the
@@ -131,19 +132,17 @@ function writeRecord(out: Buffer, o: number, buf: Buffer, p: number, end: number
       const from = quoted ? ++p : p;
       if (quoted) while (buf[p] !== QUOTE) p++;
       else while (p < end && STOP[buf[p]!] === 0) p++;
-      o = encoding === Encoding.Int4 ? writeInt32(out, writeInt32(out, o, 4), digits(buf, from, p)) : encoding === Encoding.Numeric ? writeNumeric(out, o, buf, from, p) : writeUuid(out, o, buf, from);
+      o =
+        encoding === Encoding.Int4
+          ? writeInt32(out, writeInt32(out, o, 4), recordIdValue(buf, from, p))
+          : encoding === Encoding.Numeric
+            ? writeNumeric(out, o, buf, from, p)
+            : writeUuid(out, o, buf, from);
       if (quoted) p++;
     }
     p++; // the comma, or the line break (the last value's, which nothing reads after)
   }
   return o;
-}
-
-/** The whole number of the digits in [start, end). */
-function digits(bytes: Buffer, start: number, end: number): number {
-  let value = 0;
-  for (let i = start; i < end; i++) value = value * 10 + bytes[i]! - 48;
-  return value;
 }
 
 /**
